@@ -1,0 +1,52 @@
+// pyflyte packages (`pyflyte package` -> flyte-package.tgz), read as
+// `flytectl register files --archive` reads them.
+//
+// An archive (.tgz, .tar.gz or .tar) holds `NNN_<name>_{1,2,3}.pb` entries at
+// any depth: admin.TaskSpec, admin.WorkflowSpec, admin.LaunchPlan. Fast-register
+// source bundles (`fast*.tar.gz`) are ignored; any other regular file makes
+// the whole package invalid. Entities come back sorted by entry path, which
+// pyflyte's zero-padded index makes the registration order.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "flyteidl/admin/launch_plan.pb.h"
+#include "flyteidl/admin/task.pb.h"
+#include "flyteidl/admin/workflow.pb.h"
+#include "flytecpp/util/status.h"
+
+namespace flytecpp::idl {
+
+enum class EntityKind { kTask = 1, kWorkflow = 2, kLaunchPlan = 3 };
+std::string_view EntityKindName(EntityKind kind);  // task, workflow, launch_plan
+
+struct PackageEntity {
+  std::string entry;  // path inside the archive
+  EntityKind kind = EntityKind::kTask;
+  flyteidl::admin::TaskSpec task;              // set when kind == kTask
+  flyteidl::admin::WorkflowSpec workflow;      // set when kind == kWorkflow
+  flyteidl::admin::LaunchPlan launch_plan;     // set when kind == kLaunchPlan
+
+  // The entity's name: template id for tasks/workflows, id for launch plans.
+  const std::string& name() const;
+};
+
+struct Package {
+  std::vector<PackageEntity> entities;
+  std::vector<std::string> ignored_entries;  // fast-register source bundles
+};
+
+// True for names flytectl accepts as archives: .tgz, .tar.gz, .tar.
+bool IsPackagePath(const std::filesystem::path& path);
+
+// Reads a package archive. Errors name the archive and, where it applies, the
+// entry: a wrong extension, not an archive, a foreign file, an undecodable .pb.
+Result<Package> ReadPackage(const std::filesystem::path& path);
+
+// Decodes one loose pyflyte file by its `_1/_2/_3` suffix (trying the other
+// kinds if that fails, as flytectl does).
+Result<PackageEntity> DecodeEntity(std::string entry, std::string_view bytes);
+
+}  // namespace flytecpp::idl
