@@ -21,6 +21,17 @@ int main(int argc, char** argv) {
   flytecpp::cli::RegisterConvert(app, &exit_code);
   flytecpp::cli::RegisterPackage(app, &exit_code);
 
+  // CLI11 reports an unknown command as "a subcommand is required"; name it.
+  auto is_command = [&app](const std::string& name) {
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      if (sub->get_name() == name) return true;
+    }
+    return false;
+  };
+  if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
+    std::cerr << "flytecpp: unknown command \"" << argv[1] << "\" (see flytecpp --help)\n";
+    return flytecpp::cli::kExitBadInput;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

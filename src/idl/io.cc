@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <mutex>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -53,17 +55,21 @@ Format FormatFromPath(const std::filesystem::path& path) {
 
 namespace {
 
-// protobuf logs invalid UTF-8 and similar to stderr while parsing; a probe
-// parse during type detection must stay quiet.
-class QuietProtobufLogs {
- public:
-  QuietProtobufLogs() : previous_(google::protobuf::SetLogHandler(&Drop)) {}
-  ~QuietProtobufLogs() { google::protobuf::SetLogHandler(previous_); }
+// protobuf logs invalid UTF-8 and similar to stderr while parsing. Our
+// Status already says what is wrong, and the CLI promises one line on
+// stderr, so such diagnostics are dropped (process-wide, installed once, so
+// concurrent parses cannot race on the handler). FATAL still aborts loudly.
+void DropProtobufDiagnostics(google::protobuf::LogLevel level, const char* file, int line,
+                             const std::string& message) {
+  if (level == google::protobuf::LOGLEVEL_FATAL) {
+    std::fprintf(stderr, "[libprotobuf FATAL %s:%d] %s\n", file, line, message.c_str());
+  }
+}
 
- private:
-  static void Drop(google::protobuf::LogLevel, const char*, int, const std::string&) {}
-  google::protobuf::LogHandler* previous_;
-};
+void QuietProtobufOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { google::protobuf::SetLogHandler(&DropProtobufDiagnostics); });
+}
 
 std::string JsonOf(const Message& message, bool pretty) {
   google::protobuf::util::JsonPrintOptions options;
@@ -82,8 +88,11 @@ Status ParseJsonInto(std::string_view data, Message* out) {
   auto st = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(data.data(), data.size()), out, options);
   if (!st.ok()) {
-    return InvalidArgument("invalid JSON for " + out->GetDescriptor()->full_name() + ": " +
-                           std::string(st.message()));
+    // protobuf appends the offending text and a caret on further lines; the
+    // first line says what is wrong, and errors here are one line.
+    std::string why(st.message());
+    why = why.substr(0, why.find('\n'));
+    return InvalidArgument("invalid JSON for " + out->GetDescriptor()->full_name() + ": " + why);
   }
   return Status::Ok();
 }
@@ -115,12 +124,15 @@ Result<std::string> Serialize(const Message& message, Format format) {
 Status Parse(std::string_view data, Format format, Message* out) {
   const std::string& type = out->GetDescriptor()->full_name();
   switch (format) {
-    case Format::kBinary:
+    case Format::kBinary: {
+      QuietProtobufOnce();  // the Status below says what went wrong
       out->Clear();
       if (!out->ParseFromArray(data.data(), static_cast<int>(data.size()))) {
-        return InvalidArgument("not a valid binary " + type + " (truncated or corrupt)");
+        return InvalidArgument("not a valid binary " + type +
+                               " (truncated, corrupt, or another message type)");
       }
       return Status::Ok();
+    }
     case Format::kJson: return ParseJsonInto(data, out);
     case Format::kYaml: {
       auto json = internal::YamlToJson(data, out->GetDescriptor());
@@ -207,30 +219,137 @@ std::unique_ptr<Message> NewMessage(const Descriptor* type) {
 
 namespace {
 
+// A name-like string: non-empty, no control characters. Random bytes that
+// happen to parse as a message rarely pass this.
+bool IsNameLike(const std::string& s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+// Free text: like a name, but newlines and tabs are fine.
+bool IsTextLike(const std::string& s) {
+  for (unsigned char c : s) {
+    if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f) return false;
+  }
+  return true;
+}
+
+bool AllLiteralsSet(const flyteidl::core::LiteralMap& m) {
+  for (const auto& [k, v] : m.literals()) {
+    if (!IsNameLike(k) || v.value_case() == flyteidl::core::Literal::VALUE_NOT_SET) return false;
+  }
+  return true;
+}
+
 struct Detectable {
   const Descriptor* type;
-  // Top-level fields of which at least one must be set for the bytes to count
-  // as this type; keeps empty/foreign data from matching everything.
-  std::vector<std::string> identifying_fields;
+  // What a real message of this type always has; keeps empty or foreign data
+  // that happens to parse from counting as this type.
+  bool (*plausible)(const Message&);
   int pyflyte_suffix;  // 1/2/3 for pyflyte package files, 0 otherwise
 };
 
+template <typename T>
+const T& As(const Message& m) {
+  return static_cast<const T&>(m);
+}
+
 const std::vector<Detectable>& DetectableTable() {
+  namespace core = flyteidl::core;
+  namespace admin = flyteidl::admin;
   static const std::vector<Detectable> table = {
-      {flyteidl::admin::TaskSpec::descriptor(), {"template"}, 1},
-      {flyteidl::admin::WorkflowSpec::descriptor(), {"template"}, 2},
-      {flyteidl::admin::LaunchPlan::descriptor(), {"spec"}, 3},
-      {flyteidl::core::CompiledWorkflowClosure::descriptor(), {"primary"}, 0},
-      {flyteidl::core::WorkflowClosure::descriptor(), {"workflow"}, 0},
-      {flyteidl::core::TaskTemplate::descriptor(), {"type"}, 0},
-      {flyteidl::core::WorkflowTemplate::descriptor(), {"nodes"}, 0},
-      {flyteidl::core::CompiledTask::descriptor(), {"template"}, 0},
-      {flyteidl::core::DynamicJobSpec::descriptor(), {"nodes", "tasks"}, 0},
-      {flyteidl::core::LiteralMap::descriptor(), {"literals"}, 0},
-      {flyteidl::core::Literal::descriptor(), {"scalar", "collection", "map"}, 0},
-      {flyteidl::core::ErrorDocument::descriptor(), {"error"}, 0},
+      {admin::TaskSpec::descriptor(),
+       [](const Message& m) { return IsNameLike(As<admin::TaskSpec>(m).template_().id().name()); },
+       1},
+      {admin::WorkflowSpec::descriptor(),
+       [](const Message& m) {
+         return IsNameLike(As<admin::WorkflowSpec>(m).template_().id().name());
+       },
+       2},
+      {admin::LaunchPlan::descriptor(),
+       [](const Message& m) {
+         const auto& lp = As<admin::LaunchPlan>(m);
+         return IsNameLike(lp.id().name()) && lp.has_spec();
+       },
+       3},
+      {core::CompiledWorkflowClosure::descriptor(),
+       [](const Message& m) {
+         return IsNameLike(As<core::CompiledWorkflowClosure>(m).primary().template_().id().name());
+       },
+       0},
+      {core::WorkflowClosure::descriptor(),
+       [](const Message& m) {
+         return IsNameLike(As<core::WorkflowClosure>(m).workflow().id().name());
+       },
+       0},
+      {core::TaskTemplate::descriptor(),
+       [](const Message& m) {
+         const auto& t = As<core::TaskTemplate>(m);
+         return IsNameLike(t.id().name()) && IsNameLike(t.type());
+       },
+       0},
+      {core::WorkflowTemplate::descriptor(),
+       [](const Message& m) {
+         const auto& w = As<core::WorkflowTemplate>(m);
+         if (!IsNameLike(w.id().name())) return false;
+         for (const auto& n : w.nodes()) {
+           if (!IsNameLike(n.id())) return false;
+         }
+         return true;
+       },
+       0},
+      {core::CompiledTask::descriptor(),
+       [](const Message& m) {
+         return IsNameLike(As<core::CompiledTask>(m).template_().id().name());
+       },
+       0},
+      {core::DynamicJobSpec::descriptor(),
+       [](const Message& m) {
+         const auto& d = As<core::DynamicJobSpec>(m);
+         if (d.nodes_size() == 0) return false;
+         for (const auto& n : d.nodes()) {
+           if (!IsNameLike(n.id()) || n.target_case() == core::Node::TARGET_NOT_SET) return false;
+         }
+         return true;
+       },
+       0},
+      {core::LiteralMap::descriptor(),
+       [](const Message& m) {
+         const auto& l = As<core::LiteralMap>(m);
+         return l.literals_size() > 0 && AllLiteralsSet(l);
+       },
+       0},
+      {core::Literal::descriptor(),
+       [](const Message& m) {
+         const auto& l = As<core::Literal>(m);
+         switch (l.value_case()) {
+           case core::Literal::kScalar:
+             return l.scalar().value_case() != core::Scalar::VALUE_NOT_SET;
+           case core::Literal::kMap: return AllLiteralsSet(l.map());
+           case core::Literal::kCollection: return true;
+           default: return false;
+         }
+       },
+       0},
+      {core::ErrorDocument::descriptor(),
+       [](const Message& m) {
+         const auto& e = As<core::ErrorDocument>(m).error();
+         return IsTextLike(e.message()) &&
+                (IsNameLike(e.code()) || (e.code().empty() && !e.message().empty()));
+       },
+       0},
   };
   return table;
+}
+
+const Detectable* FindDetectable(const Descriptor* type) {
+  for (const Detectable& d : DetectableTable()) {
+    if (d.type == type) return &d;
+  }
+  return nullptr;
 }
 
 bool HasUnknownFields(const Message& m) {
@@ -251,16 +370,6 @@ bool HasUnknownFields(const Message& m) {
   return false;
 }
 
-bool HasIdentifyingField(const Message& m, const Detectable& d) {
-  const Reflection* r = m.GetReflection();
-  for (const std::string& name : d.identifying_fields) {
-    const FieldDescriptor* f = d.type->FindFieldByName(name);
-    if (f == nullptr) continue;
-    if (f->is_repeated() ? r->FieldSize(m, f) > 0 : r->HasField(m, f)) return true;
-  }
-  return false;
-}
-
 int PyflyteSuffix(std::string_view file_name) {
   std::string name(std::filesystem::path(file_name).filename().string());
   for (int k = 1; k <= 3; ++k) {
@@ -274,6 +383,13 @@ int PyflyteSuffix(std::string_view file_name) {
 }
 
 }  // namespace
+
+bool ParsesStrictlyAs(std::string_view data, Format format, Message* out) {
+  if (!Parse(data, format, out).ok()) return false;
+  if (format == Format::kBinary && HasUnknownFields(*out)) return false;
+  const Detectable* d = FindDetectable(out->GetDescriptor());
+  return d == nullptr || d->plausible(*out);
+}
 
 const std::vector<const Descriptor*>& DetectableMessageTypes() {
   static const std::vector<const Descriptor*> types = [] {
@@ -289,14 +405,10 @@ Result<const Descriptor*> DetectMessageType(std::string_view data, Format format
   if (data.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return InvalidArgument("the file is empty; pass --type to say what it holds");
   }
-  QuietProtobufLogs quiet;
   std::vector<const Detectable*> matches;
   for (const Detectable& d : DetectableTable()) {
     auto m = NewMessage(d.type);
-    if (!Parse(data, format, m.get()).ok()) continue;
-    if (format == Format::kBinary && HasUnknownFields(*m)) continue;
-    if (!HasIdentifyingField(*m, d)) continue;
-    matches.push_back(&d);
+    if (ParsesStrictlyAs(data, format, m.get())) matches.push_back(&d);
   }
   if (matches.size() > 1) {
     int suffix = PyflyteSuffix(file_name);
@@ -315,7 +427,7 @@ Result<const Descriptor*> DetectMessageType(std::string_view data, Format format
     if (!names.empty()) names += ", ";
     names += d->type->name();
   }
-  return InvalidArgument("ambiguous message type: the bytes parse as any of " + names +
+  return InvalidArgument("ambiguous message type: the content parses as any of " + names +
                          "; pass --type to choose");
 }
 
@@ -331,6 +443,12 @@ Result<LoadedMessage> LoadMessage(const std::filesystem::path& path, const Descr
   }
   out.message = NewMessage(type);
   FLYTECPP_RETURN_IF_ERROR(Parse(data, out.format, out.message.get()).WithContext(path.string()));
+  // Binary protobuf parses almost anything as anything; fields the type does
+  // not have mean the file holds something else.
+  if (out.format == Format::kBinary && HasUnknownFields(*out.message)) {
+    return InvalidArgument(path.string() + ": does not hold a " + type->full_name() +
+                           " (it has fields that type lacks; wrong --type?)");
+  }
   return out;
 }
 

@@ -64,9 +64,6 @@ Result<PackageEntity> DecodeEntity(std::string entry, std::string_view bytes) {
   for (EntityKind k : order) {
     if (std::find(attempts.begin(), attempts.end(), k) == attempts.end()) attempts.push_back(k);
   }
-  // Detection is strict (no unknown fields, identifying field set); use it to
-  // validate the suffix's claim before falling back to the other kinds.
-  auto detected = DetectMessageType(bytes, Format::kBinary, base);
   PackageEntity out;
   out.entry = std::move(entry);
   for (EntityKind k : attempts) {
@@ -76,8 +73,7 @@ Result<PackageEntity> DecodeEntity(std::string entry, std::string_view bytes) {
       case EntityKind::kWorkflow: m = &out.workflow; break;
       case EntityKind::kLaunchPlan: m = &out.launch_plan; break;
     }
-    if (!detected.ok() || *detected != m->GetDescriptor()) continue;
-    if (!Parse(bytes, Format::kBinary, m).ok()) continue;
+    if (!ParsesStrictlyAs(bytes, Format::kBinary, m)) continue;
     out.kind = k;
     return out;
   }
@@ -86,24 +82,10 @@ Result<PackageEntity> DecodeEntity(std::string entry, std::string_view bytes) {
                          "are NNN_name_1.pb, _2.pb, _3.pb)");
 }
 
-Result<Package> ReadPackage(const std::filesystem::path& path) {
-  const std::string where = path.string();
-  if (!IsPackagePath(path)) {
-    return InvalidArgument(where + ": not a package: expected a .tgz, .tar.gz or .tar archive");
-  }
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    return InvalidArgument(where + ": no such file");
-  }
-  std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
-  archive_read_support_filter_gzip(a.get());
-  archive_read_support_filter_none(a.get());
-  archive_read_support_format_tar(a.get());
-  archive_read_support_format_gnutar(a.get());
-  if (archive_read_open_filename(a.get(), where.c_str(), 64 * 1024) != ARCHIVE_OK) {
-    return InvalidArgument(where + ": not a tar archive: " + archive_error_string(a.get()));
-  }
+namespace {
 
+// Reads entries from an opened archive; `where` names it in errors.
+Result<Package> ReadEntries(archive* a, const std::string& where) {
   struct RawEntry {
     std::string name;
     std::string bytes;
@@ -112,14 +94,14 @@ Result<Package> ReadPackage(const std::filesystem::path& path) {
   Package pkg;
   archive_entry* entry = nullptr;
   for (;;) {
-    int r = archive_read_next_header(a.get(), &entry);
+    int r = archive_read_next_header(a, &entry);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-      return InvalidArgument(where + ": not a valid tar archive: " +
-                             archive_error_string(a.get()));
+      return InvalidArgument(where + ": not a valid tar archive: " + archive_error_string(a));
     }
     if (archive_entry_filetype(entry) != AE_IFREG) continue;  // directories, links
-    std::string name = archive_entry_pathname(entry);
+    const char* pathname = archive_entry_pathname(entry);
+    std::string name = pathname ? pathname : "";
     while (name.rfind("./", 0) == 0) name.erase(0, 2);
     if (IsFastBundle(name)) {
       pkg.ignored_entries.push_back(name);
@@ -131,15 +113,12 @@ Result<Package> ReadPackage(const std::filesystem::path& path) {
                              "fast*.tar.gz source bundles");
     }
     std::string bytes;
-    la_int64_t size = archive_entry_size(entry);
-    if (size > 0) bytes.reserve(static_cast<size_t>(size));
     char buf[64 * 1024];
     for (;;) {
-      la_ssize_t n = archive_read_data(a.get(), buf, sizeof buf);
+      la_ssize_t n = archive_read_data(a, buf, sizeof buf);
       if (n == 0) break;
       if (n < 0) {
-        return InvalidArgument(where + ": entry \"" + name + "\": " +
-                               archive_error_string(a.get()));
+        return InvalidArgument(where + ": entry \"" + name + "\": " + archive_error_string(a));
       }
       bytes.append(buf, static_cast<size_t>(n));
     }
@@ -156,6 +135,41 @@ Result<Package> ReadPackage(const std::filesystem::path& path) {
     pkg.entities.push_back(std::move(entity).value());
   }
   return pkg;
+}
+
+std::unique_ptr<archive, ArchiveCloser> NewTarReader() {
+  std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
+  archive_read_support_filter_gzip(a.get());
+  archive_read_support_filter_none(a.get());
+  archive_read_support_format_tar(a.get());
+  archive_read_support_format_gnutar(a.get());
+  return a;
+}
+
+}  // namespace
+
+Result<Package> ReadPackage(const std::filesystem::path& path) {
+  const std::string where = path.string();
+  if (!IsPackagePath(path)) {
+    return InvalidArgument(where + ": not a package: expected a .tgz, .tar.gz or .tar archive");
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return InvalidArgument(where + ": no such file");
+  }
+  auto a = NewTarReader();
+  if (archive_read_open_filename(a.get(), where.c_str(), 64 * 1024) != ARCHIVE_OK) {
+    return InvalidArgument(where + ": not a tar archive: " + archive_error_string(a.get()));
+  }
+  return ReadEntries(a.get(), where);
+}
+
+Result<Package> ReadPackageData(std::string_view bytes, const std::string& name) {
+  auto a = NewTarReader();
+  if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
+    return InvalidArgument(name + ": not a tar archive: " + archive_error_string(a.get()));
+  }
+  return ReadEntries(a.get(), name);
 }
 
 }  // namespace flytecpp::idl

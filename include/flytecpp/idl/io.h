@@ -56,12 +56,15 @@ std::unique_ptr<google::protobuf::Message> NewMessage(
 // The types detection considers, most specific use first.
 const std::vector<const google::protobuf::Descriptor*>& DetectableMessageTypes();
 
-// Which detectable type `data` holds: it must parse strictly (no unknown
-// fields anywhere) and carry the type's identifying field. A pyflyte file name
+// Which detectable type `data` holds: it must pass ParsesStrictlyAs. A pyflyte file name
 // suffix (`_1.pb` TaskSpec, `_2.pb` WorkflowSpec, `_3.pb` LaunchPlan) settles
 // ties. Fails, listing the candidates, when none or several remain.
 Result<const google::protobuf::Descriptor*> DetectMessageType(
     std::string_view data, Format format, std::string_view file_name = "");
+
+// True when `data` parses as `out`'s type with no unknown fields (binary)
+// and carries what such a message always has (a name, an id, a value).
+bool ParsesStrictlyAs(std::string_view data, Format format, google::protobuf::Message* out);
 
 struct LoadedMessage {
   std::unique_ptr<google::protobuf::Message> message;

@@ -45,6 +45,9 @@ bool IsPackagePath(const std::filesystem::path& path);
 // entry: a wrong extension, not an archive, a foreign file, an undecodable .pb.
 Result<Package> ReadPackage(const std::filesystem::path& path);
 
+// The same, for archive bytes in memory; `name` stands for the file in errors.
+Result<Package> ReadPackageData(std::string_view bytes, const std::string& name);
+
 // Decodes one loose pyflyte file by its `_1/_2/_3` suffix (trying the other
 // kinds if that fails, as flytectl does).
 Result<PackageEntity> DecodeEntity(std::string entry, std::string_view bytes);

@@ -1,0 +1,53 @@
+// Example (c): a branch node choosing between two task nodes on
+// `input_count > 100`.
+//
+//                 ┌─ input_count > 100 ─▶ process_in_bulk
+//   start ─▶ route┤
+//                 └─ else ──────────────▶ process_one_by_one
+//
+// Usage: example_branch_workflow [OUT.{pb,json,yaml}]
+#include <iostream>
+
+#include "flyteidl/core/workflow_closure.pb.h"
+#include "flytecpp/idl/builders.h"
+#include "flytecpp/idl/io.h"
+
+using namespace flytecpp::idl;
+
+int main(int argc, char** argv) {
+  auto processor = [](std::string name) {
+    return TaskBuilder(std::move(name))
+        .Input("input_count", types::Int())
+        .Output("processed", types::Int())
+        .Container(ContainerBuilder("ghcr.io/flytecpp/examples:latest").Command({"process"}))
+        .Build();
+  };
+  TaskTemplate bulk = processor("examples.process_in_bulk");
+  TaskTemplate single = processor("examples.process_one_by_one");
+
+  WorkflowBuilder wf("examples.route_by_size");
+  wf.Input("input_count", types::Int());
+  wf.Add(BranchNode("route")
+             .Bind("input_count", WorkflowInput("input_count"))
+             .If(Var("input_count") > Val(100),
+                 TaskNode("route-bulk", bulk).Bind("input_count", WorkflowInput("input_count")))
+             .Else(TaskNode("route-single", single)
+                       .Bind("input_count", WorkflowInput("input_count"))));
+  wf.Output("processed", types::Int(), Promise("route", "processed"));
+
+  flyteidl::core::WorkflowClosure closure;
+  *closure.mutable_workflow() = wf.Build();
+  *closure.add_tasks() = bulk;
+  *closure.add_tasks() = single;
+
+  if (argc < 2) {
+    std::cout << ToYaml(closure);
+    return 0;
+  }
+  flytecpp::Status st = WriteMessage(argv[1], closure);
+  if (!st.ok()) {
+    std::cerr << "example_branch_workflow: " << st.ToString() << "\n";
+    return 2;
+  }
+  return 0;
+}
