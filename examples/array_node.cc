@@ -10,29 +10,29 @@
 // Usage: example_array_node [OUT.{pb,json,yaml}]
 #include <iostream>
 
-#include "flyteidl/core/workflow_closure.pb.h"
 #include "flytecpp/idl/builders.h"
 #include "flytecpp/idl/io.h"
+#include "flyteidl/core/workflow_closure.pb.h"
 
 using namespace flytecpp::idl;
 
 int main(int argc, char** argv) {
-  TaskTemplate score = TaskBuilder("examples.score")
-                           .Input("item", types::List(types::String()))
-                           .Output("o0", types::List(types::Float()))
-                           .Container(ContainerBuilder("ghcr.io/flytecpp/examples:latest")
-                                          .Command({"score"}))
-                           .Build();
+  TaskTemplate score =
+      TaskBuilder("examples.score")
+          .Input("item", types::List(types::String()))
+          .Output("o0", types::List(types::Float()))
+          .Container(ContainerBuilder("ghcr.io/flytecpp/examples:latest").Command({"score"}))
+          .Build();
 
   WorkflowBuilder wf("examples.score_all");
   wf.Input("items", types::List(types::String()));
-  wf.Add(ArrayNode("score_at_least_8", TaskNode("score_at_least_8-sub", score)
-                                           .Bind("item", WorkflowInput("items")))
+  wf.Add(ArrayNode("score_at_least_8",
+                   TaskNode("score_at_least_8-sub", score).Bind("item", WorkflowInput("items")))
              .Bind("item", WorkflowInput("items"))
              .Parallelism(10)
              .MinSuccesses(8));
-  wf.Add(ArrayNode("score_at_least_80pct", TaskNode("score_at_least_80pct-sub", score)
-                                               .Bind("item", WorkflowInput("items")))
+  wf.Add(ArrayNode("score_at_least_80pct",
+                   TaskNode("score_at_least_80pct-sub", score).Bind("item", WorkflowInput("items")))
              .Bind("item", WorkflowInput("items"))
              .Parallelism(10)
              .MinSuccessRatio(0.8f));

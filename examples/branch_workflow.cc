@@ -8,9 +8,9 @@
 // Usage: example_branch_workflow [OUT.{pb,json,yaml}]
 #include <iostream>
 
-#include "flyteidl/core/workflow_closure.pb.h"
 #include "flytecpp/idl/builders.h"
 #include "flytecpp/idl/io.h"
+#include "flyteidl/core/workflow_closure.pb.h"
 
 using namespace flytecpp::idl;
 
@@ -27,12 +27,13 @@ int main(int argc, char** argv) {
 
   WorkflowBuilder wf("examples.route_by_size");
   wf.Input("input_count", types::Int());
-  wf.Add(BranchNode("route")
-             .Bind("input_count", WorkflowInput("input_count"))
-             .If(Var("input_count") > Val(100),
-                 TaskNode("route-bulk", bulk).Bind("input_count", WorkflowInput("input_count")))
-             .Else(TaskNode("route-single", single)
-                       .Bind("input_count", WorkflowInput("input_count"))));
+  wf.Add(
+      BranchNode("route")
+          .Bind("input_count", WorkflowInput("input_count"))
+          .If(Var("input_count") > Val(100),
+              TaskNode("route-bulk", bulk).Bind("input_count", WorkflowInput("input_count")))
+          .Else(
+              TaskNode("route-single", single).Bind("input_count", WorkflowInput("input_count"))));
   wf.Output("processed", types::Int(), Promise("route", "processed"));
 
   flyteidl::core::WorkflowClosure closure;

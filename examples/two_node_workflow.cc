@@ -7,9 +7,9 @@
 // Usage: example_two_node_workflow [OUT.{pb,json,yaml}]
 #include <iostream>
 
-#include "flyteidl/core/workflow_closure.pb.h"
 #include "flytecpp/idl/builders.h"
 #include "flytecpp/idl/io.h"
+#include "flyteidl/core/workflow_closure.pb.h"
 
 using namespace flytecpp::idl;
 

@@ -5,11 +5,11 @@
 #include <cstdint>
 #include <string_view>
 
-#include "flyteidl/core/workflow_closure.pb.h"
 #include "flytecpp/idl/io.h"
 #include "flytecpp/idl/literals.h"
 #include "flytecpp/idl/package.h"
 #include "flytecpp/idl/types.h"
+#include "flyteidl/core/workflow_closure.pb.h"
 
 using namespace flytecpp::idl;
 

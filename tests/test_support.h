@@ -56,10 +56,10 @@ class TempDir {
 }  // namespace flytecpp::testing
 
 // Skips the test, loudly, when the conformance artifacts are absent.
-#define FLYTECPP_REQUIRE_CONFORMANCE(var)                                              \
-  auto var##_opt = ::flytecpp::testing::ConformanceDir();                             \
-  if (!var##_opt) {                                                                   \
+#define FLYTECPP_REQUIRE_CONFORMANCE(var)                                            \
+  auto var##_opt = ::flytecpp::testing::ConformanceDir();                            \
+  if (!var##_opt) {                                                                  \
     GTEST_SKIP() << "conformance artifacts not found: set FLYTECPP_CONFORMANCE_DIR " \
-                    "or place them at " FLYTECPP_CONFORMANCE_DEFAULT;                 \
-  }                                                                                   \
+                    "or place them at " FLYTECPP_CONFORMANCE_DEFAULT;                \
+  }                                                                                  \
   const std::filesystem::path var = *var##_opt

@@ -61,7 +61,8 @@ void RegisterConvert(CLI::App& app, int* exit_code) {
       ->required();
   cmd->add_option("--type", opts->type, "Message type when it cannot be detected");
   cmd->add_option("--from", opts->from, "Input format: pb, json or yaml (default: by extension)");
-  cmd->add_option("--format", opts->format, "Output format: pb, json or yaml (default: by extension)");
+  cmd->add_option("--format", opts->format,
+                  "Output format: pb, json or yaml (default: by extension)");
   cmd->callback([opts, exit_code] { *exit_code = RunConvert(*opts); });
 }
 

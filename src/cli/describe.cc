@@ -5,6 +5,9 @@
 #include <map>
 #include <string>
 
+#include "flytecpp/idl/identifiers.h"
+#include "flytecpp/idl/literals.h"
+#include "flytecpp/idl/types.h"
 #include "flyteidl/admin/launch_plan.pb.h"
 #include "flyteidl/admin/task.pb.h"
 #include "flyteidl/admin/workflow.pb.h"
@@ -12,9 +15,6 @@
 #include "flyteidl/core/dynamic_job.pb.h"
 #include "flyteidl/core/errors.pb.h"
 #include "flyteidl/core/workflow_closure.pb.h"
-#include "flytecpp/idl/identifiers.h"
-#include "flytecpp/idl/literals.h"
-#include "flytecpp/idl/types.h"
 
 namespace flytecpp::cli {
 
@@ -83,11 +83,12 @@ std::string NodeDetail(const core::Node& n) {
       const auto& a = n.array_node();
       std::string s;
       if (a.has_parallelism()) s += "parallelism " + std::to_string(a.parallelism());
-      if (a.has_min_successes()) s += (s.empty() ? "" : ", ") + std::string("min_successes ") +
-                                      std::to_string(a.min_successes());
-      if (a.has_min_success_ratio()) s += (s.empty() ? "" : ", ") +
-                                          std::string("min_success_ratio ") +
-                                          std::to_string(a.min_success_ratio()).substr(0, 4);
+      if (a.has_min_successes())
+        s += (s.empty() ? "" : ", ") + std::string("min_successes ") +
+             std::to_string(a.min_successes());
+      if (a.has_min_success_ratio())
+        s += (s.empty() ? "" : ", ") + std::string("min_success_ratio ") +
+             std::to_string(a.min_success_ratio()).substr(0, 4);
       return s;
     }
     default: return "";
@@ -152,7 +153,8 @@ void DescribeTask(const core::TaskTemplate& t, std::ostream& out, int depth) {
     out << Indent(depth + 1) << "sql: " << core::Sql::Dialect_Name(t.sql().dialect()) << "\n";
   }
   const auto& m = t.metadata();
-  if (m.retries().retries() > 0) out << Indent(depth + 1) << "retries: " << m.retries().retries() << "\n";
+  if (m.retries().retries() > 0)
+    out << Indent(depth + 1) << "retries: " << m.retries().retries() << "\n";
   if (m.has_timeout()) {
     out << Indent(depth + 1) << "timeout: " << TimeUtil::ToString(m.timeout()) << "\n";
   }

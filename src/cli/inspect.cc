@@ -56,7 +56,8 @@ void RegisterInspect(CLI::App& app, int* exit_code) {
       ->required();
   cmd->add_option("--type", opts->type,
                   "Message type when it cannot be detected (e.g. TaskSpec, LiteralMap)");
-  cmd->add_option("--format", opts->format, "Input format: pb, json or yaml (default: by extension)");
+  cmd->add_option("--format", opts->format,
+                  "Input format: pb, json or yaml (default: by extension)");
   cmd->callback([opts, exit_code] { *exit_code = RunInspect(*opts); });
 }
 

@@ -6,7 +6,8 @@
 #include "commands.h"
 
 namespace {
-constexpr const char* kVersion = "flytecpp " FLYTECPP_VERSION " (flyteidl " FLYTECPP_FLYTEIDL_VERSION ")";
+constexpr const char* kVersion =
+    "flytecpp " FLYTECPP_VERSION " (flyteidl " FLYTECPP_FLYTEIDL_VERSION ")";
 }  // namespace
 
 int main(int argc, char** argv) {

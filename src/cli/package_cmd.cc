@@ -16,8 +16,7 @@ int RunPackageLs(const std::string& path) {
   size_t i = 0;
   for (const auto& e : pkg->entities) {
     std::cout << std::setw(3) << i++ << "  " << std::left << std::setw(12)
-              << idl::EntityKindName(e.kind) << std::right << e.name() << "  (" << e.entry
-              << ")\n";
+              << idl::EntityKindName(e.kind) << std::right << e.name() << "  (" << e.entry << ")\n";
   }
   for (const auto& ignored : pkg->ignored_entries) {
     std::cout << "  -  ignored     " << ignored << "  (fast-register source bundle)\n";

@@ -59,9 +59,7 @@ BindingData Constant(const Literal& value) {
     case Literal::kOffloadedMetadata:
       *b.mutable_offloaded_metadata() = value.offloaded_metadata();
       break;
-    default:
-      *b.mutable_scalar() = value.scalar();
-      break;
+    default: *b.mutable_scalar() = value.scalar(); break;
   }
   return b;
 }
@@ -105,8 +103,8 @@ Condition Compare(flyteidl::core::ComparisonExpression::Operator op, const Opera
   return c;
 }
 
-Condition Conjoin(flyteidl::core::ConjunctionExpression::LogicalOperator op,
-                  const Condition& l, const Condition& r) {
+Condition Conjoin(flyteidl::core::ConjunctionExpression::LogicalOperator op, const Condition& l,
+                  const Condition& r) {
   Condition c;
   auto* conj = c.proto.mutable_conjunction();
   conj->set_operator_(op);
@@ -445,8 +443,7 @@ WorkflowBuilder& WorkflowBuilder::Input(std::string name, LiteralType type,
               std::move(description));
   return *this;
 }
-WorkflowBuilder& WorkflowBuilder::Output(std::string name, LiteralType type,
-                                         BindingData binding) {
+WorkflowBuilder& WorkflowBuilder::Output(std::string name, LiteralType type, BindingData binding) {
   AddVariable(template_.mutable_interface()->mutable_outputs(), name, std::move(type), "");
   auto* b = template_.add_outputs();
   b->set_var(std::move(name));

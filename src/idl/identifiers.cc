@@ -49,8 +49,7 @@ Result<Identifier> ParseIdentifier(std::string_view text, ResourceType default_t
   ResourceType type = default_type;
   if (!parts.empty()) {
     ResourceType parsed;
-    if (flyteidl::core::ResourceType_Parse(std::string(parts[0]), &parsed) &&
-        parts.size() >= 4) {
+    if (flyteidl::core::ResourceType_Parse(std::string(parts[0]), &parsed) && parts.size() >= 4) {
       type = parsed;
       parts.erase(parts.begin());
     }

@@ -8,9 +8,9 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <mutex>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "flyteidl/admin/launch_plan.pb.h"
@@ -42,8 +42,7 @@ Result<Format> ParseFormatName(std::string_view name) {
   if (name == "pb" || name == "binary" || name == "proto") return Format::kBinary;
   if (name == "json") return Format::kJson;
   if (name == "yaml" || name == "yml") return Format::kYaml;
-  return InvalidArgument("unknown format \"" + std::string(name) +
-                         "\": expected pb, json or yaml");
+  return InvalidArgument("unknown format \"" + std::string(name) + "\": expected pb, json or yaml");
 }
 
 Format FormatFromPath(const std::filesystem::path& path) {
@@ -183,8 +182,7 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data)
   return Status::Ok();
 }
 
-Status ReadMessage(const std::filesystem::path& path, Message* out,
-                   std::optional<Format> format) {
+Status ReadMessage(const std::filesystem::path& path, Message* out, std::optional<Format> format) {
   FLYTECPP_ASSIGN_OR_RETURN(std::string data, ReadFileBytes(path));
   return Parse(data, format.value_or(FormatFromPath(path)), out).WithContext(path.string());
 }
@@ -418,8 +416,7 @@ Result<const Descriptor*> DetectMessageType(std::string_view data, Format format
   }
   if (matches.size() == 1) return matches[0]->type;
   if (matches.empty()) {
-    return InvalidArgument("not a recognised flyteidl message (" +
-                           std::string(FormatName(format)) +
+    return InvalidArgument("not a recognised flyteidl message (" + std::string(FormatName(format)) +
                            "); pass --type to name the message type");
   }
   std::string names;

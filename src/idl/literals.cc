@@ -33,14 +33,12 @@ Literal Bool(bool value) {
 }
 Literal Datetime(TimePoint value) {
   int64_t ns = value.time_since_epoch().count();
-  return WithPrimitive([&](auto* p) {
-    *p->mutable_datetime() = TimeUtil::NanosecondsToTimestamp(ns);
-  });
+  return WithPrimitive(
+      [&](auto* p) { *p->mutable_datetime() = TimeUtil::NanosecondsToTimestamp(ns); });
 }
 Literal Duration(std::chrono::nanoseconds value) {
-  return WithPrimitive([&](auto* p) {
-    *p->mutable_duration() = TimeUtil::NanosecondsToDuration(value.count());
-  });
+  return WithPrimitive(
+      [&](auto* p) { *p->mutable_duration() = TimeUtil::NanosecondsToDuration(value.count()); });
 }
 Literal None() {
   Literal l;
@@ -68,8 +66,7 @@ Literal StructuredDataset(std::string uri, std::string format) {
   Literal l;
   auto* sd = l.mutable_scalar()->mutable_structured_dataset();
   sd->set_uri(std::move(uri));
-  sd->mutable_metadata()->mutable_structured_dataset_type()->set_format(
-      std::move(format));
+  sd->mutable_metadata()->mutable_structured_dataset_type()->set_format(std::move(format));
   return l;
 }
 Literal Error(std::string failed_node_id, std::string message) {
@@ -225,9 +222,8 @@ std::string Quoted(std::string_view s) {
 }
 
 std::string BlobTypeString(const flyteidl::core::BlobType& t) {
-  std::string s = t.dimensionality() == flyteidl::core::BlobType::MULTIPART
-                      ? "multipart_blob"
-                      : "blob";
+  std::string s =
+      t.dimensionality() == flyteidl::core::BlobType::MULTIPART ? "multipart_blob" : "blob";
   if (!t.format().empty()) s += ":" + t.format();
   return s;
 }
@@ -235,8 +231,8 @@ std::string BlobTypeString(const flyteidl::core::BlobType& t) {
 void Append(std::string& out, const Literal& l, size_t max_elements);
 
 template <typename Range, typename Fn>
-void AppendElided(std::string& out, const Range& items, size_t count,
-                  size_t max_elements, Fn&& each) {
+void AppendElided(std::string& out, const Range& items, size_t count, size_t max_elements,
+                  Fn&& each) {
   size_t i = 0;
   for (const auto& item : items) {
     if (i == max_elements) {
@@ -290,8 +286,8 @@ void Append(std::string& out, const Literal& l, size_t max_elements) {
     case LiteralKind::kUnion: Append(out, s.union_().value(), max_elements); return;
     case LiteralKind::kCollection:
       out += "[";
-      AppendElided(out, l.collection().literals(), l.collection().literals_size(),
-                   max_elements, [&](const Literal& e) { Append(out, e, max_elements); });
+      AppendElided(out, l.collection().literals(), l.collection().literals_size(), max_elements,
+                   [&](const Literal& e) { Append(out, e, max_elements); });
       out += "]";
       return;
     case LiteralKind::kMap: {
@@ -307,9 +303,7 @@ void Append(std::string& out, const Literal& l, size_t max_elements) {
       out += "}";
       return;
     }
-    case LiteralKind::kOffloaded:
-      out += "offloaded(" + l.offloaded_metadata().uri() + ")";
-      return;
+    case LiteralKind::kOffloaded: out += "offloaded(" + l.offloaded_metadata().uri() + ")"; return;
   }
 }
 }  // namespace

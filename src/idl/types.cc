@@ -34,8 +34,7 @@ LiteralType None() { return Simple(flyteidl::core::NONE); }
 LiteralType Struct() { return Simple(flyteidl::core::STRUCT); }
 LiteralType Binary() { return Simple(flyteidl::core::BINARY); }
 LiteralType Error() { return Simple(flyteidl::core::ERROR); }
-LiteralType Blob(std::string format,
-                 flyteidl::core::BlobType::BlobDimensionality dimensionality) {
+LiteralType Blob(std::string format, flyteidl::core::BlobType::BlobDimensionality dimensionality) {
   LiteralType t;
   t.mutable_blob()->set_format(std::move(format));
   t.mutable_blob()->set_dimensionality(dimensionality);
@@ -70,8 +69,7 @@ LiteralType Union(std::vector<LiteralType> variants) {
   return t;
 }
 LiteralType Schema(
-    std::vector<std::pair<std::string,
-                          flyteidl::core::SchemaType::SchemaColumn::SchemaColumnType>>
+    std::vector<std::pair<std::string, flyteidl::core::SchemaType::SchemaColumn::SchemaColumnType>>
         columns) {
   LiteralType t;
   auto* s = t.mutable_schema();
@@ -143,10 +141,8 @@ std::string TypeString(const LiteralType& type) {
       }
       return s + ">";
     }
-    case LiteralType::kCollectionType:
-      return "list<" + TypeString(type.collection_type()) + ">";
-    case LiteralType::kMapValueType:
-      return "map<str, " + TypeString(type.map_value_type()) + ">";
+    case LiteralType::kCollectionType: return "list<" + TypeString(type.collection_type()) + ">";
+    case LiteralType::kMapValueType: return "map<str, " + TypeString(type.map_value_type()) + ">";
     case LiteralType::kBlob: {
       std::string s = type.blob().dimensionality() == flyteidl::core::BlobType::MULTIPART
                           ? "multipart_blob"
@@ -214,7 +210,9 @@ Result<Literal> DefaultLiteral(const LiteralType& type) {
       return lit::String(type.enum_type().values(0));
     case LiteralType::kStructuredDatasetType: {
       Literal l = lit::StructuredDataset("", "");
-      *l.mutable_scalar()->mutable_structured_dataset()->mutable_metadata()
+      *l.mutable_scalar()
+           ->mutable_structured_dataset()
+           ->mutable_metadata()
            ->mutable_structured_dataset_type() = type.structured_dataset_type();
       return l;
     }
@@ -291,14 +289,22 @@ std::optional<std::chrono::nanoseconds> ParseDurationText(std::string_view s) {
     std::string unit(s.substr(0, u));
     s.remove_prefix(u);
     long double scale;
-    if (unit == "ns") scale = 1;
-    else if (unit == "us" || unit == "µs") scale = 1e3;
-    else if (unit == "ms") scale = 1e6;
-    else if (unit == "s") scale = 1e9;
-    else if (unit == "m") scale = 60e9;
-    else if (unit == "h") scale = 3600e9;
-    else if (unit == "d") scale = 86400e9;
-    else return std::nullopt;
+    if (unit == "ns")
+      scale = 1;
+    else if (unit == "us" || unit == "µs")
+      scale = 1e3;
+    else if (unit == "ms")
+      scale = 1e6;
+    else if (unit == "s")
+      scale = 1e9;
+    else if (unit == "m")
+      scale = 60e9;
+    else if (unit == "h")
+      scale = 3600e9;
+    else if (unit == "d")
+      scale = 86400e9;
+    else
+      return std::nullopt;
     total_ns += static_cast<long double>(*number) * scale;
     any = true;
   }
@@ -385,8 +391,7 @@ Result<Literal> FromJsonValue(const google::protobuf::Value& v, const LiteralTyp
         case flyteidl::core::STRUCT:
           if (v.kind_case() != Value::kStructValue) return mismatch("a JSON object");
           return lit::Generic(v.struct_value());
-        default:
-          break;
+        default: break;
       }
       break;
     case LiteralType::kUnionType:
@@ -395,8 +400,7 @@ Result<Literal> FromJsonValue(const google::protobuf::Value& v, const LiteralTyp
         if (d.ok()) return lit::Union(std::move(d).value(), variant);
       }
       return mismatch("a value of one of the variants");
-    default:
-      break;
+    default: break;
   }
   // Everything else is written as a JSON string holding the command-line text.
   if (v.kind_case() != Value::kStringValue) return mismatch("a JSON string");
@@ -443,17 +447,14 @@ Result<Literal> ParseScalarText(std::string_view text, const LiteralType& type) 
         case flyteidl::core::BINARY: return lit::Binary(std::string(text));
         case flyteidl::core::STRUCT: return ParseJson(text, type);
         case flyteidl::core::ERROR:
-        default:
-          return CannotParse(text, type, "not settable from text");
+        default: return CannotParse(text, type, "not settable from text");
       }
     case LiteralType::kCollectionType:
-    case LiteralType::kMapValueType:
-      return ParseJson(text, type);
+    case LiteralType::kMapValueType: return ParseJson(text, type);
     case LiteralType::kBlob: {
       auto uri = ResolveUri(text, type);
       if (!uri.ok()) return uri.status();
-      return lit::Blob(std::move(uri).value(), type.blob().format(),
-                       type.blob().dimensionality());
+      return lit::Blob(std::move(uri).value(), type.blob().format(), type.blob().dimensionality());
     }
     case LiteralType::kSchema: {
       auto uri = ResolveUri(text, type);
@@ -464,7 +465,9 @@ Result<Literal> ParseScalarText(std::string_view text, const LiteralType& type) 
       auto uri = ResolveUri(text, type);
       if (!uri.ok()) return uri.status();
       Literal l = lit::StructuredDataset(std::move(uri).value());
-      *l.mutable_scalar()->mutable_structured_dataset()->mutable_metadata()
+      *l.mutable_scalar()
+           ->mutable_structured_dataset()
+           ->mutable_metadata()
            ->mutable_structured_dataset_type() = type.structured_dataset_type();
       return l;
     }
@@ -491,8 +494,7 @@ Result<Literal> ParseScalarText(std::string_view text, const LiteralType& type) 
       }
       return CannotParse(text, type, "matches no variant");
     }
-    case LiteralType::TYPE_NOT_SET:
-      return CannotParse(text, type, "the declared type is unset");
+    case LiteralType::TYPE_NOT_SET: return CannotParse(text, type, "the declared type is unset");
   }
   return CannotParse(text, type);
 }

@@ -63,9 +63,7 @@ void Emit(YAML::Emitter& out, const YAML::Node& n) {
       return;
     }
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      out << YAML::Null;
-      return;
+    case YAML::NodeType::Undefined: out << YAML::Null; return;
   }
 }
 
@@ -150,10 +148,8 @@ Result<Value> ForScalarField(const YAML::Node& n, const FieldDescriptor* f) {
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING:
     case FieldDescriptor::CPPTYPE_ENUM:
-    case FieldDescriptor::CPPTYPE_INT64:   // JSON carries 64-bit ints as strings
-    case FieldDescriptor::CPPTYPE_UINT64:
-      v.set_string_value(s);
-      return v;
+    case FieldDescriptor::CPPTYPE_INT64:  // JSON carries 64-bit ints as strings
+    case FieldDescriptor::CPPTYPE_UINT64: v.set_string_value(s); return v;
     case FieldDescriptor::CPPTYPE_BOOL: {
       bool b;
       if (!YAML::convert<bool>::decode(n, b)) {
@@ -174,8 +170,7 @@ Result<Value> ForScalarField(const YAML::Node& n, const FieldDescriptor* f) {
       }
       return v;
     }
-    case FieldDescriptor::CPPTYPE_MESSAGE:
-      break;
+    case FieldDescriptor::CPPTYPE_MESSAGE: break;
   }
   return YamlError(n, "unsupported field type for \"" + f->name() + "\"");
 }

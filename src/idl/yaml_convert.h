@@ -1,10 +1,10 @@
 // YAML <-> proto3 JSON, so YAML uses exactly the JSON field mapping.
 #pragma once
 
+#include <google/protobuf/descriptor.h>
+
 #include <string>
 #include <string_view>
-
-#include <google/protobuf/descriptor.h>
 
 #include "flytecpp/util/status.h"
 

@@ -59,9 +59,9 @@ TEST(FlytectlPackagesTest, InvalidArchivesAreRejectedClearly) {
     const char* file;
     const char* expect;
   };
-  for (const Case& c : {Case{"invalid.tgz", "not a tar archive"},
-                        Case{"invalid.tar", "not a tar archive"},
-                        Case{"invalid-extension-register.zip", "expected a .tgz, .tar.gz or .tar"}}) {
+  for (const Case& c :
+       {Case{"invalid.tgz", "not a tar archive"}, Case{"invalid.tar", "not a tar archive"},
+        Case{"invalid-extension-register.zip", "expected a .tgz, .tar.gz or .tar"}}) {
     SCOPED_TRACE(c.file);
     auto pkg = ReadPackage(pkgs / c.file);
     ASSERT_FALSE(pkg.ok());

@@ -3,11 +3,11 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
+#include "flytecpp/idl/io.h"
+#include "flytecpp/idl/package.h"
 #include "flyteidl/admin/launch_plan.pb.h"
 #include "flyteidl/admin/task.pb.h"
 #include "flyteidl/admin/workflow.pb.h"
-#include "flytecpp/idl/io.h"
-#include "flytecpp/idl/package.h"
 #include "test_support.h"
 
 namespace flytecpp::idl {

@@ -1,7 +1,7 @@
 #include "flytecpp/idl/identifiers.h"
 
-#include <gtest/gtest.h>
 #include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
 
 namespace flytecpp::idl {
 namespace {

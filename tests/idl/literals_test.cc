@@ -91,8 +91,8 @@ TEST(LiteralsTest, EqualityIsByValue) {
   b.set_hash("abc");
   (*b.mutable_metadata())["k"] = "v";
   EXPECT_TRUE(LiteralEquals(a, b));
-  EXPECT_FALSE(LiteralEquals(lit::List({lit::Int(1), lit::Int(2)}),
-                             lit::List({lit::Int(2), lit::Int(1)})));
+  EXPECT_FALSE(
+      LiteralEquals(lit::List({lit::Int(1), lit::Int(2)}), lit::List({lit::Int(2), lit::Int(1)})));
   EXPECT_TRUE(LiteralMapEquals(lit::Inputs({{"a", lit::Bool(true)}}),
                                lit::Inputs({{"a", lit::Bool(true)}})));
 }

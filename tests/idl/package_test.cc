@@ -55,13 +55,13 @@ std::string LaunchPlanBytes(const std::string& name) {
 
 TEST(PackageTest, ReadsEntitiesInEntryOrderAtAnyDepth) {
   testing::TempDir dir;
-  auto pkg = ReadPackage(WriteTgz(dir.path() / "p.tgz",
-                                  {
-                                      {"pkg/2_app.wf_3.pb", LaunchPlanBytes("app.wf")},
-                                      {"pkg/0_app.t_1.pb", TaskSpecBytes("app.t")},
-                                      {"fastabc123.tar.gz", "not inspected"},
-                                      {"pkg/1_app.wf_2.pb", WorkflowSpecBytes("app.wf")},
-                                  }));
+  auto pkg = ReadPackage(
+      WriteTgz(dir.path() / "p.tgz", {
+                                         {"pkg/2_app.wf_3.pb", LaunchPlanBytes("app.wf")},
+                                         {"pkg/0_app.t_1.pb", TaskSpecBytes("app.t")},
+                                         {"fastabc123.tar.gz", "not inspected"},
+                                         {"pkg/1_app.wf_2.pb", WorkflowSpecBytes("app.wf")},
+                                     }));
   ASSERT_TRUE(pkg.ok()) << pkg.status().ToString();
   ASSERT_EQ(pkg->entities.size(), 3u);
   EXPECT_EQ(pkg->entities[0].kind, EntityKind::kTask);
@@ -74,8 +74,8 @@ TEST(PackageTest, ReadsEntitiesInEntryOrderAtAnyDepth) {
 
 TEST(PackageTest, ForeignFileRejectsWholePackage) {
   testing::TempDir dir;
-  auto pkg = ReadPackage(WriteTgz(dir.path() / "p.tgz", {{"0_t_1.pb", TaskSpecBytes("t")},
-                                                         {"README.md", "hello"}}));
+  auto pkg = ReadPackage(
+      WriteTgz(dir.path() / "p.tgz", {{"0_t_1.pb", TaskSpecBytes("t")}, {"README.md", "hello"}}));
   ASSERT_FALSE(pkg.ok());
   EXPECT_NE(pkg.status().message().find("invalid entry \"README.md\""), std::string::npos)
       << pkg.status().message();

@@ -47,10 +47,10 @@ TEST(TypesTest, DefaultLiterals) {
   EXPECT_TRUE(LiteralEquals(*DefaultLiteral(types::String()), lit::String("")));
   EXPECT_TRUE(LiteralEquals(*DefaultLiteral(types::List(types::Int())), lit::List({})));
   EXPECT_TRUE(LiteralEquals(*DefaultLiteral(types::Enum({"a", "b"})), lit::String("a")));
-  EXPECT_TRUE(LiteralEquals(*DefaultLiteral(types::Union({types::Int(), types::None()})),
-                            lit::Union(lit::None(), types::Union({types::Int(), types::None()})
-                                                        .union_type()
-                                                        .variants(1))));
+  EXPECT_TRUE(LiteralEquals(
+      *DefaultLiteral(types::Union({types::Int(), types::None()})),
+      lit::Union(lit::None(),
+                 types::Union({types::Int(), types::None()}).union_type().variants(1))));
   auto blob = DefaultLiteral(types::Blob("csv"));
   ASSERT_TRUE(blob.ok());
   EXPECT_EQ(blob->scalar().blob().metadata().type().format(), "csv");

@@ -143,8 +143,7 @@ core::WorkflowClosure AllNodesClosure() {
              .After("t0")
              .If(Var("n") > Val(100) && Var("acc") >= Val(0.5),
                  TaskNode("b0-big", sql).Bind("n", WorkflowInput("n")))
-             .ElseIf(Var("n") == primitive_one || Val("x") != Var("label"),
-                     TaskNode("b0-one", pod))
+             .ElseIf(Var("n") == primitive_one || Val("x") != Var("label"), TaskNode("b0-one", pod))
              .Else(TaskNode("b0-small", pod)));
   wf.Add(BranchNode("b1")
              .Bind("n", WorkflowInput("n"))
@@ -165,7 +164,8 @@ core::WorkflowClosure AllNodesClosure() {
           .ExecutionMode(core::ArrayNode::FULL_STATE)
           .DataMode(core::ArrayNode::INDIVIDUAL_INPUT_FILES)
           .BoundInputs({"seed"});
-  arr.mutable_node().mutable_array_node()->mutable_is_original_sub_node_interface()->set_value(true);
+  arr.mutable_node().mutable_array_node()->mutable_is_original_sub_node_interface()->set_value(
+      true);
   arr.mutable_node().mutable_array_node()->set_run_all_sub_nodes(true);
   wf.Add(arr);
 

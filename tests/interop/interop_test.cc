@@ -150,7 +150,8 @@ void CheckAllNodesClosure(const core::WorkflowClosure& c) {
   const auto& wf = c.workflow();
   ExpectId(wf.id(), core::WORKFLOW, "interop.all_nodes");
   EXPECT_EQ(wf.metadata().quality_of_service().tier(), core::QualityOfService::HIGH);
-  EXPECT_EQ(wf.metadata().on_failure(), core::WorkflowMetadata::FAIL_AFTER_EXECUTABLE_NODES_COMPLETE);
+  EXPECT_EQ(wf.metadata().on_failure(),
+            core::WorkflowMetadata::FAIL_AFTER_EXECUTABLE_NODES_COMPLETE);
   EXPECT_EQ(wf.metadata().tags().at("owner"), "flytecpp");
   EXPECT_TRUE(wf.metadata_defaults().interruptible());
   EXPECT_EQ(wf.interface().inputs().variables().at("items").type().collection_type().simple(),

@@ -24,11 +24,11 @@
 #include <utility>
 #include <vector>
 
+#include "flytecpp/idl/literals.h"
+#include "flytecpp/idl/types.h"
 #include "flyteidl/core/condition.pb.h"
 #include "flyteidl/core/tasks.pb.h"
 #include "flyteidl/core/workflow.pb.h"
-#include "flytecpp/idl/literals.h"
-#include "flytecpp/idl/types.h"
 
 namespace flytecpp::idl {
 
@@ -47,8 +47,8 @@ inline constexpr std::string_view kEndNodeId = "end-node";
 // Output `var` of node `node_id`; `attr_path` selects into lists (int) and
 // maps/structs (string), e.g. Promise("n0", "o0", {"a", 0}).
 struct AttrStep {
-  AttrStep(const char* key) : key(key) {}         // NOLINT: implicit by design
-  AttrStep(std::string key) : key(std::move(key)) {}  // NOLINT
+  AttrStep(const char* key) : key(key) {}                // NOLINT: implicit by design
+  AttrStep(std::string key) : key(std::move(key)) {}     // NOLINT
   AttrStep(int index) : index(index), is_index(true) {}  // NOLINT
   std::string key;
   int index = 0;

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "flyteidl/core/identifier.pb.h"
 #include "flytecpp/util/status.h"
+#include "flyteidl/core/identifier.pb.h"
 
 namespace flytecpp::idl {
 
@@ -24,14 +24,13 @@ std::string IdentifierString(const Identifier& id);
 
 // Parses `[TYPE:]project:domain:name[:version][@org]`. `default_type` is used
 // when no type prefix is given.
-Result<Identifier> ParseIdentifier(
-    std::string_view text, ResourceType default_type = flyteidl::core::UNSPECIFIED);
+Result<Identifier> ParseIdentifier(std::string_view text,
+                                   ResourceType default_type = flyteidl::core::UNSPECIFIED);
 
 // Makes an identifier; names that are not yet registered leave project,
 // domain and version empty, as pyflyte packages do.
-Identifier MakeIdentifier(ResourceType type, std::string name,
-                          std::string version = "", std::string project = "",
-                          std::string domain = "");
+Identifier MakeIdentifier(ResourceType type, std::string name, std::string version = "",
+                          std::string project = "", std::string domain = "");
 
 std::string ExecutionIdString(const flyteidl::core::WorkflowExecutionIdentifier& id);
 Result<flyteidl::core::WorkflowExecutionIdentifier> ParseExecutionId(std::string_view text);

@@ -6,14 +6,14 @@
 // so a failed write never leaves a half-written file.
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <google/protobuf/message.h>
 
 #include "flytecpp/util/status.h"
 
@@ -41,8 +41,7 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data)
 // `format` defaults to FormatFromPath(path).
 Status ReadMessage(const std::filesystem::path& path, google::protobuf::Message* out,
                    std::optional<Format> format = std::nullopt);
-Status WriteMessage(const std::filesystem::path& path,
-                    const google::protobuf::Message& message,
+Status WriteMessage(const std::filesystem::path& path, const google::protobuf::Message& message,
                     std::optional<Format> format = std::nullopt);
 
 // ---- Message types ----------------------------------------------------------
@@ -50,8 +49,7 @@ Status WriteMessage(const std::filesystem::path& path,
 // Finds a generated message type by full name (`flyteidl.admin.TaskSpec`) or a
 // short one (`TaskSpec`, `admin.TaskSpec`) looked up in core, admin, event.
 Result<const google::protobuf::Descriptor*> FindMessageType(std::string_view name);
-std::unique_ptr<google::protobuf::Message> NewMessage(
-    const google::protobuf::Descriptor* type);
+std::unique_ptr<google::protobuf::Message> NewMessage(const google::protobuf::Descriptor* type);
 
 // The types detection considers, most specific use first.
 const std::vector<const google::protobuf::Descriptor*>& DetectableMessageTypes();
@@ -59,8 +57,8 @@ const std::vector<const google::protobuf::Descriptor*>& DetectableMessageTypes()
 // Which detectable type `data` holds: it must pass ParsesStrictlyAs. A pyflyte file name
 // suffix (`_1.pb` TaskSpec, `_2.pb` WorkflowSpec, `_3.pb` LaunchPlan) settles
 // ties. Fails, listing the candidates, when none or several remain.
-Result<const google::protobuf::Descriptor*> DetectMessageType(
-    std::string_view data, Format format, std::string_view file_name = "");
+Result<const google::protobuf::Descriptor*> DetectMessageType(std::string_view data, Format format,
+                                                              std::string_view file_name = "");
 
 // True when `data` parses as `out`'s type with no unknown fields (binary)
 // and carries what such a message always has (a name, an id, a value).

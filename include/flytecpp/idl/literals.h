@@ -16,16 +16,15 @@
 #include <utility>
 #include <vector>
 
-#include "flyteidl/core/literals.pb.h"
 #include "flytecpp/idl/types.h"
 #include "flytecpp/util/status.h"
+#include "flyteidl/core/literals.pb.h"
 
 namespace flytecpp::idl {
 
 using flyteidl::core::LiteralMap;
 
-using TimePoint = std::chrono::time_point<std::chrono::system_clock,
-                                          std::chrono::nanoseconds>;
+using TimePoint = std::chrono::time_point<std::chrono::system_clock, std::chrono::nanoseconds>;
 
 namespace lit {
 Literal Int(int64_t value);
@@ -35,9 +34,9 @@ Literal Bool(bool value);
 Literal Datetime(TimePoint value);
 Literal Duration(std::chrono::nanoseconds value);
 Literal None();
-Literal Blob(std::string uri, std::string format = "",
-             flyteidl::core::BlobType::BlobDimensionality dimensionality =
-                 flyteidl::core::BlobType::SINGLE);
+Literal Blob(
+    std::string uri, std::string format = "",
+    flyteidl::core::BlobType::BlobDimensionality dimensionality = flyteidl::core::BlobType::SINGLE);
 Literal Schema(std::string uri, flyteidl::core::SchemaType type = {});
 Literal StructuredDataset(std::string uri, std::string format = "");
 Literal Error(std::string failed_node_id, std::string message);
@@ -53,9 +52,23 @@ LiteralMap Inputs(std::map<std::string, Literal> entries);
 // What a literal holds, flattened over scalar kinds.
 enum class LiteralKind {
   kEmpty,  // nothing set
-  kInteger, kFloat, kString, kBoolean, kDatetime, kDuration,
-  kNone, kBlob, kSchema, kStructuredDataset, kError, kGeneric, kBinary, kUnion,
-  kCollection, kMap, kOffloaded,
+  kInteger,
+  kFloat,
+  kString,
+  kBoolean,
+  kDatetime,
+  kDuration,
+  kNone,
+  kBlob,
+  kSchema,
+  kStructuredDataset,
+  kError,
+  kGeneric,
+  kBinary,
+  kUnion,
+  kCollection,
+  kMap,
+  kOffloaded,
 };
 LiteralKind KindOf(const Literal& literal);
 std::string_view LiteralKindName(LiteralKind kind);
@@ -99,15 +112,13 @@ Status KindMismatch(const Literal& literal, std::string_view wanted);
 }  // namespace internal
 
 template <typename T>
-struct LiteralCodec<T, std::enable_if_t<std::is_integral_v<T> &&
-                                        !std::is_same_v<T, bool>>> {
+struct LiteralCodec<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>> {
   static Literal Encode(T v) { return lit::Int(static_cast<int64_t>(v)); }
   static Result<T> Decode(const Literal& l) {
     const Literal& u = internal::Unwrapped(l);
     if (KindOf(u) != LiteralKind::kInteger) return internal::KindMismatch(u, "int");
     int64_t v = u.scalar().primitive().integer();
-    if (static_cast<int64_t>(static_cast<T>(v)) != v ||
-        (std::is_unsigned_v<T> && v < 0)) {
+    if (static_cast<int64_t>(static_cast<T>(v)) != v || (std::is_unsigned_v<T> && v < 0)) {
       return InvalidArgument("integer " + std::to_string(v) +
                              " does not fit the requested C++ type");
     }
@@ -160,8 +171,8 @@ struct LiteralCodec<std::chrono::duration<Rep, Period>> {
 Result<std::chrono::nanoseconds> DecodeDurationLiteral(const Literal& l);
 
 template <typename Rep, typename Period>
-Result<std::chrono::nanoseconds>
-LiteralCodec<std::chrono::duration<Rep, Period>>::DecodeNanos(const Literal& l) {
+Result<std::chrono::nanoseconds> LiteralCodec<std::chrono::duration<Rep, Period>>::DecodeNanos(
+    const Literal& l) {
   return DecodeDurationLiteral(l);
 }
 
@@ -209,9 +220,7 @@ struct LiteralCodec<std::map<std::string, T>> {
 
 template <typename T>
 struct LiteralCodec<std::optional<T>> {
-  static Literal Encode(const std::optional<T>& v) {
-    return v ? ToLiteral(*v) : lit::None();
-  }
+  static Literal Encode(const std::optional<T>& v) { return v ? ToLiteral(*v) : lit::None(); }
   static Result<std::optional<T>> Decode(const Literal& l) {
     const Literal& u = internal::Unwrapped(l);
     if (KindOf(u) == LiteralKind::kNone) return std::optional<T>();

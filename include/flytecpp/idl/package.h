@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "flytecpp/util/status.h"
 #include "flyteidl/admin/launch_plan.pb.h"
 #include "flyteidl/admin/task.pb.h"
 #include "flyteidl/admin/workflow.pb.h"
-#include "flytecpp/util/status.h"
 
 namespace flytecpp::idl {
 
@@ -25,9 +25,9 @@ std::string_view EntityKindName(EntityKind kind);  // task, workflow, launch_pla
 struct PackageEntity {
   std::string entry;  // path inside the archive
   EntityKind kind = EntityKind::kTask;
-  flyteidl::admin::TaskSpec task;              // set when kind == kTask
-  flyteidl::admin::WorkflowSpec workflow;      // set when kind == kWorkflow
-  flyteidl::admin::LaunchPlan launch_plan;     // set when kind == kLaunchPlan
+  flyteidl::admin::TaskSpec task;           // set when kind == kTask
+  flyteidl::admin::WorkflowSpec workflow;   // set when kind == kWorkflow
+  flyteidl::admin::LaunchPlan launch_plan;  // set when kind == kLaunchPlan
 
   // The entity's name: template id for tasks/workflows, id for launch plans.
   const std::string& name() const;

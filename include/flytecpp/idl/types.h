@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include "flytecpp/util/status.h"
 #include "flyteidl/core/literals.pb.h"
 #include "flyteidl/core/types.pb.h"
-#include "flytecpp/util/status.h"
 
 namespace flytecpp::idl {
 
@@ -30,21 +30,19 @@ LiteralType None();
 LiteralType Struct();
 LiteralType Binary();
 LiteralType Error();
-LiteralType Blob(std::string format = "",
-                 flyteidl::core::BlobType::BlobDimensionality dimensionality =
-                     flyteidl::core::BlobType::SINGLE);
+LiteralType Blob(
+    std::string format = "",
+    flyteidl::core::BlobType::BlobDimensionality dimensionality = flyteidl::core::BlobType::SINGLE);
 LiteralType MultipartBlob(std::string format = "");
 LiteralType List(LiteralType element);
 LiteralType Map(LiteralType value);
 LiteralType Enum(std::vector<std::string> values);
 LiteralType Union(std::vector<LiteralType> variants);
 LiteralType Schema(
-    std::vector<std::pair<std::string,
-                          flyteidl::core::SchemaType::SchemaColumn::SchemaColumnType>>
+    std::vector<std::pair<std::string, flyteidl::core::SchemaType::SchemaColumn::SchemaColumnType>>
         columns = {});
-LiteralType StructuredDataset(
-    std::string format = "",
-    std::vector<std::pair<std::string, LiteralType>> columns = {});
+LiteralType StructuredDataset(std::string format = "",
+                              std::vector<std::pair<std::string, LiteralType>> columns = {});
 }  // namespace types
 
 // Canonical, human-readable type string, e.g. `int`, `list<float>`,

@@ -16,14 +16,14 @@ namespace flytecpp {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // bad input: malformed file, wrong type, bad value
-  kNotFound,           // a named thing does not exist
-  kAlreadyExists,      // a named thing exists with different content
-  kFailedPrecondition, // the system is not in a state to do this
-  kUnimplemented,      // valid request we do not support (yet)
-  kIoError,            // the operating system refused (open, write, rename)
-  kInternal,           // a bug in flytecpp
-  kAborted,            // the operation was cancelled
+  kInvalidArgument,     // bad input: malformed file, wrong type, bad value
+  kNotFound,            // a named thing does not exist
+  kAlreadyExists,       // a named thing exists with different content
+  kFailedPrecondition,  // the system is not in a state to do this
+  kUnimplemented,       // valid request we do not support (yet)
+  kIoError,             // the operating system refused (open, write, rename)
+  kInternal,            // a bug in flytecpp
+  kAborted,             // the operation was cancelled
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -31,8 +31,7 @@ std::string_view StatusCodeName(StatusCode code);
 class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
-  Status(StatusCode code, std::string message)
-      : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
 
@@ -54,9 +53,7 @@ class [[nodiscard]] Status {
 inline Status InvalidArgument(std::string msg) {
   return Status(StatusCode::kInvalidArgument, std::move(msg));
 }
-inline Status NotFound(std::string msg) {
-  return Status(StatusCode::kNotFound, std::move(msg));
-}
+inline Status NotFound(std::string msg) { return Status(StatusCode::kNotFound, std::move(msg)); }
 inline Status AlreadyExists(std::string msg) {
   return Status(StatusCode::kAlreadyExists, std::move(msg));
 }
@@ -66,21 +63,15 @@ inline Status FailedPrecondition(std::string msg) {
 inline Status Unimplemented(std::string msg) {
   return Status(StatusCode::kUnimplemented, std::move(msg));
 }
-inline Status IoError(std::string msg) {
-  return Status(StatusCode::kIoError, std::move(msg));
-}
-inline Status Internal(std::string msg) {
-  return Status(StatusCode::kInternal, std::move(msg));
-}
-inline Status Aborted(std::string msg) {
-  return Status(StatusCode::kAborted, std::move(msg));
-}
+inline Status IoError(std::string msg) { return Status(StatusCode::kIoError, std::move(msg)); }
+inline Status Internal(std::string msg) { return Status(StatusCode::kInternal, std::move(msg)); }
+inline Status Aborted(std::string msg) { return Status(StatusCode::kAborted, std::move(msg)); }
 
 // A value or a non-OK Status. Accessing value() of an error is a bug.
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok() && "Result built from an OK Status");
   }
@@ -105,10 +96,10 @@ class [[nodiscard]] Result {
 }  // namespace flytecpp
 
 // Evaluates `expr` (a Status); returns it from the enclosing function if not OK.
-#define FLYTECPP_RETURN_IF_ERROR(expr)                    \
-  do {                                                    \
-    ::flytecpp::Status flytecpp_status_ = (expr);         \
-    if (!flytecpp_status_.ok()) return flytecpp_status_;  \
+#define FLYTECPP_RETURN_IF_ERROR(expr)                   \
+  do {                                                   \
+    ::flytecpp::Status flytecpp_status_ = (expr);        \
+    if (!flytecpp_status_.ok()) return flytecpp_status_; \
   } while (0)
 
 #define FLYTECPP_CONCAT_INNER_(a, b) a##b
