@@ -8,10 +8,9 @@
 // so the example carries two array nodes: "at least 8 succeed" and "at least
 // 80% succeed".
 // Usage: example_array_node [OUT.{pb,json,yaml}]
-#include <iostream>
 
+#include "emit.h"
 #include "flytecpp/idl/builders.h"
-#include "flytecpp/idl/io.h"
 #include "flyteidl/core/workflow_closure.pb.h"
 
 using namespace flytecpp::idl;
@@ -43,14 +42,5 @@ int main(int argc, char** argv) {
   *closure.mutable_workflow() = wf.Build();
   *closure.add_tasks() = score;
 
-  if (argc < 2) {
-    std::cout << ToYaml(closure);
-    return 0;
-  }
-  flytecpp::Status st = WriteMessage(argv[1], closure);
-  if (!st.ok()) {
-    std::cerr << "example_array_node: " << st.ToString() << "\n";
-    return 2;
-  }
-  return 0;
+  return EmitExample(argc, argv, closure);
 }

@@ -6,10 +6,9 @@
 //                 └─ else ──────────────▶ process_one_by_one
 //
 // Usage: example_branch_workflow [OUT.{pb,json,yaml}]
-#include <iostream>
 
+#include "emit.h"
 #include "flytecpp/idl/builders.h"
-#include "flytecpp/idl/io.h"
 #include "flyteidl/core/workflow_closure.pb.h"
 
 using namespace flytecpp::idl;
@@ -41,14 +40,5 @@ int main(int argc, char** argv) {
   *closure.add_tasks() = bulk;
   *closure.add_tasks() = single;
 
-  if (argc < 2) {
-    std::cout << ToYaml(closure);
-    return 0;
-  }
-  flytecpp::Status st = WriteMessage(argv[1], closure);
-  if (!st.ok()) {
-    std::cerr << "example_branch_workflow: " << st.ToString() << "\n";
-    return 2;
-  }
-  return 0;
+  return EmitExample(argc, argv, closure);
 }

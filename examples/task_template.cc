@@ -5,10 +5,9 @@
 //
 // Usage: example_task_template [OUT.{pb,json,yaml}]   (YAML on stdout without OUT)
 #include <chrono>
-#include <iostream>
 
+#include "emit.h"
 #include "flytecpp/idl/builders.h"
-#include "flytecpp/idl/io.h"
 
 using namespace flytecpp::idl;
 using namespace std::chrono_literals;
@@ -32,14 +31,5 @@ int main(int argc, char** argv) {
                          .MemoryRequest("1Gi"))
           .Build();
 
-  if (argc < 2) {
-    std::cout << ToYaml(task);
-    return 0;
-  }
-  flytecpp::Status st = WriteMessage(argv[1], task);
-  if (!st.ok()) {
-    std::cerr << "example_task_template: " << st.ToString() << "\n";
-    return 2;
-  }
-  return 0;
+  return EmitExample(argc, argv, task);
 }

@@ -5,10 +5,9 @@
 //
 // Written as a core.WorkflowClosure (workflow + its tasks), ready to compile.
 // Usage: example_two_node_workflow [OUT.{pb,json,yaml}]
-#include <iostream>
 
+#include "emit.h"
 #include "flytecpp/idl/builders.h"
-#include "flytecpp/idl/io.h"
 #include "flyteidl/core/workflow_closure.pb.h"
 
 using namespace flytecpp::idl;
@@ -35,14 +34,5 @@ int main(int argc, char** argv) {
   *closure.add_tasks() = double_it;
   *closure.add_tasks() = square_it;
 
-  if (argc < 2) {
-    std::cout << ToYaml(closure);
-    return 0;
-  }
-  flytecpp::Status st = WriteMessage(argv[1], closure);
-  if (!st.ok()) {
-    std::cerr << "example_two_node_workflow: " << st.ToString() << "\n";
-    return 2;
-  }
-  return 0;
+  return EmitExample(argc, argv, closure);
 }
