@@ -1,0 +1,114 @@
+// Compiling one (sub-)workflow. One WorkflowCompiler per workflow template;
+// validators for each concern live in their own file:
+//   workflow_compiler.cc  the order of steps, nodes, sub-workflows, the entry point
+//   interface.cc          interfaces of nodes by kind, output aliases
+//   bindings.cc           input bindings, promises, castability of each
+//   branch.cc             branch interfaces, cases and conditions
+//   connections.cc        edges, orphan edges, reachability and cycles
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "diagnostics.h"
+#include "requirements.h"
+
+namespace flytecpp::compiler::internal {
+
+namespace core = flyteidl::core;
+
+inline constexpr std::string_view kStartNode = "start-node";
+inline constexpr std::string_view kEndNode = "end-node";
+
+// What the compiler knows of a node object (the reference's node builder).
+// Keyed by the node's address: ids change while compiling (branch prefixes).
+struct NodeInfo {
+  bool interface_computed = false;
+  std::optional<core::TypedInterface> interface;  // set only if computed cleanly
+};
+
+// Everything shared by the workflows of one CompileWorkflow call.
+struct CompileContext {
+  std::map<std::string, core::TaskTemplate*> tasks;  // by IdKey, into the closure
+  std::map<std::string, const LaunchPlanInterface*> launch_plans;
+  std::map<std::string, core::CompiledWorkflow*> sub_workflows;  // into the closure
+  std::set<std::string> compiled_sub_workflows;                  // each is compiled once
+  std::set<std::string> compiling;  // sub-workflows on the current path
+  std::unordered_map<const core::Node*, NodeInfo> nodes;
+  Diagnostics diag;
+};
+
+enum class EdgeDirection { kBidirectional, kUpstream };
+
+class WorkflowCompiler {
+ public:
+  WorkflowCompiler(core::CompiledWorkflow* workflow, CompileContext& ctx)
+      : workflow_(workflow), ctx_(ctx), diag_(ctx.diag) {}
+
+  // Validates and rewrites the workflow in place; fills its connections.
+  // Returns whether it added no errors.
+  bool Compile();
+
+ private:
+  // workflow_compiler.cc
+  bool IndexNodes(std::vector<core::Node*>* user_nodes);
+  bool ValidateNode(core::Node* node);
+  void CompileSubWorkflow(core::Node* node);
+
+  // interface.cc
+  const core::TypedInterface* UnderlyingInterface(core::Node* node);
+  bool ValidateInterface(const std::string& node_id, core::TypedInterface* iface);
+  std::optional<core::VariableMap> EffectiveOutputs(core::Node* node);
+  bool ValidateOutputAliases(core::Node* node);
+
+  // bindings.cc
+  struct BoundType {
+    bool ok = false;
+    LiteralType type;
+    std::vector<std::string> upstream;
+  };
+  core::VariableMap ValidateBindings(core::Node* node,
+                                     google::protobuf::RepeatedPtrField<core::Binding>* bindings,
+                                     const core::VariableMap* params, bool check_types,
+                                     EdgeDirection direction);
+  BoundType ValidateBinding(core::Node* node, const std::string& param, core::BindingData* binding,
+                            const LiteralType& expected, bool check_types, Diagnostics& diag);
+  BoundType ValidatePromise(core::Node* node, const std::string& param,
+                            core::OutputReference* promise, const LiteralType& expected,
+                            bool check_types, Diagnostics& diag);
+  BoundType ValidateScalar(core::Node* node, const std::string& param, const core::Scalar& scalar,
+                           const LiteralType& expected, bool check_types, Diagnostics& diag);
+
+  // branch.cc
+  std::optional<core::TypedInterface> BranchInterface(core::Node* node);
+  bool ValidateBranchNode(core::Node* node, std::vector<core::Node*>* discovered);
+  void ValidateCondition(core::Node* node, const core::BooleanExpression& expr);
+  std::optional<LiteralType> OperandType(core::Node* node, const core::Operand& operand,
+                                         std::string_view side);
+
+  // connections.cc
+  void AddEdges(core::Node* node, EdgeDirection direction);
+  void AddEdge(const std::string& from, const std::string& to, EdgeDirection direction);
+  void AddOrphanEdges();
+  void ValidateReachable();
+  void WriteConnections();
+
+  core::WorkflowTemplate& tmpl() { return *workflow_->mutable_template_(); }
+
+  core::CompiledWorkflow* workflow_;
+  CompileContext& ctx_;
+  Diagnostics& diag_;
+
+  std::map<std::string, core::Node*> index_;          // start, end and top-level nodes by id
+  std::vector<std::unique_ptr<core::Node>> dropped_;  // duplicates, kept alive, not compiled
+  std::set<std::string> top_level_;
+  std::map<std::string, std::set<std::string>> downstream_;
+  std::map<std::string, std::set<std::string>> upstream_;
+};
+
+}  // namespace flytecpp::compiler::internal
