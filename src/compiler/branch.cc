@@ -43,6 +43,10 @@ std::optional<core::TypedInterface> WorkflowCompiler::BranchInterface(core::Node
   std::optional<core::VariableMap> common;
   for (core::Node* c : cases) {
     c->set_id(id + "-" + c->id());  // branch case ids are scoped by their branch
+    // Case nodes run beside top-level nodes; their ids must not clash.
+    if (index_.count(c->id()) || !case_ids_.insert(c->id()).second) {
+      diag_.Add(ErrorCode::kValueCollision, c->id(), msg::ValueCollision("Node id", c->id()));
+    }
     const core::TypedInterface* ci = UnderlyingInterface(c);
     if (ci == nullptr) continue;
     if (!common) {

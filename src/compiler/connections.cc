@@ -52,6 +52,10 @@ void WorkflowCompiler::ValidateReachable() {
   };
   std::vector<Frame> stack;
   const std::string start(kStartNode);
+  if (!downstream_.count(start)) {
+    std::string key = IdKey(tmpl().id());
+    diag_.Add(ErrorCode::kNoEntryNodeFound, key, msg::NoEntryNodeFound(key));
+  }
   stack.push_back({start, neighbours(start)});
   marks[start] = Mark::kOnPath;
   path.push_back(start);

@@ -172,6 +172,12 @@ std::string NoNodesFound(std::string_view workflow) {
 std::string NoConditionFound(std::string_view node) {
   return "Can't find any condition in gate node [" + S(node) + "].";
 }
+std::string NoEntryNodeFound(std::string_view workflow) {
+  return "Can't find a node to start executing Workflow [" + S(workflow) + "].";
+}
+std::string ValueCollision(std::string_view what, std::string_view value) {
+  return S(what) + " is expected to be unique. " + S(value) + " already exists.";
+}
 std::string BranchNodeIdNotFound() { return "BranchNode not assigned"; }
 std::string BranchNodeHasNoCondition() {
   return "One of the branches on the node doesn't have a condition.";

@@ -63,6 +63,8 @@ std::string CycleDetected(const std::vector<std::string>& path);
 std::string UnreachableNodes(const std::vector<std::string>& ids);
 std::string NoNodesFound(std::string_view workflow);
 std::string NoConditionFound(std::string_view node);
+std::string NoEntryNodeFound(std::string_view workflow);
+std::string ValueCollision(std::string_view what, std::string_view value);
 std::string BranchNodeIdNotFound();
 std::string BranchNodeHasNoCondition();
 std::string BranchNodeHasNoDefault();

@@ -107,6 +107,7 @@ class WorkflowCompiler {
   std::map<std::string, core::Node*> index_;          // start, end and top-level nodes by id
   std::vector<std::unique_ptr<core::Node>> dropped_;  // duplicates, kept alive, not compiled
   std::set<std::string> top_level_;
+  std::set<std::string> case_ids_;  // branch case node ids, after prefixing
   std::map<std::string, std::set<std::string>> downstream_;
   std::map<std::string, std::set<std::string>> upstream_;
 };

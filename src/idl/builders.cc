@@ -87,9 +87,14 @@ Operand Var(std::string name) {
 }
 
 namespace {
+// Constants go into the (deprecated) `primitive` operand: flytekit writes it
+// and Flyte 1.16's compiler accepts nothing else.
 Operand OperandOf(const Literal& l) {
   Operand o;
-  *o.proto.mutable_scalar() = l.scalar();
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  *o.proto.mutable_primitive() = l.scalar().primitive();
+#pragma GCC diagnostic pop
   return o;
 }
 

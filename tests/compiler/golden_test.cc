@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "flytecpp/compiler/compiler.h"
+#include "flytecpp/idl/builders.h"
 #include "flytecpp/idl/identifiers.h"
 #include "flytecpp/idl/io.h"
 #include "flyteidl/admin/task.pb.h"
@@ -110,6 +112,117 @@ TEST(CompilerGoldenTest, AllWorkflowGoldens) {
     ++compared;
   }
   EXPECT_EQ(compared, 43);
+}
+
+}  // namespace
+}  // namespace flytecpp::compiler
+
+namespace flytecpp::compiler {
+namespace {
+
+int CountNodesNamed(const flyteidl::core::WorkflowTemplate& t, const std::string& id) {
+  int n = 0;
+  for (const auto& node : t.nodes()) n += node.id() == id;
+  return n;
+}
+
+TEST(CompilerGoldenTest, SubWorkflowSpecsCompile) {
+  FLYTECPP_REQUIRE_CONFORMANCE(conf);
+  const fs::path dir = SnacksCore(conf);
+  auto tasks = CompileAllTasks(dir);
+  for (const char* name : {"064_core.control_flow.subworkflows.parent_wf_2.pb",
+                           "066_core.control_flow.subworkflows.nested_parent_wf_2.pb"}) {
+    SCOPED_TRACE(name);
+    flyteidl::admin::WorkflowSpec spec;
+    ASSERT_TRUE(idl::ReadMessage(dir / name, &spec).ok());
+    std::vector<WorkflowTemplate> subs(spec.sub_workflows().begin(), spec.sub_workflows().end());
+    auto reqs = GetRequirements(spec.template_(), subs);
+    ASSERT_TRUE(reqs.ok()) << reqs.status().ToString();
+    std::vector<CompiledTask> needed;
+    for (const auto& id : reqs->task_ids) needed.push_back(tasks.at(idl::IdentifierString(id)));
+    auto closure = CompileWorkflow(spec.template_(), subs, needed, {});
+    ASSERT_TRUE(closure.ok()) << closure.status().ToString();
+
+    ASSERT_EQ(closure->sub_workflows_size(), spec.sub_workflows_size());
+    std::set<std::string> sub_ids;
+    for (const auto& sub : closure->sub_workflows()) {
+      const auto& t = sub.template_();
+      sub_ids.insert(idl::IdentifierString(t.id()));
+      // Compiled exactly once: one start-node, one end-node, connections set.
+      EXPECT_EQ(CountNodesNamed(t, "start-node"), 1) << t.id().name();
+      EXPECT_EQ(CountNodesNamed(t, "end-node"), 1) << t.id().name();
+      EXPECT_GT(sub.connections().downstream().at("start-node").ids_size(), 0);
+      EXPECT_TRUE(sub.connections().upstream().count("end-node"));
+    }
+    const auto& primary = closure->primary();
+    for (const auto& node : primary.template_().nodes()) {
+      if (node.has_workflow_node()) {
+        EXPECT_TRUE(sub_ids.count(idl::IdentifierString(node.workflow_node().sub_workflow_ref())))
+            << node.id();
+        EXPECT_TRUE(primary.connections().upstream().count(node.id())) << node.id();
+      }
+    }
+    EXPECT_EQ(closure->tasks_size(), static_cast<int>(needed.size()));
+  }
+}
+
+TEST(CompilerGoldenTest, LaunchPlansMatchTheirWorkflows) {
+  FLYTECPP_REQUIRE_CONFORMANCE(conf);
+  const fs::path dir = SnacksCore(conf);
+  std::map<std::string, WorkflowTemplate> workflows;
+  for (const auto& f : testing::FilesEndingWith(dir, "_2.pb")) {
+    flyteidl::admin::WorkflowSpec spec;
+    ASSERT_TRUE(idl::ReadMessage(f, &spec).ok());
+    workflows[spec.template_().id().name()] = spec.template_();
+  }
+  int checked = 0;
+  for (const auto& f : testing::FilesEndingWith(dir, "_3.pb")) {
+    flyteidl::admin::LaunchPlan lp;
+    ASSERT_TRUE(idl::ReadMessage(f, &lp).ok());
+    auto it = workflows.find(lp.spec().workflow_id().name());
+    if (it == workflows.end()) continue;
+    Status st = ValidateLaunchPlan(lp, it->second);
+    EXPECT_TRUE(st.ok()) << f.filename() << ": " << st.ToString();
+    ++checked;
+  }
+  EXPECT_EQ(checked, 51);
+}
+
+// A dynamic-style closure (like flytepropeller's TestDynamic): a sub-workflow
+// holding a branch, referenced by two nodes, and explicit upstream ids.
+TEST(CompilerGoldenTest, DynamicStyleClosureCompiles) {
+  using namespace flytecpp::idl;
+  TaskTemplate t = TaskBuilder("dyn.t")
+                       .Input("x", types::Int())
+                       .Output("o0", types::Int())
+                       .Container(ContainerBuilder("img").Command({"t"}))
+                       .Build();
+  WorkflowBuilder sub("dyn.sub");
+  sub.Input("x", types::Int());
+  sub.Add(BranchNode("b")
+              .Bind("x", WorkflowInput("x"))
+              .If(Var("x") > Val(0), TaskNode("pos", t).Bind("x", WorkflowInput("x")))
+              .Else(TaskNode("neg", t).Bind("x", Constant(lit::Int(0)))));
+  sub.Output("o0", types::Int(), Promise("b", "o0"));
+
+  WorkflowBuilder wf("dyn.wf");
+  const auto sub_id = sub.Build().id();
+  wf.Add(SubWorkflowNode("s0", sub_id).Bind("x", Constant(lit::Int(1))));
+  wf.Add(SubWorkflowNode("s1", sub_id).Bind("x", Constant(lit::Int(2))).After("s0"));
+  wf.Output("o0", types::List(types::Int()), BindList({Promise("s0", "o0"), Promise("s1", "o0")}));
+  CompiledTask ct;
+  *ct.mutable_template_() = t;
+  auto closure = CompileWorkflow(wf.Build(), {sub.Build()}, {ct}, {});
+  ASSERT_TRUE(closure.ok()) << closure.status().ToString();
+  const auto& conn = closure->primary().connections();
+  EXPECT_EQ(conn.upstream().at("s1").ids(0), "s0");
+  EXPECT_EQ(conn.upstream().at("end-node").ids_size(), 2);
+  const auto& csub = closure->sub_workflows(0);
+  // The branch's cases are prefixed once, though two nodes use the sub-workflow.
+  const auto& branch = csub.template_().nodes(2);
+  EXPECT_EQ(branch.branch_node().if_else().case_().then_node().id(), "b-pos");
+  EXPECT_EQ(branch.branch_node().if_else().else_node().id(), "b-neg");
+  EXPECT_TRUE(csub.connections().upstream().count("b-pos"));
 }
 
 }  // namespace

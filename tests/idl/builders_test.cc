@@ -72,7 +72,9 @@ TEST(BuildersTest, BranchCasesAndConditions) {
                .Build();
   const auto& ie = n.branch_node().if_else();
   EXPECT_EQ(ie.case_().condition().comparison().operator_(), core::ComparisonExpression::GT);
-  EXPECT_EQ(ie.case_().condition().comparison().right_value().scalar().primitive().integer(), 100);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  EXPECT_EQ(ie.case_().condition().comparison().right_value().primitive().integer(), 100);
   EXPECT_EQ(ie.case_().then_node().id(), "b-a");
   ASSERT_EQ(ie.other_size(), 1);
   EXPECT_EQ(ie.other(0).condition().conjunction().operator_(), core::ConjunctionExpression::OR);
@@ -82,10 +84,10 @@ TEST(BuildersTest, BranchCasesAndConditions) {
                        .right_expression()
                        .comparison()
                        .right_value()
-                       .scalar()
                        .primitive()
                        .float_value(),
                    2.5);
+#pragma GCC diagnostic pop
   EXPECT_EQ(ie.error().failed_node_id(), "b");
   EXPECT_EQ(ie.error().message(), "no case matched");
 }

@@ -133,9 +133,9 @@ core::WorkflowClosure AllNodesClosure() {
   wf.Add(t0);
 
   // Branch: if (n > 100 && acc >= 0.5) / else if (n == 1 || "x" != label) / else.
-  // The else-if compares against a deprecated `primitive` operand too.
-  Operand primitive_one;
-  primitive_one.proto.mutable_primitive()->set_integer(1);
+  // Val() writes `primitive` operands; the else-if uses the newer `scalar` one.
+  Operand scalar_one;
+  scalar_one.proto.mutable_scalar()->mutable_primitive()->set_integer(1);
   wf.Add(BranchNode("b0")
              .Bind("n", WorkflowInput("n"))
              .Bind("acc", Promise("t0", "o0"))
@@ -143,7 +143,7 @@ core::WorkflowClosure AllNodesClosure() {
              .After("t0")
              .If(Var("n") > Val(100) && Var("acc") >= Val(0.5),
                  TaskNode("b0-big", sql).Bind("n", WorkflowInput("n")))
-             .ElseIf(Var("n") == primitive_one || Val("x") != Var("label"), TaskNode("b0-one", pod))
+             .ElseIf(Var("n") == scalar_one || Val("x") != Var("label"), TaskNode("b0-one", pod))
              .Else(TaskNode("b0-small", pod)));
   wf.Add(BranchNode("b1")
              .Bind("n", WorkflowInput("n"))

@@ -139,14 +139,14 @@ function allNodesClosure() {
       branchNode: { ifElse: {
         case: {
           condition: conjunction(Logic.AND,
-            comparison(Op.GT, { var: 'n' }, { scalar: scalarInt(100) }),
-            comparison(Op.GTE, { var: 'acc' }, { scalar: { primitive: { floatValue: 0.5 } } })),
+            comparison(Op.GT, { var: 'n' }, scalarInt(100)),
+            comparison(Op.GTE, { var: 'acc' }, { primitive: { floatValue: 0.5 } })),
           thenNode: taskNode('b0-big', 'interop.sql_task', [{ var: 'n', binding: wfInput('n') }]),
         },
         other: [{
           condition: conjunction(Logic.OR,
-            comparison(Op.EQ, { var: 'n' }, { primitive: { integer: 1 } }),
-            comparison(Op.NEQ, { scalar: { primitive: { stringValue: 'x' } } }, { var: 'label' })),
+            comparison(Op.EQ, { var: 'n' }, { scalar: scalarInt(1) }),
+            comparison(Op.NEQ, { primitive: { stringValue: 'x' } }, { var: 'label' })),
           thenNode: taskNode('b0-one', 'interop.pod_task'),
         }],
         elseNode: taskNode('b0-small', 'interop.pod_task'),
@@ -156,7 +156,7 @@ function allNodesClosure() {
       id: 'b1',
       inputs: [{ var: 'n', binding: wfInput('n') }],
       branchNode: { ifElse: {
-        case: { condition: comparison(Op.LT, { var: 'n' }, { scalar: scalarInt(0) }),
+        case: { condition: comparison(Op.LT, { var: 'n' }, scalarInt(0)),
                 thenNode: taskNode('b1-neg', 'interop.pod_task') },
         error: { failedNodeId: 'b1', message: 'n must not be negative' },
       } },

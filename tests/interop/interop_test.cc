@@ -187,10 +187,13 @@ void CheckAllNodesClosure(const core::WorkflowClosure& c) {
   const auto& conj = ie.case_().condition().conjunction();
   EXPECT_EQ(conj.operator_(), core::ConjunctionExpression::AND);
   CheckComparison(conj.left_expression(), core::ComparisonExpression::GT, "n");
-  EXPECT_EQ(conj.left_expression().comparison().right_value().scalar().primitive().integer(), 100);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  EXPECT_EQ(conj.left_expression().comparison().right_value().primitive().integer(), 100);
   CheckComparison(conj.right_expression(), core::ComparisonExpression::GTE, "acc");
-  EXPECT_DOUBLE_EQ(
-      conj.right_expression().comparison().right_value().scalar().primitive().float_value(), 0.5);
+  EXPECT_DOUBLE_EQ(conj.right_expression().comparison().right_value().primitive().float_value(),
+                   0.5);
+#pragma GCC diagnostic pop
   EXPECT_EQ(ie.case_().then_node().id(), "b0-big");
   ExpectId(ie.case_().then_node().task_node().reference_id(), core::TASK, "interop.sql_task");
   ASSERT_EQ(ie.other_size(), 1);
@@ -199,11 +202,12 @@ void CheckAllNodesClosure(const core::WorkflowClosure& c) {
   CheckComparison(or_expr.left_expression(), core::ComparisonExpression::EQ, "n");
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-  EXPECT_EQ(or_expr.left_expression().comparison().right_value().primitive().integer(), 1);
-#pragma GCC diagnostic pop
+  EXPECT_EQ(or_expr.left_expression().comparison().right_value().scalar().primitive().integer(),
+            1);
   const auto& neq = or_expr.right_expression().comparison();
   EXPECT_EQ(neq.operator_(), core::ComparisonExpression::NEQ);
-  EXPECT_EQ(neq.left_value().scalar().primitive().string_value(), "x");
+  EXPECT_EQ(neq.left_value().primitive().string_value(), "x");
+#pragma GCC diagnostic pop
   EXPECT_EQ(neq.right_value().var(), "label");
   EXPECT_EQ(ie.else_node().id(), "b0-small");
 

@@ -116,6 +116,24 @@ Result<CompiledWorkflowClosure> CompileWorkflow(
     const std::vector<CompiledTask>& tasks, const std::vector<LaunchPlanInterface>& launch_plans,
     std::vector<CompileError>* errors = nullptr);
 
+// Checks execution inputs against an interface before anything runs: every
+// given input is declared (VariableNameNotFound) and of a castable type
+// (InvalidLiteralType); every declared input is given, has a default in
+// `defaults`, or is optional (ParameterNotBound). Unlike the reference,
+// optional inputs may be left out.
+Status ValidateInputs(const flyteidl::core::TypedInterface& iface,
+                      const flyteidl::core::LiteralMap& inputs,
+                      const flyteidl::core::ParameterMap* defaults = nullptr,
+                      std::vector<CompileError>* errors = nullptr);
+
+// Checks a launch plan against the workflow it launches: it names that
+// workflow, its default inputs are workflow inputs of castable types
+// (MismatchingInterfaces), and its fixed inputs are workflow inputs holding
+// castable values (VariableNameNotFound, InvalidLiteralType).
+Status ValidateLaunchPlan(const flyteidl::admin::LaunchPlan& launch_plan,
+                          const WorkflowTemplate& workflow,
+                          std::vector<CompileError>* errors = nullptr);
+
 // Type castability, from `upstream` (producer) to `downstream` (expected).
 bool AreTypesCastable(const LiteralType& upstream, const LiteralType& downstream);
 

@@ -63,7 +63,8 @@ BindingData BindMap(std::vector<std::pair<std::string, BindingData>> entries);
 
 // ---- Conditions (branch nodes) ----------------------------------------------------
 
-// An operand: a branch-node input by name, or a constant.
+// An operand: a branch-node input by name, or a primitive constant (written
+// to the `primitive` operand, which Flyte 1.16 requires).
 struct Operand {
   flyteidl::core::Operand proto;
 };
