@@ -14,5 +14,6 @@ inline constexpr int kExitBadInput = 2;  // bad input or usage
 void RegisterInspect(CLI::App& app, int* exit_code);
 void RegisterConvert(CLI::App& app, int* exit_code);
 void RegisterPackage(CLI::App& app, int* exit_code);
+void RegisterCompile(CLI::App& app, int* exit_code);  // compile and graph
 
 }  // namespace flytecpp::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   flytecpp::cli::RegisterInspect(app, &exit_code);
   flytecpp::cli::RegisterConvert(app, &exit_code);
   flytecpp::cli::RegisterPackage(app, &exit_code);
+  flytecpp::cli::RegisterCompile(app, &exit_code);
 
   // CLI11 reports an unknown command as "a subcommand is required"; name it.
   auto is_command = [&app](const std::string& name) {

@@ -94,6 +94,87 @@ else
   skip "snacks-core inspect/convert"
 fi
 
+# --- compile and graph ---------------------------------------------------------------
+if [[ -d "$SNACKS" ]]; then
+  mkdir -p "$WORK/snacks"
+  cp "$SNACKS"/*.pb "$WORK/snacks/"
+  tar -czf "$WORK/snacks.tgz" -C "$WORK/snacks" .
+  if "$FLYTECPP" compile "$WORK/snacks.tgz" >"$WORK/out" 2>"$WORK/err" &&
+     grep -q "^45 of 45 workflows compiled$" "$WORK/out"; then
+    ok "compile: every workflow of the snacks-core package"
+  else
+    bad "compile snacks package: $(tail -3 "$WORK/out") $(head -3 "$WORK/err")"
+  fi
+  if "$FLYTECPP" compile "$WORK/snacks.tgz" --workflow nested_parent_wf -o "$WORK/c.json" 2>/dev/null &&
+     "$FLYTECPP" inspect "$WORK/c.json" | grep -q "kind: CompiledWorkflowClosure"; then
+    ok "compile --workflow -o writes a CompiledWorkflowClosure"
+  else
+    bad "compile -o"
+  fi
+  if "$FLYTECPP" compile "$SNACKS/026_core.control_flow.conditions.multiplier_2.pb" \
+       --tasks "$SNACKS/024_core.control_flow.conditions.square_1.pb" \
+       --tasks "$SNACKS/025_core.control_flow.conditions.double_1.pb" | grep -q "^ok  core.control_flow.conditions.multiplier"; then
+    ok "compile a WorkflowSpec with --tasks"
+  else
+    bad "compile WorkflowSpec --tasks"
+  fi
+  "$FLYTECPP" compile "$SNACKS/026_core.control_flow.conditions.multiplier_2.pb" >"$WORK/out" 2>"$WORK/err"
+  rc=$?
+  if [[ $rc -eq 2 ]] && grep -q "^TaskReferenceNotFound start-node: Referenced Task \[TASK:::core.control_flow.conditions.double:\] not found.$" "$WORK/err"; then
+    ok "compile without the tasks names what is missing (CODE node-id: message)"
+  else
+    bad "compile missing tasks (rc=$rc): $(cat "$WORK/err")"
+  fi
+  "$FLYTECPP" graph "$WORK/snacks.tgz" --workflow nested_conditions >"$WORK/g.dot"
+  if grep -q '^digraph "core.control_flow.conditions.nested_conditions"' "$WORK/g.dot" &&
+     grep -q 'subgraph "cluster_n0-n0"' "$WORK/g.dot" && grep -q '"n0" \[shape=diamond' "$WORK/g.dot"; then
+    ok "graph --format dot draws branch cases as clusters"
+  else
+    bad "graph dot: $(head -5 "$WORK/g.dot")"
+  fi
+  "$FLYTECPP" graph "$WORK/snacks.tgz" --workflow nested_parent_wf --format mermaid >"$WORK/g.mmd"
+  if grep -q "^flowchart LR" "$WORK/g.mmd" && grep -q 'n_n0\[\["n0<br/>workflow core.control_flow.subworkflows.my_subwf"\]\]' "$WORK/g.mmd"; then
+    ok "graph --format mermaid shows node kinds"
+  else
+    bad "graph mermaid: $(cat "$WORK/g.mmd")"
+  fi
+  expect_bad_input "graph with an unknown format" "unknown graph format" \
+    "$FLYTECPP" graph "$WORK/snacks.tgz" --workflow multiplier --format svg
+  expect_bad_input "compile names an unknown workflow" "no workflow named" \
+    "$FLYTECPP" compile "$WORK/snacks.tgz" --workflow nope
+else
+  skip "compile/graph on snacks-core"
+fi
+cat >"$WORK/broken.yaml" <<'YAML'
+template:
+  id: {resourceType: WORKFLOW, name: broken.wf}
+  interface:
+    inputs: {variables: {x: {type: {simple: INTEGER}}}}
+  nodes:
+  - id: n0
+    taskNode: {referenceId: {resourceType: TASK, name: t}}
+    inputs:
+    - var: a
+      binding: {promise: {nodeId: ghost, var: o0}}
+YAML
+cat >"$WORK/t.yaml" <<'YAML'
+template:
+  id: {resourceType: TASK, name: t}
+  type: python-task
+  interface:
+    inputs: {variables: {a: {type: {simple: STRING}}}}
+  container: {image: img, command: [run]}
+YAML
+"$FLYTECPP" compile "$WORK/broken.yaml" --tasks "$WORK/t.yaml" >"$WORK/out" 2>"$WORK/err"
+rc=$?
+if [[ $rc -eq 2 ]] && grep -q "^flytecpp: workflow broken.wf: 2 compile errors$" "$WORK/err" &&
+   grep -q "^NodeReferenceNotFound ghost: Referenced node \[ghost\] not found.$" "$WORK/err" &&
+   grep -q "^ParameterNotBound n0: Parameter not bound \[a\].$" "$WORK/err"; then
+  ok "compile errors: one line each, sorted, exit 2"
+else
+  bad "compile errors (rc=$rc): $(cat "$WORK/err")"
+fi
+
 # --- packages ------------------------------------------------------------------------
 if [[ -d "$PKGS" ]]; then
   "$FLYTECPP" package ls "$PKGS/valid-unordered-register.tar" >"$WORK/out"
