@@ -1,7 +1,7 @@
 // Input bindings: promises, constants, collections and maps of bindings, and
 // the castability of each to the type its input declares
 // (flytepropeller validators/bindings.go).
-#include <regex>
+#include <cctype>
 
 #include "flytecpp/idl/literals.h"
 #include "flytecpp/idl/types.h"
@@ -40,24 +40,36 @@ std::string BindingText(const core::BindingData& b) {
   return "nothing";
 }
 
-// A promise's `var`: `name` or `[index].name`.
+// A promise's `var`: `name` or `[index].name`, name of [0-9A-Za-z_]. Parsed
+// by hand: this runs once per binding and std::regex would dominate.
 struct ParsedVar {
   std::optional<int> index;
   std::string name;
 };
 std::optional<ParsedVar> ParseVar(const std::string& var) {
-  static const std::regex kVar("^(\\[([0-9]+)\\]\\.)?([0-9A-Za-z_]+)$");
-  std::smatch m;
-  if (!std::regex_match(var, m, kVar)) return std::nullopt;
+  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
   ParsedVar out;
-  if (m[2].matched) {
-    try {
-      out.index = std::stoi(m[2].str());
-    } catch (...) {
+  size_t pos = 0;
+  if (!var.empty() && var[0] == '[') {
+    size_t close = var.find(']');
+    if (close == std::string::npos || close == 1 || close + 1 >= var.size() ||
+        var[close + 1] != '.') {
       return std::nullopt;
     }
+    int index = 0;
+    for (size_t i = 1; i < close; ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(var[i])) || index > 100000000)
+        return std::nullopt;
+      index = index * 10 + (var[i] - '0');
+    }
+    out.index = index;
+    pos = close + 2;
   }
-  out.name = m[3].str();
+  if (pos >= var.size()) return std::nullopt;
+  for (size_t i = pos; i < var.size(); ++i) {
+    if (!is_word(var[i])) return std::nullopt;
+  }
+  out.name = var.substr(pos);
   return out;
 }
 
@@ -70,11 +82,11 @@ std::string ScalarKindName(const core::Scalar& s) {
 
 }  // namespace
 
-core::VariableMap WorkflowCompiler::ValidateBindings(
-    core::Node* node, google::protobuf::RepeatedPtrField<core::Binding>* bindings,
-    const core::VariableMap* params, bool check_types, EdgeDirection direction) {
-  core::VariableMap resolved;
-  std::set<std::string> bound;
+void WorkflowCompiler::ValidateBindings(core::Node* node,
+                                        google::protobuf::RepeatedPtrField<core::Binding>* bindings,
+                                        const core::VariableMap* params, bool check_types,
+                                        EdgeDirection direction, core::VariableMap* resolved) {
+  std::vector<const std::string*> bound;  // few per node: a vector beats a set
   static const LiteralType kNone = idl::types::None();
   for (core::Binding& b : *bindings) {
     const core::Variable* param = nullptr;
@@ -91,32 +103,36 @@ core::VariableMap WorkflowCompiler::ValidateBindings(
       diag_.Add(ErrorCode::kValueRequired, node->id(), msg::ValueRequired("Binding"));
       continue;
     }
-    if (!bound.insert(b.var()).second) {
+    if (std::any_of(bound.begin(), bound.end(),
+                    [&](const std::string* v) { return *v == b.var(); })) {
       diag_.Add(ErrorCode::kParameterBoundMoreThanOnce, node->id(),
                 msg::ParameterBoundMoreThanOnce(b.var()));
       continue;
     }
+    bound.push_back(&b.var());
     const LiteralType& expected = param != nullptr ? param->type() : kNone;
-    BoundType r = ValidateBinding(node, b.var(), b.mutable_binding(), expected, check_types, diag_);
+    BoundType r = ValidateBinding(node, b.var(), b.mutable_binding(), expected, check_types,
+                                  /*want_type=*/resolved != nullptr, diag_);
     if (!r.ok) continue;
-    for (const std::string& up : r.upstream) AddEdge(up, node->id(), direction);
-    *(*resolved.mutable_variables())[b.var()].mutable_type() = std::move(r.type);
+    for (const std::string* up : r.upstream) AddEdge(*up, node->id(), direction);
+    if (resolved != nullptr) {
+      *(*resolved->mutable_variables())[b.var()].mutable_type() = std::move(r.type);
+    }
   }
   if (params != nullptr) {
     for (const auto& [name, v] : params->variables()) {
-      if (!bound.count(name) && !IsOptional(v.type())) {
+      bool is_bound =
+          std::any_of(bound.begin(), bound.end(), [&](const std::string* b) { return *b == name; });
+      if (!is_bound && !IsOptional(v.type())) {
         diag_.Add(ErrorCode::kParameterNotBound, node->id(), msg::ParameterNotBound(name));
       }
     }
   }
-  return resolved;
 }
 
-WorkflowCompiler::BoundType WorkflowCompiler::ValidateBinding(core::Node* node,
-                                                              const std::string& param,
-                                                              core::BindingData* binding,
-                                                              const LiteralType& expected,
-                                                              bool check_types, Diagnostics& diag) {
+WorkflowCompiler::BoundType WorkflowCompiler::ValidateBinding(
+    core::Node* node, const std::string& param, core::BindingData* binding,
+    const LiteralType& expected, bool check_types, bool want_type, Diagnostics& diag) {
   BoundType out;
   const std::string& id = node->id();
   // A list or map bound to a union must fit exactly one variant. Each variant
@@ -125,7 +141,7 @@ WorkflowCompiler::BoundType WorkflowCompiler::ValidateBinding(core::Node* node,
     std::vector<std::pair<const LiteralType*, BoundType>> matches;
     for (const auto& variant : expected.union_type().variants()) {
       Diagnostics scratch;
-      BoundType r = ValidateBinding(node, param, binding, variant, check_types, scratch);
+      BoundType r = ValidateBinding(node, param, binding, variant, check_types, want_type, scratch);
       if (r.ok && scratch.empty()) matches.emplace_back(&variant, std::move(r));
     }
     if (matches.size() == 1) return std::move(matches[0].second);
@@ -155,7 +171,7 @@ WorkflowCompiler::BoundType WorkflowCompiler::ValidateBinding(core::Node* node,
       out.ok = true;
       LiteralType last;
       auto check = [&](core::BindingData* item) {
-        BoundType r = ValidateBinding(node, param, item, element, check_types, diag);
+        BoundType r = ValidateBinding(node, param, item, element, check_types, want_type, diag);
         if (!r.ok) {
           out.ok = false;
           return;
@@ -176,7 +192,8 @@ WorkflowCompiler::BoundType WorkflowCompiler::ValidateBinding(core::Node* node,
       return out;
     }
     case core::BindingData::kPromise:
-      return ValidatePromise(node, param, binding->mutable_promise(), expected, check_types, diag);
+      return ValidatePromise(node, param, binding->mutable_promise(), expected, check_types,
+                             want_type, diag);
     case core::BindingData::kScalar:
       return ValidateScalar(node, param, binding->scalar(), expected, check_types, diag);
     case core::BindingData::kOffloadedMetadata:
@@ -188,15 +205,13 @@ WorkflowCompiler::BoundType WorkflowCompiler::ValidateBinding(core::Node* node,
   return out;
 }
 
-WorkflowCompiler::BoundType WorkflowCompiler::ValidatePromise(core::Node* node,
-                                                              const std::string& param,
-                                                              core::OutputReference* promise,
-                                                              const LiteralType& expected,
-                                                              bool check_types, Diagnostics& diag) {
+WorkflowCompiler::BoundType WorkflowCompiler::ValidatePromise(
+    core::Node* node, const std::string& param, core::OutputReference* promise,
+    const LiteralType& expected, bool check_types, bool want_type, Diagnostics& diag) {
   BoundType out;
   const std::string& id = node->id();
-  const std::string provider_id =
-      promise->node_id().empty() ? std::string(kStartNode) : promise->node_id();
+  static const std::string kStart(kStartNode);
+  const std::string& provider_id = promise->node_id().empty() ? kStart : promise->node_id();
   auto it = index_.find(provider_id);
   if (it == index_.end()) {
     diag.Add(ErrorCode::kNodeReferenceNotFound, provider_id,
@@ -210,15 +225,19 @@ WorkflowCompiler::BoundType WorkflowCompiler::ValidatePromise(core::Node* node,
     diag.Add(ErrorCode::kSyntaxError, id, msg::SyntaxError(promise->var()));
     return out;
   }
-  const std::string input_var =
-      node->has_metadata() ? node->metadata().name() + "." + param : param;
-  const std::string output_var = provider->has_metadata()
-                                     ? provider->metadata().name() + "." + promise->var()
-                                     : promise->var();
+  // Names as the messages show them: `<node name>.<var>` when a node has one.
+  // Built only for a message: this path runs once per binding.
+  auto input_var = [&] {
+    return node->has_metadata() ? node->metadata().name() + "." + param : param;
+  };
+  auto output_var = [&] {
+    return provider->has_metadata() ? provider->metadata().name() + "." + promise->var()
+                                    : promise->var();
+  };
 
-  auto outputs = EffectiveOutputs(provider);
+  const core::VariableMap* outputs = EffectiveOutputs(provider);
   const core::Variable* source = nullptr;
-  if (outputs) {
+  if (outputs != nullptr) {
     auto v = outputs->variables().find(parsed->name);
     if (v != outputs->variables().end()) source = &v->second;
   }
@@ -229,14 +248,21 @@ WorkflowCompiler::BoundType WorkflowCompiler::ValidatePromise(core::Node* node,
     return out;
   }
 
-  LiteralType type = source->type();
+  // The type checked: narrowed by the index and attribute path, if any.
+  const LiteralType* checked = &source->type();
+  LiteralType narrowed;
+  if (parsed->index || promise->attr_path_size() > 0) {
+    narrowed = source->type();
+    checked = &narrowed;
+  }
+  LiteralType& type = narrowed;
   if (parsed->index) {
     if (type.has_collection_type()) {
       type = LiteralType(type.collection_type());
     } else {
-      diag.Add(
-          ErrorCode::kMismatchingTypes, id,
-          msg::MismatchingTypesPromise(output_var, TypeText(type), input_var, TypeText(expected)));
+      diag.Add(ErrorCode::kMismatchingTypes, id,
+               msg::MismatchingTypesPromise(output_var(), TypeText(type), input_var(),
+                                            TypeText(expected)));
     }
   }
   for (const auto& attr : promise->attr_path()) {
@@ -259,16 +285,16 @@ WorkflowCompiler::BoundType WorkflowCompiler::ValidatePromise(core::Node* node,
     }
     // Anything else (a struct without dataclass info) is not known statically.
   }
-  if (check_types && !AreTypesCastable(type, expected)) {
-    diag.Add(
-        ErrorCode::kMismatchingTypes, id,
-        msg::MismatchingTypesPromise(output_var, TypeText(type), input_var, TypeText(expected)));
+  if (check_types && !AreTypesCastable(*checked, expected)) {
+    diag.Add(ErrorCode::kMismatchingTypes, id,
+             msg::MismatchingTypesPromise(output_var(), TypeText(*checked), input_var(),
+                                          TypeText(expected)));
     return out;
   }
-  promise->set_node_id(provider_id);
   out.ok = true;
-  out.type = source->type();  // the whole declared type, as the reference returns
-  out.upstream.push_back(provider_id);
+  out.upstream.push_back(&it->first);
+  if (promise->node_id().empty()) promise->set_node_id(kStart);  // "" means start-node
+  if (want_type) out.type = source->type();  // the whole declared type, as the reference
   return out;
 }
 

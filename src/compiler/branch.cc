@@ -69,8 +69,9 @@ std::optional<core::TypedInterface> WorkflowCompiler::BranchInterface(core::Node
     }
   }
   // The branch node's own bindings are what its conditions read.
-  core::VariableMap inputs = ValidateBindings(node, node->mutable_inputs(), nullptr,
-                                              /*check_types=*/false, EdgeDirection::kUpstream);
+  core::VariableMap inputs;
+  ValidateBindings(node, node->mutable_inputs(), nullptr, /*check_types=*/false,
+                   EdgeDirection::kUpstream, &inputs);
   if (!diag_.CleanSince(mark) || !common) return std::nullopt;
   core::TypedInterface iface;
   *iface.mutable_inputs() = std::move(inputs);

@@ -32,7 +32,7 @@ bool WorkflowCompiler::ValidateInterface(const std::string& node_id, core::Typed
 
 const core::TypedInterface* WorkflowCompiler::UnderlyingInterface(core::Node* node) {
   NodeInfo& info = ctx_.nodes[node];
-  if (info.interface_computed) return info.interface ? &*info.interface : nullptr;
+  if (info.interface_computed) return info.interface;
   // Marked before computing: a node reached again while its own interface is
   // being worked out (bindings in a loop) simply has none.
   info.interface_computed = true;
@@ -113,8 +113,9 @@ const core::TypedInterface* WorkflowCompiler::UnderlyingInterface(core::Node* no
       if (gate.has_approve()) {
         // An approve gate passes its inputs through: its interface is whatever
         // its own bindings provide.
-        core::VariableMap vars = ValidateBindings(node, node->mutable_inputs(), nullptr,
-                                                  /*check_types=*/false, EdgeDirection::kUpstream);
+        core::VariableMap vars;
+        ValidateBindings(node, node->mutable_inputs(), nullptr, /*check_types=*/false,
+                         EdgeDirection::kUpstream, &vars);
         *local.mutable_inputs() = vars;
         *local.mutable_outputs() = vars;
         iface = &local;
@@ -157,8 +158,15 @@ const core::TypedInterface* WorkflowCompiler::UnderlyingInterface(core::Node* no
       break;
   }
   if (iface != nullptr) ValidateInterface(id, iface);
-  if (iface != nullptr && diag_.CleanSince(mark)) info.interface = *iface;
-  return info.interface ? &*info.interface : nullptr;
+  if (iface != nullptr && diag_.CleanSince(mark)) {
+    if (iface == &local) {
+      info.owned_interface = std::move(local);
+      info.interface = &*info.owned_interface;
+    } else {
+      info.interface = iface;  // the task's own interface: stable, no copy
+    }
+  }
+  return info.interface;
 }
 
 bool WorkflowCompiler::ValidateOutputAliases(core::Node* node) {
@@ -187,19 +195,25 @@ bool WorkflowCompiler::ValidateOutputAliases(core::Node* node) {
   return diag_.CleanSince(mark);
 }
 
-std::optional<core::VariableMap> WorkflowCompiler::EffectiveOutputs(core::Node* node) {
+const core::VariableMap* WorkflowCompiler::EffectiveOutputs(core::Node* node) {
   const core::TypedInterface* iface = UnderlyingInterface(node);
-  if (iface == nullptr) return std::nullopt;
-  if (node->output_aliases_size() == 0) return iface->outputs();
-  if (!ValidateOutputAliases(node)) return std::nullopt;
-  core::VariableMap out;
-  std::map<std::string, std::string> alias_of;
-  for (const auto& a : node->output_aliases()) alias_of.emplace(a.var(), a.alias());
-  for (const auto& [name, v] : iface->outputs().variables()) {
-    auto it = alias_of.find(name);
-    (*out.mutable_variables())[it == alias_of.end() ? name : it->second] = v;
+  if (iface == nullptr) return nullptr;
+  if (node->output_aliases_size() == 0) return &iface->outputs();
+  NodeInfo& info = ctx_.nodes[node];
+  if (!info.outputs_computed) {
+    info.outputs_computed = true;
+    if (ValidateOutputAliases(node)) {
+      std::map<std::string, std::string> alias_of;
+      for (const auto& a : node->output_aliases()) alias_of.emplace(a.var(), a.alias());
+      core::VariableMap out;
+      for (const auto& [name, v] : iface->outputs().variables()) {
+        auto it = alias_of.find(name);
+        (*out.mutable_variables())[it == alias_of.end() ? name : it->second] = v;
+      }
+      info.aliased_outputs = std::move(out);
+    }
   }
-  return out;
+  return info.aliased_outputs ? &*info.aliased_outputs : nullptr;
 }
 
 }  // namespace flytecpp::compiler::internal

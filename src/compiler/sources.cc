@@ -1,11 +1,11 @@
 #include "flytecpp/compiler/sources.h"
 
-#include "flyteidl/admin/task.pb.h"
-#include "flyteidl/admin/workflow.pb.h"
-#include "flyteidl/core/workflow_closure.pb.h"
 #include "flytecpp/idl/identifiers.h"
 #include "flytecpp/idl/io.h"
 #include "flytecpp/idl/package.h"
+#include "flyteidl/admin/task.pb.h"
+#include "flyteidl/admin/workflow.pb.h"
+#include "flyteidl/core/workflow_closure.pb.h"
 
 namespace flytecpp::compiler {
 
@@ -43,9 +43,9 @@ Result<WorkflowSources> LoadWorkflowSources(const std::filesystem::path& input,
       switch (e.kind) {
         case idl::EntityKind::kTask: out.tasks.push_back(e.task.template_()); break;
         case idl::EntityKind::kWorkflow:
-          out.workflows.push_back({e.workflow.template_(),
-                                   {e.workflow.sub_workflows().begin(),
-                                    e.workflow.sub_workflows().end()}});
+          out.workflows.push_back(
+              {e.workflow.template_(),
+               {e.workflow.sub_workflows().begin(), e.workflow.sub_workflows().end()}});
           break;
         case idl::EntityKind::kLaunchPlan: out.launch_plans.push_back(e.launch_plan); break;
       }

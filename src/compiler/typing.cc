@@ -155,12 +155,27 @@ bool UnionCasts(const LiteralType& d, const LiteralType& u) {
   return matches == 1;
 }
 
-LiteralType WithoutAnnotations(const LiteralType& t) {
-  LiteralType c = t;
-  c.clear_structure();
-  c.clear_metadata();
-  c.clear_annotation();
-  return c;
+// The `type` oneofs are the same, ignoring structure, metadata and
+// annotation at this level. Only reached for simple, enum or unset
+// downstream types, so other kinds just need their case to differ.
+bool SameTypeIgnoringAnnotations(const LiteralType& u, const LiteralType& d) {
+  if (u.type_case() != d.type_case()) return false;
+  switch (d.type_case()) {
+    case LiteralType::kSimple: return u.simple() == d.simple();
+    case LiteralType::kEnumType:
+      return std::equal(u.enum_type().values().begin(), u.enum_type().values().end(),
+                        d.enum_type().values().begin(), d.enum_type().values().end());
+    case LiteralType::TYPE_NOT_SET: return true;
+    default: {
+      LiteralType uc = u, dc = d;
+      for (LiteralType* t : {&uc, &dc}) {
+        t->clear_structure();
+        t->clear_metadata();
+        t->clear_annotation();
+      }
+      return MessageDifferencer::Equals(uc, dc);
+    }
+  }
 }
 
 bool TrivialCasts(const LiteralType& d, const LiteralType& u) {
@@ -171,7 +186,7 @@ bool TrivialCasts(const LiteralType& d, const LiteralType& u) {
     if (!u.has_metadata() || !d.has_metadata()) return true;
     return internal::IsJsonSchemaSubtype(u.metadata(), d.metadata());
   }
-  return MessageDifferencer::Equals(WithoutAnnotations(u), WithoutAnnotations(d));
+  return SameTypeIgnoringAnnotations(u, d);
 }
 
 bool CastsFrom(const LiteralType& downstream, const LiteralType& upstream) {

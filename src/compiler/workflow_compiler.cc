@@ -26,8 +26,8 @@ bool WorkflowCompiler::Compile() {
   // in any order (the reference resolves branch/gate bindings against the
   // nodes listed earlier only).
   for (core::Node* n : user_nodes) ValidateNode(n);
-  for (auto& [id, n] : index_) {
-    if (id != kStartNode) AddEdges(n, EdgeDirection::kBidirectional);
+  for (core::Node* n : order_) {
+    if (n->id() != kStartNode) AddEdges(n, EdgeDirection::kBidirectional);
   }
   if (t.has_failure_node()) {
     ValidateNode(t.mutable_failure_node());
@@ -53,8 +53,9 @@ bool WorkflowCompiler::IndexNodes(std::vector<core::Node*>* user_nodes) {
   nodes->AddAllocated(start);
   NodeInfo& si = ctx_.nodes[start];
   si.interface_computed = true;
-  si.interface.emplace();
-  *si.interface->mutable_outputs() = t.interface().inputs();
+  si.owned_interface.emplace();
+  *si.owned_interface->mutable_outputs() = t.interface().inputs();
+  si.interface = &*si.owned_interface;
 
   auto* end = new core::Node;
   end->set_id(std::string(kEndNode));
@@ -62,11 +63,13 @@ bool WorkflowCompiler::IndexNodes(std::vector<core::Node*>* user_nodes) {
   nodes->AddAllocated(end);
   NodeInfo& ei = ctx_.nodes[end];
   ei.interface_computed = true;
-  ei.interface.emplace();
-  *ei.interface->mutable_inputs() = t.interface().outputs();
+  ei.owned_interface.emplace();
+  *ei.owned_interface->mutable_inputs() = t.interface().outputs();
+  ei.interface = &*ei.owned_interface;
 
   index_[start->id()] = start;
   index_[end->id()] = end;
+  order_ = {start, end};
   bool ok = true;
   for (core::Node* node : originals) {
     if (index_.count(node->id())) {
@@ -77,6 +80,7 @@ bool WorkflowCompiler::IndexNodes(std::vector<core::Node*>* user_nodes) {
       continue;
     }
     index_[node->id()] = node;
+    order_.push_back(node);
     top_level_.insert(node->id());
     nodes->AddAllocated(node);
     user_nodes->push_back(node);

@@ -29,7 +29,32 @@ inline constexpr std::string_view kEndNode = "end-node";
 // Keyed by the node's address: ids change while compiling (branch prefixes).
 struct NodeInfo {
   bool interface_computed = false;
-  std::optional<core::TypedInterface> interface;  // set only if computed cleanly
+  // Set only if computed cleanly: a task's own (normalised) interface, or
+  // `owned_interface` for interfaces worked out here.
+  const core::TypedInterface* interface = nullptr;
+  std::optional<core::TypedInterface> owned_interface;
+  bool outputs_computed = false;
+  std::optional<core::VariableMap> aliased_outputs;  // outputs renamed by aliases
+};
+
+// Execution edges between node ids. Ids are interned to small integers so
+// that large workflows cost no string sets; lists are sorted and
+// de-duplicated when written.
+class EdgeSet {
+ public:
+  void Add(const std::string& from, const std::string& to, bool downstream_too);
+  bool HasUpstream(const std::string& id) const;
+  bool HasDownstream(const std::string& id) const;
+  // Downstream neighbours of `id`, sorted by id.
+  std::vector<std::string> Downstream(const std::string& id) const;
+  void Write(core::ConnectionSet* out);
+
+ private:
+  int Intern(const std::string& id);
+  int Find(const std::string& id) const;
+  std::unordered_map<std::string, int> ids_;
+  std::vector<std::string> names_;
+  std::vector<std::vector<int>> down_, up_;
 };
 
 // Everything shared by the workflows of one CompileWorkflow call.
@@ -63,24 +88,27 @@ class WorkflowCompiler {
   // interface.cc
   const core::TypedInterface* UnderlyingInterface(core::Node* node);
   bool ValidateInterface(const std::string& node_id, core::TypedInterface* iface);
-  std::optional<core::VariableMap> EffectiveOutputs(core::Node* node);
+  const core::VariableMap* EffectiveOutputs(core::Node* node);
   bool ValidateOutputAliases(core::Node* node);
 
   // bindings.cc
   struct BoundType {
     bool ok = false;
-    LiteralType type;
-    std::vector<std::string> upstream;
+    LiteralType type;  // filled only when asked for (branch/gate inputs, lists)
+    std::vector<const std::string*> upstream;  // ids owned by index_ (stable)
   };
-  core::VariableMap ValidateBindings(core::Node* node,
-                                     google::protobuf::RepeatedPtrField<core::Binding>* bindings,
-                                     const core::VariableMap* params, bool check_types,
-                                     EdgeDirection direction);
+  // Checks `bindings` against `params` (or, without params, works out each
+  // bound type into `resolved`), adding an edge per upstream node.
+  void ValidateBindings(core::Node* node,
+                        google::protobuf::RepeatedPtrField<core::Binding>* bindings,
+                        const core::VariableMap* params, bool check_types, EdgeDirection direction,
+                        core::VariableMap* resolved);
   BoundType ValidateBinding(core::Node* node, const std::string& param, core::BindingData* binding,
-                            const LiteralType& expected, bool check_types, Diagnostics& diag);
+                            const LiteralType& expected, bool check_types, bool want_type,
+                            Diagnostics& diag);
   BoundType ValidatePromise(core::Node* node, const std::string& param,
                             core::OutputReference* promise, const LiteralType& expected,
-                            bool check_types, Diagnostics& diag);
+                            bool check_types, bool want_type, Diagnostics& diag);
   BoundType ValidateScalar(core::Node* node, const std::string& param, const core::Scalar& scalar,
                            const LiteralType& expected, bool check_types, Diagnostics& diag);
 
@@ -104,12 +132,12 @@ class WorkflowCompiler {
   CompileContext& ctx_;
   Diagnostics& diag_;
 
-  std::map<std::string, core::Node*> index_;          // start, end and top-level nodes by id
-  std::vector<std::unique_ptr<core::Node>> dropped_;  // duplicates, kept alive, not compiled
+  std::unordered_map<std::string, core::Node*> index_;  // start, end, top-level nodes
+  std::vector<core::Node*> order_;                      // the same nodes: start, end, then as given
+  std::vector<std::unique_ptr<core::Node>> dropped_;    // duplicates, kept alive, not compiled
   std::set<std::string> top_level_;
   std::set<std::string> case_ids_;  // branch case node ids, after prefixing
-  std::map<std::string, std::set<std::string>> downstream_;
-  std::map<std::string, std::set<std::string>> upstream_;
+  EdgeSet edges_;
 };
 
 }  // namespace flytecpp::compiler::internal
