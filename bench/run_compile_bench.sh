@@ -12,7 +12,7 @@ echo "$out"
 echo
 echo "growth (median time, 10x nodes / x nodes):"
 echo "$out" | awk '
-  /_median/ && $1 ~ /BM_Compile/ {
+  /_median/ && $1 ~ /BM_(Compile|Copy)/ {
     split($1, parts, "/"); shape = parts[1]; n = parts[2] + 0;
     t[shape, n] = $2; shapes[shape] = 1
   }

@@ -30,9 +30,9 @@ int main(int argc, char** argv) {
       BranchNode("route")
           .Bind("input_count", WorkflowInput("input_count"))
           .If(Var("input_count") > Val(100),
-              TaskNode("route-bulk", bulk).Bind("input_count", WorkflowInput("input_count")))
+              TaskNode("bulk", bulk).Bind("input_count", WorkflowInput("input_count")))
           .Else(
-              TaskNode("route-single", single).Bind("input_count", WorkflowInput("input_count"))));
+              TaskNode("single", single).Bind("input_count", WorkflowInput("input_count"))));
   wf.Output("processed", types::Int(), Promise("route", "processed"));
 
   flyteidl::core::WorkflowClosure closure;

@@ -19,11 +19,13 @@ run() { echo; echo "\$ $*"; "$@"; }
 run "$bin" --version
 run build/dev/examples/example_branch_workflow "$out/branch_workflow.pb"
 run "$bin" inspect "$out/branch_workflow.pb"
-run "$bin" convert "$out/branch_workflow.pb" -o "$out/branch_workflow.yaml"
-run head -n 12 "$out/branch_workflow.yaml"
+run "$bin" compile "$out/branch_workflow.pb" -o "$out/branch_workflow.compiled.yaml"
+run head -n 12 "$out/branch_workflow.compiled.yaml"
+run "$bin" graph "$out/branch_workflow.pb" --format mermaid
 run build/dev/examples/example_array_node "$out/array_node.pb"
 run "$bin" inspect "$out/array_node.pb"
 pkg=../shared/conformance/flytectl-packages/flyte-package.tgz
 if [[ -f "$pkg" ]]; then
   run "$bin" package ls "$pkg"
+  run "$bin" compile "$pkg"
 fi

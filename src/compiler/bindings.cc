@@ -114,7 +114,7 @@ void WorkflowCompiler::ValidateBindings(core::Node* node,
     BoundType r = ValidateBinding(node, b.var(), b.mutable_binding(), expected, check_types,
                                   /*want_type=*/resolved != nullptr, diag_);
     if (!r.ok) continue;
-    for (const std::string* up : r.upstream) AddEdge(*up, node->id(), direction);
+    for (std::string_view up : r.upstream) AddEdge(up, node->id(), direction);
     if (resolved != nullptr) {
       *(*resolved->mutable_variables())[b.var()].mutable_type() = std::move(r.type);
     }
@@ -292,7 +292,7 @@ WorkflowCompiler::BoundType WorkflowCompiler::ValidatePromise(
     return out;
   }
   out.ok = true;
-  out.upstream.push_back(&it->first);
+  out.upstream.push_back(it->first);
   if (promise->node_id().empty()) promise->set_node_id(kStart);  // "" means start-node
   if (want_type) out.type = source->type();  // the whole declared type, as the reference
   return out;

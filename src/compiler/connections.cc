@@ -9,72 +9,115 @@ namespace flytecpp::compiler::internal {
 
 // ---- EdgeSet ------------------------------------------------------------------------
 
-int EdgeSet::Intern(const std::string& id) {
+int EdgeSet::Intern(std::string_view id) {
   auto [it, inserted] = ids_.emplace(id, static_cast<int>(names_.size()));
   if (inserted) {
     names_.push_back(id);
-    down_.emplace_back();
-    up_.emplace_back();
+    has_down_.push_back(false);
+    has_up_.push_back(false);
   }
   return it->second;
 }
 
-int EdgeSet::Find(const std::string& id) const {
+int EdgeSet::Find(std::string_view id) const {
   auto it = ids_.find(id);
   return it == ids_.end() ? -1 : it->second;
 }
 
-void EdgeSet::Add(const std::string& from, const std::string& to, bool downstream_too) {
+void EdgeSet::Add(std::string_view from, std::string_view to, bool downstream_too) {
   int f = Intern(from), t = Intern(to);
-  if (downstream_too) down_[f].push_back(t);
-  up_[t].push_back(f);
+  if (downstream_too) {
+    down_edges_.emplace_back(f, t);
+    has_down_[f] = true;
+  }
+  up_edges_.emplace_back(t, f);
+  has_up_[t] = true;
 }
 
-bool EdgeSet::HasUpstream(const std::string& id) const {
+bool EdgeSet::HasUpstream(std::string_view id) const {
   int i = Find(id);
-  return i >= 0 && !up_[i].empty();
+  return i >= 0 && has_up_[i];
 }
 
-bool EdgeSet::HasDownstream(const std::string& id) const {
+bool EdgeSet::HasDownstream(std::string_view id) const {
   int i = Find(id);
-  return i >= 0 && !down_[i].empty();
+  return i >= 0 && has_down_[i];
 }
 
-std::vector<std::string> EdgeSet::Downstream(const std::string& id) const {
-  std::vector<std::string> out;
+EdgeSet::Adjacency EdgeSet::Build(const std::vector<std::pair<int, int>>& edges) const {
+  std::vector<std::pair<int, int>> sorted = edges;
+  std::sort(sorted.begin(), sorted.end(), [this](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first < b.first;
+    return names_[a.second] < names_[b.second];
+  });
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  Adjacency adj;
+  adj.offsets.assign(names_.size() + 1, 0);
+  for (const auto& e : sorted) ++adj.offsets[e.first + 1];
+  for (size_t i = 1; i < adj.offsets.size(); ++i) adj.offsets[i] += adj.offsets[i - 1];
+  adj.targets.reserve(sorted.size());
+  for (const auto& e : sorted) adj.targets.push_back(e.second);
+  return adj;
+}
+
+EdgeSet::Walk EdgeSet::WalkFrom(std::string_view start) {
+  Walk walk;
+  const int s = Intern(start);
+  Adjacency down = Build(down_edges_);
+  enum : uint8_t { kNew, kOnPath, kDone };
+  std::vector<uint8_t> mark(names_.size(), kNew);
+  struct Frame {
+    int node;
+    int next;  // index into down.targets
+  };
+  std::vector<Frame> stack = {{s, down.offsets[s]}};
+  mark[s] = kOnPath;
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    if (f.next == down.offsets[f.node + 1]) {
+      mark[f.node] = kDone;
+      stack.pop_back();
+      continue;
+    }
+    int n = down.targets[f.next++];
+    if (mark[n] == kOnPath) {
+      for (const Frame& on_path : stack) walk.cycle.emplace_back(names_[on_path.node]);
+      walk.cycle.emplace_back(names_[n]);
+      break;
+    }
+    if (mark[n] == kDone) continue;
+    mark[n] = kOnPath;
+    stack.push_back({n, down.offsets[n]});
+  }
+  walk.reached.resize(names_.size());
+  for (size_t i = 0; i < names_.size(); ++i) walk.reached[i] = mark[i] != kNew;
+  return walk;
+}
+
+bool EdgeSet::Reached(const Walk& walk, std::string_view id) const {
   int i = Find(id);
-  if (i < 0) return out;
-  for (int d : down_[i]) out.push_back(names_[d]);
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+  return i >= 0 && i < static_cast<int>(walk.reached.size()) && walk.reached[i];
 }
 
 void EdgeSet::Write(core::ConnectionSet* out) {
-  auto write = [this](std::vector<std::vector<int>>& lists, auto* map) {
-    for (size_t i = 0; i < lists.size(); ++i) {
-      if (lists[i].empty()) continue;  // a key appears only once it has an edge
-      std::vector<const std::string*> sorted;
-      sorted.reserve(lists[i].size());
-      for (int j : lists[i]) sorted.push_back(&names_[j]);
-      std::sort(sorted.begin(), sorted.end(),
-                [](const std::string* a, const std::string* b) { return *a < *b; });
-      sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-      auto* ids = (*map)[names_[i]].mutable_ids();
-      ids->Reserve(static_cast<int>(sorted.size()));
-      for (const std::string* s : sorted) ids->Add(std::string(*s));
+  auto write = [this](const Adjacency& adj, auto* map) {
+    for (size_t i = 0; i < names_.size(); ++i) {
+      int begin = adj.offsets[i], end = adj.offsets[i + 1];
+      if (begin == end) continue;  // a key appears only once it has an edge
+      auto* ids = (*map)[std::string(names_[i])].mutable_ids();
+      ids->Reserve(end - begin);
+      for (int j = begin; j < end; ++j) ids->Add(std::string(names_[adj.targets[j]]));
     }
   };
-  write(down_, out->mutable_downstream());
-  write(up_, out->mutable_upstream());
+  write(Build(down_edges_), out->mutable_downstream());
+  write(Build(up_edges_), out->mutable_upstream());
 }
 
 // ---- WorkflowCompiler ------------------------------------------------------------------
 
-void WorkflowCompiler::AddEdge(const std::string& from, const std::string& to,
+void WorkflowCompiler::AddEdge(std::string_view from, std::string_view to,
                                EdgeDirection direction) {
-  edges_.Add(from.empty() ? std::string(kStartNode) : from, to,
-             direction == EdgeDirection::kBidirectional);
+  edges_.Add(from.empty() ? kStartNode : from, to, direction == EdgeDirection::kBidirectional);
 }
 
 void WorkflowCompiler::AddEdges(core::Node* node, EdgeDirection direction) {
@@ -95,58 +138,28 @@ void WorkflowCompiler::AddEdges(core::Node* node, EdgeDirection direction) {
 void WorkflowCompiler::AddOrphanEdges() {
   for (core::Node* node : order_) {
     const std::string& id = node->id();
-    if (id == kStartNode || id == kEndNode || !top_level_.count(id)) continue;
-    if (!edges_.HasUpstream(id))
-      AddEdge(std::string(kStartNode), id, EdgeDirection::kBidirectional);
-    if (!edges_.HasDownstream(id))
-      AddEdge(id, std::string(kEndNode), EdgeDirection::kBidirectional);
+    if (id == kStartNode || id == kEndNode) continue;
+    if (!edges_.HasUpstream(id)) AddEdge(kStartNode, id, EdgeDirection::kBidirectional);
+    if (!edges_.HasDownstream(id)) AddEdge(id, kEndNode, EdgeDirection::kBidirectional);
   }
 }
 
 void WorkflowCompiler::ValidateReachable() {
-  // Iterative depth-first search from start-node. Neighbours are visited in
-  // sorted order, so the reported cycle and unreachable set are stable.
-  enum class Mark { kNew, kOnPath, kDone };
-  std::unordered_map<std::string, Mark> marks;
-  std::vector<std::string> path;
-  struct Frame {
-    std::string id;
-    std::vector<std::string> next;
-    size_t i = 0;
-  };
   const std::string start(kStartNode);
-  if (!edges_.HasDownstream(start)) {
+  if (!edges_.HasDownstream(kStartNode)) {
     std::string key = IdKey(tmpl().id());
     diag_.Add(ErrorCode::kNoEntryNodeFound, key, msg::NoEntryNodeFound(key));
   }
-  std::vector<Frame> stack;
-  stack.push_back({start, edges_.Downstream(start)});
-  marks[start] = Mark::kOnPath;
-  path.push_back(start);
-  while (!stack.empty()) {
-    Frame& f = stack.back();
-    if (f.i == f.next.size()) {
-      marks[f.id] = Mark::kDone;
-      path.pop_back();
-      stack.pop_back();
-      continue;
-    }
-    std::string next = f.next[f.i++];
-    auto m = marks.find(next);
-    if (m != marks.end() && m->second == Mark::kOnPath) {
-      std::vector<std::string> cycle = path;
-      cycle.push_back(next);
-      diag_.Add(ErrorCode::kCycleDetected, start, msg::CycleDetected(cycle));
-      return;
-    }
-    if (m != marks.end()) continue;  // done
-    marks[next] = Mark::kOnPath;
-    path.push_back(next);
-    stack.push_back({next, edges_.Downstream(next)});
+  EdgeSet::Walk walk = edges_.WalkFrom(kStartNode);
+  if (!walk.cycle.empty()) {
+    diag_.Add(ErrorCode::kCycleDetected, start, msg::CycleDetected(walk.cycle));
+    return;
   }
   std::vector<std::string> unreachable;
   for (core::Node* node : order_) {
-    if (node->id() != kEndNode && !marks.count(node->id())) unreachable.push_back(node->id());
+    if (node->id() != kEndNode && !edges_.Reached(walk, node->id())) {
+      unreachable.push_back(node->id());
+    }
   }
   if (!unreachable.empty()) {
     std::sort(unreachable.begin(), unreachable.end());

@@ -36,7 +36,7 @@ bool WorkflowCompiler::Compile() {
   AddOrphanEdges();
   ValidateReachable();
   // end-node's inputs are the workflow outputs, with promises resolved.
-  *t.mutable_outputs() = index_.at(std::string(kEndNode))->inputs();
+  *t.mutable_outputs() = index_.at(kEndNode)->inputs();
   WriteConnections();
   return diag_.CleanSince(mark);
 }
@@ -46,6 +46,8 @@ bool WorkflowCompiler::IndexNodes(std::vector<core::Node*>* user_nodes) {
   auto* nodes = t.mutable_nodes();
   std::vector<core::Node*> originals(static_cast<size_t>(nodes->size()));
   nodes->ExtractSubrange(0, nodes->size(), originals.data());
+  index_.reserve(originals.size() + 2);
+  ctx_.nodes.reserve(ctx_.nodes.size() + originals.size() + 2);
   workflow_->mutable_connections()->Clear();
 
   auto* start = new core::Node;
@@ -81,7 +83,6 @@ bool WorkflowCompiler::IndexNodes(std::vector<core::Node*>* user_nodes) {
     }
     index_[node->id()] = node;
     order_.push_back(node);
-    top_level_.insert(node->id());
     nodes->AddAllocated(node);
     user_nodes->push_back(node);
   }

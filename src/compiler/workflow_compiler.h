@@ -37,24 +37,45 @@ struct NodeInfo {
   std::optional<core::VariableMap> aliased_outputs;  // outputs renamed by aliases
 };
 
-// Execution edges between node ids. Ids are interned to small integers so
-// that large workflows cost no string sets; lists are sorted and
-// de-duplicated when written.
+// Execution edges between node ids. Ids are interned to small integers and
+// edges kept in flat lists, so large workflows cost few allocations; lists
+// are sorted and de-duplicated once, when walked or written.
+//
+// Ids are string_views: they must outlive the set. They are node ids in the
+// workflow being compiled (final before any edge names them), ids from
+// upstream_node_ids (sorted before), or the static start/end names.
 class EdgeSet {
  public:
-  void Add(const std::string& from, const std::string& to, bool downstream_too);
-  bool HasUpstream(const std::string& id) const;
-  bool HasDownstream(const std::string& id) const;
-  // Downstream neighbours of `id`, sorted by id.
-  std::vector<std::string> Downstream(const std::string& id) const;
+  void Add(std::string_view from, std::string_view to, bool downstream_too);
+  bool HasUpstream(std::string_view id) const;
+  bool HasDownstream(std::string_view id) const;
+
+  // Depth-first from `start`, neighbours in id order. `cycle` is the first
+  // cycle met (start ... x ... x), empty if none; `reached` the ids visited.
+  struct Walk {
+    std::vector<std::string> cycle;
+    std::vector<bool> reached;  // by interned index
+  };
+  Walk WalkFrom(std::string_view start);
+  bool Reached(const Walk& walk, std::string_view id) const;
+
   void Write(core::ConnectionSet* out);
 
  private:
-  int Intern(const std::string& id);
-  int Find(const std::string& id) const;
-  std::unordered_map<std::string, int> ids_;
-  std::vector<std::string> names_;
-  std::vector<std::vector<int>> down_, up_;
+  int Intern(std::string_view id);
+  int Find(std::string_view id) const;
+  // Sorted, de-duplicated adjacency (CSR) built from an edge list.
+  struct Adjacency {
+    std::vector<int> offsets;
+    std::vector<int> targets;
+  };
+  Adjacency Build(const std::vector<std::pair<int, int>>& edges) const;
+
+  std::unordered_map<std::string_view, int> ids_;
+  std::vector<std::string_view> names_;
+  std::vector<std::pair<int, int>> down_edges_;  // (from, to)
+  std::vector<std::pair<int, int>> up_edges_;    // (node, provider)
+  std::vector<bool> has_down_, has_up_;
 };
 
 // Everything shared by the workflows of one CompileWorkflow call.
@@ -95,7 +116,7 @@ class WorkflowCompiler {
   struct BoundType {
     bool ok = false;
     LiteralType type;  // filled only when asked for (branch/gate inputs, lists)
-    std::vector<const std::string*> upstream;  // ids owned by index_ (stable)
+    std::vector<std::string_view> upstream;  // views of index_ keys (stable)
   };
   // Checks `bindings` against `params` (or, without params, works out each
   // bound type into `resolved`), adding an edge per upstream node.
@@ -121,7 +142,7 @@ class WorkflowCompiler {
 
   // connections.cc
   void AddEdges(core::Node* node, EdgeDirection direction);
-  void AddEdge(const std::string& from, const std::string& to, EdgeDirection direction);
+  void AddEdge(std::string_view from, std::string_view to, EdgeDirection direction);
   void AddOrphanEdges();
   void ValidateReachable();
   void WriteConnections();
@@ -132,11 +153,11 @@ class WorkflowCompiler {
   CompileContext& ctx_;
   Diagnostics& diag_;
 
-  std::unordered_map<std::string, core::Node*> index_;  // start, end, top-level nodes
-  std::vector<core::Node*> order_;                      // the same nodes: start, end, then as given
-  std::vector<std::unique_ptr<core::Node>> dropped_;    // duplicates, kept alive, not compiled
-  std::set<std::string> top_level_;
-  std::set<std::string> case_ids_;  // branch case node ids, after prefixing
+  // start, end and top-level nodes, keyed by views of their (stable) ids
+  std::unordered_map<std::string_view, core::Node*> index_;
+  std::vector<core::Node*> order_;                    // the same nodes: start, end, then as given
+  std::vector<std::unique_ptr<core::Node>> dropped_;  // duplicates, kept alive, not compiled
+  std::set<std::string> case_ids_;                    // branch case node ids, after prefixing
   EdgeSet edges_;
 };
 

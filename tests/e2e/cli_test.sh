@@ -229,10 +229,19 @@ done
 grep -q "timeout: 1800s" "$WORK/task_template.txt" && grep -q "retries: 3" "$WORK/task_template.txt" \
   && ok "example (a) has timeout and retries" || bad "example (a) content"
 grep -q "nodes: 2 (task 2)" "$WORK/two_node_workflow.txt" && ok "example (b) has two task nodes" || bad "example (b)"
-grep -q "route-bulk \[task\] examples.process_in_bulk  (if)" "$WORK/branch_workflow.txt" \
+grep -q "bulk \[task\] examples.process_in_bulk  (if)" "$WORK/branch_workflow.txt" \
   && ok "example (c) has the if case" || bad "example (c): $(cat "$WORK/branch_workflow.txt")"
 grep -q "parallelism 10, min_successes 8" "$WORK/array_node.txt" && grep -q "min_success_ratio 0.80" "$WORK/array_node.txt" \
   && ok "example (d) has parallelism and success criteria" || bad "example (d): $(cat "$WORK/array_node.txt")"
+for ex in two_node_workflow branch_workflow array_node; do
+  if "$FLYTECPP" compile "$WORK/$ex.pb" >"$WORK/out" 2>"$WORK/err"; then
+    ok "example $ex compiles"
+  else
+    bad "example $ex does not compile: $(cat "$WORK/err")"
+  fi
+done
+"$FLYTECPP" graph "$WORK/branch_workflow.pb" >"$WORK/g.dot"
+grep -q '"route-bulk" \[shape=box' "$WORK/g.dot" && ok "example (c) graph has the prefixed case" || bad "example (c) graph: $(cat "$WORK/g.dot")"
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]
