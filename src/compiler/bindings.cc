@@ -120,10 +120,11 @@ void WorkflowCompiler::ValidateBindings(core::Node* node,
     }
   }
   if (params != nullptr) {
-    for (const auto& [name, v] : params->variables()) {
+    for (const auto& entry : params->variables()) {
+      const std::string& name = entry.first;
       bool is_bound =
           std::any_of(bound.begin(), bound.end(), [&](const std::string* b) { return *b == name; });
-      if (!is_bound && !IsOptional(v.type())) {
+      if (!is_bound && !IsOptional(entry.second.type())) {
         diag_.Add(ErrorCode::kParameterNotBound, node->id(), msg::ParameterNotBound(name));
       }
     }
