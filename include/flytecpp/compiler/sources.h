@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "flyteidl/admin/launch_plan.pb.h"
 #include "flytecpp/compiler/compiler.h"
+#include "flyteidl/admin/launch_plan.pb.h"
 
 namespace flytecpp::compiler {
 

@@ -88,6 +88,8 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  // By value on temporaries, so `for (auto& x : *F())` does not dangle.
+  T operator*() && { return std::move(value()); }
 
  private:
   std::variant<T, Status> v_;

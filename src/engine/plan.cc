@@ -1,0 +1,231 @@
+#include "plan.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+
+#include "flytecpp/idl/identifiers.h"
+
+namespace flytecpp::engine::internal {
+
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+Status BuildError(const std::string& node, const std::string& what) {
+  return InvalidArgument("WorkflowBuildError " + node + ": " + what);
+}
+
+NodeKind KindOf(const core::Node& n) {
+  if (n.id() == "start-node") return NodeKind::kStart;
+  if (n.id() == "end-node") return NodeKind::kEnd;
+  switch (n.target_case()) {
+    case core::Node::kTaskNode: return NodeKind::kTask;
+    case core::Node::kBranchNode: return NodeKind::kBranch;
+    case core::Node::kGateNode: return NodeKind::kGate;
+    case core::Node::kArrayNode: return NodeKind::kArray;
+    case core::Node::kWorkflowNode:
+      return n.workflow_node().has_launchplan_ref() ? NodeKind::kLaunchPlan
+                                                    : NodeKind::kSubWorkflow;
+    default: return NodeKind::kTask;
+  }
+}
+
+// Output aliases of `provider`: alias -> real output name.
+std::string Unalias(const core::Node& provider, const std::string& var) {
+  for (const auto& a : provider.output_aliases()) {
+    if (a.alias() == var) return a.var();
+  }
+  return var;
+}
+
+struct Planner {
+  Plan* plan;
+
+  Result<BindingPlan> Binding(const core::BindingData& b, const std::string& consumer) {
+    BindingPlan out;
+    switch (b.value_case()) {
+      case core::BindingData::kScalar:
+        out.kind = BindingPlan::Kind::kScalar;
+        out.scalar = &b.scalar();
+        return out;
+      case core::BindingData::kCollection:
+        out.kind = BindingPlan::Kind::kCollection;
+        for (const auto& item : b.collection().bindings()) {
+          FLYTECPP_ASSIGN_OR_RETURN(BindingPlan p, Binding(item, consumer));
+          out.items.emplace_back("", std::move(p));
+        }
+        return out;
+      case core::BindingData::kMap: {
+        out.kind = BindingPlan::Kind::kMap;
+        std::vector<std::string> keys;
+        for (const auto& [k, v] : b.map().bindings()) keys.push_back(k);
+        std::sort(keys.begin(), keys.end());
+        for (const auto& k : keys) {
+          FLYTECPP_ASSIGN_OR_RETURN(BindingPlan p, Binding(b.map().bindings().at(k), consumer));
+          out.items.emplace_back(k, std::move(p));
+        }
+        return out;
+      }
+      case core::BindingData::kPromise: {
+        const auto& p = b.promise();
+        const std::string& id = p.node_id().empty() ? std::string("start-node") : p.node_id();
+        auto it = plan->index.find(id);
+        if (it == plan->index.end()) {
+          return BuildError(consumer, "binds an output of unknown node \"" + id + "\"");
+        }
+        out.kind = BindingPlan::Kind::kPromise;
+        out.source = it->second;
+        std::string var = p.var();
+        if (!var.empty() && var[0] == '[') {  // [i].name
+          size_t close = var.find("].");
+          if (close == std::string::npos) return BuildError(consumer, "bad promise var " + var);
+          out.index = std::stoi(var.substr(1, close - 1));
+          var = var.substr(close + 2);
+        }
+        out.var = Unalias(*plan->nodes[it->second].node, var);
+        if (p.attr_path_size() > 0) out.attr_path = &p.attr_path();
+        return out;
+      }
+      default: out.kind = BindingPlan::Kind::kUnsupported; return out;
+    }
+  }
+
+  Status Inputs(PlanNode& n) {
+    for (const auto& b : n.node->inputs()) {
+      FLYTECPP_ASSIGN_OR_RETURN(BindingPlan p, Binding(b.binding(), n.id));
+      n.inputs.emplace_back(b.var(), std::move(p));
+    }
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<PlanSet>> PlanSet::Build(core::CompiledWorkflowClosure closure) {
+  auto set = std::unique_ptr<PlanSet>(new PlanSet());
+  set->closure_ = std::move(closure);
+  for (const auto& t : set->closure_.tasks()) {
+    set->tasks_.emplace(idl::IdentifierString(t.template_().id()),
+                        std::make_shared<const core::TaskTemplate>(t.template_()));
+  }
+  for (const auto& sw : set->closure_.sub_workflows()) {
+    set->sub_workflows_.emplace(idl::IdentifierString(sw.template_().id()), &sw);
+  }
+  FLYTECPP_ASSIGN_OR_RETURN(set->primary_, set->PlanWorkflow(set->closure_.primary()));
+  return set;
+}
+
+Result<Plan*> PlanSet::PlanWorkflow(const core::CompiledWorkflow& wf) {
+  const std::string key = idl::IdentifierString(wf.template_().id());
+  if (auto it = plans_.find(key); it != plans_.end()) return it->second.get();
+  if (std::find(planning_.begin(), planning_.end(), key) != planning_.end()) {
+    return BuildError(key, "the workflow contains itself");
+  }
+  planning_.push_back(key);
+  auto plan = std::make_unique<Plan>();
+  plan->workflow_name = wf.template_().id().name();
+  plan->tmpl = &wf.template_();
+  plan->on_failure = wf.template_().metadata().on_failure();
+  const auto& tmpl = wf.template_();
+
+  // Graph nodes first (start, end, user nodes as compiled), then branch cases.
+  std::vector<const core::Node*> all;
+  for (const auto& n : tmpl.nodes()) all.push_back(&n);
+  if (all.size() < 2 || all[0]->id() != "start-node" || all[1]->id() != "end-node") {
+    return BuildError(key, "not a compiled workflow (no start-node/end-node)");
+  }
+  std::vector<std::pair<const core::Node*, int>> queue;  // (case node, branch index)
+  auto add = [&](const core::Node* n, int branch_parent) -> Result<int> {
+    int i = static_cast<int>(plan->nodes.size());
+    if (!plan->index.emplace(n->id(), i).second) {
+      return BuildError(n->id(), "duplicate node id");
+    }
+    PlanNode pn;
+    pn.id = n->id();
+    pn.kind = KindOf(*n);
+    pn.node = n;
+    pn.branch_parent = branch_parent;
+    plan->nodes.push_back(std::move(pn));
+    return i;
+  };
+  for (const core::Node* n : all) FLYTECPP_RETURN_IF_ERROR(add(n, -1).status());
+  // Branch cases are flattened into the same array (ids are prefixed, unique).
+  for (size_t i = 0; i < plan->nodes.size(); ++i) {
+    if (plan->nodes[i].kind != NodeKind::kBranch) continue;
+    const auto& ie = plan->nodes[i].node->branch_node().if_else();
+    auto add_case = [&](const core::Node& c) -> Result<int> {
+      return add(&c, static_cast<int>(i));
+    };
+    if (ie.has_case_()) {
+      FLYTECPP_ASSIGN_OR_RETURN(int c, add_case(ie.case_().then_node()));
+      plan->nodes[i].cases.push_back({&ie.case_().condition(), c});
+    }
+    for (const auto& o : ie.other()) {
+      FLYTECPP_ASSIGN_OR_RETURN(int c, add_case(o.then_node()));
+      plan->nodes[i].cases.push_back({&o.condition(), c});
+    }
+    if (ie.has_else_node()) {
+      FLYTECPP_ASSIGN_OR_RETURN(plan->nodes[i].else_node, add_case(ie.else_node()));
+    } else if (ie.has_error()) {
+      plan->nodes[i].else_error = &ie.error();
+    }
+  }
+  if (tmpl.has_failure_node()) {
+    FLYTECPP_ASSIGN_OR_RETURN(plan->failure_node, add(&tmpl.failure_node(), -1));
+  }
+
+  // Edges between graph nodes, from the compiled connections.
+  for (const auto& [from, ids] : wf.connections().downstream()) {
+    auto f = plan->index.find(from);
+    if (f == plan->index.end()) return BuildError(from, "connection from an unknown node");
+    for (const auto& to : ids.ids()) {
+      auto t = plan->index.find(to);
+      if (t == plan->index.end()) return BuildError(to, "connection to an unknown node");
+      plan->nodes[f->second].downstream.push_back(t->second);
+      ++plan->nodes[t->second].upstream_count;
+    }
+  }
+
+  Planner planner{plan.get()};
+  const bool default_interruptible = tmpl.metadata_defaults().interruptible();
+  for (PlanNode& n : plan->nodes) {
+    FLYTECPP_RETURN_IF_ERROR(planner.Inputs(n));
+    const auto& md = n.node->metadata();
+    n.interruptible = md.interruptible_value_case() == core::NodeMetadata::kInterruptible
+                          ? md.interruptible()
+                          : default_interruptible;
+    switch (n.kind) {
+      case NodeKind::kTask: {
+        std::string tkey = idl::IdentifierString(n.node->task_node().reference_id());
+        auto t = tasks_.find(tkey);
+        if (t == tasks_.end())
+          return BuildError(n.id, "its task " + tkey + " is not in the closure");
+        n.task = t->second;
+        uint32_t retries = md.retries().retries();
+        if (retries == 0) retries = n.task->metadata().retries().retries();
+        n.max_attempts = static_cast<int>(retries) + 1;
+        const auto& timeout = md.has_timeout() ? md.timeout() : n.task->metadata().timeout();
+        n.timeout = std::chrono::nanoseconds(TimeUtil::DurationToNanoseconds(timeout));
+        break;
+      }
+      case NodeKind::kSubWorkflow: {
+        std::string wkey = idl::IdentifierString(n.node->workflow_node().sub_workflow_ref());
+        auto sw = sub_workflows_.find(wkey);
+        if (sw == sub_workflows_.end()) {
+          return BuildError(n.id, "its sub-workflow " + wkey + " is not in the closure");
+        }
+        FLYTECPP_ASSIGN_OR_RETURN(n.sub_plan, PlanWorkflow(*sw->second));
+        break;
+      }
+      case NodeKind::kLaunchPlan: n.launch_plan = n.node->workflow_node().launchplan_ref(); break;
+      default: break;
+    }
+  }
+  planning_.pop_back();
+  Plan* raw = plan.get();
+  plans_.emplace(key, std::move(plan));
+  return raw;
+}
+
+}  // namespace flytecpp::engine::internal

@@ -1,0 +1,97 @@
+// The execution plan: a compiled workflow turned into dense node arrays with
+// pre-resolved bindings, built once per closure and immutable afterwards.
+// Nothing downstream of the planner looks up node ids or walks connection
+// sets again.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "flytecpp/util/status.h"
+#include "flyteidl/core/compiler.pb.h"
+
+namespace flytecpp::engine::internal {
+
+namespace core = flyteidl::core;
+
+enum class NodeKind { kStart, kEnd, kTask, kBranch, kSubWorkflow, kLaunchPlan, kGate, kArray };
+
+struct Plan;
+
+// A BindingData with its promise resolved to a plan node index.
+struct BindingPlan {
+  enum class Kind { kScalar, kPromise, kCollection, kMap, kUnsupported } kind = Kind::kUnsupported;
+  const core::Scalar* scalar = nullptr;  // kScalar (points into the plan's closure)
+  int source = -1;                       // kPromise: plan node index
+  std::string var;                       // kPromise: output name, aliases applied
+  std::optional<int> index;              // kPromise: `[i].var`
+  const google::protobuf::RepeatedPtrField<core::PromiseAttribute>* attr_path = nullptr;
+  std::vector<std::pair<std::string, BindingPlan>> items;  // collection (no keys) or map
+};
+
+struct PlanNode {
+  std::string id;
+  NodeKind kind = NodeKind::kTask;
+  const core::Node* node = nullptr;  // into the plan's closure
+  std::vector<std::pair<std::string, BindingPlan>> inputs;
+  std::vector<int> downstream;  // execution edges between graph nodes
+  int upstream_count = 0;
+  int branch_parent = -1;  // case nodes: the branch that runs them; not in the graph
+
+  // Task nodes.
+  std::shared_ptr<const core::TaskTemplate> task;
+  int max_attempts = 1;                 // user attempts (retries + 1)
+  std::chrono::nanoseconds timeout{0};  // per attempt; 0 = none
+  bool interruptible = false;
+
+  // Branch nodes: if / else-if cases in order, then else.
+  struct Case {
+    const core::BooleanExpression* condition;
+    int node;
+  };
+  std::vector<Case> cases;
+  int else_node = -1;
+  const core::Error* else_error = nullptr;
+
+  // Sub-workflow and launch-plan nodes.
+  const Plan* sub_plan = nullptr;
+  core::Identifier launch_plan;
+};
+
+struct Plan {
+  std::string workflow_name;
+  const core::WorkflowTemplate* tmpl = nullptr;
+  std::vector<PlanNode> nodes;  // [0] start-node, [1] end-node, then the rest
+  int failure_node = -1;
+  core::WorkflowMetadata::OnFailurePolicy on_failure = core::WorkflowMetadata::FAIL_IMMEDIATELY;
+  std::unordered_map<std::string, int> index;  // node id -> position
+
+  static constexpr int kStart = 0;
+  static constexpr int kEnd = 1;
+};
+
+// All plans of one closure (primary and sub-workflows). Owns the closure.
+class PlanSet {
+ public:
+  // Errors name the node that cannot be planned (WorkflowBuildError).
+  static Result<std::unique_ptr<PlanSet>> Build(core::CompiledWorkflowClosure closure);
+
+  const Plan& primary() const { return *primary_; }
+  const core::CompiledWorkflowClosure& closure() const { return closure_; }
+
+ private:
+  Result<Plan*> PlanWorkflow(const core::CompiledWorkflow& wf);
+
+  core::CompiledWorkflowClosure closure_;
+  std::unordered_map<std::string, std::shared_ptr<const core::TaskTemplate>> tasks_;
+  std::unordered_map<std::string, const core::CompiledWorkflow*> sub_workflows_;
+  std::unordered_map<std::string, std::unique_ptr<Plan>> plans_;  // by workflow id text
+  std::vector<std::string> planning_;                             // recursion guard
+  Plan* primary_ = nullptr;
+};
+
+}  // namespace flytecpp::engine::internal

@@ -1,0 +1,548 @@
+// One test per rule of docs/semantics.md (the rule's number in the name).
+#include <chrono>
+#include <thread>
+
+#include "data.h"
+#include "engine_test_util.h"
+#include "flytecpp/idl/identifiers.h"
+#include "flytecpp/store/data_dir.h"
+
+namespace flytecpp::engine {
+namespace {
+
+using namespace testing;
+using namespace std::chrono_literals;
+
+const TaskTemplate kAdd1 = Task("t.add1", {{"x", types::Int()}}, {{"o0", types::Int()}});
+
+runtime::TaskOutcome Add1(const core::LiteralMap& in) {
+  return lit::Inputs({{"o0", lit::Int(Int(in, "x") + 1)}});
+}
+
+class SemanticsTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    Register("t.add1", Add1);
+  }
+};
+
+TEST_F(SemanticsTest, R01_NodesRunAfterTheirUpstreamAndOutputsFlowToTheEnd) {
+  WorkflowBuilder wf("wf");
+  wf.Input("x", types::Int());
+  wf.Add(TaskNode("a", kAdd1).Bind("x", WorkflowInput("x")));
+  wf.Add(TaskNode("b", kAdd1).Bind("x", Promise("a", "o0")));
+  wf.Add(TaskNode("c", kAdd1).Bind("x", Promise("b", "o0")));
+  wf.Output("y", types::Int(), Promise("c", "o0"));
+  auto r = RunOk(wf.Build(), {kAdd1}, lit::Inputs({{"x", lit::Int(1)}}));
+  EXPECT_EQ(r.phase, core::WorkflowExecution::SUCCEEDED);
+  EXPECT_EQ(Int(r.outputs, "y"), 4);
+  // Node events come in dependency order.
+  std::vector<std::string> succeeded;
+  for (const auto& e : NodeEvents(r.execution_id)) {
+    if (e.phase() == core::NodeExecution::SUCCEEDED) succeeded.push_back(e.id().node_id());
+  }
+  EXPECT_EQ(succeeded, (std::vector<std::string>{"start-node", "a", "b", "c", "end-node"}));
+}
+
+TEST_F(SemanticsTest, R02_InputsAreCheckedBeforeAnythingRuns) {
+  WorkflowBuilder wf("wf");
+  wf.Input("x", types::Int());
+  wf.Add(TaskNode("a", kAdd1).Bind("x", WorkflowInput("x")));
+  auto closure = CompileIt(wf.Build(), {kAdd1});
+  Engine engine(Options());
+  auto r = engine.Run({*closure, lit::Inputs({{"x", lit::String("one")}}), {}, "bad"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("x"), std::string::npos) << r.status().message();
+  EXPECT_FALSE(store_->GetExecution("bad").ok());  // nothing recorded
+  EXPECT_EQ(Calls("t.add1"), 0);
+  auto missing = engine.Run({*closure, lit::Inputs({}), {}, ""});
+  EXPECT_FALSE(missing.ok());
+}
+
+TEST_F(SemanticsTest, R03_DefaultsFillMissingInputs) {
+  WorkflowBuilder wf("wf");
+  wf.Input("x", types::Int());
+  wf.Add(TaskNode("a", kAdd1).Bind("x", WorkflowInput("x")));
+  wf.Output("y", types::Int(), Promise("a", "o0"));
+  auto closure = CompileIt(wf.Build(), {kAdd1});
+  core::ParameterMap defaults;
+  *(*defaults.mutable_parameters())["x"].mutable_default_() = lit::Int(41);
+  Engine engine(Options());
+  auto r = engine.Run({*closure, lit::Inputs({}), defaults, ""});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Int(r->outputs, "y"), 42);
+  auto given = engine.Run({*closure, lit::Inputs({{"x", lit::Int(1)}}), defaults, ""});
+  EXPECT_EQ(Int(given->outputs, "y"), 2);
+}
+
+TEST_F(SemanticsTest, R04_BindingsOfEveryKind) {
+  // A dataclass-like struct type, so the attribute path is typed at compile time.
+  LiteralType inner = types::Struct();
+  (*inner.mutable_structure()->mutable_dataclass_type())["v"] = types::Float();
+  LiteralType outer = types::Struct();
+  (*outer.mutable_structure()->mutable_dataclass_type())["nested"] = inner;
+  TaskTemplate make =
+      Task("t.make", {},
+           {{"xs", types::List(types::Int())}, {"m", types::Map(types::Int())}, {"s", outer}});
+  TaskTemplate collect = Task("t.collect",
+                              {{"a", types::Int()},
+                               {"b", types::Int()},
+                               {"c", types::Float()},
+                               {"d", types::List(types::Int())},
+                               {"e", types::Map(types::Int())},
+                               {"k", types::Int()}},
+                              {{"o0", types::List(types::Int())}});
+  Register("t.make", [](const core::LiteralMap&) -> runtime::TaskOutcome {
+    google::protobuf::Struct s;
+    (*s.mutable_fields())["nested"].mutable_struct_value();
+    (*(*s.mutable_fields())["nested"].mutable_struct_value()->mutable_fields())["v"]
+        .set_number_value(2.5);
+    return lit::Inputs({{"xs", lit::List({lit::Int(10), lit::Int(20)})},
+                        {"m", lit::Map({{"k", lit::Int(7)}})},
+                        {"s", lit::Generic(s)}});
+  });
+  Register("t.collect", [](const core::LiteralMap& in) -> runtime::TaskOutcome {
+    std::vector<core::Literal> out = {in.literals().at("a"), in.literals().at("b"),
+                                      lit::Int(static_cast<int64_t>(Float(in, "c") * 10))};
+    for (const auto& l : in.literals().at("d").collection().literals()) out.push_back(l);
+    out.push_back(in.literals().at("e").map().literals().at("z"));
+    out.push_back(in.literals().at("k"));
+    return lit::Inputs({{"o0", lit::List(out)}});
+  });
+  WorkflowBuilder wf("wf");
+  wf.Input("x", types::Int());
+  wf.Add(TaskNode("mk", make).OutputAlias("xs", "numbers"));
+  wf.Add(TaskNode("c", collect)
+             .Bind("a", Promise("mk", "numbers", {1}))        // alias + list index
+             .Bind("b", Promise("mk", "m", {"k"}))            // map key
+             .Bind("c", Promise("mk", "s", {"nested", "v"}))  // into a Struct
+             .Bind("d", BindList({WorkflowInput("x"), Constant(lit::Int(5))}))
+             .Bind("e", BindMap({{"z", Constant(lit::Int(9))}}))
+             .Bind("k", Constant(lit::Int(3))));
+  wf.Output("o", types::List(types::Int()), Promise("c", "o0"));
+  auto r = RunOk(wf.Build(), {make, collect}, lit::Inputs({{"x", lit::Int(1)}}));
+  ASSERT_EQ(r.phase, core::WorkflowExecution::SUCCEEDED) << (r.error ? r.error->message() : "");
+  EXPECT_EQ(*FromLiteral<std::vector<int>>(r.outputs.literals().at("o")),
+            (std::vector<int>{20, 7, 25, 1, 5, 9, 3}));
+}
+
+TEST_F(SemanticsTest, R05_UnresolvableBindingsFailWithoutRetry) {
+  TaskTemplate make = Task("t.list", {}, {{"xs", types::List(types::Int())}});
+  Register("t.list", [](const core::LiteralMap&) -> runtime::TaskOutcome {
+    return lit::Inputs({{"xs", lit::List({lit::Int(1)})}});
+  });
+  WorkflowBuilder wf("wf");
+  wf.Add(TaskNode("mk", make));
+  wf.Add(TaskNode("a", kAdd1).Bind("x", Promise("mk", "xs", {5})).Retries(3));  // out of range
+  auto r = RunOk(wf.Build(), {make, kAdd1}, lit::Inputs({}));
+  EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code(), "BindingResolutionFailure");
+  EXPECT_EQ(r.error->kind(), core::ExecutionError::SYSTEM);
+  EXPECT_EQ(r.failed_node, "a");
+  EXPECT_EQ(Calls("t.add1"), 0);
+}
+
+TEST_F(SemanticsTest, R06_MissingDeclaredOutputsAreARetryableUserError) {
+  TaskTemplate t = Task("t.lazy", {}, {{"o0", types::Int()}}, /*retries=*/1);
+  Register("t.lazy",
+           [](const core::LiteralMap&) -> runtime::TaskOutcome { return core::LiteralMap(); });
+  WorkflowBuilder wf("wf");
+  wf.Add(TaskNode("a", t));
+  auto r = RunOk(wf.Build(), {t}, lit::Inputs({}));
+  EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  EXPECT_EQ(r.error->code(), "RetriesExhausted|OutputsNotFound");
+  EXPECT_EQ(Calls("t.lazy"), 2);
+}
+
+TEST_F(SemanticsTest, R07_UserRetriesThenRetriesExhausted) {
+  TaskTemplate t = Task("t.flaky", {}, {{"o0", types::Int()}}, /*retries=*/2);
+  std::atomic<int> calls{0};
+  Register("t.flaky", [&calls](const core::LiteralMap&) -> runtime::TaskOutcome {
+    if (++calls < 3) return UserError("not yet", /*retryable=*/true);
+    return lit::Inputs({{"o0", lit::Int(calls)}});
+  });
+  WorkflowBuilder wf("wf");
+  wf.Add(TaskNode("a", t));
+  wf.Output("y", types::Int(), Promise("a", "o0"));
+  auto r = RunOk(wf.Build(), {t}, lit::Inputs({}));
+  EXPECT_EQ(r.phase, core::WorkflowExecution::SUCCEEDED);
+  EXPECT_EQ(Int(r.outputs, "y"), 3);  // third attempt
+
+  // Node retries win over task retries; exhausted is a USER error.
+  TaskTemplate always = Task("t.always", {}, {}, /*retries=*/5);
+  Register("t.always",
+           [](const core::LiteralMap&) -> runtime::TaskOutcome { return UserError("nope", true); });
+  WorkflowBuilder wf2("wf2");
+  wf2.Add(TaskNode("a", always).Retries(1));
+  auto r2 = RunOk(wf2.Build(), {always}, lit::Inputs({}));
+  EXPECT_EQ(r2.phase, core::WorkflowExecution::FAILED);
+  EXPECT_EQ(Calls("t.always"), 2);
+  EXPECT_EQ(r2.error->kind(), core::ExecutionError::USER);
+  EXPECT_EQ(r2.error->code(), "RetriesExhausted|Boom");
+  EXPECT_EQ(r2.error->message(), "[2/2] currentAttempt done. Last Error: USER::nope");
+}
+
+TEST_F(SemanticsTest, R08_NonRetryableFailuresFailAtOnce) {
+  TaskTemplate t = Task("t.fatal", {}, {}, /*retries=*/3);
+  Register("t.fatal", [](const core::LiteralMap&) -> runtime::TaskOutcome {
+    return UserError("bad input", /*retryable=*/false);
+  });
+  WorkflowBuilder wf("wf");
+  wf.Add(TaskNode("a", t));
+  auto r = RunOk(wf.Build(), {t}, lit::Inputs({}));
+  EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  EXPECT_EQ(r.error->code(), "Boom");
+  EXPECT_EQ(Calls("t.fatal"), 1);
+}
+
+TEST_F(SemanticsTest, R09_SystemFailuresHaveTheirOwnBudget) {
+  TaskTemplate t = Task("t.infra", {}, {}, /*retries=*/0);
+  std::atomic<int> calls{0};
+  Register("t.infra", [&calls](const core::LiteralMap&) -> runtime::TaskOutcome {
+    if (++calls <= 3)
+      return runtime::TaskError{core::ExecutionError::SYSTEM, "Lost", "node lost", true};
+    return core::LiteralMap();
+  });
+  WorkflowBuilder wf("wf");
+  wf.Add(TaskNode("a", t));
+  auto r = RunOk(wf.Build(), {t}, lit::Inputs({}));
+  EXPECT_EQ(r.phase, core::WorkflowExecution::SUCCEEDED);  // 3 system retries, 0 user retries
+  EXPECT_EQ(calls, 4);
+  auto nodes = *store_->GetNodes(r.execution_id);
+  for (const auto& n : nodes) {
+    if (n.path == "a") {
+      EXPECT_EQ(n.attempts, 3);
+      EXPECT_EQ(n.system_failures, 3);
+    }
+  }
+  TaskTemplate t2 = Task("t.infra2", {}, {});
+  Register("t.infra2", [](const core::LiteralMap&) -> runtime::TaskOutcome {
+    return runtime::TaskError{core::ExecutionError::SYSTEM, "Lost", "node lost", true};
+  });
+  WorkflowBuilder wf2("wf2");
+  wf2.Add(TaskNode("a", t2));
+  auto r2 = RunOk(wf2.Build(), {t2}, lit::Inputs({}));
+  EXPECT_EQ(r2.error->code(), "RetriesExhausted|Lost");
+  EXPECT_EQ(Calls("t.infra2"), 4);
+}
+
+TEST_F(SemanticsTest, R10_AttemptTimeoutIsRetryable) {
+  TaskTemplate t = Task("t.slow", {}, {{"o0", types::Int()}}, /*retries=*/1);
+  std::atomic<int> calls{0};
+  Register("t.slow", [&calls](const core::LiteralMap&) -> runtime::TaskOutcome {
+    if (++calls == 1) std::this_thread::sleep_for(600ms);  // first attempt too slow
+    return lit::Inputs({{"o0", lit::Int(calls)}});
+  });
+  WorkflowBuilder wf("wf");
+  wf.Add(TaskNode("a", t).Timeout(250ms));
+  wf.Output("y", types::Int(), Promise("a", "o0"));
+  auto r = RunOk(wf.Build(), {t}, lit::Inputs({}));
+  EXPECT_EQ(r.phase, core::WorkflowExecution::SUCCEEDED) << (r.error ? r.error->message() : "");
+  EXPECT_EQ(Int(r.outputs, "y"), 2);
+}
+
+TEST_F(SemanticsTest, R11_ActiveDeadlineTimesTheNodeOut) {
+  TaskTemplate t = Task("t.hang", {}, {}, /*retries=*/5);
+  Register("t.hang", [](const core::LiteralMap&) -> runtime::TaskOutcome {
+    std::this_thread::sleep_for(400ms);
+    return core::LiteralMap();
+  });
+  WorkflowBuilder wf("wf");
+  wf.Add(TaskNode("a", t).Timeout(100ms));
+  auto start = std::chrono::steady_clock::now();
+  auto r = RunOk(wf.Build(), {t}, lit::Inputs({}));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  EXPECT_EQ(NodePhases(r.execution_id)["a"], core::NodeExecution::TIMED_OUT);
+  EXPECT_EQ(r.error->code(), "ActiveTimeout");
+}
+
+TEST_F(SemanticsTest, R12_InterruptibleIsRecordedInTaskEvents) {
+  WorkflowBuilder wf("wf");
+  wf.Input("x", types::Int());
+  wf.InterruptibleByDefault();
+  wf.Add(TaskNode("a", kAdd1).Bind("x", WorkflowInput("x")));
+  wf.Add(TaskNode("b", kAdd1).Bind("x", WorkflowInput("x")).Interruptible(false));
+  auto r = RunOk(wf.Build(), {kAdd1}, lit::Inputs({{"x", lit::Int(1)}}));
+  std::map<std::string, int> instance;
+  for (const auto& e : *store_->GetEvents(r.execution_id)) {
+    if (e.kind != store::EventKind::kTask) continue;
+    flyteidl::event::TaskExecutionEvent te;
+    te.ParseFromString(e.payload);
+    instance[te.parent_node_execution_id().node_id()] = te.metadata().instance_class();
+  }
+  EXPECT_EQ(instance["a"], flyteidl::event::TaskExecutionMetadata::INTERRUPTIBLE);
+  EXPECT_EQ(instance["b"], flyteidl::event::TaskExecutionMetadata::DEFAULT);
+}
+
+WorkflowTemplate BranchWorkflow(const TaskTemplate& t, bool with_else_error) {
+  WorkflowBuilder wf("wf");
+  wf.Input("x", types::Int());
+  auto b = BranchNode("b")
+               .Bind("x", WorkflowInput("x"))
+               .If(Var("x") > Val(10), TaskNode("big", t).Bind("x", Constant(lit::Int(100))))
+               .ElseIf(Var("x") >= Val(0) && Var("x") <= Val(10),
+                       TaskNode("small", t).Bind("x", WorkflowInput("x")));
+  if (with_else_error) {
+    b.ElseFail("x must not be negative");
+  }
+  wf.Add(b);
+  wf.Output("y", types::Int(), Promise("b", "o0"));
+  return wf.Build();
+}
+
+TEST_F(SemanticsTest, R13_BranchesRunTheFirstTrueCase) {
+  auto big = RunOk(BranchWorkflow(kAdd1, true), {kAdd1}, lit::Inputs({{"x", lit::Int(11)}}));
+  EXPECT_EQ(Int(big.outputs, "y"), 101);
+  auto phases = NodePhases(big.execution_id);
+  EXPECT_EQ(phases["b-big"], core::NodeExecution::SUCCEEDED);
+  EXPECT_EQ(phases["b-small"], core::NodeExecution::SKIPPED);
+  for (const auto& e : NodeEvents(big.execution_id)) {
+    EXPECT_NE(e.id().node_id(), "b-small") << "a case not taken has no events";
+    if (e.id().node_id() == "b-big") EXPECT_EQ(e.parent_node_metadata().node_id(), "b");
+  }
+  auto small = RunOk(BranchWorkflow(kAdd1, true), {kAdd1}, lit::Inputs({{"x", lit::Int(3)}}));
+  EXPECT_EQ(Int(small.outputs, "y"), 4);
+  auto fail = RunOk(BranchWorkflow(kAdd1, true), {kAdd1}, lit::Inputs({{"x", lit::Int(-1)}}));
+  EXPECT_EQ(fail.phase, core::WorkflowExecution::FAILED);
+  EXPECT_EQ(fail.error->code(), "UserProvidedError");
+  EXPECT_EQ(fail.error->message(), "[UserProvidedError] x must not be negative");
+  EXPECT_EQ(fail.error->kind(), core::ExecutionError::USER);
+}
+
+TEST_F(SemanticsTest, R14_ConditionsCompareTypedValues) {
+  core::LiteralMap in = lit::Inputs({{"i", lit::Int(3)},
+                                     {"f", lit::Float(2.5)},
+                                     {"s", lit::String("abc")},
+                                     {"b", lit::Bool(true)}});
+  auto eval = [&](const Condition& c) { return engine::internal::EvaluateCondition(c.proto, in); };
+  EXPECT_TRUE(*eval(Var("i") > Val(2)));
+  EXPECT_TRUE(*eval(Var("i") > Var("f")));  // int and float compare numerically
+  EXPECT_TRUE(*eval(Var("s") < Val("abd")));
+  EXPECT_TRUE(*eval(Var("b") == Val(true)));
+  EXPECT_TRUE(*eval(Var("i") < Val(0) || Var("s") != Val("x")));
+  EXPECT_FALSE(*eval(Var("i") < Val(0) && Var("s") != Val("x")));
+  EXPECT_FALSE(eval(Var("b") > Val(false)).ok());  // booleans: equality only
+  EXPECT_FALSE(eval(Var("s") > Val(1)).ok());      // different types
+  EXPECT_FALSE(eval(Var("nope") > Val(1)).ok());   // unknown variable
+}
+
+TEST_F(SemanticsTest, R15_SubWorkflowsRunUnderTheirNode) {
+  WorkflowBuilder sub("sub");
+  sub.Input("x", types::Int());
+  sub.Add(TaskNode("s0", kAdd1).Bind("x", WorkflowInput("x")));
+  sub.Add(TaskNode("s1", kAdd1).Bind("x", Promise("s0", "o0")));
+  sub.Output("y", types::Int(), Promise("s1", "o0"));
+  WorkflowTemplate subt = sub.Build();
+  WorkflowBuilder wf("wf");
+  wf.Input("x", types::Int());
+  wf.Add(SubWorkflowNode("n", subt.id()).Bind("x", WorkflowInput("x")));
+  wf.Add(TaskNode("after", kAdd1).Bind("x", Promise("n", "y")));
+  wf.Output("y", types::Int(), Promise("after", "o0"));
+  auto r = RunOk(wf.Build(), {kAdd1}, lit::Inputs({{"x", lit::Int(10)}}), {subt});
+  EXPECT_EQ(Int(r.outputs, "y"), 13);
+  auto phases = NodePhases(r.execution_id);
+  EXPECT_EQ(phases["n/s0"], core::NodeExecution::SUCCEEDED);
+  EXPECT_EQ(phases["n/s1"], core::NodeExecution::SUCCEEDED);
+  for (const auto& e : NodeEvents(r.execution_id)) {
+    if (e.id().node_id() == "n/s0") EXPECT_EQ(e.parent_node_metadata().node_id(), "n");
+    if (e.id().node_id() == "n") EXPECT_TRUE(e.is_parent());
+  }
+}
+
+TEST_F(SemanticsTest, R16_LaunchPlansRunAsChildExecutions) {
+  WorkflowBuilder child("child");
+  child.Input("x", types::Int());
+  child.Input("k", types::Int());
+  child.Add(TaskNode("c", kAdd1).Bind("x", WorkflowInput("k")));
+  child.Output("y", types::Int(), Promise("c", "o0"));
+  auto child_closure = CompileIt(child.Build(), {kAdd1});
+  ASSERT_TRUE(child_closure.ok());
+  core::Identifier lp_id = MakeIdentifier(core::LAUNCH_PLAN, "child_lp");
+  launch_plans_ = [&](const core::Identifier& id) -> Result<LaunchPlanTarget> {
+    if (id.name() != "child_lp") return NotFound("no launch plan " + id.name());
+    LaunchPlanTarget t;
+    t.closure = *child_closure;
+    (*t.fixed_inputs.mutable_literals())["k"] = lit::Int(41);
+    return t;
+  };
+  compiler::LaunchPlanInterface lpi;
+  lpi.id = lp_id;
+  *(*lpi.expected_inputs.mutable_parameters())["x"].mutable_var()->mutable_type() = types::Int();
+  (*lpi.expected_inputs.mutable_parameters())["x"].set_required(true);
+  *(*lpi.expected_outputs.mutable_variables())["y"].mutable_type() = types::Int();
+  WorkflowBuilder wf("wf");
+  wf.Input("x", types::Int());
+  wf.Add(LaunchPlanNode("lp", lp_id).Bind("x", WorkflowInput("x")));
+  wf.Output("y", types::Int(), Promise("lp", "y"));
+  std::vector<compiler::CompiledTask> none;
+  auto closure = compiler::CompileWorkflow(wf.Build(), {}, none, {lpi});
+  ASSERT_TRUE(closure.ok()) << closure.status().ToString();
+  Engine engine(Options());
+  auto r = engine.Run({*closure, lit::Inputs({{"x", lit::Int(1)}}), {}, "parent"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
+  EXPECT_EQ(Int(r->outputs, "y"), 42);  // the fixed input won
+  auto child_record = store_->GetExecution("parent-lp");
+  ASSERT_TRUE(child_record.ok());
+  EXPECT_EQ(child_record->parent, "parent");
+  EXPECT_EQ(child_record->phase, core::WorkflowExecution::SUCCEEDED);
+}
+
+TEST_F(SemanticsTest, R17_FailImmediatelyAbortsRunningNodes) {
+  TaskTemplate fail = Task("t.fail", {}, {});
+  TaskTemplate slow = Task("t.slow", {}, {});
+  Register("t.fail", [](const core::LiteralMap&) -> runtime::TaskOutcome {
+    std::this_thread::sleep_for(50ms);
+    return UserError("broken");
+  });
+  Register("t.slow", [](const core::LiteralMap&) -> runtime::TaskOutcome {
+    std::this_thread::sleep_for(500ms);
+    return core::LiteralMap();
+  });
+  WorkflowBuilder wf("wf");
+  wf.Add(TaskNode("f", fail));
+  wf.Add(TaskNode("s", slow));
+  wf.Add(TaskNode("after", slow).After("f"));
+  auto r = RunOk(wf.Build(), {fail, slow}, lit::Inputs({}));
+  EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  EXPECT_EQ(r.failed_node, "f");
+  auto phases = NodePhases(r.execution_id);
+  EXPECT_EQ(phases["s"], core::NodeExecution::ABORTED);
+  EXPECT_EQ(phases.count("after"), 0u);  // never started: no record, no event
+}
+
+TEST_F(SemanticsTest, R18_FailAfterExecutableNodesCompleteLetsIndependentWorkFinish) {
+  TaskTemplate fail = Task("t.fail", {}, {});
+  TaskTemplate slow = Task("t.ok", {}, {});
+  Register("t.fail",
+           [](const core::LiteralMap&) -> runtime::TaskOutcome { return UserError("broken"); });
+  Register("t.ok", [](const core::LiteralMap&) -> runtime::TaskOutcome {
+    std::this_thread::sleep_for(100ms);
+    return core::LiteralMap();
+  });
+  WorkflowBuilder wf("wf");
+  wf.OnFailure(core::WorkflowMetadata::FAIL_AFTER_EXECUTABLE_NODES_COMPLETE);
+  wf.Add(TaskNode("f", fail));
+  wf.Add(TaskNode("independent", slow));
+  wf.Add(TaskNode("downstream", slow).After("f"));
+  auto r = RunOk(wf.Build(), {fail, slow}, lit::Inputs({}));
+  EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  EXPECT_EQ(r.error->message(), "broken");
+  auto phases = NodePhases(r.execution_id);
+  EXPECT_EQ(phases["independent"], core::NodeExecution::SUCCEEDED);
+  EXPECT_EQ(phases["downstream"], core::NodeExecution::SKIPPED);
+}
+
+TEST_F(SemanticsTest, R19_FailureNodeReceivesTheError) {
+  TaskTemplate fail = Task("t.fail", {{"x", types::Int()}}, {});
+  TaskTemplate handler =
+      Task("t.handler",
+           {{"x", types::Int()}, {"err", types::Union({types::Error(), types::None()})}}, {});
+  Register("t.fail",
+           [](const core::LiteralMap&) -> runtime::TaskOutcome { return UserError("broken"); });
+  core::LiteralMap seen;
+  std::mutex seen_mu;
+  Register("t.handler", [&](const core::LiteralMap& in) -> runtime::TaskOutcome {
+    std::lock_guard<std::mutex> lock(seen_mu);
+    seen = in;
+    return core::LiteralMap();
+  });
+  WorkflowBuilder wf("wf");
+  wf.Input("x", types::Int());
+  wf.Add(TaskNode("f", fail).Bind("x", WorkflowInput("x")));
+  wf.FailureNode(TaskNode("on_fail", handler).Bind("x", WorkflowInput("x")));
+  auto r = RunOk(wf.Build(), {fail, handler}, lit::Inputs({{"x", lit::Int(7)}}));
+  EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  EXPECT_EQ(r.error->message(), "broken");  // the original error stands
+  std::lock_guard<std::mutex> lock(seen_mu);
+  EXPECT_EQ(Int(seen, "x"), 7);
+  const auto& err = seen.literals().at("err").scalar().union_();
+  EXPECT_EQ(err.type().structure().tag(), "FlyteError");
+  EXPECT_EQ(err.value().scalar().error().message(), "broken");
+  EXPECT_EQ(err.value().scalar().error().failed_node_id(), "f");
+  EXPECT_EQ(NodePhases(r.execution_id)["on_fail"], core::NodeExecution::SUCCEEDED);
+}
+
+TEST_F(SemanticsTest, R20_EventsForEveryTransition) {
+  WorkflowBuilder wf("wf");
+  wf.Input("x", types::Int());
+  wf.Add(TaskNode("a", kAdd1).Bind("x", WorkflowInput("x")));
+  auto r = RunOk(wf.Build(), {kAdd1}, lit::Inputs({{"x", lit::Int(1)}}));
+  std::vector<std::string> seq;
+  for (const auto& e : *store_->GetEvents(r.execution_id)) {
+    if (e.kind == store::EventKind::kWorkflow) {
+      flyteidl::event::WorkflowExecutionEvent we;
+      we.ParseFromString(e.payload);
+      seq.push_back("wf:" + core::WorkflowExecution::Phase_Name(we.phase()));
+    } else if (e.kind == store::EventKind::kNode && e.node_path == "a") {
+      flyteidl::event::NodeExecutionEvent ne;
+      ne.ParseFromString(e.payload);
+      seq.push_back("a:" + core::NodeExecution::Phase_Name(ne.phase()));
+      EXPECT_EQ(ne.target_entity().name(), "t.add1");
+      EXPECT_NE(ne.input_uri().find("/a/data/inputs.pb"), std::string::npos);
+    } else if (e.kind == store::EventKind::kTask) {
+      flyteidl::event::TaskExecutionEvent te;
+      te.ParseFromString(e.payload);
+      seq.push_back("task:" + core::TaskExecution::Phase_Name(te.phase()));
+    }
+  }
+  EXPECT_EQ(seq, (std::vector<std::string>{"wf:RUNNING", "a:QUEUED", "a:RUNNING", "task:RUNNING",
+                                           "task:SUCCEEDED", "a:SUCCEEDED", "wf:SUCCEEDED"}));
+}
+
+TEST_F(SemanticsTest, R21_SucceededNodesHaveTheirOutputsOnDisk) {
+  WorkflowBuilder wf("wf");
+  wf.Input("x", types::Int());
+  wf.Add(TaskNode("a", kAdd1).Bind("x", WorkflowInput("x")));
+  wf.Output("y", types::Int(), Promise("a", "o0"));
+  auto r = RunOk(wf.Build(), {kAdd1}, lit::Inputs({{"x", lit::Int(1)}}));
+  store::DataDir data(store_->data_dir(), r.execution_id);
+  core::LiteralMap out;
+  ASSERT_TRUE(store::ReadProto(data.OutputsPath("a", 0), &out).ok());
+  EXPECT_EQ(Int(out, "o0"), 2);
+  ASSERT_TRUE(store::ReadProto(data.OutputsPath("end-node", 0), &out).ok());
+  EXPECT_EQ(Int(out, "y"), 2);
+  ASSERT_TRUE(store::ReadProto(data.InputsPath("a"), &out).ok());
+  EXPECT_EQ(Int(out, "x"), 1);
+  auto stored = StoredResult(*store_, r.execution_id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_TRUE(LiteralMapEquals(stored->outputs, r.outputs));
+}
+
+TEST_F(SemanticsTest, R22_AbortEndsTheExecution) {
+  TaskTemplate slow = Task("t.sleepy", {}, {});
+  Register("t.sleepy", [](const core::LiteralMap&) -> runtime::TaskOutcome {
+    std::this_thread::sleep_for(300ms);
+    return core::LiteralMap();
+  });
+  WorkflowBuilder wf("wf");
+  wf.Add(TaskNode("a", slow));
+  auto closure = CompileIt(wf.Build(), {slow});
+  Engine engine(Options());
+  std::thread aborter([&] {
+    std::this_thread::sleep_for(100ms);
+    engine.RequestAbort("stop");
+  });
+  auto r = engine.Run({*closure, lit::Inputs({}), {}, "to-abort"});
+  aborter.join();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->phase, core::WorkflowExecution::ABORTED);
+  EXPECT_EQ(NodePhases("to-abort")["a"], core::NodeExecution::ABORTED);
+  // Another process asks through the store.
+  Engine engine2(Options());
+  std::thread requester([&] {
+    std::this_thread::sleep_for(100ms);
+    auto s2 = store::OpenSqliteStore(dir_.path() / "store");
+    ASSERT_TRUE(s2.ok());
+    EXPECT_TRUE((*s2)->RequestAbort("to-abort-2").ok());
+  });
+  auto r2 = engine2.Run({*closure, lit::Inputs({}), {}, "to-abort-2"});
+  requester.join();
+  EXPECT_EQ(r2->phase, core::WorkflowExecution::ABORTED);
+}
+
+}  // namespace
+}  // namespace flytecpp::engine
