@@ -26,13 +26,11 @@ int main(int argc, char** argv) {
 
   WorkflowBuilder wf("examples.route_by_size");
   wf.Input("input_count", types::Int());
-  wf.Add(
-      BranchNode("route")
-          .Bind("input_count", WorkflowInput("input_count"))
-          .If(Var("input_count") > Val(100),
-              TaskNode("bulk", bulk).Bind("input_count", WorkflowInput("input_count")))
-          .Else(
-              TaskNode("single", single).Bind("input_count", WorkflowInput("input_count"))));
+  wf.Add(BranchNode("route")
+             .Bind("input_count", WorkflowInput("input_count"))
+             .If(Var("input_count") > Val(100),
+                 TaskNode("bulk", bulk).Bind("input_count", WorkflowInput("input_count")))
+             .Else(TaskNode("single", single).Bind("input_count", WorkflowInput("input_count"))));
   wf.Output("processed", types::Int(), Promise("route", "processed"));
 
   flyteidl::core::WorkflowClosure closure;

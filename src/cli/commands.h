@@ -3,8 +3,18 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "flytecpp/runtime/runtime.h"
 
 namespace flytecpp::cli {
+
+// What commands that run workflows need from the program.
+struct CliEnv {
+  std::vector<runtime::Runtime*> runtimes;
+  std::string store_dir;  // --store; empty: the default
+};
 
 // Exit codes shared by every subcommand.
 inline constexpr int kExitOk = 0;
@@ -14,6 +24,8 @@ inline constexpr int kExitBadInput = 2;  // bad input or usage
 void RegisterInspect(CLI::App& app, int* exit_code);
 void RegisterConvert(CLI::App& app, int* exit_code);
 void RegisterPackage(CLI::App& app, int* exit_code);
-void RegisterCompile(CLI::App& app, int* exit_code);  // compile and graph
+void RegisterCompile(CLI::App& app, int* exit_code);                  // compile and graph
+void RegisterRun(CLI::App& app, CliEnv* env, int* exit_code);         // run and resume
+void RegisterExecutions(CLI::App& app, CliEnv* env, int* exit_code);  // executions, events, abort
 
 }  // namespace flytecpp::cli

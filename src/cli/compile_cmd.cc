@@ -71,8 +71,7 @@ int RunCompile(const CompileOptions& o) {
     }
   }
   if (targets.size() > 1) {
-    std::cout << (targets.size() - failed) << " of " << targets.size()
-              << " workflows compiled\n";
+    std::cout << (targets.size() - failed) << " of " << targets.size() << " workflows compiled\n";
   }
   return failed == 0 ? kExitOk : kExitBadInput;
 }
@@ -99,12 +98,12 @@ int RunGraph(const CompileOptions& o) {
 }
 
 void AddCommonOptions(CLI::App* cmd, CompileOptions* o) {
-  cmd->add_option("INPUT", o->input,
-                  "A pyflyte package, or a WorkflowSpec/WorkflowClosure file")
+  cmd->add_option("INPUT", o->input, "A pyflyte package, or a WorkflowSpec/WorkflowClosure file")
       ->required();
   cmd->add_option("--workflow", o->workflow, "The workflow to compile (full or short name)");
-  cmd->add_option("--tasks", o->tasks, "Files with the workflow's tasks (TaskSpec, TaskTemplate, "
-                                       "CompiledTask, WorkflowClosure)");
+  cmd->add_option("--tasks", o->tasks,
+                  "Files with the workflow's tasks (TaskSpec, TaskTemplate, "
+                  "CompiledTask, WorkflowClosure)");
 }
 
 }  // namespace

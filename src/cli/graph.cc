@@ -36,8 +36,7 @@ std::string Detail(const core::Node& n) {
     case Kind::kLaunchPlan: return "launch plan " + n.workflow_node().launchplan_ref().name();
     case Kind::kArray: {
       const auto& sub = n.array_node().node();
-      return "array of " +
-             (sub.has_task_node() ? sub.task_node().reference_id().name() : sub.id());
+      return "array of " + (sub.has_task_node() ? sub.task_node().reference_id().name() : sub.id());
     }
     case Kind::kGate: {
       const auto& g = n.gate_node();
@@ -132,13 +131,34 @@ void MermaidNode(std::ostringstream& out, const core::Node& n, const std::string
   label = "\"" + MermaidLabel(label) + "\"";
   std::string open = "[", close = "]";
   switch (k) {
-    case Kind::kStart: open = "(("; close = "))"; break;
-    case Kind::kEnd: open = "((("; close = ")))"; break;
-    case Kind::kBranch: open = "{"; close = "}"; break;
-    case Kind::kGate: open = "{{"; close = "}}"; break;
-    case Kind::kSubWorkflow: open = "[["; close = "]]"; break;
-    case Kind::kLaunchPlan: open = "[/"; close = "/]"; break;
-    case Kind::kArray: open = "[("; close = ")]"; break;
+    case Kind::kStart:
+      open = "((";
+      close = "))";
+      break;
+    case Kind::kEnd:
+      open = "(((";
+      close = ")))";
+      break;
+    case Kind::kBranch:
+      open = "{";
+      close = "}";
+      break;
+    case Kind::kGate:
+      open = "{{";
+      close = "}}";
+      break;
+    case Kind::kSubWorkflow:
+      open = "[[";
+      close = "]]";
+      break;
+    case Kind::kLaunchPlan:
+      open = "[/";
+      close = "/]";
+      break;
+    case Kind::kArray:
+      open = "[(";
+      close = ")]";
+      break;
     default: break;
   }
   out << indent << MermaidId(n.id()) << open << label << close << "\n";
@@ -194,7 +214,8 @@ std::string GraphMermaid(const core::CompiledWorkflowClosure& closure) {
     }
   }
   for (const auto& [from, ids] : wf.connections().downstream()) {
-    for (const auto& to : ids.ids()) out << "  " << MermaidId(from) << " --> " << MermaidId(to) << "\n";
+    for (const auto& to : ids.ids())
+      out << "  " << MermaidId(from) << " --> " << MermaidId(to) << "\n";
   }
   return out.str();
 }

@@ -1,0 +1,66 @@
+// The flytecpp command's parser and subcommand table.
+#include <google/protobuf/stubs/common.h>
+
+#include <iostream>
+
+#include "commands.h"
+#include "flytecpp/cli/cli.h"
+
+namespace flytecpp::cli {
+
+namespace {
+constexpr const char* kVersion =
+    "flytecpp " FLYTECPP_VERSION " (flyteidl " FLYTECPP_FLYTEIDL_VERSION ")";
+}  // namespace
+
+int RunCli(int argc, char** argv, std::vector<runtime::Runtime*> runtimes) {
+  GOOGLE_PROTOBUF_VERIFY_VERSION;
+  CLI::App app{"flytecpp: run Flyte tasks and workflows locally, without Kubernetes"};
+  app.set_version_flag("--version", kVersion);
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  CliEnv env;
+  env.runtimes = std::move(runtimes);
+  app.add_option("--store", env.store_dir,
+                 "Store directory (default: $FLYTECPP_HOME, else ~/.flytecpp)");
+
+  int exit_code = kExitOk;
+  RegisterInspect(app, &exit_code);
+  RegisterConvert(app, &exit_code);
+  RegisterPackage(app, &exit_code);
+  RegisterCompile(app, &exit_code);
+  RegisterRun(app, &env, &exit_code);
+  RegisterExecutions(app, &env, &exit_code);
+
+  // CLI11 reports an unknown command as "a subcommand is required"; name it.
+  auto is_command = [&app](const std::string& name) {
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      if (sub->get_name() == name) return true;
+    }
+    return false;
+  };
+  int first = 1;
+  while (first < argc && argv[first][0] == '-')
+    first += std::string(argv[first]) == "--store" ? 2 : 1;
+  if (first < argc && !is_command(argv[first])) {
+    std::cerr << "flytecpp: unknown command \"" << argv[first] << "\" (see flytecpp --help)\n";
+    return kExitBadInput;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // Usage errors: one line, exit 2 (CLI11's own codes are not ours).
+    std::cerr << "flytecpp: " << e.what() << " (see flytecpp --help)\n";
+    return kExitBadInput;
+  }
+  return exit_code;
+}
+
+}  // namespace flytecpp::cli

@@ -1,0 +1,210 @@
+// flytecpp executions ls | get EXEC, events EXEC, abort EXEC: what the
+// store knows of executions.
+#include <google/protobuf/util/time_util.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <thread>
+
+#include "commands.h"
+#include "flytecpp/engine/engine.h"
+#include "flytecpp/idl/io.h"
+#include "flytecpp/idl/literals.h"
+#include "flyteidl/event/event.pb.h"
+#include "report.h"
+#include "store_util.h"
+
+namespace flytecpp::cli {
+
+namespace core = flyteidl::core;
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+std::string Time(int64_t ns) {
+  if (ns == 0) return "-";
+  std::string s = TimeUtil::ToString(TimeUtil::NanosecondsToTimestamp(ns));
+  return s.substr(0, 19) + "Z";
+}
+
+std::string Phase(core::WorkflowExecution::Phase p) {
+  return core::WorkflowExecution::Phase_Name(p);
+}
+
+bool Terminal(core::WorkflowExecution::Phase p) {
+  return p == core::WorkflowExecution::SUCCEEDED || p == core::WorkflowExecution::FAILED ||
+         p == core::WorkflowExecution::ABORTED || p == core::WorkflowExecution::TIMED_OUT;
+}
+
+int RunList(const CliEnv& env) {
+  auto store = OpenStore(env);
+  if (!store.ok()) return Fail(store.status(), kExitBadInput);
+  auto list = (*store)->ListExecutions();
+  if (!list.ok()) return Fail(list.status(), kExitBadInput);
+  std::cout << std::left << std::setw(24) << "EXECUTION" << std::setw(11) << "PHASE"
+            << std::setw(22) << "CREATED"
+            << "WORKFLOW\n";
+  for (const auto& e : *list) {
+    std::cout << std::setw(24) << e.id << std::setw(11) << Phase(e.phase) << std::setw(22)
+              << Time(e.created_ns) << e.workflow_name
+              << (e.parent.empty() ? "" : "  (child of " + e.parent + ")") << "\n";
+  }
+  return kExitOk;
+}
+
+int RunGet(const CliEnv& env, const std::string& id) {
+  auto store = OpenStore(env);
+  if (!store.ok()) return Fail(store.status(), kExitBadInput);
+  auto e = (*store)->GetExecution(id);
+  if (!e.ok()) return Fail(e.status(), kExitBadInput);
+  std::cout << "execution: " << e->id << "\nworkflow:  " << e->workflow_name
+            << "\nphase:     " << Phase(e->phase) << "\ncreated:   " << Time(e->created_ns)
+            << "\nupdated:   " << Time(e->updated_ns) << "\n";
+  if (!e->parent.empty()) std::cout << "parent:    " << e->parent << "\n";
+  std::cout << "inputs:    " << idl::ShortString(e->inputs) << "\n";
+  if (e->outputs) std::cout << "outputs:   " << idl::ShortString(*e->outputs) << "\n";
+  if (e->error)
+    std::cout << "error:     " << e->error->code() << ": " << e->error->message() << "\n";
+  auto nodes = (*store)->GetNodes(id);
+  if (!nodes.ok()) return Fail(nodes.status(), kExitBadInput);
+  std::cout << "nodes:\n";
+  for (const auto& n : *nodes) {
+    std::cout << "  " << std::left << std::setw(28) << n.path << std::setw(11)
+              << core::NodeExecution::Phase_Name(n.phase);
+    if (n.attempts > 0) std::cout << " retries " << n.attempts;
+    if (n.error && n.phase != core::NodeExecution::SUCCEEDED) {
+      std::cout << " " << n.error->code() << ": " << n.error->message();
+    }
+    std::cout << "\n";
+  }
+  return kExitOk;
+}
+
+int RunEvents(const CliEnv& env, const std::string& id, bool json) {
+  auto store = OpenStore(env);
+  if (!store.ok()) return Fail(store.status(), kExitBadInput);
+  if (auto e = (*store)->GetExecution(id); !e.ok()) return Fail(e.status(), kExitBadInput);
+  auto events = (*store)->GetEvents(id);
+  if (!events.ok()) return Fail(events.status(), kExitBadInput);
+  for (const auto& e : *events) {
+    std::unique_ptr<google::protobuf::Message> m;
+    std::string kind, phase, when;
+    switch (e.kind) {
+      case store::EventKind::kWorkflow: {
+        auto w = std::make_unique<flyteidl::event::WorkflowExecutionEvent>();
+        w->ParseFromString(e.payload);
+        kind = "workflow";
+        phase = Phase(w->phase());
+        when = TimeUtil::ToString(w->occurred_at());
+        m = std::move(w);
+        break;
+      }
+      case store::EventKind::kNode: {
+        auto n = std::make_unique<flyteidl::event::NodeExecutionEvent>();
+        n->ParseFromString(e.payload);
+        kind = "node";
+        phase = core::NodeExecution::Phase_Name(n->phase());
+        when = TimeUtil::ToString(n->occurred_at());
+        m = std::move(n);
+        break;
+      }
+      case store::EventKind::kTask: {
+        auto t = std::make_unique<flyteidl::event::TaskExecutionEvent>();
+        t->ParseFromString(e.payload);
+        kind = "task";
+        phase = core::TaskExecution::Phase_Name(t->phase()) + " attempt " +
+                std::to_string(t->retry_attempt());
+        when = TimeUtil::ToString(t->occurred_at());
+        m = std::move(t);
+        break;
+      }
+    }
+    if (json) {
+      auto text = idl::Serialize(*m, idl::Format::kJson);
+      std::string line = text.ok() ? *text : "{}";
+      line.erase(std::remove(line.begin(), line.end(), '\n'), line.end());
+      std::cout << line << "\n";
+    } else {
+      std::cout << std::setw(5) << std::right << e.seq << "  " << std::left << std::setw(30) << when
+                << std::setw(9) << kind << std::setw(22)
+                << (e.node_path.empty() ? "-" : e.node_path) << phase << "\n";
+    }
+  }
+  return kExitOk;
+}
+
+int RunAbort(const CliEnv& env, const std::string& id) {
+  auto store = OpenStore(env);
+  if (!store.ok()) return Fail(store.status(), kExitBadInput);
+  auto e = (*store)->GetExecution(id);
+  if (!e.ok()) return Fail(e.status(), kExitBadInput);
+  if (Terminal(e->phase)) {
+    return Fail(FailedPrecondition("execution " + id + " already ended " + Phase(e->phase)),
+                kExitBadInput);
+  }
+  auto owner = (*store)->Owner(id);
+  const bool running = owner.ok() && *owner > 0 && *owner != ::getpid() && ::kill(*owner, 0) == 0;
+  if (running) {
+    Status st = (*store)->RequestAbort(id);
+    if (!st.ok()) return Fail(st, kExitBadInput);
+    // The engine running it polls for the request; wait for it to end.
+    for (int i = 0; i < 100; ++i) {
+      auto now = (*store)->GetExecution(id);
+      if (now.ok() && Terminal(now->phase)) {
+        std::cout << "execution " << id << " " << Phase(now->phase) << "\n";
+        return kExitOk;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::cout << "abort requested; execution " << id << " is still stopping\n";
+    return kExitOk;
+  }
+  // Nobody runs it (its process died): record the abort directly.
+  store::Batch batch;
+  store::ExecutionRecord r = *e;
+  r.phase = core::WorkflowExecution::ABORTED;
+  r.updated_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  batch.executions.push_back(r);
+  flyteidl::event::WorkflowExecutionEvent ev;
+  ev.mutable_execution_id()->set_name(id);
+  ev.set_producer_id("flytecpp");
+  ev.set_phase(core::WorkflowExecution::ABORTED);
+  *ev.mutable_occurred_at() = TimeUtil::NanosecondsToTimestamp(r.updated_ns);
+  batch.events.push_back({0, id, store::EventKind::kWorkflow, "", ev.SerializeAsString()});
+  Status st = (*store)->Commit(batch);
+  if (!st.ok()) return Fail(st, kExitBadInput);
+  std::cout << "execution " << id << " ABORTED\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterExecutions(CLI::App& app, CliEnv* env, int* exit_code) {
+  auto* ex = app.add_subcommand("executions", "List or show executions in the store");
+  ex->require_subcommand(1);
+  auto* ls = ex->add_subcommand("ls", "List executions, newest first");
+  ls->callback([env, exit_code] { *exit_code = RunList(*env); });
+  auto get_id = std::make_shared<std::string>();
+  auto* get = ex->add_subcommand("get", "Show an execution: inputs, outputs, error, nodes");
+  get->add_option("EXEC", *get_id, "Execution id")->required();
+  get->callback([env, get_id, exit_code] { *exit_code = RunGet(*env, *get_id); });
+
+  auto ev_id = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+  auto* events = app.add_subcommand("events", "Show an execution's events, in order");
+  events->add_option("EXEC", *ev_id, "Execution id")->required();
+  events->add_flag("--json", *json, "One flyteidl event per line, as JSON");
+  events->callback([env, ev_id, json, exit_code] { *exit_code = RunEvents(*env, *ev_id, *json); });
+
+  auto ab_id = std::make_shared<std::string>();
+  auto* abort = app.add_subcommand("abort", "Abort a running execution");
+  abort->add_option("EXEC", *ab_id, "Execution id")->required();
+  abort->callback([env, ab_id, exit_code] { *exit_code = RunAbort(*env, *ab_id); });
+}
+
+}  // namespace flytecpp::cli

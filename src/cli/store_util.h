@@ -1,0 +1,14 @@
+// Opening the store the command line names.
+#pragma once
+
+#include "commands.h"
+#include "flytecpp/store/store.h"
+
+namespace flytecpp::cli {
+
+inline Result<std::unique_ptr<store::Store>> OpenStore(const CliEnv& env) {
+  return store::OpenSqliteStore(env.store_dir.empty() ? store::DefaultStoreDir()
+                                                      : std::filesystem::path(env.store_dir));
+}
+
+}  // namespace flytecpp::cli
