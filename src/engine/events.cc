@@ -15,7 +15,7 @@ google::protobuf::Timestamp Stamp(int64_t ns) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(ns);
 }
 
-std::string Uri(const std::filesystem::path& p) { return "file://" + p.string(); }
+std::string Uri(const std::string& p) { return "file://" + p; }
 
 }  // namespace
 

@@ -469,6 +469,22 @@ void Executor::SetNodePhase(Scope* s, int i, NodePhase phase, bool emit_event) {
 
 void Executor::Flush() {
   if (batch_.empty()) return;
+  // A node often changes twice in one batch (QUEUED then RUNNING): keep its
+  // last row only. Events stay, one per transition.
+  if (batch_.nodes.size() > 1) {
+    std::unordered_map<std::string_view, size_t> last;
+    for (size_t k = 0; k < batch_.nodes.size(); ++k) last[batch_.nodes[k].path] = k;
+    if (last.size() < batch_.nodes.size()) {
+      std::vector<bool> keep(batch_.nodes.size(), false);
+      for (const auto& [path, k] : last) keep[k] = true;  // decided before anything moves
+      std::vector<store::NodeRecord> kept;
+      kept.reserve(last.size());
+      for (size_t k = 0; k < batch_.nodes.size(); ++k) {
+        if (keep[k]) kept.push_back(std::move(batch_.nodes[k]));
+      }
+      batch_.nodes = std::move(kept);
+    }
+  }
   if (store_error_.ok()) {
     Status st = options_.store->Commit(batch_);
     if (!st.ok()) store_error_ = st;  // sticky: an unknown outcome stops the run

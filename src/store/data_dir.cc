@@ -1,19 +1,62 @@
 #include "flytecpp/store/data_dir.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "flytecpp/idl/io.h"
 
 namespace flytecpp::store {
 
-Status WriteProto(const std::filesystem::path& path, const google::protobuf::Message& message) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) return IoError(path.parent_path().string() + ": cannot create: " + ec.message());
-  return idl::WriteMessage(path, message, idl::Format::kBinary);
+namespace {
+
+// mkdir -p with one syscall per missing level (no stat first).
+Status MakeDirs(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST) return Status::Ok();
+  size_t slash = dir.find_last_of('/');
+  if (errno != ENOENT || slash == std::string::npos || slash == 0) {
+    return IoError(dir + ": cannot create: " + std::strerror(errno));
+  }
+  FLYTECPP_RETURN_IF_ERROR(MakeDirs(dir.substr(0, slash)));
+  if (::mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST) return Status::Ok();
+  return IoError(dir + ": cannot create: " + std::strerror(errno));
 }
 
-Status ReadProto(const std::filesystem::path& path, google::protobuf::Message* message) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return NotFound(path.string() + ": no such file");
+std::string Parent(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+}  // namespace
+
+// Written in place, not through a temporary and rename: the engine records a
+// node's success only after this returns, and a file left half-written by a
+// crash belongs to an attempt that is not recorded, so it is written again.
+Status WriteProto(const std::string& path, const google::protobuf::Message& message) {
+  FLYTECPP_RETURN_IF_ERROR(MakeDirs(Parent(path)));
+  std::string data;
+  if (!message.SerializeToString(&data)) return Internal(path + ": cannot serialize");
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return IoError(path + ": cannot write: " + std::strerror(errno));
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return IoError(path + ": write failed: " + std::strerror(errno));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) return IoError(path + ": write failed: " + std::strerror(errno));
+  return Status::Ok();
+}
+
+Status ReadProto(const std::string& path, google::protobuf::Message* message) {
+  if (::access(path.c_str(), F_OK) != 0) return NotFound(path + ": no such file");
   return idl::ReadMessage(path, message, idl::Format::kBinary);
 }
 

@@ -74,7 +74,14 @@ class SqliteStore : public Store {
  public:
   SqliteStore(sqlite3* db, std::filesystem::path dir)
       : db_(db), dir_(std::move(dir)), data_dir_(dir_ / "data") {}
-  ~SqliteStore() override { sqlite3_close(db_); }
+  ~SqliteStore() override {
+    begin_.reset();
+    commit_.reset();
+    upsert_execution_.reset();
+    upsert_node_.reset();
+    insert_event_.reset();
+    sqlite3_close(db_);
+  }
 
   Status Init(Durability durability) {
     const char* sync = durability == Durability::kFull     ? "FULL"
@@ -104,13 +111,13 @@ class SqliteStore : public Store {
 
   Status Commit(const Batch& batch) override {
     if (batch.empty()) return Status::Ok();
-    FLYTECPP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin transaction"));
+    FLYTECPP_RETURN_IF_ERROR(Run(Cached(begin_, "BEGIN IMMEDIATE"), "begin transaction"));
     Status st = Apply(batch);
     if (!st.ok()) {
       Exec("ROLLBACK", "rollback");
       return st;
     }
-    return Exec("COMMIT", "commit");
+    return Run(Cached(commit_, "COMMIT"), "commit");
   }
 
   Result<ExecutionRecord> GetExecution(const std::string& id) override {
@@ -246,6 +253,19 @@ class SqliteStore : public Store {
     return Status::Ok();
   }
 
+  // Statements of the commit path are prepared once and reused: parsing SQL
+  // per commit was half the engine's time per node.
+  Statement& Cached(std::unique_ptr<Statement>& slot, const char* sql) {
+    if (!slot) slot = std::make_unique<Statement>(db_, sql);
+    slot->Reset();
+    return *slot;
+  }
+
+  Status Run(Statement& s, const std::string& what) {
+    if (!s.ok()) return Error(what);
+    return Step(s, what);
+  }
+
   Status Step(Statement& s, const std::string& what) {
     int rc = sqlite3_step(s.get());
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Error(what);
@@ -283,7 +303,7 @@ class SqliteStore : public Store {
   Status Apply(const Batch& batch) {
     if (!batch.executions.empty()) {
       // Closure and inputs never change after creation: written on insert only.
-      Statement s(db_, R"(
+      Statement& s = Cached(upsert_execution_, R"(
         INSERT INTO executions(id, workflow, phase, parent, closure, inputs, outputs, error,
                                created_ns, updated_ns)
         VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -312,7 +332,7 @@ class SqliteStore : public Store {
       }
     }
     if (!batch.nodes.empty()) {
-      Statement s(db_, R"(
+      Statement& s = Cached(upsert_node_, R"(
         INSERT INTO nodes(execution_id, path, phase, attempts, system_failures, error,
                           started_ns, updated_ns)
         VALUES(?, ?, ?, ?, ?, ?, ?, ?)
@@ -338,9 +358,9 @@ class SqliteStore : public Store {
       }
     }
     if (!batch.events.empty()) {
-      Statement s(db_,
-                  "INSERT INTO events(execution_id, kind, node_path, payload) "
-                  "VALUES(?, ?, ?, ?)");
+      Statement& s = Cached(insert_event_,
+                            "INSERT INTO events(execution_id, kind, node_path, payload) "
+                            "VALUES(?, ?, ?, ?)");
       if (!s.ok()) return Error("write event");
       for (const auto& e : batch.events) {
         s.Reset();
@@ -357,6 +377,7 @@ class SqliteStore : public Store {
   sqlite3* db_;
   std::filesystem::path dir_;
   std::filesystem::path data_dir_;
+  std::unique_ptr<Statement> begin_, commit_, upsert_execution_, upsert_node_, insert_event_;
 };
 
 }  // namespace

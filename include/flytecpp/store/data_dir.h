@@ -15,35 +15,38 @@
 
 namespace flytecpp::store {
 
+// Paths are plain strings: they are built several times per node on the
+// engine's hot path, where std::filesystem::path parsing shows up.
 class DataDir {
  public:
   DataDir(const std::filesystem::path& root, const std::string& execution_id)
-      : exec_(root / execution_id) {}
+      : exec_((root / execution_id).string()) {}
 
-  const std::filesystem::path& execution_dir() const { return exec_; }
-  std::filesystem::path NodeDataDir(const std::string& node_path) const {
-    return exec_ / node_path / "data";
+  const std::string& execution_dir() const { return exec_; }
+  std::string NodeDataDir(const std::string& node_path) const {
+    return exec_ + "/" + node_path + "/data";
   }
-  std::filesystem::path InputsPath(const std::string& node_path) const {
-    return NodeDataDir(node_path) / "inputs.pb";
+  std::string InputsPath(const std::string& node_path) const {
+    return NodeDataDir(node_path) + "/inputs.pb";
   }
-  std::filesystem::path OutputDir(const std::string& node_path, int attempt) const {
-    return NodeDataDir(node_path) / std::to_string(attempt);
+  std::string OutputDir(const std::string& node_path, int attempt) const {
+    return NodeDataDir(node_path) + "/" + std::to_string(attempt);
   }
-  std::filesystem::path OutputsPath(const std::string& node_path, int attempt) const {
-    return OutputDir(node_path, attempt) / "outputs.pb";
+  std::string OutputsPath(const std::string& node_path, int attempt) const {
+    return OutputDir(node_path, attempt) + "/outputs.pb";
   }
-  std::filesystem::path ErrorPath(const std::string& node_path, int attempt) const {
-    return OutputDir(node_path, attempt) / "error.pb";
+  std::string ErrorPath(const std::string& node_path, int attempt) const {
+    return OutputDir(node_path, attempt) + "/error.pb";
   }
 
  private:
-  std::filesystem::path exec_;
+  std::string exec_;
 };
 
-// Writes a message atomically, creating parent directories.
-Status WriteProto(const std::filesystem::path& path, const google::protobuf::Message& message);
+// Writes a binary message, creating parent directories. Not atomic: see
+// data_dir.cc for why the engine does not need it.
+Status WriteProto(const std::string& path, const google::protobuf::Message& message);
 // Reads a binary message; NotFound when the file does not exist.
-Status ReadProto(const std::filesystem::path& path, google::protobuf::Message* message);
+Status ReadProto(const std::string& path, google::protobuf::Message* message);
 
 }  // namespace flytecpp::store
