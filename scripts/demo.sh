@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Sets up, builds, and shows flytecpp on real inputs: the builder examples
-# write Flyte messages, which flytecpp inspects and converts; a pyflyte
-# package from flytectl's test data is listed.
+# Sets up, builds, and runs real workflows on the embedded store: a branch
+# workflow built with the C++ builders, and flytesnacks workflows from a
+# pyflyte package, executed by flytecpp's engine with in-process C++ tasks
+# (flytecpp-demo = the flytecpp command + a few registered tasks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -11,21 +12,30 @@ cmake --preset dev >/dev/null
 cmake --build --preset dev -j "$(nproc)" >/dev/null
 echo "build: ok"
 
-bin=build/dev/src/flytecpp
+flytecpp=build/dev/src/flytecpp
+demo=build/dev/examples/flytecpp-demo
 out=build/demo
+rm -rf "$out"
 mkdir -p "$out"
+export FLYTECPP_HOME="$out/store"  # the embedded store (SQLite + data directory)
 run() { echo; echo "\$ $*"; "$@"; }
 
-run "$bin" --version
+run "$flytecpp" --version
 run build/dev/examples/example_branch_workflow "$out/branch_workflow.pb"
-run "$bin" inspect "$out/branch_workflow.pb"
-run "$bin" compile "$out/branch_workflow.pb" -o "$out/branch_workflow.compiled.yaml"
-run head -n 12 "$out/branch_workflow.compiled.yaml"
-run "$bin" graph "$out/branch_workflow.pb" --format mermaid
-run build/dev/examples/example_array_node "$out/array_node.pb"
-run "$bin" inspect "$out/array_node.pb"
-pkg=../shared/conformance/flytectl-packages/flyte-package.tgz
-if [[ -f "$pkg" ]]; then
-  run "$bin" package ls "$pkg"
-  run "$bin" compile "$pkg"
+run "$flytecpp" inspect "$out/branch_workflow.pb"
+run "$flytecpp" graph "$out/branch_workflow.pb" --format mermaid
+run "$demo" run "$out/branch_workflow.pb" --input input_count=250 --exec-id bulk
+run "$demo" run "$out/branch_workflow.pb" --input input_count=7 --exec-id single
+run "$demo" executions get bulk
+run "$demo" events bulk
+
+snacks=../shared/conformance/flytepropeller-compiler/snacks-core
+if [[ -d "$snacks" ]]; then
+  mkdir -p "$out/snacks" && cp "$snacks"/*.pb "$out/snacks/"
+  tar -czf "$out/snacks.tgz" -C "$out/snacks" .
+  run "$flytecpp" compile "$out/snacks.tgz" --workflow multiplier_3
+  run "$demo" run "$out/snacks.tgz" --workflow multiplier_3 --input my_input=5
+  echo; echo "\$ $demo run $out/snacks.tgz --workflow multiplier_2 --input my_input=20   # fails on purpose"
+  "$demo" run "$out/snacks.tgz" --workflow multiplier_2 --input my_input=20 || echo "(exit code $?)"
 fi
+run "$demo" executions ls

@@ -30,6 +30,12 @@ std::string Time(int64_t ns) {
   return s.substr(0, 19) + "Z";
 }
 
+// RFC 3339 to the millisecond: events come in bursts.
+std::string EventTime(const google::protobuf::Timestamp& t) {
+  int64_t ms = TimeUtil::TimestampToMilliseconds(t);
+  return TimeUtil::ToString(TimeUtil::MillisecondsToTimestamp(ms));
+}
+
 std::string Phase(core::WorkflowExecution::Phase p) {
   return core::WorkflowExecution::Phase_Name(p);
 }
@@ -98,7 +104,7 @@ int RunEvents(const CliEnv& env, const std::string& id, bool json) {
         w->ParseFromString(e.payload);
         kind = "workflow";
         phase = Phase(w->phase());
-        when = TimeUtil::ToString(w->occurred_at());
+        when = EventTime(w->occurred_at());
         m = std::move(w);
         break;
       }
@@ -107,7 +113,7 @@ int RunEvents(const CliEnv& env, const std::string& id, bool json) {
         n->ParseFromString(e.payload);
         kind = "node";
         phase = core::NodeExecution::Phase_Name(n->phase());
-        when = TimeUtil::ToString(n->occurred_at());
+        when = EventTime(n->occurred_at());
         m = std::move(n);
         break;
       }
@@ -117,7 +123,7 @@ int RunEvents(const CliEnv& env, const std::string& id, bool json) {
         kind = "task";
         phase = core::TaskExecution::Phase_Name(t->phase()) + " attempt " +
                 std::to_string(t->retry_attempt());
-        when = TimeUtil::ToString(t->occurred_at());
+        when = EventTime(t->occurred_at());
         m = std::move(t);
         break;
       }
@@ -128,7 +134,7 @@ int RunEvents(const CliEnv& env, const std::string& id, bool json) {
       line.erase(std::remove(line.begin(), line.end(), '\n'), line.end());
       std::cout << line << "\n";
     } else {
-      std::cout << std::setw(5) << std::right << e.seq << "  " << std::left << std::setw(30) << when
+      std::cout << std::setw(5) << std::right << e.seq << "  " << std::left << std::setw(26) << when
                 << std::setw(9) << kind << std::setw(22)
                 << (e.node_path.empty() ? "-" : e.node_path) << phase << "\n";
     }

@@ -146,9 +146,10 @@ class SqliteStore : public Store {
   }
 
   Result<std::vector<NodeRecord>> GetNodes(const std::string& execution_id) override {
-    Statement s(db_,
-                "SELECT execution_id, path, phase, attempts, system_failures, error, "
-                "started_ns, updated_ns FROM nodes WHERE execution_id = ? ORDER BY path");
+    Statement s(
+        db_,
+        "SELECT execution_id, path, phase, attempts, system_failures, error, "
+        "started_ns, updated_ns FROM nodes WHERE execution_id = ? ORDER BY started_ns, path");
     if (!s.ok()) return Error("read nodes");
     s.BindText(1, execution_id);
     std::vector<NodeRecord> out;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of the flytecpp command, run the way a user runs it.
 #   usage: cli_test.sh FLYTECPP_BINARY EXAMPLES_BIN_DIR
+# EXAMPLES_BIN_DIR holds the example programs and flytecpp-demo (flytecpp with
+# in-process tasks), which runs the workflows here.
 # Conformance artifacts: $FLYTECPP_CONFORMANCE_DIR (default ../shared/conformance
 # beside the source tree); tests that need them are skipped loudly without.
 set -uo pipefail
@@ -242,6 +244,103 @@ for ex in two_node_workflow branch_workflow array_node; do
 done
 "$FLYTECPP" graph "$WORK/branch_workflow.pb" >"$WORK/g.dot"
 grep -q '"route-bulk" \[shape=box' "$WORK/g.dot" && ok "example (c) graph has the prefixed case" || bad "example (c) graph: $(cat "$WORK/g.dot")"
+
+# --- run, executions, events, abort, resume ---------------------------------------------
+DEMO="$EXAMPLES/flytecpp-demo"
+export FLYTECPP_HOME="$WORK/home"
+"$EXAMPLES/example_two_node_workflow" "$WORK/tw.pb"
+"$DEMO" run "$WORK/tw.pb" --input x=3 --exec-id e2e-one --outputs "$WORK/out.json" >"$WORK/out" 2>"$WORK/err"
+rc=$?
+if [[ $rc -eq 0 ]] && grep -q "^execution e2e-one SUCCEEDED$" "$WORK/out" && grep -q "^  y = 36$" "$WORK/out" &&
+   grep -q '"integer": "36"' "$WORK/out.json"; then
+  ok "run prints and writes the outputs (2*3 squared = 36)"
+else
+  bad "run (rc=$rc): $(cat "$WORK/out" "$WORK/err")"
+fi
+if "$DEMO" executions ls | grep -q "^e2e-one .*SUCCEEDED .*examples.double_then_square"; then
+  ok "executions ls lists the run"
+else
+  bad "executions ls: $("$DEMO" executions ls)"
+fi
+"$DEMO" executions get e2e-one >"$WORK/out"
+if grep -q "^  n1 *SUCCEEDED" "$WORK/out" && grep -q "^outputs:   {y: 36}" "$WORK/out"; then
+  ok "executions get shows nodes and outputs"
+else
+  bad "executions get: $(cat "$WORK/out")"
+fi
+"$DEMO" events e2e-one >"$WORK/out"
+if [[ "$(awk '{print $3" "$4" "$5}' "$WORK/out" | head -3 | tr '\n' ';')" == "workflow - RUNNING;node start-node SUCCEEDED;node n0 QUEUED;" ]] &&
+   "$DEMO" events e2e-one --json | tail -1 | grep -q '"phase": *"SUCCEEDED"'; then
+  ok "events lists every transition (text and JSON)"
+else
+  bad "events: $(head -5 "$WORK/out")"
+fi
+expect_bad_input "run with a badly typed input" "--input x: cannot parse \"three\" as int" \
+  "$DEMO" run "$WORK/tw.pb" --input x=three
+expect_bad_input "run with an unknown input" "no such input (it takes: x)" \
+  "$DEMO" run "$WORK/tw.pb" --input y=1
+expect_bad_input "run without a required input" "inputs of workflow examples.double_then_square" \
+  "$DEMO" run "$WORK/tw.pb"
+expect_bad_input "the plain flytecpp has no runtime for in-process tasks" "no runtime" \
+  bash -c "\"$FLYTECPP\" run \"$WORK/tw.pb\" --input x=1 >/dev/null; exit \$(( \$? == 1 ? 2 : 9 ))"
+if [[ -d "$SNACKS" ]]; then
+  "$DEMO" run "$WORK/snacks.tgz" --workflow multiplier_2 --input my_input=20 >"$WORK/out" 2>"$WORK/err"
+  rc=$?
+  if [[ $rc -eq 1 ]] && grep -q "FAILED at node n0: UserProvidedError: \[UserProvidedError\] The input must be between 0 and 10" "$WORK/err"; then
+    ok "a failed workflow exits 1 naming the node and its error"
+  else
+    bad "failed run (rc=$rc): $(cat "$WORK/err")"
+  fi
+  if "$DEMO" run "$WORK/snacks.tgz" --workflow multiplier_3 --input my_input=5 | grep -q "o0 = 50.0"; then
+    ok "run a workflow of a pyflyte package (branch then task)"
+  else
+    bad "run multiplier_3"
+  fi
+  if "$DEMO" run "$WORK/snacks.tgz" --task core.control_flow.conditions.square --input n=1.5 | grep -q "o0 = 2.25"; then
+    ok "run --task runs one task"
+  else
+    bad "run --task"
+  fi
+fi
+# Abort from another process while it runs.
+cat >"$WORK/slow.yaml" <<'YAML'
+workflow:
+  id: {resourceType: WORKFLOW, name: e2e.slow}
+  interface: {inputs: {variables: {x: {type: {simple: INTEGER}}}}}
+  nodes:
+  - id: s
+    taskNode: {referenceId: {resourceType: TASK, name: demo.step}}
+    inputs:
+    - {var: x, binding: {promise: {nodeId: start-node, var: x}}}
+    - {var: tag, binding: {scalar: {primitive: {stringValue: s}}}}
+tasks:
+- id: {resourceType: TASK, name: demo.step}
+  type: python-task
+  interface:
+    inputs: {variables: {x: {type: {simple: INTEGER}}, tag: {type: {simple: STRING}}}}
+    outputs: {variables: {o0: {type: {simple: INTEGER}}}}
+  container: {image: img, command: [step]}
+YAML
+FLYTECPP_DEMO_SLEEP_MS=5000 "$DEMO" run "$WORK/slow.yaml" --input x=1 --exec-id e2e-abort >"$WORK/bg.out" 2>"$WORK/bg.err" &
+bg=$!
+for _ in $(seq 50); do "$DEMO" executions get e2e-abort 2>/dev/null | grep -q "RUNNING" && break; sleep 0.1; done
+"$DEMO" abort e2e-abort >"$WORK/out" 2>&1
+wait $bg
+bgrc=$?
+if grep -q "^execution e2e-abort ABORTED$" "$WORK/out" && [[ $bgrc -eq 1 ]] &&
+   "$DEMO" executions get e2e-abort | grep -q "^  s *ABORTED"; then
+  ok "abort stops a run in another process (its run exits 1, nodes ABORTED)"
+else
+  bad "abort (bg rc=$bgrc): $(cat "$WORK/out" "$WORK/bg.err")"
+fi
+"$DEMO" run "$WORK/tw.pb" --input x=1 --exec-id e2e-resume >/dev/null 2>&1
+if "$DEMO" resume e2e-resume | grep -q "^execution e2e-resume SUCCEEDED$"; then
+  ok "resume of a finished execution reports its result"
+else
+  bad "resume finished"
+fi
+expect_bad_input "abort of a finished execution" "already ended SUCCEEDED" "$DEMO" abort e2e-resume
+expect_bad_input "unknown execution" "no execution \"nope\"" "$DEMO" executions get nope
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]
