@@ -105,7 +105,7 @@ Result<core::Literal> Resolve(const Plan& plan, const BindingPlan& b, const Outp
     }
     case BindingPlan::Kind::kCollection: {
       std::vector<core::Literal> items;
-      for (const auto& [k, item] : b.items) {
+      for (const auto& item : b.items) {
         FLYTECPP_ASSIGN_OR_RETURN(core::Literal l, Resolve(plan, item, outputs, input));
         items.push_back(std::move(l));
       }
@@ -113,9 +113,9 @@ Result<core::Literal> Resolve(const Plan& plan, const BindingPlan& b, const Outp
     }
     case BindingPlan::Kind::kMap: {
       std::map<std::string, core::Literal> entries;
-      for (const auto& [k, item] : b.items) {
-        FLYTECPP_ASSIGN_OR_RETURN(core::Literal l, Resolve(plan, item, outputs, input));
-        entries.emplace(k, std::move(l));
+      for (size_t k = 0; k < b.items.size(); ++k) {
+        FLYTECPP_ASSIGN_OR_RETURN(core::Literal l, Resolve(plan, b.items[k], outputs, input));
+        entries.emplace(b.keys[k], std::move(l));
       }
       return idl::lit::Map(std::move(entries));
     }

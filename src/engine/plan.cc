@@ -53,7 +53,7 @@ struct Planner {
         out.kind = BindingPlan::Kind::kCollection;
         for (const auto& item : b.collection().bindings()) {
           FLYTECPP_ASSIGN_OR_RETURN(BindingPlan p, Binding(item, consumer));
-          out.items.emplace_back("", std::move(p));
+          out.items.push_back(std::move(p));
         }
         return out;
       case core::BindingData::kMap: {
@@ -63,7 +63,8 @@ struct Planner {
         std::sort(keys.begin(), keys.end());
         for (const auto& k : keys) {
           FLYTECPP_ASSIGN_OR_RETURN(BindingPlan p, Binding(b.map().bindings().at(k), consumer));
-          out.items.emplace_back(k, std::move(p));
+          out.keys.push_back(k);
+          out.items.push_back(std::move(p));
         }
         return out;
       }

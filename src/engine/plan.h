@@ -30,7 +30,10 @@ struct BindingPlan {
   std::string var;                       // kPromise: output name, aliases applied
   std::optional<int> index;              // kPromise: `[i].var`
   const google::protobuf::RepeatedPtrField<core::PromiseAttribute>* attr_path = nullptr;
-  std::vector<std::pair<std::string, BindingPlan>> items;  // collection (no keys) or map
+  // Collection or map elements; `keys` (map only) parallel to `items`. Two
+  // vectors, not a vector of pairs: a pair cannot hold this incomplete type.
+  std::vector<std::string> keys;
+  std::vector<BindingPlan> items;
 };
 
 struct PlanNode {
