@@ -5,19 +5,12 @@
 
 #include "flytecpp/idl/literals.h"
 #include "flytecpp/idl/types.h"
+#include "typing.h"
 #include "workflow_compiler.h"
 
 namespace flytecpp::compiler::internal {
 
 namespace {
-
-bool IsOptional(const LiteralType& t) {
-  if (!t.has_union_type()) return false;
-  for (const auto& v : t.union_type().variants()) {
-    if (v.has_simple() && v.simple() == core::NONE) return true;
-  }
-  return false;
-}
 
 std::string TypeText(const LiteralType& t) { return idl::TypeString(t); }
 

@@ -2,6 +2,7 @@
 // it builds the Kubernetes workflow) and launch plans against their workflow.
 #include "diagnostics.h"
 #include "flytecpp/compiler/compiler.h"
+#include "typing.h"
 #include "flytecpp/idl/identifiers.h"
 #include "flytecpp/idl/literals.h"
 #include "flytecpp/idl/types.h"
@@ -13,14 +14,6 @@ namespace core = flyteidl::core;
 namespace msg = internal::msg;
 
 namespace {
-
-bool IsOptional(const LiteralType& t) {
-  if (!t.has_union_type()) return false;
-  for (const auto& v : t.union_type().variants()) {
-    if (v.has_simple() && v.simple() == core::NONE) return true;
-  }
-  return false;
-}
 
 std::string InvalidLiteralTypeMessage(const std::string& var, const std::string& why) {
   return "Failed to validate literal type for [" + var + "] with err: " + why;
@@ -61,7 +54,7 @@ Status ValidateInputs(const core::TypedInterface& iface, const core::LiteralMap&
     }
   }
   for (const auto& [name, v] : declared) {
-    if (inputs.literals().count(name) || IsOptional(v.type())) continue;
+    if (inputs.literals().count(name) || internal::IsOptional(v.type())) continue;
     if (defaults != nullptr) {
       auto d = defaults->parameters().find(name);
       if (d != defaults->parameters().end() && d->second.has_default_()) continue;

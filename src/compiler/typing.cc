@@ -206,6 +206,16 @@ bool CastsFrom(const LiteralType& downstream, const LiteralType& upstream) {
 
 }  // namespace
 
+namespace internal {
+bool IsOptional(const LiteralType& t) {
+  if (!t.has_union_type()) return false;
+  for (const auto& v : t.union_type().variants()) {
+    if (v.has_simple() && v.simple() == core::NONE) return true;
+  }
+  return false;
+}
+}  // namespace internal
+
 bool AreTypesCastable(const LiteralType& upstream, const LiteralType& downstream) {
   if (upstream.has_union_type() && upstream.union_type().variants_size() == 1 &&
       CastsFrom(downstream, upstream.union_type().variants(0))) {

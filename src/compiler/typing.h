@@ -3,6 +3,8 @@
 
 #include <google/protobuf/struct.pb.h>
 
+#include "flyteidl/core/types.pb.h"
+
 namespace flytecpp::compiler::internal {
 
 // STRUCT types carry JSON schemas (dataclasses) in `metadata`. `upstream`
@@ -13,5 +15,9 @@ namespace flytecpp::compiler::internal {
 // covers what dataclass schemas express (see docs/compatibility.md).
 bool IsJsonSchemaSubtype(const google::protobuf::Struct& upstream,
                          const google::protobuf::Struct& downstream);
+
+// Optional: a union with a none variant (a bare none is not optional). An
+// optional input may be left unbound.
+bool IsOptional(const flyteidl::core::LiteralType& type);
 
 }  // namespace flytecpp::compiler::internal
