@@ -24,6 +24,10 @@ int RunCli(int argc, char** argv, std::vector<runtime::Runtime*> runtimes) {
   env.runtimes = std::move(runtimes);
   app.add_option("--store", env.store_dir,
                  "Store directory (default: $FLYTECPP_HOME, else ~/.flytecpp)");
+  app.add_flag("--no-sandbox", env.no_sandbox,
+               "Run container tasks as plain processes, without the bubblewrap sandbox");
+  app.add_option("--config", env.config,
+                 "Config file (default: <store>/config.yaml): image mappings");
 
   int exit_code = kExitOk;
   RegisterInspect(app, &exit_code);
@@ -41,8 +45,10 @@ int RunCli(int argc, char** argv, std::vector<runtime::Runtime*> runtimes) {
     return false;
   };
   int first = 1;
-  while (first < argc && argv[first][0] == '-')
-    first += std::string(argv[first]) == "--store" ? 2 : 1;
+  while (first < argc && argv[first][0] == '-') {
+    const std::string flag = argv[first];
+    first += (flag == "--store" || flag == "--config") ? 2 : 1;  // options with a value
+  }
   if (first < argc && !is_command(argv[first])) {
     std::cerr << "flytecpp: unknown command \"" << argv[first] << "\" (see flytecpp --help)\n";
     return kExitBadInput;

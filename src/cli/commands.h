@@ -12,8 +12,10 @@ namespace flytecpp::cli {
 
 // What commands that run workflows need from the program.
 struct CliEnv {
-  std::vector<runtime::Runtime*> runtimes;
-  std::string store_dir;  // --store; empty: the default
+  std::vector<runtime::Runtime*> runtimes;  // the program's, then the process runtime
+  std::string store_dir;                    // --store; empty: the default
+  bool no_sandbox = false;                  // --no-sandbox
+  std::string config;                       // --config; empty: <store>/config.yaml
 };
 
 // Exit codes shared by every subcommand.
@@ -24,8 +26,9 @@ inline constexpr int kExitBadInput = 2;  // bad input or usage
 void RegisterInspect(CLI::App& app, int* exit_code);
 void RegisterConvert(CLI::App& app, int* exit_code);
 void RegisterPackage(CLI::App& app, int* exit_code);
-void RegisterCompile(CLI::App& app, int* exit_code);                  // compile and graph
-void RegisterRun(CLI::App& app, CliEnv* env, int* exit_code);         // run and resume
-void RegisterExecutions(CLI::App& app, CliEnv* env, int* exit_code);  // executions, events, abort
+void RegisterCompile(CLI::App& app, int* exit_code);           // compile and graph
+void RegisterRun(CLI::App& app, CliEnv* env, int* exit_code);  // run and resume
+void RegisterExecutions(CLI::App& app, CliEnv* env,
+                        int* exit_code);  // executions, events, abort, logs
 
 }  // namespace flytecpp::cli

@@ -5,14 +5,17 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include "commands.h"
 #include "flytecpp/engine/engine.h"
 #include "flytecpp/idl/io.h"
 #include "flytecpp/idl/literals.h"
+#include "flytecpp/store/data_dir.h"
 #include "flyteidl/event/event.pb.h"
 #include "report.h"
 #include "store_util.h"
@@ -188,6 +191,59 @@ int RunAbort(const CliEnv& env, const std::string& id) {
   return kExitOk;
 }
 
+// Prints an attempt's stdout and stderr; with `follow`, keeps printing what
+// is appended until the node is no longer running.
+int RunLogs(const CliEnv& env, const std::string& id, const std::string& node, int attempt,
+            bool follow) {
+  auto store = OpenStore(env);
+  if (!store.ok()) return Fail(store.status(), kExitBadInput);
+  auto nodes = (*store)->GetNodes(id);
+  if (!nodes.ok()) return Fail(nodes.status(), kExitBadInput);
+  if (auto e = (*store)->GetExecution(id); !e.ok()) return Fail(e.status(), kExitBadInput);
+  const store::NodeRecord* rec = nullptr;
+  for (const auto& n : *nodes) {
+    if (n.path == node) rec = &n;
+  }
+  if (rec == nullptr)
+    return Fail(NotFound("execution " + id + " has no node " + node), kExitBadInput);
+  if (attempt < 0) attempt = rec->attempts;
+  store::DataDir data((*store)->data_dir(), id);
+  const std::string dir = data.OutputDir(node, attempt);
+  if (!std::filesystem::exists(dir + "/stdout.log") &&
+      !std::filesystem::exists(dir + "/stderr.log")) {
+    return Fail(NotFound("node " + node + " attempt " + std::to_string(attempt) +
+                         " has no logs (only process tasks write them)"),
+                kExitBadInput);
+  }
+  std::map<std::string, std::streamoff> offsets;
+  auto print_new = [&]() {
+    for (const char* name : {"stdout.log", "stderr.log"}) {
+      std::ifstream in(dir + "/" + name, std::ios::binary);
+      in.seekg(offsets[name]);
+      std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      offsets[name] += static_cast<std::streamoff>(chunk.size());
+      (std::string(name) == "stdout.log" ? std::cout : std::cerr) << chunk << std::flush;
+    }
+  };
+  print_new();
+  while (follow) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    print_new();
+    auto now = (*store)->GetNodes(id);
+    bool running = false;
+    for (const auto& n : now.ok() ? *now : std::vector<store::NodeRecord>{}) {
+      if (n.path == node) {
+        running = n.phase == core::NodeExecution::RUNNING || n.phase == core::NodeExecution::QUEUED;
+      }
+    }
+    if (!running) {
+      print_new();
+      break;
+    }
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void RegisterExecutions(CLI::App& app, CliEnv* env, int* exit_code) {
@@ -206,6 +262,22 @@ void RegisterExecutions(CLI::App& app, CliEnv* env, int* exit_code) {
   events->add_option("EXEC", *ev_id, "Execution id")->required();
   events->add_flag("--json", *json, "One flyteidl event per line, as JSON");
   events->callback([env, ev_id, json, exit_code] { *exit_code = RunEvents(*env, *ev_id, *json); });
+
+  struct LogsArgs {
+    std::string id, node;
+    int attempt = -1;
+    bool follow = false;
+  };
+  auto la = std::make_shared<LogsArgs>();
+  auto* logs = app.add_subcommand("logs", "Show a process task's stdout and stderr");
+  logs->add_option("EXEC", la->id, "Execution id")->required();
+  logs->add_option("NODE", la->node, "Node path (e.g. n0, or n1/n0 inside a sub-workflow)")
+      ->required();
+  logs->add_option("--attempt", la->attempt, "Attempt number (default: the last)");
+  logs->add_flag("--follow,-f", la->follow, "Keep printing while the node runs");
+  logs->callback([env, la, exit_code] {
+    *exit_code = RunLogs(*env, la->id, la->node, la->attempt, la->follow);
+  });
 
   auto ab_id = std::make_shared<std::string>();
   auto* abort = app.add_subcommand("abort", "Abort a running execution");

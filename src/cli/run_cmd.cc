@@ -12,6 +12,7 @@
 #include "flytecpp/idl/identifiers.h"
 #include "flytecpp/idl/io.h"
 #include "flytecpp/idl/literals.h"
+#include "flytecpp/runtime/process.h"
 #include "flyteidl/admin/task.pb.h"
 #include "flyteidl/admin/workflow.pb.h"
 #include "report.h"
@@ -150,6 +151,39 @@ int Report(const Result<engine::ExecutionResult>& result, const std::string& out
   return kExitFailed;
 }
 
+// The program's runtimes, then a process runtime for container tasks.
+struct Runtimes {
+  std::unique_ptr<runtime::ProcessRuntime> process;
+  std::vector<runtime::Runtime*> all;
+};
+
+Result<Runtimes> MakeRuntimes(const CliEnv& env) {
+  runtime::ProcessRuntimeOptions options;
+  options.sandbox = !env.no_sandbox;
+  std::filesystem::path config =
+      env.config.empty() ? StoreDir(env) / "config.yaml" : std::filesystem::path(env.config);
+  if (!env.config.empty() && !std::filesystem::exists(config)) {
+    return InvalidArgument(config.string() + ": no such config file");
+  }
+  FLYTECPP_ASSIGN_OR_RETURN(options.images, runtime::LoadImageConfig(config));
+  Runtimes r;
+  r.process = std::make_unique<runtime::ProcessRuntime>(std::move(options));
+  r.all = env.runtimes;
+  r.all.push_back(r.process.get());
+  return r;
+}
+
+// Before anything runs: tasks that will run as processes need the sandbox.
+Status CheckProcessTasks(const CliEnv& env, const Runtimes& rt,
+                         const compiler::CompiledWorkflowClosure& closure) {
+  for (const auto& t : closure.tasks()) {
+    bool other = false;
+    for (runtime::Runtime* r : env.runtimes) other = other || r->CanRun(t.template_());
+    if (!other && rt.process->CanRun(t.template_())) return rt.process->CheckSandbox();
+  }
+  return Status::Ok();
+}
+
 int RunRun(const CliEnv& env, const RunOptions& o) {
   auto loaded = compiler::LoadWorkflowSources(o.input, {});
   if (!loaded.ok()) return Fail(loaded.status(), kExitBadInput);
@@ -194,13 +228,19 @@ int RunRun(const CliEnv& env, const RunOptions& o) {
   }
   (void)(*store)->PutEntity(idl::IdentifierString(entry->workflow.id()), core::WORKFLOW,
                             closure->SerializeAsString());
+  auto runtimes = MakeRuntimes(env);
+  if (!runtimes.ok()) return Fail(runtimes.status(), kExitBadInput);
+  st = CheckProcessTasks(env, *runtimes, *closure);
+  if (!st.ok()) return Fail(st, kExitBadInput);
+  if (env.no_sandbox)
+    std::cerr << "flytecpp: --no-sandbox: container tasks run unsandboxed on this host\n";
   request.closure = std::move(closure).value();
   request.execution_id = o.exec_id;
 
   bool printed = false;
   engine::EngineOptions options;
   options.store = store->get();
-  options.runtimes = env.runtimes;
+  options.runtimes = runtimes->all;
   options.launch_plans = ResolverFor(sources);
   options.on_progress = ProgressLine(&printed);
   engine::Engine engine(options);
@@ -210,10 +250,12 @@ int RunRun(const CliEnv& env, const RunOptions& o) {
 int RunResume(const CliEnv& env, const std::string& exec_id, const std::string& outputs_file) {
   auto store = OpenStore(env);
   if (!store.ok()) return Fail(store.status(), kExitBadInput);
+  auto runtimes = MakeRuntimes(env);
+  if (!runtimes.ok()) return Fail(runtimes.status(), kExitBadInput);
   bool printed = false;
   engine::EngineOptions options;
   options.store = store->get();
-  options.runtimes = env.runtimes;
+  options.runtimes = runtimes->all;
   options.on_progress = ProgressLine(&printed);
   engine::Engine engine(options);
   return Report(engine.Resume(exec_id), outputs_file, printed);

@@ -6,9 +6,12 @@
 
 namespace flytecpp::cli {
 
+inline std::filesystem::path StoreDir(const CliEnv& env) {
+  return env.store_dir.empty() ? store::DefaultStoreDir() : std::filesystem::path(env.store_dir);
+}
+
 inline Result<std::unique_ptr<store::Store>> OpenStore(const CliEnv& env) {
-  return store::OpenSqliteStore(env.store_dir.empty() ? store::DefaultStoreDir()
-                                                      : std::filesystem::path(env.store_dir));
+  return store::OpenSqliteStore(StoreDir(env));
 }
 
 }  // namespace flytecpp::cli

@@ -61,6 +61,8 @@ Result<WorkflowSources> LoadWorkflowSources(const std::filesystem::path& input,
       out.tasks.assign(closure->tasks().begin(), closure->tasks().end());
     } else if (auto* t = dynamic_cast<const core::WorkflowTemplate*>(&m)) {
       out.workflows.push_back({*t, {}});
+    } else if (AddTasksFrom(m, &out, input).ok()) {
+      // a task file: `flytecpp run --task` runs it alone
     } else {
       return InvalidArgument(input.string() + ": holds a " + m.GetDescriptor()->name() +
                              ", expected a package, WorkflowSpec or WorkflowClosure");
@@ -77,14 +79,12 @@ Result<WorkflowSources> LoadWorkflowSources(const std::filesystem::path& input,
     idl::LoadedMessage loaded = std::move(loaded_or).value();
     FLYTECPP_RETURN_IF_ERROR(AddTasksFrom(*loaded.message, &out, f));
   }
-  if (out.workflows.empty()) {
-    return InvalidArgument(input.string() + ": holds no workflow");
-  }
   return out;
 }
 
 Result<const WorkflowSources::Entry*> FindWorkflow(const WorkflowSources& sources,
                                                    const std::string& name) {
+  if (sources.workflows.empty()) return InvalidArgument("the input holds no workflow");
   if (name.empty()) {
     if (sources.workflows.size() == 1) return &sources.workflows[0];
     std::string names;

@@ -1,0 +1,60 @@
+// Container tasks as local processes, sandboxed with bubblewrap so that a
+// task sees what its container would: a read-only root (the image's, when
+// one is configured), its own attempt directories writable, copilot-style
+// `input_path` / `output_path` bound where the task declares them, a private
+// /tmp, no network unless allowed, its own pid namespace, a clean
+// environment. See docs/runtime.md.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "flytecpp/runtime/runtime.h"
+
+namespace flytecpp::runtime {
+
+// An image name (glob) mapped to a local root filesystem and working directory.
+struct ImageMapping {
+  std::string pattern;               // e.g. "ghcr.io/flyteorg/rawcontainers-*"
+  std::filesystem::path root = "/";  // mounted read-only as the sandbox's /
+  std::string workdir;               // cwd inside the sandbox ("" = per-attempt dir)
+  std::vector<std::pair<std::filesystem::path, std::string>> mounts;  // host -> sandbox, read-only
+};
+
+struct ProcessRuntimeOptions {
+  bool sandbox = true;  // false: run plainly on the host (flytecpp --no-sandbox)
+  std::string bwrap = "bwrap";
+  std::vector<ImageMapping> images;
+};
+
+// Reads `images:` from a YAML config ($FLYTECPP_HOME/config.yaml):
+//   images:
+//     - image: "ghcr.io/flyteorg/rawcontainers-*"
+//       root: /srv/images/raw
+//       workdir: /app
+//       mounts: ["/host/dir:/in/sandbox"]
+Result<std::vector<ImageMapping>> LoadImageConfig(const std::filesystem::path& path);
+
+// Runs tasks that have a container. Attempts run on their own threads; an
+// abort or timeout kills the attempt's whole process tree.
+class ProcessRuntime : public Runtime {
+ public:
+  explicit ProcessRuntime(ProcessRuntimeOptions options);
+  ~ProcessRuntime() override;
+
+  std::string_view name() const override { return "process"; }
+  bool CanRun(const core::TaskTemplate& task) const override;
+  Status Start(AttemptSpec spec, Completion done) override;
+  void Abort(const AttemptId& id) override;
+
+  // Whether the sandbox can run here (bubblewrap installed and working);
+  // the error says how to fix it.
+  Status CheckSandbox() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace flytecpp::runtime

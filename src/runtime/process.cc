@@ -1,0 +1,424 @@
+// The process runtime: a container task's command as a local process, in a
+// bubblewrap sandbox (see include/flytecpp/runtime/process.h, docs/runtime.md).
+#include "flytecpp/runtime/process.h"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "copilot.h"
+#include "flytecpp/idl/io.h"
+#include "flyteidl/core/errors.pb.h"
+#include "template.h"
+
+namespace flytecpp::runtime {
+
+namespace fs = std::filesystem;
+using internal::TemplateVars;
+
+namespace {
+
+// Kubernetes quantity to bytes: 512Mi, 1Gi, 100M, 1e9, 2048.
+std::optional<uint64_t> Bytes(const std::string& q) {
+  static const std::regex kQ("^([0-9]+(\\.[0-9]*)?)([KMGTPE]i?|[eE][0-9]+)?$");
+  std::smatch m;
+  if (!std::regex_match(q, m, kQ)) return std::nullopt;
+  double v = std::stod(m[1].str());
+  std::string s = m[3].str();
+  static const std::map<std::string, double> kScale = {
+      {"", 1},           {"K", 1e3},           {"M", 1e6},
+      {"G", 1e9},        {"T", 1e12},          {"Ki", 1024.0},
+      {"Mi", 1048576.0}, {"Gi", 1073741824.0}, {"Ti", 1099511627776.0}};
+  if (!s.empty() && (s[0] == 'e' || s[0] == 'E'))
+    return static_cast<uint64_t>(v * std::pow(10, std::stoi(s.substr(1))));
+  auto it = kScale.find(s);
+  if (it == kScale.end()) return std::nullopt;
+  return static_cast<uint64_t>(v * it->second);
+}
+
+std::string Sanitized(const std::string& s) {
+  std::string out;
+  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "a" + out;
+  return out;
+}
+
+std::string Tail(const fs::path& file, size_t max) {
+  auto text = idl::ReadFileBytes(file);
+  if (!text.ok()) return "";
+  std::string t = *text;
+  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+  return t.size() > max ? "…" + t.substr(t.size() - max) : t;
+}
+
+std::string FirstComponent(const std::string& path) {
+  size_t start = path.find_first_not_of('/');
+  if (start == std::string::npos) return "";
+  size_t end = path.find('/', start);
+  return path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+// True if `path` is `dir` or lies below it.
+bool Under(const std::string& path, const std::string& dir) {
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         path[dir.size()] == '/');
+}
+
+// Adds bwrap arguments that mirror `root`/`dir` read-only at `dir`, leaving
+// room (tmpfs) for each of `targets`. /dev, /proc, /tmp and /sys are not
+// taken from the root.
+void BuildRoot(const fs::path& root, const std::string& dir,
+               const std::vector<std::string>& targets, std::vector<std::string>* argv) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root / dir.substr(dir.empty() ? 0 : 1), ec)) {
+    const std::string inside = dir + "/" + e.path().filename().string();
+    if (dir.empty() &&
+        (inside == "/dev" || inside == "/proc" || inside == "/tmp" || inside == "/sys")) {
+      continue;
+    }
+    bool exact = false, below = false;
+    for (const auto& t : targets) {
+      if (t == inside)
+        exact = true;
+      else if (Under(t, inside))
+        below = true;
+    }
+    if (exact) continue;  // mounted over later
+    if (e.is_symlink(ec)) {
+      argv->insert(argv->end(), {"--symlink", fs::read_symlink(e.path(), ec).string(), inside});
+    } else if (below && e.is_directory(ec)) {
+      argv->insert(argv->end(), {"--tmpfs", inside});
+      BuildRoot(root, inside, targets, argv);
+    } else {
+      argv->insert(argv->end(), {"--ro-bind", e.path().string(), inside});
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::vector<ImageMapping>> LoadImageConfig(const fs::path& path) {
+  std::vector<ImageMapping> out;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return out;
+  try {
+    YAML::Node root = YAML::LoadFile(path.string());
+    for (const auto& e : root["images"]) {
+      ImageMapping m;
+      m.pattern = e["image"].as<std::string>();
+      if (e["root"]) m.root = e["root"].as<std::string>();
+      if (e["workdir"]) m.workdir = e["workdir"].as<std::string>();
+      for (const auto& mount : e["mounts"]) {
+        std::string s = mount.as<std::string>();
+        size_t colon = s.find(':');
+        if (colon == std::string::npos) {
+          return InvalidArgument(path.string() + ": mount \"" + s + "\": expected host:sandbox");
+        }
+        m.mounts.emplace_back(s.substr(0, colon), s.substr(colon + 1));
+      }
+      out.push_back(std::move(m));
+    }
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(path.string() + ": " + e.what());
+  }
+  return out;
+}
+
+struct ProcessRuntime::Impl {
+  ProcessRuntimeOptions options;
+  std::mutex mu;
+  std::map<uint64_t, pid_t> running;  // guarded by mu: token -> process group
+  std::map<uint64_t, bool> aborted;   // guarded by mu
+  std::vector<std::thread> threads;   // guarded by mu
+
+  const ImageMapping* ImageFor(const std::string& image) const {
+    for (const auto& m : options.images) {
+      if (fnmatch(m.pattern.c_str(), image.c_str(), 0) == 0) return &m;
+    }
+    return nullptr;
+  }
+
+  void Run(AttemptSpec spec, Completion done);
+};
+
+ProcessRuntime::ProcessRuntime(ProcessRuntimeOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+}
+
+ProcessRuntime::~ProcessRuntime() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    for (auto& [token, pid] : impl_->running) {
+      impl_->aborted[token] = true;
+      ::kill(-pid, SIGKILL);
+    }
+    threads.swap(impl_->threads);
+  }
+  for (auto& t : threads) t.join();
+}
+
+bool ProcessRuntime::CanRun(const core::TaskTemplate& task) const { return task.has_container(); }
+
+Status ProcessRuntime::CheckSandbox() const {
+  if (!impl_->options.sandbox) return Status::Ok();
+  std::string cmd = impl_->options.bwrap +
+                    " --ro-bind / / --dev /dev --proc /proc --unshare-pid --unshare-net true "
+                    ">/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) {
+    return FailedPrecondition(
+        "the task sandbox needs bubblewrap, which is missing or cannot run here: install it "
+        "(apt-get install bubblewrap) or pass --no-sandbox to run tasks unsandboxed");
+  }
+  return Status::Ok();
+}
+
+Status ProcessRuntime::Start(AttemptSpec spec, Completion done) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->threads.emplace_back([this, spec = std::move(spec), done = std::move(done)]() mutable {
+    impl_->Run(std::move(spec), std::move(done));
+  });
+  return Status::Ok();
+}
+
+void ProcessRuntime::Abort(const AttemptId& id) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->aborted[id.token] = true;
+  auto it = impl_->running.find(id.token);
+  if (it != impl_->running.end()) ::kill(-it->second, SIGKILL);  // the whole process tree
+}
+
+void ProcessRuntime::Impl::Run(AttemptSpec spec, Completion done) {
+  const core::TaskTemplate& task = *spec.task;
+  const core::Container& c = task.container();
+  auto fail = [&](std::string code, std::string message, bool retryable,
+                  core::ExecutionError::ErrorKind kind = core::ExecutionError::USER) {
+    done(spec.id, TaskError{kind, std::move(code), std::move(message), retryable});
+  };
+  const std::string data_dir = spec.data_dir.string();
+  const std::string out_dir = spec.output_dir.string();
+  const std::string raw = out_dir + "/raw";
+  std::error_code ec;
+  fs::create_directories(raw + "/_flytecheckpoints", ec);
+  fs::create_directories(out_dir + "/work", ec);
+  (void)idl::WriteMessage(data_dir + "/task.pb", task, idl::Format::kBinary);
+
+  // Copilot: inputs as files at input_path, outputs read from output_path.
+  const auto& dc = c.data_config();
+  const bool copilot = dc.enabled();
+  const std::string in_path = dc.input_path().empty() ? "/var/flyte/inputs" : dc.input_path();
+  const std::string out_path = dc.output_path().empty() ? "/var/flyte/outputs" : dc.output_path();
+  const std::string host_in = out_dir + "/copilot/inputs", host_out = out_dir + "/copilot/outputs";
+  if (copilot) {
+    fs::create_directories(host_out, ec);
+    Status st = internal::MaterializeInputs(*spec.inputs, host_in,
+                                            options.sandbox ? in_path : host_in, dc.format());
+    if (!st.ok()) return fail("InputDownloadFailed", st.message(), false);
+  }
+
+  TemplateVars vars;
+  vars.input = data_dir + "/inputs.pb";
+  vars.input_prefix = data_dir;
+  vars.output_prefix = out_dir;
+  vars.raw_output_prefix = raw;
+  vars.checkpoint_output_prefix = raw + "/_flytecheckpoints";
+  if (spec.id.attempt > 0) {
+    vars.prev_checkpoint_prefix =
+        data_dir + "/" + std::to_string(spec.id.attempt - 1) + "/raw/_flytecheckpoints";
+  }
+  vars.per_retry_unique_key = Sanitized(spec.id.execution_id + "-" + spec.id.node_path + "-" +
+                                        std::to_string(spec.id.attempt));
+  vars.task_template_path = data_dir + "/task.pb";
+  vars.namespace_ = "flytecpp";
+  vars.inputs = spec.inputs.get();
+  std::vector<std::string> command;
+  for (const auto* list : {&c.command(), &c.args()}) {
+    for (const std::string& part : *list) {
+      auto rendered = internal::RenderTemplate(part, vars);
+      if (!rendered.ok()) return fail("FailedToBuildResource", rendered.status().message(), false);
+      std::string arg = std::move(rendered).value();
+      if (copilot && !options.sandbox) {  // unsandboxed: the declared paths are host dirs
+        if (arg == in_path) arg = host_in;
+        if (arg == out_path) arg = host_out;
+      }
+      command.push_back(std::move(arg));
+    }
+  }
+  if (command.empty()) return fail("FailedToBuildResource", "the container has no command", false);
+
+  // The environment: clean, plus the container's and Flyte's own variables.
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"HOME", "/tmp"},
+      {"LANG", "C.UTF-8"},
+      {"FLYTE_INTERNAL_EXECUTION_ID", spec.id.execution_id},
+      {"FLYTE_INTERNAL_EXECUTION_PROJECT", ""},
+      {"FLYTE_INTERNAL_EXECUTION_DOMAIN", ""},
+      {"FLYTE_ATTEMPT_NUMBER", std::to_string(spec.id.attempt)},
+      {"FLYTE_INTERNAL_TASK_PROJECT", task.id().project()},
+      {"FLYTE_INTERNAL_TASK_DOMAIN", task.id().domain()},
+      {"FLYTE_INTERNAL_TASK_NAME", task.id().name()},
+      {"FLYTE_INTERNAL_TASK_VERSION", task.id().version()},
+  };
+  for (const auto& kv : c.env()) env.emplace_back(kv.key(), kv.value());
+
+  const ImageMapping* image = ImageFor(c.image());
+  std::string workdir =
+      image != nullptr && !image->workdir.empty() ? image->workdir : out_dir + "/work";
+  std::vector<std::string> argv;
+  if (options.sandbox) {
+    const fs::path root = image != nullptr ? image->root : fs::path("/");
+    argv = {options.bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts"};
+    auto cfg = task.config().find("flytecpp.network");
+    if (cfg == task.config().end() || cfg->second != "true") argv.push_back("--unshare-net");
+    // A read-only root built entry by entry: directories on the way to a
+    // path the attempt needs are tmpfs (so mount points can be made) with
+    // their other entries bound back read-only.
+    std::vector<std::string> targets = {data_dir, out_dir, workdir};
+    if (copilot) targets.insert(targets.end(), {in_path, out_path});
+    if (image != nullptr) {
+      for (const auto& [host, inside] : image->mounts) targets.push_back(inside);
+    }
+    BuildRoot(root, "", targets, &argv);
+    argv.insert(argv.end(), {"--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"});
+    argv.insert(argv.end(), {"--ro-bind", data_dir, data_dir, "--bind", out_dir, out_dir});
+    if (copilot)
+      argv.insert(argv.end(), {"--ro-bind", host_in, in_path, "--bind", host_out, out_path});
+    if (image != nullptr) {
+      for (const auto& [host, inside] : image->mounts)
+        argv.insert(argv.end(), {"--ro-bind", host.string(), inside});
+    }
+    argv.insert(argv.end(), {"--chdir", workdir, "--clearenv"});
+    for (const auto& [k, v] : env) argv.insert(argv.end(), {"--setenv", k, v});
+    argv.push_back("--");
+  } else if (image != nullptr && !image->workdir.empty()) {
+    // Unsandboxed, a workdir that is a mount target is that host directory.
+    for (const auto& [host, inside] : image->mounts) {
+      if (inside == image->workdir) workdir = host.string();
+    }
+  }
+  argv.insert(argv.end(), command.begin(), command.end());
+
+  // Limits: memory through RLIMIT_AS (cgroup v1 hosts have no per-process
+  // alternative); see docs/runtime.md for CPU.
+  std::optional<uint64_t> memory;
+  for (const auto& l : c.resources().limits()) {
+    if (l.name() == core::Resources::MEMORY) memory = Bytes(l.value());
+  }
+
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  std::vector<std::string> envs;
+  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+  std::vector<char*> cenv;
+  for (auto& e : envs) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
+  const std::string out_log = out_dir + "/stdout.log", err_log = out_dir + "/stderr.log";
+  int out_fd = ::open(out_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int err_fd = ::open(err_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const std::string cwd = options.sandbox ? out_dir : workdir;
+
+  pid_t pid;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (aborted[spec.id.token]) {
+      ::close(out_fd);
+      ::close(err_fd);
+      return;
+    }
+    pid = ::fork();
+    if (pid == 0) {
+      // Child: only async-signal-safe calls from here on.
+      ::setpgid(0, 0);
+      if (memory) {
+        struct rlimit rl = {*memory, *memory};
+        ::setrlimit(RLIMIT_AS, &rl);
+      }
+      ::dup2(out_fd, 1);
+      ::dup2(err_fd, 2);
+      int devnull = ::open("/dev/null", O_RDONLY);
+      if (devnull >= 0) ::dup2(devnull, 0);
+      if (::chdir(cwd.c_str()) != 0) ::_exit(126);
+      if (options.sandbox) {
+        ::execvp(cargv[0], cargv.data());
+      } else {
+        ::execvpe(cargv[0], cargv.data(), cenv.data());
+      }
+      const char msg[] = "flytecpp: cannot execute the task command\n";
+      (void)!::write(2, msg, sizeof msg - 1);
+      ::_exit(127);
+    }
+    if (pid > 0) running[spec.id.token] = pid;
+  }
+  ::close(out_fd);
+  ::close(err_fd);
+  if (pid < 0)
+    return fail("RuntimeStartFailed", std::strerror(errno), true, core::ExecutionError::SYSTEM);
+
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  ::kill(-pid, SIGKILL);  // nothing of the attempt outlives it
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    running.erase(spec.id.token);
+    if (aborted[spec.id.token]) return;  // the engine no longer waits for it
+  }
+
+  // An error document beats everything (the flytekit protocol).
+  core::ErrorDocument doc;
+  if (idl::ReadMessage(out_dir + "/error.pb", &doc, idl::Format::kBinary).ok()) {
+    return done(spec.id, TaskError{doc.error().origin() == core::ExecutionError::SYSTEM
+                                       ? core::ExecutionError::SYSTEM
+                                       : core::ExecutionError::USER,
+                                   doc.error().code(), doc.error().message(),
+                                   doc.error().kind() == core::ContainerError::RECOVERABLE});
+  }
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    if (sig == SIGKILL) {
+      return fail("Interrupted", "the task was killed (SIGKILL)", true,
+                  core::ExecutionError::SYSTEM);
+    }
+    return fail(
+        "ContainerSignaled",
+        std::string("the task died of signal ") + strsignal(sig) + ": " + Tail(err_log, 400), true);
+  }
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (code != 0) {
+    std::string tail = Tail(err_log, 400);
+    if (memory && (tail.find("MemoryError") != std::string::npos ||
+                   tail.find("Cannot allocate memory") != std::string::npos ||
+                   tail.find("bad_alloc") != std::string::npos ||
+                   tail.find("cannot allocate") != std::string::npos ||
+                   tail.find("out of memory") != std::string::npos)) {
+      return fail("OOMKilled", "the task ran out of its memory limit: " + tail, true);
+    }
+    return fail("ContainerFailed", "exit code " + std::to_string(code) + ": " + tail, true);
+  }
+  if (copilot) return done(spec.id, internal::CollectOutputs(task.interface(), host_out, raw));
+  core::LiteralMap outputs;
+  Status st = idl::ReadMessage(out_dir + "/outputs.pb", &outputs, idl::Format::kBinary);
+  if (!st.ok() && task.interface().outputs().variables_size() > 0) {
+    return fail("OutputsNotFound",
+                "outputs not generated by the task (no " + out_dir + "/outputs.pb)", true);
+  }
+  done(spec.id, std::move(outputs));
+}
+
+}  // namespace flytecpp::runtime
