@@ -29,6 +29,13 @@ run "$demo" run "$out/branch_workflow.pb" --input input_count=7 --exec-id single
 run "$demo" executions get bulk
 run "$demo" events bulk
 
+# Container tasks as sandboxed local processes: a package of shell tasks.
+run build/dev/examples/example_process_package "$out/pkg"
+run tar -czf "$out/shell-pipeline.tgz" -C "$out/pkg" .
+run "$flytecpp" package ls "$out/shell-pipeline.tgz"
+run "$flytecpp" run "$out/shell-pipeline.tgz" --exec-id shell   # x defaults to 21 (launch plan)
+run "$flytecpp" logs shell n1
+
 snacks=../shared/conformance/flytepropeller-compiler/snacks-core
 if [[ -d "$snacks" ]]; then
   mkdir -p "$out/snacks" && cp "$snacks"/*.pb "$out/snacks/"

@@ -12,6 +12,7 @@ APT_PACKAGES=(
   libarchive-dev libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev
+  bubblewrap                                     # the task sandbox
 )
 
 SUDO=""

@@ -251,9 +251,16 @@ void ProcessRuntime::Impl::Run(AttemptSpec spec, Completion done) {
       auto rendered = internal::RenderTemplate(part, vars);
       if (!rendered.ok()) return fail("FailedToBuildResource", rendered.status().message(), false);
       std::string arg = std::move(rendered).value();
-      if (copilot && !options.sandbox) {  // unsandboxed: the declared paths are host dirs
-        if (arg == in_path) arg = host_in;
-        if (arg == out_path) arg = host_out;
+      if (copilot && !options.sandbox) {
+        // Unsandboxed, the declared paths do not exist: point the command at
+        // the host directories instead (wherever the paths appear in it).
+        for (const auto& [from, to] :
+             {std::pair{in_path, host_in}, std::pair{out_path, host_out}}) {
+          for (size_t pos = arg.find(from); pos != std::string::npos;
+               pos = arg.find(from, pos + to.size())) {
+            arg.replace(pos, from.size(), to);
+          }
+        }
       }
       command.push_back(std::move(arg));
     }

@@ -1,0 +1,341 @@
+// The process runtime: templating, copilot data, the raw-container tasks of
+// snacks-core run unchanged against a test-made image, and the sandbox
+// proven (writes outside fail, no network, memory limits bite, abort kills
+// everything).
+#include "flytecpp/runtime/process.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "../engine/engine_test_util.h"
+#include "flytecpp/idl/io.h"
+#include "flytecpp/store/data_dir.h"
+#include "flyteidl/admin/task.pb.h"
+#include "template.h"
+
+namespace flytecpp::runtime {
+namespace {
+
+using namespace flytecpp::engine::testing;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+TEST(TemplateTest, EveryVariableAndInputRendering) {
+  internal::TemplateVars v;
+  v.input = "/d/inputs.pb";
+  v.input_prefix = "/d";
+  v.output_prefix = "/d/0";
+  v.raw_output_prefix = "/d/0/raw";
+  v.checkpoint_output_prefix = "/d/0/raw/_flytecheckpoints";
+  v.per_retry_unique_key = "key";
+  v.task_template_path = "/d/task.pb";
+  v.namespace_ = "ns";
+  core::LiteralMap in = lit::Inputs({{"i", lit::Int(3)},
+                                     {"f", lit::Float(3.0)},
+                                     {"s", lit::String("x y")},
+                                     {"b", lit::Bool(true)},
+                                     {"l", lit::List({lit::Int(1), lit::Int(2)})},
+                                     {"d", lit::Duration(std::chrono::seconds(90))},
+                                     {"blob", lit::Blob("/data/x.csv", "csv")}});
+  v.inputs = &in;
+  auto r = internal::RenderTemplate(
+      "{{.input}} {{ .InputPrefix }} {{$outputPrefix}} {{.rawOutputDataPrefix}} "
+      "{{.checkpointOutputPrefix}} {{.prevCheckpointPrefix}} {{.perRetryUniqueKey}} "
+      "{{.taskTemplatePath}} {{.namespace}} {{.inputs.i}} {{.Inputs.f}} {{.inputs.s}} "
+      "{{.inputs.b}} "
+      "{{.inputs.l}} {{.inputs.d}} {{.inputs.blob}}",
+      v);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(
+      *r,
+      "/d/inputs.pb /d /d/0 /d/0/raw /d/0/raw/_flytecheckpoints \"\" key /d/task.pb ns 3 3 x y "
+      "true [1,2] 90s /data/x.csv");
+  auto unknown = internal::RenderTemplate("run {{.nope}}", v);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("{{.nope}}"), std::string::npos);
+  auto missing = internal::RenderTemplate("{{.inputs.zzz}}", v);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("no input named zzz"), std::string::npos);
+}
+
+class ProcessTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    // A test-made image: the host's root plus an /app holding the scripts,
+    // and `python` on the PATH (the templates call `python`).
+    app_ = dir_.path() / "app";
+    bin_ = dir_.path() / "bin";
+    fs::create_directories(app_);
+    fs::create_directories(bin_);
+    fs::create_symlink("/usr/bin/python3", bin_ / "python");
+    std::ofstream(app_ / "calculate-ellipse-area.sh") << R"(#!/bin/sh
+a=$(cat "$1/a"); b=$(cat "$1/b")
+echo "3.141592653589793 * $a * $b" | bc -l > "$2/area"
+echo "[from shell rawcontainer]" > "$2/metadata"
+)";
+    fs::permissions(app_ / "calculate-ellipse-area.sh", fs::perms::owner_all,
+                    fs::perm_options::add);
+    std::ofstream(app_ / "calculate-ellipse-area.py") << R"(import math, sys
+a = float(open(sys.argv[1] + "/a").read()); b = float(open(sys.argv[1] + "/b").read())
+open(sys.argv[2] + "/area", "w").write(str(math.pi * a * b))
+open(sys.argv[2] + "/metadata", "w").write("[from python rawcontainer]")
+)";
+    ImageMapping image;
+    image.pattern = "ghcr.io/flyteorg/rawcontainers-*";
+    image.root = "/";
+    image.workdir = "/app";
+    image.mounts = {{app_, "/app"}, {bin_, "/usr/local/bin"}};
+    ProcessRuntimeOptions options;
+    options.images = {image};
+    process_ = std::make_unique<ProcessRuntime>(options);
+    if (!process_->CheckSandbox().ok()) GTEST_SKIP() << "bubblewrap cannot run here";
+  }
+
+  engine::EngineOptions ProcessOptions() {
+    auto o = Options();
+    o.runtimes = {&tasks_, process_.get()};
+    return o;
+  }
+
+  engine::ExecutionResult RunTask(const TaskTemplate& task, const core::LiteralMap& inputs) {
+    WorkflowBuilder wf("wf");
+    auto node = TaskNode("n0", task);
+    for (const auto& [name, v] : task.interface().inputs().variables()) {
+      wf.Input(name, v.type());
+      node.Bind(name, WorkflowInput(name));
+    }
+    wf.Add(node);
+    for (const auto& [name, v] : task.interface().outputs().variables()) {
+      wf.Output(name, v.type(), Promise("n0", name));
+    }
+    auto closure = CompileIt(wf.Build(), {task});
+    EXPECT_TRUE(closure.ok()) << closure.status().ToString();
+    engine::Engine engine(ProcessOptions());
+    auto r = engine.Run({*closure, inputs, {}, ""});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : engine::ExecutionResult{};
+  }
+
+  // A shell task (sandboxed, host image) with the given script.
+  TaskTemplate Shell(const std::string& name, const std::string& script,
+                     std::vector<std::pair<std::string, LiteralType>> outputs = {}) {
+    TaskBuilder b(name, "raw-container");
+    for (auto& [n, t] : outputs) b.Output(n, t);
+    b.Container(ContainerBuilder("debian:12").Command({"sh", "-c", script}));
+    return b.Build();
+  }
+
+  std::string Stderr(const std::string& exec, const std::string& node = "n0") {
+    store::DataDir data(store_->data_dir(), exec);
+    auto t = idl::ReadFileBytes(data.OutputDir(node, 0) + "/stderr.log");
+    return t.ok() ? *t : "";
+  }
+
+  fs::path app_, bin_;
+  std::unique_ptr<ProcessRuntime> process_;
+};
+
+TEST_F(ProcessTest, RawContainerTemplatesRunUnchanged) {
+  auto conf = flytecpp::testing::ConformanceDir();
+  if (!conf) GTEST_SKIP() << "conformance artifacts not found";
+  fs::path dir = *conf / "flytepropeller-compiler" / "snacks-core";
+  for (auto [file, meta] :
+       {std::pair{"004_ellipse-area-metadata-shell_1.pb", "[from shell rawcontainer]"},
+        std::pair{"005_ellipse-area-metadata-python_1.pb", "[from python rawcontainer]"}}) {
+    SCOPED_TRACE(file);
+    flyteidl::admin::TaskSpec spec;
+    ASSERT_TRUE(idl::ReadMessage(dir / file, &spec).ok());
+    auto r = RunTask(spec.template_(), lit::Inputs({{"a", lit::Float(2)}, {"b", lit::Float(3)}}));
+    ASSERT_EQ(r.phase, core::WorkflowExecution::SUCCEEDED) << (r.error ? r.error->message() : "");
+    EXPECT_NEAR(Float(r.outputs, "area"), 18.849555921538759, 1e-9);
+    EXPECT_EQ(r.outputs.literals().at("metadata").scalar().primitive().string_value(), meta);
+  }
+}
+
+TEST_F(ProcessTest, FlytekitProtocolWithoutCopilot) {
+  // The task reads inputs.pb at {{.input}} and writes outputs.pb under
+  // {{.outputPrefix}}: here it hands its input map back as its outputs.
+  TaskTemplate t = TaskBuilder("proto.echo", "python-task")
+                       .Input("o0", types::Int())
+                       .Output("o0", types::Int())
+                       .Container(ContainerBuilder("debian:12")
+                                      .Command({"sh", "-c"})
+                                      .Args({"cp {{.input}} {{.outputPrefix}}/outputs.pb"}))
+                       .Build();
+  auto r = RunTask(t, lit::Inputs({{"o0", lit::Int(42)}}));
+  ASSERT_EQ(r.phase, core::WorkflowExecution::SUCCEEDED) << (r.error ? r.error->message() : "");
+  EXPECT_EQ(Int(r.outputs, "o0"), 42);
+  // An error.pb beats everything: its kind and recoverability are the task's.
+  TaskTemplate failing = t;
+  failing.mutable_id()->set_name("proto.fail");
+  failing.mutable_container()->set_args(0, "exit 1");
+  auto f = RunTask(failing, lit::Inputs({{"o0", lit::Int(1)}}));
+  EXPECT_EQ(f.phase, core::WorkflowExecution::FAILED);
+  EXPECT_EQ(f.error->code(), "RetriesExhausted|ContainerFailed");  // exit != 0 is retryable
+}
+
+TEST_F(ProcessTest, MissingOrBadOutputsNameTheVariable) {
+  TaskTemplate t = TaskBuilder("copilot.bad", "raw-container")
+                       .Output("n", types::Int())
+                       .Container(ContainerBuilder("debian:12")
+                                      .Command({"sh", "-c", "echo seven > /var/outputs/n"})
+                                      .DataConfig("/var/inputs", "/var/outputs"))
+                       .Build();
+  auto r = RunTask(t, lit::Inputs({}));
+  EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  EXPECT_NE(r.error->message().find("output n"), std::string::npos) << r.error->message();
+  EXPECT_EQ(r.error->kind(), core::ExecutionError::USER);
+}
+
+TEST_F(ProcessTest, WritesOutsideTheAttemptFail) {
+  TaskTemplate t = Shell("sandbox.write", "touch /etc/flytecpp-was-here || exit 3; exit 0");
+  auto r = RunTask(t, lit::Inputs({}));
+  EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  EXPECT_NE(r.error->message().find("exit code 3"), std::string::npos) << r.error->message();
+  EXPECT_FALSE(fs::exists("/etc/flytecpp-was-here"));
+  // The host's home is not even visible.
+  TaskTemplate home = Shell("sandbox.home", "test ! -e " + dir_.path().string() + "/app || exit 4");
+  EXPECT_EQ(RunTask(home, lit::Inputs({})).phase, core::WorkflowExecution::SUCCEEDED);
+}
+
+TEST_F(ProcessTest, NoNetworkUnlessAllowed) {
+  // A listener on the host's loopback; the sandbox has its own network.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 4), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string port = std::to_string(ntohs(addr.sin_port));
+  const std::string probe =
+      "python3 -c \"import socket; socket.create_connection(('127.0.0.1', " + port + "), 2)\"";
+  auto closed = RunTask(Shell("net.closed", probe + " || exit 5"), lit::Inputs({}));
+  EXPECT_EQ(closed.phase, core::WorkflowExecution::FAILED);
+  EXPECT_NE(closed.error->message().find("exit code 5"), std::string::npos)
+      << closed.error->message();
+  TaskTemplate open = Shell("net.open", probe);
+  (*open.mutable_config())["flytecpp.network"] = "true";
+  EXPECT_EQ(RunTask(open, lit::Inputs({})).phase, core::WorkflowExecution::SUCCEEDED);
+  ::close(fd);
+}
+
+TEST_F(ProcessTest, MemoryLimitBites) {
+  TaskBuilder b("mem.hog", "raw-container");
+  b.Container(ContainerBuilder("debian:12")
+                  .Command({"python3", "-c", "x = bytearray(400 * 1024 * 1024)"})
+                  .MemoryLimit("128Mi"));
+  auto r = RunTask(b.Build(), lit::Inputs({}));
+  EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  EXPECT_NE(r.error->code().find("OOMKilled"), std::string::npos)
+      << r.error->code() << " " << r.error->message();
+  // Without the limit the same task succeeds.
+  TaskBuilder ok("mem.ok", "raw-container");
+  ok.Container(ContainerBuilder("debian:12")
+                   .Command({"python3", "-c", "x = bytearray(16 * 1024 * 1024)"})
+                   .MemoryLimit("512Mi"));
+  EXPECT_EQ(RunTask(ok.Build(), lit::Inputs({})).phase, core::WorkflowExecution::SUCCEEDED);
+}
+
+TEST_F(ProcessTest, InProcessAndProcessTasksMix) {
+  Register("t.add1", [](const core::LiteralMap& in) -> TaskOutcome {
+    return lit::Inputs({{"o0", lit::Int(Int(in, "x") + 1)}});
+  });
+  TaskTemplate add1 = Task("t.add1", {{"x", types::Int()}}, {{"o0", types::Int()}});
+  TaskTemplate triple =
+      TaskBuilder("sh.triple", "raw-container")
+          .Input("x", types::Int())
+          .Output("y", types::Int())
+          .Container(
+              ContainerBuilder("debian:12")
+                  .Command({"sh", "-c", "echo $(( $(cat /var/inputs/x) * 3 )) > /var/outputs/y"})
+                  .DataConfig("/var/inputs", "/var/outputs"))
+          .Build();
+  WorkflowBuilder wf("mixed");
+  wf.Input("x", types::Int());
+  wf.Add(TaskNode("a", add1).Bind("x", WorkflowInput("x")));
+  wf.Add(TaskNode("b", triple).Bind("x", Promise("a", "o0")));
+  wf.Add(TaskNode("c", add1).Bind("x", Promise("b", "y")));
+  wf.Output("z", types::Int(), Promise("c", "o0"));
+  auto closure = CompileIt(wf.Build(), {add1, triple});
+  ASSERT_TRUE(closure.ok());
+  engine::Engine engine(ProcessOptions());
+  auto r = engine.Run({*closure, lit::Inputs({{"x", lit::Int(4)}}), {}, ""});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
+  EXPECT_EQ(Int(r->outputs, "z"), 16);  // ((4 + 1) * 3) + 1
+}
+
+bool ProcessesMatching(const std::string& marker) {
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::ifstream in(e.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmd.find(marker) != std::string::npos && e.path().filename() != std::to_string(::getpid()))
+      return true;
+  }
+  return false;
+}
+
+TEST_F(ProcessTest, AbortAndTimeoutLeaveNothingRunning) {
+  const std::string marker = "flytecpp-abort-marker-" + std::to_string(::getpid());
+  // A process tree: bash -> two sleeps, each named with the marker.
+  TaskBuilder b("sleepy", "raw-container");
+  b.Container(
+      ContainerBuilder("debian:12")
+          .Command({"bash", "-c",
+                    "(exec -a " + marker + " sleep 30) & (exec -a " + marker + " sleep 31) & wait",
+                    marker}));
+  TaskTemplate t = b.Build();
+  WorkflowBuilder wf("abortable");
+  wf.Add(TaskNode("n0", t));
+  auto closure = CompileIt(wf.Build(), {t});
+  ASSERT_TRUE(closure.ok());
+  engine::Engine engine(ProcessOptions());
+  std::thread aborter([&] {
+    for (int i = 0; i < 50 && !ProcessesMatching(marker); ++i) std::this_thread::sleep_for(100ms);
+    engine.RequestAbort("test");
+  });
+  auto r = engine.Run({*closure, lit::Inputs({}), {}, ""});
+  aborter.join();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->phase, core::WorkflowExecution::ABORTED);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(ProcessesMatching(marker)) << "a task process outlived the abort";
+
+  // A timeout kills the tree too.
+  WorkflowBuilder wf2("timeout");
+  wf2.Add(TaskNode("n0", t).Timeout(300ms));
+  auto closure2 = CompileIt(wf2.Build(), {t});
+  auto r2 = engine.Run({*closure2, lit::Inputs({}), {}, ""});
+  EXPECT_EQ(r2->phase, core::WorkflowExecution::FAILED);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(ProcessesMatching(marker)) << "a task process outlived its timeout";
+}
+
+}  // namespace
+}  // namespace flytecpp::runtime
+
+namespace flytecpp::runtime {
+namespace {
+
+TEST(SandboxTest, MissingBubblewrapSaysHowToFixIt) {
+  ProcessRuntimeOptions options;
+  options.bwrap = "/nonexistent/bwrap";
+  ProcessRuntime r(options);
+  Status st = r.CheckSandbox();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("apt-get install bubblewrap"), std::string::npos);
+  EXPECT_NE(st.message().find("--no-sandbox"), std::string::npos);
+  options.sandbox = false;
+  EXPECT_TRUE(ProcessRuntime(options).CheckSandbox().ok());
+}
+
+}  // namespace
+}  // namespace flytecpp::runtime
