@@ -87,11 +87,16 @@ TEST(CrashTest, KillNineAtRandomPointsThenResume) {
   const fs::path store_dir = dir.path() / "store";
   const std::vector<std::string> env = {"FLYTECPP_DEMO_SLEEP_MS=10"};
 
-  // The uninterrupted run gives the expected outputs.
+  // The uninterrupted run gives the expected outputs, and how long a run
+  // takes here (sanitizer builds start much slower), so kills land mid-run.
+  const auto t0 = std::chrono::steady_clock::now();
   pid_t ref = Spawn({"--store", store_dir.string(), "run", wf.string(), "--input", "x=1",
                      "--exec-id", "reference"},
                     env);
   ASSERT_EQ(Wait(ref), 0);
+  const int run_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now() - t0)
+                                          .count());
   auto store = store::OpenSqliteStore(store_dir);
   ASSERT_TRUE(store.ok());
   auto expected = StoredResult(**store, "reference");
@@ -100,7 +105,7 @@ TEST(CrashTest, KillNineAtRandomPointsThenResume) {
 
   std::mt19937 rng(20261127);
   int interrupted = 0;
-  for (int trial = 0; trial < 60 && interrupted < 20; ++trial) {
+  for (int trial = 0; trial < 100 && interrupted < 20; ++trial) {
     SCOPED_TRACE("trial " + std::to_string(trial));
     const std::string id = "crash" + std::to_string(trial);
     const fs::path log = dir.path() / (id + ".log");
@@ -110,8 +115,8 @@ TEST(CrashTest, KillNineAtRandomPointsThenResume) {
         {"--store", store_dir.string(), "run", wf.string(), "--input", "x=1", "--exec-id", id},
         trial_env);
     ASSERT_GT(pid, 0);
-    std::this_thread::sleep_for(
-        std::chrono::milliseconds(std::uniform_int_distribution<int>(5, 160)(rng)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(
+        std::uniform_int_distribution<int>(run_ms / 10, run_ms * 9 / 10)(rng)));
     ::kill(pid, SIGKILL);
     Wait(pid);
 
