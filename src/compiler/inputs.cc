@@ -2,11 +2,11 @@
 // it builds the Kubernetes workflow) and launch plans against their workflow.
 #include "diagnostics.h"
 #include "flytecpp/compiler/compiler.h"
-#include "typing.h"
 #include "flytecpp/idl/identifiers.h"
 #include "flytecpp/idl/literals.h"
 #include "flytecpp/idl/types.h"
 #include "requirements.h"
+#include "typing.h"
 
 namespace flytecpp::compiler {
 

@@ -14,7 +14,8 @@ namespace {
 using namespace testing;
 using Edges = std::map<std::string, std::set<std::string>>;
 
-Edges FromProto(const google::protobuf::Map<std::string, flyteidl::core::ConnectionSet::IdList>& m) {
+Edges FromProto(
+    const google::protobuf::Map<std::string, flyteidl::core::ConnectionSet::IdList>& m) {
   Edges out;
   for (const auto& [k, v] : m) out[k] = {v.ids().begin(), v.ids().end()};
   return out;
@@ -36,12 +37,14 @@ class RandomDag {
         if (i == 0 || from_start(rng_)) {
           providers.push_back("start-node");
         } else {
-          providers.push_back("n" + std::to_string(std::uniform_int_distribution<int>(0, i - 1)(rng_)));
+          providers.push_back("n" +
+                              std::to_string(std::uniform_int_distribution<int>(0, i - 1)(rng_)));
         }
       }
       std::set<std::string> explicit_up;
       if (i > 0 && extra(rng_)) {
-        explicit_up.insert("n" + std::to_string(std::uniform_int_distribution<int>(0, i - 1)(rng_)));
+        explicit_up.insert("n" +
+                           std::to_string(std::uniform_int_distribution<int>(0, i - 1)(rng_)));
       }
       AddNode(id, providers, explicit_up);
     }

@@ -94,9 +94,9 @@ TEST(CrashTest, KillNineAtRandomPointsThenResume) {
                      "--exec-id", "reference"},
                     env);
   ASSERT_EQ(Wait(ref), 0);
-  const int run_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::steady_clock::now() - t0)
-                                          .count());
+  const int run_ms = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
   auto store = store::OpenSqliteStore(store_dir);
   ASSERT_TRUE(store.ok());
   auto expected = StoredResult(**store, "reference");

@@ -202,8 +202,7 @@ void CheckAllNodesClosure(const core::WorkflowClosure& c) {
   CheckComparison(or_expr.left_expression(), core::ComparisonExpression::EQ, "n");
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-  EXPECT_EQ(or_expr.left_expression().comparison().right_value().scalar().primitive().integer(),
-            1);
+  EXPECT_EQ(or_expr.left_expression().comparison().right_value().scalar().primitive().integer(), 1);
   const auto& neq = or_expr.right_expression().comparison();
   EXPECT_EQ(neq.operator_(), core::ComparisonExpression::NEQ);
   EXPECT_EQ(neq.left_value().primitive().string_value(), "x");

@@ -25,8 +25,8 @@ struct WorkflowSources {
 };
 
 // `input` is a package (.tgz/.tar.gz/.tar), or a WorkflowSpec / WorkflowClosure
-// / WorkflowTemplate file in any format, or a task file (to run a task alone). `task_files` add tasks (TaskSpec,
-// TaskTemplate, CompiledTask or WorkflowClosure files). Errors name the file.
+// / WorkflowTemplate file in any format, or a task file (to run a task alone). `task_files` add
+// tasks (TaskSpec, TaskTemplate, CompiledTask or WorkflowClosure files). Errors name the file.
 Result<WorkflowSources> LoadWorkflowSources(const std::filesystem::path& input,
                                             const std::vector<std::filesystem::path>& task_files);
 
