@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -143,7 +144,11 @@ struct ProcessRuntime::Impl {
   std::mutex mu;
   std::map<uint64_t, pid_t> running;  // guarded by mu: token -> process group
   std::map<uint64_t, bool> aborted;   // guarded by mu
-  std::vector<std::thread> threads;   // guarded by mu
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> finished;
+  };
+  std::vector<Worker> workers;  // guarded by mu; finished ones are joined on the next Start
 
   const ImageMapping* ImageFor(const std::string& image) const {
     for (const auto& m : options.images) {
@@ -160,16 +165,16 @@ ProcessRuntime::ProcessRuntime(ProcessRuntimeOptions options) : impl_(std::make_
 }
 
 ProcessRuntime::~ProcessRuntime() {
-  std::vector<std::thread> threads;
+  std::vector<Impl::Worker> workers;
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     for (auto& [token, pid] : impl_->running) {
       impl_->aborted[token] = true;
       ::kill(-pid, SIGKILL);
     }
-    threads.swap(impl_->threads);
+    workers.swap(impl_->workers);
   }
-  for (auto& t : threads) t.join();
+  for (auto& w : workers) w.thread.join();
 }
 
 bool ProcessRuntime::CanRun(const core::TaskTemplate& task) const { return task.has_container(); }
@@ -189,9 +194,22 @@ Status ProcessRuntime::CheckSandbox() const {
 
 Status ProcessRuntime::Start(AttemptSpec spec, Completion done) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->threads.emplace_back([this, spec = std::move(spec), done = std::move(done)]() mutable {
+  // Join the attempts that ended, so long workflows do not pile up threads.
+  auto& workers = impl_->workers;
+  for (auto it = workers.begin(); it != workers.end();) {
+    if (it->finished->load()) {
+      it->thread.join();
+      it = workers.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  std::thread t([this, finished, spec = std::move(spec), done = std::move(done)]() mutable {
     impl_->Run(std::move(spec), std::move(done));
+    finished->store(true);
   });
+  workers.push_back({std::move(t), finished});
   return Status::Ok();
 }
 
