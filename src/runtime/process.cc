@@ -73,6 +73,47 @@ std::string FirstComponent(const std::string& path) {
   return path.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
+// CPU cores from a quantity: "500m" = 0.5, "2" = 2.
+std::optional<double> Cores(const std::string& q) {
+  try {
+    if (!q.empty() && q.back() == 'm') return std::stod(q.substr(0, q.size() - 1)) / 1000.0;
+    return std::stod(q);
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+// A CPU cgroup for one attempt: cgroup v2 `cpu.max`, else the v1 cpu
+// controller's CFS quota. Empty when neither is writable here.
+std::string MakeCpuCgroup(const std::string& name, double cores) {
+  const long period = 100000;
+  const long quota = std::max(1000L, static_cast<long>(cores * period));
+  auto write = [](const std::string& file, const std::string& value) {
+    std::ofstream out(file);
+    out << value;
+    out.flush();
+    return static_cast<bool>(out);
+  };
+  std::error_code ec;
+  if (fs::exists("/sys/fs/cgroup/cgroup.controllers", ec)) {
+    std::string dir = "/sys/fs/cgroup/" + name;
+    if (!fs::create_directory(dir, ec) ||
+        !write(dir + "/cpu.max", std::to_string(quota) + " " + std::to_string(period))) {
+      fs::remove(dir, ec);
+      return "";
+    }
+    return dir;
+  }
+  std::string dir = "/sys/fs/cgroup/cpu/" + name;
+  if (!fs::create_directory(dir, ec) ||
+      !write(dir + "/cpu.cfs_period_us", std::to_string(period)) ||
+      !write(dir + "/cpu.cfs_quota_us", std::to_string(quota))) {
+    fs::remove(dir, ec);
+    return "";
+  }
+  return dir;
+}
+
 // True if `path` is `dir` or lies below it.
 bool Under(const std::string& path, const std::string& dir) {
   return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
@@ -341,9 +382,18 @@ void ProcessRuntime::Impl::Run(AttemptSpec spec, Completion done) {
   // Limits: memory through RLIMIT_AS (cgroup v1 hosts have no per-process
   // alternative); see docs/runtime.md for CPU.
   std::optional<uint64_t> memory;
+  std::optional<double> cpu;
   for (const auto& l : c.resources().limits()) {
     if (l.name() == core::Resources::MEMORY) memory = Bytes(l.value());
+    if (l.name() == core::Resources::CPU) cpu = Cores(l.value());
   }
+  // CPU: a cgroup the process joins before it runs anything (see the gate below).
+  const std::string cgroup = cpu ? MakeCpuCgroup("flytecpp-" + std::to_string(::getpid()) + "-" +
+                                                     std::to_string(spec.id.token),
+                                                 *cpu)
+                                 : "";
+  int gate[2] = {-1, -1};
+  if (!cgroup.empty() && ::pipe2(gate, O_CLOEXEC) != 0) gate[0] = gate[1] = -1;
 
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
@@ -370,6 +420,12 @@ void ProcessRuntime::Impl::Run(AttemptSpec spec, Completion done) {
     if (pid == 0) {
       // Child: only async-signal-safe calls from here on.
       ::setpgid(0, 0);
+      if (gate[0] >= 0) {  // wait until the parent has put us in the cgroup
+        char c;
+        ::close(gate[1]);
+        while (::read(gate[0], &c, 1) < 0 && errno == EINTR) {
+        }
+      }
       if (memory) {
         struct rlimit rl = {*memory, *memory};
         ::setrlimit(RLIMIT_AS, &rl);
@@ -392,6 +448,14 @@ void ProcessRuntime::Impl::Run(AttemptSpec spec, Completion done) {
   }
   ::close(out_fd);
   ::close(err_fd);
+  if (gate[0] >= 0) {
+    if (pid > 0) {
+      std::ofstream(cgroup + "/cgroup.procs") << pid << std::flush;
+      (void)!::write(gate[1], "x", 1);
+    }
+    ::close(gate[0]);
+    ::close(gate[1]);
+  }
   if (pid < 0)
     return fail("RuntimeStartFailed", std::strerror(errno), true, core::ExecutionError::SYSTEM);
 
@@ -399,6 +463,11 @@ void ProcessRuntime::Impl::Run(AttemptSpec spec, Completion done) {
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   ::kill(-pid, SIGKILL);  // nothing of the attempt outlives it
+  if (!cgroup.empty()) {
+    for (int i = 0; i < 50 && ::rmdir(cgroup.c_str()) != 0 && errno == EBUSY; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(mu);
     running.erase(spec.id.token);

@@ -339,3 +339,39 @@ TEST(SandboxTest, MissingBubblewrapSaysHowToFixIt) {
 
 }  // namespace
 }  // namespace flytecpp::runtime
+
+namespace flytecpp::runtime {
+namespace {
+
+class CpuLimitTest : public ProcessTest {};
+
+// Busy for one second of wall time; the output is the CPU seconds it got.
+TaskTemplate Spinner(const std::string& name, const std::string& cpu_limit) {
+  ContainerBuilder c("debian:12");
+  c.Command({"python3", "-c",
+             "import time\nt = time.time()\nwhile time.time() - t < 1.0: pass\n"
+             "open('/var/outputs/cpu', 'w').write(str(time.process_time()))"})
+      .DataConfig("/var/inputs", "/var/outputs");
+  if (!cpu_limit.empty()) c.CpuLimit(cpu_limit);
+  return TaskBuilder(name, "raw-container").Output("cpu", types::Float()).Container(c).Build();
+}
+
+TEST_F(CpuLimitTest, CpuLimitBites) {
+  if (!std::filesystem::exists("/sys/fs/cgroup/cgroup.controllers") &&
+      ::access("/sys/fs/cgroup/cpu", W_OK) != 0) {
+    GTEST_SKIP() << "no writable cpu cgroup here: CPU limits are not enforced (docs/runtime.md)";
+  }
+  auto limited = RunTask(Spinner("spin.limited", "200m"), lit::Inputs({}));
+  ASSERT_EQ(limited.phase, core::WorkflowExecution::SUCCEEDED)
+      << (limited.error ? limited.error->message() : "");
+  auto free = RunTask(Spinner("spin.free", ""), lit::Inputs({}));
+  ASSERT_EQ(free.phase, core::WorkflowExecution::SUCCEEDED);
+  // ~0.2 CPU-seconds in one second of wall time; unlimited gets what the
+  // (possibly busy) machine gives, well above that.
+  const double got = Float(limited.outputs, "cpu");
+  EXPECT_LT(got, 0.35);
+  EXPECT_GT(Float(free.outputs, "cpu"), 1.8 * got);
+}
+
+}  // namespace
+}  // namespace flytecpp::runtime
