@@ -19,6 +19,7 @@
 #include <mutex>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "copilot.h"
@@ -66,13 +67,6 @@ std::string Tail(const fs::path& file, size_t max) {
   return t.size() > max ? "…" + t.substr(t.size() - max) : t;
 }
 
-std::string FirstComponent(const std::string& path) {
-  size_t start = path.find_first_not_of('/');
-  if (start == std::string::npos) return "";
-  size_t end = path.find('/', start);
-  return path.substr(start, end == std::string::npos ? std::string::npos : end - start);
-}
-
 // CPU cores from a quantity: "500m" = 0.5, "2" = 2.
 std::optional<double> Cores(const std::string& q) {
   try {
@@ -83,36 +77,117 @@ std::optional<double> Cores(const std::string& q) {
   }
 }
 
-// A CPU cgroup for one attempt: cgroup v2 `cpu.max`, else the v1 cpu
-// controller's CFS quota. Empty when neither is writable here.
-std::string MakeCpuCgroup(const std::string& name, double cores) {
-  const long period = 100000;
-  const long quota = std::max(1000L, static_cast<long>(cores * period));
-  auto write = [](const std::string& file, const std::string& value) {
+// The cgroups one attempt runs in: one directory on cgroup v2, one per
+// controller on v1 (each nested under this process's own cgroup, so limits
+// set on the runner still hold). A limit that could not be set is reported
+// unset, and the caller falls back (memory) or says it is not enforced (CPU).
+class AttemptCgroup {
+ public:
+  AttemptCgroup(const std::string& name, std::optional<double> cores,
+                std::optional<uint64_t> bytes) {
+    const long period = 100000;
+    const long quota = cores ? std::max(1000L, static_cast<long>(*cores * period)) : 0;
+    std::error_code ec;
+    if (fs::exists("/sys/fs/cgroup/cgroup.controllers", ec)) {
+      if (!cores && !bytes) return;
+      const std::string dir = Make("/sys/fs/cgroup/" + name);
+      if (dir.empty()) return;
+      cpu_ = cores && Write(dir + "/cpu.max", std::to_string(quota) + " " + std::to_string(period));
+      memory_ = bytes && Write(dir + "/memory.max", std::to_string(*bytes));
+      if (memory_) {
+        Write(dir + "/memory.swap.max", "0");  // absent without swap accounting
+        oom_file_ = dir + "/memory.events";
+      }
+      return;
+    }
+    if (cores) {
+      const std::string dir = Make(V1Base("cpu") + "/" + name);
+      cpu_ = !dir.empty() && Write(dir + "/cpu.cfs_period_us", std::to_string(period)) &&
+             Write(dir + "/cpu.cfs_quota_us", std::to_string(quota));
+    }
+    if (bytes) {
+      const std::string dir = Make(V1Base("memory") + "/" + name);
+      memory_ = !dir.empty() && Write(dir + "/memory.limit_in_bytes", std::to_string(*bytes));
+      if (memory_) {
+        Write(dir + "/memory.memsw.limit_in_bytes", std::to_string(*bytes));  // no swap either
+        oom_file_ = dir + "/memory.oom_control";
+      }
+    }
+  }
+  AttemptCgroup(const AttemptCgroup&) = delete;
+  AttemptCgroup& operator=(const AttemptCgroup&) = delete;
+
+  ~AttemptCgroup() { Remove(); }
+
+  // Removes the directories once the kernel has let go of the dead processes.
+  void Remove() {
+    for (const auto& dir : dirs_) {
+      for (int i = 0; i < 50 && ::rmdir(dir.c_str()) != 0 && errno == EBUSY; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+    dirs_.clear();
+  }
+
+  bool empty() const { return dirs_.empty(); }
+  bool limits_cpu() const { return cpu_; }
+  bool limits_memory() const { return memory_; }
+
+  void Join(pid_t pid) const {
+    for (const auto& dir : dirs_) Write(dir + "/cgroup.procs", std::to_string(pid));
+  }
+
+  // True if the kernel's OOM killer killed a process of this attempt.
+  bool OomKilled() const {
+    if (oom_file_.empty()) return false;
+    std::ifstream in(oom_file_);
+    std::string key;
+    long count = 0;
+    while (in >> key >> count) {
+      if (key == "oom_kill" && count > 0) return true;
+    }
+    return false;
+  }
+
+ private:
+  static bool Write(const std::string& file, const std::string& value) {
     std::ofstream out(file);
     out << value;
     out.flush();
     return static_cast<bool>(out);
-  };
-  std::error_code ec;
-  if (fs::exists("/sys/fs/cgroup/cgroup.controllers", ec)) {
-    std::string dir = "/sys/fs/cgroup/" + name;
-    if (!fs::create_directory(dir, ec) ||
-        !write(dir + "/cpu.max", std::to_string(quota) + " " + std::to_string(period))) {
-      fs::remove(dir, ec);
-      return "";
+  }
+
+  // The v1 hierarchy of `controller` at this process's own place in it.
+  static std::string V1Base(const std::string& controller) {
+    std::ifstream in("/proc/self/cgroup");
+    std::string line;
+    while (std::getline(in, line)) {
+      // "4:memory:/some/path" or "1:cpu,cpuacct:/"
+      const auto a = line.find(':'), b = line.find(':', a + 1);
+      if (a == std::string::npos || b == std::string::npos) continue;
+      std::stringstream controllers(line.substr(a + 1, b - a - 1));
+      for (std::string c; std::getline(controllers, c, ',');) {
+        if (c == controller) {
+          std::string path = line.substr(b + 1);
+          if (path == "/") path.clear();
+          return "/sys/fs/cgroup/" + controller + path;
+        }
+      }
     }
+    return "/sys/fs/cgroup/" + controller;
+  }
+
+  std::string Make(const std::string& dir) {
+    std::error_code ec;
+    if (!fs::create_directory(dir, ec)) return "";
+    dirs_.push_back(dir);
     return dir;
   }
-  std::string dir = "/sys/fs/cgroup/cpu/" + name;
-  if (!fs::create_directory(dir, ec) ||
-      !write(dir + "/cpu.cfs_period_us", std::to_string(period)) ||
-      !write(dir + "/cpu.cfs_quota_us", std::to_string(quota))) {
-    fs::remove(dir, ec);
-    return "";
-  }
-  return dir;
-}
+
+  std::vector<std::string> dirs_;
+  std::string oom_file_;
+  bool cpu_ = false, memory_ = false;
+};
 
 // True if `path` is `dir` or lies below it.
 bool Under(const std::string& path, const std::string& dir) {
@@ -379,19 +454,19 @@ void ProcessRuntime::Impl::Run(AttemptSpec spec, Completion done) {
   }
   argv.insert(argv.end(), command.begin(), command.end());
 
-  // Limits: memory through RLIMIT_AS (cgroup v1 hosts have no per-process
-  // alternative); see docs/runtime.md for CPU.
+  // Limits: a per-attempt cgroup the process joins before it runs anything
+  // (see the gate below); memory falls back to RLIMIT_AS where no memory
+  // cgroup can be made. See docs/runtime.md.
   std::optional<uint64_t> memory;
   std::optional<double> cpu;
   for (const auto& l : c.resources().limits()) {
     if (l.name() == core::Resources::MEMORY) memory = Bytes(l.value());
     if (l.name() == core::Resources::CPU) cpu = Cores(l.value());
   }
-  // CPU: a cgroup the process joins before it runs anything (see the gate below).
-  const std::string cgroup = cpu ? MakeCpuCgroup("flytecpp-" + std::to_string(::getpid()) + "-" +
-                                                     std::to_string(spec.id.token),
-                                                 *cpu)
-                                 : "";
+  static std::atomic<uint64_t> cgroups_made{0};
+  AttemptCgroup cgroup(
+      "flytecpp-" + std::to_string(::getpid()) + "-" + std::to_string(++cgroups_made), cpu, memory);
+  const std::optional<uint64_t> address_space = cgroup.limits_memory() ? std::nullopt : memory;
   int gate[2] = {-1, -1};
   if (!cgroup.empty() && ::pipe2(gate, O_CLOEXEC) != 0) gate[0] = gate[1] = -1;
 
@@ -426,8 +501,8 @@ void ProcessRuntime::Impl::Run(AttemptSpec spec, Completion done) {
         while (::read(gate[0], &c, 1) < 0 && errno == EINTR) {
         }
       }
-      if (memory) {
-        struct rlimit rl = {*memory, *memory};
+      if (address_space) {
+        struct rlimit rl = {*address_space, *address_space};
         ::setrlimit(RLIMIT_AS, &rl);
       }
       ::dup2(out_fd, 1);
@@ -450,7 +525,7 @@ void ProcessRuntime::Impl::Run(AttemptSpec spec, Completion done) {
   ::close(err_fd);
   if (gate[0] >= 0) {
     if (pid > 0) {
-      std::ofstream(cgroup + "/cgroup.procs") << pid << std::flush;
+      cgroup.Join(pid);
       (void)!::write(gate[1], "x", 1);
     }
     ::close(gate[0]);
@@ -463,11 +538,8 @@ void ProcessRuntime::Impl::Run(AttemptSpec spec, Completion done) {
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   ::kill(-pid, SIGKILL);  // nothing of the attempt outlives it
-  if (!cgroup.empty()) {
-    for (int i = 0; i < 50 && ::rmdir(cgroup.c_str()) != 0 && errno == EBUSY; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
+  const bool oom_killed = cgroup.OomKilled();
+  cgroup.Remove();
   {
     std::lock_guard<std::mutex> lock(mu);
     running.erase(spec.id.token);
@@ -483,6 +555,11 @@ void ProcessRuntime::Impl::Run(AttemptSpec spec, Completion done) {
                                    doc.error().code(), doc.error().message(),
                                    doc.error().kind() == core::ContainerError::RECOVERABLE});
   }
+  const bool clean_exit = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (!clean_exit && oom_killed) {
+    return fail("OOMKilled",
+                "the task was killed for exceeding its memory limit: " + Tail(err_log, 400), true);
+  }
   if (WIFSIGNALED(status)) {
     int sig = WTERMSIG(status);
     if (sig == SIGKILL) {
@@ -496,11 +573,13 @@ void ProcessRuntime::Impl::Run(AttemptSpec spec, Completion done) {
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   if (code != 0) {
     std::string tail = Tail(err_log, 400);
-    if (memory && (tail.find("MemoryError") != std::string::npos ||
-                   tail.find("Cannot allocate memory") != std::string::npos ||
-                   tail.find("bad_alloc") != std::string::npos ||
-                   tail.find("cannot allocate") != std::string::npos ||
-                   tail.find("out of memory") != std::string::npos)) {
+    // Under RLIMIT_AS allocations fail inside the task instead; recognise
+    // the usual ways programs report that.
+    if (address_space && (tail.find("MemoryError") != std::string::npos ||
+                          tail.find("Cannot allocate memory") != std::string::npos ||
+                          tail.find("bad_alloc") != std::string::npos ||
+                          tail.find("cannot allocate") != std::string::npos ||
+                          tail.find("out of memory") != std::string::npos)) {
       return fail("OOMKilled", "the task ran out of its memory limit: " + tail, true);
     }
     return fail("ContainerFailed", "exit code " + std::to_string(code) + ": " + tail, true);

@@ -227,21 +227,61 @@ TEST_F(ProcessTest, NoNetworkUnlessAllowed) {
   ::close(fd);
 }
 
+TaskTemplate PythonTask(const std::string& name, const std::string& code,
+                        const std::string& memory_limit) {
+  TaskBuilder b(name, "raw-container");
+  b.Container(
+      ContainerBuilder("debian:12").Command({"python3", "-c", code}).MemoryLimit(memory_limit));
+  return b.Build();
+}
+
+// Whether the runner can make a memory cgroup here (else RLIMIT_AS applies).
+bool MemoryCgroupWritable() {
+  if (std::filesystem::exists("/sys/fs/cgroup/cgroup.controllers"))
+    return ::access("/sys/fs/cgroup", W_OK) == 0;
+  std::ifstream in("/proc/self/cgroup");
+  for (std::string line; std::getline(in, line);) {
+    const auto at = line.find(":memory:");
+    if (at != std::string::npos) {
+      std::string path = line.substr(at + 8);
+      return ::access(("/sys/fs/cgroup/memory" + (path == "/" ? "" : path)).c_str(), W_OK) == 0;
+    }
+  }
+  return false;
+}
+
 TEST_F(ProcessTest, MemoryLimitBites) {
-  TaskBuilder b("mem.hog", "raw-container");
-  b.Container(ContainerBuilder("debian:12")
-                  .Command({"python3", "-c", "x = bytearray(400 * 1024 * 1024)"})
-                  .MemoryLimit("128Mi"));
-  auto r = RunTask(b.Build(), lit::Inputs({}));
+  // Touches every page of 400 MiB.
+  auto r = RunTask(PythonTask("mem.hog", "x = b'\\x01' * (400 * 1024 * 1024)", "128Mi"),
+                   lit::Inputs({}));
   EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
   EXPECT_NE(r.error->code().find("OOMKilled"), std::string::npos)
       << r.error->code() << " " << r.error->message();
-  // Without the limit the same task succeeds.
-  TaskBuilder ok("mem.ok", "raw-container");
-  ok.Container(ContainerBuilder("debian:12")
-                   .Command({"python3", "-c", "x = bytearray(16 * 1024 * 1024)"})
-                   .MemoryLimit("512Mi"));
-  EXPECT_EQ(RunTask(ok.Build(), lit::Inputs({})).phase, core::WorkflowExecution::SUCCEEDED);
+  // Within the limit the same kind of task succeeds.
+  EXPECT_EQ(
+      RunTask(PythonTask("mem.ok", "x = b'\\x01' * (16 * 1024 * 1024)", "512Mi"), lit::Inputs({}))
+          .phase,
+      core::WorkflowExecution::SUCCEEDED);
+}
+
+TEST_F(ProcessTest, MemoryCgroupCountsResidentMemoryNotAddressSpace) {
+  if (!MemoryCgroupWritable()) {
+    GTEST_SKIP() << "no writable memory cgroup here: memory is limited by RLIMIT_AS "
+                    "(docs/runtime.md)";
+  }
+  // 1 GiB mapped, one page touched: fine under a 128 MiB memory cgroup
+  // (RLIMIT_AS would refuse the mapping).
+  auto r =
+      RunTask(PythonTask("mem.map", "import mmap\nm = mmap.mmap(-1, 1 << 30)\nm[0] = 1", "128Mi"),
+              lit::Inputs({}));
+  EXPECT_EQ(r.phase, core::WorkflowExecution::SUCCEEDED)
+      << (r.error ? r.error->code() + " " + r.error->message() : "");
+  auto hog = RunTask(PythonTask("mem.hog", "x = b'\\x01' * (400 * 1024 * 1024)", "128Mi"),
+                     lit::Inputs({}));
+  ASSERT_EQ(hog.phase, core::WorkflowExecution::FAILED);
+  EXPECT_NE(hog.error->code().find("OOMKilled"), std::string::npos) << hog.error->code();
+  EXPECT_NE(hog.error->message().find("exceeding its memory limit"), std::string::npos)
+      << hog.error->message();
 }
 
 TEST_F(ProcessTest, InProcessAndProcessTasksMix) {
