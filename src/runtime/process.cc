@@ -119,9 +119,13 @@ class AttemptCgroup {
 
   ~AttemptCgroup() { Remove(); }
 
-  // Removes the directories once the kernel has let go of the dead processes.
+  // Kills whatever of the attempt is still in the cgroup (a process that
+  // left the attempt's process group too) and removes the directories once
+  // the kernel has let go of the dead processes.
   void Remove() {
     for (const auto& dir : dirs_) {
+      std::ifstream procs(dir + "/cgroup.procs");
+      for (pid_t pid; procs >> pid;) ::kill(pid, SIGKILL);
       for (int i = 0; i < 50 && ::rmdir(dir.c_str()) != 0 && errno == EBUSY; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }

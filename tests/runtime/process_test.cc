@@ -359,6 +359,34 @@ TEST_F(ProcessTest, AbortAndTimeoutLeaveNothingRunning) {
   EXPECT_FALSE(ProcessesMatching(marker)) << "a task process outlived its timeout";
 }
 
+TEST_F(ProcessTest, ProcessesThatLeaveTheGroupDieWithTheirCgroup) {
+  if (!MemoryCgroupWritable()) GTEST_SKIP() << "no writable memory cgroup here";
+  // Unsandboxed there is no pid namespace to take a stray process down: a
+  // process in its own session survives the process-group kill, not the cgroup.
+  ProcessRuntimeOptions options;
+  options.sandbox = false;
+  ProcessRuntime plain(options);
+  const std::string marker = "flytecpp-stray-marker-" + std::to_string(::getpid());
+  TaskBuilder b("stray", "raw-container");
+  b.Container(ContainerBuilder("debian:12")
+                  .Command({"bash", "-c",
+                            "setsid bash -c 'exec -a " + marker + " sleep 30' & sleep 0.3; exit 0"})
+                  .MemoryLimit("256Mi"));
+  TaskTemplate t = b.Build();
+  WorkflowBuilder wf("stray");
+  wf.Add(TaskNode("n0", t));
+  auto closure = CompileIt(wf.Build(), {t});
+  ASSERT_TRUE(closure.ok());
+  auto o = Options();
+  o.runtimes = {&tasks_, &plain};
+  engine::Engine engine(o);
+  auto r = engine.Run({*closure, lit::Inputs({}), {}, ""});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(ProcessesMatching(marker)) << "a process of the attempt outlived it";
+}
+
 }  // namespace
 }  // namespace flytecpp::runtime
 
