@@ -137,8 +137,12 @@ class AttemptCgroup {
   bool limits_cpu() const { return cpu_; }
   bool limits_memory() const { return memory_; }
 
-  void Join(pid_t pid) const {
-    for (const auto& dir : dirs_) Write(dir + "/cgroup.procs", std::to_string(pid));
+  // Moves `pid` into every directory; names the first that refused, if any.
+  std::optional<std::string> Join(pid_t pid) const {
+    for (const auto& dir : dirs_) {
+      if (!Write(dir + "/cgroup.procs", std::to_string(pid))) return dir;
+    }
+    return std::nullopt;
   }
 
   // True if the kernel's OOM killer killed a process of this attempt.
@@ -501,9 +505,11 @@ void ProcessRuntime::Impl::Run(AttemptSpec spec, Completion done) {
       ::setpgid(0, 0);
       if (gate[0] >= 0) {  // wait until the parent has put us in the cgroup
         char c;
+        ssize_t n;
         ::close(gate[1]);
-        while (::read(gate[0], &c, 1) < 0 && errno == EINTR) {
+        while ((n = ::read(gate[0], &c, 1)) < 0 && errno == EINTR) {
         }
+        if (n != 1) ::_exit(125);  // not placed: the limits would not hold
       }
       if (address_space) {
         struct rlimit rl = {*address_space, *address_space};
@@ -527,10 +533,11 @@ void ProcessRuntime::Impl::Run(AttemptSpec spec, Completion done) {
   }
   ::close(out_fd);
   ::close(err_fd);
+  std::optional<std::string> unjoined;  // the cgroup the task could not be moved into
   if (gate[0] >= 0) {
     if (pid > 0) {
-      cgroup.Join(pid);
-      (void)!::write(gate[1], "x", 1);
+      unjoined = cgroup.Join(pid);
+      if (!unjoined) (void)!::write(gate[1], "x", 1);
     }
     ::close(gate[0]);
     ::close(gate[1]);
@@ -548,6 +555,11 @@ void ProcessRuntime::Impl::Run(AttemptSpec spec, Completion done) {
     std::lock_guard<std::mutex> lock(mu);
     running.erase(spec.id.token);
     if (aborted[spec.id.token]) return;  // the engine no longer waits for it
+  }
+  if (unjoined) {
+    return fail("ResourceLimitsNotApplied",
+                "cannot move the task into its cgroup " + *unjoined + ", so it was not started",
+                true, core::ExecutionError::SYSTEM);
   }
 
   // An error document beats everything (the flytekit protocol).
