@@ -28,6 +28,8 @@ int RunCli(int argc, char** argv, std::vector<runtime::Runtime*> runtimes) {
                "Run container tasks as plain processes, without the bubblewrap sandbox");
   app.add_option("--config", env.config,
                  "Config file (default: <store>/config.yaml): image mappings");
+  app.add_option("-j,--jobs", env.jobs, "Process tasks running at once (default: one per core)")
+      ->check(CLI::PositiveNumber);
 
   int exit_code = kExitOk;
   RegisterInspect(app, &exit_code);
@@ -47,7 +49,9 @@ int RunCli(int argc, char** argv, std::vector<runtime::Runtime*> runtimes) {
   int first = 1;
   while (first < argc && argv[first][0] == '-') {
     const std::string flag = argv[first];
-    first += (flag == "--store" || flag == "--config") ? 2 : 1;  // options with a value
+    const bool has_value =
+        flag == "--store" || flag == "--config" || flag == "-j" || flag == "--jobs";
+    first += has_value ? 2 : 1;
   }
   if (first < argc && !is_command(argv[first])) {
     std::cerr << "flytecpp: unknown command \"" << argv[first] << "\" (see flytecpp --help)\n";

@@ -16,6 +16,7 @@ struct CliEnv {
   std::string store_dir;                    // --store; empty: the default
   bool no_sandbox = false;                  // --no-sandbox
   std::string config;                       // --config; empty: <store>/config.yaml
+  int jobs = 0;                             // -j: process tasks at once; 0: one per core
 };
 
 // Exit codes shared by every subcommand.

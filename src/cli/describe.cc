@@ -7,6 +7,7 @@
 
 #include "flytecpp/idl/identifiers.h"
 #include "flytecpp/idl/literals.h"
+#include "flytecpp/idl/nodes.h"
 #include "flytecpp/idl/types.h"
 #include "flyteidl/admin/launch_plan.pb.h"
 #include "flyteidl/admin/task.pb.h"
@@ -49,20 +50,7 @@ void DescribeInterface(const core::TypedInterface& iface, std::ostream& out, int
   out << "\n";
 }
 
-std::string_view NodeKind(const core::Node& n) {
-  switch (n.target_case()) {
-    case core::Node::kTaskNode: return "task";
-    case core::Node::kWorkflowNode:
-      return n.workflow_node().has_launchplan_ref() ? "launch_plan" : "sub_workflow";
-    case core::Node::kBranchNode: return "branch";
-    case core::Node::kGateNode: return "gate";
-    case core::Node::kArrayNode: return "array";
-    case core::Node::TARGET_NOT_SET: break;
-  }
-  if (n.id() == "start-node") return "start";
-  if (n.id() == "end-node") return "end";
-  return "unset";
-}
+std::string_view NodeKind(const core::Node& n) { return idl::NodeKindName(idl::NodeKindOf(n)); }
 
 std::string NodeDetail(const core::Node& n) {
   switch (n.target_case()) {

@@ -1,8 +1,6 @@
 // flytecpp executions ls | get EXEC, events EXEC, abort EXEC: what the
 // store knows of executions.
 #include <google/protobuf/util/time_util.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -12,6 +10,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "engine_env.h"
 #include "flytecpp/engine/engine.h"
 #include "flytecpp/idl/io.h"
 #include "flytecpp/idl/literals.h"
@@ -73,6 +72,10 @@ int RunGet(const CliEnv& env, const std::string& id) {
             << "\nphase:     " << Phase(e->phase) << "\ncreated:   " << Time(e->created_ns)
             << "\nupdated:   " << Time(e->updated_ns) << "\n";
   if (!e->parent.empty()) std::cout << "parent:    " << e->parent << "\n";
+  if (!e->owner.empty() && !Terminal(e->phase)) {
+    std::cout << "run by:    " << e->owner << " (lease until " << Time(e->lease_expires_ns)
+              << ")\n";
+  }
   std::cout << "inputs:    " << idl::ShortString(e->inputs) << "\n";
   if (e->outputs) std::cout << "outputs:   " << idl::ShortString(*e->outputs) << "\n";
   if (e->error)
@@ -145,25 +148,21 @@ int RunEvents(const CliEnv& env, const std::string& id, bool json) {
   return kExitOk;
 }
 
+// Aborts through an engine: the one running the execution is asked
+// through the store; if none runs it, this process's engine takes it over
+// and aborts it (node rows end ABORTED, events as always).
 int RunAbort(const CliEnv& env, const std::string& id) {
-  auto store = OpenStore(env);
-  if (!store.ok()) return Fail(store.status(), kExitBadInput);
-  auto e = (*store)->GetExecution(id);
-  if (!e.ok()) return Fail(e.status(), kExitBadInput);
-  if (Terminal(e->phase)) {
-    return Fail(FailedPrecondition("execution " + id + " already ended " + Phase(e->phase)),
-                kExitBadInput);
-  }
-  auto owner = (*store)->Owner(id);
-  const bool running = owner.ok() && *owner > 0 && *owner != ::getpid() && ::kill(*owner, 0) == 0;
-  if (running) {
-    Status st = (*store)->RequestAbort(id);
-    if (!st.ok()) return Fail(st, kExitBadInput);
-    // The engine running it polls for the request; wait for it to end.
+  auto made = MakeEngineEnv(env);
+  if (!made.ok()) return Fail(made.status(), kExitBadInput);
+  engine::Engine& engine = *(*made)->engine;
+  auto outcome = engine.Abort(id, "aborted on request (flytecpp abort)");
+  if (!outcome.ok()) return Fail(outcome.status(), kExitBadInput);
+  if (*outcome == engine::AbortOutcome::kRequested) {
+    // The engine running it looks for requests a few times a second.
     for (int i = 0; i < 100; ++i) {
-      auto now = (*store)->GetExecution(id);
-      if (now.ok() && Terminal(now->phase)) {
-        std::cout << "execution " << id << " " << Phase(now->phase) << "\n";
+      auto ended = engine.Wait(id);  // answered from the store once it ended
+      if (ended.ok()) {
+        std::cout << "execution " << id << " " << Phase(ended->phase) << "\n";
         return kExitOk;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -171,22 +170,6 @@ int RunAbort(const CliEnv& env, const std::string& id) {
     std::cout << "abort requested; execution " << id << " is still stopping\n";
     return kExitOk;
   }
-  // Nobody runs it (its process died): record the abort directly.
-  store::Batch batch;
-  store::ExecutionRecord r = *e;
-  r.phase = core::WorkflowExecution::ABORTED;
-  r.updated_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
-  batch.executions.push_back(r);
-  flyteidl::event::WorkflowExecutionEvent ev;
-  ev.mutable_execution_id()->set_name(id);
-  ev.set_producer_id("flytecpp");
-  ev.set_phase(core::WorkflowExecution::ABORTED);
-  *ev.mutable_occurred_at() = TimeUtil::NanosecondsToTimestamp(r.updated_ns);
-  batch.events.push_back({0, id, store::EventKind::kWorkflow, "", ev.SerializeAsString()});
-  Status st = (*store)->Commit(batch);
-  if (!st.ok()) return Fail(st, kExitBadInput);
   std::cout << "execution " << id << " ABORTED\n";
   return kExitOk;
 }

@@ -5,31 +5,20 @@
 #include <functional>
 #include <sstream>
 
+#include "flytecpp/idl/nodes.h"
+
 namespace flytecpp::cli {
 
 namespace core = flyteidl::core;
 
 namespace {
 
-enum class Kind { kStart, kEnd, kTask, kBranch, kGate, kSubWorkflow, kLaunchPlan, kArray, kOther };
-
-Kind KindOf(const core::Node& n) {
-  if (n.id() == "start-node") return Kind::kStart;
-  if (n.id() == "end-node") return Kind::kEnd;
-  switch (n.target_case()) {
-    case core::Node::kTaskNode: return Kind::kTask;
-    case core::Node::kBranchNode: return Kind::kBranch;
-    case core::Node::kGateNode: return Kind::kGate;
-    case core::Node::kArrayNode: return Kind::kArray;
-    case core::Node::kWorkflowNode:
-      return n.workflow_node().has_launchplan_ref() ? Kind::kLaunchPlan : Kind::kSubWorkflow;
-    default: return Kind::kOther;
-  }
-}
+using Kind = idl::NodeKind;
+using idl::NodeKindOf;
 
 // Second label line: what the node runs or waits for.
 std::string Detail(const core::Node& n) {
-  switch (KindOf(n)) {
+  switch (NodeKindOf(n)) {
     case Kind::kTask: return "task " + n.task_node().reference_id().name();
     case Kind::kBranch: return "branch";
     case Kind::kSubWorkflow: return "workflow " + n.workflow_node().sub_workflow_ref().name();
@@ -87,7 +76,7 @@ std::string DotShape(Kind k) {
 }
 
 void DotNode(std::ostringstream& out, const core::Node& n, const std::string& indent) {
-  Kind k = KindOf(n);
+  Kind k = NodeKindOf(n);
   std::string label = Escape(k == Kind::kStart ? "start" : k == Kind::kEnd ? "end" : n.id());
   std::string detail = Detail(n);
   if (!detail.empty()) label += "\\n" + Escape(detail);  // dot's line break
@@ -124,7 +113,7 @@ std::string MermaidLabel(const std::string& s) {
 }
 
 void MermaidNode(std::ostringstream& out, const core::Node& n, const std::string& indent) {
-  Kind k = KindOf(n);
+  Kind k = NodeKindOf(n);
   std::string label = k == Kind::kStart ? "start" : k == Kind::kEnd ? "end" : n.id();
   std::string detail = Detail(n);
   if (!detail.empty()) label += "<br/>" + detail;

@@ -1,22 +1,18 @@
 // flytecpp run INPUT:  compile, register and run a workflow (or one task).
-// flytecpp resume EXEC: continue an execution whose process died.
-#include <unistd.h>
-
-#include <chrono>
+// flytecpp resume EXEC: continue an execution no live engine runs.
 #include <iostream>
+#include <set>
 
 #include "commands.h"
+#include "engine_env.h"
 #include "flytecpp/compiler/sources.h"
 #include "flytecpp/engine/engine.h"
 #include "flytecpp/idl/builders.h"
 #include "flytecpp/idl/identifiers.h"
 #include "flytecpp/idl/io.h"
 #include "flytecpp/idl/literals.h"
-#include "flytecpp/runtime/process.h"
-#include "flyteidl/admin/task.pb.h"
-#include "flyteidl/admin/workflow.pb.h"
+#include "flyteidl/admin/launch_plan.pb.h"
 #include "report.h"
-#include "store_util.h"
 
 namespace flytecpp::cli {
 
@@ -32,6 +28,7 @@ struct RunOptions {
   std::string inputs_file;
   std::string outputs_file;
   std::string exec_id;
+  int max_parallelism = -1;  // -1: the launch plan's (else no limit)
 };
 
 // A one-node workflow around `task`, so a task runs like any workflow.
@@ -60,18 +57,23 @@ Result<const core::TaskTemplate*> FindTask(const compiler::WorkflowSources& sour
   return NotFound("no task named \"" + name + "\"");
 }
 
-// Parses `--input k=v` values by the declared input types.
+// Parses `--input k=v` values by the declared input types; they override
+// an `--inputs` file.
 Status ParseInputs(const RunOptions& o, const core::TypedInterface& iface, core::LiteralMap* out) {
   if (!o.inputs_file.empty()) {
     FLYTECPP_RETURN_IF_ERROR(idl::ReadMessage(o.inputs_file, out));
   }
   const auto& vars = iface.inputs().variables();
+  std::set<std::string> seen;
   for (const std::string& kv : o.inputs) {
     size_t eq = kv.find('=');
     if (eq == std::string::npos) {
       return InvalidArgument("--input " + kv + ": expected name=value");
     }
     std::string name = kv.substr(0, eq);
+    if (!seen.insert(name).second) {
+      return InvalidArgument("--input " + name + " is given more than once");
+    }
     auto it = vars.find(name);
     if (it == vars.end()) {
       std::string known;
@@ -86,49 +88,53 @@ Status ParseInputs(const RunOptions& o, const core::TypedInterface& iface, core:
   return Status::Ok();
 }
 
-// Launch plans of the package, each compiled with the workflow it launches.
-engine::LaunchPlanResolver ResolverFor(std::shared_ptr<compiler::WorkflowSources> sources) {
-  return [sources](const core::Identifier& id) -> Result<engine::LaunchPlanTarget> {
-    for (const auto& lp : sources->launch_plans) {
-      if (idl::IdentifierString(lp.id()) != idl::IdentifierString(id)) continue;
-      FLYTECPP_ASSIGN_OR_RETURN(const compiler::WorkflowSources::Entry* entry,
-                                compiler::FindWorkflow(*sources, lp.spec().workflow_id().name()));
-      engine::LaunchPlanTarget target;
-      FLYTECPP_ASSIGN_OR_RETURN(target.closure, compiler::CompileFromSources(*sources, *entry));
-      target.fixed_inputs = lp.spec().fixed_inputs();
-      target.default_inputs = lp.spec().default_inputs();
-      return target;
-    }
-    return NotFound("not in the package");
+// Every node of `wf`, branch cases included.
+void CollectNodes(const core::WorkflowTemplate& wf, std::vector<const core::Node*>* out) {
+  std::function<void(const core::Node&)> add = [&](const core::Node& n) {
+    out->push_back(&n);
+    if (!n.has_branch_node()) return;
+    const auto& ie = n.branch_node().if_else();
+    if (ie.has_case_()) add(ie.case_().then_node());
+    for (const auto& o : ie.other()) add(o.then_node());
+    if (ie.has_else_node()) add(ie.else_node());
   };
+  for (const auto& n : wf.nodes()) add(n);
 }
 
-// Live progress on a terminal: one line, rewritten.
-std::function<void(const engine::Progress&)> ProgressLine(bool* printed) {
-  if (!::isatty(STDERR_FILENO)) return nullptr;
-  return [printed](const engine::Progress& p) {
-    std::string line =
-        "\r\033[K" + p.execution_id + "  " +
-        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(p.elapsed).count() /
-                       1000.0)
-            .substr(0, 5) +
-        "s ";
-    for (const auto& [phase, count] : p.nodes_by_phase) {
-      line += " " + core::NodeExecution::Phase_Name(phase) + ":" + std::to_string(count);
+// Registers, in the store, every launch plan `closure` runs through
+// launch-plan nodes (and those their workflows run), each compiled with the
+// workflow it launches: the engine resolves them from there, so a resumed
+// execution finds them too.
+Status RegisterLaunchPlans(store::Store& store, const compiler::WorkflowSources& sources,
+                           const core::CompiledWorkflowClosure& closure,
+                           std::set<std::string>* done) {
+  std::vector<const core::Node*> nodes;
+  CollectNodes(closure.primary().template_(), &nodes);
+  for (const auto& sw : closure.sub_workflows()) CollectNodes(sw.template_(), &nodes);
+  for (const core::Node* n : nodes) {
+    if (!n->has_workflow_node() || !n->workflow_node().has_launchplan_ref()) continue;
+    const core::Identifier& id = n->workflow_node().launchplan_ref();
+    const std::string key = idl::IdentifierString(id);
+    if (!done->insert(key).second) continue;
+    const flyteidl::admin::LaunchPlan* lp = nullptr;
+    for (const auto& l : sources.launch_plans) {
+      if (idl::IdentifierString(l.id()) == key) lp = &l;
     }
-    if (!p.running.empty()) {
-      line += "  [";
-      for (size_t i = 0; i < p.running.size(); ++i) line += (i ? " " : "") + p.running[i];
-      line += "]";
-    }
-    std::cerr << line << std::flush;
-    *printed = true;
-  };
+    if (lp == nullptr) return NotFound("launch plan " + key + " is not in the package");
+    FLYTECPP_ASSIGN_OR_RETURN(const compiler::WorkflowSources::Entry* entry,
+                              compiler::FindWorkflow(sources, lp->spec().workflow_id().name()));
+    engine::LaunchPlanTarget target;
+    FLYTECPP_ASSIGN_OR_RETURN(target.closure, compiler::CompileFromSources(sources, *entry));
+    target.fixed_inputs = lp->spec().fixed_inputs();
+    target.default_inputs = lp->spec().default_inputs();
+    target.max_parallelism = static_cast<int>(lp->spec().max_parallelism());
+    FLYTECPP_RETURN_IF_ERROR(engine::RegisterLaunchPlan(store, id, target));
+    FLYTECPP_RETURN_IF_ERROR(RegisterLaunchPlans(store, sources, target.closure, done));
+  }
+  return Status::Ok();
 }
 
-int Report(const Result<engine::ExecutionResult>& result, const std::string& outputs_file,
-           bool progress_printed) {
-  if (progress_printed) std::cerr << "\n";
+int Report(const Result<engine::ExecutionResult>& result, const std::string& outputs_file) {
   if (!result.ok()) return Fail(result.status(), kExitBadInput);
   const engine::ExecutionResult& r = *result;
   std::cout << "execution " << r.execution_id << " " << core::WorkflowExecution::Phase_Name(r.phase)
@@ -151,35 +157,11 @@ int Report(const Result<engine::ExecutionResult>& result, const std::string& out
   return kExitFailed;
 }
 
-// The program's runtimes, then a process runtime for container tasks.
-struct Runtimes {
-  std::unique_ptr<runtime::ProcessRuntime> process;
-  std::vector<runtime::Runtime*> all;
-};
-
-Result<Runtimes> MakeRuntimes(const CliEnv& env) {
-  runtime::ProcessRuntimeOptions options;
-  options.sandbox = !env.no_sandbox;
-  std::filesystem::path config =
-      env.config.empty() ? StoreDir(env) / "config.yaml" : std::filesystem::path(env.config);
-  if (!env.config.empty() && !std::filesystem::exists(config)) {
-    return InvalidArgument(config.string() + ": no such config file");
-  }
-  FLYTECPP_ASSIGN_OR_RETURN(options.images, runtime::LoadImageConfig(config));
-  Runtimes r;
-  r.process = std::make_unique<runtime::ProcessRuntime>(std::move(options));
-  r.all = env.runtimes;
-  r.all.push_back(r.process.get());
-  return r;
-}
-
 // Before anything runs: tasks that will run as processes need the sandbox.
-Status CheckProcessTasks(const CliEnv& env, const Runtimes& rt,
-                         const compiler::CompiledWorkflowClosure& closure) {
+Status CheckProcessTasks(const CliEnv& env, const EngineEnv& e,
+                         const core::CompiledWorkflowClosure& closure) {
   for (const auto& t : closure.tasks()) {
-    bool other = false;
-    for (runtime::Runtime* r : env.runtimes) other = other || r->CanRun(t.template_());
-    if (!other && rt.process->CanRun(t.template_())) return rt.process->CheckSandbox();
+    if (RunsAsProcess(e, env, t.template_())) return e.process->CheckSandbox();
   }
   return Status::Ok();
 }
@@ -187,78 +169,80 @@ Status CheckProcessTasks(const CliEnv& env, const Runtimes& rt,
 int RunRun(const CliEnv& env, const RunOptions& o) {
   auto loaded = compiler::LoadWorkflowSources(o.input, {});
   if (!loaded.ok()) return Fail(loaded.status(), kExitBadInput);
-  auto sources = std::make_shared<compiler::WorkflowSources>(std::move(loaded).value());
+  compiler::WorkflowSources sources = std::move(loaded).value();
   const compiler::WorkflowSources::Entry* entry = nullptr;
   if (!o.task.empty()) {
-    auto task = FindTask(*sources, o.task);
+    auto task = FindTask(sources, o.task);
     if (!task.ok()) return Fail(task.status().WithContext(o.input), kExitBadInput);
-    sources->workflows.push_back({WorkflowForTask(**task), {}});
-    entry = &sources->workflows.back();
+    sources.workflows.push_back({WorkflowForTask(**task), {}});
+    entry = &sources.workflows.back();
   } else {
-    auto found = compiler::FindWorkflow(*sources, o.workflow);
+    auto found = compiler::FindWorkflow(sources, o.workflow);
     if (!found.ok()) return Fail(found.status().WithContext(o.input), kExitBadInput);
     entry = *found;
   }
   std::vector<compiler::CompileError> errors;
-  auto closure = compiler::CompileFromSources(*sources, *entry, &errors);
+  auto closure = compiler::CompileFromSources(sources, *entry, &errors);
   if (!closure.ok()) {
     std::cerr << "flytecpp: workflow " << entry->workflow.id().name() << ": " << errors.size()
               << " compile errors\n";
     for (const auto& e : errors) std::cerr << e.ToString() << "\n";
     return kExitBadInput;
   }
-  engine::RunRequest request;
+  engine::ExecutionRequest request;
   Status st = ParseInputs(o, closure->primary().template_().interface(), &request.inputs);
   if (!st.ok()) return Fail(st, kExitBadInput);
-  // The workflow's launch plan in the package supplies defaults and fixed inputs.
-  for (const auto& lp : sources->launch_plans) {
+  // The workflow's launch plan in the package supplies defaults, fixed
+  // inputs and parallelism.
+  for (const auto& lp : sources.launch_plans) {
     if (lp.spec().workflow_id().name() != entry->workflow.id().name()) continue;
     request.defaults = lp.spec().default_inputs();
-    for (const auto& [k, v] : lp.spec().fixed_inputs().literals()) {
-      (*request.inputs.mutable_literals())[k] = v;
-    }
+    request.fixed_inputs = lp.spec().fixed_inputs();
+    request.max_parallelism = static_cast<int>(lp.spec().max_parallelism());
     break;
   }
-  auto store = OpenStore(env);
-  if (!store.ok()) return Fail(store.status(), kExitBadInput);
-  // Registered entities: what ran, as compiled.
-  for (const auto& t : closure->tasks()) {
-    (void)(*store)->PutEntity(idl::IdentifierString(t.template_().id()), core::TASK,
-                              t.template_().SerializeAsString());
-  }
-  (void)(*store)->PutEntity(idl::IdentifierString(entry->workflow.id()), core::WORKFLOW,
-                            closure->SerializeAsString());
-  auto runtimes = MakeRuntimes(env);
-  if (!runtimes.ok()) return Fail(runtimes.status(), kExitBadInput);
-  st = CheckProcessTasks(env, *runtimes, *closure);
+  if (o.max_parallelism >= 0) request.max_parallelism = o.max_parallelism;
+  auto made = MakeEngineEnv(env);
+  if (!made.ok()) return Fail(made.status(), kExitBadInput);
+  EngineEnv& e = **made;
+  st = CheckProcessTasks(env, e, *closure);
   if (!st.ok()) return Fail(st, kExitBadInput);
-  if (env.no_sandbox)
+  // Registered entities: what runs, as compiled.
+  for (const auto& t : closure->tasks()) {
+    (void)e.store->PutEntity(idl::IdentifierString(t.template_().id()), core::TASK,
+                             t.template_().SerializeAsString());
+  }
+  (void)e.store->PutEntity(idl::IdentifierString(entry->workflow.id()), core::WORKFLOW,
+                           closure->SerializeAsString());
+  std::set<std::string> registered;
+  st = RegisterLaunchPlans(*e.store, sources, *closure, &registered);
+  if (!st.ok()) return Fail(st.WithContext(o.input), kExitBadInput);
+  if (env.no_sandbox) {
     std::cerr << "flytecpp: --no-sandbox: container tasks run unsandboxed on this host\n";
+  }
   request.closure = std::move(closure).value();
-  request.execution_id = o.exec_id;
+  request.execution_id = o.exec_id.empty() ? engine::NewExecutionId() : o.exec_id;
 
-  bool printed = false;
-  engine::EngineOptions options;
-  options.store = store->get();
-  options.runtimes = runtimes->all;
-  options.launch_plans = ResolverFor(sources);
-  options.on_progress = ProgressLine(&printed);
-  engine::Engine engine(options);
-  return Report(engine.Run(std::move(request)), o.outputs_file, printed);
+  Result<engine::ExecutionResult> result = Internal("not run");
+  {
+    ProgressLine progress(*e.engine, request.execution_id);
+    auto id = e.engine->Submit(std::move(request));
+    result = id.ok() ? e.engine->Wait(*id) : Result<engine::ExecutionResult>(id.status());
+  }
+  return Report(result, o.outputs_file);
 }
 
 int RunResume(const CliEnv& env, const std::string& exec_id, const std::string& outputs_file) {
-  auto store = OpenStore(env);
-  if (!store.ok()) return Fail(store.status(), kExitBadInput);
-  auto runtimes = MakeRuntimes(env);
-  if (!runtimes.ok()) return Fail(runtimes.status(), kExitBadInput);
-  bool printed = false;
-  engine::EngineOptions options;
-  options.store = store->get();
-  options.runtimes = runtimes->all;
-  options.on_progress = ProgressLine(&printed);
-  engine::Engine engine(options);
-  return Report(engine.Resume(exec_id), outputs_file, printed);
+  auto made = MakeEngineEnv(env);
+  if (!made.ok()) return Fail(made.status(), kExitBadInput);
+  EngineEnv& e = **made;
+  Result<engine::ExecutionResult> result = Internal("not run");
+  {
+    ProgressLine progress(*e.engine, exec_id);
+    Status st = e.engine->Resume(exec_id);
+    result = st.ok() ? e.engine->Wait(exec_id) : Result<engine::ExecutionResult>(st);
+  }
+  return Report(result, outputs_file);
 }
 
 }  // namespace
@@ -274,11 +258,16 @@ void RegisterRun(CLI::App& app, CliEnv* env, int* exit_code) {
   run->add_option("--inputs", o->inputs_file, "A LiteralMap file (.pb/.json/.yaml) of inputs");
   run->add_option("--outputs", o->outputs_file, "Write the outputs here as a LiteralMap");
   run->add_option("--exec-id", o->exec_id, "Name of the execution (default: generated)");
+  run->add_option("--max-parallelism", o->max_parallelism,
+                  "Task attempts of the execution running at once (0: no limit; default: the "
+                  "launch plan's)")
+      ->check(CLI::NonNegativeNumber);
   run->callback([env, o, exit_code] { *exit_code = RunRun(*env, *o); });
 
   auto id = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
-  auto* resume = app.add_subcommand("resume", "Continue an execution whose process died");
+  auto* resume =
+      app.add_subcommand("resume", "Continue an execution no live engine runs (its runner died)");
   resume->add_option("EXEC", *id, "Execution id")->required();
   resume->add_option("--outputs", *out, "Write the outputs here as a LiteralMap");
   resume->callback([env, id, out, exit_code] { *exit_code = RunResume(*env, *id, *out); });

@@ -1,13 +1,28 @@
 // Opening the store the command line names.
 #pragma once
 
+#include <cstdlib>
+
 #include "commands.h"
 #include "flytecpp/store/store.h"
 
 namespace flytecpp::cli {
 
+// --store, else $FLYTECPP_HOME, else ~/.flytecpp; absolute (the store makes
+// it so too, but messages should name what is used).
 inline std::filesystem::path StoreDir(const CliEnv& env) {
-  return env.store_dir.empty() ? store::DefaultStoreDir() : std::filesystem::path(env.store_dir);
+  std::filesystem::path dir;
+  if (!env.store_dir.empty()) {
+    dir = env.store_dir;
+  } else if (const char* home = std::getenv("FLYTECPP_HOME"); home != nullptr && *home != '\0') {
+    dir = home;
+  } else {
+    const char* user_home = std::getenv("HOME");
+    dir = std::filesystem::path(user_home != nullptr ? user_home : ".") / ".flytecpp";
+  }
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(dir, ec);
+  return ec ? dir : absolute.lexically_normal();
 }
 
 inline Result<std::unique_ptr<store::Store>> OpenStore(const CliEnv& env) {

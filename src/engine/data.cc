@@ -13,7 +13,7 @@ using google::protobuf::util::TimeUtil;
 
 namespace {
 
-const core::Literal& Unwrap(const core::Literal& l) { return idl::internal::Unwrapped(l); }
+const core::Literal& Unwrap(const core::Literal& l) { return idl::Unwrapped(l); }
 
 // A google.protobuf.Value as a literal: objects stay structs, lists become
 // collections, numbers floats.

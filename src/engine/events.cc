@@ -19,6 +19,12 @@ std::string Uri(const std::string& p) { return "file://" + p; }
 
 }  // namespace
 
+void Executor::AddEvent(Scope* s, store::EventKind kind, std::string path, int phase, int attempt,
+                        std::string payload) {
+  events_.push_back(
+      {s->exec, {0, s->execution_id, kind, std::move(path), std::move(payload)}, phase, attempt});
+}
+
 void Executor::EmitWorkflowEvent(Scope* s) {
   flyteidl::event::WorkflowExecutionEvent e;
   e.mutable_execution_id()->set_name(s->execution_id);
@@ -26,20 +32,20 @@ void Executor::EmitWorkflowEvent(Scope* s) {
   e.set_phase(s->phase);
   *e.mutable_occurred_at() = Stamp(Now());
   if (s->phase == core::WorkflowExecution::SUCCEEDED) {
-    e.set_output_uri(Uri(s->data->OutputsPath(s->Path(Plan::kEnd), 0)));
+    e.set_output_uri(Uri(s->data.OutputsPath(s->Path(Plan::kEnd), 0)));
   } else if ((s->phase == core::WorkflowExecution::FAILED ||
-              s->phase == core::WorkflowExecution::FAILING) &&
+              s->phase == core::WorkflowExecution::FAILING ||
+              s->phase == core::WorkflowExecution::ABORTED) &&
              s->error) {
     *e.mutable_error() = *s->error;
   }
-  batch_.events.push_back(
-      {0, s->execution_id, store::EventKind::kWorkflow, "", e.SerializeAsString()});
+  AddEvent(s, store::EventKind::kWorkflow, "", s->phase, 0, e.SerializeAsString());
 }
 
 void Executor::EmitNodeEvent(Scope* s, int i) {
   const PlanNode& p = s->plan->nodes[i];
   const NodeState& n = s->nodes[i];
-  const std::string path = s->Path(i);
+  std::string path = s->Path(i);
   flyteidl::event::NodeExecutionEvent e;
   e.mutable_id()->mutable_execution_id()->set_name(s->execution_id);
   e.mutable_id()->set_node_id(path);
@@ -51,44 +57,35 @@ void Executor::EmitNodeEvent(Scope* s, int i) {
   e.set_node_name(p.node->metadata().name());
   e.set_event_version(1);
   if (i == Plan::kStart) {
-    e.set_output_uri(Uri(s->data->OutputsPath(path, 0)));
+    e.set_output_uri(Uri(s->data.OutputsPath(path, 0)));
   } else {
-    e.set_input_uri(Uri(s->data->InputsPath(path)));
+    e.set_input_uri(Uri(s->data.InputsPath(path)));
     if (n.phase == core::NodeExecution::SUCCEEDED) {
-      e.set_output_uri(Uri(s->data->OutputsPath(path, n.attempts)));
+      e.set_output_uri(Uri(s->data.OutputsPath(path, n.attempts)));
     } else if ((n.phase == core::NodeExecution::FAILED ||
+                n.phase == core::NodeExecution::TIMED_OUT ||
                 n.phase == core::NodeExecution::ABORTED) &&
                n.error) {
       *e.mutable_error() = *n.error;
     }
   }
-  // Nested nodes name their parent: the branch, or the sub-workflow node.
-  if (p.branch_parent >= 0) {
-    e.mutable_parent_node_metadata()->set_node_id(s->Path(p.branch_parent));
-    e.set_retry_group(std::to_string(s->nodes[p.branch_parent].attempts));
+  // Nested nodes name their parent: their owner, or the sub-workflow node.
+  if (p.owner >= 0) {
+    e.mutable_parent_node_metadata()->set_node_id(s->Path(p.owner));
+    e.set_retry_group(std::to_string(s->nodes[p.owner].attempts));
   } else if (s->parent != nullptr && !s->is_execution) {
     e.mutable_parent_node_metadata()->set_node_id(s->parent->Path(s->parent_node));
     e.set_retry_group(std::to_string(s->parent->nodes[s->parent_node].attempts));
   }
-  switch (p.kind) {
-    case NodeKind::kTask: *e.mutable_target_entity() = p.task->id(); break;
-    case NodeKind::kLaunchPlan:
-      *e.mutable_target_entity() = p.launch_plan;
-      if (n.child)
-        e.mutable_workflow_node_metadata()->mutable_execution_id()->set_name(n.child->execution_id);
-      break;
-    case NodeKind::kSubWorkflow: e.set_is_parent(true); break;
-    default: break;
-  }
-  batch_.events.push_back(
-      {0, s->execution_id, store::EventKind::kNode, path, e.SerializeAsString()});
+  HandlerOf(s, i).DescribeEvent(*s, i, &e);
+  AddEvent(s, store::EventKind::kNode, std::move(path), n.phase, n.attempts, e.SerializeAsString());
 }
 
 void Executor::EmitTaskEvent(Scope* s, int i, core::TaskExecution::Phase phase,
                              const core::ExecutionError* error) {
   const PlanNode& p = s->plan->nodes[i];
   const NodeState& n = s->nodes[i];
-  const std::string path = s->Path(i);
+  std::string path = s->Path(i);
   flyteidl::event::TaskExecutionEvent e;
   *e.mutable_task_id() = p.task->id();
   e.mutable_parent_node_execution_id()->mutable_execution_id()->set_name(s->execution_id);
@@ -98,9 +95,9 @@ void Executor::EmitTaskEvent(Scope* s, int i, core::TaskExecution::Phase phase,
   e.set_producer_id(kProducer);
   *e.mutable_occurred_at() = Stamp(Now());
   *e.mutable_reported_at() = e.occurred_at();
-  e.set_input_uri(Uri(s->data->InputsPath(path)));
+  e.set_input_uri(Uri(s->data.InputsPath(path)));
   if (phase == core::TaskExecution::SUCCEEDED) {
-    e.set_output_uri(Uri(s->data->OutputsPath(path, n.attempts)));
+    e.set_output_uri(Uri(s->data.OutputsPath(path, n.attempts)));
   } else if (error != nullptr) {
     *e.mutable_error() = *error;
   }
@@ -111,8 +108,7 @@ void Executor::EmitTaskEvent(Scope* s, int i, core::TaskExecution::Phase phase,
   if (n.runtime != nullptr) md->set_plugin_identifier(std::string(n.runtime->name()));
   md->set_instance_class(p.interruptible ? flyteidl::event::TaskExecutionMetadata::INTERRUPTIBLE
                                          : flyteidl::event::TaskExecutionMetadata::DEFAULT);
-  batch_.events.push_back(
-      {0, s->execution_id, store::EventKind::kTask, path, e.SerializeAsString()});
+  AddEvent(s, store::EventKind::kTask, std::move(path), phase, n.attempts, e.SerializeAsString());
 }
 
 }  // namespace flytecpp::engine::internal

@@ -1,20 +1,27 @@
+// The engine's thread: one mailbox, one timer heap and one group commit for
+// every execution it holds.
+//
+// A turn: take what the mailbox holds (commands from callers, attempt
+// completions and handles from runtimes), apply it, fire due timers, launch
+// the nodes that became ready, hand slots to waiting attempts, then commit
+// everything the turn changed in one transaction. Only after the commit do
+// its effects leave the engine: attempts start, callers are answered,
+// listeners hear of events. So whatever anyone saw happen is in the store.
 #include "executor.h"
 
 #include <unistd.h>
 
-#include <algorithm>
-#include <chrono>
+#include <future>
 #include <random>
 
-#include "data.h"
 #include "flytecpp/compiler/compiler.h"
 #include "flytecpp/idl/identifiers.h"
+#include "flytecpp/util/process.h"
+#include "flyteidl/admin/launch_plan.pb.h"
 
 namespace flytecpp::engine {
 
 namespace internal {
-
-using Clock = std::chrono::system_clock;
 
 std::string ErrorKindName(core::ExecutionError::ErrorKind kind) {
   switch (kind) {
@@ -33,528 +40,702 @@ core::ExecutionError MakeError(core::ExecutionError::ErrorKind kind, std::string
   return e;
 }
 
-Executor::Executor(EngineOptions options) : options_(std::move(options)) {}
-
-Executor::~Executor() = default;
-
-int64_t Executor::Now() const {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
-      .count();
+bool Terminal(WorkflowPhase p) {
+  return p == core::WorkflowExecution::SUCCEEDED || p == core::WorkflowExecution::FAILED ||
+         p == core::WorkflowExecution::ABORTED || p == core::WorkflowExecution::TIMED_OUT;
 }
 
-std::unique_ptr<Scope> Executor::NewScope(const Plan* plan, std::string execution_id,
-                                          std::string prefix, Scope* parent, int parent_node) {
-  auto s = std::make_unique<Scope>();
-  s->plan = plan;
-  s->execution_id = std::move(execution_id);
-  s->prefix = std::move(prefix);
-  s->parent = parent;
-  s->parent_node = parent_node;
-  s->nodes.resize(plan->nodes.size());
-  for (size_t i = 0; i < plan->nodes.size(); ++i)
-    s->nodes[i].pending = plan->nodes[i].upstream_count;
-  s->data = std::make_unique<store::DataDir>(options_.store->data_dir(), s->execution_id);
-  return s;
+namespace {
+
+std::string HostName() {
+  char host[256] = "localhost";
+  ::gethostname(host, sizeof host - 1);
+  return host;
 }
 
-// ---- Run / Resume ------------------------------------------------------------------------
+// "<host>:<pid>:<start time>:<tag>": unique per engine, and on its own host
+// enough to tell whether it still runs.
+std::string DefaultOwner() {
+  std::mt19937_64 rng(std::random_device{}());
+  static const char kAlnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string tag;
+  for (int i = 0; i < 6; ++i) tag += kAlnum[rng() % 36];
+  return HostName() + ":" + std::to_string(::getpid()) + ":" +
+         std::to_string(ProcessStartTime(::getpid())) + ":" + tag;
+}
 
-Result<ExecutionResult> Executor::Run(RunRequest request) {
-  if (options_.store == nullptr) return InvalidArgument("the engine needs a store");
-  FLYTECPP_ASSIGN_OR_RETURN(plans_, PlanSet::Build(std::move(request.closure)));
-  const Plan& plan = plans_->primary();
+// True only if `owner` names an engine of this host whose process is gone
+// (or is another process now): its leases may be taken at once. Owners of
+// other hosts, or not in DefaultOwner's form, wait for their leases to run out.
+bool OwnerDeadHere(const std::string& owner) {
+  const size_t c3 = owner.rfind(':');
+  if (c3 == std::string::npos || c3 == 0) return false;
+  const size_t c2 = owner.rfind(':', c3 - 1);
+  if (c2 == std::string::npos || c2 == 0) return false;
+  const size_t c1 = owner.rfind(':', c2 - 1);
+  if (c1 == std::string::npos) return false;
+  if (owner.substr(0, c1) != HostName()) return false;
+  char* end = nullptr;
+  const long pid = std::strtol(owner.c_str() + c1 + 1, &end, 10);
+  if (end != owner.c_str() + c2 || pid <= 0) return false;
+  const uint64_t start = std::strtoull(owner.c_str() + c2 + 1, &end, 10);
+  if (end != owner.c_str() + c3 || start == 0) return false;
+  return !ProcessAlive(static_cast<pid_t>(pid), start);
+}
 
-  // Defaults fill what the caller left out; then the inputs must fit.
-  core::LiteralMap inputs = request.inputs;
-  for (const auto& [name, p] : request.defaults.parameters()) {
-    if (p.has_default_() && !inputs.literals().count(name)) {
-      (*inputs.mutable_literals())[name] = p.default_();
-    }
+ExecutionResult ResultOf(const Scope& root) {
+  ExecutionResult r;
+  r.execution_id = root.execution_id;
+  r.phase = root.phase;
+  if (root.nodes[Plan::kEnd].outputs) r.outputs = *root.nodes[Plan::kEnd].outputs;
+  if (root.phase != core::WorkflowExecution::SUCCEEDED) {
+    r.error = root.error;
+    r.failed_node = root.failed_node;
   }
+  return r;
+}
+
+}  // namespace
+
+Executor::Executor(EngineOptions options) : options_(std::move(options)) {
+  clock_ = options_.clock != nullptr ? options_.clock : SystemClock::Default();
+  owner_ = options_.owner.empty() ? DefaultOwner() : options_.owner;
+  lease_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.lease_duration).count();
+  poll_ns_ =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.control_poll_interval).count();
+  if (options_.store == nullptr) store_error_ = InvalidArgument("the engine needs a store");
+  auto unsupported = [] { return MakeUnsupportedHandler(); };
+  for (auto& h : handlers_) h = unsupported();
+  handlers_[static_cast<int>(NodeKind::kEnd)] = MakeEndHandler();
+  handlers_[static_cast<int>(NodeKind::kTask)] = MakeTaskHandler();
+  handlers_[static_cast<int>(NodeKind::kBranch)] = MakeBranchHandler();
+  handlers_[static_cast<int>(NodeKind::kSubWorkflow)] = MakeSubWorkflowHandler();
+  handlers_[static_cast<int>(NodeKind::kLaunchPlan)] = MakeLaunchPlanHandler();
+  for (runtime::Runtime* r : options_.runtimes) pools_.push_back({r, r->max_in_flight()});
+  thread_ = std::thread([this] { Loop(); });
+}
+
+Executor::~Executor() {
+  {
+    std::lock_guard<std::mutex> lock(mailbox_->mu);
+    mailbox_->stopping = true;
+  }
+  mailbox_->cv.notify_all();
+  thread_.join();
+}
+
+// ---- Commands -------------------------------------------------------------------------
+
+void Executor::Post(Command command) {
+  {
+    std::lock_guard<std::mutex> lock(mailbox_->mu);
+    mailbox_->commands.push_back(std::move(command));
+  }
+  mailbox_->cv.notify_one();
+}
+
+template <typename T>
+T Executor::Call(std::function<void(std::function<void(T)>)> body) {
+  auto promise = std::make_shared<std::promise<T>>();
+  auto future = promise->get_future();
+  {
+    std::lock_guard<std::mutex> lock(mailbox_->mu);
+    if (mailbox_->stopping) return T(Aborted("the engine is stopping"));
+    mailbox_->commands.push_back([body = std::move(body), promise] {
+      body([promise](T value) { promise->set_value(std::move(value)); });
+    });
+  }
+  mailbox_->cv.notify_one();
+  return future.get();
+}
+
+Result<std::string> Executor::Submit(ExecutionRequest request) {
+  // Planning and input checks need no engine state: done on the caller's thread.
+  auto plans = PlanSet::Build(std::move(request.closure));
+  if (!plans.ok()) return plans.status();
+  const Plan& plan = (*plans)->primary();
+  auto inputs = std::make_shared<core::LiteralMap>(
+      MergeInputs(request.inputs, request.defaults, request.fixed_inputs));
   std::vector<compiler::CompileError> errors;
-  Status valid =
-      compiler::ValidateInputs(plan.tmpl->interface(), inputs, &request.defaults, &errors);
-  if (!valid.ok()) {
+  if (!compiler::ValidateInputs(plan.tmpl->interface(), *inputs, &request.defaults, &errors).ok()) {
     std::string msg = "inputs of workflow " + plan.workflow_name + ":";
     for (const auto& e : errors) msg += " " + e.message;
     return InvalidArgument(msg);
   }
+  if (request.max_parallelism < 0) {
+    return InvalidArgument("max parallelism must not be negative");
+  }
   std::string id = request.execution_id.empty() ? NewExecutionId() : request.execution_id;
-  if (options_.store->GetExecution(id).ok()) {
-    return AlreadyExists("execution \"" + id + "\" exists; resume it or choose another id");
-  }
-  root_ = NewScope(&plan, id, "", nullptr, -1);
-  root_->is_execution = true;
-  root_->inputs = std::make_shared<core::LiteralMap>(std::move(inputs));
-  root_->record.id = id;
-  root_->record.workflow_name = plan.workflow_name;
-  root_->record.closure = plans_->closure();
-  root_->record.inputs = *root_->inputs;
-  root_->record.created_ns = Now();
-  StartScope(root_.get());
-  Flush();
-  FLYTECPP_RETURN_IF_ERROR(store_error_);
-  FLYTECPP_RETURN_IF_ERROR(options_.store->SetOwner(id, ::getpid()));
-  return Loop(root_.get());
+  auto shared_plans = std::make_shared<std::unique_ptr<PlanSet>>(std::move(plans).value());
+  const int max_parallelism = request.max_parallelism;
+  return Call<Result<std::string>>([this, id, shared_plans, inputs, max_parallelism](auto reply) {
+    if (!store_error_.ok()) return reply(store_error_);
+    if (FindLive(id) != nullptr || store().GetExecution(id).ok()) {
+      return reply(
+          AlreadyExists("execution \"" + id + "\" exists; resume it or choose another id"));
+    }
+    auto exec = std::make_unique<Execution>();
+    exec->id = id;
+    exec->plans = std::move(*shared_plans);
+    exec->max_parallelism = max_parallelism;
+    const Plan& plan = exec->plans->primary();
+    exec->root = NewScope(exec.get(), &plan, id, "", nullptr, -1);
+    Scope* root = exec->root.get();
+    root->is_execution = true;
+    root->inputs = inputs;
+    root->record.id = id;
+    root->record.root = id;
+    root->record.workflow_name = plan.workflow_name;
+    root->record.closure = exec->plans->closure();
+    root->record.inputs = *inputs;
+    root->record.max_parallelism = max_parallelism;
+    root->record.created_ns = Now();
+    executions_[id] = std::move(exec);
+    ScheduleHousekeeping();
+    StartScope(root);
+    AfterCommit([this, id, reply] {
+      if (!store_error_.ok()) return reply(store_error_);
+      reply(id);
+    });
+  });
 }
 
-Result<ExecutionResult> Executor::Resume(const std::string& execution_id) {
-  if (options_.store == nullptr) return InvalidArgument("the engine needs a store");
-  FLYTECPP_ASSIGN_OR_RETURN(store::ExecutionRecord record,
-                            options_.store->GetExecution(execution_id));
-  switch (record.phase) {
-    case core::WorkflowExecution::SUCCEEDED:
-    case core::WorkflowExecution::FAILED:
-    case core::WorkflowExecution::ABORTED:
-    case core::WorkflowExecution::TIMED_OUT:
-      return StoredResult(*options_.store, execution_id);  // nothing left to do
-    default: break;
-  }
-  FLYTECPP_ASSIGN_OR_RETURN(plans_, PlanSet::Build(record.closure));
-  FLYTECPP_ASSIGN_OR_RETURN(std::vector<store::NodeRecord> nodes,
-                            options_.store->GetNodes(execution_id));
-  for (auto& n : nodes) restored_[n.path] = std::move(n);
-  root_ = NewScope(&plans_->primary(), execution_id, "", nullptr, -1);
-  root_->is_execution = true;
-  root_->inputs = std::make_shared<core::LiteralMap>(record.inputs);
-  root_->record = std::move(record);
-  root_->phase = root_->record.phase;
-  root_->started_ns = root_->record.created_ns;
-  FLYTECPP_RETURN_IF_ERROR(options_.store->SetOwner(execution_id, ::getpid()));
-  RestoreScope(root_.get());
-  return Loop(root_.get());
+Status Executor::Resume(const std::string& id) {
+  return Call<Status>([this, id](auto reply) {
+    if (!store_error_.ok()) return reply(store_error_);
+    if (FindLive(id) != nullptr) return reply(Status::Ok());  // already ours
+    auto adopted = Adopt(id);
+    if (!adopted.ok()) return reply(adopted.status());
+    AfterCommit([this, reply] { reply(store_error_); });
+  });
 }
 
-void Executor::RequestAbort(const std::string& reason) {
-  {
-    std::lock_guard<std::mutex> lock(mailbox_->mu);
-    mailbox_->abort_reason = reason;
-  }
-  mailbox_->cv.notify_all();
+Result<std::vector<std::string>> Executor::AdoptOrphans() {
+  return Call<Result<std::vector<std::string>>>([this](auto reply) {
+    if (!store_error_.ok()) return reply(store_error_);
+    auto orphans = store().ListOrphans(Now());
+    if (!orphans.ok()) return reply(orphans.status());
+    auto ids = std::make_shared<std::vector<std::string>>();
+    for (const auto& id : *orphans) {
+      if (FindLive(id) != nullptr) continue;
+      auto adopted = Adopt(id);  // one that another engine took meanwhile is skipped
+      if (adopted.ok() && *adopted != nullptr) ids->push_back(id);
+    }
+    AfterCommit([this, ids, reply] {
+      if (!store_error_.ok()) return reply(store_error_);
+      reply(*ids);
+    });
+  });
 }
 
-// ---- The loop -----------------------------------------------------------------------------
+Result<ExecutionResult> Executor::Wait(const std::string& id) {
+  return Call<Result<ExecutionResult>>([this, id](auto reply) {
+    if (Execution* exec = FindLive(id)) {
+      exec->waiters.push_back(reply);
+      return;
+    }
+    if (!store_error_.ok()) return reply(store_error_);
+    auto record = store().GetExecution(id);
+    if (!record.ok()) return reply(record.status());
+    if (!Terminal(record->phase)) {
+      return reply(FailedPrecondition(
+          "execution " + id + " is not run by this engine" +
+          (record->owner.empty() ? std::string() : " (its lease holder: " + record->owner + ")")));
+    }
+    reply(StoredResult(store(), id));
+  });
+}
 
-Result<ExecutionResult> Executor::Loop(Scope* root) {
-  constexpr int64_t kPollNs = 100'000'000;  // abort requests from other processes
-  while (true) {
+Result<AbortOutcome> Executor::Abort(const std::string& id, const std::string& reason) {
+  return Call<Result<AbortOutcome>>([this, id, reason](auto reply) {
+    if (!store_error_.ok()) return reply(store_error_);
+    Execution* exec = FindLive(id);
+    if (exec == nullptr) {
+      auto record = store().GetExecution(id);
+      if (!record.ok()) return reply(record.status());
+      if (Terminal(record->phase)) {
+        return reply(FailedPrecondition("execution " + id + " already ended " +
+                                        core::WorkflowExecution::Phase_Name(record->phase)));
+      }
+      if (!record->parent.empty()) {
+        return reply(FailedPrecondition("execution " + id + " is a child of " + record->parent +
+                                        ": abort " + record->root));
+      }
+      auto adopted = Adopt(id);
+      if (!adopted.ok()) {
+        if (adopted.status().code() != StatusCode::kFailedPrecondition) {
+          return reply(adopted.status());
+        }
+        // Another live engine holds it: ask it.
+        Status asked = store().RequestAbort(id);
+        if (!asked.ok()) return reply(asked);
+        return reply(AbortOutcome::kRequested);
+      }
+      exec = *adopted;
+      if (exec == nullptr) return reply(FailedPrecondition("execution " + id + " already ended"));
+    }
+    if (exec->finished) {
+      return reply(FailedPrecondition("execution " + id + " already ended " +
+                                      core::WorkflowExecution::Phase_Name(exec->root->phase)));
+    }
+    AbortExecution(exec, reason);
+    AfterCommit([this, reply] {
+      if (!store_error_.ok()) return reply(store_error_);
+      reply(AbortOutcome::kAborted);
+    });
+  });
+}
+
+Status Executor::Signal(const std::string& id, const std::string& signal_id, core::Literal value) {
+  return Call<Status>([this, id, signal_id, value = std::move(value)](auto reply) {
+    if (!store_error_.ok()) return reply(store_error_);
+    if (FindLive(id) == nullptr) {
+      auto record = store().GetExecution(id);
+      if (!record.ok()) return reply(record.status());
+      if (Terminal(record->phase)) {
+        return reply(FailedPrecondition("execution " + id + " already ended " +
+                                        core::WorkflowExecution::Phase_Name(record->phase)));
+      }
+    }
+    store::SignalRecord r;
+    r.execution_id = id;
+    r.signal_id = signal_id;
+    r.value = value;
+    r.updated_ns = Now();
+    signals_.push_back(std::move(r));
+    AfterCommit([this, reply] { reply(store_error_); });
+  });
+}
+
+uint64_t Executor::Subscribe(EventListener listener) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  listeners_[++next_listener_] = std::move(listener);
+  return next_listener_;
+}
+
+void Executor::Unsubscribe(uint64_t id) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  listeners_.erase(id);
+}
+
+// ---- The loop ------------------------------------------------------------------------
+
+void Executor::Loop() {
+  for (;;) {
+    std::vector<Command> commands;
+    std::vector<std::pair<uint64_t, runtime::TaskOutcome>> completions;
+    std::vector<std::pair<uint64_t, std::string>> handles;
+    bool stopping;
+    {
+      Mailbox& mb = *mailbox_;
+      std::unique_lock<std::mutex> lock(mb.mu);
+      while (mb.commands.empty() && mb.completions.empty() && mb.handles.empty() && !mb.stopping) {
+        if (timers_.empty()) {
+          mb.cv.wait(lock);
+          continue;
+        }
+        const int64_t due = timers_.top().due_ns;
+        if (due <= Now()) break;
+        clock_->WaitUntil(mb.cv, lock, due);
+      }
+      commands.swap(mb.commands);
+      completions.swap(mb.completions);
+      handles.swap(mb.handles);
+      stopping = mb.stopping;
+    }
+    for (auto& [token, handle] : handles) AttemptStarted(token, std::move(handle));
+    for (auto& [token, outcome] : completions) AttemptDone(token, std::move(outcome));
+    RunTurn(commands);
+    if (stopping) break;
+  }
+  // Stopping: nothing is ended, everything is let go (see ~Engine).
+  std::vector<Execution*> live;
+  for (auto& [id, exec] : executions_) live.push_back(exec.get());
+  for (Execution* exec : live) {
+    if (!exec->finished) {
+      (void)store().ReleaseLease(exec->id, owner_);
+      DropExecution(exec, Aborted("the engine stopped"));
+    }
+  }
+  FinishExecutions();
+}
+
+void Executor::RunTurn(std::vector<Command>& commands) {
+  for (auto& command : commands) command();
+  FireTimers();
+  // Transitions can make more work ready, and starting attempts after a
+  // commit can fail at once: go round until nothing is left to do.
+  do {
     while (!ready_.empty()) {
       auto [s, i] = ready_.front();
       ready_.pop_front();
       Launch(s, i);
     }
+    PumpPools();
     Flush();
-    FLYTECPP_RETURN_IF_ERROR(store_error_);
-    ReportProgress(false);
-    if (root->state == Scope::State::kDone) break;
+  } while (!ready_.empty() || !dirty_nodes_.empty() || !dirty_records_.empty() || !events_.empty());
+}
 
-    std::vector<Completion> got;
-    std::optional<std::string> abort;
-    {
-      Mailbox& mb = *mailbox_;
-      std::unique_lock<std::mutex> lock(mb.mu);
-      int64_t now = Now();
-      int64_t until = now + kPollNs;
-      if (!timers_.empty()) until = std::min(until, timers_.top().due_ns);
-      auto deadline = Clock::time_point(
-          std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(until)));
-      mb.cv.wait_until(lock, deadline,
-                       [&] { return !mb.completions.empty() || mb.abort_reason.has_value(); });
-      got.swap(mb.completions);
-      abort.swap(mb.abort_reason);
-    }
-    for (auto& c : got) AttemptDone(c.token, std::move(c.outcome));
-    const int64_t now = Now();
-    while (!timers_.empty() && timers_.top().due_ns <= now) {
-      Timer t = timers_.top();
-      timers_.pop();
-      if (t.kind == Timer::Kind::kAttempt) {
-        AttemptTimedOut(t.token);
-      } else {
-        ActiveDeadline(t.scope, t.node, t.token);
+void Executor::FireTimers() {
+  const int64_t now = Now();
+  while (!timers_.empty() && timers_.top().due_ns <= now) {
+    Timer t = timers_.top();
+    timers_.pop();
+    switch (t.kind) {
+      case Timer::Kind::kAttempt: AttemptTimedOut(t.id); break;
+      case Timer::Kind::kNode: {
+        auto it = scopes_.find(t.id);
+        if (it == scopes_.end()) break;  // its execution is gone
+        Scope* s = it->second;
+        if (s->exec->finished || s->exec->dropped) break;
+        Handler(s, t.node).TimerDue(*this, s, t.node, t.tag);
+        break;
       }
-    }
-    if (!abort && now - last_abort_poll_ns_ >= kPollNs) {
-      last_abort_poll_ns_ = now;
-      auto requested = options_.store->AbortRequested(root->execution_id);
-      if (requested.ok() && *requested) abort = "aborted on request (flytecpp abort)";
-    }
-    if (abort && root->state != Scope::State::kDone) {
-      for (size_t i = 0; i < root->nodes.size(); ++i) {
-        NodePhase p = root->nodes[i].phase;
-        if (p == core::NodeExecution::QUEUED || p == core::NodeExecution::RUNNING) {
-          AbortNode(root, static_cast<int>(i), *abort);
-        }
-      }
-      root->error = MakeError(core::ExecutionError::USER, "Aborted", *abort);
-      FinishScope(root, core::WorkflowExecution::ABORTED);
+      case Timer::Kind::kLeases:
+        leases_armed_ = false;  // re-armed below, or by the next execution
+        if (executions_.empty()) break;
+        RenewLeases();
+        ScheduleHousekeeping();
+        break;
+      case Timer::Kind::kControl:
+        control_armed_ = false;
+        if (executions_.empty()) break;
+        PollControl();
+        ScheduleHousekeeping();
+        break;
     }
   }
-  Flush();
-  FLYTECPP_RETURN_IF_ERROR(store_error_);
-  ReportProgress(true);
-  ExecutionResult result;
-  result.execution_id = root->execution_id;
-  result.phase = root->phase;
-  if (root->nodes[Plan::kEnd].outputs) result.outputs = *root->nodes[Plan::kEnd].outputs;
-  if (root->phase != core::WorkflowExecution::SUCCEEDED) {
-    result.error = root->error;
-    result.failed_node = root->failed_node;
-  }
-  return result;
 }
 
-// ---- Scopes -----------------------------------------------------------------------------
-
-void Executor::StartScope(Scope* s) {
-  s->started_ns = Now();
-  s->state = Scope::State::kRunning;
-  if (s->is_execution) SetWorkflowPhase(s, core::WorkflowExecution::RUNNING);
-  // The start node "outputs" the workflow inputs.
-  NodeState& start = s->nodes[Plan::kStart];
-  start.outputs = s->inputs;
-  start.queued_ns = Now();
-  Status st = store::WriteProto(s->data->OutputsPath(s->Path(Plan::kStart), 0), *s->inputs);
-  if (!st.ok() && store_error_.ok()) store_error_ = st;
-  SetNodePhase(s, Plan::kStart, core::NodeExecution::SUCCEEDED);
-  NodeFinished(s, Plan::kStart);
+void Executor::SetNodeTimer(Scope* s, int i, int64_t due_ns, int tag) {
+  timers_.push({due_ns, Timer::Kind::kNode, s->serial, i, tag});
 }
 
-void Executor::FailScope(Scope* s, const core::ExecutionError& error,
-                         const std::string& failed_node) {
-  if (s->state != Scope::State::kRunning) return;
-  s->state = Scope::State::kFailing;
-  s->error = error;
-  s->failed_node = failed_node;
-  if (s->is_execution) SetWorkflowPhase(s, core::WorkflowExecution::FAILING);
-  for (size_t i = 0; i < s->nodes.size(); ++i) {
-    NodePhase p = s->nodes[i].phase;
-    if (p == core::NodeExecution::QUEUED || p == core::NodeExecution::RUNNING) {
-      AbortNode(s, static_cast<int>(i), "Some node execution failed, auto-abort.");
-    }
+void Executor::ScheduleHousekeeping() {
+  const int64_t now = Now();
+  if (!leases_armed_) {
+    leases_armed_ = true;
+    timers_.push({now + lease_ns_ / 3, Timer::Kind::kLeases, 0, 0, 0});
   }
-  const int fn = s->plan->failure_node;
-  if (fn >= 0 && s->nodes[fn].phase == core::NodeExecution::UNDEFINED) {
-    s->state = Scope::State::kHandlingFailure;
-    s->nodes[fn].pending = 0;
-    s->nodes[fn].upstream_failed = false;
-    Launch(s, fn);
-    return;
-  }
-  FinishScope(s, core::WorkflowExecution::FAILED);
-}
-
-void Executor::FinishScope(Scope* s, WorkflowPhase phase) {
-  if (s->state == Scope::State::kDone) return;
-  s->state = Scope::State::kDone;
-  s->phase = phase;
-  if (s->is_execution) SetWorkflowPhase(s, phase);
-  if (s->parent != nullptr) ChildFinished(s);
-}
-
-void Executor::SetWorkflowPhase(Scope* s, WorkflowPhase phase) {
-  s->phase = phase;
-  store::ExecutionRecord& r = s->record;
-  r.phase = phase;
-  r.updated_ns = Now();
-  if (phase == core::WorkflowExecution::SUCCEEDED && s->nodes[Plan::kEnd].outputs) {
-    r.outputs = *s->nodes[Plan::kEnd].outputs;
-  }
-  if ((phase == core::WorkflowExecution::FAILED || phase == core::WorkflowExecution::FAILING ||
-       phase == core::WorkflowExecution::ABORTED) &&
-      s->error) {
-    r.error = *s->error;
-  }
-  // Closure and inputs are stored with the first write only (the store keeps them).
-  batch_.executions.push_back(r);
-  EmitWorkflowEvent(s);
-}
-
-// ---- Nodes ------------------------------------------------------------------------------
-
-Result<core::LiteralMap> Executor::InputsFor(Scope* s, int i) {
-  auto outputs = [s](int j) -> const core::LiteralMap* { return s->nodes[j].outputs.get(); };
-  FLYTECPP_ASSIGN_OR_RETURN(core::LiteralMap in,
-                            ResolveInputs(*s->plan, s->plan->nodes[i], outputs));
-  if (i == s->plan->failure_node) {
-    // The failure node learns what failed through an input named `err`.
-    const PlanNode& p = s->plan->nodes[i];
-    bool declared = p.task && p.task->interface().inputs().variables().count("err");
-    if (declared || in.literals().count("err")) {
-      core::Literal err;
-      auto* u = err.mutable_scalar()->mutable_union_();
-      auto* e = u->mutable_value()->mutable_scalar()->mutable_error();
-      e->set_message(s->error ? s->error->message() : "");
-      e->set_failed_node_id(s->failed_node);
-      u->mutable_type()->set_simple(core::ERROR);
-      u->mutable_type()->mutable_structure()->set_tag("FlyteError");
-      (*in.mutable_literals())["err"] = std::move(err);
-    }
-  }
-  return in;
-}
-
-void Executor::Launch(Scope* s, int i) {
-  NodeState& n = s->nodes[i];
-  const PlanNode& p = s->plan->nodes[i];
-  if (n.phase != core::NodeExecution::UNDEFINED) return;  // started already (resume)
-  const bool failure_node = i == s->plan->failure_node;
-  if (s->state != Scope::State::kRunning && !failure_node) return;  // failing: start nothing
-  if (n.upstream_failed) {
-    Skip(s, i);
-    return;
-  }
-  n.queued_ns = Now();
-  ++s->active;
-  auto inputs = InputsFor(s, i);
-  if (!inputs.ok()) {
-    SetNodePhase(s, i, core::NodeExecution::QUEUED);
-    Fail(s, i,
-         MakeError(core::ExecutionError::SYSTEM, "BindingResolutionFailure",
-                   inputs.status().message()));
-    return;
-  }
-  n.inputs = std::make_shared<const core::LiteralMap>(std::move(inputs).value());
-  Status st = store::WriteProto(s->data->InputsPath(s->Path(i)), *n.inputs);
-  if (!st.ok() && store_error_.ok()) store_error_ = st;
-  SetNodePhase(s, i, core::NodeExecution::QUEUED);
-  switch (p.kind) {
-    case NodeKind::kEnd: Succeed(s, i, n.inputs); return;
-    case NodeKind::kTask: LaunchTask(s, i); return;
-    case NodeKind::kBranch: LaunchBranch(s, i); return;
-    case NodeKind::kSubWorkflow: LaunchSubWorkflow(s, i); return;
-    case NodeKind::kLaunchPlan: LaunchLaunchPlan(s, i); return;
-    case NodeKind::kGate:
-    case NodeKind::kArray:
-    case NodeKind::kStart:
-      Fail(s, i,
-           MakeError(core::ExecutionError::SYSTEM, "UnsupportedNodeKind",
-                     "node " + p.id + ": gate and array nodes are not run by this engine yet"));
-      return;
+  if (!control_armed_) {
+    control_armed_ = true;
+    timers_.push({now + poll_ns_, Timer::Kind::kControl, 0, 0, 0});
   }
 }
 
-void Executor::WriteOutputs(Scope* s, int i, const core::LiteralMap& outputs) {
-  Status st = store::WriteProto(s->data->OutputsPath(s->Path(i), s->nodes[i].attempts), outputs);
-  if (!st.ok() && store_error_.ok()) store_error_ = st;
-}
-
-void Executor::Succeed(Scope* s, int i, std::shared_ptr<const core::LiteralMap> outputs) {
-  NodeState& n = s->nodes[i];
-  n.outputs = outputs ? std::move(outputs) : std::make_shared<const core::LiteralMap>();
-  WriteOutputs(s, i, *n.outputs);  // before the SUCCEEDED row: a recorded success has its data
-  SetNodePhase(s, i, core::NodeExecution::SUCCEEDED);
-  --s->active;
-  NodeFinished(s, i);
-}
-
-void Executor::Fail(Scope* s, int i, core::ExecutionError error, bool timed_out) {
-  NodeState& n = s->nodes[i];
-  n.error = std::move(error);
-  SetNodePhase(s, i, timed_out ? core::NodeExecution::TIMED_OUT : core::NodeExecution::FAILED);
-  --s->active;
-  if (i != s->plan->failure_node) {
-    // FAIL_AFTER_EXECUTABLE_NODES_COMPLETE keeps the last failure seen.
-    if (!s->error || s->plan->on_failure != core::WorkflowMetadata::FAIL_IMMEDIATELY) {
-      s->error = n.error;
-      s->failed_node = s->Path(i);
-    }
-  }
-  NodeFinished(s, i);
-}
-
-void Executor::Skip(Scope* s, int i) {
-  SetNodePhase(s, i, core::NodeExecution::SKIPPED);
-  NodeFinished(s, i);
-}
-
-void Executor::NodeFinished(Scope* s, int i) {
-  const PlanNode& p = s->plan->nodes[i];
-  NodeState& n = s->nodes[i];
-  const bool ok = n.phase == core::NodeExecution::SUCCEEDED;
-  const bool failed =
-      n.phase == core::NodeExecution::FAILED || n.phase == core::NodeExecution::TIMED_OUT;
-
-  if (p.branch_parent >= 0) {  // a branch's case: the branch ends with it
-    NodeState& b = s->nodes[p.branch_parent];
-    if (b.taken != i || b.phase != core::NodeExecution::RUNNING) return;
-    if (ok) {
-      Succeed(s, p.branch_parent, n.outputs);
-    } else if (failed) {
-      Fail(s, p.branch_parent, *n.error, n.phase == core::NodeExecution::TIMED_OUT);
-    }
-    return;
-  }
-  if (i == s->plan->failure_node) {
-    // A failing failure node masks the original error; otherwise it stands.
-    if (failed) s->error = n.error;
-    FinishScope(s, core::WorkflowExecution::FAILED);
-    return;
-  }
-  if (i == Plan::kEnd) {
-    if (ok) {
-      FinishScope(s, core::WorkflowExecution::SUCCEEDED);
-    } else if (s->state == Scope::State::kRunning) {
-      FailScope(s,
-                s->error
-                    ? *s->error
-                    : MakeError(core::ExecutionError::UNKNOWN, "UnknownError", "Unknown error"),
-                s->failed_node);
-    }
-    return;
-  }
-  for (int d : p.downstream) {
-    NodeState& dn = s->nodes[d];
-    if (!ok) dn.upstream_failed = true;
-    if (--dn.pending == 0) Ready(s, d);
-  }
-  if (failed && s->plan->on_failure == core::WorkflowMetadata::FAIL_IMMEDIATELY) {
-    FailScope(s, *n.error, s->Path(i));
-  }
-}
-
-void Executor::AbortNode(Scope* s, int i, const std::string& reason) {
-  NodeState& n = s->nodes[i];
-  const PlanNode& p = s->plan->nodes[i];
-  if (n.token != 0) {
-    if (n.runtime != nullptr) n.runtime->Abort({s->execution_id, s->Path(i), n.attempts, n.token});
-    attempts_.erase(n.token);
-    EmitTaskEvent(s, i, core::TaskExecution::ABORTED, nullptr);
-    n.token = 0;
-  }
-  if (n.child && n.child->state != Scope::State::kDone) {
-    Scope* c = n.child.get();
-    for (size_t j = 0; j < c->nodes.size(); ++j) {
-      NodePhase cp = c->nodes[j].phase;
-      if (cp == core::NodeExecution::QUEUED || cp == core::NodeExecution::RUNNING) {
-        AbortNode(c, static_cast<int>(j), reason);
-      }
-    }
-    c->state = Scope::State::kDone;
-    c->phase = core::WorkflowExecution::ABORTED;
-    if (c->is_execution) SetWorkflowPhase(c, core::WorkflowExecution::ABORTED);
-  }
-  if (p.kind == NodeKind::kBranch && n.taken >= 0) {
-    NodePhase cp = s->nodes[n.taken].phase;
-    if (cp == core::NodeExecution::QUEUED || cp == core::NodeExecution::RUNNING) {
-      AbortNode(s, n.taken, reason);
-    }
-  }
-  n.error = MakeError(core::ExecutionError::USER, "NodeAborted", reason);
-  SetNodePhase(s, i, core::NodeExecution::ABORTED);
-  --s->active;
-}
-
-void Executor::SetNodePhase(Scope* s, int i, NodePhase phase, bool emit_event) {
-  NodeState& n = s->nodes[i];
-  const std::string path = s->Path(i);
-  if (n.phase != core::NodeExecution::UNDEFINED) --counts_[n.phase];
-  if (n.phase == core::NodeExecution::RUNNING) running_.erase(path);
-  n.phase = phase;
-  ++counts_[phase];
-  if (phase == core::NodeExecution::RUNNING) running_.insert(path);
-  if (n.started_ns == 0) n.started_ns = Now();
-  store::NodeRecord r;
-  r.execution_id = s->execution_id;
-  r.path = path;
-  r.phase = phase;
-  r.attempts = n.attempts;
-  r.system_failures = n.system_failures;
-  r.error = n.error;
-  r.started_ns = n.started_ns;
-  r.updated_ns = Now();
-  batch_.nodes.push_back(std::move(r));
-  if (emit_event) EmitNodeEvent(s, i);
-}
+// ---- Group commit --------------------------------------------------------------------
 
 void Executor::Flush() {
-  if (batch_.empty()) return;
-  // A node often changes twice in one batch (QUEUED then RUNNING): keep its
-  // last row only. Events stay, one per transition.
-  if (batch_.nodes.size() > 1) {
-    std::unordered_map<std::string_view, size_t> last;
-    for (size_t k = 0; k < batch_.nodes.size(); ++k) last[batch_.nodes[k].path] = k;
-    if (last.size() < batch_.nodes.size()) {
-      std::vector<bool> keep(batch_.nodes.size(), false);
-      for (const auto& [path, k] : last) keep[k] = true;  // decided before anything moves
-      std::vector<store::NodeRecord> kept;
-      kept.reserve(last.size());
-      for (size_t k = 0; k < batch_.nodes.size(); ++k) {
-        if (keep[k]) kept.push_back(std::move(batch_.nodes[k]));
+  const bool nothing =
+      dirty_nodes_.empty() && dirty_records_.empty() && events_.empty() && signals_.empty();
+  if (nothing && after_commit_.empty() && to_launch_.empty()) {
+    FinishExecutions();
+    return;
+  }
+  auto build = [&] {
+    store::Batch batch;
+    batch.owner = owner_;
+    batch.lease_expires_ns = Now() + lease_ns_;
+    for (Scope* s : dirty_records_) {
+      if (s->exec->dropped) continue;
+      store::ExecutionRecord r = s->record;
+      if (s->recorded) {  // closure and inputs went with the first row
+        r.closure.Clear();
+        r.inputs.Clear();
       }
-      batch_.nodes = std::move(kept);
+      batch.executions.push_back(std::move(r));
+    }
+    for (auto [s, i] : dirty_nodes_) {
+      if (s->exec->dropped) continue;
+      const NodeState& n = s->nodes[i];
+      store::NodeRecord r;
+      r.execution_id = s->execution_id;
+      r.path = s->Path(i);
+      r.phase = n.phase;
+      r.attempts = n.attempts;
+      r.system_failures = n.system_failures;
+      r.error = n.error;
+      r.queued_ns = n.queued_ns;
+      r.attempt_started_ns = n.attempt_started_ns;
+      if (n.runtime != nullptr) r.runtime = std::string(n.runtime->name());
+      r.handle = n.handle;
+      r.updated_ns = Now();
+      batch.nodes.push_back(std::move(r));
+    }
+    for (const auto& e : events_) {
+      if (!e.exec->dropped) batch.events.push_back(e.record);
+    }
+    batch.signals = signals_;
+    return batch;
+  };
+  Status st = store_error_;
+  if (st.ok() && !nothing) {
+    st = store().Commit(build());
+    if (st.code() == StatusCode::kAborted) {
+      // A lease was lost (another engine took an execution over): give up
+      // those, keep the rest.
+      RenewLeases();
+      st = store().Commit(build());
     }
   }
-  if (store_error_.ok()) {
-    Status st = options_.store->Commit(batch_);
-    if (!st.ok()) store_error_ = st;  // sticky: an unknown outcome stops the run
+  if (!st.ok() && store_error_.ok()) {
+    // The outcome of the commit is unknown: stop everything (sticky, as
+    // leveldb's background error).
+    store_error_ = st;
+    std::vector<Execution*> live;
+    for (auto& [id, exec] : executions_) live.push_back(exec.get());
+    for (Execution* exec : live) DropExecution(exec, st);
   }
-  batch_ = store::Batch();
+  for (Scope* s : dirty_records_) {
+    s->record_dirty = false;
+    if (st.ok()) s->recorded = true;
+  }
+  for (auto [s, i] : dirty_nodes_) s->nodes[i].dirty = false;
+  dirty_records_.clear();
+  dirty_nodes_.clear();
+  signals_.clear();
+  std::vector<PendingEvent> events;
+  events.swap(events_);
+  if (st.ok()) {
+    std::vector<store::EventRecord> committed;
+    for (auto& e : events) {
+      if (!e.exec->dropped) committed.push_back(std::move(e.record));
+    }
+    if (!committed.empty()) {
+      // Listeners need the phase and attempt without parsing: kept beside.
+      std::lock_guard<std::mutex> lock(listeners_mu_);
+      if (!listeners_.empty()) {
+        size_t k = 0;
+        for (const auto& e : events) {
+          if (e.exec->dropped) continue;
+          const store::EventRecord& r = committed[k++];
+          Event ev{r.execution_id, r.kind, r.node_path, e.phase, e.attempt, r.payload};
+          for (auto& [lid, listener] : listeners_) listener(ev);
+        }
+      }
+    }
+    if (restored_rows_) {
+      for (auto& [id, exec] : executions_) exec->restored.clear();
+      restored_rows_ = false;
+    }
+  }
+  std::vector<std::function<void()>> callbacks;
+  callbacks.swap(after_commit_);
+  for (auto& fn : callbacks) fn();
+  if (st.ok()) StartLaunched();
+  to_launch_.clear();
+  FinishExecutions();
 }
 
-void Executor::ReportProgress(bool force) {
-  if (!options_.on_progress || root_ == nullptr) return;
+void Executor::EndExecution(Execution* exec) {
+  exec->finished = true;
+  ending_.push_back(exec);
+}
+
+void Executor::FinishExecutions() {
+  std::vector<Execution*> ending;
+  ending.swap(ending_);
+  for (Execution* exec : ending) {
+    auto it = executions_.find(exec->id);
+    if (it == executions_.end() || it->second.get() != exec) continue;  // freed already
+    std::vector<ResultCallback> waiters;
+    waiters.swap(exec->waiters);
+    for (auto& w : waiters) {
+      if (exec->dropped) {
+        w(store_error_.ok() ? Aborted("execution " + exec->id + " was let go: " +
+                                      "another engine holds it now, or this one stopped")
+                            : store_error_);
+      } else {
+        w(ResultOf(*exec->root));
+      }
+    }
+    // Forget its scopes, so timers naming them find nothing.
+    std::function<void(Scope*)> forget = [&](Scope* s) {
+      scopes_.erase(s->serial);
+      for (auto& n : s->nodes) {
+        if (n.child) forget(n.child.get());
+      }
+    };
+    forget(exec->root.get());
+    executions_.erase(it);
+  }
+}
+
+void Executor::DropExecution(Execution* exec, const Status& why) {
+  if (exec->dropped) return;
+  exec->dropped = true;
+  ending_.push_back(exec);
+  // Stop its attempts in the runtimes; nothing is recorded.
+  std::vector<uint64_t> tokens;
+  for (const auto& [token, a] : attempts_) {
+    if (a.scope->exec == exec) tokens.push_back(token);
+  }
+  for (uint64_t token : tokens) {
+    const Attempt& a = attempts_.at(token);
+    if (a.where == Attempt::Where::kRunning) {
+      const NodeState& n = a.scope->nodes[a.node];
+      a.runtime->Abort({a.scope->execution_id, a.scope->Path(a.node), n.attempts, token});
+    }
+    ReleaseAttempt(token);
+  }
+  (void)why;
+}
+
+Execution* Executor::FindLive(const std::string& id) {
+  auto it = executions_.find(id);
+  if (it == executions_.end() || it->second->dropped) return nullptr;
+  return it->second.get();
+}
+
+// ---- Leases ---------------------------------------------------------------------------
+
+void Executor::RenewLeases() {
+  auto held = store().RenewLeases(owner_, Now() + lease_ns_);
+  if (!held.ok()) return;  // tried again at the next renewal; the fence still holds
+  std::set<std::string> ours(held->begin(), held->end());
+  std::vector<Execution*> lost;
+  for (auto& [id, exec] : executions_) {
+    // Executions not committed yet are not in the store: not lost.
+    if (exec->root->recorded && !exec->finished && !exec->dropped && !ours.count(id)) {
+      lost.push_back(exec.get());
+    }
+  }
+  for (Execution* exec : lost) {
+    DropExecution(exec, Aborted("lease lost: another engine runs execution " + exec->id));
+  }
+}
+
+void Executor::PollControl() {
+  auto requests = store().AbortRequests(owner_);
+  if (!requests.ok()) return;
+  for (const auto& id : *requests) {
+    if (Execution* exec = FindLive(id); exec != nullptr && !exec->finished) {
+      AbortExecution(exec, "aborted on request (flytecpp abort)");
+    }
+  }
+}
+
+Result<Execution*> Executor::Adopt(const std::string& id) {
   const int64_t now = Now();
-  const int64_t interval =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.progress_interval).count();
-  if (!force && now - last_progress_ns_ < interval) return;
-  last_progress_ns_ = now;
-  Progress p;
-  p.execution_id = root_->execution_id;
-  for (const auto& [phase, c] : counts_) {
-    if (c > 0) p.nodes_by_phase[phase] = c;
+  Status leased = store().AcquireLease(id, owner_, now, now + lease_ns_);
+  if (leased.code() == StatusCode::kFailedPrecondition) {
+    // Held: by a dead engine of this host, it can be taken at once.
+    auto record = store().GetExecution(id);
+    if (record.ok() && record->parent.empty() && OwnerDeadHere(record->owner)) {
+      leased = store().AcquireLease(id, owner_, now, now + lease_ns_, record->owner);
+    }
   }
-  for (const auto& r : running_) {
-    if (p.running.size() == 5) break;
-    p.running.push_back(r);
-  }
-  p.elapsed = std::chrono::nanoseconds(now - root_->started_ns);
-  options_.on_progress(p);
+  FLYTECPP_RETURN_IF_ERROR(leased);
+  FLYTECPP_ASSIGN_OR_RETURN(store::ExecutionRecord record, store().GetExecution(id));
+  if (Terminal(record.phase)) return static_cast<Execution*>(nullptr);
+  FLYTECPP_ASSIGN_OR_RETURN(std::unique_ptr<PlanSet> plans, PlanSet::Build(record.closure));
+  auto exec = std::make_unique<Execution>();
+  exec->id = id;
+  exec->plans = std::move(plans);
+  exec->max_parallelism = record.max_parallelism;
+  exec->root = NewScope(exec.get(), &exec->plans->primary(), id, "", nullptr, -1);
+  Scope* root = exec->root.get();
+  root->is_execution = true;
+  root->recorded = true;
+  root->inputs = std::make_shared<core::LiteralMap>(record.inputs);
+  root->phase = record.phase;
+  root->started_ns = record.created_ns;
+  record.closure.Clear();  // the store has it; the plans own a copy
+  root->record = std::move(record);
+  Execution* raw = exec.get();
+  executions_[id] = std::move(exec);
+  ScheduleHousekeeping();
+  RestoreScope(root);
+  return raw;
+}
+
+void Executor::AbortExecution(Execution* exec, const std::string& reason) {
+  Scope* root = exec->root.get();
+  if (root->state == Scope::State::kDone) return;
+  AbortScope(root, reason);
+  root->error = MakeError(core::ExecutionError::USER, "Aborted", reason);
+  FinishScope(root, core::WorkflowExecution::ABORTED);
+}
+
+// ---- Launch plans ----------------------------------------------------------------------
+
+Result<LaunchPlanTarget> Executor::ResolveLaunchPlan(const core::Identifier& id) {
+  if (options_.launch_plans) return options_.launch_plans(id);
+  const std::string key = idl::IdentifierString(id);
+  FLYTECPP_ASSIGN_OR_RETURN(std::optional<std::string> lp_bytes, store().GetEntity(key));
+  if (!lp_bytes) return NotFound("launch plan " + key + " is not registered in the store");
+  flyteidl::admin::LaunchPlan lp;
+  if (!lp.ParseFromString(*lp_bytes)) return Internal("launch plan " + key + ": unreadable");
+  const std::string wf_key = idl::IdentifierString(lp.spec().workflow_id());
+  FLYTECPP_ASSIGN_OR_RETURN(std::optional<std::string> wf_bytes, store().GetEntity(wf_key));
+  if (!wf_bytes)
+    return NotFound("workflow " + wf_key + " of launch plan " + key + " is not registered");
+  LaunchPlanTarget target;
+  if (!target.closure.ParseFromString(*wf_bytes))
+    return Internal("workflow " + wf_key + ": unreadable");
+  target.fixed_inputs = lp.spec().fixed_inputs();
+  target.default_inputs = lp.spec().default_inputs();
+  target.max_parallelism = lp.spec().max_parallelism();
+  return target;
 }
 
 }  // namespace internal
 
-// ---- Public API ------------------------------------------------------------------------
+// ---- Public API -----------------------------------------------------------------------
 
 struct Engine::Impl {
-  EngineOptions options;
-  std::mutex mu;
-  internal::Executor* running = nullptr;  // guarded by mu
+  explicit Impl(EngineOptions options) : executor(std::move(options)) {}
+  internal::Executor executor;
 };
 
-Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
-  impl_->options = std::move(options);
-}
-
+Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Engine::~Engine() = default;
 
-Result<ExecutionResult> Engine::Run(RunRequest request) {
-  internal::Executor executor(impl_->options);
-  {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    impl_->running = &executor;
-  }
-  auto result = executor.Run(std::move(request));
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->running = nullptr;
-  return result;
+Result<std::string> Engine::Submit(ExecutionRequest request) {
+  return impl_->executor.Submit(std::move(request));
+}
+Status Engine::Resume(const std::string& id) { return impl_->executor.Resume(id); }
+Result<std::vector<std::string>> Engine::AdoptOrphans() { return impl_->executor.AdoptOrphans(); }
+Result<ExecutionResult> Engine::Wait(const std::string& id) { return impl_->executor.Wait(id); }
+Result<ExecutionResult> Engine::Run(ExecutionRequest request) {
+  FLYTECPP_ASSIGN_OR_RETURN(std::string id, Submit(std::move(request)));
+  return Wait(id);
+}
+Result<AbortOutcome> Engine::Abort(const std::string& id, const std::string& reason) {
+  return impl_->executor.Abort(id, reason);
+}
+Status Engine::Signal(const std::string& id, const std::string& signal_id, core::Literal value) {
+  return impl_->executor.Signal(id, signal_id, std::move(value));
+}
+uint64_t Engine::Subscribe(EventListener listener) {
+  return impl_->executor.Subscribe(std::move(listener));
+}
+void Engine::Unsubscribe(uint64_t id) { impl_->executor.Unsubscribe(id); }
+const std::string& Engine::owner() const { return impl_->executor.owner(); }
+
+Status RegisterLaunchPlan(store::Store& store, const core::Identifier& id,
+                          const LaunchPlanTarget& target) {
+  flyteidl::admin::LaunchPlan lp;
+  *lp.mutable_id() = id;
+  *lp.mutable_spec()->mutable_workflow_id() = target.closure.primary().template_().id();
+  *lp.mutable_spec()->mutable_fixed_inputs() = target.fixed_inputs;
+  *lp.mutable_spec()->mutable_default_inputs() = target.default_inputs;
+  lp.mutable_spec()->set_max_parallelism(target.max_parallelism);
+  FLYTECPP_RETURN_IF_ERROR(
+      store.PutEntity(idl::IdentifierString(id), core::LAUNCH_PLAN, lp.SerializeAsString()));
+  return store.PutEntity(idl::IdentifierString(target.closure.primary().template_().id()),
+                         core::WORKFLOW, target.closure.SerializeAsString());
 }
 
-Result<ExecutionResult> Engine::Resume(const std::string& execution_id) {
-  internal::Executor executor(impl_->options);
-  {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    impl_->running = &executor;
+core::LiteralMap MergeInputs(const core::LiteralMap& given, const core::ParameterMap& defaults,
+                             const core::LiteralMap& fixed) {
+  core::LiteralMap out = given;
+  auto* literals = out.mutable_literals();
+  for (const auto& [name, p] : defaults.parameters()) {
+    if (p.has_default_() && !literals->count(name)) (*literals)[name] = p.default_();
   }
-  auto result = executor.Resume(execution_id);
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->running = nullptr;
-  return result;
-}
-
-void Engine::RequestAbort(const std::string& reason) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  if (impl_->running != nullptr) impl_->running->RequestAbort(reason);
+  for (const auto& [name, value] : fixed.literals()) (*literals)[name] = value;
+  return out;
 }
 
 std::string NewExecutionId() {

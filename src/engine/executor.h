@@ -1,11 +1,12 @@
-// The engine's inside: per-execution state (mutable, owned by one thread)
-// over immutable plans, an event loop, and one handler per node kind:
-//   executor.cc        the loop, node transitions, retries, timers, failure policy
-//   nodes/task.cc      task nodes: attempts on runtimes
-//   nodes/branch.cc    branch nodes: conditions, the taken case
-//   nodes/workflow.cc  sub-workflow and launch-plan nodes: child scopes
-//   recovery.cc        rebuilding state from the store (resume)
-//   events.cc          flyteidl.event messages for every transition
+// The engine's inside: one thread, its event loop, and the services node
+// handlers use. Files:
+//   executor.cc     the thread, the mailbox, commands, timers, group commit, leases
+//   transitions.cc  generic node and workflow transitions, failure policy, failure node
+//   attempts.cc     attempts on runtimes: slots, parallelism, retries, timeouts, reattach
+//   recovery.cc     rebuilding state from the store (resume)
+//   events.cc       flyteidl.event messages for every transition
+//   nodes/*.cc      one handler per node kind
+// Everything here runs on the engine's thread unless it says otherwise.
 #pragma once
 
 #include <condition_variable>
@@ -13,174 +14,222 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <queue>
 #include <set>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "flytecpp/engine/engine.h"
-#include "flytecpp/store/data_dir.h"
-#include "flyteidl/event/event.pb.h"
-#include "plan.h"
+#include "handler.h"
+#include "state.h"
 
 namespace flytecpp::engine::internal {
-
-using NodePhase = core::NodeExecution::Phase;
-using WorkflowPhase = core::WorkflowExecution::Phase;
-
-struct Scope;
-
-// Mutable state of one node in one scope. UNDEFINED = not started yet.
-struct NodeState {
-  NodePhase phase = core::NodeExecution::UNDEFINED;
-  int attempts = 0;         // attempts retried so far (the running one is `attempts`)
-  int system_failures = 0;  // of those, system failures
-  int pending = 0;          // upstream nodes not yet finished
-  bool upstream_failed = false;
-  std::shared_ptr<const core::LiteralMap> inputs;
-  std::shared_ptr<const core::LiteralMap> outputs;
-  std::optional<core::ExecutionError> error;
-  int64_t queued_ns = 0;
-  int64_t started_ns = 0;
-  uint64_t token = 0;  // the attempt in flight (tasks)
-  runtime::Runtime* runtime = nullptr;
-  int taken = -1;                // branch: the case node running
-  std::unique_ptr<Scope> child;  // sub-workflow or launch plan
-};
-
-// One running workflow: the primary, a sub-workflow instance, or a launch
-// plan's child execution.
-struct Scope {
-  enum class State { kRunning, kFailing, kHandlingFailure, kDone };
-  const Plan* plan = nullptr;
-  std::unique_ptr<PlanSet> owned_plans;  // launch-plan children own theirs
-  std::string execution_id;
-  std::string prefix;  // node path prefix: "" or "<parent path>/"
-  Scope* parent = nullptr;
-  int parent_node = -1;
-  bool is_execution = false;  // primary or launch-plan child: has its own record
-  std::vector<NodeState> nodes;
-  std::shared_ptr<const core::LiteralMap> inputs;
-  State state = State::kRunning;
-  WorkflowPhase phase = core::WorkflowExecution::UNDEFINED;
-  int active = 0;  // nodes started and not finished
-  std::optional<core::ExecutionError> error;
-  std::string failed_node;
-  std::unique_ptr<store::DataDir> data;
-  store::ExecutionRecord record;  // is_execution only
-  int64_t started_ns = 0;
-
-  std::string Path(int node) const { return prefix + plan->nodes[node].id; }
-};
 
 class Executor {
  public:
   explicit Executor(EngineOptions options);
-  ~Executor();
+  ~Executor();  // stops the thread (see Engine::~Engine)
 
-  Result<ExecutionResult> Run(RunRequest request);
-  Result<ExecutionResult> Resume(const std::string& execution_id);
-  void RequestAbort(const std::string& reason);
+  // ---- Called from any thread: each posts a command and waits for its answer.
+  Result<std::string> Submit(ExecutionRequest request);
+  Status Resume(const std::string& id);
+  Result<std::vector<std::string>> AdoptOrphans();
+  Result<ExecutionResult> Wait(const std::string& id);
+  Result<AbortOutcome> Abort(const std::string& id, const std::string& reason);
+  Status Signal(const std::string& id, const std::string& signal_id, core::Literal value);
+  uint64_t Subscribe(EventListener listener);
+  void Unsubscribe(uint64_t id);
+  const std::string& owner() const { return owner_; }
 
- private:
-  // ---- executor.cc: the loop and generic transitions
-  Result<ExecutionResult> Loop(Scope* root);
-  void Ready(Scope* s, int i) { ready_.push_back({s, i}); }
-  void Launch(Scope* s, int i);
+  // ---- Services for node handlers (engine thread).
+  const EngineOptions& options() const { return options_; }
+  store::Store& store() { return *options_.store; }
+  int64_t Now() const { return clock_->Now(); }
+
+  // Node transitions.
+  void SetPhase(Scope* s, int i, NodePhase phase, bool emit_event = true);
   void Succeed(Scope* s, int i, std::shared_ptr<const core::LiteralMap> outputs);
   void Fail(Scope* s, int i, core::ExecutionError error, bool timed_out = false);
-  void Skip(Scope* s, int i);
   void AbortNode(Scope* s, int i, const std::string& reason);
+  // Starts node `owned` of `s` for its owner (or resumes it, if interrupted).
+  void StartOwned(Scope* s, int owned);
+
+  // Scopes.
+  std::unique_ptr<Scope> NewScope(Execution* exec, const Plan* plan, std::string execution_id,
+                                  std::string prefix, Scope* parent, int parent_node);
+  void StartScope(Scope* s);
+  void RestoreScope(Scope* s);  // recovery.cc
+  void AbortScope(Scope* s, const std::string& reason);
+  // Aborts what runs in `child` and ends it ABORTED, without reporting to
+  // the node that runs it (that node is being aborted).
+  void AbortChild(Scope* child, const std::string& reason);
+  // Node rows of `execution_id` read back for a resume (loaded on first use).
+  const std::map<std::string, store::NodeRecord>& RestoredRows(Execution* exec,
+                                                               const std::string& execution_id);
+
+  // Attempts (attempts.cc). QueueAttempt: the node's attempt number
+  // `attempts` waits for a slot (its execution's parallelism, then its
+  // runtime's); it starts once the transition that started it is committed.
+  void QueueAttempt(Scope* s, int i);
+  // Decides between another attempt and failing the node, by the user and
+  // system retry budgets (Flyte's rules, docs/semantics.md R07-R09).
+  void RetryOrFail(Scope* s, int i, core::ExecutionError error, bool retryable);
+  // Resume: the node's attempt was running, on `previous`, when its engine
+  // stopped; the runtime reattaches, or the attempt counts as interrupted
+  // (SYSTEM) and the next one is queued.
+  void ReattachAttempt(Scope* s, int i, runtime::Runtime* previous);
+  // Stops the node's attempt, if one is in flight, waiting for a slot, or
+  // left running by the engine that stopped (interrupted).
+  void StopAttempt(Scope* s, int i);
+  void EmitTaskEvent(Scope* s, int i, core::TaskExecution::Phase phase,
+                     const core::ExecutionError* error);
+
+  // Timers that call the node's handler back (TimerDue) at `due_ns`.
+  void SetNodeTimer(Scope* s, int i, int64_t due_ns, int tag);
+
+  // Launch plans: the configured resolver, else the store's registrations.
+  Result<LaunchPlanTarget> ResolveLaunchPlan(const core::Identifier& id);
+
+  const NodeHandler& HandlerOf(const Scope* s, int i) const {
+    return *handlers_[static_cast<int>(s->plan->nodes[i].kind)];
+  }
+
+ private:
+  NodeHandler& Handler(const Scope* s, int i) {
+    return *handlers_[static_cast<int>(s->plan->nodes[i].kind)];
+  }
+
+  // ---- executor.cc: the loop.
+  using Command = std::function<void()>;
+  void Post(Command command);  // any thread
+  template <typename T>
+  T Call(std::function<void(std::function<void(T)>)> body);  // any thread: post, wait for reply
+  void Loop();
+  void RunTurn(std::vector<Command>& commands);
+  void FireTimers();
+  void Flush();
+  void AfterCommit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
+  void FinishExecutions();
+  void EndExecution(Execution* exec);  // finished: free it after the commit
+  void DropExecution(Execution* exec, const Status& why);
+  void RenewLeases();
+  void PollControl();
+  void ScheduleHousekeeping();
+  Execution* FindLive(const std::string& id);
+  Result<Execution*> Adopt(const std::string& id);  // lease, then restore
+  void AbortExecution(Execution* exec, const std::string& reason);
+
+  // ---- transitions.cc
+  void Launch(Scope* s, int i);
+  void ResumeNode(Scope* s, int i);
+  Result<core::LiteralMap> InputsFor(Scope* s, int i);
+  void Skip(Scope* s, int i);
   void NodeFinished(Scope* s, int i);
   void FailScope(Scope* s, const core::ExecutionError& error, const std::string& failed_node);
   void FinishScope(Scope* s, WorkflowPhase phase);
-  void StartScope(Scope* s);
-  void SetNodePhase(Scope* s, int i, NodePhase phase, bool emit_event = true);
   void SetWorkflowPhase(Scope* s, WorkflowPhase phase);
-  Result<core::LiteralMap> InputsFor(Scope* s, int i);
-  void WriteOutputs(Scope* s, int i, const core::LiteralMap& outputs);
-  void Flush();
-  void ReportProgress(bool force);
-  Status CheckStoreError();
-  std::unique_ptr<Scope> NewScope(const Plan* plan, std::string execution_id, std::string prefix,
-                                  Scope* parent, int parent_node);
+  void MarkDirty(Scope* s, int i);
 
-  // ---- nodes/task.cc
-  void LaunchTask(Scope* s, int i);
-  void StartAttempt(Scope* s, int i);
+  // ---- attempts.cc
+  struct Attempt {
+    Scope* scope;
+    int node;
+    runtime::Runtime* runtime;
+    enum class Where { kHeld, kQueued, kRunning } where;
+  };
+  struct Pool {  // one per runtime
+    runtime::Runtime* runtime;
+    int limit;  // 0: none
+    int running = 0;
+    std::deque<uint64_t> queue;
+  };
+  void Admit(uint64_t token);
+  void PumpPools();
+  void TakeSlot(uint64_t token);
+  void ReleaseAttempt(uint64_t token);  // forgets it and frees what it held
+  void StartLaunched();
   void AttemptDone(uint64_t token, runtime::TaskOutcome outcome);
+  void AttemptStarted(uint64_t token, std::string handle);
   void AttemptTimedOut(uint64_t token);
-  void ActiveDeadline(Scope* s, int i, uint64_t token);
-  void RetryOrFail(Scope* s, int i, core::ExecutionError error, bool retryable);
-
-  // ---- nodes/branch.cc
-  void LaunchBranch(Scope* s, int i);
-
-  // ---- nodes/workflow.cc
-  void LaunchSubWorkflow(Scope* s, int i);
-  void LaunchLaunchPlan(Scope* s, int i);
-  void ChildFinished(Scope* child);
-
-  // ---- recovery.cc
-  void RestoreScope(Scope* s);
+  runtime::AttemptSpec SpecFor(Scope* s, int i, uint64_t token);
+  runtime::AttemptCallbacks CallbacksFor();
+  Pool* PoolOf(runtime::Runtime* r);
 
   // ---- events.cc
   void EmitWorkflowEvent(Scope* s);
   void EmitNodeEvent(Scope* s, int i);
-  void EmitTaskEvent(Scope* s, int i, core::TaskExecution::Phase phase,
-                     const core::ExecutionError* error);
+  void AddEvent(Scope* s, store::EventKind kind, std::string path, int phase, int attempt,
+                std::string payload);
 
-  int64_t Now() const;
-
-  // Timers: attempt deadlines and active deadlines, by due time.
-  struct Timer {
-    int64_t due_ns;
-    enum class Kind { kAttempt, kActive } kind;
-    uint64_t token;  // the attempt the timer belongs to
-    Scope* scope;
-    int node;
-    bool operator>(const Timer& o) const { return due_ns > o.due_ns; }
-  };
-
-  // Completions posted by runtimes from their threads.
-  struct Completion {
-    uint64_t token;
-    runtime::TaskOutcome outcome;
-  };
-
+  // Constant after construction.
   EngineOptions options_;
-  std::unique_ptr<PlanSet> plans_;
-  std::unique_ptr<Scope> root_;
+  const Clock* clock_;
+  std::string owner_;
+  int64_t lease_ns_;
+  int64_t poll_ns_;
+  std::unique_ptr<NodeHandler> handlers_[9];  // by idl::NodeKind
 
-  std::deque<std::pair<Scope*, int>> ready_;
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
-  std::unordered_map<uint64_t, std::pair<Scope*, int>> attempts_;  // token -> node
-  uint64_t next_token_ = 0;
-
-  // What other threads hand the loop. Shared with runtime callbacks, so an
-  // attempt finishing after the executor is gone posts into a live mailbox.
+  // Shared with other threads (and with runtime callbacks, which may
+  // outlive the executor: they hold the mailbox, not the executor).
   struct Mailbox {
     std::mutex mu;
     std::condition_variable cv;
-    std::vector<Completion> completions;      // guarded by mu
-    std::optional<std::string> abort_reason;  // guarded by mu
+    std::vector<Command> commands;                                       // guarded by mu
+    std::vector<std::pair<uint64_t, runtime::TaskOutcome>> completions;  // guarded by mu
+    std::vector<std::pair<uint64_t, std::string>> handles;               // guarded by mu
+    bool stopping = false;                                               // guarded by mu
   };
   std::shared_ptr<Mailbox> mailbox_ = std::make_shared<Mailbox>();
+  std::mutex listeners_mu_;
+  std::map<uint64_t, EventListener> listeners_;  // guarded by listeners_mu_
+  uint64_t next_listener_ = 0;                   // guarded by listeners_mu_
 
-  store::Batch batch_;
-  Status store_error_;                                 // sticky: once a commit fails, the run stops
-  std::map<std::string, store::NodeRecord> restored_;  // resume: records by path
-  int64_t last_abort_poll_ns_ = 0;
-  int64_t last_progress_ns_ = 0;
-  std::map<NodePhase, int> counts_;
-  std::set<std::string> running_;
+  // State below is owned by the engine's thread.
+  std::map<std::string, std::unique_ptr<Execution>> executions_;  // live, by id
+  std::vector<Execution*> ending_;               // finished or dropped: freed after the next commit
+  bool restored_rows_ = false;                   // some execution holds rows read back for a resume
+  std::unordered_map<uint64_t, Scope*> scopes_;  // live, by serial
+  uint64_t next_serial_ = 0;
+  std::deque<std::pair<Scope*, int>> ready_;
+  struct Timer {
+    int64_t due_ns;
+    enum class Kind { kAttempt, kNode, kLeases, kControl } kind;
+    uint64_t id;  // attempt token, or scope serial
+    int node;
+    int tag;
+    bool operator>(const Timer& o) const { return due_ns > o.due_ns; }
+  };
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+  bool leases_armed_ = false;                       // the lease renewal timer is set
+  bool control_armed_ = false;                      // the control poll timer is set
+  std::unordered_map<uint64_t, Attempt> attempts_;  // by token
+  uint64_t next_token_ = 0;
+  std::deque<Pool> pools_;           // a deque: Pool pointers stay valid as it grows
+  std::vector<uint64_t> to_launch_;  // attempts to start once committed
+
+  // The next commit.
+  std::vector<std::pair<Scope*, int>> dirty_nodes_;
+  std::vector<Scope*> dirty_records_;
+  struct PendingEvent {
+    Execution* exec;
+    store::EventRecord record;
+    int phase;
+    int attempt;
+  };
+  std::vector<PendingEvent> events_;
+  std::vector<store::SignalRecord> signals_;
+  std::vector<std::function<void()>> after_commit_;
+  Status store_error_;  // sticky: once a commit fails for good, nothing more runs
+
+  std::thread thread_;  // last: started when everything above exists
 };
 
-// "<KIND>::<message>" as Flyte prints errors in retry messages.
+// "<KIND>" as Flyte prints errors in retry messages.
 std::string ErrorKindName(core::ExecutionError::ErrorKind kind);
 core::ExecutionError MakeError(core::ExecutionError::ErrorKind kind, std::string code,
                                std::string message);
+bool Terminal(WorkflowPhase phase);
 
 }  // namespace flytecpp::engine::internal

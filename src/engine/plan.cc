@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "flytecpp/idl/identifiers.h"
 
@@ -14,21 +15,6 @@ namespace {
 
 Status BuildError(const std::string& node, const std::string& what) {
   return InvalidArgument("WorkflowBuildError " + node + ": " + what);
-}
-
-NodeKind KindOf(const core::Node& n) {
-  if (n.id() == "start-node") return NodeKind::kStart;
-  if (n.id() == "end-node") return NodeKind::kEnd;
-  switch (n.target_case()) {
-    case core::Node::kTaskNode: return NodeKind::kTask;
-    case core::Node::kBranchNode: return NodeKind::kBranch;
-    case core::Node::kGateNode: return NodeKind::kGate;
-    case core::Node::kArrayNode: return NodeKind::kArray;
-    case core::Node::kWorkflowNode:
-      return n.workflow_node().has_launchplan_ref() ? NodeKind::kLaunchPlan
-                                                    : NodeKind::kSubWorkflow;
-    default: return NodeKind::kTask;
-  }
 }
 
 // Output aliases of `provider`: alias -> real output name.
@@ -79,9 +65,15 @@ struct Planner {
         out.source = it->second;
         std::string var = p.var();
         if (!var.empty() && var[0] == '[') {  // [i].name
-          size_t close = var.find("].");
-          if (close == std::string::npos) return BuildError(consumer, "bad promise var " + var);
-          out.index = std::stoi(var.substr(1, close - 1));
+          const size_t close = var.find("].");
+          int index = -1;
+          const char* first = var.data() + 1;
+          const char* last = var.data() + (close == std::string::npos ? 1 : close);
+          auto [end, ec] = std::from_chars(first, last, index);
+          if (close == std::string::npos || ec != std::errc() || end != last || index < 0) {
+            return BuildError(consumer, "promise var \"" + var + "\" is neither name nor [i].name");
+          }
+          out.index = index;
           var = var.substr(close + 2);
         }
         out.var = Unalias(*plan->nodes[it->second].node, var);
@@ -137,16 +129,16 @@ Result<Plan*> PlanSet::PlanWorkflow(const core::CompiledWorkflow& wf) {
     return BuildError(key, "not a compiled workflow (no start-node/end-node)");
   }
   std::vector<std::pair<const core::Node*, int>> queue;  // (case node, branch index)
-  auto add = [&](const core::Node* n, int branch_parent) -> Result<int> {
+  auto add = [&](const core::Node* n, int owner) -> Result<int> {
     int i = static_cast<int>(plan->nodes.size());
     if (!plan->index.emplace(n->id(), i).second) {
       return BuildError(n->id(), "duplicate node id");
     }
     PlanNode pn;
     pn.id = n->id();
-    pn.kind = KindOf(*n);
+    pn.kind = idl::NodeKindOf(*n);
     pn.node = n;
-    pn.branch_parent = branch_parent;
+    pn.owner = owner;
     plan->nodes.push_back(std::move(pn));
     return i;
   };

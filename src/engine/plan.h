@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "flytecpp/idl/nodes.h"
 #include "flytecpp/util/status.h"
 #include "flyteidl/core/compiler.pb.h"
 
@@ -18,7 +19,7 @@ namespace flytecpp::engine::internal {
 
 namespace core = flyteidl::core;
 
-enum class NodeKind { kStart, kEnd, kTask, kBranch, kSubWorkflow, kLaunchPlan, kGate, kArray };
+using idl::NodeKind;
 
 struct Plan;
 
@@ -43,7 +44,10 @@ struct PlanNode {
   std::vector<std::pair<std::string, BindingPlan>> inputs;
   std::vector<int> downstream;  // execution edges between graph nodes
   int upstream_count = 0;
-  int branch_parent = -1;  // case nodes: the branch that runs them; not in the graph
+  // The node that runs this one (a branch runs its cases); -1 for nodes of
+  // the graph. Owned nodes have no edges: their owner starts them and hears
+  // when they end.
+  int owner = -1;
 
   // Task nodes.
   std::shared_ptr<const core::TaskTemplate> task;

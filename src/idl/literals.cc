@@ -320,13 +320,13 @@ std::string ShortString(const LiteralMap& map, size_t max_elements) {
   return ShortString(l, max_elements);
 }
 
-namespace internal {
 const Literal& Unwrapped(const Literal& literal) {
   const Literal* l = &literal;
   while (KindOf(*l) == LiteralKind::kUnion) l = &l->scalar().union_().value();
   return *l;
 }
 
+namespace internal {
 Status KindMismatch(const Literal& literal, std::string_view wanted) {
   return InvalidArgument("expected a " + std::string(wanted) + " literal, got " +
                          std::string(LiteralKindName(KindOf(literal))) + " " +
@@ -335,26 +335,26 @@ Status KindMismatch(const Literal& literal, std::string_view wanted) {
 }  // namespace internal
 
 Result<bool> LiteralCodec<bool>::Decode(const Literal& l) {
-  const Literal& u = internal::Unwrapped(l);
+  const Literal& u = Unwrapped(l);
   if (KindOf(u) != LiteralKind::kBoolean) return internal::KindMismatch(u, "bool");
   return u.scalar().primitive().boolean();
 }
 
 Result<std::string> LiteralCodec<std::string>::Decode(const Literal& l) {
-  const Literal& u = internal::Unwrapped(l);
+  const Literal& u = Unwrapped(l);
   if (KindOf(u) != LiteralKind::kString) return internal::KindMismatch(u, "str");
   return u.scalar().primitive().string_value();
 }
 
 Result<TimePoint> LiteralCodec<TimePoint>::Decode(const Literal& l) {
-  const Literal& u = internal::Unwrapped(l);
+  const Literal& u = Unwrapped(l);
   if (KindOf(u) != LiteralKind::kDatetime) return internal::KindMismatch(u, "datetime");
   int64_t ns = TimeUtil::TimestampToNanoseconds(u.scalar().primitive().datetime());
   return TimePoint(std::chrono::nanoseconds(ns));
 }
 
 Result<std::chrono::nanoseconds> DecodeDurationLiteral(const Literal& l) {
-  const Literal& u = internal::Unwrapped(l);
+  const Literal& u = Unwrapped(l);
   if (KindOf(u) != LiteralKind::kDuration) return internal::KindMismatch(u, "duration");
   return std::chrono::nanoseconds(
       TimeUtil::DurationToNanoseconds(u.scalar().primitive().duration()));

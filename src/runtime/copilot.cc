@@ -33,7 +33,7 @@ Status WriteText(const fs::path& path, const std::string& text) {
 // Writes `value` at `path`; returns the literal as the task will see it.
 Result<core::Literal> Materialize(const core::Literal& value, const fs::path& path,
                                   const std::string& sandbox_path) {
-  const core::Literal& l = idl::internal::Unwrapped(value);
+  const core::Literal& l = idl::Unwrapped(value);
   std::error_code ec;
   switch (idl::KindOf(l)) {
     case idl::LiteralKind::kBlob: {

@@ -13,7 +13,7 @@ namespace flytecpp::runtime {
 struct InProcessRuntime::Impl {
   struct Job {
     AttemptSpec spec;
-    Completion done;
+    AttemptCallbacks callbacks;
     TaskFn fn;
   };
 
@@ -45,7 +45,7 @@ struct InProcessRuntime::Impl {
         outcome =
             TaskError{core::ExecutionError::USER, "UnhandledException", "unknown exception", false};
       }
-      job.done(job.spec.id, std::move(outcome));
+      job.callbacks.done(job.spec.id, std::move(outcome));
     }
   }
 };
@@ -74,14 +74,14 @@ bool InProcessRuntime::CanRun(const core::TaskTemplate& task) const {
   return impl_->tasks.count(task.id().name()) > 0;
 }
 
-Status InProcessRuntime::Start(AttemptSpec spec, Completion done) {
+Status InProcessRuntime::Start(AttemptSpec spec, AttemptCallbacks callbacks) {
   auto it = impl_->tasks.find(spec.task->id().name());
   if (it == impl_->tasks.end()) {
     return NotFound("no in-process implementation of task " + spec.task->id().name());
   }
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
-    impl_->queue.push_back({std::move(spec), std::move(done), it->second});
+    impl_->queue.push_back({std::move(spec), std::move(callbacks), it->second});
   }
   impl_->cv.notify_one();
   return Status::Ok();

@@ -28,7 +28,7 @@ std::string ShortestDouble(double v) {
 }  // namespace
 
 Result<std::string> RenderValue(const flyteidl::core::Literal& value) {
-  const auto& l = idl::internal::Unwrapped(value);
+  const auto& l = idl::Unwrapped(value);
   switch (idl::KindOf(l)) {
     case idl::LiteralKind::kInteger: return std::to_string(l.scalar().primitive().integer());
     case idl::LiteralKind::kFloat: return ShortestDouble(l.scalar().primitive().float_value());

@@ -1,18 +1,28 @@
-// The SQLite store. Schema (one row per thing; protobuf blobs where Flyte has
-// a message):
+// The SQLite store. Schema (version 2; one row per thing, protobuf blobs where
+// Flyte has a message):
 //
-//   executions(id PK, workflow, phase, parent, closure, inputs, outputs, error,
-//              created_ns, updated_ns)
+//   executions(id PK, workflow, phase, parent, root, closure, inputs, outputs,
+//              error, max_parallelism, created_ns, updated_ns,
+//              owner, lease_expires_ns, abort_requested)
 //   nodes(execution_id, path, phase, attempts, system_failures, error,
-//         started_ns, updated_ns, PK(execution_id, path))
+//         started_ns = first queued, attempt_started_ns, runtime, handle,
+//         updated_ns, PK(execution_id, path))
 //   events(seq PK AUTOINCREMENT, execution_id, kind, node_path, payload)
+//   signals(execution_id, signal_id, type, value, updated_ns, PK(execution_id, signal_id))
 //   entities(key PK, resource_type, spec)
+//
+// A lease is (owner, lease_expires_ns) on every row of one root. Commits are
+// fenced: a batch touching an execution another owner holds is rolled back.
 //
 // Every SQLite error becomes a Status here, with the statement's purpose and
 // the database path.
 #include <sqlite3.h>
 
-#include <cstdlib>
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <thread>
+#include <unordered_map>
 
 #include "flytecpp/store/store.h"
 
@@ -20,9 +30,26 @@ namespace flytecpp::store {
 
 namespace {
 
+constexpr int kSchemaVersion = 2;
+constexpr int kBusyTimeoutMs = 30000;  // writers of one store wait for each other this long
+
+bool Terminal(core::WorkflowExecution::Phase p) {
+  return p == core::WorkflowExecution::SUCCEEDED || p == core::WorkflowExecution::FAILED ||
+         p == core::WorkflowExecution::ABORTED || p == core::WorkflowExecution::TIMED_OUT;
+}
+
+// The phases of a finished execution, as an SQL list (those of Terminal).
+const std::string& TerminalPhases() {
+  static const std::string list = "(" + std::to_string(core::WorkflowExecution::SUCCEEDED) + ", " +
+                                  std::to_string(core::WorkflowExecution::FAILED) + ", " +
+                                  std::to_string(core::WorkflowExecution::ABORTED) + ", " +
+                                  std::to_string(core::WorkflowExecution::TIMED_OUT) + ")";
+  return list;
+}
+
 class Statement {
  public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
+  Statement(sqlite3* db, const char* sql) {
     rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
   }
   ~Statement() { sqlite3_finalize(stmt_); }
@@ -43,6 +70,14 @@ class Statement {
   }
   void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
   void BindNull(int i) { sqlite3_bind_null(stmt_, i); }
+  template <typename M>
+  void BindOptional(int i, const std::optional<M>& m) {
+    if (m) {
+      Bind(i, m->SerializeAsString());
+    } else {
+      BindNull(i);
+    }
+  }
   std::string Blob(int col) {
     const void* p = sqlite3_column_blob(stmt_, col);
     int n = sqlite3_column_bytes(stmt_, col);
@@ -54,20 +89,29 @@ class Statement {
   }
   int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
   bool IsNull(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  template <typename M>
+  std::optional<M> Optional(int col) {
+    if (IsNull(col)) return std::nullopt;
+    M m;
+    if (!m.ParseFromString(Blob(col))) return std::nullopt;
+    return m;
+  }
 
  private:
-  sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
   int rc_;
 };
 
-template <typename M>
-std::optional<M> ParseOptional(Statement& s, int col) {
-  if (s.IsNull(col)) return std::nullopt;
-  M m;
-  std::string b = s.Blob(col);
-  if (!m.ParseFromString(b)) return std::nullopt;
-  return m;
+std::string TimeText(int64_t ns) {
+  const auto tp = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(ns)));
+  const std::time_t t = std::chrono::system_clock::to_time_t(tp);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 class SqliteStore : public Store {
@@ -75,68 +119,60 @@ class SqliteStore : public Store {
   SqliteStore(sqlite3* db, std::filesystem::path dir)
       : db_(db), dir_(std::move(dir)), data_dir_(dir_ / "data") {}
   ~SqliteStore() override {
-    begin_.reset();
-    commit_.reset();
-    upsert_execution_.reset();
-    upsert_node_.reset();
-    insert_event_.reset();
+    cached_.clear();
     sqlite3_close(db_);
   }
 
   Status Init(Durability durability) {
+    // Before anything else: concurrent first opens wait for each other
+    // instead of failing with "database is locked".
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
     const char* sync = durability == Durability::kFull     ? "FULL"
                        : durability == Durability::kNormal ? "NORMAL"
                                                            : "OFF";
-    std::string pragmas = std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=") + sync +
-                          "; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=OFF;";
+    // Switching to WAL takes a lock the busy handler does not always wait
+    // for (SQLITE_BUSY straight away when another opener holds it): retry.
+    Status wal;
+    for (int i = 0; i < 300; ++i) {
+      wal = Exec("PRAGMA journal_mode=WAL", "configure");
+      if (wal.ok() || sqlite3_errcode(db_) != SQLITE_BUSY) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 + i % 20));
+    }
+    FLYTECPP_RETURN_IF_ERROR(wal);
+    std::string pragmas = std::string("PRAGMA synchronous=") + sync + "; PRAGMA foreign_keys=OFF;";
     FLYTECPP_RETURN_IF_ERROR(Exec(pragmas.c_str(), "configure"));
-    return Exec(R"(
-      CREATE TABLE IF NOT EXISTS executions(
-        id TEXT PRIMARY KEY, workflow TEXT, phase INTEGER, parent TEXT,
-        closure BLOB, inputs BLOB, outputs BLOB, error BLOB,
-        created_ns INTEGER, updated_ns INTEGER,
-        abort_requested INTEGER DEFAULT 0, owner_pid INTEGER DEFAULT 0);
-      CREATE TABLE IF NOT EXISTS nodes(
-        execution_id TEXT, path TEXT, phase INTEGER, attempts INTEGER,
-        system_failures INTEGER, error BLOB, started_ns INTEGER, updated_ns INTEGER,
-        PRIMARY KEY(execution_id, path));
-      CREATE TABLE IF NOT EXISTS events(
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, execution_id TEXT, kind INTEGER,
-        node_path TEXT, payload BLOB);
-      CREATE INDEX IF NOT EXISTS events_by_execution ON events(execution_id, seq);
-      CREATE TABLE IF NOT EXISTS entities(key TEXT PRIMARY KEY, resource_type INTEGER, spec BLOB);
-    )",
-                "create schema");
+    return Migrate();
   }
 
   Status Commit(const Batch& batch) override {
     if (batch.empty()) return Status::Ok();
-    FLYTECPP_RETURN_IF_ERROR(Run(Cached(begin_, "BEGIN IMMEDIATE"), "begin transaction"));
+    FLYTECPP_RETURN_IF_ERROR(Run(Cached("BEGIN IMMEDIATE"), "begin transaction"));
     Status st = Apply(batch);
     if (!st.ok()) {
-      Exec("ROLLBACK", "rollback");
+      (void)Exec("ROLLBACK", "rollback");
       return st;
     }
-    return Run(Cached(commit_, "COMMIT"), "commit");
+    st = Run(Cached("COMMIT"), "commit");
+    if (!st.ok()) (void)Exec("ROLLBACK", "rollback");
+    return st;
   }
 
   Result<ExecutionRecord> GetExecution(const std::string& id) override {
-    Statement s(db_,
-                "SELECT id, workflow, phase, parent, closure, inputs, outputs, error, "
-                "created_ns, updated_ns FROM executions WHERE id = ?");
+    Statement s(
+        db_,
+        std::string("SELECT " + ExecutionColumns(true) + " FROM executions WHERE id = ?").c_str());
     if (!s.ok()) return Error("read execution");
     s.BindText(1, id);
     int rc = sqlite3_step(s.get());
     if (rc == SQLITE_DONE) return NotFound("no execution \"" + id + "\" in " + dir_.string());
     if (rc != SQLITE_ROW) return Error("read execution");
-    ExecutionRecord e = RowToExecution(s, /*with_blobs=*/true);
-    return e;
+    return RowToExecution(s, /*with_blobs=*/true);
   }
 
   Result<std::vector<ExecutionRecord>> ListExecutions() override {
-    Statement s(db_,
-                "SELECT id, workflow, phase, parent, NULL, NULL, outputs, error, created_ns, "
-                "updated_ns FROM executions ORDER BY created_ns DESC, id");
+    Statement s(db_, std::string("SELECT " + ExecutionColumns(false) +
+                                 " FROM executions ORDER BY created_ns DESC, id")
+                         .c_str());
     if (!s.ok()) return Error("list executions");
     std::vector<ExecutionRecord> out;
     int rc;
@@ -146,10 +182,10 @@ class SqliteStore : public Store {
   }
 
   Result<std::vector<NodeRecord>> GetNodes(const std::string& execution_id) override {
-    Statement s(
-        db_,
-        "SELECT execution_id, path, phase, attempts, system_failures, error, "
-        "started_ns, updated_ns FROM nodes WHERE execution_id = ? ORDER BY started_ns, path");
+    Statement s(db_,
+                "SELECT execution_id, path, phase, attempts, system_failures, error, started_ns, "
+                "attempt_started_ns, runtime, handle, updated_ns FROM nodes "
+                "WHERE execution_id = ? ORDER BY started_ns, path");
     if (!s.ok()) return Error("read nodes");
     s.BindText(1, execution_id);
     std::vector<NodeRecord> out;
@@ -161,9 +197,12 @@ class SqliteStore : public Store {
       n.phase = static_cast<core::NodeExecution::Phase>(s.Int(2));
       n.attempts = static_cast<int>(s.Int(3));
       n.system_failures = static_cast<int>(s.Int(4));
-      n.error = ParseOptional<core::ExecutionError>(s, 5);
-      n.started_ns = s.Int(6);
-      n.updated_ns = s.Int(7);
+      n.error = s.Optional<core::ExecutionError>(5);
+      n.queued_ns = s.Int(6);
+      n.attempt_started_ns = s.Int(7);
+      n.runtime = s.Text(8);
+      n.handle = s.Text(9);
+      n.updated_ns = s.Int(10);
       out.push_back(std::move(n));
     }
     if (rc != SQLITE_DONE) return Error("read nodes");
@@ -191,6 +230,27 @@ class SqliteStore : public Store {
     return out;
   }
 
+  Result<std::vector<SignalRecord>> GetSignals(const std::string& execution_id) override {
+    Statement s(db_,
+                "SELECT execution_id, signal_id, type, value, updated_ns FROM signals "
+                "WHERE execution_id = ? ORDER BY signal_id");
+    if (!s.ok()) return Error("read signals");
+    s.BindText(1, execution_id);
+    std::vector<SignalRecord> out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      SignalRecord r;
+      r.execution_id = s.Text(0);
+      r.signal_id = s.Text(1);
+      r.type = s.Optional<core::LiteralType>(2);
+      r.value = s.Optional<core::Literal>(3);
+      r.updated_ns = s.Int(4);
+      out.push_back(std::move(r));
+    }
+    if (rc != SQLITE_DONE) return Error("read signals");
+    return out;
+  }
+
   Status PutEntity(const std::string& key, int resource_type, const std::string& spec) override {
     Statement s(db_,
                 "INSERT INTO entities(key, resource_type, spec) VALUES(?, ?, ?) "
@@ -212,6 +272,75 @@ class SqliteStore : public Store {
     return std::optional<std::string>(s.Blob(0));
   }
 
+  Status AcquireLease(const std::string& id, const std::string& owner, int64_t now_ns,
+                      int64_t expires_ns, const std::string& dead_holder) override {
+    FLYTECPP_RETURN_IF_ERROR(Run(Cached("BEGIN IMMEDIATE"), "begin transaction"));
+    Status st = [&]() -> Status {
+      Statement s(db_,
+                  "SELECT parent, owner, lease_expires_ns, phase FROM executions WHERE id = ?");
+      if (!s.ok()) return Error("read lease");
+      s.BindText(1, id);
+      int rc = sqlite3_step(s.get());
+      if (rc == SQLITE_DONE) return NotFound("no execution \"" + id + "\" in " + dir_.string());
+      if (rc != SQLITE_ROW) return Error("read lease");
+      if (!s.Text(0).empty()) {
+        return FailedPrecondition("execution " + id + " is a child of " + s.Text(0) +
+                                  ": it runs with its parent");
+      }
+      const std::string holder = s.Text(1);
+      const int64_t until = s.Int(2);
+      if (!holder.empty() && holder != owner && holder != dead_holder && until >= now_ns) {
+        return FailedPrecondition("execution " + id + " is being run by " + holder +
+                                  " (lease until " + TimeText(until) + ")");
+      }
+      Statement u(db_, "UPDATE executions SET owner = ?, lease_expires_ns = ? WHERE root = ?");
+      if (!u.ok()) return Error("take lease");
+      u.BindText(1, owner);
+      u.Bind(2, expires_ns);
+      u.BindText(3, id);
+      return Step(u, "take lease");
+    }();
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK", "rollback");
+      return st;
+    }
+    return Run(Cached("COMMIT"), "commit");
+  }
+
+  Result<std::vector<std::string>> RenewLeases(const std::string& owner,
+                                               int64_t expires_ns) override {
+    Statement u(db_, (std::string("UPDATE executions SET lease_expires_ns = ? WHERE owner = ? "
+                                  "AND phase NOT IN ") +
+                      TerminalPhases())
+                         .c_str());
+    if (!u.ok()) return Error("renew leases");
+    u.Bind(1, expires_ns);
+    u.BindText(2, owner);
+    FLYTECPP_RETURN_IF_ERROR(Step(u, "renew leases"));
+    return Ids(std::string("SELECT id FROM executions WHERE owner = ? AND parent = '' AND "
+                           "phase NOT IN ") +
+                   TerminalPhases(),
+               owner, "renew leases");
+  }
+
+  Status ReleaseLease(const std::string& id, const std::string& owner) override {
+    Statement u(db_, "UPDATE executions SET lease_expires_ns = 0 WHERE root = ? AND owner = ?");
+    if (!u.ok()) return Error("release lease");
+    u.BindText(1, id);
+    u.BindText(2, owner);
+    return Step(u, "release lease");
+  }
+
+  Result<std::vector<std::string>> ListOrphans(int64_t now_ns) override {
+    Statement s(db_, (std::string("SELECT id FROM executions WHERE parent = '' AND "
+                                  "lease_expires_ns < ? AND phase NOT IN ") +
+                      TerminalPhases() + " ORDER BY created_ns")
+                         .c_str());
+    if (!s.ok()) return Error("list orphans");
+    s.Bind(1, now_ns);
+    return Column(s, "list orphans");
+  }
+
   Status RequestAbort(const std::string& id) override {
     Statement s(db_, "UPDATE executions SET abort_requested = 1 WHERE id = ?");
     if (!s.ok()) return Error("request abort");
@@ -222,20 +351,12 @@ class SqliteStore : public Store {
     return Status::Ok();
   }
 
-  Result<bool> AbortRequested(const std::string& id) override {
-    FLYTECPP_ASSIGN_OR_RETURN(int64_t v, IntColumn("abort_requested", id));
-    return v != 0;
+  Result<std::vector<std::string>> AbortRequests(const std::string& owner) override {
+    return Ids(std::string("SELECT id FROM executions WHERE owner = ? AND abort_requested = 1 "
+                           "AND phase NOT IN ") +
+                   TerminalPhases(),
+               owner, "read abort requests");
   }
-
-  Status SetOwner(const std::string& id, int64_t pid) override {
-    Statement s(db_, "UPDATE executions SET owner_pid = ? WHERE id = ?");
-    if (!s.ok()) return Error("set owner");
-    s.Bind(1, pid);
-    s.BindText(2, id);
-    return Step(s, "set owner");
-  }
-
-  Result<int64_t> Owner(const std::string& id) override { return IntColumn("owner_pid", id); }
 
   const std::filesystem::path& data_dir() const override { return data_dir_; }
 
@@ -256,7 +377,9 @@ class SqliteStore : public Store {
 
   // Statements of the commit path are prepared once and reused: parsing SQL
   // per commit was half the engine's time per node.
-  Statement& Cached(std::unique_ptr<Statement>& slot, const char* sql) {
+  // `sql` is a string literal: its address is the key.
+  Statement& Cached(const char* sql) {
+    auto& slot = cached_[sql];
     if (!slot) slot = std::make_unique<Statement>(db_, sql);
     slot->Reset();
     return *slot;
@@ -273,15 +396,101 @@ class SqliteStore : public Store {
     return Status::Ok();
   }
 
-  Result<int64_t> IntColumn(const char* column, const std::string& id) {
-    std::string sql = std::string("SELECT ") + column + " FROM executions WHERE id = ?";
+  Result<std::vector<std::string>> Column(Statement& s, const std::string& what) {
+    std::vector<std::string> out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(s.Text(0));
+    if (rc != SQLITE_DONE) return Error(what);
+    return out;
+  }
+
+  Result<std::vector<std::string>> Ids(const std::string& sql, const std::string& arg,
+                                       const std::string& what) {
     Statement s(db_, sql.c_str());
-    if (!s.ok()) return Error(std::string("read ") + column);
-    s.BindText(1, id);
-    int rc = sqlite3_step(s.get());
-    if (rc == SQLITE_DONE) return NotFound("no execution \"" + id + "\" in " + dir_.string());
-    if (rc != SQLITE_ROW) return Error(std::string("read ") + column);
-    return s.Int(0);
+    if (!s.ok()) return Error(what);
+    s.BindText(1, arg);
+    return Column(s, what);
+  }
+
+  // Creates the schema, or brings a store of an earlier version up to this
+  // one. In one write transaction, so concurrent openers do it once.
+  Status Migrate() {
+    FLYTECPP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin migration"));
+    Status st = [&]() -> Status {
+      Statement v(db_, "PRAGMA user_version");
+      if (!v.ok() || sqlite3_step(v.get()) != SQLITE_ROW) return Error("read schema version");
+      const int version = static_cast<int>(v.Int(0));
+      if (version == kSchemaVersion) return Status::Ok();
+      if (version > kSchemaVersion) {
+        return FailedPrecondition(dir_.string() + ": the store was written by a newer flytecpp");
+      }
+      FLYTECPP_RETURN_IF_ERROR(Exec(R"(
+        CREATE TABLE IF NOT EXISTS executions(
+          id TEXT PRIMARY KEY, workflow TEXT, phase INTEGER, parent TEXT,
+          closure BLOB, inputs BLOB, outputs BLOB, error BLOB,
+          created_ns INTEGER, updated_ns INTEGER, abort_requested INTEGER DEFAULT 0);
+        CREATE TABLE IF NOT EXISTS nodes(
+          execution_id TEXT, path TEXT, phase INTEGER, attempts INTEGER,
+          system_failures INTEGER, error BLOB, started_ns INTEGER, updated_ns INTEGER,
+          PRIMARY KEY(execution_id, path));
+        CREATE TABLE IF NOT EXISTS events(
+          seq INTEGER PRIMARY KEY AUTOINCREMENT, execution_id TEXT, kind INTEGER,
+          node_path TEXT, payload BLOB);
+        CREATE INDEX IF NOT EXISTS events_by_execution ON events(execution_id, seq);
+        CREATE TABLE IF NOT EXISTS entities(key TEXT PRIMARY KEY, resource_type INTEGER, spec BLOB);
+        CREATE TABLE IF NOT EXISTS signals(
+          execution_id TEXT, signal_id TEXT, type BLOB, value BLOB, updated_ns INTEGER,
+          PRIMARY KEY(execution_id, signal_id));
+      )",
+                                    "create schema"));
+      // Version 2: leases, roots, durable attempt times and handles.
+      for (const auto& [table, column] : std::vector<std::pair<std::string, std::string>>{
+               {"executions", "root TEXT"},
+               {"executions", "max_parallelism INTEGER DEFAULT 0"},
+               {"executions", "owner TEXT DEFAULT ''"},
+               {"executions", "lease_expires_ns INTEGER DEFAULT 0"},
+               {"nodes", "attempt_started_ns INTEGER DEFAULT 0"},
+               {"nodes", "runtime TEXT DEFAULT ''"},
+               {"nodes", "handle TEXT DEFAULT ''"}}) {
+        FLYTECPP_ASSIGN_OR_RETURN(bool has, HasColumn(table, column.substr(0, column.find(' '))));
+        if (!has) {
+          std::string sql = "ALTER TABLE " + table + " ADD COLUMN " + column;
+          FLYTECPP_RETURN_IF_ERROR(Exec(sql.c_str(), "migrate schema"));
+        }
+      }
+      FLYTECPP_RETURN_IF_ERROR(Exec(R"(
+        UPDATE executions SET parent = '' WHERE parent IS NULL;
+        UPDATE executions SET root = id WHERE root IS NULL AND parent = '';
+        UPDATE executions SET root = parent WHERE root IS NULL;
+        CREATE INDEX IF NOT EXISTS executions_by_root ON executions(root);
+        CREATE INDEX IF NOT EXISTS executions_by_owner ON executions(owner);
+        PRAGMA user_version = 2;
+      )",
+                                    "migrate schema"));
+      return Status::Ok();
+    }();
+    if (!st.ok()) {
+      (void)Exec("ROLLBACK", "rollback");
+      return st;
+    }
+    return Exec("COMMIT", "commit migration");
+  }
+
+  Result<bool> HasColumn(const std::string& table, const std::string& column) {
+    Statement s(db_, ("PRAGMA table_info(" + table + ")").c_str());
+    if (!s.ok()) return Error("read schema");
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      if (s.Text(1) == column) return true;
+    }
+    if (rc != SQLITE_DONE) return Error("read schema");
+    return false;
+  }
+
+  static std::string ExecutionColumns(bool with_blobs) {
+    return std::string("id, workflow, phase, parent, root, ") +
+           (with_blobs ? "closure, inputs" : "NULL, NULL") +
+           ", outputs, error, max_parallelism, created_ns, updated_ns, owner, lease_expires_ns";
   }
 
   ExecutionRecord RowToExecution(Statement& s, bool with_blobs) {
@@ -290,26 +499,56 @@ class SqliteStore : public Store {
     e.workflow_name = s.Text(1);
     e.phase = static_cast<core::WorkflowExecution::Phase>(s.Int(2));
     e.parent = s.Text(3);
+    e.root = s.Text(4);
     if (with_blobs) {
-      e.closure.ParseFromString(s.Blob(4));
-      e.inputs.ParseFromString(s.Blob(5));
+      e.closure.ParseFromString(s.Blob(5));
+      e.inputs.ParseFromString(s.Blob(6));
     }
-    e.outputs = ParseOptional<core::LiteralMap>(s, 6);
-    e.error = ParseOptional<core::ExecutionError>(s, 7);
-    e.created_ns = s.Int(8);
-    e.updated_ns = s.Int(9);
+    e.outputs = s.Optional<core::LiteralMap>(7);
+    e.error = s.Optional<core::ExecutionError>(8);
+    e.max_parallelism = static_cast<int>(s.Int(9));
+    e.created_ns = s.Int(10);
+    e.updated_ns = s.Int(11);
+    e.owner = s.Text(12);
+    e.lease_expires_ns = s.Int(13);
     return e;
   }
 
+  // Rows of executions held by another owner must not be written.
+  Status CheckFence(const Batch& batch) {
+    std::set<std::string> ids;
+    for (const auto& e : batch.executions) ids.insert(e.id);
+    for (const auto& n : batch.nodes) ids.insert(n.execution_id);
+    for (const auto& e : batch.events) ids.insert(e.execution_id);
+    Statement& s = Cached("SELECT owner FROM executions WHERE id = ?");
+    if (!s.ok()) return Error("check lease");
+    for (const auto& id : ids) {
+      s.Reset();
+      s.BindText(1, id);
+      int rc = sqlite3_step(s.get());
+      if (rc == SQLITE_DONE) continue;  // new in this batch
+      if (rc != SQLITE_ROW) return Error("check lease");
+      const std::string holder = s.Text(0);
+      if (holder != batch.owner) {
+        return Aborted("lease lost: execution " + id + " is now run by " +
+                       (holder.empty() ? std::string("nobody") : holder));
+      }
+    }
+    return Status::Ok();
+  }
+
   Status Apply(const Batch& batch) {
+    if (!batch.owner.empty()) FLYTECPP_RETURN_IF_ERROR(CheckFence(batch));
     if (!batch.executions.empty()) {
-      // Closure and inputs never change after creation: written on insert only.
-      Statement& s = Cached(upsert_execution_, R"(
-        INSERT INTO executions(id, workflow, phase, parent, closure, inputs, outputs, error,
-                               created_ns, updated_ns)
-        VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      // Closure, inputs, parent, root and the owner are written on insert
+      // only; a finished execution gives its lease back.
+      Statement& s = Cached(R"(
+        INSERT INTO executions(id, workflow, phase, parent, root, closure, inputs, outputs, error,
+                               max_parallelism, created_ns, updated_ns, owner, lease_expires_ns)
+        VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET phase = excluded.phase, outputs = excluded.outputs,
-          error = excluded.error, updated_ns = excluded.updated_ns)");
+          error = excluded.error, updated_ns = excluded.updated_ns,
+          lease_expires_ns = excluded.lease_expires_ns)");
       if (!s.ok()) return Error("write execution");
       for (const auto& e : batch.executions) {
         s.Reset();
@@ -317,30 +556,29 @@ class SqliteStore : public Store {
         s.BindText(2, e.workflow_name);
         s.Bind(3, static_cast<int64_t>(e.phase));
         s.BindText(4, e.parent);
-        s.Bind(5, e.closure.SerializeAsString());
-        s.Bind(6, e.inputs.SerializeAsString());
-        if (e.outputs)
-          s.Bind(7, e.outputs->SerializeAsString());
-        else
-          s.BindNull(7);
-        if (e.error)
-          s.Bind(8, e.error->SerializeAsString());
-        else
-          s.BindNull(8);
-        s.Bind(9, e.created_ns);
-        s.Bind(10, e.updated_ns);
+        s.BindText(5, e.root.empty() ? e.id : e.root);
+        s.Bind(6, e.closure.SerializeAsString());
+        s.Bind(7, e.inputs.SerializeAsString());
+        s.BindOptional(8, e.outputs);
+        s.BindOptional(9, e.error);
+        s.Bind(10, static_cast<int64_t>(e.max_parallelism));
+        s.Bind(11, e.created_ns);
+        s.Bind(12, e.updated_ns);
+        s.BindText(13, batch.owner);
+        s.Bind(14, Terminal(e.phase) ? 0 : batch.lease_expires_ns);
         FLYTECPP_RETURN_IF_ERROR(Step(s, "write execution"));
       }
     }
     if (!batch.nodes.empty()) {
-      Statement& s = Cached(upsert_node_, R"(
+      Statement& s = Cached(R"(
         INSERT INTO nodes(execution_id, path, phase, attempts, system_failures, error,
-                          started_ns, updated_ns)
-        VALUES(?, ?, ?, ?, ?, ?, ?, ?)
+                          started_ns, attempt_started_ns, runtime, handle, updated_ns)
+        VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(execution_id, path) DO UPDATE SET phase = excluded.phase,
           attempts = excluded.attempts, system_failures = excluded.system_failures,
           error = excluded.error, started_ns = excluded.started_ns,
-          updated_ns = excluded.updated_ns)");
+          attempt_started_ns = excluded.attempt_started_ns, runtime = excluded.runtime,
+          handle = excluded.handle, updated_ns = excluded.updated_ns)");
       if (!s.ok()) return Error("write node");
       for (const auto& n : batch.nodes) {
         s.Reset();
@@ -349,19 +587,18 @@ class SqliteStore : public Store {
         s.Bind(3, static_cast<int64_t>(n.phase));
         s.Bind(4, static_cast<int64_t>(n.attempts));
         s.Bind(5, static_cast<int64_t>(n.system_failures));
-        if (n.error)
-          s.Bind(6, n.error->SerializeAsString());
-        else
-          s.BindNull(6);
-        s.Bind(7, n.started_ns);
-        s.Bind(8, n.updated_ns);
+        s.BindOptional(6, n.error);
+        s.Bind(7, n.queued_ns);
+        s.Bind(8, n.attempt_started_ns);
+        s.BindText(9, n.runtime);
+        s.BindText(10, n.handle);
+        s.Bind(11, n.updated_ns);
         FLYTECPP_RETURN_IF_ERROR(Step(s, "write node"));
       }
     }
     if (!batch.events.empty()) {
-      Statement& s = Cached(insert_event_,
-                            "INSERT INTO events(execution_id, kind, node_path, payload) "
-                            "VALUES(?, ?, ?, ?)");
+      Statement& s =
+          Cached("INSERT INTO events(execution_id, kind, node_path, payload) VALUES(?, ?, ?, ?)");
       if (!s.ok()) return Error("write event");
       for (const auto& e : batch.events) {
         s.Reset();
@@ -372,20 +609,39 @@ class SqliteStore : public Store {
         FLYTECPP_RETURN_IF_ERROR(Step(s, "write event"));
       }
     }
+    if (!batch.signals.empty()) {
+      Statement& s = Cached(R"(
+        INSERT INTO signals(execution_id, signal_id, type, value, updated_ns) VALUES(?, ?, ?, ?, ?)
+        ON CONFLICT(execution_id, signal_id) DO UPDATE SET
+          type = COALESCE(excluded.type, type), value = COALESCE(excluded.value, value),
+          updated_ns = excluded.updated_ns)");
+      if (!s.ok()) return Error("write signal");
+      for (const auto& r : batch.signals) {
+        s.Reset();
+        s.BindText(1, r.execution_id);
+        s.BindText(2, r.signal_id);
+        s.BindOptional(3, r.type);
+        s.BindOptional(4, r.value);
+        s.Bind(5, r.updated_ns);
+        FLYTECPP_RETURN_IF_ERROR(Step(s, "write signal"));
+      }
+    }
     return Status::Ok();
   }
 
   sqlite3* db_;
   std::filesystem::path dir_;
   std::filesystem::path data_dir_;
-  std::unique_ptr<Statement> begin_, commit_, upsert_execution_, upsert_node_, insert_event_;
+  std::unordered_map<const char*, std::unique_ptr<Statement>> cached_;  // by SQL literal
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& dir,
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& dir_in,
                                                Durability durability) {
   std::error_code ec;
+  const std::filesystem::path dir = std::filesystem::absolute(dir_in, ec).lexically_normal();
+  if (ec) return IoError(dir_in.string() + ": cannot resolve the store directory: " + ec.message());
   std::filesystem::create_directories(dir / "data", ec);
   if (ec) return IoError(dir.string() + ": cannot create the store directory: " + ec.message());
   sqlite3* db = nullptr;
@@ -399,14 +655,6 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& dir,
   auto store = std::make_unique<SqliteStore>(db, dir);
   FLYTECPP_RETURN_IF_ERROR(store->Init(durability));
   return std::unique_ptr<Store>(std::move(store));
-}
-
-std::filesystem::path DefaultStoreDir() {
-  if (const char* home = std::getenv("FLYTECPP_HOME"); home != nullptr && *home != '\0') {
-    return home;
-  }
-  const char* user_home = std::getenv("HOME");
-  return std::filesystem::path(user_home != nullptr ? user_home : ".") / ".flytecpp";
 }
 
 }  // namespace flytecpp::store

@@ -524,7 +524,7 @@ TEST_F(SemanticsTest, R22_AbortEndsTheExecution) {
   Engine engine(Options());
   std::thread aborter([&] {
     std::this_thread::sleep_for(100ms);
-    engine.RequestAbort("stop");
+    (void)engine.Abort("to-abort", "stop");
   });
   auto r = engine.Run({*closure, lit::Inputs({}), {}, "to-abort"});
   aborter.join();

@@ -340,9 +340,9 @@ TEST_F(ProcessTest, AbortAndTimeoutLeaveNothingRunning) {
   engine::Engine engine(ProcessOptions());
   std::thread aborter([&] {
     for (int i = 0; i < 50 && !ProcessesMatching(marker); ++i) std::this_thread::sleep_for(100ms);
-    engine.RequestAbort("test");
+    (void)engine.Abort("to-abort", "test");
   });
-  auto r = engine.Run({*closure, lit::Inputs({}), {}, ""});
+  auto r = engine.Run({*closure, lit::Inputs({}), {}, "to-abort"});
   aborter.join();
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->phase, core::WorkflowExecution::ABORTED);

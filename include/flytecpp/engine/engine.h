@@ -1,27 +1,36 @@
-// The execution engine: runs compiled workflows locally, durably and fast.
+// The execution engine: a long-lived service that runs any number of
+// compiled workflows, locally, durably and fast.
 //
 //   auto store = store::OpenSqliteStore(dir);
 //   runtime::InProcessRuntime tasks;
 //   tasks.Register("demo.square", [](const LiteralMap& in) -> runtime::TaskOutcome {...});
 //   engine::Engine engine({.store = store->get(), .runtimes = {&tasks}});
-//   auto result = engine.Run({.closure = compiled, .inputs = inputs});
+//   auto id = engine.Submit({.closure = compiled, .inputs = inputs});
+//   auto result = engine.Wait(*id);
 //
-// One thread (the caller of Run/Resume) owns all execution state: task
-// attempts report back through a queue, timers and abort requests arrive on
-// it too, and each batch of transitions is committed to the store in one
-// transaction. Semantics (phases, retries, timeouts, failure policies) are
-// Flyte's; docs/semantics.md lists them one rule per line.
+// One thread, the engine's own, owns all execution state: task attempts
+// report back through one mailbox, timers (attempt timeouts, active
+// deadlines, leases) live on one heap, and each turn's transitions, of every
+// execution, are committed to the store in one transaction (group commit)
+// before anything they imply happens outside (an attempt starts, a caller
+// is answered, a subscriber hears of it). Semantics (phases, retries,
+// timeouts, failure policies, parallelism) are Flyte's; docs/semantics.md
+// lists them one rule per line.
+//
+// Thread safety: every public method may be called from any thread, except
+// from inside an EventListener (which runs on the engine's thread).
 #pragma once
 
 #include <chrono>
 #include <functional>
-#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "flytecpp/runtime/runtime.h"
 #include "flytecpp/store/store.h"
+#include "flytecpp/util/clock.h"
 #include "flyteidl/core/compiler.pb.h"
 #include "flyteidl/core/execution.pb.h"
 #include "flyteidl/core/interface.pb.h"
@@ -37,32 +46,55 @@ struct LaunchPlanTarget {
   core::CompiledWorkflowClosure closure;
   core::LiteralMap fixed_inputs;
   core::ParameterMap default_inputs;
+  int max_parallelism = 0;
 };
 using LaunchPlanResolver = std::function<Result<LaunchPlanTarget>(const core::Identifier&)>;
 
-// A snapshot for progress displays, at most every `progress_interval`.
-struct Progress {
-  std::string execution_id;
-  std::map<core::NodeExecution::Phase, int> nodes_by_phase;  // every node seen so far
-  std::vector<std::string> running;                          // a few running node paths
-  std::chrono::nanoseconds elapsed{0};
+// Registers a launch plan in `store` so that the default resolver finds it:
+// the launch plan (flyteidl.admin.LaunchPlan) under its identifier, and the
+// compiled workflow it launches under the workflow's identifier.
+Status RegisterLaunchPlan(store::Store& store, const core::Identifier& id,
+                          const LaunchPlanTarget& target);
+
+// A transition, as recorded: delivered to listeners after it is committed.
+struct Event {
+  const std::string& execution_id;
+  store::EventKind kind;
+  const std::string& node_path;  // empty for workflow events
+  // WorkflowExecution::Phase, NodeExecution::Phase or TaskExecution::Phase,
+  // by kind.
+  int phase;
+  int attempt;                 // task events
+  const std::string& payload;  // the serialized flyteidl.event message
 };
+// Runs on the engine's thread: must be quick and must not call the engine.
+using EventListener = std::function<void(const Event&)>;
 
 struct EngineOptions {
-  store::Store* store = nullptr;            // required
+  store::Store* store = nullptr;            // required; the engine's thread alone uses it
   std::vector<runtime::Runtime*> runtimes;  // the first that CanRun a task runs it
-  LaunchPlanResolver launch_plans;          // for launch-plan nodes; optional
-  std::function<void(const Progress&)> on_progress;
-  std::chrono::milliseconds progress_interval{100};
-  int max_system_retries = 3;  // system failures retried per node, beside user retries
+  // Resolves launch-plan nodes; by default from launch plans registered in
+  // the store (RegisterLaunchPlan), so a resumed execution finds them too.
+  LaunchPlanResolver launch_plans;
+  const Clock* clock = nullptr;  // default: the system clock
+  int max_system_retries = 3;    // system failures retried per node, beside user retries
+  // Leases: this engine's name in the store (default: host:pid:random), how
+  // long a lease lasts without renewal (renewed every third of it), and how
+  // often requests from other processes (abort) are looked for.
+  std::string owner;
+  std::chrono::milliseconds lease_duration{30000};
+  std::chrono::milliseconds control_poll_interval{200};
 };
 
-struct RunRequest {
+struct ExecutionRequest {
   core::CompiledWorkflowClosure closure;
   core::LiteralMap inputs;
-  core::ParameterMap defaults;  // default inputs (e.g. a launch plan's); given inputs win
-  std::string execution_id;     // empty: a fresh one
+  core::ParameterMap defaults;    // default inputs (e.g. a launch plan's); given inputs win
+  std::string execution_id;       // empty: a fresh one
+  core::LiteralMap fixed_inputs;  // a launch plan's fixed inputs: they win over given ones
+  int max_parallelism = 0;        // task attempts in flight at once; 0 = no limit
 };
+using RunRequest = ExecutionRequest;
 
 struct ExecutionResult {
   std::string execution_id;
@@ -72,35 +104,77 @@ struct ExecutionResult {
   std::string failed_node;  // the node whose failure failed the workflow, if any
 };
 
+// What Abort did.
+enum class AbortOutcome {
+  kAborted,    // the execution is recorded ABORTED
+  kRequested,  // another engine runs it: it was asked, through the store
+};
+
 class Engine {
  public:
+  // Starts the engine's thread.
   explicit Engine(EngineOptions options);
+  // Stops the engine's thread. Executions still running are not ended:
+  // their attempts are stopped and their leases given up, so that another
+  // engine may resume them at once.
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Checks the inputs against the workflow interface (bad input: an error
-  // before anything is recorded), records the execution and runs it to a
-  // terminal phase. A failed workflow is a result, not an error.
-  Result<ExecutionResult> Run(RunRequest request);
+  // Checks the inputs against the workflow interface (bad input: an error,
+  // and nothing recorded), records the execution and starts it. Returns its
+  // id once it is recorded.
+  Result<std::string> Submit(ExecutionRequest request);
 
-  // Continues an execution from the store after the process that ran it
-  // died: succeeded nodes keep their outputs; interrupted attempts restart.
-  Result<ExecutionResult> Resume(const std::string& execution_id);
+  // Takes over a recorded execution that no live engine runs (its lease ran
+  // out or was given up) and continues it: succeeded nodes keep their
+  // outputs, attempts that were running are reattached or retried. Refuses,
+  // naming the holder, an execution another engine holds. An execution that
+  // already ended is left as it is.
+  Status Resume(const std::string& execution_id);
 
-  // Thread-safe: aborts the execution being run (running nodes are aborted,
-  // the workflow ends ABORTED).
-  void RequestAbort(const std::string& reason);
+  // Resumes every unfinished execution whose lease ran out (a server does
+  // this when it starts). Returns their ids.
+  Result<std::vector<std::string>> AdoptOrphans();
+
+  // Blocks until the execution ends; its result. A failed workflow is a
+  // result, not an error. An execution this engine does not run is answered
+  // from the store if it ended, else with FailedPrecondition.
+  Result<ExecutionResult> Wait(const std::string& execution_id);
+
+  // Submit, then Wait.
+  Result<ExecutionResult> Run(ExecutionRequest request);
+
+  // Aborts an execution: running nodes are aborted and it ends ABORTED. If
+  // another engine runs it, that engine is asked through the store; if none
+  // does, this one takes it over to abort it.
+  Result<AbortOutcome> Abort(const std::string& execution_id, const std::string& reason);
+
+  // Records the value of a signal of an execution, durably; gate nodes
+  // waiting for it take it from the store.
+  Status Signal(const std::string& execution_id, const std::string& signal_id, core::Literal value);
+
+  // Adds a listener for every event recorded from now on; returns its id.
+  uint64_t Subscribe(EventListener listener);
+  void Unsubscribe(uint64_t id);
+
+  // This engine's lease owner name.
+  const std::string& owner() const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
+// Given inputs over defaults, then fixed inputs over both: what an
+// execution (or a launch plan's child) starts with.
+core::LiteralMap MergeInputs(const core::LiteralMap& given, const core::ParameterMap& defaults,
+                             const core::LiteralMap& fixed);
+
 // A new execution name: 20 lowercase letters and digits, starting with a letter.
 std::string NewExecutionId();
 
-// The result of a stored execution (outputs read from its data directory).
+// The result of a stored execution.
 Result<ExecutionResult> StoredResult(store::Store& store, const std::string& execution_id);
 
 }  // namespace flytecpp::engine

@@ -85,6 +85,10 @@ bool LiteralMapEquals(const LiteralMap& a, const LiteralMap& b);
 std::string ShortString(const Literal& literal, size_t max_elements = 10);
 std::string ShortString(const LiteralMap& map, size_t max_elements = 10);
 
+// The value a union literal wraps (through nested unions); any other
+// literal itself.
+const Literal& Unwrapped(const Literal& literal);
+
 // ---- Native conversion -------------------------------------------------
 //
 // ToLiteral / FromLiteral<T> for: integral types, float/double, std::string,
@@ -106,8 +110,6 @@ Result<T> FromLiteral(const Literal& literal) {
 }
 
 namespace internal {
-// Strips union wrappers; returns the literal itself otherwise.
-const Literal& Unwrapped(const Literal& literal);
 Status KindMismatch(const Literal& literal, std::string_view wanted);
 }  // namespace internal
 
@@ -115,7 +117,7 @@ template <typename T>
 struct LiteralCodec<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>> {
   static Literal Encode(T v) { return lit::Int(static_cast<int64_t>(v)); }
   static Result<T> Decode(const Literal& l) {
-    const Literal& u = internal::Unwrapped(l);
+    const Literal& u = Unwrapped(l);
     if (KindOf(u) != LiteralKind::kInteger) return internal::KindMismatch(u, "int");
     int64_t v = u.scalar().primitive().integer();
     if (static_cast<int64_t>(static_cast<T>(v)) != v || (std::is_unsigned_v<T> && v < 0)) {
@@ -130,7 +132,7 @@ template <typename T>
 struct LiteralCodec<T, std::enable_if_t<std::is_floating_point_v<T>>> {
   static Literal Encode(T v) { return lit::Float(static_cast<double>(v)); }
   static Result<T> Decode(const Literal& l) {
-    const Literal& u = internal::Unwrapped(l);
+    const Literal& u = Unwrapped(l);
     if (KindOf(u) != LiteralKind::kFloat) return internal::KindMismatch(u, "float");
     return static_cast<T>(u.scalar().primitive().float_value());
   }
@@ -185,7 +187,7 @@ struct LiteralCodec<std::vector<T>> {
     return lit::List(std::move(out));
   }
   static Result<std::vector<T>> Decode(const Literal& l) {
-    const Literal& u = internal::Unwrapped(l);
+    const Literal& u = Unwrapped(l);
     if (KindOf(u) != LiteralKind::kCollection) return internal::KindMismatch(u, "list");
     std::vector<T> out;
     out.reserve(u.collection().literals_size());
@@ -206,7 +208,7 @@ struct LiteralCodec<std::map<std::string, T>> {
     return lit::Map(std::move(out));
   }
   static Result<std::map<std::string, T>> Decode(const Literal& l) {
-    const Literal& u = internal::Unwrapped(l);
+    const Literal& u = Unwrapped(l);
     if (KindOf(u) != LiteralKind::kMap) return internal::KindMismatch(u, "map");
     std::map<std::string, T> out;
     for (const auto& [k, e] : u.map().literals()) {
@@ -222,7 +224,7 @@ template <typename T>
 struct LiteralCodec<std::optional<T>> {
   static Literal Encode(const std::optional<T>& v) { return v ? ToLiteral(*v) : lit::None(); }
   static Result<std::optional<T>> Decode(const Literal& l) {
-    const Literal& u = internal::Unwrapped(l);
+    const Literal& u = Unwrapped(l);
     if (KindOf(u) == LiteralKind::kNone) return std::optional<T>();
     auto d = FromLiteral<T>(u);
     if (!d.ok()) return d.status();

@@ -26,6 +26,7 @@ struct ProcessRuntimeOptions {
   bool sandbox = true;  // false: run plainly on the host (flytecpp --no-sandbox)
   std::string bwrap = "bwrap";
   std::vector<ImageMapping> images;
+  int jobs = 0;  // attempts running at once (flytecpp run -j); 0: one per core
 };
 
 // Reads `images:` from a YAML config ($FLYTECPP_HOME/config.yaml):
@@ -37,7 +38,11 @@ struct ProcessRuntimeOptions {
 Result<std::vector<ImageMapping>> LoadImageConfig(const std::filesystem::path& path);
 
 // Runs tasks that have a container. Attempts run on their own threads; an
-// abort or timeout kills the attempt's whole process tree.
+// abort or timeout kills the attempt's whole process tree. Each attempt's
+// handle (pid, its start time, its cgroups) is reported and also written to
+// `<output_dir>/attempt.handle` before the task runs anything; processes do
+// not outlive their engine, so Reattach kills whatever is left and reports
+// the attempt gone.
 class ProcessRuntime : public Runtime {
  public:
   explicit ProcessRuntime(ProcessRuntimeOptions options);
@@ -45,8 +50,11 @@ class ProcessRuntime : public Runtime {
 
   std::string_view name() const override { return "process"; }
   bool CanRun(const core::TaskTemplate& task) const override;
-  Status Start(AttemptSpec spec, Completion done) override;
+  int max_in_flight() const override;
+  Status Start(AttemptSpec spec, AttemptCallbacks callbacks) override;
   void Abort(const AttemptId& id) override;
+  Result<bool> Reattach(AttemptSpec spec, const std::string& handle,
+                        AttemptCallbacks callbacks) override;
 
   // Whether the sandbox can run here (bubblewrap installed and working);
   // the error says how to fix it.

@@ -1,9 +1,9 @@
 // Where tasks run. A Runtime starts task attempts asynchronously and reports
-// each one's end through a callback, from any thread. The engine owns all
-// execution state; runtimes never touch it.
+// on each through callbacks, from any thread. The engine owns all execution
+// state; runtimes never touch it.
 //
-// Implementations: InProcessRuntime (C++ callables, below); the process
-// runtime (sandboxed local processes) and others come later.
+// Implementations: InProcessRuntime (C++ callables, below) and
+// ProcessRuntime (sandboxed local processes, process.h).
 #pragma once
 
 #include <chrono>
@@ -44,22 +44,43 @@ struct AttemptSpec {
   AttemptId id;
   std::shared_ptr<const core::TaskTemplate> task;
   std::shared_ptr<const core::LiteralMap> inputs;
-  std::filesystem::path data_dir;    // holds inputs.pb
-  std::filesystem::path output_dir;  // for outputs.pb / error.pb
+  std::filesystem::path data_dir;    // the node's: holds inputs.pb
+  std::filesystem::path output_dir;  // this attempt's own, never reused: outputs.pb / error.pb
   bool interruptible = false;
+};
+
+// How a runtime reports on an attempt. Both may be called from any thread.
+struct AttemptCallbacks {
+  // The attempt's external handle (a pid and start time, a job id) is
+  // known. The engine stores it with the attempt, so that an engine started
+  // after this one died can hand it to Reattach. Optional, at most once.
+  std::function<void(const AttemptId&, std::string handle)> started;
+  // The attempt ended. Called exactly once, unless Abort came first.
+  std::function<void(const AttemptId&, TaskOutcome)> done;
 };
 
 class Runtime {
  public:
-  using Completion = std::function<void(const AttemptId&, TaskOutcome)>;
   virtual ~Runtime() = default;
   virtual std::string_view name() const = 0;
   // Whether this runtime runs `task`.
   virtual bool CanRun(const core::TaskTemplate& task) const = 0;
-  // Starts an attempt; `done` is called exactly once, unless Abort comes first.
-  virtual Status Start(AttemptSpec spec, Completion done) = 0;
+  // How many attempts may run at once; 0 = no limit (the runtime queues
+  // work itself). The engine keeps ready attempts waiting until a slot frees.
+  virtual int max_in_flight() const { return 0; }
+  // Starts an attempt. An error means it did not start (no callback follows).
+  virtual Status Start(AttemptSpec spec, AttemptCallbacks callbacks) = 0;
   // Stops an attempt (best effort); its completion, if any, is ignored.
   virtual void Abort(const AttemptId& id) = 0;
+  // After a restart: `spec` was running, with `handle` (empty if it was
+  // never reported), when the engine that started it died. Returns true if
+  // the runtime watches the attempt again (callbacks follow as after Start);
+  // false if the attempt is gone, in which case nothing of it may still run
+  // when this returns. The default: work does not outlive its engine.
+  virtual Result<bool> Reattach(AttemptSpec spec, const std::string& handle,
+                                AttemptCallbacks callbacks) {
+    return false;
+  }
 };
 
 // Runs C++ callables registered by task name on a pool of worker threads.
@@ -73,11 +94,12 @@ class InProcessRuntime : public Runtime {
   explicit InProcessRuntime(int workers = 0);  // 0: one per core
   ~InProcessRuntime() override;
 
+  // REQUIRES: before the first Start.
   void Register(std::string task_name, TaskFn fn);
 
   std::string_view name() const override { return "in-process"; }
   bool CanRun(const core::TaskTemplate& task) const override;
-  Status Start(AttemptSpec spec, Completion done) override;
+  Status Start(AttemptSpec spec, AttemptCallbacks callbacks) override;
   void Abort(const AttemptId& id) override;
 
  private:

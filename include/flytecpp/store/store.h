@@ -1,10 +1,12 @@
-// Durable execution state: executions, node executions, events and
-// registered entities, in SQLite (WAL) under a store directory, with literal
-// data (inputs.pb / outputs.pb / error.pb) in a data directory laid out as
-// Flyte lays out its metadata store.
+// Durable execution state: executions, node executions, events, signals,
+// leases and registered entities, in SQLite (WAL) under a store directory,
+// with literal data (inputs.pb / outputs.pb / error.pb) in a data directory
+// laid out as Flyte lays out its metadata store (data_dir.h).
 //
-// Thread safety: a Store is used by one thread (the engine's event loop).
-// Writes go through Commit(batch): one transaction per batch (group commit).
+// Thread safety: a Store object is used by one thread at a time (an engine
+// uses it from its event loop only). Several Store objects, in one process or
+// in many, may open the same directory: SQLite serialises their writes, and
+// leases say which engine runs which execution.
 #pragma once
 
 #include <cstdint>
@@ -18,14 +20,18 @@
 #include "flyteidl/core/compiler.pb.h"
 #include "flyteidl/core/execution.pb.h"
 #include "flyteidl/core/literals.pb.h"
+#include "flyteidl/core/types.pb.h"
 
 namespace flytecpp::store {
 
 namespace core = flyteidl::core;
 
-// How hard a commit pushes data to disk.
+// How hard a commit pushes the database to disk. Literal data files are
+// written without fsync at every level: a crash can lose the data of
+// attempts recorded as finished in the last moments before it, which the
+// engine then runs again (see data_dir.h).
 enum class Durability {
-  kFull,    // fsync every commit: survives power loss
+  kFull,    // fsync every commit: the database survives power loss
   kNormal,  // WAL, fsync at checkpoints: survives process crashes (default)
   kOff,     // no syncing: tests and benchmarks
 };
@@ -34,25 +40,34 @@ struct ExecutionRecord {
   std::string id;             // execution name, unique in the store
   std::string workflow_name;  // primary workflow name
   core::WorkflowExecution::Phase phase = core::WorkflowExecution::UNDEFINED;
-  core::CompiledWorkflowClosure closure;
-  core::LiteralMap inputs;
+  core::CompiledWorkflowClosure closure;  // written once, with the first row
+  core::LiteralMap inputs;                // written once, with the first row
   std::optional<core::LiteralMap> outputs;
   std::optional<core::ExecutionError> error;
-  std::string parent;  // parent execution id (launch-plan children), else empty
+  std::string parent;       // parent execution (launch-plan children), else empty
+  std::string root;         // the top-level execution whose lease covers this one
+  int max_parallelism = 0;  // task attempts in flight at once; 0 = no limit
   int64_t created_ns = 0;
   int64_t updated_ns = 0;
+  // Read-only here: written by the lease calls below.
+  std::string owner;  // the engine that holds (or last held) the lease
+  int64_t lease_expires_ns = 0;
 };
 
-// One node execution. `path` names the node within the execution:
-// top-level `n0`, nested `n1/n0` (sub-workflow children), branch cases `n2-n0`.
+// One node execution. `path` names the node within its execution: top-level
+// `n0`, nested `n1/n0` (sub-workflow children), branch cases `n2-n0`.
+// (execution_id, path) identifies it.
 struct NodeRecord {
   std::string execution_id;
   std::string path;
   core::NodeExecution::Phase phase = core::NodeExecution::UNDEFINED;
-  int attempts = 0;         // finished attempts that were retried
+  int attempts = 0;         // attempts that ended and were retried; the current one is `attempts`
   int system_failures = 0;  // of those, system failures
   std::optional<core::ExecutionError> error;
-  int64_t started_ns = 0;
+  int64_t queued_ns = 0;           // first queued (the active deadline counts from here)
+  int64_t attempt_started_ns = 0;  // the current attempt's start; 0 = not started
+  std::string runtime;             // the current attempt's runtime
+  std::string handle;              // and its external handle (pid, job id), once known
   int64_t updated_ns = 0;
 };
 
@@ -66,41 +81,85 @@ struct EventRecord {
   std::string payload;    // serialized flyteidl.event.*ExecutionEvent
 };
 
+// A signal of an execution (gate nodes wait for them). Upserts keep what the
+// new row leaves unset: a gate records the type it waits for, a sender the value.
+struct SignalRecord {
+  std::string execution_id;
+  std::string signal_id;
+  std::optional<core::LiteralType> type;
+  std::optional<core::Literal> value;
+  int64_t updated_ns = 0;
+};
+
 // Changes applied together, in one transaction.
 struct Batch {
+  // The engine writing: rows of executions held by another owner make the
+  // whole commit fail (Aborted, "lease lost"), and new executions are
+  // recorded as `owner`'s until `lease_expires_ns`. Empty: no check.
+  std::string owner;
+  int64_t lease_expires_ns = 0;
   std::vector<ExecutionRecord> executions;  // upserts (closure/inputs written on insert)
-  std::vector<NodeRecord> nodes;            // upserts
+  std::vector<NodeRecord> nodes;            // upserts, by (execution_id, path)
   std::vector<EventRecord> events;          // appends
-  bool empty() const { return executions.empty() && nodes.empty() && events.empty(); }
+  std::vector<SignalRecord> signals;        // upserts, by (execution_id, signal_id); not fenced
+  bool empty() const {
+    return executions.empty() && nodes.empty() && events.empty() && signals.empty();
+  }
 };
 
 class Store {
  public:
   virtual ~Store() = default;
+
+  // Applies `batch` atomically: all of it or, on error, nothing.
   virtual Status Commit(const Batch& batch) = 0;
+
   virtual Result<ExecutionRecord> GetExecution(const std::string& id) = 0;
   virtual Result<std::vector<ExecutionRecord>> ListExecutions() = 0;  // newest first, no closures
   virtual Result<std::vector<NodeRecord>> GetNodes(const std::string& execution_id) = 0;
   virtual Result<std::vector<EventRecord>> GetEvents(const std::string& execution_id) = 0;
+  virtual Result<std::vector<SignalRecord>> GetSignals(const std::string& execution_id) = 0;
+
   // Registered entities (tasks, workflows, launch plans) by identifier text.
   virtual Status PutEntity(const std::string& key, int resource_type, const std::string& spec) = 0;
   virtual Result<std::optional<std::string>> GetEntity(const std::string& key) = 0;
-  // Cross-process control of a running execution: `flytecpp abort` asks, the
-  // engine running it polls; the owner is the pid of that engine's process.
-  virtual Status RequestAbort(const std::string& execution_id) = 0;
-  virtual Result<bool> AbortRequested(const std::string& execution_id) = 0;
-  virtual Status SetOwner(const std::string& execution_id, int64_t pid) = 0;
-  virtual Result<int64_t> Owner(const std::string& execution_id) = 0;
-  // Where literal data lives.
+
+  // ---- Leases: which engine runs which execution. A lease covers a
+  // top-level execution and every child recorded under it (same root).
+
+  // Takes the lease on top-level execution `id` for `owner` until
+  // `expires_ns`, if nobody holds it, its holder's time ran out before
+  // `now_ns`, `owner` holds it already, or its holder is `dead_holder` (an
+  // engine the caller knows to be dead). Otherwise FailedPrecondition
+  // naming the holder and when its lease ends; NotFound if there is no such
+  // execution.
+  virtual Status AcquireLease(const std::string& id, const std::string& owner, int64_t now_ns,
+                              int64_t expires_ns, const std::string& dead_holder = "") = 0;
+  // Extends every lease `owner` holds on an unfinished execution to
+  // `expires_ns`. Returns the ids of the top-level executions it still holds.
+  virtual Result<std::vector<std::string>> RenewLeases(const std::string& owner,
+                                                       int64_t expires_ns) = 0;
+  // Ends `owner`'s lease on `id` (and its children) now, if it holds it.
+  virtual Status ReleaseLease(const std::string& id, const std::string& owner) = 0;
+  // Unfinished top-level executions whose lease ran out before `now_ns`.
+  virtual Result<std::vector<std::string>> ListOrphans(int64_t now_ns) = 0;
+
+  // ---- Requests from other processes to the engine holding an execution.
+
+  // Asks whoever runs top-level execution `id` to abort it.
+  virtual Status RequestAbort(const std::string& id) = 0;
+  // Unfinished executions held by `owner` whose abort was requested.
+  virtual Result<std::vector<std::string>> AbortRequests(const std::string& owner) = 0;
+
+  // Where literal data lives (absolute).
   virtual const std::filesystem::path& data_dir() const = 0;
 };
 
 // Opens (creating if needed) the store in `dir`: `dir/flytecpp.db` and
-// `dir/data/`. Errors name the directory.
+// `dir/data/`. A relative `dir` is made absolute first, so the data paths
+// handed to sandboxed tasks resolve from anywhere. Stores of earlier
+// flytecpp versions are migrated. Errors name the directory.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& dir,
                                                Durability durability = Durability::kNormal);
-
-// $FLYTECPP_HOME, else ~/.flytecpp.
-std::filesystem::path DefaultStoreDir();
 
 }  // namespace flytecpp::store

@@ -1,0 +1,29 @@
+// What kind of node a workflow node is, one answer for every layer.
+#pragma once
+
+#include <string_view>
+
+#include "flyteidl/core/workflow.pb.h"
+
+namespace flytecpp::idl {
+
+enum class NodeKind {
+  kStart,
+  kEnd,
+  kTask,
+  kBranch,
+  kGate,
+  kSubWorkflow,
+  kLaunchPlan,
+  kArray,
+  kUnset
+};
+
+// By the node's target; a node without one is the start or end node by its
+// id (`start-node`, `end-node`), else kUnset.
+NodeKind NodeKindOf(const flyteidl::core::Node& node);
+
+// "start", "end", "task", "branch", "gate", "sub_workflow", "launch_plan", "array", "unset".
+std::string_view NodeKindName(NodeKind kind);
+
+}  // namespace flytecpp::idl

@@ -1,0 +1,279 @@
+// Attempts on runtimes (flyte-executor.md §2.4, §2.7, §2.10).
+//
+// An attempt waits for two things before it starts: room in its execution's
+// max_parallelism (else it is held by the execution) and a free slot of its
+// runtime (else it waits in the runtime's queue, first come first served,
+// as ninja's -j). Taking the slot makes the node RUNNING and records the
+// attempt's start; the runtime is asked to start it only after that is
+// committed, so an attempt the store does not know of never runs, and an
+// attempt the store knows of gets a directory of its own, never reused.
+#include <google/protobuf/util/time_util.h>
+
+#include "executor.h"
+
+namespace flytecpp::engine::internal {
+
+namespace {
+
+std::string DurationText(std::chrono::nanoseconds d) {
+  return google::protobuf::util::TimeUtil::ToString(
+      google::protobuf::util::TimeUtil::NanosecondsToDuration(d.count()));
+}
+
+}  // namespace
+
+Executor::Pool* Executor::PoolOf(runtime::Runtime* r) {
+  for (Pool& p : pools_) {
+    if (p.runtime == r) return &p;
+  }
+  pools_.push_back({r, r->max_in_flight()});  // a runtime not among the options
+  return &pools_.back();
+}
+
+runtime::AttemptSpec Executor::SpecFor(Scope* s, int i, uint64_t token) {
+  const PlanNode& p = s->plan->nodes[i];
+  const NodeState& n = s->nodes[i];
+  const std::string path = s->Path(i);
+  runtime::AttemptSpec spec;
+  spec.id = {s->execution_id, path, n.attempts, token};
+  spec.task = p.task;
+  spec.inputs = n.inputs;
+  spec.data_dir = s->data.NodeDataDir(path);
+  spec.output_dir = s->data.OutputDir(path, n.attempts);
+  spec.interruptible = p.interruptible;
+  return spec;
+}
+
+runtime::AttemptCallbacks Executor::CallbacksFor() {
+  std::shared_ptr<Mailbox> mb = mailbox_;
+  runtime::AttemptCallbacks cb;
+  cb.started = [mb](const runtime::AttemptId& id, std::string handle) {
+    {
+      std::lock_guard<std::mutex> lock(mb->mu);
+      mb->handles.emplace_back(id.token, std::move(handle));
+    }
+    mb->cv.notify_one();
+  };
+  cb.done = [mb](const runtime::AttemptId& id, runtime::TaskOutcome outcome) {
+    {
+      std::lock_guard<std::mutex> lock(mb->mu);
+      mb->completions.emplace_back(id.token, std::move(outcome));
+    }
+    mb->cv.notify_one();
+  };
+  return cb;
+}
+
+void Executor::QueueAttempt(Scope* s, int i) {
+  NodeState& n = s->nodes[i];
+  const uint64_t token = ++next_token_;
+  n.token = token;
+  attempts_[token] = {s, i, n.runtime, Attempt::Where::kHeld};
+  Execution* e = s->exec;
+  if (e->max_parallelism > 0 && e->in_flight >= e->max_parallelism) {
+    e->held.push_back(token);
+    return;
+  }
+  Admit(token);
+}
+
+void Executor::Admit(uint64_t token) {
+  Attempt& a = attempts_.at(token);
+  a.where = Attempt::Where::kQueued;
+  ++a.scope->exec->in_flight;
+  PoolOf(a.runtime)->queue.push_back(token);
+}
+
+void Executor::PumpPools() {
+  for (Pool& pool : pools_) {
+    while ((pool.limit <= 0 || pool.running < pool.limit) && !pool.queue.empty()) {
+      const uint64_t token = pool.queue.front();
+      pool.queue.pop_front();
+      auto it = attempts_.find(token);
+      if (it == attempts_.end() || it->second.where != Attempt::Where::kQueued) continue;
+      TakeSlot(token);
+    }
+  }
+}
+
+void Executor::TakeSlot(uint64_t token) {
+  Attempt& a = attempts_.at(token);
+  a.where = Attempt::Where::kRunning;
+  ++PoolOf(a.runtime)->running;
+  Scope* s = a.scope;
+  const int i = a.node;
+  NodeState& n = s->nodes[i];
+  n.attempt_started_ns = Now();
+  n.handle.clear();
+  if (n.phase != core::NodeExecution::RUNNING) {
+    SetPhase(s, i, core::NodeExecution::RUNNING);
+  } else {
+    MarkDirty(s, i);
+  }
+  EmitTaskEvent(s, i, core::TaskExecution::RUNNING, nullptr);
+  const auto timeout = s->plan->nodes[i].timeout;
+  if (timeout.count() > 0) {
+    timers_.push({n.attempt_started_ns + timeout.count(), Timer::Kind::kAttempt, token, i, 0});
+  }
+  to_launch_.push_back(token);
+}
+
+void Executor::ReleaseAttempt(uint64_t token) {
+  auto it = attempts_.find(token);
+  if (it == attempts_.end()) return;
+  const Attempt a = it->second;
+  attempts_.erase(it);
+  Execution* e = a.scope->exec;
+  if (a.where == Attempt::Where::kRunning) --PoolOf(a.runtime)->running;
+  if (a.where == Attempt::Where::kHeld) return;  // its stale entry in `held` is skipped
+  --e->in_flight;
+  while (!e->held.empty() && (e->max_parallelism <= 0 || e->in_flight < e->max_parallelism)) {
+    const uint64_t next = e->held.front();
+    e->held.pop_front();
+    auto h = attempts_.find(next);
+    if (h != attempts_.end() && h->second.where == Attempt::Where::kHeld) Admit(next);
+  }
+}
+
+void Executor::StartLaunched() {
+  std::vector<uint64_t> launch;
+  launch.swap(to_launch_);
+  for (uint64_t token : launch) {
+    auto it = attempts_.find(token);
+    if (it == attempts_.end() || it->second.where != Attempt::Where::kRunning) continue;
+    Scope* s = it->second.scope;
+    const int i = it->second.node;
+    Status st = it->second.runtime->Start(SpecFor(s, i, token), CallbacksFor());
+    if (!st.ok()) {
+      ReleaseAttempt(token);
+      s->nodes[i].token = 0;
+      RetryOrFail(s, i, MakeError(core::ExecutionError::SYSTEM, "RuntimeStartFailed", st.message()),
+                  /*retryable=*/true);
+    }
+  }
+}
+
+void Executor::AttemptStarted(uint64_t token, std::string handle) {
+  auto it = attempts_.find(token);
+  if (it == attempts_.end()) return;
+  NodeState& n = it->second.scope->nodes[it->second.node];
+  n.handle = std::move(handle);
+  MarkDirty(it->second.scope, it->second.node);
+}
+
+void Executor::AttemptDone(uint64_t token, runtime::TaskOutcome outcome) {
+  auto it = attempts_.find(token);
+  if (it == attempts_.end() || it->second.where != Attempt::Where::kRunning) return;  // stopped
+  Scope* s = it->second.scope;
+  const int i = it->second.node;
+  ReleaseAttempt(token);
+  s->nodes[i].token = 0;
+  Handler(s, i).AttemptDone(*this, s, i, std::move(outcome));
+}
+
+void Executor::AttemptTimedOut(uint64_t token) {
+  auto it = attempts_.find(token);
+  if (it == attempts_.end() || it->second.where != Attempt::Where::kRunning) return;
+  Scope* s = it->second.scope;
+  const int i = it->second.node;
+  NodeState& n = s->nodes[i];
+  it->second.runtime->Abort({s->execution_id, s->Path(i), n.attempts, token});
+  ReleaseAttempt(token);
+  n.token = 0;
+  RetryOrFail(
+      s, i,
+      MakeError(core::ExecutionError::USER, "TimeoutExpired",
+                "task execution timeout [" + DurationText(s->plan->nodes[i].timeout) + "] expired"),
+      /*retryable=*/true);
+}
+
+void Executor::StopAttempt(Scope* s, int i) {
+  NodeState& n = s->nodes[i];
+  if (n.token != 0) {
+    auto it = attempts_.find(n.token);
+    if (it != attempts_.end() && it->second.where == Attempt::Where::kRunning) {
+      it->second.runtime->Abort({s->execution_id, s->Path(i), n.attempts, n.token});
+      EmitTaskEvent(s, i, core::TaskExecution::ABORTED, nullptr);
+    }
+    ReleaseAttempt(n.token);
+    n.token = 0;
+    return;
+  }
+  if (n.interrupted && n.attempt_started_ns > 0 && n.runtime != nullptr) {
+    // Left running by the engine that stopped: make sure it is gone.
+    auto spec = SpecFor(s, i, ++next_token_);
+    auto back = n.runtime->Reattach(spec, n.handle, {});
+    if (back.ok() && *back) n.runtime->Abort(spec.id);
+    EmitTaskEvent(s, i, core::TaskExecution::ABORTED, nullptr);
+  }
+}
+
+void Executor::ReattachAttempt(Scope* s, int i, runtime::Runtime* previous) {
+  NodeState& n = s->nodes[i];
+  if (previous != nullptr) {
+    const uint64_t token = ++next_token_;
+    attempts_[token] = {s, i, previous, Attempt::Where::kRunning};
+    ++s->exec->in_flight;
+    ++PoolOf(previous)->running;  // it holds a slot, even beyond the limit
+    n.token = token;
+    auto back = previous->Reattach(SpecFor(s, i, token), n.handle, CallbacksFor());
+    if (back.ok() && *back) {
+      n.runtime = previous;
+      const auto timeout = s->plan->nodes[i].timeout;
+      if (timeout.count() > 0) {
+        timers_.push({n.attempt_started_ns + timeout.count(), Timer::Kind::kAttempt, token, i, 0});
+      }
+      return;
+    }
+    ReleaseAttempt(token);
+    n.token = 0;
+  }
+  // Gone: it counts as a system failure, and the next attempt gets a new
+  // number and directory.
+  RetryOrFail(s, i,
+              MakeError(core::ExecutionError::SYSTEM, "Interrupted",
+                        "attempt " + std::to_string(n.attempts) +
+                            " was running when the engine running it stopped"),
+              /*retryable=*/true);
+}
+
+void Executor::RetryOrFail(Scope* s, int i, core::ExecutionError error, bool retryable) {
+  const PlanNode& p = s->plan->nodes[i];
+  NodeState& n = s->nodes[i];
+  EmitTaskEvent(s, i, core::TaskExecution::FAILED, &error);
+  n.attempt_started_ns = 0;
+  n.handle.clear();
+  MarkDirty(s, i);
+  if (!retryable) {
+    Fail(s, i, std::move(error));
+    return;
+  }
+  if (error.kind() == core::ExecutionError::SYSTEM) {
+    // System failures have their own budget and do not use user retries.
+    if (n.system_failures < options_.max_system_retries) {
+      ++n.system_failures;
+      ++n.attempts;
+      QueueAttempt(s, i);
+      return;
+    }
+    Fail(s, i,
+         MakeError(core::ExecutionError::USER, "RetriesExhausted|" + error.code(),
+                   "[" + std::to_string(n.system_failures) + "/" +
+                       std::to_string(options_.max_system_retries) +
+                       "] currentAttempt done. Last Error: SYSTEM::" + error.message()));
+    return;
+  }
+  const int current = n.attempts + 1 - n.system_failures;
+  if (current < p.max_attempts) {
+    ++n.attempts;
+    QueueAttempt(s, i);
+    return;
+  }
+  Fail(s, i,
+       MakeError(core::ExecutionError::USER, "RetriesExhausted|" + error.code(),
+                 "[" + std::to_string(current) + "/" + std::to_string(p.max_attempts) +
+                     "] currentAttempt done. Last Error: " + ErrorKindName(error.kind()) +
+                     "::" + error.message()));
+}
+
+}  // namespace flytecpp::engine::internal

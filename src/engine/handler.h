@@ -1,0 +1,50 @@
+// One handler per node kind (flytepropeller's shape). The executor moves a
+// node to QUEUED with its inputs resolved and hands it to its kind's
+// handler; the handler does the kind's work through the executor's services
+// and ends the node with Succeed or Fail. The executor knows no kind.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "flyteidl/event/event.pb.h"
+#include "state.h"
+
+namespace flytecpp::engine::internal {
+
+class Executor;
+
+class NodeHandler {
+ public:
+  virtual ~NodeHandler() = default;
+
+  // The node is QUEUED, its inputs resolved: start its work.
+  virtual void Start(Executor& x, Scope* s, int i) = 0;
+  // The node was QUEUED or RUNNING when the engine that ran it stopped
+  // (NodeState::interrupted; its inputs are resolved again): continue it.
+  virtual void Resume(Executor& x, Scope* s, int i) { Start(x, s, i); }
+  // A node this one owns (plan.h: PlanNode::owner) ended.
+  virtual void OwnedNodeDone(Executor& x, Scope* s, int i, int owned) {}
+  // The scope this node runs (NodeState::child) ended.
+  virtual void ChildScopeDone(Executor& x, Scope* s, int i) {}
+  // An attempt of the node ended (its token is already cleared).
+  virtual void AttemptDone(Executor& x, Scope* s, int i, runtime::TaskOutcome outcome) {}
+  // A timer the node set (Executor::SetNodeTimer) is due.
+  virtual void TimerDue(Executor& x, Scope* s, int i, int tag) {}
+  // The node is being aborted: stop what it runs beyond its own attempt
+  // (which the executor stops); the executor then records it ABORTED.
+  virtual void Abort(Executor& x, Scope* s, int i, const std::string& reason) {}
+  // Adds the kind's own fields to a node event (target entity, child ids).
+  virtual void DescribeEvent(const Scope& s, int i, flyteidl::event::NodeExecutionEvent* e) const {}
+};
+
+// The handlers of the node kinds this engine runs (nodes/*.cc).
+std::unique_ptr<NodeHandler> MakeEndHandler();
+std::unique_ptr<NodeHandler> MakeTaskHandler();
+std::unique_ptr<NodeHandler> MakeBranchHandler();
+std::unique_ptr<NodeHandler> MakeSubWorkflowHandler();
+std::unique_ptr<NodeHandler> MakeLaunchPlanHandler();
+// Kinds not run yet: the node fails with SYSTEM UnsupportedNodeKind.
+std::unique_ptr<NodeHandler> MakeUnsupportedHandler();
+
+}  // namespace flytecpp::engine::internal

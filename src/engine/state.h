@@ -1,0 +1,111 @@
+// Execution state: mutable, per execution, owned by the engine's thread.
+// Plans (plan.h) are immutable; everything that changes while a workflow
+// runs lives here.
+//
+//   Execution   a top-level execution this engine holds the lease of
+//     Scope     one running workflow: the execution's, a sub-workflow
+//               instance, or a launch plan's child execution
+//       NodeState  one per plan node
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flytecpp/engine/engine.h"
+#include "flytecpp/store/data_dir.h"
+#include "plan.h"
+
+namespace flytecpp::engine::internal {
+
+using NodePhase = core::NodeExecution::Phase;
+using WorkflowPhase = core::WorkflowExecution::Phase;
+
+struct Scope;
+struct Execution;
+
+// Mutable state of one node in one scope. UNDEFINED = not started.
+struct NodeState {
+  NodePhase phase = core::NodeExecution::UNDEFINED;
+  int attempts = 0;         // attempts ended and retried; the current one is number `attempts`
+  int system_failures = 0;  // of those, system failures
+  int pending = 0;          // upstream nodes not finished yet
+  bool upstream_failed = false;
+  bool dirty = false;        // its row is written at the next commit
+  bool interrupted = false;  // restored QUEUED/RUNNING: its work resumes, not starts
+  bool aborting = false;     // being aborted: what it runs ends without reporting to it
+  std::shared_ptr<const core::LiteralMap> inputs;
+  std::shared_ptr<const core::LiteralMap> outputs;
+  std::optional<core::ExecutionError> error;
+  int64_t queued_ns = 0;           // first queued: the active deadline counts from here
+  int64_t attempt_started_ns = 0;  // the current attempt took its slot; 0 = not yet
+  uint64_t token = 0;              // the attempt in flight or waiting for a slot
+  runtime::Runtime* runtime = nullptr;
+  std::string handle;            // the current attempt's external handle
+  int taken = -1;                // branch: the case node running
+  std::unique_ptr<Scope> child;  // sub-workflow or launch plan
+};
+
+// One running workflow.
+struct Scope {
+  enum class State { kRunning, kFailing, kHandlingFailure, kDone };
+
+  Execution* exec = nullptr;  // the top-level execution this scope belongs to
+  uint64_t serial = 0;        // unique in the engine: timers name scopes by it
+  const Plan* plan = nullptr;
+  std::unique_ptr<PlanSet> owned_plans;  // launch-plan children own theirs
+  std::string execution_id;
+  std::string prefix;  // node path prefix: "" or "<parent path>/"
+  Scope* parent = nullptr;
+  int parent_node = -1;
+  bool is_execution = false;  // the top-level one or a launch-plan child: has its own record
+  std::vector<NodeState> nodes;
+  std::shared_ptr<const core::LiteralMap> inputs;
+  State state = State::kRunning;
+  WorkflowPhase phase = core::WorkflowExecution::UNDEFINED;
+  std::optional<core::ExecutionError> error;
+  std::string failed_node;
+  store::DataDir data;
+  int64_t started_ns = 0;
+  // is_execution only: the record, and whether its first row (closure and
+  // inputs) is in the store.
+  store::ExecutionRecord record;
+  bool recorded = false;
+  bool record_dirty = false;
+
+  Scope(const Plan* p, std::string id, std::string path_prefix,
+        const std::filesystem::path& data_root)
+      : plan(p),
+        execution_id(std::move(id)),
+        prefix(std::move(path_prefix)),
+        data(data_root, execution_id) {}
+
+  std::string Path(int node) const { return prefix + plan->nodes[node].id; }
+};
+
+// Replies to Wait: called on the engine's thread once the result is known.
+using ResultCallback = std::function<void(Result<ExecutionResult>)>;
+
+// A top-level execution held by this engine, with its launch-plan children.
+struct Execution {
+  std::string id;
+  std::unique_ptr<PlanSet> plans;
+  std::unique_ptr<Scope> root;
+  // Attempts in flight or in a runtime's queue, against max_parallelism
+  // (0 = no limit); attempts beyond it wait in `held`.
+  int max_parallelism = 0;
+  int in_flight = 0;
+  std::deque<uint64_t> held;
+  std::vector<ResultCallback> waiters;
+  // Node rows read back for a resume, by execution id then path; cleared
+  // once the first turn after the restore is committed.
+  std::map<std::string, std::map<std::string, store::NodeRecord>> restored;
+  bool finished = false;  // the root scope is done; freed after the commit that records it
+  bool dropped = false;   // the lease was lost, or the engine stops: nothing more is written
+};
+
+}  // namespace flytecpp::engine::internal

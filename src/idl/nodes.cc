@@ -1,0 +1,38 @@
+#include "flytecpp/idl/nodes.h"
+
+namespace flytecpp::idl {
+
+namespace core = flyteidl::core;
+
+NodeKind NodeKindOf(const core::Node& n) {
+  switch (n.target_case()) {
+    case core::Node::kTaskNode: return NodeKind::kTask;
+    case core::Node::kWorkflowNode:
+      return n.workflow_node().has_launchplan_ref() ? NodeKind::kLaunchPlan
+                                                    : NodeKind::kSubWorkflow;
+    case core::Node::kBranchNode: return NodeKind::kBranch;
+    case core::Node::kGateNode: return NodeKind::kGate;
+    case core::Node::kArrayNode: return NodeKind::kArray;
+    case core::Node::TARGET_NOT_SET: break;
+  }
+  if (n.id() == "start-node") return NodeKind::kStart;
+  if (n.id() == "end-node") return NodeKind::kEnd;
+  return NodeKind::kUnset;
+}
+
+std::string_view NodeKindName(NodeKind kind) {
+  switch (kind) {
+    case NodeKind::kStart: return "start";
+    case NodeKind::kEnd: return "end";
+    case NodeKind::kTask: return "task";
+    case NodeKind::kBranch: return "branch";
+    case NodeKind::kGate: return "gate";
+    case NodeKind::kSubWorkflow: return "sub_workflow";
+    case NodeKind::kLaunchPlan: return "launch_plan";
+    case NodeKind::kArray: return "array";
+    case NodeKind::kUnset: break;
+  }
+  return "unset";
+}
+
+}  // namespace flytecpp::idl

@@ -1,0 +1,31 @@
+// The bubblewrap command line that makes a task see what its container
+// would (docs/runtime.md): a read-only root (the image's, when one is
+// configured), its own attempt directories writable, copilot paths bound
+// where declared, a private /tmp, its own pid/IPC/UTS namespaces, no network
+// unless allowed, and only the environment it is given.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "flytecpp/runtime/process.h"
+
+namespace flytecpp::runtime::internal {
+
+struct SandboxSpec {
+  std::filesystem::path root = "/";
+  std::string data_dir;  // read-only
+  std::string out_dir;   // writable
+  std::string workdir;   // the command's working directory inside
+  bool network = false;
+  // host -> inside, read-only / writable.
+  std::vector<std::pair<std::string, std::string>> ro_binds, rw_binds;
+  std::vector<std::pair<std::string, std::string>> env;
+};
+
+// The bwrap arguments up to and including "--"; the command follows them.
+std::vector<std::string> SandboxArgv(const std::string& bwrap, const SandboxSpec& spec);
+
+}  // namespace flytecpp::runtime::internal
