@@ -26,7 +26,7 @@ Executor::Pool* Executor::PoolOf(runtime::Runtime* r) {
   for (Pool& p : pools_) {
     if (p.runtime == r) return &p;
   }
-  pools_.push_back({r, r->max_in_flight()});  // a runtime not among the options
+  pools_.push_back({r, r->max_in_flight(), 0, {}});  // a runtime not among the options
   return &pools_.back();
 }
 

@@ -111,7 +111,7 @@ Executor::Executor(EngineOptions options) : options_(std::move(options)) {
   handlers_[static_cast<int>(NodeKind::kBranch)] = MakeBranchHandler();
   handlers_[static_cast<int>(NodeKind::kSubWorkflow)] = MakeSubWorkflowHandler();
   handlers_[static_cast<int>(NodeKind::kLaunchPlan)] = MakeLaunchPlanHandler();
-  for (runtime::Runtime* r : options_.runtimes) pools_.push_back({r, r->max_in_flight()});
+  for (runtime::Runtime* r : options_.runtimes) pools_.push_back({r, r->max_in_flight(), 0, {}});
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -213,13 +213,16 @@ Status Executor::Resume(const std::string& id) {
 Result<std::vector<std::string>> Executor::AdoptOrphans() {
   return Call<Result<std::vector<std::string>>>([this](auto reply) {
     if (!store_error_.ok()) return reply(store_error_);
-    auto orphans = store().ListOrphans(Now());
-    if (!orphans.ok()) return reply(orphans.status());
+    auto unfinished = store().ListUnfinished();
+    if (!unfinished.ok()) return reply(unfinished.status());
     auto ids = std::make_shared<std::vector<std::string>>();
-    for (const auto& id : *orphans) {
-      if (FindLive(id) != nullptr) continue;
-      auto adopted = Adopt(id);  // one that another engine took meanwhile is skipped
-      if (adopted.ok() && *adopted != nullptr) ids->push_back(id);
+    const int64_t now = Now();
+    for (const auto& e : *unfinished) {
+      if (FindLive(e.id) != nullptr) continue;
+      const bool orphan = e.owner.empty() || e.lease_expires_ns < now || OwnerDeadHere(e.owner);
+      if (!orphan) continue;
+      auto adopted = Adopt(e.id);  // one that another engine took meanwhile is skipped
+      if (adopted.ok() && *adopted != nullptr) ids->push_back(e.id);
     }
     AfterCommit([this, ids, reply] {
       if (!store_error_.ok()) return reply(store_error_);
@@ -542,9 +545,7 @@ void Executor::FinishExecutions() {
     waiters.swap(exec->waiters);
     for (auto& w : waiters) {
       if (exec->dropped) {
-        w(store_error_.ok() ? Aborted("execution " + exec->id + " was let go: " +
-                                      "another engine holds it now, or this one stopped")
-                            : store_error_);
+        w(exec->drop_reason);
       } else {
         w(ResultOf(*exec->root));
       }
@@ -564,6 +565,7 @@ void Executor::FinishExecutions() {
 void Executor::DropExecution(Execution* exec, const Status& why) {
   if (exec->dropped) return;
   exec->dropped = true;
+  exec->drop_reason = why;
   ending_.push_back(exec);
   // Stop its attempts in the runtimes; nothing is recorded.
   std::vector<uint64_t> tokens;
@@ -578,7 +580,6 @@ void Executor::DropExecution(Execution* exec, const Status& why) {
     }
     ReleaseAttempt(token);
   }
-  (void)why;
 }
 
 Execution* Executor::FindLive(const std::string& id) {
@@ -595,13 +596,15 @@ void Executor::RenewLeases() {
   std::set<std::string> ours(held->begin(), held->end());
   std::vector<Execution*> lost;
   for (auto& [id, exec] : executions_) {
-    // Executions not committed yet are not in the store: not lost.
-    if (exec->root->recorded && !exec->finished && !exec->dropped && !ours.count(id)) {
+    // Executions not committed yet are not in the store: not lost. One that
+    // finished in this turn is still unfinished there.
+    if (exec->root->recorded && !exec->dropped && !ours.count(id)) {
       lost.push_back(exec.get());
     }
   }
   for (Execution* exec : lost) {
-    DropExecution(exec, Aborted("lease lost: another engine runs execution " + exec->id));
+    DropExecution(exec, Aborted("lease lost: another engine runs execution " + exec->id +
+                                " now; this one let it go"));
   }
 }
 

@@ -106,6 +106,7 @@ struct Execution {
   std::map<std::string, std::map<std::string, store::NodeRecord>> restored;
   bool finished = false;  // the root scope is done; freed after the commit that records it
   bool dropped = false;   // the lease was lost, or the engine stops: nothing more is written
+  Status drop_reason;     // why, for whoever waits
 };
 
 }  // namespace flytecpp::engine::internal

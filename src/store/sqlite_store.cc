@@ -331,14 +331,17 @@ class SqliteStore : public Store {
     return Step(u, "release lease");
   }
 
-  Result<std::vector<std::string>> ListOrphans(int64_t now_ns) override {
-    Statement s(db_, (std::string("SELECT id FROM executions WHERE parent = '' AND "
-                                  "lease_expires_ns < ? AND phase NOT IN ") +
-                      TerminalPhases() + " ORDER BY created_ns")
+  Result<std::vector<ExecutionRecord>> ListUnfinished() override {
+    Statement s(db_, ("SELECT " + ExecutionColumns(false) +
+                      " FROM executions WHERE parent = '' AND phase NOT IN " + TerminalPhases() +
+                      " ORDER BY created_ns, id")
                          .c_str());
-    if (!s.ok()) return Error("list orphans");
-    s.Bind(1, now_ns);
-    return Column(s, "list orphans");
+    if (!s.ok()) return Error("list unfinished executions");
+    std::vector<ExecutionRecord> out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(RowToExecution(s, false));
+    if (rc != SQLITE_DONE) return Error("list unfinished executions");
+    return out;
   }
 
   Status RequestAbort(const std::string& id) override {
@@ -377,7 +380,8 @@ class SqliteStore : public Store {
 
   // Statements of the commit path are prepared once and reused: parsing SQL
   // per commit was half the engine's time per node.
-  // `sql` is a string literal: its address is the key.
+  // `sql` is a string literal: its address is the key. A statement that
+  // returns rows must be reset as soon as they are read (see CheckFence).
   Statement& Cached(const char* sql) {
     auto& slot = cached_[sql];
     if (!slot) slot = std::make_unique<Statement>(db_, sql);
@@ -526,9 +530,12 @@ class SqliteStore : public Store {
       s.Reset();
       s.BindText(1, id);
       int rc = sqlite3_step(s.get());
+      const std::string holder = rc == SQLITE_ROW ? s.Text(0) : "";
+      // At once: a statement left on a row keeps its read snapshot open, and
+      // the next write transaction over an older snapshot fails (busy).
+      s.Reset();
       if (rc == SQLITE_DONE) continue;  // new in this batch
       if (rc != SQLITE_ROW) return Error("check lease");
-      const std::string holder = s.Text(0);
       if (holder != batch.owner) {
         return Aborted("lease lost: execution " + id + " is now run by " +
                        (holder.empty() ? std::string("nobody") : holder));

@@ -1,12 +1,15 @@
 // Helpers for engine tests: a temporary store, an in-process runtime with
-// tasks registered by lambda, and compile-then-run.
+// tasks registered by lambda, a fake clock, latches, and compile-then-run.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "flytecpp/compiler/compiler.h"
 #include "flytecpp/engine/engine.h"
@@ -35,12 +38,56 @@ inline runtime::TaskError UserError(std::string msg, bool retryable = false) {
   return {core::ExecutionError::USER, "Boom", std::move(msg), retryable};
 }
 
+// A one-shot gate between threads: Wait blocks until Open. WaitFor gives up
+// after a (generous) real-time bound, so a broken engine fails a test
+// instead of hanging it.
+class Latch {
+ public:
+  void Open() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return open_; });
+  }
+  bool WaitFor(std::chrono::seconds limit = std::chrono::seconds(30)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, limit, [&] { return open_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+inline std::shared_ptr<Latch> NewLatch() { return std::make_shared<Latch>(); }
+
+// Polls `pred` until it holds or `limit` of real time passed.
+template <typename Pred>
+bool Eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::milliseconds(30000)) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto s = store::OpenSqliteStore(dir_.path() / "store", store::Durability::kOff);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
+    // Engines use store_ from their own thread; the test reads through this.
+    auto r = store::OpenSqliteStore(dir_.path() / "store", store::Durability::kOff);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    reader_ = std::move(r).value();
   }
 
   // Registers `fn` under `name` and counts its calls.
@@ -78,7 +125,7 @@ class EngineTest : public ::testing::Test {
     EXPECT_TRUE(closure.ok()) << closure.status().ToString();
     if (!closure.ok()) return ExecutionResult{};
     Engine engine(Options());
-    auto r = engine.Run({*closure, inputs, {}, ""});
+    auto r = engine.Run({.closure = *closure, .inputs = inputs});
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : ExecutionResult{};
   }
@@ -88,12 +135,13 @@ class EngineTest : public ::testing::Test {
     o.store = store_.get();
     o.runtimes = {&tasks_};
     o.launch_plans = launch_plans_;
+    o.clock = &clock_;
     return o;
   }
 
   std::vector<flyteidl::event::NodeExecutionEvent> NodeEvents(const std::string& exec) {
     std::vector<flyteidl::event::NodeExecutionEvent> out;
-    for (const auto& e : *store_->GetEvents(exec)) {
+    for (const auto& e : *reader_->GetEvents(exec)) {
       if (e.kind != store::EventKind::kNode) continue;
       flyteidl::event::NodeExecutionEvent ne;
       ne.ParseFromString(e.payload);
@@ -105,13 +153,24 @@ class EngineTest : public ::testing::Test {
   // Node phase per path, from the store.
   std::map<std::string, core::NodeExecution::Phase> NodePhases(const std::string& exec) {
     std::map<std::string, core::NodeExecution::Phase> out;
-    for (const auto& n : *store_->GetNodes(exec)) out[n.path] = n.phase;
+    for (const auto& n : *reader_->GetNodes(exec)) out[n.path] = n.phase;
     return out;
   }
 
+  // The stored row of one node; fails the test if there is none.
+  store::NodeRecord Row(const std::string& exec, const std::string& path) {
+    for (const auto& n : *reader_->GetNodes(exec)) {
+      if (n.path == path) return n;
+    }
+    ADD_FAILURE() << "no row for node " << path << " of " << exec;
+    return {};
+  }
+
   flytecpp::testing::TempDir dir_;
-  std::unique_ptr<store::Store> store_;
-  runtime::InProcessRuntime tasks_{2};
+  std::unique_ptr<store::Store> store_;   // the engines'
+  std::unique_ptr<store::Store> reader_;  // the test's own handle on the same store
+  FakeClock clock_;
+  runtime::InProcessRuntime tasks_{4};
   LaunchPlanResolver launch_plans_;
   std::mutex mu_;
   std::map<std::string, int> calls_;

@@ -6,6 +6,7 @@
 #include "engine_test_util.h"
 #include "flytecpp/idl/identifiers.h"
 #include "flytecpp/store/data_dir.h"
+#include "flytecpp/util/clock.h"
 
 namespace flytecpp::engine {
 namespace {
@@ -51,12 +52,14 @@ TEST_F(SemanticsTest, R02_InputsAreCheckedBeforeAnythingRuns) {
   wf.Add(TaskNode("a", kAdd1).Bind("x", WorkflowInput("x")));
   auto closure = CompileIt(wf.Build(), {kAdd1});
   Engine engine(Options());
-  auto r = engine.Run({*closure, lit::Inputs({{"x", lit::String("one")}}), {}, "bad"});
+  auto r = engine.Run({.closure = *closure,
+                       .inputs = lit::Inputs({{"x", lit::String("one")}}),
+                       .execution_id = "bad"});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("x"), std::string::npos) << r.status().message();
-  EXPECT_FALSE(store_->GetExecution("bad").ok());  // nothing recorded
+  EXPECT_FALSE(reader_->GetExecution("bad").ok());  // nothing recorded
   EXPECT_EQ(Calls("t.add1"), 0);
-  auto missing = engine.Run({*closure, lit::Inputs({}), {}, ""});
+  auto missing = engine.Run({.closure = *closure, .inputs = lit::Inputs({})});
   EXPECT_FALSE(missing.ok());
 }
 
@@ -69,11 +72,20 @@ TEST_F(SemanticsTest, R03_DefaultsFillMissingInputs) {
   core::ParameterMap defaults;
   *(*defaults.mutable_parameters())["x"].mutable_default_() = lit::Int(41);
   Engine engine(Options());
-  auto r = engine.Run({*closure, lit::Inputs({}), defaults, ""});
+  auto r = engine.Run({.closure = *closure, .inputs = lit::Inputs({}), .defaults = defaults});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(Int(r->outputs, "y"), 42);
-  auto given = engine.Run({*closure, lit::Inputs({{"x", lit::Int(1)}}), defaults, ""});
+  auto given = engine.Run(
+      {.closure = *closure, .inputs = lit::Inputs({{"x", lit::Int(1)}}), .defaults = defaults});
+  ASSERT_TRUE(given.ok()) << given.status().ToString();
   EXPECT_EQ(Int(given->outputs, "y"), 2);
+  // A launch plan's fixed inputs win over given ones.
+  auto fixed = engine.Run({.closure = *closure,
+                           .inputs = lit::Inputs({{"x", lit::Int(1)}}),
+                           .defaults = defaults,
+                           .fixed_inputs = lit::Inputs({{"x", lit::Int(9)}})});
+  ASSERT_TRUE(fixed.ok()) << fixed.status().ToString();
+  EXPECT_EQ(Int(fixed->outputs, "y"), 10);
 }
 
 TEST_F(SemanticsTest, R04_BindingsOfEveryKind) {
@@ -210,13 +222,9 @@ TEST_F(SemanticsTest, R09_SystemFailuresHaveTheirOwnBudget) {
   auto r = RunOk(wf.Build(), {t}, lit::Inputs({}));
   EXPECT_EQ(r.phase, core::WorkflowExecution::SUCCEEDED);  // 3 system retries, 0 user retries
   EXPECT_EQ(calls, 4);
-  auto nodes = *store_->GetNodes(r.execution_id);
-  for (const auto& n : nodes) {
-    if (n.path == "a") {
-      EXPECT_EQ(n.attempts, 3);
-      EXPECT_EQ(n.system_failures, 3);
-    }
-  }
+  const store::NodeRecord a = Row(r.execution_id, "a");
+  EXPECT_EQ(a.attempts, 3);
+  EXPECT_EQ(a.system_failures, 3);
   TaskTemplate t2 = Task("t.infra2", {}, {});
   Register("t.infra2", [](const core::LiteralMap&) -> runtime::TaskOutcome {
     return runtime::TaskError{core::ExecutionError::SYSTEM, "Lost", "node lost", true};
@@ -230,33 +238,79 @@ TEST_F(SemanticsTest, R09_SystemFailuresHaveTheirOwnBudget) {
 
 TEST_F(SemanticsTest, R10_AttemptTimeoutIsRetryable) {
   TaskTemplate t = Task("t.slow", {}, {{"o0", types::Int()}}, /*retries=*/1);
+  auto first_started = NewLatch(), release = NewLatch();
   std::atomic<int> calls{0};
-  Register("t.slow", [&calls](const core::LiteralMap&) -> runtime::TaskOutcome {
-    if (++calls == 1) std::this_thread::sleep_for(600ms);  // first attempt too slow
-    return lit::Inputs({{"o0", lit::Int(calls)}});
-  });
+  Register("t.slow",
+           [&calls, first_started, release](const core::LiteralMap&) -> runtime::TaskOutcome {
+             const int call = ++calls;
+             if (call == 1) {  // the first attempt hangs
+               first_started->Open();
+               release->Wait();
+             }
+             return lit::Inputs({{"o0", lit::Int(call)}});
+           });
   WorkflowBuilder wf("wf");
   wf.Add(TaskNode("a", t).Timeout(250ms));
   wf.Output("y", types::Int(), Promise("a", "o0"));
-  auto r = RunOk(wf.Build(), {t}, lit::Inputs({}));
-  EXPECT_EQ(r.phase, core::WorkflowExecution::SUCCEEDED) << (r.error ? r.error->message() : "");
-  EXPECT_EQ(Int(r.outputs, "y"), 2);
+  auto closure = CompileIt(wf.Build(), {t});
+  ASSERT_TRUE(closure.ok());
+  Engine engine(Options());
+  auto id = engine.Submit({.closure = *closure});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(first_started->WaitFor());
+  clock_.Advance(249ms);  // not yet
+  clock_.Advance(2ms);
+  auto r = engine.Wait(*id);
+  release->Open();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
+  EXPECT_EQ(Int(r->outputs, "y"), 2);
+  const store::NodeRecord a = Row(*id, "a");
+  EXPECT_EQ(a.attempts, 1);
+  EXPECT_EQ(a.system_failures, 0);
+  // The timed-out attempt is recorded as such.
+  bool timed_out_event = false;
+  for (const auto& e : *reader_->GetEvents(*id)) {
+    if (e.kind != store::EventKind::kTask) continue;
+    flyteidl::event::TaskExecutionEvent te;
+    te.ParseFromString(e.payload);
+    if (te.phase() == core::TaskExecution::FAILED && te.retry_attempt() == 0) {
+      timed_out_event = true;
+      EXPECT_EQ(te.error().code(), "TimeoutExpired");
+      EXPECT_EQ(te.error().message(), "task execution timeout [0.250s] expired");
+    }
+  }
+  EXPECT_TRUE(timed_out_event);
 }
 
 TEST_F(SemanticsTest, R11_ActiveDeadlineTimesTheNodeOut) {
   TaskTemplate t = Task("t.hang", {}, {}, /*retries=*/5);
-  Register("t.hang", [](const core::LiteralMap&) -> runtime::TaskOutcome {
-    std::this_thread::sleep_for(400ms);
+  auto release = NewLatch();
+  std::atomic<int> started{0};
+  Register("t.hang", [&started, release](const core::LiteralMap&) -> runtime::TaskOutcome {
+    ++started;
+    release->Wait();
     return core::LiteralMap();
   });
   WorkflowBuilder wf("wf");
   wf.Add(TaskNode("a", t).Timeout(100ms));
-  auto start = std::chrono::steady_clock::now();
-  auto r = RunOk(wf.Build(), {t}, lit::Inputs({}));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
-  EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
-  EXPECT_EQ(NodePhases(r.execution_id)["a"], core::NodeExecution::TIMED_OUT);
-  EXPECT_EQ(r.error->code(), "ActiveTimeout");
+  auto closure = CompileIt(wf.Build(), {t});
+  ASSERT_TRUE(closure.ok());
+  Engine engine(Options());
+  auto id = engine.Submit({.closure = *closure});
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(Eventually([&] { return started == 1; }));
+  clock_.Advance(101ms);  // the first attempt times out; the second starts
+  ASSERT_TRUE(Eventually([&] { return started == 2; }));
+  clock_.Advance(100ms);  // 201ms since queueing: past twice the timeout
+  auto r = engine.Wait(*id);
+  release->Open();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->phase, core::WorkflowExecution::FAILED);
+  EXPECT_EQ(NodePhases(*id)["a"], core::NodeExecution::TIMED_OUT);
+  ASSERT_TRUE(r->error);
+  EXPECT_EQ(r->error->code(), "ActiveTimeout");
+  EXPECT_EQ(started, 2);  // not retried after the deadline
 }
 
 TEST_F(SemanticsTest, R12_InterruptibleIsRecordedInTaskEvents) {
@@ -267,12 +321,14 @@ TEST_F(SemanticsTest, R12_InterruptibleIsRecordedInTaskEvents) {
   wf.Add(TaskNode("b", kAdd1).Bind("x", WorkflowInput("x")).Interruptible(false));
   auto r = RunOk(wf.Build(), {kAdd1}, lit::Inputs({{"x", lit::Int(1)}}));
   std::map<std::string, int> instance;
-  for (const auto& e : *store_->GetEvents(r.execution_id)) {
+  for (const auto& e : *reader_->GetEvents(r.execution_id)) {
     if (e.kind != store::EventKind::kTask) continue;
     flyteidl::event::TaskExecutionEvent te;
     te.ParseFromString(e.payload);
     instance[te.parent_node_execution_id().node_id()] = te.metadata().instance_class();
   }
+  ASSERT_EQ(instance.count("a"), 1u);
+  ASSERT_EQ(instance.count("b"), 1u);
   EXPECT_EQ(instance["a"], flyteidl::event::TaskExecutionMetadata::INTERRUPTIBLE);
   EXPECT_EQ(instance["b"], flyteidl::event::TaskExecutionMetadata::DEFAULT);
 }
@@ -299,10 +355,13 @@ TEST_F(SemanticsTest, R13_BranchesRunTheFirstTrueCase) {
   auto phases = NodePhases(big.execution_id);
   EXPECT_EQ(phases["b-big"], core::NodeExecution::SUCCEEDED);
   EXPECT_EQ(phases["b-small"], core::NodeExecution::SKIPPED);
+  std::map<std::string, std::string> parent_of;  // node -> parent node, from events
   for (const auto& e : NodeEvents(big.execution_id)) {
-    EXPECT_NE(e.id().node_id(), "b-small") << "a case not taken has no events";
-    if (e.id().node_id() == "b-big") EXPECT_EQ(e.parent_node_metadata().node_id(), "b");
+    parent_of[e.id().node_id()] = e.parent_node_metadata().node_id();
   }
+  EXPECT_EQ(parent_of.count("b-small"), 0u) << "a case not taken has no events";
+  ASSERT_EQ(parent_of.count("b-big"), 1u);
+  EXPECT_EQ(parent_of["b-big"], "b");
   auto small = RunOk(BranchWorkflow(kAdd1, true), {kAdd1}, lit::Inputs({{"x", lit::Int(3)}}));
   EXPECT_EQ(Int(small.outputs, "y"), 4);
   auto fail = RunOk(BranchWorkflow(kAdd1, true), {kAdd1}, lit::Inputs({{"x", lit::Int(-1)}}));
@@ -346,10 +405,12 @@ TEST_F(SemanticsTest, R15_SubWorkflowsRunUnderTheirNode) {
   auto phases = NodePhases(r.execution_id);
   EXPECT_EQ(phases["n/s0"], core::NodeExecution::SUCCEEDED);
   EXPECT_EQ(phases["n/s1"], core::NodeExecution::SUCCEEDED);
-  for (const auto& e : NodeEvents(r.execution_id)) {
-    if (e.id().node_id() == "n/s0") EXPECT_EQ(e.parent_node_metadata().node_id(), "n");
-    if (e.id().node_id() == "n") EXPECT_TRUE(e.is_parent());
-  }
+  std::map<std::string, flyteidl::event::NodeExecutionEvent> last;  // per node, its last event
+  for (const auto& e : NodeEvents(r.execution_id)) last[e.id().node_id()] = e;
+  ASSERT_EQ(last.count("n/s0"), 1u);
+  ASSERT_EQ(last.count("n"), 1u);
+  EXPECT_EQ(last["n/s0"].parent_node_metadata().node_id(), "n");
+  EXPECT_TRUE(last["n"].is_parent());
 }
 
 TEST_F(SemanticsTest, R16_LaunchPlansRunAsChildExecutions) {
@@ -381,11 +442,12 @@ TEST_F(SemanticsTest, R16_LaunchPlansRunAsChildExecutions) {
   auto closure = compiler::CompileWorkflow(wf.Build(), {}, none, {lpi});
   ASSERT_TRUE(closure.ok()) << closure.status().ToString();
   Engine engine(Options());
-  auto r = engine.Run({*closure, lit::Inputs({{"x", lit::Int(1)}}), {}, "parent"});
+  auto r = engine.Run(
+      {.closure = *closure, .inputs = lit::Inputs({{"x", lit::Int(1)}}), .execution_id = "parent"});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
   EXPECT_EQ(Int(r->outputs, "y"), 42);  // the fixed input won
-  auto child_record = store_->GetExecution("parent-lp");
+  auto child_record = reader_->GetExecution("parent-lp");
   ASSERT_TRUE(child_record.ok());
   EXPECT_EQ(child_record->parent, "parent");
   EXPECT_EQ(child_record->phase, core::WorkflowExecution::SUCCEEDED);
@@ -394,12 +456,14 @@ TEST_F(SemanticsTest, R16_LaunchPlansRunAsChildExecutions) {
 TEST_F(SemanticsTest, R17_FailImmediatelyAbortsRunningNodes) {
   TaskTemplate fail = Task("t.fail", {}, {});
   TaskTemplate slow = Task("t.slow", {}, {});
-  Register("t.fail", [](const core::LiteralMap&) -> runtime::TaskOutcome {
-    std::this_thread::sleep_for(50ms);
+  auto slow_started = NewLatch(), release = NewLatch();
+  Register("t.fail", [slow_started](const core::LiteralMap&) -> runtime::TaskOutcome {
+    slow_started->Wait();  // fails while "s" runs
     return UserError("broken");
   });
-  Register("t.slow", [](const core::LiteralMap&) -> runtime::TaskOutcome {
-    std::this_thread::sleep_for(500ms);
+  Register("t.slow", [slow_started, release](const core::LiteralMap&) -> runtime::TaskOutcome {
+    slow_started->Open();
+    release->Wait();
     return core::LiteralMap();
   });
   WorkflowBuilder wf("wf");
@@ -407,31 +471,39 @@ TEST_F(SemanticsTest, R17_FailImmediatelyAbortsRunningNodes) {
   wf.Add(TaskNode("s", slow));
   wf.Add(TaskNode("after", slow).After("f"));
   auto r = RunOk(wf.Build(), {fail, slow}, lit::Inputs({}));
+  release->Open();
   EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
   EXPECT_EQ(r.failed_node, "f");
   auto phases = NodePhases(r.execution_id);
+  ASSERT_EQ(phases.count("s"), 1u);
   EXPECT_EQ(phases["s"], core::NodeExecution::ABORTED);
   EXPECT_EQ(phases.count("after"), 0u);  // never started: no record, no event
 }
 
 TEST_F(SemanticsTest, R18_FailAfterExecutableNodesCompleteLetsIndependentWorkFinish) {
   TaskTemplate fail = Task("t.fail", {}, {});
-  TaskTemplate slow = Task("t.ok", {}, {});
-  Register("t.fail",
-           [](const core::LiteralMap&) -> runtime::TaskOutcome { return UserError("broken"); });
-  Register("t.ok", [](const core::LiteralMap&) -> runtime::TaskOutcome {
-    std::this_thread::sleep_for(100ms);
+  TaskTemplate ok = Task("t.ok", {}, {});
+  auto failed = NewLatch();
+  Register("t.fail", [failed](const core::LiteralMap&) -> runtime::TaskOutcome {
+    failed->Open();
+    return UserError("broken");
+  });
+  Register("t.ok", [failed](const core::LiteralMap&) -> runtime::TaskOutcome {
+    failed->Wait();  // still running when the failure happens
     return core::LiteralMap();
   });
   WorkflowBuilder wf("wf");
   wf.OnFailure(core::WorkflowMetadata::FAIL_AFTER_EXECUTABLE_NODES_COMPLETE);
   wf.Add(TaskNode("f", fail));
-  wf.Add(TaskNode("independent", slow));
-  wf.Add(TaskNode("downstream", slow).After("f"));
-  auto r = RunOk(wf.Build(), {fail, slow}, lit::Inputs({}));
+  wf.Add(TaskNode("independent", ok));
+  wf.Add(TaskNode("downstream", ok).After("f"));
+  auto r = RunOk(wf.Build(), {fail, ok}, lit::Inputs({}));
   EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->message(), "broken");
   auto phases = NodePhases(r.execution_id);
+  ASSERT_EQ(phases.count("independent"), 1u);
+  ASSERT_EQ(phases.count("downstream"), 1u);
   EXPECT_EQ(phases["independent"], core::NodeExecution::SUCCEEDED);
   EXPECT_EQ(phases["downstream"], core::NodeExecution::SKIPPED);
 }
@@ -472,7 +544,7 @@ TEST_F(SemanticsTest, R20_EventsForEveryTransition) {
   wf.Add(TaskNode("a", kAdd1).Bind("x", WorkflowInput("x")));
   auto r = RunOk(wf.Build(), {kAdd1}, lit::Inputs({{"x", lit::Int(1)}}));
   std::vector<std::string> seq;
-  for (const auto& e : *store_->GetEvents(r.execution_id)) {
+  for (const auto& e : *reader_->GetEvents(r.execution_id)) {
     if (e.kind == store::EventKind::kWorkflow) {
       flyteidl::event::WorkflowExecutionEvent we;
       we.ParseFromString(e.payload);
@@ -507,41 +579,71 @@ TEST_F(SemanticsTest, R21_SucceededNodesHaveTheirOutputsOnDisk) {
   EXPECT_EQ(Int(out, "y"), 2);
   ASSERT_TRUE(store::ReadProto(data.InputsPath("a"), &out).ok());
   EXPECT_EQ(Int(out, "x"), 1);
-  auto stored = StoredResult(*store_, r.execution_id);
+  auto stored = StoredResult(*reader_, r.execution_id);
   ASSERT_TRUE(stored.ok());
   EXPECT_TRUE(LiteralMapEquals(stored->outputs, r.outputs));
 }
 
 TEST_F(SemanticsTest, R22_AbortEndsTheExecution) {
   TaskTemplate slow = Task("t.sleepy", {}, {});
-  Register("t.sleepy", [](const core::LiteralMap&) -> runtime::TaskOutcome {
-    std::this_thread::sleep_for(300ms);
+  auto started = NewLatch(), release = NewLatch();
+  Register("t.sleepy", [started, release](const core::LiteralMap&) -> runtime::TaskOutcome {
+    started->Open();
+    release->Wait();
     return core::LiteralMap();
   });
   WorkflowBuilder wf("wf");
   wf.Add(TaskNode("a", slow));
   auto closure = CompileIt(wf.Build(), {slow});
+  ASSERT_TRUE(closure.ok());
   Engine engine(Options());
-  std::thread aborter([&] {
-    std::this_thread::sleep_for(100ms);
-    (void)engine.Abort("to-abort", "stop");
-  });
-  auto r = engine.Run({*closure, lit::Inputs({}), {}, "to-abort"});
-  aborter.join();
+  auto id = engine.Submit({.closure = *closure, .execution_id = "to-abort"});
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(started->WaitFor());
+  auto outcome = engine.Abort("to-abort", "stop");
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(*outcome, AbortOutcome::kAborted);
+  auto r = engine.Wait("to-abort");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->phase, core::WorkflowExecution::ABORTED);
+  ASSERT_TRUE(r->error);
+  EXPECT_EQ(r->error->message(), "stop");
   EXPECT_EQ(NodePhases("to-abort")["a"], core::NodeExecution::ABORTED);
-  // Another process asks through the store.
-  Engine engine2(Options());
-  std::thread requester([&] {
-    std::this_thread::sleep_for(100ms);
-    auto s2 = store::OpenSqliteStore(dir_.path() / "store");
-    ASSERT_TRUE(s2.ok());
-    EXPECT_TRUE((*s2)->RequestAbort("to-abort-2").ok());
+  // The aborted attempt has its event.
+  bool aborted_event = false;
+  for (const auto& e : *reader_->GetEvents("to-abort")) {
+    if (e.kind != store::EventKind::kTask) continue;
+    flyteidl::event::TaskExecutionEvent te;
+    te.ParseFromString(e.payload);
+    aborted_event = aborted_event || te.phase() == core::TaskExecution::ABORTED;
+  }
+  EXPECT_TRUE(aborted_event);
+  release->Open();
+
+  // Another process asks through the store; the engine looks a few times a second.
+  TaskTemplate slow2 = Task("t.sleepy2", {}, {});
+  auto started2 = NewLatch(), release2 = NewLatch();
+  Register("t.sleepy2", [started2, release2](const core::LiteralMap&) -> runtime::TaskOutcome {
+    started2->Open();
+    release2->Wait();
+    return core::LiteralMap();
   });
-  auto r2 = engine2.Run({*closure, lit::Inputs({}), {}, "to-abort-2"});
-  requester.join();
+  WorkflowBuilder wf2("wf2");
+  wf2.Add(TaskNode("a", slow2));
+  auto closure2 = CompileIt(wf2.Build(), {slow2});
+  ASSERT_TRUE(closure2.ok());
+  auto id2 = engine.Submit({.closure = *closure2, .execution_id = "to-abort-2"});
+  ASSERT_TRUE(id2.ok());
+  ASSERT_TRUE(started2->WaitFor());
+  auto other = store::OpenSqliteStore(dir_.path() / "store");
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->RequestAbort("to-abort-2").ok());
+  clock_.Advance(std::chrono::milliseconds(250));  // past the control poll interval
+  auto r2 = engine.Wait("to-abort-2");
+  release2->Open();
+  ASSERT_TRUE(r2.ok());
   EXPECT_EQ(r2->phase, core::WorkflowExecution::ABORTED);
+  EXPECT_EQ(NodePhases("to-abort-2")["a"], core::NodeExecution::ABORTED);
 }
 
 }  // namespace

@@ -56,7 +56,8 @@ class SnacksTest : public EngineTest {
     flyteidl::admin::LaunchPlan plan;
     EXPECT_TRUE(idl::ReadMessage(dir / lp, &plan).ok());
     Engine engine(Options());
-    auto r = engine.Run({*closure, inputs, plan.spec().default_inputs(), ""});
+    auto r = engine.Run(
+        {.closure = *closure, .inputs = inputs, .defaults = plan.spec().default_inputs()});
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : ExecutionResult{};
   }

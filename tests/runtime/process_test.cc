@@ -97,9 +97,11 @@ open(sys.argv[2] + "/metadata", "w").write("[from python rawcontainer]")
     if (!process_->CheckSandbox().ok()) GTEST_SKIP() << "bubblewrap cannot run here";
   }
 
+  // Real processes, real time.
   engine::EngineOptions ProcessOptions() {
     auto o = Options();
     o.runtimes = {&tasks_, process_.get()};
+    o.clock = nullptr;
     return o;
   }
 

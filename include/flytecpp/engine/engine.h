@@ -86,13 +86,15 @@ struct EngineOptions {
   std::chrono::milliseconds control_poll_interval{200};
 };
 
+// Fields have default initializers so that designated initializers may
+// leave any of them out.
 struct ExecutionRequest {
-  core::CompiledWorkflowClosure closure;
-  core::LiteralMap inputs;
-  core::ParameterMap defaults;    // default inputs (e.g. a launch plan's); given inputs win
-  std::string execution_id;       // empty: a fresh one
-  core::LiteralMap fixed_inputs;  // a launch plan's fixed inputs: they win over given ones
-  int max_parallelism = 0;        // task attempts in flight at once; 0 = no limit
+  core::CompiledWorkflowClosure closure{};
+  core::LiteralMap inputs{};
+  core::ParameterMap defaults{};    // default inputs (e.g. a launch plan's); given inputs win
+  std::string execution_id{};       // empty: a fresh one
+  core::LiteralMap fixed_inputs{};  // a launch plan's fixed inputs: they win over given ones
+  int max_parallelism = 0;          // task attempts in flight at once; 0 = no limit
 };
 using RunRequest = ExecutionRequest;
 
@@ -127,13 +129,15 @@ class Engine {
   Result<std::string> Submit(ExecutionRequest request);
 
   // Takes over a recorded execution that no live engine runs (its lease ran
-  // out or was given up) and continues it: succeeded nodes keep their
+  // out or was given up, or its holder is an engine of this host that is
+  // gone) and continues it: succeeded nodes keep their
   // outputs, attempts that were running are reattached or retried. Refuses,
   // naming the holder, an execution another engine holds. An execution that
   // already ended is left as it is.
   Status Resume(const std::string& execution_id);
 
-  // Resumes every unfinished execution whose lease ran out (a server does
+  // Resumes every unfinished execution no live engine holds: its lease ran
+  // out, or its holder is an engine of this host that is gone (a server does
   // this when it starts). Returns their ids.
   Result<std::vector<std::string>> AdoptOrphans();
 

@@ -141,8 +141,9 @@ class Store {
                                                        int64_t expires_ns) = 0;
   // Ends `owner`'s lease on `id` (and its children) now, if it holds it.
   virtual Status ReleaseLease(const std::string& id, const std::string& owner) = 0;
-  // Unfinished top-level executions whose lease ran out before `now_ns`.
-  virtual Result<std::vector<std::string>> ListOrphans(int64_t now_ns) = 0;
+  // Unfinished top-level executions (without closures and inputs), with
+  // their lease holders, oldest first.
+  virtual Result<std::vector<ExecutionRecord>> ListUnfinished() = 0;
 
   // ---- Requests from other processes to the engine holding an execution.
 

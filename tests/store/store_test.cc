@@ -1,0 +1,353 @@
+// The SQLite store: upserts by their keys, all-or-nothing batches, fenced
+// writes, leases, concurrent opens and writers in several processes, and
+// migration of a store written by the previous schema.
+#include "flytecpp/store/store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "test_support.h"
+
+namespace flytecpp::store {
+namespace {
+
+namespace fs = std::filesystem;
+using flytecpp::testing::TempDir;
+
+ExecutionRecord Execution(const std::string& id, core::WorkflowExecution::Phase phase,
+                          const std::string& parent = "") {
+  ExecutionRecord r;
+  r.id = id;
+  r.workflow_name = "wf";
+  r.phase = phase;
+  r.parent = parent;
+  r.root = parent.empty() ? id : parent;
+  r.created_ns = r.updated_ns = 1;
+  return r;
+}
+
+NodeRecord Node(const std::string& exec, const std::string& path, core::NodeExecution::Phase phase,
+                int attempts = 0) {
+  NodeRecord n;
+  n.execution_id = exec;
+  n.path = path;
+  n.phase = phase;
+  n.attempts = attempts;
+  n.queued_ns = 10;
+  return n;
+}
+
+std::unique_ptr<Store> Open(const fs::path& dir) {
+  auto s = OpenSqliteStore(dir, Durability::kOff);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  return s.ok() ? std::move(s).value() : nullptr;
+}
+
+std::map<std::string, NodeRecord> Nodes(Store& s, const std::string& exec) {
+  std::map<std::string, NodeRecord> out;
+  for (auto& n : *s.GetNodes(exec)) out[n.path] = n;
+  return out;
+}
+
+TEST(StoreTest, NodeRowsAreKeyedByExecutionAndPath) {
+  TempDir dir;
+  auto s = Open(dir.path());
+  Batch b;
+  b.owner = "me";
+  b.executions = {Execution("p", core::WorkflowExecution::RUNNING),
+                  Execution("p-n0", core::WorkflowExecution::RUNNING, "p")};
+  b.nodes = {Node("p", "n0", core::NodeExecution::RUNNING),
+             Node("p-n0", "n0", core::NodeExecution::QUEUED)};
+  ASSERT_TRUE(s->Commit(b).ok());
+  // An upsert replaces its own row only.
+  Batch u;
+  u.owner = "me";
+  NodeRecord done = Node("p-n0", "n0", core::NodeExecution::SUCCEEDED, 2);
+  done.handle = "pid=1";
+  done.runtime = "process";
+  done.attempt_started_ns = 77;
+  u.nodes = {done};
+  ASSERT_TRUE(s->Commit(u).ok());
+  auto parent = Nodes(*s, "p");
+  auto child = Nodes(*s, "p-n0");
+  ASSERT_EQ(parent.count("n0"), 1u);
+  ASSERT_EQ(child.count("n0"), 1u);
+  EXPECT_EQ(parent["n0"].phase, core::NodeExecution::RUNNING);
+  EXPECT_EQ(child["n0"].phase, core::NodeExecution::SUCCEEDED);
+  EXPECT_EQ(child["n0"].attempts, 2);
+  EXPECT_EQ(child["n0"].handle, "pid=1");
+  EXPECT_EQ(child["n0"].runtime, "process");
+  EXPECT_EQ(child["n0"].attempt_started_ns, 77);
+  EXPECT_EQ(child["n0"].queued_ns, 10);
+}
+
+TEST(StoreTest, ExecutionUpsertsKeepClosureAndInputsFromTheFirstRow) {
+  TempDir dir;
+  auto s = Open(dir.path());
+  ExecutionRecord first = Execution("e", core::WorkflowExecution::RUNNING);
+  first.inputs = core::LiteralMap();
+  (*first.inputs.mutable_literals())["x"].mutable_scalar()->mutable_primitive()->set_integer(5);
+  first.closure.mutable_primary()->mutable_template_()->mutable_id()->set_name("wf.name");
+  first.max_parallelism = 4;
+  Batch b;
+  b.owner = "me";
+  b.executions = {first};
+  ASSERT_TRUE(s->Commit(b).ok());
+  ExecutionRecord later = Execution("e", core::WorkflowExecution::SUCCEEDED);  // no closure
+  later.outputs = core::LiteralMap();
+  b.executions = {later};
+  ASSERT_TRUE(s->Commit(b).ok());
+  auto e = s->GetExecution("e");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->phase, core::WorkflowExecution::SUCCEEDED);
+  EXPECT_EQ(e->closure.primary().template_().id().name(), "wf.name");
+  ASSERT_EQ(e->inputs.literals().count("x"), 1u);
+  EXPECT_EQ(e->max_parallelism, 4);
+  EXPECT_TRUE(e->outputs.has_value());
+  EXPECT_EQ(e->owner, "me");
+  EXPECT_EQ(e->lease_expires_ns, 0);  // a finished execution holds no lease
+}
+
+TEST(StoreTest, AFailedBatchLeavesNothingBehind) {
+  TempDir dir;
+  auto s = Open(dir.path());
+  Batch theirs;
+  theirs.owner = "them";
+  theirs.executions = {Execution("held", core::WorkflowExecution::RUNNING)};
+  ASSERT_TRUE(s->Commit(theirs).ok());
+  // One batch: a new execution of ours, and a row of one another engine holds.
+  Batch mine;
+  mine.owner = "me";
+  mine.executions = {Execution("mine", core::WorkflowExecution::RUNNING)};
+  mine.nodes = {Node("mine", "n0", core::NodeExecution::QUEUED),
+                Node("held", "n0", core::NodeExecution::SUCCEEDED)};
+  EventRecord ev;
+  ev.execution_id = "mine";
+  ev.payload = "x";
+  mine.events = {ev};
+  Status st = s->Commit(mine);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), StatusCode::kAborted);
+  EXPECT_NE(st.message().find("lease lost: execution held is now run by them"), std::string::npos)
+      << st.message();
+  EXPECT_EQ(s->GetExecution("mine").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(s->GetNodes("mine")->empty());
+  EXPECT_TRUE(s->GetNodes("held")->empty());
+  EXPECT_TRUE(s->GetEvents("mine")->empty());
+  // The store is usable after the rollback.
+  mine.nodes.pop_back();
+  EXPECT_TRUE(s->Commit(mine).ok());
+  EXPECT_EQ(s->GetNodes("mine")->size(), 1u);
+}
+
+TEST(StoreTest, LeasesCoverARootAndItsChildren) {
+  TempDir dir;
+  auto s = Open(dir.path());
+  Batch b;
+  b.owner = "a";
+  b.lease_expires_ns = 1000;
+  b.executions = {Execution("root", core::WorkflowExecution::RUNNING),
+                  Execution("root-n0", core::WorkflowExecution::RUNNING, "root")};
+  ASSERT_TRUE(s->Commit(b).ok());
+  // Live: refused, naming the holder.
+  Status st = s->AcquireLease("root", "b", /*now=*/500, /*expires=*/2000);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("is being run by a"), std::string::npos) << st.message();
+  // A child is not leased on its own.
+  EXPECT_NE(s->AcquireLease("root-n0", "b", 500, 2000).message().find("runs with its parent"),
+            std::string::npos);
+  // The holder known dead, or its time run out: taken, children too.
+  EXPECT_TRUE(s->AcquireLease("root", "b", 500, 2000, /*dead_holder=*/"a").ok());
+  EXPECT_EQ(s->GetExecution("root-n0")->owner, "b");
+  EXPECT_TRUE(s->AcquireLease("root", "c", 2001, 3000).ok());
+  // Writes of the former holder are fenced off.
+  Batch stale;
+  stale.owner = "b";
+  stale.nodes = {Node("root-n0", "n0", core::NodeExecution::SUCCEEDED)};
+  EXPECT_EQ(s->Commit(stale).code(), StatusCode::kAborted);
+  // Renewal lists what is still held; release ends it now.
+  auto held = s->RenewLeases("c", 5000);
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ(*held, std::vector<std::string>{"root"});
+  EXPECT_EQ(s->GetExecution("root")->lease_expires_ns, 5000);
+  EXPECT_TRUE(s->RenewLeases("b", 5000)->empty());
+  ASSERT_TRUE(s->ReleaseLease("root", "c").ok());
+  EXPECT_EQ(s->GetExecution("root")->lease_expires_ns, 0);
+  EXPECT_TRUE(s->AcquireLease("root", "d", 1, 9).ok());
+  auto unfinished = s->ListUnfinished();
+  ASSERT_TRUE(unfinished.ok());
+  ASSERT_EQ(unfinished->size(), 1u);  // children are not listed
+  EXPECT_EQ((*unfinished)[0].id, "root");
+  EXPECT_EQ((*unfinished)[0].owner, "d");
+  EXPECT_EQ(s->AcquireLease("nope", "d", 1, 9).code(), StatusCode::kNotFound);
+}
+
+TEST(StoreTest, AbortRequestsReachTheHolder) {
+  TempDir dir;
+  auto s = Open(dir.path());
+  Batch b;
+  b.owner = "a";
+  b.executions = {Execution("e1", core::WorkflowExecution::RUNNING),
+                  Execution("e2", core::WorkflowExecution::RUNNING)};
+  ASSERT_TRUE(s->Commit(b).ok());
+  ASSERT_TRUE(s->RequestAbort("e2").ok());
+  EXPECT_EQ(*s->AbortRequests("a"), std::vector<std::string>{"e2"});
+  EXPECT_TRUE(s->AbortRequests("b")->empty());
+  EXPECT_EQ(s->RequestAbort("nope").code(), StatusCode::kNotFound);
+}
+
+TEST(StoreTest, SignalUpsertsKeepWhatTheyLeaveUnset) {
+  TempDir dir;
+  auto s = Open(dir.path());
+  Batch b;
+  SignalRecord waiting;
+  waiting.execution_id = "e";
+  waiting.signal_id = "approve";
+  waiting.type = core::LiteralType();
+  waiting.type->set_simple(core::BOOLEAN);
+  b.signals = {waiting};
+  ASSERT_TRUE(s->Commit(b).ok());
+  SignalRecord sent;
+  sent.execution_id = "e";
+  sent.signal_id = "approve";
+  sent.value = core::Literal();
+  sent.value->mutable_scalar()->mutable_primitive()->set_boolean(true);
+  b.signals = {sent};
+  ASSERT_TRUE(s->Commit(b).ok());
+  auto signals = s->GetSignals("e");
+  ASSERT_TRUE(signals.ok());
+  ASSERT_EQ(signals->size(), 1u);
+  ASSERT_TRUE((*signals)[0].type.has_value());
+  ASSERT_TRUE((*signals)[0].value.has_value());
+  EXPECT_EQ((*signals)[0].type->simple(), core::BOOLEAN);
+  EXPECT_TRUE((*signals)[0].value->scalar().primitive().boolean());
+}
+
+TEST(StoreTest, ARelativeDirectoryIsMadeAbsolute) {
+  TempDir dir;
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir.path());
+  auto s = OpenSqliteStore("relative/store", Durability::kOff);
+  fs::current_path(cwd);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_TRUE((*s)->data_dir().is_absolute());
+  EXPECT_EQ((*s)->data_dir(), fs::weakly_canonical(dir.path()) / "relative/store/data");
+}
+
+TEST(StoreTest, ManyFirstOpensAtOnce) {
+  TempDir dir;
+  std::vector<std::thread> openers;
+  std::atomic<int> ok{0};
+  std::vector<std::string> errors(8);
+  for (int i = 0; i < 8; ++i) {
+    openers.emplace_back([&, i] {
+      auto s = OpenSqliteStore(dir.path() / "fresh", Durability::kNormal);
+      if (s.ok()) {
+        ++ok;
+      } else {
+        errors[i] = s.status().ToString();
+      }
+    });
+  }
+  for (auto& t : openers) t.join();
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  EXPECT_EQ(ok, 8);
+}
+
+TEST(StoreTest, TwoProcessesWriteOneStore) {
+  TempDir dir;
+  constexpr int kBatches = 200;
+  std::vector<pid_t> children;
+  for (int p = 0; p < 2; ++p) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      // Each process opens the store itself (the first open races too).
+      auto s = OpenSqliteStore(dir.path() / "shared", Durability::kNormal);
+      if (!s.ok()) ::_exit(3);
+      const std::string owner = "proc" + std::to_string(p);
+      for (int k = 0; k < kBatches; ++k) {
+        Batch b;
+        b.owner = owner;
+        const std::string id = owner + "-e" + std::to_string(k);
+        b.executions = {Execution(id, core::WorkflowExecution::RUNNING)};
+        b.nodes = {Node(id, "n0", core::NodeExecution::SUCCEEDED)};
+        if (!(*s)->Commit(b).ok()) ::_exit(4);
+      }
+      ::_exit(0);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+  }
+  auto s = Open(dir.path() / "shared");
+  auto all = s->ListExecutions();
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u * kBatches);
+  for (int p = 0; p < 2; ++p) {
+    for (int k = 0; k < kBatches; k += 37) {
+      const std::string id = "proc" + std::to_string(p) + "-e" + std::to_string(k);
+      EXPECT_EQ(s->GetNodes(id)->size(), 1u) << id;
+    }
+  }
+}
+
+TEST(StoreTest, AStoreOfTheFirstSchemaIsMigrated) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "old");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() / "old" / "flytecpp.db").c_str(), &db), SQLITE_OK);
+  // The schema flytecpp wrote before leases (user_version 0).
+  const char* v1 = R"(
+    CREATE TABLE executions(
+      id TEXT PRIMARY KEY, workflow TEXT, phase INTEGER, parent TEXT,
+      closure BLOB, inputs BLOB, outputs BLOB, error BLOB,
+      created_ns INTEGER, updated_ns INTEGER,
+      abort_requested INTEGER DEFAULT 0, owner_pid INTEGER DEFAULT 0);
+    CREATE TABLE nodes(
+      execution_id TEXT, path TEXT, phase INTEGER, attempts INTEGER,
+      system_failures INTEGER, error BLOB, started_ns INTEGER, updated_ns INTEGER,
+      PRIMARY KEY(execution_id, path));
+    CREATE TABLE events(
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, execution_id TEXT, kind INTEGER,
+      node_path TEXT, payload BLOB);
+    CREATE TABLE entities(key TEXT PRIMARY KEY, resource_type INTEGER, spec BLOB);
+    INSERT INTO executions(id, workflow, phase, parent, created_ns, updated_ns)
+      VALUES('old', 'wf', 2, '', 5, 6);
+    INSERT INTO executions(id, workflow, phase, parent, created_ns, updated_ns)
+      VALUES('old-n1', 'child', 4, 'old', 5, 6);
+    INSERT INTO nodes VALUES('old', 'n0', 4, 1, 0, NULL, 7, 8);
+  )";
+  ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto s = Open(dir.path() / "old");
+  ASSERT_NE(s, nullptr);
+  auto old = s->GetExecution("old");
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->root, "old");
+  EXPECT_EQ(old->owner, "");
+  EXPECT_EQ(s->GetExecution("old-n1")->root, "old");
+  auto nodes = Nodes(*s, "old");
+  ASSERT_EQ(nodes.count("n0"), 1u);
+  EXPECT_EQ(nodes["n0"].queued_ns, 7);
+  EXPECT_EQ(nodes["n0"].attempt_started_ns, 0);
+  // Usable as any store: it can be leased and written.
+  EXPECT_TRUE(s->AcquireLease("old", "me", 1, 2).ok());
+  Batch b;
+  b.owner = "me";
+  b.nodes = {Node("old", "n1", core::NodeExecution::QUEUED)};
+  EXPECT_TRUE(s->Commit(b).ok());
+  // Opening again is a no-op.
+  EXPECT_NE(Open(dir.path() / "old"), nullptr);
+}
+
+}  // namespace
+}  // namespace flytecpp::store
