@@ -61,7 +61,8 @@ class Executor {
                                   std::string prefix, Scope* parent, int parent_node);
   void StartScope(Scope* s);
   void RestoreScope(Scope* s);  // recovery.cc
-  void AbortScope(Scope* s, const std::string& reason);
+  // Aborts the scope's running nodes (the failure node too, unless kept).
+  void AbortScope(Scope* s, const std::string& reason, bool keep_failure_node = false);
   // Aborts what runs in `child` and ends it ABORTED, without reporting to
   // the node that runs it (that node is being aborted).
   void AbortChild(Scope* child, const std::string& reason);

@@ -75,7 +75,9 @@ void Executor::FailScope(Scope* s, const core::ExecutionError& error,
   s->error = error;
   s->failed_node = failed_node;
   if (s->is_execution) SetWorkflowPhase(s, core::WorkflowExecution::FAILING);
-  AbortScope(s, "Some node execution failed, auto-abort.");
+  // The failure node is what handles this failure: it is not aborted (a
+  // resumed scope may find it interrupted, to be resumed below).
+  AbortScope(s, "Some node execution failed, auto-abort.", /*keep_failure_node=*/true);
   const int fn = s->plan->failure_node;
   if (fn >= 0 &&
       (s->nodes[fn].phase == core::NodeExecution::UNDEFINED || s->nodes[fn].interrupted)) {
@@ -105,10 +107,11 @@ void Executor::FinishScope(Scope* s, WorkflowPhase phase) {
   }
 }
 
-void Executor::AbortScope(Scope* s, const std::string& reason) {
+void Executor::AbortScope(Scope* s, const std::string& reason, bool keep_failure_node) {
   for (size_t i = 0; i < s->nodes.size(); ++i) {
     // Owned nodes are stopped by their owner.
     if (s->plan->nodes[i].owner >= 0) continue;
+    if (keep_failure_node && static_cast<int>(i) == s->plan->failure_node) continue;
     if (Active(s->nodes[i].phase)) AbortNode(s, static_cast<int>(i), reason);
   }
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -82,13 +83,6 @@ void AttemptCgroup::Remove() {
   dirs_.clear();
 }
 
-std::optional<std::string> AttemptCgroup::Join(pid_t pid) const {
-  for (const auto& dir : dirs_) {
-    if (!Write(dir + "/cgroup.procs", std::to_string(pid))) return dir;
-  }
-  return std::nullopt;
-}
-
 bool AttemptCgroup::OomKilled() const {
   if (oom_file_.empty()) return false;
   std::ifstream in(oom_file_);
@@ -108,13 +102,38 @@ std::string AttemptCgroup::Make(const std::string& dir) {
 }
 
 void KillAndRemoveCgroup(const std::string& dir) {
-  for (int i = 0; i < 100; ++i) {
+  // The kernel lets go of a cgroup a moment after its last process died:
+  // wait for that from 50 us up, about one second in all.
+  auto pause = std::chrono::microseconds(50);
+  for (int i = 0; i < 40; ++i) {
     std::ifstream procs(dir + "/cgroup.procs");
     if (!procs) return;  // gone
     for (pid_t pid; procs >> pid;) ::kill(pid, SIGKILL);
     if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(50000));
   }
+}
+
+std::string AttemptCgroupName(const std::string& output_dir) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a, 64 bits
+  for (unsigned char c : output_dir) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char name[32];
+  std::snprintf(name, sizeof name, "flytecpp-%016llx", static_cast<unsigned long long>(h));
+  return name;
+}
+
+std::vector<std::string> CgroupDirsOf(const std::string& name) {
+  std::error_code ec;
+  if (fs::exists("/sys/fs/cgroup/cgroup.controllers", ec)) return {"/sys/fs/cgroup/" + name};
+  std::vector<std::string> out;
+  for (const char* controller : {"pids", "cpu", "memory"}) {
+    out.push_back(V1Base(controller) + "/" + name);
+  }
+  return out;
 }
 
 }  // namespace flytecpp::runtime::internal

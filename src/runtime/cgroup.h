@@ -2,7 +2,9 @@
 // per controller on v1 (each nested under this process's own cgroup, so
 // limits set on the runner still hold). Every attempt gets one where cgroups
 // are writable, limits or not: it is how everything the attempt started is
-// found again and killed, even after the engine that started it died.
+// found again and killed, even after the engine that started it died. The
+// name comes from the attempt (its directory), so another engine can find
+// it without being told.
 #pragma once
 
 #include <sys/types.h>
@@ -33,9 +35,6 @@ class AttemptCgroup {
   bool limits_cpu() const { return cpu_; }
   bool limits_memory() const { return memory_; }
 
-  // Moves `pid` into every directory; names the first that refused, if any.
-  std::optional<std::string> Join(pid_t pid) const;
-
   // True if the kernel's OOM killer killed a process of this attempt.
   bool OomKilled() const;
 
@@ -50,5 +49,11 @@ class AttemptCgroup {
 // Kills every process in the cgroup directory `dir` and removes it, waiting
 // a little for the kernel to let go of the dead. Missing directories are fine.
 void KillAndRemoveCgroup(const std::string& dir);
+
+// The cgroup name of the attempt whose directory is `output_dir`.
+std::string AttemptCgroupName(const std::string& output_dir);
+
+// Every directory an attempt's cgroup `name` may have (existing or not).
+std::vector<std::string> CgroupDirsOf(const std::string& name);
 
 }  // namespace flytecpp::runtime::internal

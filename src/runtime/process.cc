@@ -32,6 +32,7 @@
 #include "flytecpp/util/process.h"
 #include "flyteidl/core/errors.pb.h"
 #include "sandbox.h"
+#include "spawn.h"
 #include "template.h"
 
 namespace flytecpp::runtime {
@@ -269,6 +270,11 @@ Result<bool> ProcessRuntime::Reattach(AttemptSpec spec, const std::string& handl
   }
   const Handle h = Handle::Parse(text);
   for (const auto& dir : h.cgroups) internal::KillAndRemoveCgroup(dir);
+  // Its cgroups by name too: the handle may never have been written.
+  for (const auto& dir :
+       internal::CgroupDirsOf(internal::AttemptCgroupName(spec.output_dir.string()))) {
+    internal::KillAndRemoveCgroup(dir);
+  }
   // Without cgroups: the process group, if its leader is still the same process.
   if (ProcessAlive(h.pid, h.start)) ::kill(-h.pid, SIGKILL);
   return false;  // processes do not outlive their engine: the attempt is gone
@@ -408,94 +414,67 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
   const Launch& launch = std::get<Launch>(prepared);
 
   // Limits and tracking: a per-attempt cgroup the process joins before it
-  // runs anything (the gate below); memory falls back to RLIMIT_AS where no
-  // memory cgroup can be made. See docs/runtime.md.
-  static std::atomic<uint64_t> cgroups_made{0};
-  AttemptCgroup cgroup(
-      "flytecpp-" + std::to_string(::getpid()) + "-" + std::to_string(++cgroups_made), launch.cpu,
-      launch.memory);
-  const std::optional<uint64_t> address_space =
-      cgroup.limits_memory() ? std::nullopt : launch.memory;
-  int gate[2] = {-1, -1};
-  if (::pipe2(gate, O_CLOEXEC) != 0) {
-    return callbacks.done(spec.id, Failure("RuntimeStartFailed", std::strerror(errno), true,
-                                           core::ExecutionError::SYSTEM));
+  // runs anything; memory falls back to RLIMIT_AS where no memory cgroup
+  // can be made. See docs/runtime.md.
+  AttemptCgroup cgroup(internal::AttemptCgroupName(launch.out_dir), launch.cpu, launch.memory);
+  internal::SpawnRequest request;
+  request.argv = launch.argv;
+  if (options.sandbox) {
+    // bwrap comes from the engine's environment; the task's is set inside.
+    const char* path = std::getenv("PATH");
+    request.search_path = path != nullptr ? path : "/usr/bin:/bin";
+  } else {
+    std::vector<std::string> env;
+    for (const auto& [k, v] : launch.env) {
+      env.push_back(k + "=" + v);
+      if (k == "PATH") request.search_path = v;
+    }
+    request.env = std::move(env);
   }
-
-  std::vector<char*> cargv;
-  std::vector<std::string> argv = launch.argv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  std::vector<std::string> envs;
-  for (const auto& [k, v] : launch.env) envs.push_back(k + "=" + v);
-  std::vector<char*> cenv;
-  for (auto& e : envs) cenv.push_back(e.data());
-  cenv.push_back(nullptr);
+  request.cwd = launch.cwd;
+  request.cgroup_dirs = cgroup.dirs();
+  request.cgroups_required = cgroup.limits_cpu() || cgroup.limits_memory();
+  if (!cgroup.limits_memory()) request.address_space = launch.memory;
   const std::string out_log = launch.out_dir + "/stdout.log",
                     err_log = launch.out_dir + "/stderr.log";
-  int out_fd = ::open(out_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  int err_fd = ::open(err_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  const bool sandbox = options.sandbox;
+  request.stdout_fd = ::open(out_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  request.stderr_fd = ::open(err_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  auto close_logs = [&] {
+    ::close(request.stdout_fd);
+    ::close(request.stderr_fd);
+  };
 
-  pid_t pid;
+  Result<pid_t> spawned = Internal("not spawned");
   {
     std::lock_guard<std::mutex> lock(mu);
-    if (aborted.count(spec.id.token)) {
-      aborted.erase(spec.id.token);
-      ::close(out_fd);
-      ::close(err_fd);
-      ::close(gate[0]);
-      ::close(gate[1]);
+    if (aborted.erase(spec.id.token) > 0) {  // aborted before it started
+      close_logs();
       return;
     }
-    pid = ::fork();
-    if (pid == 0) {
-      // Child: only async-signal-safe calls from here on.
-      ::setpgid(0, 0);
-      char c;
-      ssize_t n;
-      ::close(gate[1]);
-      // Wait until the parent has placed us in the cgroup and recorded us.
-      while ((n = ::read(gate[0], &c, 1)) < 0 && errno == EINTR) {
-      }
-      if (n != 1) ::_exit(125);  // not placed, or the runner died: run nothing
-      if (address_space) {
-        struct rlimit rl = {*address_space, *address_space};
-        ::setrlimit(RLIMIT_AS, &rl);
-      }
-      ::dup2(out_fd, 1);
-      ::dup2(err_fd, 2);
-      int devnull = ::open("/dev/null", O_RDONLY);
-      if (devnull >= 0) ::dup2(devnull, 0);
-      if (::chdir(launch.cwd.c_str()) != 0) ::_exit(126);
-      if (sandbox) {
-        ::execvp(cargv[0], cargv.data());
-      } else {
-        ::execvpe(cargv[0], cargv.data(), cenv.data());
-      }
-      const char msg[] = "flytecpp: cannot execute the task command\n";
-      (void)!::write(2, msg, sizeof msg - 1);
-      ::_exit(127);
+    spawned = internal::Spawn(request);
+    if (spawned.ok()) running[spec.id.token] = *spawned;
+  }
+  close_logs();
+  if (!spawned.ok()) {
+    const Status& st = spawned.status();
+    if (st.code() == StatusCode::kFailedPrecondition) {  // its cgroup refused it
+      return callbacks.done(spec.id, Failure("ResourceLimitsNotApplied",
+                                             st.message() + " (" + cgroup.dirs().front() +
+                                                 "), so the task was not started",
+                                             true, core::ExecutionError::SYSTEM));
     }
-    if (pid > 0) running[spec.id.token] = pid;
+    if (st.code() == StatusCode::kNotFound) {
+      return callbacks.done(spec.id, Failure("ContainerFailed", st.message(), true));
+    }
+    return callbacks.done(
+        spec.id, Failure("RuntimeStartFailed", st.message(), true, core::ExecutionError::SYSTEM));
   }
-  ::close(out_fd);
-  ::close(err_fd);
-  ::close(gate[0]);
-  if (pid < 0) {
-    ::close(gate[1]);
-    return callbacks.done(spec.id, Failure("RuntimeStartFailed", std::strerror(errno), true,
-                                           core::ExecutionError::SYSTEM));
-  }
-  // Placed and recorded before it runs: an engine that dies from here on
-  // leaves a handle behind that finds everything the task starts.
-  std::optional<std::string> unjoined = cgroup.Join(pid);
-  const bool limited = cgroup.limits_cpu() || cgroup.limits_memory();
-  Handle handle{pid, ProcessStartTime(pid), unjoined ? std::vector<std::string>{} : cgroup.dirs()};
+  const pid_t pid = *spawned;
+  // The handle, for an engine that has to find this attempt after this one
+  // died (its cgroup it can also find by name).
+  const Handle handle{pid, ProcessStartTime(pid), cgroup.dirs()};
   (void)idl::WriteFileAtomic(launch.out_dir + "/" + kHandleFile, handle.ToString());
   if (callbacks.started) callbacks.started(spec.id, handle.ToString());
-  if (!(unjoined && limited)) (void)!::write(gate[1], "x", 1);
-  ::close(gate[1]);
 
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -508,13 +487,8 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
     running.erase(spec.id.token);
     if (aborted.erase(spec.id.token) > 0) return;  // the engine no longer waits for it
   }
-  if (unjoined && limited) {
-    return callbacks.done(spec.id, Failure("ResourceLimitsNotApplied",
-                                           "cannot move the task into its cgroup " + *unjoined +
-                                               ", so it was not started",
-                                           true, core::ExecutionError::SYSTEM));
-  }
-  callbacks.done(spec.id, Classify(spec, launch, status, oom_killed, address_space.has_value()));
+  callbacks.done(spec.id,
+                 Classify(spec, launch, status, oom_killed, request.address_space.has_value()));
 }
 
 TaskOutcome ProcessRuntime::Impl::Classify(const AttemptSpec& spec, const Launch& launch,

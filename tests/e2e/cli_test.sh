@@ -389,5 +389,164 @@ fi
 expect_bad_input "abort of a finished execution" "already ended SUCCEEDED" "$DEMO" abort e2e-resume
 expect_bad_input "unknown execution" "no execution \"nope\"" "$DEMO" executions get nope
 
+# --- the engine as a service: concurrency, slots, leases, reattach ---------------------
+# 8 runs started at once on a new store all succeed.
+pids=()
+for i in $(seq 8); do
+  "$DEMO" --store "$WORK/concurrent" run "$WORK/tw.pb" --input x=$i >"$WORK/conc$i.out" 2>&1 &
+  pids+=($!)
+done
+conc_failed=0
+for pid in "${pids[@]}"; do wait "$pid" || conc_failed=$((conc_failed + 1)); done
+if [[ $conc_failed -eq 0 ]] && [[ $("$DEMO" --store "$WORK/concurrent" executions ls | grep -c SUCCEEDED) -eq 8 ]]; then
+  ok "8 concurrent runs on a new store all succeed"
+else
+  bad "concurrent runs: $conc_failed failed: $(cat "$WORK"/conc*.out | grep flytecpp: | head -3)"
+fi
+
+expect_bad_input "a repeated --input" "--input x is given more than once" \
+  "$DEMO" run "$WORK/tw.pb" --input x=1 --input x=2
+
+# -j 4 over 40 sandboxed process tasks: never more than 4 run at once. Each
+# task stamps its start and end (copilot outputs); the overlap is counted.
+{
+  echo "workflow:"
+  echo "  id: {resourceType: WORKFLOW, name: e2e.fan}"
+  echo "  interface:"
+  echo "    outputs:"
+  echo "      variables:"
+  for i in $(seq 0 39); do
+    echo "        s$i: {type: {simple: INTEGER}}"
+    echo "        e$i: {type: {simple: INTEGER}}"
+  done
+  echo "  nodes:"
+  for i in $(seq 0 39); do
+    echo "  - id: n$i"
+    echo "    taskNode: {referenceId: {resourceType: TASK, name: e2e.stamp}}"
+  done
+  echo "  outputs:"
+  for i in $(seq 0 39); do
+    echo "  - {var: s$i, binding: {promise: {nodeId: n$i, var: t0}}}"
+    echo "  - {var: e$i, binding: {promise: {nodeId: n$i, var: t1}}}"
+  done
+  cat <<'YAML'
+tasks:
+- id: {resourceType: TASK, name: e2e.stamp}
+  type: raw-container
+  interface:
+    outputs: {variables: {t0: {type: {simple: INTEGER}}, t1: {type: {simple: INTEGER}}}}
+  container:
+    image: debian:12
+    command: [sh, -c, "date +%s%N > /var/outputs/t0; sleep 0.2; date +%s%N > /var/outputs/t1"]
+    dataConfig: {enabled: true, inputPath: /var/inputs, outputPath: /var/outputs}
+YAML
+} >"$WORK/fan.yaml"
+if "$FLYTECPP" --store "$WORK/fanstore" -j 4 run "$WORK/fan.yaml" --outputs "$WORK/fan.json" >"$WORK/out" 2>"$WORK/err"; then
+  overlap=$(node -e '
+    const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).literals;
+    const ev = [];
+    for (let i = 0; i < 40; i++) {
+      ev.push([BigInt(m["s" + i].scalar.primitive.integer), 1]);
+      ev.push([BigInt(m["e" + i].scalar.primitive.integer), -1]);
+    }
+    ev.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] - b[1]));
+    let now = 0, max = 0;
+    for (const [, d] of ev) { now += d; max = Math.max(max, now); }
+    console.log(max);' "$WORK/fan.json")
+  if [[ "$overlap" -le 4 && "$overlap" -ge 2 ]]; then
+    ok "-j 4 over 40 sandboxed tasks: at most 4 ran at once (max seen: $overlap)"
+  else
+    bad "-j 4: $overlap tasks ran at once"
+  fi
+else
+  bad "-j 4 fan-out run: $(cat "$WORK/err")"
+fi
+# The progress line (on a terminal) shows nodes waiting for a slot.
+if command -v script >/dev/null; then
+  script -qefc "$FLYTECPP --store $WORK/fanstore -j 2 run $WORK/fan.yaml" /dev/null >"$WORK/tty.out" 2>&1
+  if grep -q "queued:" "$WORK/tty.out" && grep -q "running:" "$WORK/tty.out"; then
+    ok "the progress line shows queued and running nodes"
+  else
+    bad "progress line: $(tail -c 300 "$WORK/tty.out")"
+  fi
+else
+  skip "progress line (no script(1) to give it a terminal)"
+fi
+
+# kill -9 of a runner while a process task runs, then resume: nothing of the
+# old attempt is left running, and the task runs again as attempt 1 in a
+# directory of its own. Unsandboxed, so only the runtime's own cleanup (its
+# cgroup, or the process group) can stop the orphan.
+marker="flytecpp-e2e-orphan-$$"
+cat >"$WORK/orphan.yaml" <<YAML
+workflow:
+  id: {resourceType: WORKFLOW, name: e2e.orphan}
+  interface: {outputs: {variables: {o: {type: {simple: STRING}}}}}
+  nodes:
+  - id: n0
+    taskNode: {referenceId: {resourceType: TASK, name: e2e.long}}
+  outputs:
+  - {var: o, binding: {promise: {nodeId: n0, var: o}}}
+tasks:
+- id: {resourceType: TASK, name: e2e.long}
+  type: raw-container
+  interface: {outputs: {variables: {o: {type: {simple: STRING}}}}}
+  container:
+    image: debian:12
+    command: [bash, -c, "if [ \$FLYTE_ATTEMPT_NUMBER = 0 ]; then setsid bash -c 'exec -a $marker sleep 300' & exec -a $marker sleep 300; fi; echo attempt \$FLYTE_ATTEMPT_NUMBER > /var/outputs/o"]
+    dataConfig: {enabled: true, inputPath: /var/inputs, outputPath: /var/outputs}
+YAML
+"$FLYTECPP" --store "$WORK/orphans" --no-sandbox run "$WORK/orphan.yaml" --exec-id e2e-orphan >/dev/null 2>&1 &
+runner=$!
+for _ in $(seq 100); do pgrep -f "$marker" >/dev/null && break; sleep 0.1; done
+kill -9 $runner; wait $runner 2>/dev/null
+sleep 0.2
+left_before=$(pgrep -fc "$marker")
+"$FLYTECPP" --store "$WORK/orphans" --no-sandbox resume e2e-orphan >"$WORK/out" 2>"$WORK/err"
+rc=$?
+data="$WORK/orphans/data/e2e-orphan/n0/data"
+if [[ $left_before -ge 1 && $rc -eq 0 ]] && ! pgrep -f "$marker" >/dev/null &&
+   grep -q 'o = "attempt 1"' "$WORK/out" && [[ -d "$data/0" && -d "$data/1" ]] &&
+   "$FLYTECPP" --store "$WORK/orphans" executions get e2e-orphan | grep -q "^  n0 *SUCCEEDED *retries 1"; then
+  ok "kill -9 then resume: no stray process, the task reran as attempt 1 in its own directory"
+else
+  bad "orphan resume (left before: $left_before, rc=$rc): $(cat "$WORK/out" "$WORK/err") $(pgrep -fa "$marker")"
+fi
+pkill -9 -f "$marker" 2>/dev/null
+
+# A live run's lease: resume refuses it, naming the holder; abort asks it.
+FLYTECPP_DEMO_SLEEP_MS=5000 "$DEMO" run "$WORK/slow.yaml" --input x=1 --exec-id e2e-live >/dev/null 2>&1 &
+live=$!
+for _ in $(seq 50); do "$DEMO" executions get e2e-live 2>/dev/null | grep -q "^run by:" && break; sleep 0.1; done
+if "$DEMO" executions get e2e-live | grep -q "^run by: .*:$live:"; then
+  ok "executions get names the engine running an execution"
+else
+  bad "executions get run by: $("$DEMO" executions get e2e-live)"
+fi
+expect_bad_input "resume refuses an execution a live engine runs" "is being run by" \
+  "$DEMO" resume e2e-live
+"$DEMO" abort e2e-live >/dev/null 2>&1
+wait $live
+
+# Abort of an execution whose runner died: taken over, its nodes end ABORTED.
+FLYTECPP_DEMO_SLEEP_MS=5000 "$DEMO" run "$WORK/slow.yaml" --input x=1 --exec-id e2e-dead >/dev/null 2>&1 &
+dead=$!
+for _ in $(seq 50); do "$DEMO" executions get e2e-dead 2>/dev/null | grep -q "^  s *RUNNING" && break; sleep 0.1; done
+kill -9 $dead; wait $dead 2>/dev/null
+if "$DEMO" abort e2e-dead | grep -q "^execution e2e-dead ABORTED$" &&
+   "$DEMO" executions get e2e-dead | grep -q "^  s *ABORTED" &&
+   "$DEMO" events e2e-dead | tail -1 | grep -q "workflow *- *ABORTED"; then
+  ok "abort of an execution nobody runs goes through an engine (node rows ABORTED, events)"
+else
+  bad "abort orphan: $("$DEMO" executions get e2e-dead)"
+fi
+
+# A relative store path: the sandbox is handed absolute paths.
+if [[ -f "$WORK/pp.tgz" ]] && (cd "$WORK" && "$FLYTECPP" --store rel/store run pp.tgz --input x=4 | grep -q 'text = "8 computed'); then
+  ok "a relative --store works with sandboxed tasks"
+else
+  bad "relative store: $(cd "$WORK" && "$FLYTECPP" --store rel/store run pp.tgz --input x=4 2>&1 | tail -2)"
+fi
+
 echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]

@@ -1,18 +1,21 @@
-// Durability: the runner is killed with SIGKILL at random moments, then
-// `flytecpp resume` finishes the execution. Succeeded nodes must not run
-// again, and the outputs must equal those of an uninterrupted run.
+// Durability: a runner holding 8 executions of the crash workflow (tasks, a
+// branch, a sub-workflow, a launch plan, a failure node; crash_workflow.h)
+// is killed with SIGKILL at random moments, then the executions are resumed
+// — by one engine adopting the orphans, or by `resume` per execution,
+// alternately. Succeeded nodes must not run again, and every result must
+// equal an uninterrupted run's.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <thread>
 
+#include "crash_workflow.h"
 #include "engine_test_util.h"
-#include "flytecpp/idl/io.h"
-#include "flyteidl/core/workflow_closure.pb.h"
 
 extern char** environ;
 
@@ -22,13 +25,16 @@ namespace {
 using namespace testing;
 namespace fs = std::filesystem;
 
-// Starts FLYTECPP_DEMO_BIN with `args` and extra environment entries.
+constexpr int kExecutions = 8;
+constexpr int kTrialsWanted = 50;
+
+// Starts FLYTECPP_CRASH_RUNNER with `args` and extra environment entries.
 pid_t Spawn(const std::vector<std::string>& args, const std::vector<std::string>& env) {
   std::vector<std::string> all_env;
   for (char** e = environ; *e != nullptr; ++e) all_env.emplace_back(*e);
   all_env.insert(all_env.end(), env.begin(), env.end());
   std::vector<char*> argv, envp;
-  std::string bin = FLYTECPP_DEMO_BIN;
+  std::string bin = FLYTECPP_CRASH_RUNNER;
   argv.push_back(bin.data());
   std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());
@@ -58,95 +64,133 @@ std::map<std::string, int> CountLines(const fs::path& log) {
   return out;
 }
 
-// Two independent chains of demo.step nodes (A: 8 long, B: 5 long).
-fs::path WriteWorkflow(const fs::path& dir) {
-  TaskTemplate step =
-      Task("demo.step", {{"x", types::Int()}, {"tag", types::String()}}, {{"o0", types::Int()}});
-  WorkflowBuilder wf("crash.chains");
-  wf.Input("x", types::Int());
-  for (auto [chain, length] : {std::pair{std::string("a"), 8}, std::pair{std::string("b"), 5}}) {
-    for (int i = 0; i < length; ++i) {
-      std::string id = chain + std::to_string(i);
-      auto node = TaskNode(id, step).Bind("tag", Constant(lit::String(id)));
-      node.Bind("x", i == 0 ? WorkflowInput("x") : Promise(chain + std::to_string(i - 1), "o0"));
-      wf.Add(node);
-    }
-    wf.Output("y" + chain, types::Int(), Promise(chain + std::to_string(length - 1), "o0"));
+// What a finished execution came to: phase, outputs, error code, failure node.
+struct Outcome {
+  core::WorkflowExecution::Phase phase;
+  std::string outputs;
+  std::string error_code;
+  core::NodeExecution::Phase cleanup;
+  bool operator==(const Outcome& o) const {
+    return phase == o.phase && outputs == o.outputs && error_code == o.error_code &&
+           cleanup == o.cleanup;
   }
-  core::WorkflowClosure closure;
-  *closure.mutable_workflow() = wf.Build();
-  *closure.add_tasks() = step;
-  fs::path path = dir / "chains.pb";
-  EXPECT_TRUE(idl::WriteMessage(path, closure).ok());
-  return path;
+};
+
+Outcome OutcomeOf(store::Store& s, const std::string& id) {
+  auto r = StoredResult(s, id);
+  EXPECT_TRUE(r.ok()) << id << ": " << r.status().ToString();
+  Outcome o{};
+  if (!r.ok()) return o;
+  o.phase = r->phase;
+  o.outputs = ShortString(r->outputs);
+  o.error_code = r->error ? r->error->code() : "";
+  for (const auto& n : *s.GetNodes(id)) {
+    if (n.path == "cleanup") o.cleanup = n.phase;
+  }
+  return o;
+}
+
+// The log key of node `path` of execution `exec` (a child's nodes under "lp/").
+std::string LogKey(const std::string& root, const std::string& exec, const std::string& path) {
+  return root + ":" + (exec == root ? path : "lp/" + path);
 }
 
 TEST(CrashTest, KillNineAtRandomPointsThenResume) {
   flytecpp::testing::TempDir dir;
-  const fs::path wf = WriteWorkflow(dir.path());
   const fs::path store_dir = dir.path() / "store";
-  const std::vector<std::string> env = {"FLYTECPP_DEMO_SLEEP_MS=10"};
+  const std::string store_arg = store_dir.string();
+  const std::vector<std::string> env = {"FLYTECPP_CRASH_SLEEP_MS=3"};
 
-  // The uninterrupted run gives the expected outputs, and how long a run
+  // The uninterrupted run gives the expected outcomes, and how long a run
   // takes here (sanitizer builds start much slower), so kills land mid-run.
   const auto t0 = std::chrono::steady_clock::now();
-  pid_t ref = Spawn({"--store", store_dir.string(), "run", wf.string(), "--input", "x=1",
-                     "--exec-id", "reference"},
-                    env);
+  pid_t ref = Spawn({"--store", store_arg, "crash-run", std::to_string(kExecutions), "ref"}, env);
   ASSERT_EQ(Wait(ref), 0);
   const int run_ms = static_cast<int>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
           .count());
   auto store = store::OpenSqliteStore(store_dir);
   ASSERT_TRUE(store.ok());
-  auto expected = StoredResult(**store, "reference");
-  ASSERT_TRUE(expected.ok());
-  ASSERT_EQ(expected->phase, core::WorkflowExecution::SUCCEEDED);
+  std::vector<Outcome> expected;
+  for (int k = 0; k < kExecutions; ++k) {
+    expected.push_back(OutcomeOf(**store, "ref-" + std::to_string(k)));
+  }
+  // The workflow does what it says: failures ran the failure node.
+  EXPECT_EQ(expected[0].phase, core::WorkflowExecution::SUCCEEDED);
+  EXPECT_EQ(expected[3].phase, core::WorkflowExecution::FAILED);
+  EXPECT_EQ(expected[3].error_code, "Planned");
+  EXPECT_EQ(expected[3].cleanup, core::NodeExecution::SUCCEEDED);
+  EXPECT_NE(expected[0].outputs, expected[5].outputs);  // x < 4 and x >= 4 take other cases
 
-  std::mt19937 rng(20261127);
+  std::mt19937 rng(20261202);
   int interrupted = 0;
-  for (int trial = 0; trial < 100 && interrupted < 20; ++trial) {
+  for (int trial = 0; trial < 200 && interrupted < kTrialsWanted; ++trial) {
     SCOPED_TRACE("trial " + std::to_string(trial));
-    const std::string id = "crash" + std::to_string(trial);
-    const fs::path log = dir.path() / (id + ".log");
+    const std::string prefix = "t" + std::to_string(trial);
+    const fs::path log = dir.path() / (prefix + ".log");
     std::vector<std::string> trial_env = env;
-    trial_env.push_back("FLYTECPP_DEMO_LOG=" + log.string());
-    pid_t pid = Spawn(
-        {"--store", store_dir.string(), "run", wf.string(), "--input", "x=1", "--exec-id", id},
-        trial_env);
+    trial_env.push_back("FLYTECPP_CRASH_LOG=" + log.string());
+    pid_t pid =
+        Spawn({"--store", store_arg, "crash-run", std::to_string(kExecutions), prefix}, trial_env);
     ASSERT_GT(pid, 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(
         std::uniform_int_distribution<int>(run_ms / 10, run_ms * 9 / 10)(rng)));
     ::kill(pid, SIGKILL);
     Wait(pid);
 
-    auto record = (*store)->GetExecution(id);
-    if (!record.ok()) continue;  // killed before it was recorded: nothing to resume
-    const bool mid_run = record->phase == core::WorkflowExecution::RUNNING;
-    std::set<std::string> succeeded_before;
-    for (const auto& n : *(*store)->GetNodes(id)) {
-      if (n.phase == core::NodeExecution::SUCCEEDED) succeeded_before.insert(n.path);
+    // What was recorded, and which nodes had succeeded, before the resume.
+    std::vector<std::string> recorded;
+    bool mid_run = false;
+    std::set<std::string> succeeded_before;  // log keys
+    for (int k = 0; k < kExecutions; ++k) {
+      const std::string id = prefix + "-" + std::to_string(k);
+      auto record = (*store)->GetExecution(id);
+      if (!record.ok()) continue;  // killed before it was recorded
+      recorded.push_back(id);
+      mid_run = mid_run || record->phase == core::WorkflowExecution::RUNNING ||
+                record->phase == core::WorkflowExecution::FAILING;
+      for (const std::string& exec : {id, id + "-lp"}) {
+        for (const auto& n : *(*store)->GetNodes(exec)) {
+          if (n.phase == core::NodeExecution::SUCCEEDED) {
+            succeeded_before.insert(LogKey(id, exec, n.path));
+          }
+        }
+      }
     }
     auto runs_before = CountLines(log);
 
-    pid_t resumer = Spawn({"--store", store_dir.string(), "resume", id}, trial_env);
-    ASSERT_EQ(Wait(resumer), 0);
-
-    auto result = StoredResult(**store, id);
-    ASSERT_TRUE(result.ok()) << result.status().ToString();
-    ASSERT_EQ(result->phase, core::WorkflowExecution::SUCCEEDED);
-    EXPECT_TRUE(LiteralMapEquals(result->outputs, expected->outputs))
-        << ShortString(result->outputs) << " vs " << ShortString(expected->outputs);
-    auto runs_after = CountLines(log);
-    for (const auto& node : succeeded_before) {
-      if (node == "start-node" || node == "end-node") continue;
-      EXPECT_EQ(runs_after[node], runs_before[node]) << node << " ran again after resume";
+    // Resume: one engine adopting everything, or `resume` execution by execution.
+    if (trial % 2 == 0) {
+      ASSERT_EQ(Wait(Spawn({"--store", store_arg, "crash-resume"}, trial_env)), 0);
+    } else {
+      for (const auto& id : recorded) {
+        const int rc = Wait(Spawn({"--store", store_arg, "resume", id}, trial_env));
+        ASSERT_TRUE(rc == 0 || rc == 1) << id << " exited " << rc;  // 1: the planned failure
+      }
     }
-    // Every node ran at least once overall.
-    for (const char* n : {"a0", "a7", "b0", "b4"}) EXPECT_GE(runs_after[n], 1) << n;
+
+    auto runs_after = CountLines(log);
+    for (const auto& id : recorded) {
+      const int k = std::stoi(id.substr(prefix.size() + 1));
+      const Outcome got = OutcomeOf(**store, id);
+      EXPECT_TRUE(got == expected[k])
+          << id << ": " << core::WorkflowExecution::Phase_Name(got.phase) << " " << got.outputs
+          << " " << got.error_code << " cleanup " << core::NodeExecution::Phase_Name(got.cleanup)
+          << " vs " << expected[k].outputs << " cleanup "
+          << core::NodeExecution::Phase_Name(expected[k].cleanup);
+      // Every task of the workflow ran at least once overall.
+      for (const char* tag : {"a0", "a1", "sw/s1", "lp/c1", "b1", "f"}) {
+        EXPECT_GE(runs_after[id + ":" + tag], 1) << id << " " << tag;
+      }
+    }
+    for (const auto& key : succeeded_before) {
+      EXPECT_EQ(runs_after[key], runs_before[key]) << key << " ran again after resume";
+    }
     if (mid_run) ++interrupted;
   }
-  EXPECT_GE(interrupted, 20) << "too few trials were killed mid-run";
+  EXPECT_GE(interrupted, kTrialsWanted) << "too few trials were killed mid-run";
+  std::cout << "[ trials   ] " << interrupted << " interrupted mid-run (a run takes " << run_ms
+            << " ms here)\n";
 }
 
 }  // namespace

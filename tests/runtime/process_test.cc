@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iostream>
 #include <thread>
 
 #include "../engine/engine_test_util.h"
@@ -441,6 +442,67 @@ TEST_F(CpuLimitTest, CpuLimitBites) {
   const double got = Float(limited.outputs, "cpu");
   EXPECT_LT(got, 0.35);
   EXPECT_GT(Float(free.outputs, "cpu"), 1.8 * got);
+}
+
+}  // namespace
+}  // namespace flytecpp::runtime
+
+namespace flytecpp::runtime {
+namespace {
+
+// Counts the attempts a runtime is running: from Start until it reports the
+// end (a process runtime reports after reaping the process, so at least
+// every live task process is counted).
+class CountingRuntime : public Runtime {
+ public:
+  explicit CountingRuntime(Runtime* inner) : inner_(inner) {}
+  std::string_view name() const override { return inner_->name(); }
+  bool CanRun(const core::TaskTemplate& t) const override { return inner_->CanRun(t); }
+  int max_in_flight() const override { return inner_->max_in_flight(); }
+  Status Start(AttemptSpec spec, AttemptCallbacks cb) override {
+    const int now = ++running_;
+    for (int seen = max_.load(); now > seen && !max_.compare_exchange_weak(seen, now);) {
+    }
+    auto done = cb.done;
+    cb.done = [this, done](const AttemptId& id, TaskOutcome outcome) {
+      --running_;
+      done(id, std::move(outcome));
+    };
+    return inner_->Start(std::move(spec), std::move(cb));
+  }
+  void Abort(const AttemptId& id) override { inner_->Abort(id); }
+  int max() const { return max_; }
+
+ private:
+  Runtime* inner_;
+  std::atomic<int> running_{0}, max_{0};
+};
+
+TEST_F(ProcessTest, TenThousandProcessTasksNeverMoreThanTheJobsAtOnce) {
+  ProcessRuntimeOptions options;
+  options.sandbox = false;  // what is counted is the slots, not the sandbox
+  options.jobs = 4;
+  ProcessRuntime process(options);
+  EXPECT_EQ(process.max_in_flight(), 4);
+  CountingRuntime counting(&process);
+  TaskTemplate t = TaskBuilder("noop", "raw-container")
+                       .Container(ContainerBuilder("debian:12").Command({"true"}))
+                       .Build();
+  WorkflowBuilder wf("fan");
+  for (int i = 0; i < 10000; ++i) wf.Add(TaskNode("n" + std::to_string(i), t));
+  auto closure = CompileIt(wf.Build(), {t});
+  ASSERT_TRUE(closure.ok());
+  auto o = Options();
+  o.runtimes = {&counting};
+  o.clock = nullptr;
+  engine::Engine engine(o);
+  auto r = engine.Run({.closure = *closure});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
+  EXPECT_LE(counting.max(), 4);
+  EXPECT_GE(counting.max(), 2);  // it did run several at once
+  std::cout << "[ measured ] 10,000 process tasks, -j 4: at most " << counting.max()
+            << " at once\n";
 }
 
 }  // namespace

@@ -70,18 +70,19 @@ struct Event {
 // Runs on the engine's thread: must be quick and must not call the engine.
 using EventListener = std::function<void(const Event&)>;
 
+// Every field has a default, so designated initializers may leave any out.
 struct EngineOptions {
-  store::Store* store = nullptr;            // required; the engine's thread alone uses it
-  std::vector<runtime::Runtime*> runtimes;  // the first that CanRun a task runs it
+  store::Store* store = nullptr;              // required; the engine's thread alone uses it
+  std::vector<runtime::Runtime*> runtimes{};  // the first that CanRun a task runs it
   // Resolves launch-plan nodes; by default from launch plans registered in
   // the store (RegisterLaunchPlan), so a resumed execution finds them too.
-  LaunchPlanResolver launch_plans;
+  LaunchPlanResolver launch_plans{};
   const Clock* clock = nullptr;  // default: the system clock
   int max_system_retries = 3;    // system failures retried per node, beside user retries
-  // Leases: this engine's name in the store (default: host:pid:random), how
-  // long a lease lasts without renewal (renewed every third of it), and how
-  // often requests from other processes (abort) are looked for.
-  std::string owner;
+  // Leases: this engine's name in the store (default: host:pid:start:random),
+  // how long a lease lasts without renewal (renewed every third of it), and
+  // how often requests from other processes (abort) are looked for.
+  std::string owner{};
   std::chrono::milliseconds lease_duration{30000};
   std::chrono::milliseconds control_poll_interval{200};
 };

@@ -1,0 +1,131 @@
+// The crash test's workflow, every node kind the engine runs in one:
+//
+//   a0 -> a1 -> br (x < 4 ? br-lo : br-hi) -> sw (sub-workflow: sw/s0 -> sw/s1) -> b0 -> f
+//          \-> lp (launch plan, child: c0 -> c1) -> b1
+//   failure node: cleanup (gets `err`); f fails on purpose when input `fail` is set.
+#pragma once
+
+#include "flytecpp/compiler/compiler.h"
+#include "flytecpp/engine/engine.h"
+#include "flytecpp/idl/builders.h"
+#include "flytecpp/idl/identifiers.h"
+
+namespace flytecpp::crash {
+
+using namespace flytecpp::idl;
+
+inline constexpr const char* kStep = "crash.step";             // x -> 3x+1
+inline constexpr const char* kMaybeFail = "crash.maybe_fail";  // x, fail -> x
+inline constexpr const char* kCleanup = "crash.cleanup";
+
+struct Workflow {
+  compiler::CompiledWorkflowClosure closure;
+  flyteidl::core::Identifier launch_plan;
+  engine::LaunchPlanTarget launch_plan_target;
+};
+
+inline TaskTemplate StepTask() {
+  return TaskBuilder(kStep)
+      .Input("x", types::Int())
+      .Input("tag", types::String())
+      .Input("run", types::String())
+      .Output("o0", types::Int())
+      .Container(ContainerBuilder("img").Command({"step"}))
+      .Build();
+}
+
+inline NodeBuilder Step(const std::string& id, const std::string& tag, BindingData x) {
+  return TaskNode(id, StepTask())
+      .Bind("x", std::move(x))
+      .Bind("tag", Constant(lit::String(tag)))
+      .Bind("run", WorkflowInput("run"));
+}
+
+inline flyteidl::core::LiteralMap Inputs(const std::string& run, int k) {
+  return lit::Inputs(
+      {{"run", lit::String(run)}, {"x", lit::Int(k)}, {"fail", lit::Bool(k % 4 == 3)}});
+}
+
+inline Result<Workflow> Build() {
+  const TaskTemplate step = StepTask();
+  const TaskTemplate maybe_fail = TaskBuilder(kMaybeFail)
+                                      .Input("x", types::Int())
+                                      .Input("fail", types::Bool())
+                                      .Input("tag", types::String())
+                                      .Input("run", types::String())
+                                      .Output("o0", types::Int())
+                                      .Container(ContainerBuilder("img").Command({"maybe"}))
+                                      .Build();
+  const TaskTemplate cleanup = TaskBuilder(kCleanup)
+                                   .Input("err", types::Union({types::Error(), types::None()}))
+                                   .Input("tag", types::String())
+                                   .Input("run", types::String())
+                                   .Container(ContainerBuilder("img").Command({"cleanup"}))
+                                   .Build();
+  std::vector<compiler::CompiledTask> tasks(3);
+  *tasks[0].mutable_template_() = step;
+  *tasks[1].mutable_template_() = maybe_fail;
+  *tasks[2].mutable_template_() = cleanup;
+
+  WorkflowBuilder sub("crash.sub");
+  sub.Input("x", types::Int());
+  sub.Input("run", types::String());
+  sub.Add(Step("s0", "sw/s0", WorkflowInput("x")));
+  sub.Add(Step("s1", "sw/s1", Promise("s0", "o0")));
+  sub.Output("y", types::Int(), Promise("s1", "o0"));
+  const WorkflowTemplate sub_template = sub.Build();
+
+  WorkflowBuilder child("crash.child");
+  child.Input("x", types::Int());
+  child.Input("run", types::String());
+  child.Add(Step("c0", "lp/c0", WorkflowInput("x")));
+  child.Add(Step("c1", "lp/c1", Promise("c0", "o0")));
+  child.Output("y", types::Int(), Promise("c1", "o0"));
+  Workflow out;
+  FLYTECPP_ASSIGN_OR_RETURN(out.launch_plan_target.closure,
+                            compiler::CompileWorkflow(child.Build(), {}, tasks, {}));
+  out.launch_plan = MakeIdentifier(flyteidl::core::LAUNCH_PLAN, "crash.lp");
+  compiler::LaunchPlanInterface lpi;
+  lpi.id = out.launch_plan;
+  for (const auto& [name, type] : {std::pair{"x", types::Int()}, {"run", types::String()}}) {
+    auto& p = (*lpi.expected_inputs.mutable_parameters())[name];
+    *p.mutable_var()->mutable_type() = type;
+    p.set_required(true);
+  }
+  *(*lpi.expected_outputs.mutable_variables())["y"].mutable_type() = types::Int();
+
+  WorkflowBuilder wf("crash.main");
+  wf.Input("run", types::String());
+  wf.Input("x", types::Int());
+  wf.Input("fail", types::Bool());
+  wf.Add(Step("a0", "a0", WorkflowInput("x")));
+  wf.Add(Step("a1", "a1", Promise("a0", "o0")));
+  wf.Add(BranchNode("br")
+             .Bind("x", WorkflowInput("x"))
+             .After("a1")
+             .If(Var("x") < Val(4), Step("lo", "br-lo", Promise("a1", "o0")))
+             .Else(Step("hi", "br-hi", Promise("a1", "o0"))));
+  wf.Add(SubWorkflowNode("sw", sub_template.id())
+             .Bind("x", Promise("br", "o0"))
+             .Bind("run", WorkflowInput("run")));
+  wf.Add(LaunchPlanNode("lp", out.launch_plan)
+             .Bind("x", Promise("a1", "o0"))
+             .Bind("run", WorkflowInput("run")));
+  wf.Add(Step("b0", "b0", Promise("sw", "y")));
+  wf.Add(Step("b1", "b1", Promise("lp", "y")));
+  wf.Add(TaskNode("f", maybe_fail)
+             .Bind("x", Promise("b0", "o0"))
+             .Bind("fail", WorkflowInput("fail"))
+             .Bind("tag", Constant(lit::String("f")))
+             .Bind("run", WorkflowInput("run")));
+  wf.Output("y1", types::Int(), Promise("f", "o0"));
+  wf.Output("y2", types::Int(), Promise("b1", "o0"));
+  wf.FailureNode(TaskNode("cleanup", cleanup)
+                     .Bind("tag", Constant(lit::String("cleanup")))
+                     .Bind("run", WorkflowInput("run")));
+  FLYTECPP_ASSIGN_OR_RETURN(out.closure,
+                            compiler::CompileWorkflow(wf.Build(), {sub_template}, tasks, {lpi}));
+  return out;
+}
+
+}  // namespace flytecpp::crash
