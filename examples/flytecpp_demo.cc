@@ -1,5 +1,6 @@
 // flytecpp-demo: the flytecpp command plus in-process C++ implementations of
-// a few tasks, so workflows run end to end before the process runtime exists:
+// a few tasks (container tasks still run as processes), showing how a
+// program embeds its own tasks:
 //
 //   examples.double / examples.square          (x: int) -> o0: int
 //   examples.process_in_bulk / ..._one_by_one  (input_count: int) -> processed: int

@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 # ccache hits across checkouts in different folders (CI clones afresh).
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 cmake --preset dev >/dev/null
-cmake --build --preset dev -j "$(nproc)" >/dev/null
+cmake --build --preset dev -j "$(nproc)" --target flytecpp flytecpp-demo \
+  example_branch_workflow example_process_package >/dev/null
 echo "build: ok"
 
 flytecpp=build/dev/src/flytecpp
@@ -36,7 +37,7 @@ run "$flytecpp" package ls "$out/shell-pipeline.tgz"
 run "$flytecpp" run "$out/shell-pipeline.tgz" --exec-id shell   # x defaults to 21 (launch plan)
 run "$flytecpp" logs shell n1
 
-snacks=../shared/conformance/flytepropeller-compiler/snacks-core
+snacks="${FLYTECPP_CONFORMANCE_DIR:-../shared/conformance}/flytepropeller-compiler/snacks-core"
 if [[ -d "$snacks" ]]; then
   mkdir -p "$out/snacks" && cp "$snacks"/*.pb "$out/snacks/"
   tar -czf "$out/snacks.tgz" -C "$out/snacks" .

@@ -44,7 +44,7 @@ std::unique_ptr<NodeHandler> MakeTaskHandler();
 std::unique_ptr<NodeHandler> MakeBranchHandler();
 std::unique_ptr<NodeHandler> MakeSubWorkflowHandler();
 std::unique_ptr<NodeHandler> MakeLaunchPlanHandler();
-// Kinds not run yet: the node fails with SYSTEM UnsupportedNodeKind.
+// Kinds this engine does not run: the node fails with SYSTEM UnsupportedNodeKind.
 std::unique_ptr<NodeHandler> MakeUnsupportedHandler();
 
 }  // namespace flytecpp::engine::internal

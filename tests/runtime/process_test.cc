@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -17,6 +18,7 @@
 #include "flytecpp/idl/io.h"
 #include "flytecpp/store/data_dir.h"
 #include "flyteidl/admin/task.pb.h"
+#include "spawn.h"
 #include "template.h"
 
 namespace flytecpp::runtime {
@@ -503,6 +505,56 @@ TEST_F(ProcessTest, TenThousandProcessTasksNeverMoreThanTheJobsAtOnce) {
   EXPECT_GE(counting.max(), 2);  // it did run several at once
   std::cout << "[ measured ] 10,000 process tasks, -j 4: at most " << counting.max()
             << " at once\n";
+}
+
+}  // namespace
+}  // namespace flytecpp::runtime
+
+namespace flytecpp::runtime {
+namespace {
+
+// Fault injection for the step the engine cannot provoke: a cgroup that
+// refuses the task. With limits to enforce the task must not start; a
+// tracking-only cgroup that refuses is no reason to stop it.
+TEST(SpawnTest, ACgroupThatRefusesTheTaskStopsItOnlyWhenItEnforcesLimits) {
+  flytecpp::testing::TempDir dir;
+  const std::string marker = (dir.path() / "ran").string();
+  internal::SpawnRequest r;
+  r.argv = {"sh", "-c", "touch " + marker};
+  r.search_path = "/usr/bin:/bin";
+  r.cwd = dir.path().string();
+  r.stdout_fd = r.stderr_fd = 2;
+  r.cgroup_dirs = {(dir.path() / "no-such-cgroup").string()};
+  r.cgroups_required = true;
+  auto refused = internal::Spawn(r);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("cannot join the cgroup"), std::string::npos)
+      << refused.status().message();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(std::filesystem::exists(marker)) << "the task ran although its cgroup refused it";
+
+  r.cgroups_required = false;
+  auto spawned = internal::Spawn(r);
+  ASSERT_TRUE(spawned.ok()) << spawned.status().ToString();
+  int status = 0;
+  ::waitpid(*spawned, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(std::filesystem::exists(marker));
+
+  // Other setup failures name their step; nothing is left running.
+  r.cwd = (dir.path() / "missing").string();
+  auto no_dir = internal::Spawn(r);
+  ASSERT_FALSE(no_dir.ok());
+  EXPECT_NE(no_dir.status().message().find("cannot change to the working directory"),
+            std::string::npos);
+  r.cwd = dir.path().string();
+  r.argv = {"no-such-command-here"};
+  auto missing = internal::Spawn(r);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("\"no-such-command-here\" is not on its PATH"),
+            std::string::npos);
 }
 
 }  // namespace
