@@ -118,6 +118,14 @@ void Executor::TakeSlot(uint64_t token) {
   to_launch_.push_back(token);
 }
 
+void Executor::AbortInRuntime(uint64_t token) {
+  auto it = attempts_.find(token);
+  if (it == attempts_.end() || !it->second.launched) return;
+  const Attempt& a = it->second;
+  const NodeState& n = a.scope->nodes[a.node];
+  a.runtime->Abort({a.scope->execution_id, a.scope->Path(a.node), n.attempts, token});
+}
+
 void Executor::ReleaseAttempt(uint64_t token) {
   auto it = attempts_.find(token);
   if (it == attempts_.end()) return;
@@ -143,6 +151,7 @@ void Executor::StartLaunched() {
     if (it == attempts_.end() || it->second.where != Attempt::Where::kRunning) continue;
     Scope* s = it->second.scope;
     const int i = it->second.node;
+    it->second.launched = true;
     Status st = it->second.runtime->Start(SpecFor(s, i, token), CallbacksFor());
     if (!st.ok()) {
       ReleaseAttempt(token);
@@ -177,7 +186,7 @@ void Executor::AttemptTimedOut(uint64_t token) {
   Scope* s = it->second.scope;
   const int i = it->second.node;
   NodeState& n = s->nodes[i];
-  it->second.runtime->Abort({s->execution_id, s->Path(i), n.attempts, token});
+  AbortInRuntime(token);
   ReleaseAttempt(token);
   n.token = 0;
   RetryOrFail(
@@ -192,7 +201,7 @@ void Executor::StopAttempt(Scope* s, int i) {
   if (n.token != 0) {
     auto it = attempts_.find(n.token);
     if (it != attempts_.end() && it->second.where == Attempt::Where::kRunning) {
-      it->second.runtime->Abort({s->execution_id, s->Path(i), n.attempts, n.token});
+      AbortInRuntime(n.token);
       EmitTaskEvent(s, i, core::TaskExecution::ABORTED, nullptr);
     }
     ReleaseAttempt(n.token);
@@ -212,7 +221,7 @@ void Executor::ReattachAttempt(Scope* s, int i, runtime::Runtime* previous) {
   NodeState& n = s->nodes[i];
   if (previous != nullptr) {
     const uint64_t token = ++next_token_;
-    attempts_[token] = {s, i, previous, Attempt::Where::kRunning};
+    attempts_[token] = {s, i, previous, Attempt::Where::kRunning, /*launched=*/true};
     ++s->exec->in_flight;
     ++PoolOf(previous)->running;  // it holds a slot, even beyond the limit
     n.token = token;

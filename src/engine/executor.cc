@@ -573,11 +573,7 @@ void Executor::DropExecution(Execution* exec, const Status& why) {
     if (a.scope->exec == exec) tokens.push_back(token);
   }
   for (uint64_t token : tokens) {
-    const Attempt& a = attempts_.at(token);
-    if (a.where == Attempt::Where::kRunning) {
-      const NodeState& n = a.scope->nodes[a.node];
-      a.runtime->Abort({a.scope->execution_id, a.scope->Path(a.node), n.attempts, token});
-    }
+    AbortInRuntime(token);
     ReleaseAttempt(token);
   }
 }

@@ -139,6 +139,7 @@ class Executor {
     int node;
     runtime::Runtime* runtime;
     enum class Where { kHeld, kQueued, kRunning } where;
+    bool launched = false;  // the runtime was asked to start it (or reattached it)
   };
   struct Pool {  // one per runtime
     runtime::Runtime* runtime;
@@ -150,6 +151,8 @@ class Executor {
   void PumpPools();
   void TakeSlot(uint64_t token);
   void ReleaseAttempt(uint64_t token);  // forgets it and frees what it held
+  // Asks the runtime to stop the attempt, if it was handed to it.
+  void AbortInRuntime(uint64_t token);
   void StartLaunched();
   void AttemptDone(uint64_t token, runtime::TaskOutcome outcome);
   void AttemptStarted(uint64_t token, std::string handle);

@@ -142,12 +142,15 @@ Result<std::vector<ImageMapping>> LoadImageConfig(const fs::path& path) {
   std::vector<ImageMapping> out;
   std::error_code ec;
   if (!fs::exists(path, ec)) return out;
+  // Host paths in the file are relative to the file, wherever flytecpp runs.
+  const fs::path base = fs::absolute(path, ec).parent_path();
+  auto host_path = [&](const std::string& p) { return (base / p).lexically_normal(); };
   try {
     YAML::Node root = YAML::LoadFile(path.string());
     for (const auto& e : root["images"]) {
       ImageMapping m;
       m.pattern = e["image"].as<std::string>();
-      if (e["root"]) m.root = e["root"].as<std::string>();
+      if (e["root"]) m.root = host_path(e["root"].as<std::string>());
       if (e["workdir"]) m.workdir = e["workdir"].as<std::string>();
       for (const auto& mount : e["mounts"]) {
         std::string s = mount.as<std::string>();
@@ -155,7 +158,7 @@ Result<std::vector<ImageMapping>> LoadImageConfig(const fs::path& path) {
         if (colon == std::string::npos) {
           return InvalidArgument(path.string() + ": mount \"" + s + "\": expected host:sandbox");
         }
-        m.mounts.emplace_back(s.substr(0, colon), s.substr(colon + 1));
+        m.mounts.emplace_back(host_path(s.substr(0, colon)), s.substr(colon + 1));
       }
       out.push_back(std::move(m));
     }
@@ -168,8 +171,9 @@ Result<std::vector<ImageMapping>> LoadImageConfig(const fs::path& path) {
 struct ProcessRuntime::Impl {
   ProcessRuntimeOptions options;
   std::mutex mu;
-  std::map<uint64_t, pid_t> running;  // guarded by mu: token -> process group
-  std::set<uint64_t> aborted;         // guarded by mu: tokens aborted and not yet ended
+  std::set<uint64_t> live;            // guarded by mu: tokens from Start to the end of Run
+  std::map<uint64_t, pid_t> running;  // guarded by mu: token -> process group, once spawned
+  std::set<uint64_t> aborted;         // guarded by mu: live tokens aborted
   struct Worker {
     std::thread thread;
     std::shared_ptr<std::atomic<bool>> finished;
@@ -239,8 +243,14 @@ Status ProcessRuntime::Start(AttemptSpec spec, AttemptCallbacks callbacks) {
     }
   }
   auto finished = std::make_shared<std::atomic<bool>>(false);
+  impl_->live.insert(spec.id.token);
   std::thread t([this, finished, spec = std::move(spec), callbacks = std::move(callbacks)] {
     impl_->Run(spec, callbacks);
+    {
+      std::lock_guard<std::mutex> lock(impl_->mu);
+      impl_->live.erase(spec.id.token);
+      impl_->aborted.erase(spec.id.token);
+    }
     finished->store(true);
   });
   workers.push_back({std::move(t), finished});
@@ -249,14 +259,10 @@ Status ProcessRuntime::Start(AttemptSpec spec, AttemptCallbacks callbacks) {
 
 void ProcessRuntime::Abort(const AttemptId& id) {
   std::lock_guard<std::mutex> lock(impl_->mu);
+  if (!impl_->live.count(id.token)) return;  // ended already
+  impl_->aborted.insert(id.token);           // remembered until its thread ends
   auto it = impl_->running.find(id.token);
-  if (it == impl_->running.end()) {
-    // Not spawned yet (or already ended): remembered until its thread ends.
-    impl_->aborted.insert(id.token);
-    return;
-  }
-  impl_->aborted.insert(id.token);
-  ::kill(-it->second, SIGKILL);  // the whole process tree
+  if (it != impl_->running.end()) ::kill(-it->second, SIGKILL);  // the whole process tree
 }
 
 Result<bool> ProcessRuntime::Reattach(AttemptSpec spec, const std::string& handle,
@@ -447,7 +453,7 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
   Result<pid_t> spawned = Internal("not spawned");
   {
     std::lock_guard<std::mutex> lock(mu);
-    if (aborted.erase(spec.id.token) > 0) {  // aborted before it started
+    if (aborted.count(spec.id.token)) {  // aborted before it started
       close_logs();
       return;
     }
@@ -485,7 +491,7 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
   {
     std::lock_guard<std::mutex> lock(mu);
     running.erase(spec.id.token);
-    if (aborted.erase(spec.id.token) > 0) return;  // the engine no longer waits for it
+    if (aborted.count(spec.id.token)) return;  // the engine no longer waits for it
   }
   callbacks.done(spec.id,
                  Classify(spec, launch, status, oom_killed, request.address_space.has_value()));

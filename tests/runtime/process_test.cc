@@ -559,3 +559,32 @@ TEST(SpawnTest, ACgroupThatRefusesTheTaskStopsItOnlyWhenItEnforcesLimits) {
 
 }  // namespace
 }  // namespace flytecpp::runtime
+
+namespace flytecpp::runtime {
+namespace {
+
+TEST(ImageConfigTest, RelativeHostPathsAreRelativeToTheConfigFile) {
+  flytecpp::testing::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "conf");
+  std::ofstream(dir.path() / "conf" / "config.yaml") << R"(images:
+  - image: "img-*"
+    root: roots/img
+    workdir: /app
+    mounts: ["app:/app", "/abs/data:/data"]
+)";
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());  // read through a relative path, from elsewhere
+  auto images = LoadImageConfig("conf/config.yaml");
+  std::filesystem::current_path(cwd);
+  ASSERT_TRUE(images.ok()) << images.status().ToString();
+  ASSERT_EQ(images->size(), 1u);
+  const auto conf = std::filesystem::weakly_canonical(dir.path()) / "conf";
+  EXPECT_EQ((*images)[0].root, conf / "roots/img");
+  ASSERT_EQ((*images)[0].mounts.size(), 2u);
+  EXPECT_EQ((*images)[0].mounts[0].first, conf / "app");
+  EXPECT_EQ((*images)[0].mounts[0].second, "/app");
+  EXPECT_EQ((*images)[0].mounts[1].first, "/abs/data");
+}
+
+}  // namespace
+}  // namespace flytecpp::runtime

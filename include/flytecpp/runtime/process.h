@@ -29,7 +29,8 @@ struct ProcessRuntimeOptions {
   int jobs = 0;  // attempts running at once (flytecpp run -j); 0: one per core
 };
 
-// Reads `images:` from a YAML config ($FLYTECPP_HOME/config.yaml):
+// Reads `images:` from a YAML config ($FLYTECPP_HOME/config.yaml); relative
+// host paths (root, mount sources) are relative to the file's directory:
 //   images:
 //     - image: "ghcr.io/flyteorg/rawcontainers-*"
 //       root: /srv/images/raw
