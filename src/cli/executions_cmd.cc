@@ -73,8 +73,16 @@ int RunGet(const CliEnv& env, const std::string& id) {
             << "\nupdated:   " << Time(e->updated_ns) << "\n";
   if (!e->parent.empty()) std::cout << "parent:    " << e->parent << "\n";
   if (!e->owner.empty() && !Terminal(e->phase)) {
-    std::cout << "run by:    " << e->owner << " (lease until " << Time(e->lease_expires_ns)
-              << ")\n";
+    const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    if (e->lease_expires_ns >= now) {
+      std::cout << "run by:    " << e->owner << " (lease until " << Time(e->lease_expires_ns)
+                << ")\n";
+    } else {
+      std::cout << "last run by: " << e->owner << " (lease ran out; flytecpp resume " << e->id
+                << " continues it)\n";
+    }
   }
   std::cout << "inputs:    " << idl::ShortString(e->inputs) << "\n";
   if (e->outputs) std::cout << "outputs:   " << idl::ShortString(*e->outputs) << "\n";

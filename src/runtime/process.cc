@@ -125,6 +125,53 @@ struct Handle {
   }
 };
 
+// The template variables of an attempt (flyte-executor.md §6.1).
+TemplateVars VarsFor(const AttemptSpec& spec, const std::string& raw) {
+  const std::string data_dir = spec.data_dir.string();
+  TemplateVars vars;
+  vars.input = data_dir + "/inputs.pb";
+  vars.input_prefix = data_dir;
+  vars.output_prefix = spec.output_dir.string();
+  vars.raw_output_prefix = raw;
+  vars.checkpoint_output_prefix = raw + "/_flytecheckpoints";
+  if (spec.id.attempt > 0) {
+    vars.prev_checkpoint_prefix =
+        data_dir + "/" + std::to_string(spec.id.attempt - 1) + "/raw/_flytecheckpoints";
+  }
+  vars.per_retry_unique_key = Sanitized(spec.id.execution_id + "-" + spec.id.node_path + "-" +
+                                        std::to_string(spec.id.attempt));
+  vars.task_template_path = data_dir + "/task.pb";
+  vars.namespace_ = "flytecpp";
+  vars.inputs = spec.inputs.get();
+  return vars;
+}
+
+// A task's environment: clean, plus the container's and Flyte's own variables.
+std::vector<std::pair<std::string, std::string>> TaskEnvironment(const AttemptSpec& spec) {
+  const core::TaskTemplate& task = *spec.task;
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"HOME", "/tmp"},
+      {"LANG", "C.UTF-8"},
+      {"FLYTE_INTERNAL_EXECUTION_ID", spec.id.execution_id},
+      {"FLYTE_INTERNAL_EXECUTION_PROJECT", ""},
+      {"FLYTE_INTERNAL_EXECUTION_DOMAIN", ""},
+      {"FLYTE_ATTEMPT_NUMBER", std::to_string(spec.id.attempt)},
+      {"FLYTE_INTERNAL_TASK_PROJECT", task.id().project()},
+      {"FLYTE_INTERNAL_TASK_DOMAIN", task.id().domain()},
+      {"FLYTE_INTERNAL_TASK_NAME", task.id().name()},
+      {"FLYTE_INTERNAL_TASK_VERSION", task.id().version()},
+  };
+  for (const auto& kv : task.container().env()) env.emplace_back(kv.key(), kv.value());
+  return env;
+}
+
+void ReplaceAll(std::string* s, const std::string& from, const std::string& to) {
+  for (size_t pos = s->find(from); pos != std::string::npos; pos = s->find(from, pos + to.size())) {
+    s->replace(pos, from.size(), to);
+  }
+}
+
 // Everything needed to start an attempt's process.
 struct Launch {
   std::vector<std::string> argv;  // bwrap ... -- command, or the command alone
@@ -317,60 +364,28 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(const AttemptSpec&
   }
 
   // The command, templated.
-  TemplateVars vars;
-  vars.input = data_dir + "/inputs.pb";
-  vars.input_prefix = data_dir;
-  vars.output_prefix = out_dir;
-  vars.raw_output_prefix = launch.raw;
-  vars.checkpoint_output_prefix = launch.raw + "/_flytecheckpoints";
-  if (spec.id.attempt > 0) {
-    vars.prev_checkpoint_prefix =
-        data_dir + "/" + std::to_string(spec.id.attempt - 1) + "/raw/_flytecheckpoints";
-  }
-  vars.per_retry_unique_key = Sanitized(spec.id.execution_id + "-" + spec.id.node_path + "-" +
-                                        std::to_string(spec.id.attempt));
-  vars.task_template_path = data_dir + "/task.pb";
-  vars.namespace_ = "flytecpp";
-  vars.inputs = spec.inputs.get();
+  const TemplateVars vars = VarsFor(spec, launch.raw);
   std::vector<std::string> command;
   for (const auto* list : {&c.command(), &c.args()}) {
     for (const std::string& part : *list) {
       auto rendered = internal::RenderTemplate(part, vars);
-      if (!rendered.ok())
+      if (!rendered.ok()) {
         return Failure("FailedToBuildResource", rendered.status().message(), false);
+      }
       std::string arg = std::move(rendered).value();
       if (launch.copilot && !options.sandbox) {
-        // Unsandboxed, the declared paths do not exist: point the command at
-        // the host directories instead (wherever the paths appear in it).
-        for (const auto& [from, to] :
-             {std::pair{in_path, host_in}, std::pair{out_path, launch.host_out}}) {
-          for (size_t pos = arg.find(from); pos != std::string::npos;
-               pos = arg.find(from, pos + to.size())) {
-            arg.replace(pos, from.size(), to);
-          }
-        }
+        // Unsandboxed, the declared paths do not exist: the command is
+        // pointed at the host directories instead.
+        ReplaceAll(&arg, in_path, host_in);
+        ReplaceAll(&arg, out_path, launch.host_out);
       }
       command.push_back(std::move(arg));
     }
   }
-  if (command.empty())
+  if (command.empty()) {
     return Failure("FailedToBuildResource", "the container has no command", false);
-
-  // The environment: clean, plus the container's and Flyte's own variables.
-  launch.env = {
-      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-      {"HOME", "/tmp"},
-      {"LANG", "C.UTF-8"},
-      {"FLYTE_INTERNAL_EXECUTION_ID", spec.id.execution_id},
-      {"FLYTE_INTERNAL_EXECUTION_PROJECT", ""},
-      {"FLYTE_INTERNAL_EXECUTION_DOMAIN", ""},
-      {"FLYTE_ATTEMPT_NUMBER", std::to_string(spec.id.attempt)},
-      {"FLYTE_INTERNAL_TASK_PROJECT", task.id().project()},
-      {"FLYTE_INTERNAL_TASK_DOMAIN", task.id().domain()},
-      {"FLYTE_INTERNAL_TASK_NAME", task.id().name()},
-      {"FLYTE_INTERNAL_TASK_VERSION", task.id().version()},
-  };
-  for (const auto& kv : c.env()) launch.env.emplace_back(kv.key(), kv.value());
+  }
+  launch.env = TaskEnvironment(spec);
 
   // Where it runs.
   const ImageMapping* image = ImageFor(c.image());
