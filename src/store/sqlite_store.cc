@@ -173,12 +173,8 @@ class SqliteStore : public Store {
     Statement s(db_, std::string("SELECT " + ExecutionColumns(false) +
                                  " FROM executions ORDER BY created_ns DESC, id")
                          .c_str());
-    if (!s.ok()) return Error("list executions");
-    std::vector<ExecutionRecord> out;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(RowToExecution(s, false));
-    if (rc != SQLITE_DONE) return Error("list executions");
-    return out;
+    return ReadAll<ExecutionRecord>(s, "list executions",
+                                    [this](Statement& r) { return RowToExecution(r, false); });
   }
 
   Result<std::vector<NodeRecord>> GetNodes(const std::string& execution_id) override {
@@ -186,11 +182,8 @@ class SqliteStore : public Store {
                 "SELECT execution_id, path, phase, attempts, system_failures, error, started_ns, "
                 "attempt_started_ns, runtime, handle, updated_ns FROM nodes "
                 "WHERE execution_id = ? ORDER BY started_ns, path");
-    if (!s.ok()) return Error("read nodes");
     s.BindText(1, execution_id);
-    std::vector<NodeRecord> out;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    return ReadAll<NodeRecord>(s, "read nodes", [](Statement& s) {
       NodeRecord n;
       n.execution_id = s.Text(0);
       n.path = s.Text(1);
@@ -203,52 +196,40 @@ class SqliteStore : public Store {
       n.runtime = s.Text(8);
       n.handle = s.Text(9);
       n.updated_ns = s.Int(10);
-      out.push_back(std::move(n));
-    }
-    if (rc != SQLITE_DONE) return Error("read nodes");
-    return out;
+      return n;
+    });
   }
 
   Result<std::vector<EventRecord>> GetEvents(const std::string& execution_id) override {
     Statement s(db_,
                 "SELECT seq, execution_id, kind, node_path, payload FROM events "
                 "WHERE execution_id = ? ORDER BY seq");
-    if (!s.ok()) return Error("read events");
     s.BindText(1, execution_id);
-    std::vector<EventRecord> out;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    return ReadAll<EventRecord>(s, "read events", [](Statement& s) {
       EventRecord e;
       e.seq = s.Int(0);
       e.execution_id = s.Text(1);
       e.kind = static_cast<EventKind>(s.Int(2));
       e.node_path = s.Text(3);
       e.payload = s.Blob(4);
-      out.push_back(std::move(e));
-    }
-    if (rc != SQLITE_DONE) return Error("read events");
-    return out;
+      return e;
+    });
   }
 
   Result<std::vector<SignalRecord>> GetSignals(const std::string& execution_id) override {
     Statement s(db_,
                 "SELECT execution_id, signal_id, type, value, updated_ns FROM signals "
                 "WHERE execution_id = ? ORDER BY signal_id");
-    if (!s.ok()) return Error("read signals");
     s.BindText(1, execution_id);
-    std::vector<SignalRecord> out;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    return ReadAll<SignalRecord>(s, "read signals", [](Statement& s) {
       SignalRecord r;
       r.execution_id = s.Text(0);
       r.signal_id = s.Text(1);
       r.type = s.Optional<core::LiteralType>(2);
       r.value = s.Optional<core::Literal>(3);
       r.updated_ns = s.Int(4);
-      out.push_back(std::move(r));
-    }
-    if (rc != SQLITE_DONE) return Error("read signals");
-    return out;
+      return r;
+    });
   }
 
   Status PutEntity(const std::string& key, int resource_type, const std::string& spec) override {
@@ -336,12 +317,8 @@ class SqliteStore : public Store {
                       " FROM executions WHERE parent = '' AND phase NOT IN " + TerminalPhases() +
                       " ORDER BY created_ns, id")
                          .c_str());
-    if (!s.ok()) return Error("list unfinished executions");
-    std::vector<ExecutionRecord> out;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(RowToExecution(s, false));
-    if (rc != SQLITE_DONE) return Error("list unfinished executions");
-    return out;
+    return ReadAll<ExecutionRecord>(s, "list unfinished executions",
+                                    [this](Statement& r) { return RowToExecution(r, false); });
   }
 
   Status RequestAbort(const std::string& id) override {
@@ -400,18 +377,24 @@ class SqliteStore : public Store {
     return Status::Ok();
   }
 
-  Result<std::vector<std::string>> Column(Statement& s, const std::string& what) {
-    std::vector<std::string> out;
+  // Every row `s` yields, each made into a T by `row`.
+  template <typename T, typename RowFn>
+  Result<std::vector<T>> ReadAll(Statement& s, const std::string& what, RowFn row) {
+    if (!s.ok()) return Error(what);
+    std::vector<T> out;
     int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(s.Text(0));
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(row(s));
     if (rc != SQLITE_DONE) return Error(what);
     return out;
+  }
+
+  Result<std::vector<std::string>> Column(Statement& s, const std::string& what) {
+    return ReadAll<std::string>(s, what, [](Statement& r) { return r.Text(0); });
   }
 
   Result<std::vector<std::string>> Ids(const std::string& sql, const std::string& arg,
                                        const std::string& what) {
     Statement s(db_, sql.c_str());
-    if (!s.ok()) return Error(what);
     s.BindText(1, arg);
     return Column(s, what);
   }

@@ -183,4 +183,10 @@ inline int64_t Int(const core::LiteralMap& m, const std::string& k) {
   return m.literals().at(k).scalar().primitive().integer();
 }
 
+// t.add1: x -> x + 1, the tests' usual task.
+inline const TaskTemplate kAdd1 = Task("t.add1", {{"x", types::Int()}}, {{"o0", types::Int()}});
+inline runtime::TaskOutcome Add1(const core::LiteralMap& in) {
+  return lit::Inputs({{"o0", lit::Int(Int(in, "x") + 1)}});
+}
+
 }  // namespace flytecpp::engine::testing

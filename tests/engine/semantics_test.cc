@@ -14,12 +14,6 @@ namespace {
 using namespace testing;
 using namespace std::chrono_literals;
 
-const TaskTemplate kAdd1 = Task("t.add1", {{"x", types::Int()}}, {{"o0", types::Int()}});
-
-runtime::TaskOutcome Add1(const core::LiteralMap& in) {
-  return lit::Inputs({{"o0", lit::Int(Int(in, "x") + 1)}});
-}
-
 class SemanticsTest : public EngineTest {
  protected:
   void SetUp() override {
