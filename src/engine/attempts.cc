@@ -115,7 +115,11 @@ void Executor::TakeSlot(uint64_t token) {
   if (timeout.count() > 0) {
     timers_.push({n.attempt_started_ns + timeout.count(), Timer::Kind::kAttempt, token, i, 0});
   }
-  to_launch_.push_back(token);
+  if (a.runtime->may_start_unrecorded()) {
+    Launch(token);  // overlaps the commit
+  } else {
+    to_launch_.push_back(token);
+  }
 }
 
 void Executor::AbortInRuntime(uint64_t token) {
@@ -146,19 +150,21 @@ void Executor::ReleaseAttempt(uint64_t token) {
 void Executor::StartLaunched() {
   std::vector<uint64_t> launch;
   launch.swap(to_launch_);
-  for (uint64_t token : launch) {
-    auto it = attempts_.find(token);
-    if (it == attempts_.end() || it->second.where != Attempt::Where::kRunning) continue;
-    Scope* s = it->second.scope;
-    const int i = it->second.node;
-    it->second.launched = true;
-    Status st = it->second.runtime->Start(SpecFor(s, i, token), CallbacksFor());
-    if (!st.ok()) {
-      ReleaseAttempt(token);
-      s->nodes[i].token = 0;
-      RetryOrFail(s, i, MakeError(core::ExecutionError::SYSTEM, "RuntimeStartFailed", st.message()),
-                  /*retryable=*/true);
-    }
+  for (uint64_t token : launch) Launch(token);
+}
+
+void Executor::Launch(uint64_t token) {
+  auto it = attempts_.find(token);
+  if (it == attempts_.end() || it->second.where != Attempt::Where::kRunning) return;
+  Scope* s = it->second.scope;
+  const int i = it->second.node;
+  it->second.launched = true;
+  Status st = it->second.runtime->Start(SpecFor(s, i, token), CallbacksFor());
+  if (!st.ok()) {
+    ReleaseAttempt(token);
+    s->nodes[i].token = 0;
+    RetryOrFail(s, i, MakeError(core::ExecutionError::SYSTEM, "RuntimeStartFailed", st.message()),
+                /*retryable=*/true);
   }
 }
 

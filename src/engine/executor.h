@@ -154,6 +154,7 @@ class Executor {
   // Asks the runtime to stop the attempt, if it was handed to it.
   void AbortInRuntime(uint64_t token);
   void StartLaunched();
+  void Launch(uint64_t token);  // asks the runtime to start the attempt
   void AttemptDone(uint64_t token, runtime::TaskOutcome outcome);
   void AttemptStarted(uint64_t token, std::string handle);
   void AttemptTimedOut(uint64_t token);

@@ -68,6 +68,12 @@ class Runtime {
   // How many attempts may run at once; 0 = no limit (the runtime queues
   // work itself). The engine keeps ready attempts waiting until a slot frees.
   virtual int max_in_flight() const { return 0; }
+  // Whether an attempt may start before the engine has recorded that it
+  // started. By default the engine commits first, so that an attempt the
+  // store does not know of never runs and no attempt directory is reused.
+  // A runtime whose attempts leave nothing behind that outlives the engine
+  // (no files, no processes) may say yes and save the wait.
+  virtual bool may_start_unrecorded() const { return false; }
   // Starts an attempt. An error means it did not start (no callback follows).
   virtual Status Start(AttemptSpec spec, AttemptCallbacks callbacks) = 0;
   // Stops an attempt (best effort); its completion, if any, is ignored.
@@ -99,6 +105,8 @@ class InProcessRuntime : public Runtime {
 
   std::string_view name() const override { return "in-process"; }
   bool CanRun(const core::TaskTemplate& task) const override;
+  // Callables get no directory and die with their engine.
+  bool may_start_unrecorded() const override { return true; }
   Status Start(AttemptSpec spec, AttemptCallbacks callbacks) override;
   void Abort(const AttemptId& id) override;
 
