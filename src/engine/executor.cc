@@ -11,6 +11,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <fstream>
 #include <future>
 #include <random>
 
@@ -47,26 +49,48 @@ bool Terminal(WorkflowPhase p) {
 
 namespace {
 
-std::string HostName() {
-  char host[256] = "localhost";
-  ::gethostname(host, sizeof host - 1);
-  return host;
+std::string FirstLine(const char* file) {
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  return line;
 }
 
-// "<host>:<pid>:<start time>:<tag>": unique per engine, and on its own host
-// enough to tell whether it still runs.
+// Where this process runs: host name, boot, pid namespace. Within one such
+// place a pid and its start time name one process.
+struct Place {
+  std::string host, boot, pid_ns;
+};
+
+const Place& Here() {
+  static const Place here = [] {
+    char host[256] = "localhost";
+    ::gethostname(host, sizeof host - 1);
+    char ns[64] = "";
+    const ssize_t n = ::readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+    std::string pid_ns = n > 0 ? std::string(ns, n) : "";
+    // "pid:[4026531836]" -> "4026531836"
+    pid_ns.erase(
+        std::remove_if(pid_ns.begin(), pid_ns.end(),
+                       [](char c) { return !std::isdigit(static_cast<unsigned char>(c)); }),
+        pid_ns.end());
+    return Place{host, FirstLine("/proc/sys/kernel/random/boot_id"), pid_ns};
+  }();
+  return here;
+}
+
+}  // namespace
+
 std::string DefaultOwner() {
   std::mt19937_64 rng(std::random_device{}());
   static const char kAlnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
   std::string tag;
   for (int i = 0; i < 6; ++i) tag += kAlnum[rng() % 36];
-  return HostName() + ":" + std::to_string(::getpid()) + ":" +
+  const Place& here = Here();
+  return here.host + "/" + here.boot + "/" + here.pid_ns + ":" + std::to_string(::getpid()) + ":" +
          std::to_string(ProcessStartTime(::getpid())) + ":" + tag;
 }
 
-// True only if `owner` names an engine of this host whose process is gone
-// (or is another process now): its leases may be taken at once. Owners of
-// other hosts, or not in DefaultOwner's form, wait for their leases to run out.
 bool OwnerDeadHere(const std::string& owner) {
   const size_t c3 = owner.rfind(':');
   if (c3 == std::string::npos || c3 == 0) return false;
@@ -74,7 +98,15 @@ bool OwnerDeadHere(const std::string& owner) {
   if (c2 == std::string::npos || c2 == 0) return false;
   const size_t c1 = owner.rfind(':', c2 - 1);
   if (c1 == std::string::npos) return false;
-  if (owner.substr(0, c1) != HostName()) return false;
+  const std::string place = owner.substr(0, c1);  // host/boot/pidns
+  const size_t s2 = place.rfind('/');
+  if (s2 == std::string::npos || s2 == 0) return false;
+  const size_t s1 = place.rfind('/', s2 - 1);
+  if (s1 == std::string::npos) return false;
+  const Place& here = Here();
+  if (place.substr(0, s1) != here.host || here.boot.empty()) return false;
+  if (place.substr(s1 + 1, s2 - s1 - 1) != here.boot) return true;  // rebooted since
+  if (place.substr(s2 + 1) != here.pid_ns) return false;  // another container: cannot tell
   char* end = nullptr;
   const long pid = std::strtol(owner.c_str() + c1 + 1, &end, 10);
   if (end != owner.c_str() + c2 || pid <= 0) return false;
@@ -82,6 +114,8 @@ bool OwnerDeadHere(const std::string& owner) {
   if (end != owner.c_str() + c3 || start == 0) return false;
   return !ProcessAlive(static_cast<pid_t>(pid), start);
 }
+
+namespace {
 
 ExecutionResult ResultOf(const Scope& root) {
   ExecutionResult r;
@@ -125,14 +159,6 @@ Executor::~Executor() {
 }
 
 // ---- Commands -------------------------------------------------------------------------
-
-void Executor::Post(Command command) {
-  {
-    std::lock_guard<std::mutex> lock(mailbox_->mu);
-    mailbox_->commands.push_back(std::move(command));
-  }
-  mailbox_->cv.notify_one();
-}
 
 template <typename T>
 T Executor::Call(std::function<void(std::function<void(T)>)> body) {

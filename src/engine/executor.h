@@ -104,7 +104,6 @@ class Executor {
 
   // ---- executor.cc: the loop.
   using Command = std::function<void()>;
-  void Post(Command command);  // any thread
   template <typename T>
   T Call(std::function<void(std::function<void(T)>)> body);  // any thread: post, wait for reply
   void Loop();
@@ -174,7 +173,8 @@ class Executor {
   std::string owner_;
   int64_t lease_ns_;
   int64_t poll_ns_;
-  std::unique_ptr<NodeHandler> handlers_[9];  // by idl::NodeKind
+  static constexpr int kNodeKinds = static_cast<int>(NodeKind::kUnset) + 1;
+  std::unique_ptr<NodeHandler> handlers_[kNodeKinds];  // by idl::NodeKind
 
   // Shared with other threads (and with runtime callbacks, which may
   // outlive the executor: they hold the mailbox, not the executor).
@@ -236,5 +236,17 @@ std::string ErrorKindName(core::ExecutionError::ErrorKind kind);
 core::ExecutionError MakeError(core::ExecutionError::ErrorKind kind, std::string code,
                                std::string message);
 bool Terminal(WorkflowPhase phase);
+
+// This engine's lease owner name when none is given:
+// "<host>/<boot id>/<pid namespace>:<pid>:<start time>:<tag>", unique per
+// engine and enough to tell, from the same host, whether it still runs.
+std::string DefaultOwner();
+
+// True only if `owner` names an engine of this host that is gone: the host
+// rebooted since, or (same boot, same pid namespace) its process no longer
+// runs; its leases may be taken at once. Owners elsewhere (another host,
+// another pid namespace), or not in DefaultOwner's form, keep their leases
+// until they run out.
+bool OwnerDeadHere(const std::string& owner);
 
 }  // namespace flytecpp::engine::internal

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "engine_test_util.h"
+#include "executor.h"
 #include "fake_runtime.h"
 #include "flytecpp/idl/identifiers.h"
 #include "flytecpp/store/data_dir.h"
@@ -583,6 +584,28 @@ TEST_F(EngineServiceTest, MalformedPromiseVarsAreErrorsNotCrashes) {
     EXPECT_NE(r.status().message().find("promise var \"" + var + "\""), std::string::npos)
         << r.status().message();
   }
+}
+
+TEST(OwnerTest, AnEngineOfThisHostIsKnownDeadOnlyWhenItSurelyIs) {
+  const std::string me = internal::DefaultOwner();
+  EXPECT_FALSE(internal::OwnerDeadHere(me));  // this process runs
+  // Same place, a pid that is not running (or not since that start time).
+  const size_t c3 = me.rfind(':'), c2 = me.rfind(':', c3 - 1), c1 = me.rfind(':', c2 - 1);
+  const std::string place = me.substr(0, c1);
+  EXPECT_TRUE(internal::OwnerDeadHere(place + ":" + std::to_string(::getpid()) + ":1:x"));
+  EXPECT_TRUE(internal::OwnerDeadHere(place + ":999999999:12345:x"));
+  // Another boot of this host: rebooted since, so gone.
+  const size_t s2 = place.rfind('/'), s1 = place.rfind('/', s2 - 1);
+  const std::string host = place.substr(0, s1), pid_ns = place.substr(s2 + 1);
+  EXPECT_TRUE(internal::OwnerDeadHere(host + "/another-boot/" + pid_ns + ":1:1:x"));
+  // Another pid namespace (a container with the same host name): cannot tell.
+  const std::string boot = place.substr(s1 + 1, s2 - s1 - 1);
+  EXPECT_FALSE(internal::OwnerDeadHere(host + "/" + boot + "/1:999999999:12345:x"));
+  // Another host, or another form of name: never.
+  EXPECT_FALSE(internal::OwnerDeadHere("elsewhere/" + boot + "/" + pid_ns + ":999999999:1:x"));
+  EXPECT_FALSE(internal::OwnerDeadHere("thief"));
+  EXPECT_FALSE(internal::OwnerDeadHere("a:b:c"));
+  EXPECT_FALSE(internal::OwnerDeadHere(place + ":notapid:1:x"));
 }
 
 }  // namespace
