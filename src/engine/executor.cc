@@ -467,12 +467,7 @@ void Executor::Flush() {
     batch.lease_expires_ns = Now() + lease_ns_;
     for (Scope* s : dirty_records_) {
       if (s->exec->dropped) continue;
-      store::ExecutionRecord r = s->record;
-      if (s->recorded) {  // closure and inputs went with the first row
-        r.closure.Clear();
-        r.inputs.Clear();
-      }
-      batch.executions.push_back(std::move(r));
+      batch.executions.push_back(s->record);  // closure and inputs: first row only
     }
     for (auto [s, i] : dirty_nodes_) {
       if (s->exec->dropped) continue;
@@ -517,7 +512,11 @@ void Executor::Flush() {
   }
   for (Scope* s : dirty_records_) {
     s->record_dirty = false;
-    if (st.ok()) s->recorded = true;
+    if (st.ok() && !s->recorded) {
+      s->recorded = true;
+      s->record.closure.Clear();  // stored now; the plans hold their own copy
+      s->record.inputs.Clear();
+    }
   }
   for (auto [s, i] : dirty_nodes_) s->nodes[i].dirty = false;
   dirty_records_.clear();
@@ -665,7 +664,8 @@ Result<Execution*> Executor::Adopt(const std::string& id) {
   root->inputs = std::make_shared<core::LiteralMap>(record.inputs);
   root->phase = record.phase;
   root->started_ns = record.created_ns;
-  record.closure.Clear();  // the store has it; the plans own a copy
+  record.closure.Clear();  // the store has them; the plans own a copy
+  record.inputs.Clear();
   root->record = std::move(record);
   Execution* raw = exec.get();
   executions_[id] = std::move(exec);
