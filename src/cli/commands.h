@@ -31,5 +31,7 @@ void RegisterCompile(CLI::App& app, int* exit_code);           // compile and gr
 void RegisterRun(CLI::App& app, CliEnv* env, int* exit_code);  // run and resume
 void RegisterExecutions(CLI::App& app, CliEnv* env,
                         int* exit_code);  // executions, events, abort, logs
+void RegisterSignals(CLI::App& app, CliEnv* env,
+                     int* exit_code);  // signals ls, signal, approve, reject
 
 }  // namespace flytecpp::cli

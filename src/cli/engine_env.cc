@@ -1,9 +1,15 @@
 #include "engine_env.h"
 
+#include <google/protobuf/util/time_util.h>
+#include <poll.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <iostream>
 
+#include "flytecpp/idl/literals.h"
+#include "flytecpp/idl/nodes.h"
+#include "flytecpp/idl/types.h"
 #include "store_util.h"
 
 namespace flytecpp::cli {
@@ -40,15 +46,69 @@ bool RunsAsProcess(const EngineEnv& e, const CliEnv& env, const core::TaskTempla
   return e.process->CanRun(task);
 }
 
-ProgressLine::ProgressLine(engine::Engine& engine, std::string execution_id)
-    : engine_(engine), id_(std::move(execution_id)) {
+std::string SignalOrigin(const std::string& command) {
+  std::string user;
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr) user = pw->pw_name;
+  if (const char* u = std::getenv("USER"); user.empty() && u != nullptr) user = u;
+  char host[256] = "localhost";
+  ::gethostname(host, sizeof host - 1);
+  return (user.empty() ? std::string("someone") : user) + "@" + host + " (flytecpp " + command +
+         ")";
+}
+
+std::map<std::string, Gate> GatesOf(const core::CompiledWorkflowClosure& closure) {
+  std::map<std::string, Gate> out;
+  auto collect = [&](const core::Node& n) {
+    if (!n.has_gate_node()) return;
+    const auto& g = n.gate_node();
+    Gate gate;
+    if (g.has_approve()) {
+      gate.kind = Gate::Kind::kApprove;
+      gate.signal_id = g.approve().signal_id();
+      gate.type.set_simple(core::BOOLEAN);
+    } else if (g.has_signal()) {
+      gate.kind = Gate::Kind::kSignal;
+      gate.signal_id = g.signal().signal_id();
+      gate.type = g.signal().type();
+    } else {
+      gate.sleep = google::protobuf::util::TimeUtil::ToString(g.sleep().duration());
+    }
+    out[n.id()] = gate;
+  };
+  idl::ForEachNode(closure.primary().template_(), collect);
+  for (const auto& sw : closure.sub_workflows()) idl::ForEachNode(sw.template_(), collect);
+  return out;
+}
+
+std::string ReleaseCommand(const std::string& exec, const Gate& gate) {
+  switch (gate.kind) {
+    case Gate::Kind::kApprove: return "flytecpp approve " + exec + " " + gate.signal_id;
+    case Gate::Kind::kSignal:
+      return "flytecpp signal " + exec + " " + gate.signal_id + " <" + idl::TypeString(gate.type) +
+             ">";
+    case Gate::Kind::kSleep: break;
+  }
+  return "";
+}
+
+ProgressLine::ProgressLine(engine::Engine& engine, std::string execution_id,
+                           std::map<std::string, Gate> gates)
+    : engine_(engine), id_(std::move(execution_id)), gates_(std::move(gates)) {
   if (!::isatty(STDERR_FILENO)) return;
   subscription_ = engine_.Subscribe([this](const engine::Event& e) { OnEvent(e); });
+  // Gates are asked about only when someone can answer.
+  if (::isatty(STDIN_FILENO)) asker_ = std::thread([this] { Ask(); });
 }
 
 ProgressLine::~ProgressLine() {
   if (subscription_ == 0) return;
   engine_.Unsubscribe(subscription_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (asker_.joinable()) asker_.join();
   std::lock_guard<std::mutex> lock(mu_);
   if (printed_) {
     Print();
@@ -68,10 +128,20 @@ void ProgressLine::OnEvent(const engine::Event& e) {
     it->second = e.phase;
   }
   ++count_[e.phase];
+  const std::string node = e.node_path.substr(e.node_path.rfind('/') + 1);
+  auto gate = gates_.find(node);
   if (e.phase == core::NodeExecution::RUNNING) {
     running_.insert(e.node_path);
+    if (gate != gates_.end()) {
+      waiting_[key] = {e.execution_id, e.node_path, gate->second};
+      if (gate->second.kind != Gate::Kind::kSleep) {
+        to_ask_.push_back(key);
+        cv_.notify_all();
+      }
+    }
   } else {
     running_.erase(e.node_path);
+    waiting_.erase(key);
   }
   const auto now = std::chrono::steady_clock::now();
   if (now - last_print_ < std::chrono::milliseconds(100)) return;
@@ -80,6 +150,7 @@ void ProgressLine::OnEvent(const engine::Event& e) {
 }
 
 void ProgressLine::Print() {
+  if (asking_) return;  // the question stays on the screen
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   char elapsed[32];
@@ -92,7 +163,12 @@ void ProgressLine::Print() {
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     line += " " + name + ":" + std::to_string(n);
   }
-  if (!running_.empty()) {
+  if (!waiting_.empty()) {
+    const Waiting& w = waiting_.begin()->second;
+    const std::string cmd = ReleaseCommand(w.exec, w.gate);
+    line += "  waiting: " + (cmd.empty() ? w.path + " sleeps " + w.gate.sleep : cmd);
+    if (waiting_.size() > 1) line += " (+" + std::to_string(waiting_.size() - 1) + " more)";
+  } else if (!running_.empty()) {
     line += "  [";
     int shown = 0;
     for (const auto& r : running_) {
@@ -106,6 +182,77 @@ void ProgressLine::Print() {
   }
   std::cerr << line << std::flush;
   printed_ = true;
+}
+
+void ProgressLine::Ask() {
+  for (;;) {
+    Waiting w;
+    std::string key;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !to_ask_.empty(); });
+      if (stopping_) return;
+      key = to_ask_.front();
+      to_ask_.pop_front();
+      auto it = waiting_.find(key);
+      if (it == waiting_.end()) continue;  // released meanwhile
+      w = it->second;
+      asking_ = true;
+    }
+    const bool again = AskOne(w, key);
+    std::lock_guard<std::mutex> lock(mu_);
+    asking_ = false;
+    if (again) to_ask_.push_front(key);
+  }
+}
+
+// Asks about one gate; returns true to ask again (a value that did not fit).
+bool ProgressLine::AskOne(const Waiting& w, const std::string& key) {
+  const bool approve = w.gate.kind == Gate::Kind::kApprove;
+  std::cerr << "\r\033[K" << w.path << " waits: " << ReleaseCommand(w.exec, w.gate)
+            << "\n  or answer here: " << (approve ? "approve? [y/n]" : "value?")
+            << " (Enter: leave it) " << std::flush;
+  std::string line;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return false;
+      if (!waiting_.count(key)) {  // released elsewhere
+        std::cerr << "(released)\n";
+        return false;
+      }
+    }
+    pollfd in{STDIN_FILENO, POLLIN, 0};
+    if (::poll(&in, 1, 100) <= 0) continue;
+    char c;
+    if (::read(STDIN_FILENO, &c, 1) != 1) return false;  // no more input: leave it
+    if (c == '\n') break;
+    line += c;
+  }
+  if (line.empty()) return false;
+  core::Literal value;
+  std::string note;
+  if (approve) {
+    if (line == "y" || line == "yes") {
+      value = idl::lit::Bool(true);
+    } else if (line == "n" || line == "no") {
+      value = idl::lit::Bool(false);
+      note = "rejected at the terminal";
+    } else {
+      std::cerr << "y or n, please\n";
+      return true;
+    }
+  } else {
+    auto parsed = idl::ParseLiteral(line, w.gate.type);
+    if (!parsed.ok()) {
+      std::cerr << parsed.status().ToString() << "\n";
+      return true;
+    }
+    value = std::move(parsed).value();
+  }
+  Status st = engine_.Signal(w.exec, w.gate.signal_id, value, SignalOrigin("run"), note);
+  if (!st.ok()) std::cerr << st.ToString() << "\n";
+  return false;
 }
 
 }  // namespace flytecpp::cli

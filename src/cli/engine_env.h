@@ -4,11 +4,14 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "commands.h"
 #include "flytecpp/engine/engine.h"
@@ -30,30 +33,60 @@ Result<std::unique_ptr<EngineEnv>> MakeEngineEnv(const CliEnv& env);
 // Whether the program's own runtimes leave a task to the process runtime.
 bool RunsAsProcess(const EngineEnv& e, const CliEnv& env, const flyteidl::core::TaskTemplate& task);
 
+// "<user>@<host> (flytecpp <command>)": who set a signal.
+std::string SignalOrigin(const std::string& command);
+
+// A gate node, and what releases it.
+struct Gate {
+  enum class Kind { kApprove, kSignal, kSleep } kind = Kind::kSleep;
+  std::string signal_id;
+  flyteidl::core::LiteralType type;
+  std::string sleep;  // the duration, as text
+};
+// The gates of a closure's workflows, by node id.
+std::map<std::string, Gate> GatesOf(const flyteidl::core::CompiledWorkflowClosure& closure);
+// The command that releases `gate` of execution `exec` ("" for sleeps).
+std::string ReleaseCommand(const std::string& exec, const Gate& gate);
+
 // One line on a terminal, rewritten, for an execution and its children:
-// elapsed time, nodes by phase (queued = waiting for a slot), a few running.
+// elapsed time, nodes by phase (queued = waiting for a slot), a few running,
+// and the command that releases a gate waiting. When stdin is a terminal
+// too, a gate that waits for a signal is asked about right there.
 class ProgressLine {
  public:
   // Subscribes to `engine` if stderr is a terminal; otherwise shows nothing.
-  ProgressLine(engine::Engine& engine, std::string execution_id);
+  ProgressLine(engine::Engine& engine, std::string execution_id, std::map<std::string, Gate> gates);
   ~ProgressLine();  // ends the line
   ProgressLine(const ProgressLine&) = delete;
   ProgressLine& operator=(const ProgressLine&) = delete;
 
  private:
+  struct Waiting {
+    std::string exec, path;
+    Gate gate;
+  };
   void OnEvent(const engine::Event& e);
-  void Print();
+  void Print();  // REQUIRES: mu_
+  void Ask();    // the prompting thread
+  bool AskOne(const Waiting& w, const std::string& key);
 
   engine::Engine& engine_;
   const std::string id_;
+  const std::map<std::string, Gate> gates_;
   uint64_t subscription_ = 0;
   std::mutex mu_;
+  std::condition_variable cv_;
   std::map<std::string, int> phase_of_;  // guarded by mu_: "<exec>/<path>" -> NodeExecution::Phase
   std::map<int, int> count_;             // guarded by mu_: phase -> nodes
   std::set<std::string> running_;        // guarded by mu_
+  std::map<std::string, Waiting> waiting_;  // guarded by mu_: gates waiting, by "<exec>/<path>"
+  std::deque<std::string> to_ask_;          // guarded by mu_: keys of waiting_
+  bool asking_ = false;                     // guarded by mu_: a question is on the screen
+  bool stopping_ = false;                   // guarded by mu_
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_print_{};
   bool printed_ = false;
+  std::thread asker_;
 };
 
 }  // namespace flytecpp::cli

@@ -11,8 +11,10 @@
 #include "flytecpp/idl/identifiers.h"
 #include "flytecpp/idl/io.h"
 #include "flytecpp/idl/literals.h"
+#include "flytecpp/idl/nodes.h"
 #include "flyteidl/admin/launch_plan.pb.h"
 #include "report.h"
+#include "store_util.h"
 
 namespace flytecpp::cli {
 
@@ -29,6 +31,7 @@ struct RunOptions {
   std::string outputs_file;
   std::string exec_id;
   int max_parallelism = -1;  // -1: the launch plan's (else no limit)
+  std::string detach;        // "", "gates" (--detach) or "now" (--detach=now)
 };
 
 // A one-node workflow around `task`, so a task runs like any workflow.
@@ -88,19 +91,6 @@ Status ParseInputs(const RunOptions& o, const core::TypedInterface& iface, core:
   return Status::Ok();
 }
 
-// Every node of `wf`, branch cases included.
-void CollectNodes(const core::WorkflowTemplate& wf, std::vector<const core::Node*>* out) {
-  std::function<void(const core::Node&)> add = [&](const core::Node& n) {
-    out->push_back(&n);
-    if (!n.has_branch_node()) return;
-    const auto& ie = n.branch_node().if_else();
-    if (ie.has_case_()) add(ie.case_().then_node());
-    for (const auto& o : ie.other()) add(o.then_node());
-    if (ie.has_else_node()) add(ie.else_node());
-  };
-  for (const auto& n : wf.nodes()) add(n);
-}
-
 // Registers, in the store, every launch plan `closure` runs through
 // launch-plan nodes (and those their workflows run), each compiled with the
 // workflow it launches: the engine resolves them from there, so a resumed
@@ -109,8 +99,9 @@ Status RegisterLaunchPlans(store::Store& store, const compiler::WorkflowSources&
                            const core::CompiledWorkflowClosure& closure,
                            std::set<std::string>* done) {
   std::vector<const core::Node*> nodes;
-  CollectNodes(closure.primary().template_(), &nodes);
-  for (const auto& sw : closure.sub_workflows()) CollectNodes(sw.template_(), &nodes);
+  auto collect = [&](const core::Node& n) { nodes.push_back(&n); };
+  idl::ForEachNode(closure.primary().template_(), collect);
+  for (const auto& sw : closure.sub_workflows()) idl::ForEachNode(sw.template_(), collect);
   for (const core::Node* n : nodes) {
     if (!n->has_workflow_node() || !n->workflow_node().has_launchplan_ref()) continue;
     const core::Identifier& id = n->workflow_node().launchplan_ref();
@@ -164,6 +155,39 @@ Status CheckProcessTasks(const CliEnv& env, const EngineEnv& e,
     if (RunsAsProcess(e, env, t.template_())) return e.process->CheckSandbox();
   }
   return Status::Ok();
+}
+
+// --detach: record the execution, run what can run, and return once only
+// gates can move it on (or at once, nothing run, with --detach=now).
+int Detach(EngineEnv& e, engine::ExecutionRequest request, const std::string& outputs_file) {
+  const bool now = request.hold;
+  auto id = e.engine->Submit(std::move(request));
+  if (!id.ok()) return Fail(id.status(), kExitBadInput);
+  if (now) {
+    std::cout << "execution " << *id << " recorded; flytecpp resume " << *id << " runs it\n";
+    return kExitOk;
+  }
+  Result<std::optional<engine::ExecutionResult>> blocked = Internal("not run");
+  {
+    ProgressLine progress(*e.engine, *id, {});
+    blocked = e.engine->WaitUntilBlocked(*id);
+  }
+  if (!blocked.ok()) return Fail(blocked.status(), kExitBadInput);
+  if (blocked->has_value()) return Report(**blocked, outputs_file);  // it ended
+  std::cout << "execution " << *id << " waits at its gates";
+  auto signals = e.engine->Signals(*id);
+  std::string commands;
+  for (const auto& s : signals.ok() ? *signals : std::vector<engine::SignalState>{}) {
+    if (!s.waiting) continue;
+    Gate gate;
+    gate.kind = s.type.simple() == core::BOOLEAN ? Gate::Kind::kApprove : Gate::Kind::kSignal;
+    gate.signal_id = s.signal_id;
+    gate.type = s.type;
+    commands += "  " + ReleaseCommand(*id, gate) + "\n";
+  }
+  std::cout << (commands.empty() ? " (sleeping)\n" : "; release them with:\n" + commands);
+  std::cout << "then: flytecpp resume " << *id << "\n";
+  return kExitOk;
 }
 
 int RunRun(const CliEnv& env, const RunOptions& o) {
@@ -220,12 +244,15 @@ int RunRun(const CliEnv& env, const RunOptions& o) {
   if (env.no_sandbox) {
     std::cerr << "flytecpp: --no-sandbox: container tasks run unsandboxed on this host\n";
   }
+  const std::map<std::string, Gate> gates = GatesOf(*closure);
   request.closure = std::move(closure).value();
   request.execution_id = o.exec_id.empty() ? engine::NewExecutionId() : o.exec_id;
+  request.hold = o.detach == "now";
+  if (!o.detach.empty()) return Detach(e, std::move(request), o.outputs_file);
 
   Result<engine::ExecutionResult> result = Internal("not run");
   {
-    ProgressLine progress(*e.engine, request.execution_id);
+    ProgressLine progress(*e.engine, request.execution_id, gates);
     auto id = e.engine->Submit(std::move(request));
     result = id.ok() ? e.engine->Wait(*id) : Result<engine::ExecutionResult>(id.status());
   }
@@ -236,9 +263,16 @@ int RunResume(const CliEnv& env, const std::string& exec_id, const std::string& 
   auto made = MakeEngineEnv(env);
   if (!made.ok()) return Fail(made.status(), kExitBadInput);
   EngineEnv& e = **made;
+  // Its gates, for the progress line, through a handle of our own (the
+  // engine's is its thread's).
+  std::map<std::string, Gate> gates;
+  if (auto reader = OpenStore(env); reader.ok()) {
+    if (auto record = (*reader)->GetExecution(exec_id); record.ok())
+      gates = GatesOf(record->closure);
+  }
   Result<engine::ExecutionResult> result = Internal("not run");
   {
-    ProgressLine progress(*e.engine, exec_id);
+    ProgressLine progress(*e.engine, exec_id, gates);
     Status st = e.engine->Resume(exec_id);
     result = st.ok() ? e.engine->Wait(exec_id) : Result<engine::ExecutionResult>(st);
   }
@@ -262,6 +296,10 @@ void RegisterRun(CLI::App& app, CliEnv* env, int* exit_code) {
                   "Task attempts of the execution running at once (0: no limit; default: the "
                   "launch plan's)")
       ->check(CLI::NonNegativeNumber);
+  run->add_flag("--detach{gates}", o->detach,
+                "Return once only gates remain (printing the id; resume continues it); "
+                "--detach=now: record it and return at once")
+      ->check(CLI::IsMember({"gates", "now"}));
   run->callback([env, o, exit_code] { *exit_code = RunRun(*env, *o); });
 
   auto id = std::make_shared<std::string>();

@@ -38,6 +38,11 @@ std::optional<std::string> LiteralMismatch(const core::Literal& value, const Lit
 
 }  // namespace
 
+Status ValidateValue(const core::Literal& value, const LiteralType& type) {
+  if (auto why = LiteralMismatch(value, type)) return InvalidArgument(*why);
+  return Status::Ok();
+}
+
 Status ValidateInputs(const core::TypedInterface& iface, const core::LiteralMap& inputs,
                       const core::ParameterMap* defaults, std::vector<CompileError>* errors) {
   internal::Diagnostics diag;

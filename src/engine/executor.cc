@@ -115,8 +115,6 @@ bool OwnerDeadHere(const std::string& owner) {
   return !ProcessAlive(static_cast<pid_t>(pid), start);
 }
 
-namespace {
-
 ExecutionResult ResultOf(const Scope& root) {
   ExecutionResult r;
   r.execution_id = root.execution_id;
@@ -128,8 +126,6 @@ ExecutionResult ResultOf(const Scope& root) {
   }
   return r;
 }
-
-}  // namespace
 
 Executor::Executor(EngineOptions options) : options_(std::move(options)) {
   clock_ = options_.clock != nullptr ? options_.clock : SystemClock::Default();
@@ -145,6 +141,7 @@ Executor::Executor(EngineOptions options) : options_(std::move(options)) {
   handlers_[static_cast<int>(NodeKind::kBranch)] = MakeBranchHandler();
   handlers_[static_cast<int>(NodeKind::kSubWorkflow)] = MakeSubWorkflowHandler();
   handlers_[static_cast<int>(NodeKind::kLaunchPlan)] = MakeLaunchPlanHandler();
+  handlers_[static_cast<int>(NodeKind::kGate)] = MakeGateHandler();
   for (runtime::Runtime* r : options_.runtimes) pools_.push_back({r, r->max_in_flight(), 0, {}});
   thread_ = std::thread([this] { Loop(); });
 }
@@ -159,21 +156,6 @@ Executor::~Executor() {
 }
 
 // ---- Commands -------------------------------------------------------------------------
-
-template <typename T>
-T Executor::Call(std::function<void(std::function<void(T)>)> body) {
-  auto promise = std::make_shared<std::promise<T>>();
-  auto future = promise->get_future();
-  {
-    std::lock_guard<std::mutex> lock(mailbox_->mu);
-    if (mailbox_->stopping) return T(Aborted("the engine is stopping"));
-    mailbox_->commands.push_back([body = std::move(body), promise] {
-      body([promise](T value) { promise->set_value(std::move(value)); });
-    });
-  }
-  mailbox_->cv.notify_one();
-  return future.get();
-}
 
 Result<std::string> Executor::Submit(ExecutionRequest request) {
   // Planning and input checks need no engine state: done on the caller's thread.
@@ -194,7 +176,9 @@ Result<std::string> Executor::Submit(ExecutionRequest request) {
   std::string id = request.execution_id.empty() ? NewExecutionId() : request.execution_id;
   auto shared_plans = std::make_shared<std::unique_ptr<PlanSet>>(std::move(plans).value());
   const int max_parallelism = request.max_parallelism;
-  return Call<Result<std::string>>([this, id, shared_plans, inputs, max_parallelism](auto reply) {
+  const bool hold = request.hold;
+  return Call<Result<std::string>>([this, id, shared_plans, inputs, max_parallelism,
+                                    hold](auto reply) {
     if (!store_error_.ok()) return reply(store_error_);
     if (FindLive(id) != nullptr || store().GetExecution(id).ok()) {
       return reply(
@@ -216,8 +200,20 @@ Result<std::string> Executor::Submit(ExecutionRequest request) {
     root->record.inputs = *inputs;
     root->record.max_parallelism = max_parallelism;
     root->record.created_ns = Now();
+    Execution* raw = exec.get();
     executions_[id] = std::move(exec);
     ScheduleHousekeeping();
+    if (hold) {
+      SetWorkflowPhase(root, core::WorkflowExecution::QUEUED);
+      AfterCommit([this, id, raw, reply] {
+        if (!store_error_.ok()) return reply(store_error_);
+        // Recorded, nothing started: let it go, so that a Resume starts it.
+        (void)store().ReleaseLease(id, owner_);
+        DropExecution(raw, FailedPrecondition("execution " + id + " is held: resume starts it"));
+        reply(id);
+      });
+      return;
+    }
     StartScope(root);
     AfterCommit([this, id, reply] {
       if (!store_error_.ok()) return reply(store_error_);
@@ -312,27 +308,6 @@ Result<AbortOutcome> Executor::Abort(const std::string& id, const std::string& r
       if (!store_error_.ok()) return reply(store_error_);
       reply(AbortOutcome::kAborted);
     });
-  });
-}
-
-Status Executor::Signal(const std::string& id, const std::string& signal_id, core::Literal value) {
-  return Call<Status>([this, id, signal_id, value = std::move(value)](auto reply) {
-    if (!store_error_.ok()) return reply(store_error_);
-    if (FindLive(id) == nullptr) {
-      auto record = store().GetExecution(id);
-      if (!record.ok()) return reply(record.status());
-      if (Terminal(record->phase)) {
-        return reply(FailedPrecondition("execution " + id + " already ended " +
-                                        core::WorkflowExecution::Phase_Name(record->phase)));
-      }
-    }
-    store::SignalRecord r;
-    r.execution_id = id;
-    r.signal_id = signal_id;
-    r.value = value;
-    r.updated_ns = Now();
-    signals_.push_back(std::move(r));
-    AfterCommit([this, reply] { reply(store_error_); });
   });
 }
 
@@ -552,6 +527,7 @@ void Executor::Flush() {
   for (auto& fn : callbacks) fn();
   if (st.ok()) StartLaunched();
   to_launch_.clear();
+  AnswerBlocked();
   FinishExecutions();
 }
 
@@ -575,6 +551,14 @@ void Executor::FinishExecutions() {
         w(ResultOf(*exec->root));
       }
     }
+    for (auto& w : exec->blocked_waiters) {
+      if (exec->dropped) {
+        w(exec->drop_reason);
+      } else {
+        w(std::optional<ExecutionResult>(ResultOf(*exec->root)));
+      }
+    }
+    exec->blocked_waiters.clear();
     // Forget its scopes, so timers naming them find nothing.
     std::function<void(Scope*)> forget = [&](Scope* s) {
       scopes_.erase(s->serial);
@@ -630,6 +614,7 @@ void Executor::RenewLeases() {
 }
 
 void Executor::PollControl() {
+  PollSignals();
   auto requests = store().AbortRequests(owner_);
   if (!requests.ok()) return;
   for (const auto& id : *requests) {
@@ -670,7 +655,11 @@ Result<Execution*> Executor::Adopt(const std::string& id) {
   Execution* raw = exec.get();
   executions_[id] = std::move(exec);
   ScheduleHousekeeping();
-  RestoreScope(root);
+  if (root->phase == core::WorkflowExecution::QUEUED) {
+    StartScope(root);  // held until now: nothing of it ran
+  } else {
+    RestoreScope(root);
+  }
   return raw;
 }
 
@@ -729,8 +718,16 @@ Result<ExecutionResult> Engine::Run(ExecutionRequest request) {
 Result<AbortOutcome> Engine::Abort(const std::string& id, const std::string& reason) {
   return impl_->executor.Abort(id, reason);
 }
-Status Engine::Signal(const std::string& id, const std::string& signal_id, core::Literal value) {
-  return impl_->executor.Signal(id, signal_id, std::move(value));
+Status Engine::Signal(const std::string& id, const std::string& signal_id, core::Literal value,
+                      std::string origin, std::string note) {
+  return impl_->executor.Signal(id, signal_id, std::move(value), std::move(origin),
+                                std::move(note));
+}
+Result<std::vector<SignalState>> Engine::Signals(const std::string& id) {
+  return impl_->executor.Signals(id);
+}
+Result<std::optional<ExecutionResult>> Engine::WaitUntilBlocked(const std::string& id) {
+  return impl_->executor.WaitUntilBlocked(id);
 }
 uint64_t Engine::Subscribe(EventListener listener) {
   return impl_->executor.Subscribe(std::move(listener));

@@ -11,6 +11,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,7 +39,10 @@ class Executor {
   Result<std::vector<std::string>> AdoptOrphans();
   Result<ExecutionResult> Wait(const std::string& id);
   Result<AbortOutcome> Abort(const std::string& id, const std::string& reason);
-  Status Signal(const std::string& id, const std::string& signal_id, core::Literal value);
+  Status Signal(const std::string& id, const std::string& signal_id, core::Literal value,
+                std::string origin, std::string note);
+  Result<std::vector<SignalState>> Signals(const std::string& id);
+  Result<std::optional<ExecutionResult>> WaitUntilBlocked(const std::string& id);
   uint64_t Subscribe(EventListener listener);
   void Unsubscribe(uint64_t id);
   const std::string& owner() const { return owner_; }
@@ -90,6 +94,12 @@ class Executor {
   // Timers that call the node's handler back (TimerDue) at `due_ns`.
   void SetNodeTimer(Scope* s, int i, int64_t due_ns, int tag);
 
+  // Signals (gates): the node waits for signal `signal_id` of its execution
+  // (`type` is recorded, for whoever sets it); its handler's SignalReceived
+  // is called once there is a value — at once, if there is already.
+  void AwaitSignal(Scope* s, int i, const std::string& signal_id, const core::LiteralType& type);
+  void StopAwaiting(Scope* s, int i);
+
   // Launch plans: the configured resolver, else the store's registrations.
   Result<LaunchPlanTarget> ResolveLaunchPlan(const core::Identifier& id);
 
@@ -120,6 +130,10 @@ class Executor {
   Execution* FindLive(const std::string& id);
   Result<Execution*> Adopt(const std::string& id);  // lease, then restore
   void AbortExecution(Execution* exec, const std::string& reason);
+  void DeliverSignal(const store::SignalRecord& signal);  // to the gates of this engine awaiting it
+  void PollSignals();
+  void AnswerBlocked();  // WaitUntilBlocked callers whose execution stopped moving
+  Result<std::vector<SignalState>> SignalsOf(const std::string& id);
 
   // ---- transitions.cc
   void Launch(Scope* s, int i);
@@ -213,6 +227,8 @@ class Executor {
   uint64_t next_token_ = 0;
   std::deque<Pool> pools_;           // a deque: Pool pointers stay valid as it grows
   std::vector<uint64_t> to_launch_;  // attempts to start once committed
+  // Gates awaiting signals: (execution id, signal id) -> (scope serial, node).
+  std::map<std::pair<std::string, std::string>, std::vector<std::pair<uint64_t, int>>> awaiting_;
 
   // The next commit.
   std::vector<std::pair<Scope*, int>> dirty_nodes_;
@@ -231,6 +247,21 @@ class Executor {
   std::thread thread_;  // last: started when everything above exists
 };
 
+template <typename T>
+inline T Executor::Call(std::function<void(std::function<void(T)>)> body) {
+  auto promise = std::make_shared<std::promise<T>>();
+  auto future = promise->get_future();
+  {
+    std::lock_guard<std::mutex> lock(mailbox_->mu);
+    if (mailbox_->stopping) return T(Aborted("the engine is stopping"));
+    mailbox_->commands.push_back([body = std::move(body), promise] {
+      body([promise](T value) { promise->set_value(std::move(value)); });
+    });
+  }
+  mailbox_->cv.notify_one();
+  return future.get();
+}
+
 // "<KIND>" as Flyte prints errors in retry messages.
 std::string ErrorKindName(core::ExecutionError::ErrorKind kind);
 core::ExecutionError MakeError(core::ExecutionError::ErrorKind kind, std::string code,
@@ -248,5 +279,8 @@ std::string DefaultOwner();
 // another pid namespace), or not in DefaultOwner's form, keep their leases
 // until they run out.
 bool OwnerDeadHere(const std::string& owner);
+
+// What a finished top-level scope came to.
+ExecutionResult ResultOf(const Scope& root);
 
 }  // namespace flytecpp::engine::internal

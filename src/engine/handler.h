@@ -31,6 +31,8 @@ class NodeHandler {
   virtual void AttemptDone(Executor& x, Scope* s, int i, runtime::TaskOutcome outcome) {}
   // A timer the node set (Executor::SetNodeTimer) is due.
   virtual void TimerDue(Executor& x, Scope* s, int i, int tag) {}
+  // The signal the node awaits (Executor::AwaitSignal) has its value.
+  virtual void SignalReceived(Executor& x, Scope* s, int i, const store::SignalRecord& signal) {}
   // The node is being aborted: stop what it runs beyond its own attempt
   // (which the executor stops); the executor then records it ABORTED.
   virtual void Abort(Executor& x, Scope* s, int i, const std::string& reason) {}
@@ -44,6 +46,15 @@ std::unique_ptr<NodeHandler> MakeTaskHandler();
 std::unique_ptr<NodeHandler> MakeBranchHandler();
 std::unique_ptr<NodeHandler> MakeSubWorkflowHandler();
 std::unique_ptr<NodeHandler> MakeLaunchPlanHandler();
+std::unique_ptr<NodeHandler> MakeGateHandler();
+
+// The type of signal `signal_id` as the gates of `closure` declare it
+// (approve gates: boolean), searching every workflow of the closure.
+std::optional<core::LiteralType> DeclaredSignalType(const core::CompiledWorkflowClosure& closure,
+                                                    const std::string& signal_id);
+// Every signal the gates of `closure` declare, with its type.
+std::map<std::string, core::LiteralType> DeclaredSignals(
+    const core::CompiledWorkflowClosure& closure);
 // Kinds this engine does not run: the node fails with SYSTEM UnsupportedNodeKind.
 std::unique_ptr<NodeHandler> MakeUnsupportedHandler();
 

@@ -38,6 +38,7 @@ struct NodeState {
   bool dirty = false;        // its row is written at the next commit
   bool interrupted = false;  // restored QUEUED/RUNNING: its work resumes, not starts
   bool aborting = false;     // being aborted: what it runs ends without reporting to it
+  bool awaiting = false;     // a gate waiting for its signal
   std::shared_ptr<const core::LiteralMap> inputs;
   std::shared_ptr<const core::LiteralMap> outputs;
   std::optional<core::ExecutionError> error;
@@ -101,6 +102,8 @@ struct Execution {
   int in_flight = 0;
   std::deque<uint64_t> held;
   std::vector<ResultCallback> waiters;
+  // Replies to WaitUntilBlocked: once nothing of it runs or waits for a slot.
+  std::vector<std::function<void(Result<std::optional<ExecutionResult>>)>> blocked_waiters;
   // Node rows read back for a resume, by execution id then path; cleared
   // once the first turn after the restore is committed.
   std::map<std::string, std::map<std::string, store::NodeRecord>> restored;

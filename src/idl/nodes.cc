@@ -35,4 +35,18 @@ std::string_view NodeKindName(NodeKind kind) {
   return "unset";
 }
 
+void ForEachNode(const core::WorkflowTemplate& workflow,
+                 const std::function<void(const core::Node&)>& fn) {
+  std::function<void(const core::Node&)> visit = [&](const core::Node& n) {
+    fn(n);
+    if (!n.has_branch_node()) return;
+    const auto& ie = n.branch_node().if_else();
+    if (ie.has_case_()) visit(ie.case_().then_node());
+    for (const auto& o : ie.other()) visit(o.then_node());
+    if (ie.has_else_node()) visit(ie.else_node());
+  };
+  for (const auto& n : workflow.nodes()) visit(n);
+  if (workflow.has_failure_node()) visit(workflow.failure_node());
+}
+
 }  // namespace flytecpp::idl

@@ -1,4 +1,4 @@
-// The SQLite store. Schema (version 2; one row per thing, protobuf blobs where
+// The SQLite store. Schema (version 3; one row per thing, protobuf blobs where
 // Flyte has a message):
 //
 //   executions(id PK, workflow, phase, parent, root, closure, inputs, outputs,
@@ -8,7 +8,8 @@
 //         started_ns = first queued, attempt_started_ns, runtime, handle,
 //         updated_ns, PK(execution_id, path))
 //   events(seq PK AUTOINCREMENT, execution_id, kind, node_path, payload)
-//   signals(execution_id, signal_id, type, value, updated_ns, PK(execution_id, signal_id))
+//   signals(execution_id, signal_id, type, value, origin, note, updated_ns,
+//           PK(execution_id, signal_id))
 //   entities(key PK, resource_type, spec)
 //
 // A lease is (owner, lease_expires_ns) on every row of one root. Commits are
@@ -30,7 +31,7 @@ namespace flytecpp::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 constexpr int kBusyTimeoutMs = 30000;  // writers of one store wait for each other this long
 
 bool Terminal(core::WorkflowExecution::Phase p) {
@@ -217,9 +218,10 @@ class SqliteStore : public Store {
   }
 
   Result<std::vector<SignalRecord>> GetSignals(const std::string& execution_id) override {
-    Statement s(db_,
-                "SELECT execution_id, signal_id, type, value, updated_ns FROM signals "
-                "WHERE execution_id = ? ORDER BY signal_id");
+    Statement s(
+        db_,
+        "SELECT execution_id, signal_id, type, value, origin, note, updated_ns FROM signals "
+        "WHERE execution_id = ? ORDER BY signal_id");
     s.BindText(1, execution_id);
     return ReadAll<SignalRecord>(s, "read signals", [](Statement& s) {
       SignalRecord r;
@@ -227,7 +229,9 @@ class SqliteStore : public Store {
       r.signal_id = s.Text(1);
       r.type = s.Optional<core::LiteralType>(2);
       r.value = s.Optional<core::Literal>(3);
-      r.updated_ns = s.Int(4);
+      r.origin = s.Text(4);
+      r.note = s.Text(5);
+      r.updated_ns = s.Int(6);
       return r;
     });
   }
@@ -431,7 +435,10 @@ class SqliteStore : public Store {
       )",
                                     "create schema"));
       // Version 2: leases, roots, durable attempt times and handles.
+      // Version 3: who set a signal, and why.
       for (const auto& [table, column] : std::vector<std::pair<std::string, std::string>>{
+               {"signals", "origin TEXT DEFAULT ''"},
+               {"signals", "note TEXT DEFAULT ''"},
                {"executions", "root TEXT"},
                {"executions", "max_parallelism INTEGER DEFAULT 0"},
                {"executions", "owner TEXT DEFAULT ''"},
@@ -451,7 +458,7 @@ class SqliteStore : public Store {
         UPDATE executions SET root = parent WHERE root IS NULL;
         CREATE INDEX IF NOT EXISTS executions_by_root ON executions(root);
         CREATE INDEX IF NOT EXISTS executions_by_owner ON executions(owner);
-        PRAGMA user_version = 2;
+        PRAGMA user_version = 3;
       )",
                                     "migrate schema"));
       return Status::Ok();
@@ -601,9 +608,12 @@ class SqliteStore : public Store {
     }
     if (!batch.signals.empty()) {
       Statement& s = Cached(R"(
-        INSERT INTO signals(execution_id, signal_id, type, value, updated_ns) VALUES(?, ?, ?, ?, ?)
+        INSERT INTO signals(execution_id, signal_id, type, value, origin, note, updated_ns)
+        VALUES(?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(execution_id, signal_id) DO UPDATE SET
           type = COALESCE(excluded.type, type), value = COALESCE(excluded.value, value),
+          origin = CASE WHEN excluded.value IS NULL THEN origin ELSE excluded.origin END,
+          note = CASE WHEN excluded.value IS NULL THEN note ELSE excluded.note END,
           updated_ns = excluded.updated_ns)");
       if (!s.ok()) return Error("write signal");
       for (const auto& r : batch.signals) {
@@ -612,7 +622,9 @@ class SqliteStore : public Store {
         s.BindText(2, r.signal_id);
         s.BindOptional(3, r.type);
         s.BindOptional(4, r.value);
-        s.Bind(5, r.updated_ns);
+        s.BindText(5, r.origin);
+        s.BindText(6, r.note);
+        s.Bind(7, r.updated_ns);
         FLYTECPP_RETURN_IF_ERROR(Step(s, "write signal"));
       }
     }

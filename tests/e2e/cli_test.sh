@@ -548,5 +548,117 @@ else
   bad "relative store: $(cd "$WORK" && "$FLYTECPP" --store rel/store run pp.tgz --input x=4 2>&1 | tail -2)"
 fi
 
+# --- gates: signals, approvals, --detach, the waiting hint and the prompt -----------------
+cat >"$WORK/gates.yaml" <<'YAML'
+workflow:
+  id: {resourceType: WORKFLOW, name: e2e.gates}
+  interface:
+    inputs: {variables: {x: {type: {simple: INTEGER}}}}
+    outputs: {variables: {y: {type: {simple: INTEGER}}, t: {type: {simple: FLOAT}}}}
+  nodes:
+  - id: a
+    taskNode: {referenceId: {resourceType: TASK, name: demo.step}}
+    inputs:
+    - {var: x, binding: {promise: {nodeId: start-node, var: x}}}
+    - {var: tag, binding: {scalar: {primitive: {stringValue: a}}}}
+  - id: ok
+    gateNode: {approve: {signalId: go}}
+    inputs:
+    - {var: v, binding: {promise: {nodeId: a, var: o0}}}
+  - id: temp
+    gateNode: {signal: {signalId: temperature, type: {simple: FLOAT}, outputVariableName: t}}
+  - id: nap
+    gateNode: {sleep: {duration: 1s}}
+  - id: b
+    taskNode: {referenceId: {resourceType: TASK, name: demo.step}}
+    upstreamNodeIds: [nap]
+    inputs:
+    - {var: x, binding: {promise: {nodeId: ok, var: v}}}
+    - {var: tag, binding: {scalar: {primitive: {stringValue: b}}}}
+  outputs:
+  - {var: y, binding: {promise: {nodeId: b, var: o0}}}
+  - {var: t, binding: {promise: {nodeId: temp, var: t}}}
+tasks:
+- id: {resourceType: TASK, name: demo.step}
+  type: python-task
+  interface:
+    inputs: {variables: {x: {type: {simple: INTEGER}}, tag: {type: {simple: STRING}}}}
+    outputs: {variables: {o0: {type: {simple: INTEGER}}}}
+  container: {image: img, command: [step]}
+YAML
+G="$DEMO --store $WORK/gates"
+$G run "$WORK/gates.yaml" --input x=2 --exec-id gd --detach >"$WORK/out" 2>"$WORK/err"
+rc=$?
+if [[ $rc -eq 0 ]] && grep -q "^execution gd waits at its gates; release them with:$" "$WORK/out" &&
+   grep -q "^  flytecpp approve gd go$" "$WORK/out" && grep -q "^  flytecpp signal gd temperature <float>$" "$WORK/out"; then
+  ok "run --detach returns once only gates remain, naming the commands that release them"
+else
+  bad "run --detach (rc=$rc): $(cat "$WORK/out" "$WORK/err")"
+fi
+if $G signals ls gd | grep -q "^gd *temperature *float *waiting"; then ok "signals ls shows a waiting signal with its type"; else bad "signals ls: $($G signals ls gd)"; fi
+expect_bad_input "a signal value of the wrong type" "signal temperature (float): cannot parse \"hot\" as float" \
+  $G signal gd temperature hot
+expect_bad_input "a signal no gate declares" "has no gate for signal \"nope\" (its signals: go, temperature)" \
+  $G signal gd nope 1
+expect_bad_input "approve of a typed signal" "takes a float, not an approval" $G approve gd temperature
+if $G signal gd temperature 21.5 >/dev/null && $G approve gd go >/dev/null &&
+   $G resume gd | grep -q "^  y = 22$" && $G signals ls gd | grep -q "^gd *go *bool *set *true *by .*(flytecpp approve)"; then
+  ok "signal and approve release the gates; resume finishes it (the sleep had passed)"
+else
+  bad "release gates: $($G signals ls gd) $($G executions get gd | head -3)"
+fi
+$G run "$WORK/gates.yaml" --input x=2 --exec-id gn --detach=now >"$WORK/out" 2>&1
+if grep -q "^execution gn recorded; flytecpp resume gn runs it$" "$WORK/out" &&
+   $G executions get gn | grep -q "^phase: *QUEUED$" &&
+   $G reject gn go --reason "not today" >/dev/null && $G signal gn temperature 1 >/dev/null &&
+   [[ "$($G approve gn go 2>&1)" == *"is set already (to false by "*"(flytecpp reject))" ]]; then
+  $G resume gn >"$WORK/out" 2>"$WORK/err"
+  rc=$?
+  if [[ $rc -eq 1 ]] && grep -q "FAILED at node ok: ReceivedRejectSignal: gate ok was rejected by .*(flytecpp reject) (signal go): not today" "$WORK/err"; then
+    ok "--detach=now records it QUEUED; a signal is set once; reject --reason fails the gate naming who and why"
+  else
+    bad "reject (rc=$rc): $(cat "$WORK/err")"
+  fi
+else
+  bad "--detach=now: $(cat "$WORK/out")"
+fi
+# A live runner picks up a signal set from another process.
+$G run "$WORK/gates.yaml" --input x=2 --exec-id gl >"$WORK/gl.out" 2>&1 &
+glpid=$!
+for _ in $(seq 50); do $G signals ls gl 2>/dev/null | grep -q "go *bool *waiting" && break; sleep 0.1; done
+$G signal gl temperature 3 >/dev/null && $G approve gl go >/dev/null
+wait $glpid
+if grep -q "^execution gl SUCCEEDED$" "$WORK/gl.out"; then
+  ok "a running execution picks up signals set from another process"
+else
+  bad "live signals: $(cat "$WORK/gl.out")"
+fi
+# On a terminal: the progress line names the command; the run asks for the values.
+if command -v script >/dev/null; then
+  (sleep 1; printf '21.5\n'; sleep 1; printf 'y\n') |
+    timeout 30 script -qefc "$G run $WORK/gates.yaml --input x=2 --exec-id gt" /dev/null >"$WORK/tty.out" 2>&1
+  if grep -q "temp waits: flytecpp signal gt temperature <float>" "$WORK/tty.out" &&
+     grep -q "ok waits: flytecpp approve gt go" "$WORK/tty.out" &&
+     grep -q "or answer here: approve? \[y/n\]" "$WORK/tty.out" &&
+     grep -q "execution gt SUCCEEDED" "$WORK/tty.out"; then
+    ok "on a terminal the run shows the waiting gate's command and asks for its value"
+  else
+    bad "gate prompt: $(tr '\r' '\n' <"$WORK/tty.out" | tail -8)"
+  fi
+  # Never when stdin is not a terminal: the run waits, the gate is released elsewhere.
+  timeout 30 script -qefc "$G run $WORK/gates.yaml --input x=2 --exec-id gp </dev/null" /dev/null >"$WORK/tty2.out" 2>&1 &
+  tpid=$!
+  for _ in $(seq 50); do $G signals ls gp 2>/dev/null | grep -q "go *bool *waiting" && break; sleep 0.1; done
+  $G signal gp temperature 2 >/dev/null; $G approve gp go >/dev/null
+  wait $tpid
+  if ! grep -q "Approve?" "$WORK/tty2.out" && grep -q "execution gp SUCCEEDED" "$WORK/tty2.out"; then
+    ok "no prompt when stdin is not a terminal"
+  else
+    bad "prompt without a terminal: $(tr '\r' '\n' <"$WORK/tty2.out" | tail -5)"
+  fi
+else
+  skip "gate prompt (no script(1) to give it a terminal)"
+fi
+
 echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]

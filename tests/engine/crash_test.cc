@@ -1,5 +1,6 @@
 // Durability: a runner holding 8 executions of the crash workflow (tasks, a
-// branch, a sub-workflow, a launch plan, a failure node; crash_workflow.h)
+// branch, a sub-workflow, a launch plan, a sleep gate, a failure node;
+// crash_workflow.h)
 // is killed with SIGKILL at random moments, then the executions are resumed
 // — by one engine adopting the orphans, or by `resume` per execution,
 // alternately. Succeeded nodes must not run again, and every result must
@@ -124,6 +125,7 @@ TEST(CrashTest, KillNineAtRandomPointsThenResume) {
 
   std::mt19937 rng(20261202);
   int interrupted = 0;
+  int mid_sleep = 0;  // executions killed while their sleep gate slept
   for (int trial = 0; trial < 200 && interrupted < kTrialsWanted; ++trial) {
     SCOPED_TRACE("trial " + std::to_string(trial));
     const std::string prefix = "t" + std::to_string(trial);
@@ -154,6 +156,7 @@ TEST(CrashTest, KillNineAtRandomPointsThenResume) {
           if (n.phase == core::NodeExecution::SUCCEEDED) {
             succeeded_before.insert(LogKey(id, exec, n.path));
           }
+          if (n.path == "nap" && n.phase == core::NodeExecution::RUNNING) ++mid_sleep;
         }
       }
     }
@@ -189,8 +192,9 @@ TEST(CrashTest, KillNineAtRandomPointsThenResume) {
     if (mid_run) ++interrupted;
   }
   EXPECT_GE(interrupted, kTrialsWanted) << "too few trials were killed mid-run";
-  std::cout << "[ trials   ] " << interrupted << " interrupted mid-run (a run takes " << run_ms
-            << " ms here)\n";
+  EXPECT_GE(mid_sleep, 1) << "no execution was killed while its gate slept";
+  std::cout << "[ trials   ] " << interrupted << " interrupted mid-run, " << mid_sleep
+            << " executions mid-sleep (a run takes " << run_ms << " ms here)\n";
 }
 
 }  // namespace

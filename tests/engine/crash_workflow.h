@@ -1,8 +1,9 @@
 // The crash test's workflow, every node kind the engine runs in one:
 //
-//   a0 -> a1 -> br (x < 4 ? br-lo : br-hi) -> sw (sub-workflow: sw/s0 -> sw/s1) -> b0 -> f
+//   a0 -> a1 -> br (x < 4 ? br-lo : br-hi) -> sw (sub-workflow: sw/s0 -> sw/s1) -> b0 -> nap -> f
 //          \-> lp (launch plan, child: c0 -> c1) -> b1
-//   failure node: cleanup (gets `err`); f fails on purpose when input `fail` is set.
+//   nap: a sleep gate (30 ms); failure node: cleanup (gets `err`); f fails on
+//   purpose when input `fail` is set.
 #pragma once
 
 #include "flytecpp/compiler/compiler.h"
@@ -113,7 +114,9 @@ inline Result<Workflow> Build() {
              .Bind("run", WorkflowInput("run")));
   wf.Add(Step("b0", "b0", Promise("sw", "y")));
   wf.Add(Step("b1", "b1", Promise("lp", "y")));
+  wf.Add(SleepGate("nap", std::chrono::milliseconds(30)).After("b0"));
   wf.Add(TaskNode("f", maybe_fail)
+             .After("nap")
              .Bind("x", Promise("b0", "o0"))
              .Bind("fail", WorkflowInput("fail"))
              .Bind("tag", Constant(lit::String("f")))

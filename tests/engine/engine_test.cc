@@ -454,25 +454,6 @@ TEST_F(EngineServiceTest, AbortingAnExecutionNoEngineRunsTakesItOver) {
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(EngineServiceTest, SignalsAreStoredDurably) {
-  FakeRuntime fake;
-  Engine engine(FakeOptions(&fake));
-  auto id = engine.Submit({.closure = Chain(1), .inputs = lit::Inputs({{"x", lit::Int(1)}})});
-  ASSERT_TRUE(id.ok());
-  ASSERT_TRUE(engine.Signal(*id, "approval", lit::Bool(true)).ok());
-  auto signals = OtherStore()->GetSignals(*id);
-  ASSERT_TRUE(signals.ok());
-  ASSERT_EQ(signals->size(), 1u);
-  EXPECT_EQ((*signals)[0].signal_id, "approval");
-  ASSERT_TRUE((*signals)[0].value.has_value());
-  EXPECT_TRUE(LiteralEquals(*(*signals)[0].value, lit::Bool(true)));
-  EXPECT_EQ(engine.Signal("nope", "approval", lit::Bool(true)).code(), StatusCode::kNotFound);
-  ASSERT_TRUE(fake.WaitRunning(*id, "n0"));
-  ASSERT_TRUE(fake.Complete(*id, "n0", Outputs(1)));
-  ASSERT_TRUE(engine.Wait(*id).ok());
-  EXPECT_EQ(engine.Signal(*id, "late", lit::Bool(true)).code(), StatusCode::kFailedPrecondition);
-}
-
 TEST_F(EngineServiceTest, ListenersHearOnlyWhatIsCommitted) {
   auto other = OtherStore();
   Engine engine(Options());

@@ -134,6 +134,11 @@ Status ValidateLaunchPlan(const flyteidl::admin::LaunchPlan& launch_plan,
                           const WorkflowTemplate& workflow,
                           std::vector<CompileError>* errors = nullptr);
 
+// Whether `value` may be given where `type` is expected (castable, an enum's
+// value among its values). The error says what the value is and what was
+// expected.
+Status ValidateValue(const flyteidl::core::Literal& value, const LiteralType& type);
+
 // Type castability, from `upstream` (producer) to `downstream` (expected).
 bool AreTypesCastable(const LiteralType& upstream, const LiteralType& downstream);
 

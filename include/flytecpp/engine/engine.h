@@ -96,6 +96,9 @@ struct ExecutionRequest {
   std::string execution_id{};       // empty: a fresh one
   core::LiteralMap fixed_inputs{};  // a launch plan's fixed inputs: they win over given ones
   int max_parallelism = 0;          // task attempts in flight at once; 0 = no limit
+  // Record it QUEUED and start nothing; a later Resume starts it (`flytecpp
+  // run --detach=now`).
+  bool hold = false;
 };
 using RunRequest = ExecutionRequest;
 
@@ -105,6 +108,17 @@ struct ExecutionResult {
   core::LiteralMap outputs;
   std::optional<core::ExecutionError> error;
   std::string failed_node;  // the node whose failure failed the workflow, if any
+};
+
+// A signal of an execution, as gate nodes see it.
+struct SignalState {
+  std::string execution_id;
+  std::string signal_id;
+  core::LiteralType type;
+  std::optional<core::Literal> value;  // set: gates waiting for it go on
+  std::string origin;                  // who set it
+  std::string note;                    // why (a rejection's reason)
+  bool waiting = false;                // a gate waits for it now (else: one will, or did)
 };
 
 // What Abort did.
@@ -155,9 +169,22 @@ class Engine {
   // does, this one takes it over to abort it.
   Result<AbortOutcome> Abort(const std::string& execution_id, const std::string& reason);
 
-  // Records the value of a signal of an execution, durably; gate nodes
-  // waiting for it take it from the store.
-  Status Signal(const std::string& execution_id, const std::string& signal_id, core::Literal value);
+  // Sets a signal of an execution, durably: gates waiting for it go on (in
+  // this engine at once; in another within its next look at the store). The
+  // value must fit the type the gate declares (approve gates: a boolean);
+  // otherwise InvalidArgument and nothing changes. A signal no gate of the
+  // execution declares is NotFound; one already set, FailedPrecondition.
+  // `origin` and `note` say who set it and why (a rejection names them).
+  Status Signal(const std::string& execution_id, const std::string& signal_id, core::Literal value,
+                std::string origin = "", std::string note = "");
+
+  // The signals of an execution (all unfinished ones when `execution_id` is
+  // empty): those its gates declare, wait for, or were given.
+  Result<std::vector<SignalState>> Signals(const std::string& execution_id);
+
+  // Blocks until the execution ends (its result) or nothing of it runs or
+  // waits for a slot any more, so that only gates can move it on (nullopt).
+  Result<std::optional<ExecutionResult>> WaitUntilBlocked(const std::string& execution_id);
 
   // Adds a listener for every event recorded from now on; returns its id.
   uint64_t Subscribe(EventListener listener);

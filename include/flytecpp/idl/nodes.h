@@ -1,6 +1,7 @@
 // What kind of node a workflow node is, one answer for every layer.
 #pragma once
 
+#include <functional>
 #include <string_view>
 
 #include "flyteidl/core/workflow.pb.h"
@@ -25,5 +26,10 @@ NodeKind NodeKindOf(const flyteidl::core::Node& node);
 
 // "start", "end", "task", "branch", "gate", "sub_workflow", "launch_plan", "array", "unset".
 std::string_view NodeKindName(NodeKind kind);
+
+// Calls `fn` on every node of `workflow`: its nodes, their branch cases
+// (recursively) and its failure node. Not into sub-workflows.
+void ForEachNode(const flyteidl::core::WorkflowTemplate& workflow,
+                 const std::function<void(const flyteidl::core::Node&)>& fn);
 
 }  // namespace flytecpp::idl

@@ -82,12 +82,15 @@ struct EventRecord {
 };
 
 // A signal of an execution (gate nodes wait for them). Upserts keep what the
-// new row leaves unset: a gate records the type it waits for, a sender the value.
+// new row leaves unset: a gate records the type it waits for, a sender the
+// value (with who sent it and why).
 struct SignalRecord {
   std::string execution_id;
   std::string signal_id;
   std::optional<core::LiteralType> type;
   std::optional<core::Literal> value;
+  std::string origin;  // who set the value, e.g. "alice@host (flytecpp reject)"
+  std::string note;    // why, e.g. a rejection's reason
   int64_t updated_ns = 0;
 };
 
