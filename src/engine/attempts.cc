@@ -31,6 +31,9 @@ Executor::Pool* Executor::PoolOf(runtime::Runtime* r) {
 }
 
 runtime::AttemptSpec Executor::SpecFor(Scope* s, int i, uint64_t token) {
+  if (auto it = attempts_.find(token); it != attempts_.end() && it->second.element >= 0) {
+    return Handler(s, i).ElementSpec(*this, s, i, it->second.element, token);
+  }
   const PlanNode& p = s->plan->nodes[i];
   const NodeState& n = s->nodes[i];
   const std::string path = s->Path(i);
@@ -68,7 +71,24 @@ void Executor::QueueAttempt(Scope* s, int i) {
   NodeState& n = s->nodes[i];
   const uint64_t token = ++next_token_;
   n.token = token;
-  attempts_[token] = {s, i, n.runtime, Attempt::Where::kHeld};
+  attempts_[token] = {s, i, n.runtime, Attempt::Where::kHeld, false, -1, i};
+  Hold(token);
+}
+
+void Executor::QueueElementAttempt(Scope* s, int i, int64_t element) {
+  const uint64_t token = ++next_token_;
+  attempts_[token] = {s,
+                      i,
+                      s->nodes[i].runtime,
+                      Attempt::Where::kHeld,
+                      false,
+                      element,
+                      s->plan->nodes[i].array.sub_node};
+  Hold(token);
+}
+
+void Executor::Hold(uint64_t token) {
+  Scope* s = attempts_.at(token).scope;
   Execution* e = s->exec;
   if (e->max_parallelism > 0 && e->in_flight >= e->max_parallelism) {
     e->held.push_back(token);
@@ -102,6 +122,20 @@ void Executor::TakeSlot(uint64_t token) {
   ++PoolOf(a.runtime)->running;
   Scope* s = a.scope;
   const int i = a.node;
+  const auto timeout = s->plan->nodes[a.task_node].timeout;
+  if (a.element >= 0) {
+    const int64_t now = Now();
+    Handler(s, i).ElementStarted(*this, s, i, a.element, now);
+    if (timeout.count() > 0) {
+      timers_.push({now + timeout.count(), Timer::Kind::kAttempt, token, i, 0});
+    }
+    if (a.runtime->may_start_unrecorded()) {
+      Launch(token);
+    } else {
+      to_launch_.push_back(token);
+    }
+    return;
+  }
   NodeState& n = s->nodes[i];
   n.attempt_started_ns = Now();
   n.handle.clear();
@@ -111,7 +145,6 @@ void Executor::TakeSlot(uint64_t token) {
     MarkDirty(s, i);
   }
   EmitTaskEvent(s, i, core::TaskExecution::RUNNING, nullptr);
-  const auto timeout = s->plan->nodes[i].timeout;
   if (timeout.count() > 0) {
     timers_.push({n.attempt_started_ns + timeout.count(), Timer::Kind::kAttempt, token, i, 0});
   }
@@ -125,9 +158,9 @@ void Executor::TakeSlot(uint64_t token) {
 void Executor::AbortInRuntime(uint64_t token) {
   auto it = attempts_.find(token);
   if (it == attempts_.end() || !it->second.launched) return;
+  // Runtimes find attempts by token; the rest of the id is for their logs.
   const Attempt& a = it->second;
-  const NodeState& n = a.scope->nodes[a.node];
-  a.runtime->Abort({a.scope->execution_id, a.scope->Path(a.node), n.attempts, token});
+  a.runtime->Abort({a.scope->execution_id, a.scope->Path(a.node), 0, token});
 }
 
 void Executor::ReleaseAttempt(uint64_t token) {
@@ -159,18 +192,30 @@ void Executor::Launch(uint64_t token) {
   Scope* s = it->second.scope;
   const int i = it->second.node;
   it->second.launched = true;
+  const int64_t element = it->second.element;
   Status st = it->second.runtime->Start(SpecFor(s, i, token), CallbacksFor());
-  if (!st.ok()) {
-    ReleaseAttempt(token);
-    s->nodes[i].token = 0;
-    RetryOrFail(s, i, MakeError(core::ExecutionError::SYSTEM, "RuntimeStartFailed", st.message()),
-                /*retryable=*/true);
+  if (st.ok()) return;
+  ReleaseAttempt(token);
+  if (element >= 0) {
+    Handler(s, i).ElementDone(
+        *this, s, i, element,
+        runtime::TaskError{core::ExecutionError::SYSTEM, "RuntimeStartFailed", st.message(), true});
+    return;
   }
+  s->nodes[i].token = 0;
+  RetryOrFail(s, i, MakeError(core::ExecutionError::SYSTEM, "RuntimeStartFailed", st.message()),
+              /*retryable=*/true);
 }
 
 void Executor::AttemptStarted(uint64_t token, std::string handle) {
   auto it = attempts_.find(token);
   if (it == attempts_.end()) return;
+  if (it->second.element >= 0) {
+    Handler(it->second.scope, it->second.node)
+        .ElementHandle(*this, it->second.scope, it->second.node, it->second.element,
+                       std::move(handle));
+    return;
+  }
   NodeState& n = it->second.scope->nodes[it->second.node];
   n.handle = std::move(handle);
   MarkDirty(it->second.scope, it->second.node);
@@ -181,7 +226,12 @@ void Executor::AttemptDone(uint64_t token, runtime::TaskOutcome outcome) {
   if (it == attempts_.end() || it->second.where != Attempt::Where::kRunning) return;  // stopped
   Scope* s = it->second.scope;
   const int i = it->second.node;
+  const int64_t element = it->second.element;
   ReleaseAttempt(token);
+  if (element >= 0) {
+    Handler(s, i).ElementDone(*this, s, i, element, std::move(outcome));
+    return;
+  }
   s->nodes[i].token = 0;
   Handler(s, i).AttemptDone(*this, s, i, std::move(outcome));
 }
@@ -191,15 +241,22 @@ void Executor::AttemptTimedOut(uint64_t token) {
   if (it == attempts_.end() || it->second.where != Attempt::Where::kRunning) return;
   Scope* s = it->second.scope;
   const int i = it->second.node;
-  NodeState& n = s->nodes[i];
+  const int64_t element = it->second.element;
+  const std::string message = "task execution timeout [" +
+                              DurationText(s->plan->nodes[it->second.task_node].timeout) +
+                              "] expired";
   AbortInRuntime(token);
   ReleaseAttempt(token);
+  if (element >= 0) {
+    Handler(s, i).ElementDone(
+        *this, s, i, element,
+        runtime::TaskError{core::ExecutionError::USER, "TimeoutExpired", message, true});
+    return;
+  }
+  NodeState& n = s->nodes[i];
   n.token = 0;
-  RetryOrFail(
-      s, i,
-      MakeError(core::ExecutionError::USER, "TimeoutExpired",
-                "task execution timeout [" + DurationText(s->plan->nodes[i].timeout) + "] expired"),
-      /*retryable=*/true);
+  RetryOrFail(s, i, MakeError(core::ExecutionError::USER, "TimeoutExpired", message),
+              /*retryable=*/true);
 }
 
 void Executor::StopAttempt(Scope* s, int i) {
@@ -252,43 +309,67 @@ void Executor::ReattachAttempt(Scope* s, int i, runtime::Runtime* previous) {
               /*retryable=*/true);
 }
 
+void Executor::StopElementAttempts(Scope* s, int i) {
+  std::vector<uint64_t> tokens;
+  for (const auto& [token, a] : attempts_) {
+    if (a.scope == s && a.node == i && a.element >= 0) tokens.push_back(token);
+  }
+  for (uint64_t token : tokens) {
+    AbortInRuntime(token);
+    ReleaseAttempt(token);
+  }
+}
+
+bool Executor::ReattachElement(Scope* s, int i, int64_t element, runtime::Runtime* previous,
+                               const std::string& handle) {
+  if (previous == nullptr) return false;
+  const uint64_t token = ++next_token_;
+  attempts_[token] = {
+      s, i, previous, Attempt::Where::kRunning, true, element, s->plan->nodes[i].array.sub_node};
+  ++s->exec->in_flight;
+  ++PoolOf(previous)->running;  // it holds a slot, even beyond the limit
+  auto back = previous->Reattach(SpecFor(s, i, token), handle, CallbacksFor());
+  if (back.ok() && *back) return true;
+  ReleaseAttempt(token);
+  return false;
+}
+
+Retry DecideRetry(int attempts, int system_failures, int max_attempts, int max_system_retries,
+                  const core::ExecutionError& error, bool retryable) {
+  if (!retryable) return {Retry::kFail, error};
+  if (error.kind() == core::ExecutionError::SYSTEM) {
+    // System failures have their own budget and do not use user retries.
+    if (system_failures < max_system_retries) return {Retry::kSystem, error};
+    return {
+        Retry::kFail,
+        MakeError(core::ExecutionError::USER, "RetriesExhausted|" + error.code(),
+                  "[" + std::to_string(system_failures) + "/" + std::to_string(max_system_retries) +
+                      "] currentAttempt done. Last Error: SYSTEM::" + error.message())};
+  }
+  const int current = attempts + 1 - system_failures;
+  if (current < max_attempts) return {Retry::kUser, error};
+  return {Retry::kFail,
+          MakeError(core::ExecutionError::USER, "RetriesExhausted|" + error.code(),
+                    "[" + std::to_string(current) + "/" + std::to_string(max_attempts) +
+                        "] currentAttempt done. Last Error: " + ErrorKindName(error.kind()) +
+                        "::" + error.message())};
+}
+
 void Executor::RetryOrFail(Scope* s, int i, core::ExecutionError error, bool retryable) {
-  const PlanNode& p = s->plan->nodes[i];
   NodeState& n = s->nodes[i];
   EmitTaskEvent(s, i, core::TaskExecution::FAILED, &error);
   n.attempt_started_ns = 0;
   n.handle.clear();
   MarkDirty(s, i);
-  if (!retryable) {
-    Fail(s, i, std::move(error));
+  Retry r = DecideRetry(n.attempts, n.system_failures, s->plan->nodes[i].max_attempts,
+                        options_.max_system_retries, error, retryable);
+  if (r.what == Retry::kFail) {
+    Fail(s, i, std::move(r.error));
     return;
   }
-  if (error.kind() == core::ExecutionError::SYSTEM) {
-    // System failures have their own budget and do not use user retries.
-    if (n.system_failures < options_.max_system_retries) {
-      ++n.system_failures;
-      ++n.attempts;
-      QueueAttempt(s, i);
-      return;
-    }
-    Fail(s, i,
-         MakeError(core::ExecutionError::USER, "RetriesExhausted|" + error.code(),
-                   "[" + std::to_string(n.system_failures) + "/" +
-                       std::to_string(options_.max_system_retries) +
-                       "] currentAttempt done. Last Error: SYSTEM::" + error.message()));
-    return;
-  }
-  const int current = n.attempts + 1 - n.system_failures;
-  if (current < p.max_attempts) {
-    ++n.attempts;
-    QueueAttempt(s, i);
-    return;
-  }
-  Fail(s, i,
-       MakeError(core::ExecutionError::USER, "RetriesExhausted|" + error.code(),
-                 "[" + std::to_string(current) + "/" + std::to_string(p.max_attempts) +
-                     "] currentAttempt done. Last Error: " + ErrorKindName(error.kind()) +
-                     "::" + error.message()));
+  if (r.what == Retry::kSystem) ++n.system_failures;
+  ++n.attempts;
+  QueueAttempt(s, i);
 }
 
 }  // namespace flytecpp::engine::internal

@@ -81,6 +81,11 @@ void Executor::EmitNodeEvent(Scope* s, int i) {
   AddEvent(s, store::EventKind::kNode, std::move(path), n.phase, n.attempts, e.SerializeAsString());
 }
 
+void Executor::AddTaskEvent(Scope* s, int i, const flyteidl::event::TaskExecutionEvent& e) {
+  AddEvent(s, store::EventKind::kTask, s->Path(i), e.phase(), static_cast<int>(e.retry_attempt()),
+           e.SerializeAsString());
+}
+
 void Executor::EmitTaskEvent(Scope* s, int i, core::TaskExecution::Phase phase,
                              const core::ExecutionError* error) {
   const PlanNode& p = s->plan->nodes[i];

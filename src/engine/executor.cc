@@ -142,6 +142,7 @@ Executor::Executor(EngineOptions options) : options_(std::move(options)) {
   handlers_[static_cast<int>(NodeKind::kSubWorkflow)] = MakeSubWorkflowHandler();
   handlers_[static_cast<int>(NodeKind::kLaunchPlan)] = MakeLaunchPlanHandler();
   handlers_[static_cast<int>(NodeKind::kGate)] = MakeGateHandler();
+  handlers_[static_cast<int>(NodeKind::kArray)] = MakeArrayHandler();
   for (runtime::Runtime* r : options_.runtimes) pools_.push_back({r, r->max_in_flight(), 0, {}});
   thread_ = std::thread([this] { Loop(); });
 }
@@ -377,7 +378,8 @@ void Executor::RunTurn(std::vector<Command>& commands) {
     }
     PumpPools();
     Flush();
-  } while (!ready_.empty() || !dirty_nodes_.empty() || !dirty_records_.empty() || !events_.empty());
+  } while (!ready_.empty() || !dirty_nodes_.empty() || !dirty_records_.empty() ||
+           !events_.empty() || !before_commit_.empty());
 }
 
 void Executor::FireTimers() {
@@ -429,9 +431,24 @@ void Executor::ScheduleHousekeeping() {
 
 // ---- Group commit --------------------------------------------------------------------
 
+void Executor::NotifyBeforeCommit(Scope* s, int i) { before_commit_.push_back({s->serial, i}); }
+
+void Executor::AddElementRow(Scope* s, store::ElementRecord row) {
+  element_rows_.push_back({s->exec, std::move(row)});
+}
+
 void Executor::Flush() {
-  const bool nothing =
-      dirty_nodes_.empty() && dirty_records_.empty() && events_.empty() && signals_.empty();
+  // Handlers that keep rows and events of their own add them now.
+  std::vector<std::pair<uint64_t, int>> hooks;
+  hooks.swap(before_commit_);
+  for (auto [serial, i] : hooks) {
+    auto it = scopes_.find(serial);
+    if (it != scopes_.end() && !it->second->exec->dropped) {
+      Handler(it->second, i).BeforeCommit(*this, it->second, i);
+    }
+  }
+  const bool nothing = dirty_nodes_.empty() && dirty_records_.empty() && events_.empty() &&
+                       signals_.empty() && element_rows_.empty();
   if (nothing && after_commit_.empty() && to_launch_.empty()) {
     FinishExecutions();
     return;
@@ -463,6 +480,9 @@ void Executor::Flush() {
     }
     for (const auto& e : events_) {
       if (!e.exec->dropped) batch.events.push_back(e.record);
+    }
+    for (const auto& [exec, row] : element_rows_) {
+      if (!exec->dropped) batch.elements.push_back(row);
     }
     batch.signals = signals_;
     return batch;
@@ -497,6 +517,7 @@ void Executor::Flush() {
   dirty_records_.clear();
   dirty_nodes_.clear();
   signals_.clear();
+  element_rows_.clear();
   std::vector<PendingEvent> events;
   events.swap(events_);
   if (st.ok()) {

@@ -78,6 +78,16 @@ class Executor {
   // `attempts` waits for a slot (its execution's parallelism, then its
   // runtime's); it starts once the transition that started it is committed.
   void QueueAttempt(Scope* s, int i);
+  // The same for element `element` of array node `i`: its runtime is the
+  // node's (NodeState::runtime), its task, timeout and retries the sub-node's;
+  // the handler supplies its spec and hears how it goes (handler.h).
+  void QueueElementAttempt(Scope* s, int i, int64_t element);
+  // Stops every element attempt of node `i` (running or waiting).
+  void StopElementAttempts(Scope* s, int i);
+  // Resume: an element's attempt was running on `previous` when its engine
+  // stopped. True if the runtime watches it again; false if it is gone.
+  bool ReattachElement(Scope* s, int i, int64_t element, runtime::Runtime* previous,
+                       const std::string& handle);
   // Decides between another attempt and failing the node, by the user and
   // system retry budgets (Flyte's rules, docs/semantics.md R07-R09).
   void RetryOrFail(Scope* s, int i, core::ExecutionError error, bool retryable);
@@ -90,6 +100,11 @@ class Executor {
   void StopAttempt(Scope* s, int i);
   void EmitTaskEvent(Scope* s, int i, core::TaskExecution::Phase phase,
                      const core::ExecutionError* error);
+
+  // Rows and events a handler adds to the next commit (its BeforeCommit).
+  void NotifyBeforeCommit(Scope* s, int i);
+  void AddElementRow(Scope* s, store::ElementRecord row);
+  void AddTaskEvent(Scope* s, int i, const flyteidl::event::TaskExecutionEvent& e);
 
   // Timers that call the node's handler back (TimerDue) at `due_ns`.
   void SetNodeTimer(Scope* s, int i, int64_t due_ns, int tag);
@@ -153,6 +168,8 @@ class Executor {
     runtime::Runtime* runtime;
     enum class Where { kHeld, kQueued, kRunning } where;
     bool launched = false;  // the runtime was asked to start it (or reattached it)
+    int64_t element = -1;   // an array element's attempt, else -1
+    int task_node = -1;     // whose task, timeout and retries apply (the sub-node for elements)
   };
   struct Pool {  // one per runtime
     runtime::Runtime* runtime;
@@ -160,6 +177,7 @@ class Executor {
     int running = 0;
     std::deque<uint64_t> queue;
   };
+  void Hold(uint64_t token);  // the attempt waits for room in its execution, then a slot
   void Admit(uint64_t token);
   void PumpPools();
   void TakeSlot(uint64_t token);
@@ -227,6 +245,7 @@ class Executor {
   uint64_t next_token_ = 0;
   std::deque<Pool> pools_;           // a deque: Pool pointers stay valid as it grows
   std::vector<uint64_t> to_launch_;  // attempts to start once committed
+  std::vector<std::pair<uint64_t, int>> before_commit_;  // (scope serial, node)
   // Gates awaiting signals: (execution id, signal id) -> (scope serial, node).
   std::map<std::pair<std::string, std::string>, std::vector<std::pair<uint64_t, int>>> awaiting_;
 
@@ -241,6 +260,7 @@ class Executor {
   };
   std::vector<PendingEvent> events_;
   std::vector<store::SignalRecord> signals_;
+  std::vector<std::pair<Execution*, store::ElementRecord>> element_rows_;
   std::vector<std::function<void()>> after_commit_;
   Status store_error_;  // sticky: once a commit fails for good, nothing more runs
 
@@ -261,6 +281,16 @@ inline T Executor::Call(std::function<void(std::function<void(T)>)> body) {
   mailbox_->cv.notify_one();
   return future.get();
 }
+
+// What to do with a failed attempt, by the user and system retry budgets
+// (docs/semantics.md R07-R09): retry on the user or the system budget (the
+// caller counts it), or fail with `error` (RetriesExhausted when spent).
+struct Retry {
+  enum What { kUser, kSystem, kFail } what;
+  core::ExecutionError error;
+};
+Retry DecideRetry(int attempts, int system_failures, int max_attempts, int max_system_retries,
+                  const core::ExecutionError& error, bool retryable);
 
 // "<KIND>" as Flyte prints errors in retry messages.
 std::string ErrorKindName(core::ExecutionError::ErrorKind kind);

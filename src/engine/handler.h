@@ -38,6 +38,23 @@ class NodeHandler {
   virtual void Abort(Executor& x, Scope* s, int i, const std::string& reason) {}
   // Adds the kind's own fields to a node event (target entity, child ids).
   virtual void DescribeEvent(const Scope& s, int i, flyteidl::event::NodeExecutionEvent* e) const {}
+  // The node asked (Executor::NotifyBeforeCommit) to add rows and events of
+  // its own to the commit about to be made.
+  virtual void BeforeCommit(Executor& x, Scope* s, int i) {}
+
+  // ---- Elements: attempts the node started with Executor::QueueElementAttempt.
+  // What the element's attempt runs.
+  virtual runtime::AttemptSpec ElementSpec(Executor& x, Scope* s, int i, int64_t element,
+                                           uint64_t token) {
+    return {};
+  }
+  // The element's attempt took its slot at `started_ns`.
+  virtual void ElementStarted(Executor& x, Scope* s, int i, int64_t element, int64_t started_ns) {}
+  // Its runtime reported the attempt's handle.
+  virtual void ElementHandle(Executor& x, Scope* s, int i, int64_t element, std::string handle) {}
+  // It ended (a timeout is a retryable USER TimeoutExpired).
+  virtual void ElementDone(Executor& x, Scope* s, int i, int64_t element,
+                           runtime::TaskOutcome outcome) {}
 };
 
 // The handlers of the node kinds this engine runs (nodes/*.cc).
@@ -47,6 +64,7 @@ std::unique_ptr<NodeHandler> MakeBranchHandler();
 std::unique_ptr<NodeHandler> MakeSubWorkflowHandler();
 std::unique_ptr<NodeHandler> MakeLaunchPlanHandler();
 std::unique_ptr<NodeHandler> MakeGateHandler();
+std::unique_ptr<NodeHandler> MakeArrayHandler();
 
 // The type of signal `signal_id` as the gates of `closure` declare it
 // (approve gates: boolean), searching every workflow of the closure.

@@ -164,6 +164,30 @@ Result<Plan*> PlanSet::PlanWorkflow(const core::CompiledWorkflow& wf) {
       plan->nodes[i].else_error = &ie.error();
     }
   }
+  // An array node's sub-node is owned by it, like a branch's cases.
+  for (size_t i = 0; i < plan->nodes.size(); ++i) {
+    if (plan->nodes[i].kind != NodeKind::kArray) continue;
+    const auto& an = plan->nodes[i].node->array_node();
+    if (!an.has_node()) return BuildError(plan->nodes[i].id, "array node without a sub-node");
+    PlanNode::Array opts;
+    if (an.parallelism_option_case() == core::ArrayNode::kParallelism) {
+      opts.parallelism = an.parallelism();
+    }
+    if (an.success_criteria_case() == core::ArrayNode::kMinSuccesses) {
+      opts.min_successes = an.min_successes();
+    } else if (an.success_criteria_case() == core::ArrayNode::kMinSuccessRatio) {
+      opts.min_success_ratio = an.min_success_ratio();
+    }
+    opts.run_all = an.run_all_sub_nodes();
+    opts.individual_input_files = an.data_mode() == core::ArrayNode::INDIVIDUAL_INPUT_FILES;
+    opts.bound.assign(an.bound_inputs().begin(), an.bound_inputs().end());
+    FLYTECPP_ASSIGN_OR_RETURN(opts.sub_node, add(&an.node(), static_cast<int>(i)));
+    const NodeKind sub = plan->nodes[opts.sub_node].kind;
+    if (sub != NodeKind::kTask && sub != NodeKind::kSubWorkflow && sub != NodeKind::kLaunchPlan) {
+      return BuildError(plan->nodes[i].id, "an array maps a task, a sub-workflow or a launch plan");
+    }
+    plan->nodes[i].array = std::move(opts);
+  }
   if (tmpl.has_failure_node()) {
     FLYTECPP_ASSIGN_OR_RETURN(plan->failure_node, add(&tmpl.failure_node(), -1));
   }
@@ -183,7 +207,9 @@ Result<Plan*> PlanSet::PlanWorkflow(const core::CompiledWorkflow& wf) {
   Planner planner{plan.get()};
   const bool default_interruptible = tmpl.metadata_defaults().interruptible();
   for (PlanNode& n : plan->nodes) {
-    FLYTECPP_RETURN_IF_ERROR(planner.Inputs(n));
+    // An array's sub-node gets its inputs from the array, element by element.
+    const bool array_sub = n.owner >= 0 && plan->nodes[n.owner].kind == NodeKind::kArray;
+    if (!array_sub) FLYTECPP_RETURN_IF_ERROR(planner.Inputs(n));
     const auto& md = n.node->metadata();
     n.interruptible = md.interruptible_value_case() == core::NodeMetadata::kInterruptible
                           ? md.interruptible()

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -67,6 +68,17 @@ struct PlanNode {
   // Sub-workflow and launch-plan nodes.
   const Plan* sub_plan = nullptr;
   core::Identifier launch_plan;
+
+  // Array nodes: the sub-node (owned, not in the graph) run once per element.
+  struct Array {
+    int sub_node = -1;
+    uint32_t parallelism = 0;  // elements in flight at once; 0: no limit of its own
+    std::optional<uint32_t> min_successes;
+    std::optional<float> min_success_ratio;
+    bool run_all = false;                 // run_all_sub_nodes: go on once success is impossible
+    bool individual_input_files = false;  // data_mode INDIVIDUAL_INPUT_FILES
+    std::vector<std::string> bound;       // bound_inputs: passed whole to every element
+  } array;
 };
 
 struct Plan {

@@ -28,6 +28,33 @@ using WorkflowPhase = core::WorkflowExecution::Phase;
 struct Scope;
 struct Execution;
 
+// An array node's elements: parallel vectors of a few bytes each, not an
+// object per element, so that a million elements stay small (R49).
+struct ArrayState {
+  int64_t size = 0;
+  int64_t min_successes = 0;
+  int64_t window = 0;              // elements started and not ended, at most
+  std::vector<uint8_t> phase;      // NodeExecution::Phase; UNDEFINED = not started
+  std::vector<uint16_t> attempts;  // as NodeState::attempts
+  std::vector<uint8_t> system_failures;
+  // Outputs of succeeded elements, gathered as they come: per output
+  // variable, a slot per element (an empty Literal until it succeeds).
+  std::map<std::string, std::vector<core::Literal>> outputs;
+  std::vector<std::unique_ptr<Scope>> children;  // sub-workflow and launch-plan elements
+  int64_t next = 0;                              // below it, every element has been started
+  int64_t in_flight = 0;
+  int64_t succeeded = 0, failed = 0;
+  std::map<std::string, int64_t> errors;  // failed elements by error code, for the summary
+  std::string first_error;                // the first failed element's, in full
+  // Changed since the last commit: rows and event entries due.
+  std::vector<int64_t> changed;
+  std::map<int64_t, std::string> handles;                  // running elements' handles
+  std::map<int64_t, int64_t> started_ns;                   // running elements' attempt start times
+  std::map<int64_t, core::ExecutionError> element_errors;  // failed, until written
+  uint32_t phase_version = 0;
+  bool settling = false;  // being rebuilt on resume: no decisions yet
+};
+
 // Mutable state of one node in one scope. UNDEFINED = not started.
 struct NodeState {
   NodePhase phase = core::NodeExecution::UNDEFINED;
@@ -49,6 +76,7 @@ struct NodeState {
   std::string handle;            // the current attempt's external handle
   int taken = -1;                // branch: the case node running
   std::unique_ptr<Scope> child;  // sub-workflow or launch plan
+  std::unique_ptr<ArrayState> array;
 };
 
 // One running workflow.

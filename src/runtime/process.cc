@@ -162,6 +162,10 @@ std::vector<std::pair<std::string, std::string>> TaskEnvironment(const AttemptSp
       {"FLYTE_INTERNAL_TASK_NAME", task.id().name()},
       {"FLYTE_INTERNAL_TASK_VERSION", task.id().version()},
   };
+  if (spec.array_index >= 0) {  // an array element picks its input by index, as in Flyte
+    env.emplace_back("FLYTE_K8S_ARRAY_INDEX", std::to_string(spec.array_index));
+    env.emplace_back("BATCH_JOB_ARRAY_INDEX_VAR_NAME", "FLYTE_K8S_ARRAY_INDEX");
+  }
   for (const auto& kv : task.container().env()) env.emplace_back(kv.key(), kv.value());
   return env;
 }

@@ -1,4 +1,4 @@
-// The SQLite store. Schema (version 3; one row per thing, protobuf blobs where
+// The SQLite store. Schema (version 4; one row per thing, protobuf blobs where
 // Flyte has a message):
 //
 //   executions(id PK, workflow, phase, parent, root, closure, inputs, outputs,
@@ -7,6 +7,9 @@
 //   nodes(execution_id, path, phase, attempts, system_failures, error,
 //         started_ns = first queued, attempt_started_ns, runtime, handle,
 //         updated_ns, PK(execution_id, path))
+//   elements(execution_id, path, idx, phase, attempts, system_failures, error,
+//            outputs, attempt_started_ns, runtime, handle, updated_ns,
+//            PK(execution_id, path, idx))
 //   events(seq PK AUTOINCREMENT, execution_id, kind, node_path, payload)
 //   signals(execution_id, signal_id, type, value, origin, note, updated_ns,
 //           PK(execution_id, signal_id))
@@ -31,7 +34,7 @@ namespace flytecpp::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 constexpr int kBusyTimeoutMs = 30000;  // writers of one store wait for each other this long
 
 bool Terminal(core::WorkflowExecution::Phase p) {
@@ -236,6 +239,35 @@ class SqliteStore : public Store {
     });
   }
 
+  Result<std::vector<ElementRecord>> GetElements(
+      const std::string& execution_id, const std::string& path,
+      std::optional<core::NodeExecution::Phase> phase) override {
+    Statement s(db_,
+                "SELECT execution_id, path, idx, phase, attempts, system_failures, error, outputs, "
+                "attempt_started_ns, runtime, handle, updated_ns FROM elements "
+                "WHERE execution_id = ? AND path = ? AND (? < 0 OR phase = ?) ORDER BY idx");
+    s.BindText(1, execution_id);
+    s.BindText(2, path);
+    s.Bind(3, phase ? static_cast<int64_t>(*phase) : int64_t{-1});
+    s.Bind(4, phase ? static_cast<int64_t>(*phase) : int64_t{-1});
+    return ReadAll<ElementRecord>(s, "read elements", [](Statement& s) {
+      ElementRecord e;
+      e.execution_id = s.Text(0);
+      e.path = s.Text(1);
+      e.index = s.Int(2);
+      e.phase = static_cast<core::NodeExecution::Phase>(s.Int(3));
+      e.attempts = static_cast<int>(s.Int(4));
+      e.system_failures = static_cast<int>(s.Int(5));
+      e.error = s.Optional<core::ExecutionError>(6);
+      e.outputs = s.Optional<core::LiteralMap>(7);
+      e.attempt_started_ns = s.Int(8);
+      e.runtime = s.Text(9);
+      e.handle = s.Text(10);
+      e.updated_ns = s.Int(11);
+      return e;
+    });
+  }
+
   Status PutEntity(const std::string& key, int resource_type, const std::string& spec) override {
     Statement s(db_,
                 "INSERT INTO entities(key, resource_type, spec) VALUES(?, ?, ?) "
@@ -429,13 +461,18 @@ class SqliteStore : public Store {
           node_path TEXT, payload BLOB);
         CREATE INDEX IF NOT EXISTS events_by_execution ON events(execution_id, seq);
         CREATE TABLE IF NOT EXISTS entities(key TEXT PRIMARY KEY, resource_type INTEGER, spec BLOB);
+        CREATE TABLE IF NOT EXISTS elements(
+          execution_id TEXT, path TEXT, idx INTEGER, phase INTEGER, attempts INTEGER,
+          system_failures INTEGER, error BLOB, outputs BLOB, attempt_started_ns INTEGER,
+          runtime TEXT, handle TEXT, updated_ns INTEGER,
+          PRIMARY KEY(execution_id, path, idx));
         CREATE TABLE IF NOT EXISTS signals(
           execution_id TEXT, signal_id TEXT, type BLOB, value BLOB, updated_ns INTEGER,
           PRIMARY KEY(execution_id, signal_id));
       )",
                                     "create schema"));
       // Version 2: leases, roots, durable attempt times and handles.
-      // Version 3: who set a signal, and why.
+      // Version 3: who set a signal, and why. Version 4: array elements (above).
       for (const auto& [table, column] : std::vector<std::pair<std::string, std::string>>{
                {"signals", "origin TEXT DEFAULT ''"},
                {"signals", "note TEXT DEFAULT ''"},
@@ -458,7 +495,7 @@ class SqliteStore : public Store {
         UPDATE executions SET root = parent WHERE root IS NULL;
         CREATE INDEX IF NOT EXISTS executions_by_root ON executions(root);
         CREATE INDEX IF NOT EXISTS executions_by_owner ON executions(owner);
-        PRAGMA user_version = 3;
+        PRAGMA user_version = 4;
       )",
                                     "migrate schema"));
       return Status::Ok();
@@ -513,6 +550,7 @@ class SqliteStore : public Store {
     std::set<std::string> ids;
     for (const auto& e : batch.executions) ids.insert(e.id);
     for (const auto& n : batch.nodes) ids.insert(n.execution_id);
+    for (const auto& e : batch.elements) ids.insert(e.execution_id);
     for (const auto& e : batch.events) ids.insert(e.execution_id);
     Statement& s = Cached("SELECT owner FROM executions WHERE id = ?");
     if (!s.ok()) return Error("check lease");
@@ -591,6 +629,34 @@ class SqliteStore : public Store {
         s.BindText(10, n.handle);
         s.Bind(11, n.updated_ns);
         FLYTECPP_RETURN_IF_ERROR(Step(s, "write node"));
+      }
+    }
+    if (!batch.elements.empty()) {
+      Statement& s = Cached(R"(
+        INSERT INTO elements(execution_id, path, idx, phase, attempts, system_failures, error,
+                             outputs, attempt_started_ns, runtime, handle, updated_ns)
+        VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(execution_id, path, idx) DO UPDATE SET phase = excluded.phase,
+          attempts = excluded.attempts, system_failures = excluded.system_failures,
+          error = excluded.error, outputs = excluded.outputs,
+          attempt_started_ns = excluded.attempt_started_ns, runtime = excluded.runtime,
+          handle = excluded.handle, updated_ns = excluded.updated_ns)");
+      if (!s.ok()) return Error("write element");
+      for (const auto& e : batch.elements) {
+        s.Reset();
+        s.BindText(1, e.execution_id);
+        s.BindText(2, e.path);
+        s.Bind(3, e.index);
+        s.Bind(4, static_cast<int64_t>(e.phase));
+        s.Bind(5, static_cast<int64_t>(e.attempts));
+        s.Bind(6, static_cast<int64_t>(e.system_failures));
+        s.BindOptional(7, e.error);
+        s.BindOptional(8, e.outputs);
+        s.Bind(9, e.attempt_started_ns);
+        s.BindText(10, e.runtime);
+        s.BindText(11, e.handle);
+        s.Bind(12, e.updated_ns);
+        FLYTECPP_RETURN_IF_ERROR(Step(s, "write element"));
       }
     }
     if (!batch.events.empty()) {

@@ -50,12 +50,6 @@ class EngineServiceTest : public EngineTest {
     return std::move(s).value();
   }
 
-  EngineOptions FakeOptions(FakeRuntime* fake) {
-    EngineOptions o = Options();
-    o.runtimes = {fake};
-    return o;
-  }
-
   static runtime::TaskOutcome Outputs(int64_t v) { return lit::Inputs({{"o0", lit::Int(v)}}); }
 };
 
@@ -499,6 +493,11 @@ class FailingStore : public store::Store {
   }
   Result<std::vector<store::SignalRecord>> GetSignals(const std::string& id) override {
     return inner_->GetSignals(id);
+  }
+  Result<std::vector<store::ElementRecord>> GetElements(
+      const std::string& id, const std::string& path,
+      std::optional<core::NodeExecution::Phase> phase) override {
+    return inner_->GetElements(id, path, phase);
   }
   Status PutEntity(const std::string& k, int t, const std::string& s) override {
     return inner_->PutEntity(k, t, s);

@@ -139,6 +139,13 @@ class EngineTest : public ::testing::Test {
     return o;
   }
 
+  // Options whose only runtime is `r` (a FakeRuntime, say).
+  EngineOptions FakeOptions(runtime::Runtime* r) {
+    EngineOptions o = Options();
+    o.runtimes = {r};
+    return o;
+  }
+
   std::vector<flyteidl::event::NodeExecutionEvent> NodeEvents(const std::string& exec) {
     std::vector<flyteidl::event::NodeExecutionEvent> out;
     for (const auto& e : *reader_->GetEvents(exec)) {

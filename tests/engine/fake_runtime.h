@@ -65,8 +65,12 @@ class FakeRuntime : public runtime::Runtime {
                         runtime::AttemptCallbacks callbacks) override {
     std::lock_guard<std::mutex> lock(mu_);
     reattached_.push_back(handle);
-    if (!survives_) return false;
-    ++running_;
+    if (!survives_) {
+      // The attempt died with its engine: it can no longer be completed.
+      if (running_attempts_.erase(Key(spec.id)) > 0) --running_;
+      return false;
+    }
+    if (running_attempts_.count(Key(spec.id)) == 0) ++running_;
     running_attempts_[Key(spec.id)] = {spec, callbacks};
     cv_.notify_all();
     return true;

@@ -351,3 +351,47 @@ TEST(StoreTest, AStoreOfTheFirstSchemaIsMigrated) {
 
 }  // namespace
 }  // namespace flytecpp::store
+
+namespace flytecpp::store {
+namespace {
+
+TEST(StoreTest, ElementRowsAreKeyedByIndexAndFilteredByPhase) {
+  flytecpp::testing::TempDir dir;
+  auto s = Open(dir.path());
+  Batch b;
+  b.owner = "me";
+  b.executions = {Execution("e", core::WorkflowExecution::RUNNING)};
+  for (int i = 0; i < 3; ++i) {
+    ElementRecord r;
+    r.execution_id = "e";
+    r.path = "map";
+    r.index = i;
+    r.phase = i == 1 ? core::NodeExecution::FAILED : core::NodeExecution::SUCCEEDED;
+    r.outputs = core::LiteralMap();
+    b.elements.push_back(r);
+  }
+  ASSERT_TRUE(s->Commit(b).ok());
+  Batch u;
+  u.owner = "me";
+  ElementRecord again;
+  again.execution_id = "e";
+  again.path = "map";
+  again.index = 1;
+  again.phase = core::NodeExecution::SUCCEEDED;
+  again.attempts = 2;
+  u.elements = {again};
+  ASSERT_TRUE(s->Commit(u).ok());
+  auto all = s->GetElements("e", "map");
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[1].attempts, 2);
+  EXPECT_EQ((*all)[1].phase, core::NodeExecution::SUCCEEDED);
+  EXPECT_TRUE((*all)[0].outputs.has_value());
+  EXPECT_FALSE((*all)[1].outputs.has_value());
+  EXPECT_EQ(s->GetElements("e", "map", core::NodeExecution::SUCCEEDED)->size(), 3u);
+  EXPECT_TRUE(s->GetElements("e", "map", core::NodeExecution::FAILED)->empty());
+  EXPECT_TRUE(s->GetElements("e", "other")->empty());
+}
+
+}  // namespace
+}  // namespace flytecpp::store

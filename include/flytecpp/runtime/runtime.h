@@ -47,6 +47,10 @@ struct AttemptSpec {
   std::filesystem::path data_dir;    // the node's: holds inputs.pb
   std::filesystem::path output_dir;  // this attempt's own, never reused: outputs.pb / error.pb
   bool interruptible = false;
+  // An array element: its index. `inputs` are the element's own; `data_dir`
+  // holds the array's inputs.pb, from which a task may pick its element by
+  // this index (Flyte's FLYTE_K8S_ARRAY_INDEX). -1: not an array element.
+  int64_t array_index = -1;
 };
 
 // How a runtime reports on an attempt. Both may be called from any thread.

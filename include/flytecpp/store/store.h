@@ -71,6 +71,23 @@ struct NodeRecord {
   int64_t updated_ns = 0;
 };
 
+// One element of an array node: (execution_id, path, index) identifies it.
+// Elements not started have no row.
+struct ElementRecord {
+  std::string execution_id;
+  std::string path;  // the array node's
+  int64_t index = 0;
+  core::NodeExecution::Phase phase = core::NodeExecution::UNDEFINED;
+  int attempts = 0;  // as NodeRecord
+  int system_failures = 0;
+  std::optional<core::ExecutionError> error;
+  std::optional<core::LiteralMap> outputs;  // succeeded elements: kept here, not in files
+  int64_t attempt_started_ns = 0;
+  std::string runtime;
+  std::string handle;
+  int64_t updated_ns = 0;
+};
+
 enum class EventKind { kWorkflow = 1, kNode = 2, kTask = 3 };
 
 struct EventRecord {
@@ -104,9 +121,11 @@ struct Batch {
   std::vector<ExecutionRecord> executions;  // upserts (closure/inputs written on insert)
   std::vector<NodeRecord> nodes;            // upserts, by (execution_id, path)
   std::vector<EventRecord> events;          // appends
+  std::vector<ElementRecord> elements;      // upserts, by (execution_id, path, index)
   std::vector<SignalRecord> signals;        // upserts, by (execution_id, signal_id); not fenced
   bool empty() const {
-    return executions.empty() && nodes.empty() && events.empty() && signals.empty();
+    return executions.empty() && nodes.empty() && events.empty() && signals.empty() &&
+           elements.empty();
   }
 };
 
@@ -122,6 +141,10 @@ class Store {
   virtual Result<std::vector<NodeRecord>> GetNodes(const std::string& execution_id) = 0;
   virtual Result<std::vector<EventRecord>> GetEvents(const std::string& execution_id) = 0;
   virtual Result<std::vector<SignalRecord>> GetSignals(const std::string& execution_id) = 0;
+  // The elements of array node `path`, by index; with `phase`, those in it only.
+  virtual Result<std::vector<ElementRecord>> GetElements(
+      const std::string& execution_id, const std::string& path,
+      std::optional<core::NodeExecution::Phase> phase = std::nullopt) = 0;
 
   // Registered entities (tasks, workflows, launch plans) by identifier text.
   virtual Status PutEntity(const std::string& key, int resource_type, const std::string& spec) = 0;

@@ -1,0 +1,272 @@
+// Array nodes (docs/semantics.md R43-R49).
+#include "engine_test_util.h"
+#include "fake_runtime.h"
+
+namespace flytecpp::engine {
+namespace {
+
+using namespace testing;
+using namespace std::chrono_literals;
+
+// As flytekit writes a mapped task: its interface made of collections; each
+// element gets its own x and returns its own o0.
+const TaskTemplate kSquare =
+    Task("t.square", {{"x", types::List(types::Int())}, {"k", types::Int()}},
+         {{"o0", types::List(types::Int())}});
+
+class ArraysTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    Register("t.square", [](const core::LiteralMap& in) -> runtime::TaskOutcome {
+      const int64_t x = Int(in, "x");
+      if (x < 0) return UserError("negative: " + std::to_string(x));
+      return lit::Inputs({{"o0", lit::Int(x * x + Int(in, "k"))}});
+    });
+  }
+
+  // xs (list) and k (one int, passed whole) -> sq[i] -> ys
+  compiler::CompiledWorkflowClosure Squares(std::function<void(ArrayNodeBuilder&)> options = {},
+                                            std::function<void(NodeBuilder&)> sub_options = {}) {
+    WorkflowBuilder wf("squares");
+    wf.Input("xs", types::List(types::Int()));
+    wf.Input("k", types::Int());
+    NodeBuilder sub = TaskNode("sq-sub", kSquare);
+    if (sub_options) sub_options(sub);
+    ArrayNodeBuilder array = ArrayNode("sq", sub);
+    array.Bind("x", WorkflowInput("xs")).Bind("k", WorkflowInput("k"));
+    if (options) options(array);
+    wf.Add(array);
+    wf.Output("ys", types::List(types::Int()), Promise("sq", "o0"));
+    auto closure = CompileIt(wf.Build(), {kSquare});
+    EXPECT_TRUE(closure.ok()) << closure.status().ToString();
+    return *closure;
+  }
+
+  static core::LiteralMap Xs(std::vector<int> xs, int k = 0) {
+    std::vector<core::Literal> items;
+    for (int x : xs) items.push_back(lit::Int(x));
+    return lit::Inputs({{"xs", lit::List(items)}, {"k", lit::Int(k)}});
+  }
+
+  // The elements of ys as text: "1 4 none 16".
+  static std::string Ys(const core::LiteralMap& out) {
+    std::string text;
+    for (const auto& l : out.literals().at("ys").collection().literals()) {
+      text += (text.empty() ? "" : " ") + (l.scalar().has_none_type()
+                                               ? std::string("none")
+                                               : std::to_string(l.scalar().primitive().integer()));
+    }
+    return text;
+  }
+
+  std::map<int64_t, store::ElementRecord> Elements(const std::string& exec,
+                                                   const std::string& path = "sq") {
+    std::map<int64_t, store::ElementRecord> out;
+    for (auto& e : *reader_->GetElements(exec, path)) out[e.index] = e;
+    return out;
+  }
+};
+
+TEST_F(ArraysTest, R43_ElementsAreMappedAndGatheredInInputOrder) {
+  Engine engine(Options());
+  auto r = engine.Run({.closure = Squares(), .inputs = Xs({1, 2, 3, 4, 5}, 100)});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
+  EXPECT_EQ(Ys(r->outputs), "101 104 109 116 125");  // k passed whole to every element
+  EXPECT_EQ(Calls("t.square"), 5);
+  auto elements = Elements(r->execution_id);
+  ASSERT_EQ(elements.size(), 5u);
+  for (const auto& [i, e] : elements) {
+    EXPECT_EQ(e.phase, core::NodeExecution::SUCCEEDED) << i;
+    ASSERT_TRUE(e.outputs.has_value()) << i;
+    EXPECT_EQ(Int(*e.outputs, "o0"), (i + 1) * (i + 1) + 100);
+  }
+  // Element progress is in aggregated task events of the array node.
+  std::set<uint32_t> reported;
+  for (const auto& ev : *reader_->GetEvents(r->execution_id)) {
+    if (ev.kind != store::EventKind::kTask || ev.node_path != "sq") continue;
+    flyteidl::event::TaskExecutionEvent te;
+    te.ParseFromString(ev.payload);
+    EXPECT_EQ(te.task_type(), "container_array");
+    for (const auto& res : te.metadata().external_resources()) {
+      if (res.phase() == core::TaskExecution::SUCCEEDED) reported.insert(res.index());
+    }
+  }
+  EXPECT_EQ(reported, (std::set<uint32_t>{0, 1, 2, 3, 4}));
+  // An empty input: an empty output, nothing run.
+  auto empty = engine.Run({.closure = Squares(), .inputs = Xs({})});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->phase, core::WorkflowExecution::SUCCEEDED);
+  EXPECT_EQ(Ys(empty->outputs), "");
+}
+
+TEST_F(ArraysTest, R44_InputArraysOfUnequalLengthAreTheUsersError) {
+  TaskTemplate pair =
+      Task("t.pair", {{"a", types::List(types::Int())}, {"b", types::List(types::Int())}},
+           {{"o0", types::List(types::Int())}});
+  WorkflowBuilder wf("pairs");
+  wf.Input("as", types::List(types::Int()));
+  wf.Input("bs", types::List(types::Int()));
+  wf.Add(ArrayNode("p", TaskNode("p-sub", pair))
+             .Bind("a", WorkflowInput("as"))
+             .Bind("b", WorkflowInput("bs")));
+  auto closure = CompileIt(wf.Build(), {pair});
+  ASSERT_TRUE(closure.ok());
+  auto r = Engine(Options()).Run(
+      {.closure = *closure,
+       .inputs = lit::Inputs({{"as", lit::List({lit::Int(1), lit::Int(2)})},
+                              {"bs", lit::List({lit::Int(1), lit::Int(2), lit::Int(3)})}})});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(r->error);
+  EXPECT_EQ(r->error->kind(), core::ExecutionError::USER);
+  EXPECT_EQ(r->error->code(), "InvalidArrayLength");
+  EXPECT_EQ(r->error->message(), "array p: input arrays have different lengths: a has 2, b has 3");
+}
+
+TEST_F(ArraysTest, R45_ParallelismBoundsTheElementsInFlight) {
+  FakeRuntime fake(0, [](const runtime::AttemptSpec& spec) -> runtime::TaskOutcome {
+    return lit::Inputs({{"o0", lit::Int(spec.array_index)}});
+  });
+  EngineOptions o = Options();
+  o.runtimes = {&fake};
+  Engine engine(o);
+  auto r = engine.Run({.closure = Squares([](ArrayNodeBuilder& a) { a.Parallelism(3); }),
+                       .inputs = Xs(std::vector<int>(200, 1))});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED);
+  EXPECT_EQ(fake.total_starts(), 200);
+  EXPECT_LE(fake.max_running(), 3);
+  EXPECT_GE(fake.max_running(), 1);
+  // Elements see their index (FLYTE_K8S_ARRAY_INDEX for process tasks).
+  EXPECT_EQ(
+      r->outputs.literals().at("ys").collection().literals(199).scalar().primitive().integer(),
+      199);
+}
+
+TEST_F(ArraysTest, R46_MinSuccessesSucceedsWithNoneForFailuresOrFailsOnceImpossible) {
+  Engine engine(Options());
+  // 3 of 5 must succeed; 2 fail: outputs with none in their places.
+  auto some = engine.Run({.closure = Squares([](ArrayNodeBuilder& a) { a.MinSuccesses(3); }),
+                          .inputs = Xs({1, -2, 3, -4, 5})});
+  ASSERT_TRUE(some.ok());
+  ASSERT_EQ(some->phase, core::WorkflowExecution::SUCCEEDED)
+      << (some->error ? some->error->message() : "");
+  EXPECT_EQ(Ys(some->outputs), "1 none 9 none 25");
+  auto elements = Elements(some->execution_id);
+  ASSERT_EQ(elements.count(1), 1u);
+  EXPECT_EQ(elements[1].phase, core::NodeExecution::FAILED);
+  ASSERT_TRUE(elements[1].error.has_value());
+  EXPECT_EQ(elements[1].error->message(), "negative: -2");
+  // A ratio: 80% of 5 is 4; two failures make it impossible. One at a time,
+  // the elements after the second failure never start.
+  auto ratio = engine.Run(
+      {.closure = Squares([](ArrayNodeBuilder& a) { a.MinSuccessRatio(0.8f).Parallelism(1); }),
+       .inputs = Xs({-1, -2, 3, 4, 5})});
+  ASSERT_TRUE(ratio.ok());
+  EXPECT_EQ(ratio->phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(ratio->error);
+  EXPECT_EQ(ratio->error->code(), "ArrayNodeFailed");
+  EXPECT_EQ(
+      ratio->error->message(),
+      "array sq: 2 of 5 elements failed (2 Boom), 4 had to succeed; first: Boom: negative: -1");
+  EXPECT_EQ(Elements(ratio->execution_id).size(), 2u);  // 3, 4 and 5 never started
+  // run_all_sub_nodes: everything runs, then it fails (Flyte 1.16 ignores the flag).
+  const int before = Calls("t.square");
+  auto all = engine.Run({.closure = Squares([](ArrayNodeBuilder& a) {
+                           a.MinSuccessRatio(0.8f).Parallelism(1);
+                           a.mutable_node().mutable_array_node()->set_run_all_sub_nodes(true);
+                         }),
+                         .inputs = Xs({-1, -2, 3, 4, 5})});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->phase, core::WorkflowExecution::FAILED);
+  EXPECT_EQ(Calls("t.square") - before, 5);
+  EXPECT_EQ(Elements(all->execution_id).size(), 5u);
+}
+
+TEST_F(ArraysTest, R47_ElementsRetryOnTheSubNodesBudgetAndTimeOutOnTheirOwn) {
+  // Element 1 fails twice, then succeeds: retries 2 are enough; the others run once.
+  std::mutex mu;
+  std::map<int64_t, int> calls;
+  Register("t.flaky", [&](const core::LiteralMap& in) -> runtime::TaskOutcome {
+    const int64_t x = Int(in, "x");
+    std::lock_guard<std::mutex> lock(mu);
+    if (x == 1 && ++calls[x] < 3) return UserError("not yet", /*retryable=*/true);
+    return lit::Inputs({{"o0", lit::Int(x)}});
+  });
+  TaskTemplate flaky =
+      Task("t.flaky", {{"x", types::List(types::Int())}}, {{"o0", types::List(types::Int())}});
+  WorkflowBuilder wf("flaky");
+  wf.Input("xs", types::List(types::Int()));
+  wf.Add(ArrayNode("f", TaskNode("f-sub", flaky).Retries(2)).Bind("x", WorkflowInput("xs")));
+  wf.Output("ys", types::List(types::Int()), Promise("f", "o0"));
+  auto closure = CompileIt(wf.Build(), {flaky});
+  ASSERT_TRUE(closure.ok());
+  auto r = Engine(Options()).Run(
+      {.closure = *closure,
+       .inputs = lit::Inputs({{"xs", lit::List({lit::Int(0), lit::Int(1)})}})});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
+  auto elements = Elements(r->execution_id, "f");
+  ASSERT_EQ(elements.size(), 2u);
+  EXPECT_EQ(elements[0].attempts, 0);
+  EXPECT_EQ(elements[1].attempts, 2);
+
+  // A timeout bounds each element's attempt.
+  FakeRuntime fake;
+  EngineOptions o = Options();
+  o.runtimes = {&fake};
+  Engine engine(o);
+  auto id = engine.Submit(
+      {.closure = Squares({}, [](NodeBuilder& sub) { sub.Timeout(1s); }), .inputs = Xs({1, 2})});
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(fake.WaitRunning(*id, "sq/0"));
+  ASSERT_TRUE(fake.WaitRunning(*id, "sq/1"));
+  ASSERT_TRUE(fake.Complete(*id, "sq/0", lit::Inputs({{"o0", lit::Int(1)}})));
+  clock_.Advance(1001ms);  // element 1 hangs: it times out, without retries it fails
+  auto t = engine.Wait(*id);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(t->error);
+  EXPECT_NE(t->error->message().find("1 RetriesExhausted|TimeoutExpired"), std::string::npos)
+      << t->error->message();
+}
+
+TEST_F(ArraysTest, R48_ResumeKeepsFinishedElementsAndRetriesInterruptedOnes) {
+  FakeRuntime fake;
+  std::string id;
+  {
+    Engine a(FakeOptions(&fake));
+    auto submitted = a.Submit({.closure = Squares([](ArrayNodeBuilder& b) { b.Parallelism(2); }),
+                               .inputs = Xs({1, 2, 3, 4})});
+    ASSERT_TRUE(submitted.ok());
+    id = *submitted;
+    ASSERT_TRUE(fake.WaitRunning(id, "sq/0"));
+    ASSERT_TRUE(fake.WaitRunning(id, "sq/1"));
+    ASSERT_TRUE(fake.Complete(id, "sq/0", lit::Inputs({{"o0", lit::Int(10)}})));
+    ASSERT_TRUE(fake.WaitRunning(id, "sq/2"));
+    ASSERT_TRUE(Eventually([&] {
+      auto rows = Elements(id);
+      return rows.count(0) && rows[0].phase == core::NodeExecution::SUCCEEDED;
+    }));
+  }  // stops with elements 1 and 2 running
+  Engine b(FakeOptions(&fake));
+  ASSERT_TRUE(b.Resume(id).ok());
+  for (const char* e : {"sq/1", "sq/2", "sq/3"}) {
+    ASSERT_TRUE(fake.WaitRunning(id, e)) << e;
+    ASSERT_TRUE(fake.Complete(id, e, lit::Inputs({{"o0", lit::Int(7)}}))) << e;
+  }
+  auto r = b.Wait(id);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
+  EXPECT_EQ(Ys(r->outputs), "10 7 7 7");
+  EXPECT_EQ(fake.Starts(id, "sq/0"), 1);  // finished before: not again
+  EXPECT_EQ(fake.Starts(id, "sq/1"), 2);  // interrupted: its next attempt
+  auto elements = Elements(id);
+  EXPECT_EQ(elements[1].attempts, 1);
+  EXPECT_EQ(elements[1].system_failures, 1);
+}
+
+}  // namespace
+}  // namespace flytecpp::engine
