@@ -84,7 +84,7 @@ int RunGet(const CliEnv& env, const std::string& id) {
                 << " continues it)\n";
     }
   }
-  std::cout << "inputs:    " << idl::ShortString(e->inputs) << "\n";
+  if (e->inputs) std::cout << "inputs:    " << idl::ShortString(*e->inputs) << "\n";
   if (e->outputs) std::cout << "outputs:   " << idl::ShortString(*e->outputs) << "\n";
   if (e->error)
     std::cout << "error:     " << e->error->code() << ": " << e->error->message() << "\n";

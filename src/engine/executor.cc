@@ -164,7 +164,7 @@ Result<std::string> Executor::Submit(ExecutionRequest request) {
   if (!plans.ok()) return plans.status();
   const Plan& plan = (*plans)->primary();
   auto inputs = std::make_shared<core::LiteralMap>(
-      MergeInputs(request.inputs, request.defaults, request.fixed_inputs));
+      MergeInputs(std::move(request.inputs), request.defaults, request.fixed_inputs));
   std::vector<compiler::CompileError> errors;
   if (!compiler::ValidateInputs(plan.tmpl->interface(), *inputs, &request.defaults, &errors).ok()) {
     std::string msg = "inputs of workflow " + plan.workflow_name + ":";
@@ -198,7 +198,7 @@ Result<std::string> Executor::Submit(ExecutionRequest request) {
     root->record.root = id;
     root->record.workflow_name = plan.workflow_name;
     root->record.closure = exec->plans->closure();
-    root->record.inputs = *inputs;
+    root->record.inputs = inputs;
     root->record.max_parallelism = max_parallelism;
     root->record.created_ns = Now();
     Execution* raw = exec.get();
@@ -447,6 +447,16 @@ void Executor::Flush() {
       Handler(it->second, i).BeforeCommit(*this, it->second, i);
     }
   }
+  // Executions that ended this turn need only their outputs from now on:
+  // the data of inner nodes is let go before the batch copies the outputs.
+  for (Execution* exec : ending_) {
+    if (exec->dropped || !exec->root) continue;
+    for (int i = 0; i < static_cast<int>(exec->root->nodes.size()); ++i) {
+      if (i == Plan::kEnd) continue;
+      exec->root->nodes[i].inputs.reset();
+      exec->root->nodes[i].outputs.reset();
+    }
+  }
   const bool nothing = dirty_nodes_.empty() && dirty_records_.empty() && events_.empty() &&
                        signals_.empty() && element_rows_.empty();
   if (nothing && after_commit_.empty() && to_launch_.empty()) {
@@ -460,6 +470,9 @@ void Executor::Flush() {
     for (Scope* s : dirty_records_) {
       if (s->exec->dropped) continue;
       batch.executions.push_back(s->record);  // closure and inputs: first row only
+      if (s->phase == core::WorkflowExecution::SUCCEEDED) {
+        batch.executions.back().outputs = s->nodes[Plan::kEnd].outputs;
+      }
     }
     for (auto [s, i] : dirty_nodes_) {
       if (s->exec->dropped) continue;
@@ -510,7 +523,7 @@ void Executor::Flush() {
     if (st.ok() && !s->recorded) {
       s->recorded = true;
       s->record.closure.Clear();  // stored now; the plans hold their own copy
-      s->record.inputs.Clear();
+      s->record.inputs.reset();
     }
   }
   for (auto [s, i] : dirty_nodes_) s->nodes[i].dirty = false;
@@ -667,11 +680,11 @@ Result<Execution*> Executor::Adopt(const std::string& id) {
   Scope* root = exec->root.get();
   root->is_execution = true;
   root->recorded = true;
-  root->inputs = std::make_shared<core::LiteralMap>(record.inputs);
+  root->inputs = record.inputs ? record.inputs : std::make_shared<const core::LiteralMap>();
   root->phase = record.phase;
   root->started_ns = record.created_ns;
   record.closure.Clear();  // the store has them; the plans own a copy
-  record.inputs.Clear();
+  record.inputs.reset();
   root->record = std::move(record);
   Execution* raw = exec.get();
   executions_[id] = std::move(exec);
@@ -770,9 +783,9 @@ Status RegisterLaunchPlan(store::Store& store, const core::Identifier& id,
                          core::WORKFLOW, target.closure.SerializeAsString());
 }
 
-core::LiteralMap MergeInputs(const core::LiteralMap& given, const core::ParameterMap& defaults,
+core::LiteralMap MergeInputs(core::LiteralMap given, const core::ParameterMap& defaults,
                              const core::LiteralMap& fixed) {
-  core::LiteralMap out = given;
+  core::LiteralMap out = std::move(given);
   auto* literals = out.mutable_literals();
   for (const auto& [name, p] : defaults.parameters()) {
     if (p.has_default_() && !literals->count(name)) (*literals)[name] = p.default_();

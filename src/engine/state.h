@@ -38,8 +38,9 @@ struct ArrayState {
   std::vector<uint16_t> attempts;  // as NodeState::attempts
   std::vector<uint8_t> system_failures;
   // Outputs of succeeded elements, gathered as they come: per output
-  // variable, a slot per element (an empty Literal until it succeeds).
-  std::map<std::string, std::vector<core::Literal>> outputs;
+  // variable, a slot per element (null until it succeeds), handed over to
+  // the output collections without a copy.
+  std::map<std::string, std::vector<std::unique_ptr<core::Literal>>> outputs;
   std::vector<std::unique_ptr<Scope>> children;  // sub-workflow and launch-plan elements
   int64_t next = 0;                              // below it, every element has been started
   int64_t in_flight = 0;

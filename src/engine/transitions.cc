@@ -121,9 +121,6 @@ void Executor::SetWorkflowPhase(Scope* s, WorkflowPhase phase) {
   store::ExecutionRecord& r = s->record;
   r.phase = phase;
   r.updated_ns = Now();
-  if (phase == core::WorkflowExecution::SUCCEEDED && s->nodes[Plan::kEnd].outputs) {
-    r.outputs = *s->nodes[Plan::kEnd].outputs;
-  }
   if ((phase == core::WorkflowExecution::FAILED || phase == core::WorkflowExecution::FAILING ||
        phase == core::WorkflowExecution::ABORTED) &&
       s->error) {

@@ -82,6 +82,14 @@ class Statement {
       BindNull(i);
     }
   }
+  template <typename M>
+  void BindOptional(int i, const std::shared_ptr<const M>& m) {
+    if (m) {
+      Bind(i, m->SerializeAsString());
+    } else {
+      BindNull(i);
+    }
+  }
   std::string Blob(int col) {
     const void* p = sqlite3_column_blob(stmt_, col);
     int n = sqlite3_column_bytes(stmt_, col);
@@ -533,9 +541,13 @@ class SqliteStore : public Store {
     e.root = s.Text(4);
     if (with_blobs) {
       e.closure.ParseFromString(s.Blob(5));
-      e.inputs.ParseFromString(s.Blob(6));
+      auto inputs = std::make_shared<core::LiteralMap>();
+      inputs->ParseFromString(s.Blob(6));
+      e.inputs = std::move(inputs);
     }
-    e.outputs = s.Optional<core::LiteralMap>(7);
+    if (auto outputs = s.Optional<core::LiteralMap>(7)) {
+      e.outputs = std::make_shared<const core::LiteralMap>(std::move(*outputs));
+    }
     e.error = s.Optional<core::ExecutionError>(8);
     e.max_parallelism = static_cast<int>(s.Int(9));
     e.created_ns = s.Int(10);
@@ -593,7 +605,7 @@ class SqliteStore : public Store {
         s.BindText(4, e.parent);
         s.BindText(5, e.root.empty() ? e.id : e.root);
         s.Bind(6, e.closure.SerializeAsString());
-        s.Bind(7, e.inputs.SerializeAsString());
+        s.Bind(7, e.inputs ? e.inputs->SerializeAsString() : std::string());
         s.BindOptional(8, e.outputs);
         s.BindOptional(9, e.error);
         s.Bind(10, static_cast<int64_t>(e.max_parallelism));

@@ -1,6 +1,7 @@
 // Array nodes (docs/semantics.md R43-R49).
 #include "engine_test_util.h"
 #include "fake_runtime.h"
+#include "flytecpp/store/data_dir.h"
 
 namespace flytecpp::engine {
 namespace {
@@ -143,6 +144,25 @@ TEST_F(ArraysTest, R45_ParallelismBoundsTheElementsInFlight) {
   EXPECT_EQ(
       r->outputs.literals().at("ys").collection().literals(199).scalar().primitive().integer(),
       199);
+
+  // data_mode INDIVIDUAL_INPUT_FILES: each element finds its own inputs.pb.
+  FakeRuntime files(0, [](const runtime::AttemptSpec& spec) -> runtime::TaskOutcome {
+    core::LiteralMap own;
+    if (!store::ReadProto((spec.data_dir / "inputs.pb").string(), &own).ok()) {
+      return UserError("no inputs.pb in " + spec.data_dir.string());
+    }
+    return lit::Inputs({{"o0", own.literals().at("x")}});
+  });
+  o.runtimes = {&files};
+  Engine individual(o);
+  auto f = individual.Run({.closure = Squares([](ArrayNodeBuilder& a) {
+                             a.mutable_node().mutable_array_node()->set_data_mode(
+                                 core::ArrayNode::INDIVIDUAL_INPUT_FILES);
+                           }),
+                           .inputs = Xs({5, 6, 7})});
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ(f->phase, core::WorkflowExecution::SUCCEEDED) << (f->error ? f->error->message() : "");
+  EXPECT_EQ(Ys(f->outputs), "5 6 7");
 }
 
 TEST_F(ArraysTest, R46_MinSuccessesSucceedsWithNoneForFailuresOrFailsOnceImpossible) {

@@ -89,8 +89,9 @@ TEST(StoreTest, ExecutionUpsertsKeepClosureAndInputsFromTheFirstRow) {
   TempDir dir;
   auto s = Open(dir.path());
   ExecutionRecord first = Execution("e", core::WorkflowExecution::RUNNING);
-  first.inputs = core::LiteralMap();
-  (*first.inputs.mutable_literals())["x"].mutable_scalar()->mutable_primitive()->set_integer(5);
+  auto inputs = std::make_shared<core::LiteralMap>();
+  (*inputs->mutable_literals())["x"].mutable_scalar()->mutable_primitive()->set_integer(5);
+  first.inputs = inputs;
   first.closure.mutable_primary()->mutable_template_()->mutable_id()->set_name("wf.name");
   first.max_parallelism = 4;
   Batch b;
@@ -98,16 +99,17 @@ TEST(StoreTest, ExecutionUpsertsKeepClosureAndInputsFromTheFirstRow) {
   b.executions = {first};
   ASSERT_TRUE(s->Commit(b).ok());
   ExecutionRecord later = Execution("e", core::WorkflowExecution::SUCCEEDED);  // no closure
-  later.outputs = core::LiteralMap();
+  later.outputs = std::make_shared<const core::LiteralMap>();
   b.executions = {later};
   ASSERT_TRUE(s->Commit(b).ok());
   auto e = s->GetExecution("e");
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->phase, core::WorkflowExecution::SUCCEEDED);
   EXPECT_EQ(e->closure.primary().template_().id().name(), "wf.name");
-  ASSERT_EQ(e->inputs.literals().count("x"), 1u);
+  ASSERT_TRUE(e->inputs);
+  ASSERT_EQ(e->inputs->literals().count("x"), 1u);
   EXPECT_EQ(e->max_parallelism, 4);
-  EXPECT_TRUE(e->outputs.has_value());
+  EXPECT_TRUE(e->outputs);
   EXPECT_EQ(e->owner, "me");
   EXPECT_EQ(e->lease_expires_ns, 0);  // a finished execution holds no lease
 }

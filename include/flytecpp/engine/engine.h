@@ -200,7 +200,7 @@ class Engine {
 
 // Given inputs over defaults, then fixed inputs over both: what an
 // execution (or a launch plan's child) starts with.
-core::LiteralMap MergeInputs(const core::LiteralMap& given, const core::ParameterMap& defaults,
+core::LiteralMap MergeInputs(core::LiteralMap given, const core::ParameterMap& defaults,
                              const core::LiteralMap& fixed);
 
 // A new execution name: 20 lowercase letters and digits, starting with a letter.

@@ -41,8 +41,10 @@ struct ExecutionRecord {
   std::string workflow_name;  // primary workflow name
   core::WorkflowExecution::Phase phase = core::WorkflowExecution::UNDEFINED;
   core::CompiledWorkflowClosure closure;  // written once, with the first row
-  core::LiteralMap inputs;                // written once, with the first row
-  std::optional<core::LiteralMap> outputs;
+  // Literal maps are shared, never copied, on their way to the store (an
+  // array's may hold millions of literals). Null = none (or not read).
+  std::shared_ptr<const core::LiteralMap> inputs;  // written once, with the first row
+  std::shared_ptr<const core::LiteralMap> outputs;
   std::optional<core::ExecutionError> error;
   std::string parent;       // parent execution (launch-plan children), else empty
   std::string root;         // the top-level execution whose lease covers this one

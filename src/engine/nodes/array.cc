@@ -347,7 +347,9 @@ class ArrayHandler : public NodeHandler {
   static void Keep(ArrayState& a, int64_t element, core::LiteralMap outputs) {
     for (auto& [name, value] : *outputs.mutable_literals()) {
       auto slots = a.outputs.find(name);
-      if (slots != a.outputs.end()) slots->second[element] = std::move(value);
+      if (slots != a.outputs.end()) {
+        slots->second[element] = std::make_unique<core::Literal>(std::move(value));
+      }
     }
   }
 
@@ -409,17 +411,21 @@ class ArrayHandler : public NodeHandler {
     if (n.phase != core::NodeExecution::RUNNING || n.array->settling) return;
     ArrayState& a = *n.array;
     const bool impossible = a.size - a.failed < a.min_successes;
+    // Once decided, the node's inputs are let go first (nothing starts any
+    // more; what ends the node may end its scope).
     if (impossible && !s->plan->nodes[i].array.run_all) {
       StopAll(x, s, i);
+      n.inputs.reset();
       x.Fail(s, i, Summary(s, i));
       return;
     }
     if (a.succeeded + a.failed == a.size) {
+      n.inputs.reset();
       if (impossible) {
         x.Fail(s, i, Summary(s, i));
-        return;
+      } else {
+        x.Succeed(s, i, Gather(s, i));
       }
-      x.Succeed(s, i, Gather(s, i));
       return;
     }
     StartMore(x, s, i);
@@ -435,11 +441,10 @@ class ArrayHandler : public NodeHandler {
       auto* list = (*out->mutable_literals())[name].mutable_collection()->mutable_literals();
       list->Reserve(static_cast<int>(a.size));
       for (int64_t e = 0; e < a.size; ++e) {
-        core::Literal* slot = list->Add();
-        if (a.phase[e] == core::NodeExecution::SUCCEEDED) {
-          *slot = std::move(slots[e]);
+        if (a.phase[e] == core::NodeExecution::SUCCEEDED && slots[e]) {
+          list->AddAllocated(slots[e].release());
         } else {
-          slot->mutable_scalar()->mutable_none_type();
+          list->Add()->mutable_scalar()->mutable_none_type();
         }
       }
     }
@@ -453,7 +458,9 @@ class ArrayHandler : public NodeHandler {
     core::LiteralMap out;
     const ArrayState& a = *n.array;
     if (!a.outputs.empty()) {
-      for (const auto& [name, slots] : a.outputs) (*out.mutable_literals())[name] = slots[e];
+      for (const auto& [name, slots] : a.outputs) {
+        if (slots[e]) (*out.mutable_literals())[name] = *slots[e];
+      }
     } else if (n.outputs) {
       for (const auto& [name, list] : n.outputs->literals()) {
         (*out.mutable_literals())[name] = list.collection().literals(static_cast<int>(e));

@@ -88,7 +88,7 @@ class LaunchPlanHandler : public NodeHandler {
     Scope* c = NewChild(x, s, i, std::move(plans).value());
     c->inputs = inputs;
     c->record.closure = c->owned_plans->closure();
-    c->record.inputs = *inputs;
+    c->record.inputs = inputs;
     c->record.created_ns = x.Now();
     x.StartScope(c);
   }
@@ -109,7 +109,7 @@ class LaunchPlanHandler : public NodeHandler {
     }
     Scope* c = NewChild(x, s, i, std::move(plans).value());
     c->recorded = true;
-    c->inputs = std::make_shared<core::LiteralMap>(record->inputs);
+    c->inputs = record->inputs ? record->inputs : std::make_shared<const core::LiteralMap>();
     c->phase = record->phase;
     c->started_ns = record->created_ns;
     c->error = record->error;
