@@ -33,5 +33,6 @@ void RegisterExecutions(CLI::App& app, CliEnv* env,
                         int* exit_code);  // executions, events, abort, logs
 void RegisterSignals(CLI::App& app, CliEnv* env,
                      int* exit_code);  // signals ls, signal, approve, reject
+void RegisterCache(CLI::App& app, CliEnv* env, int* exit_code);  // cache ls, rm, prune
 
 }  // namespace flytecpp::cli

@@ -10,6 +10,7 @@
 #include "flytecpp/idl/literals.h"
 #include "flytecpp/idl/nodes.h"
 #include "flytecpp/idl/types.h"
+#include "flyteidl/event/event.pb.h"
 #include "store_util.h"
 
 namespace flytecpp::cli {
@@ -128,6 +129,13 @@ void ProgressLine::OnEvent(const engine::Event& e) {
     it->second = e.phase;
   }
   ++count_[e.phase];
+  if (e.phase == core::NodeExecution::SUCCEEDED) {
+    flyteidl::event::NodeExecutionEvent ne;
+    if (ne.ParseFromString(e.payload) &&
+        ne.task_node_metadata().cache_status() == core::CatalogCacheStatus::CACHE_HIT) {
+      ++cached_;
+    }
+  }
   const std::string node = e.node_path.substr(e.node_path.rfind('/') + 1);
   auto gate = gates_.find(node);
   if (e.phase == core::NodeExecution::RUNNING) {
@@ -163,6 +171,7 @@ void ProgressLine::Print() {
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     line += " " + name + ":" + std::to_string(n);
   }
+  if (cached_ > 0) line += " (cached:" + std::to_string(cached_) + ")";
   if (!waiting_.empty()) {
     const Waiting& w = waiting_.begin()->second;
     const std::string cmd = ReleaseCommand(w.exec, w.gate);

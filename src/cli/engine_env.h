@@ -78,6 +78,7 @@ class ProgressLine {
   std::condition_variable cv_;
   std::map<std::string, int> phase_of_;  // guarded by mu_: "<exec>/<path>" -> NodeExecution::Phase
   std::map<int, int> count_;             // guarded by mu_: phase -> nodes
+  int cached_ = 0;                       // guarded by mu_: nodes that succeeded from the cache
   std::set<std::string> running_;        // guarded by mu_
   std::map<std::string, Waiting> waiting_;  // guarded by mu_: gates waiting, by "<exec>/<path>"
   std::deque<std::string> to_ask_;          // guarded by mu_: keys of waiting_

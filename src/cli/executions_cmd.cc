@@ -127,6 +127,9 @@ int RunEvents(const CliEnv& env, const std::string& id, bool json) {
         n->ParseFromString(e.payload);
         kind = "node";
         phase = core::NodeExecution::Phase_Name(n->phase());
+        if (n->task_node_metadata().cache_status() != core::CatalogCacheStatus::CACHE_DISABLED) {
+          phase += " " + core::CatalogCacheStatus_Name(n->task_node_metadata().cache_status());
+        }
         when = EventTime(n->occurred_at());
         m = std::move(n);
         break;

@@ -32,6 +32,7 @@ struct RunOptions {
   std::string exec_id;
   int max_parallelism = -1;  // -1: the launch plan's (else no limit)
   std::string detach;        // "", "gates" (--detach) or "now" (--detach=now)
+  bool overwrite_cache = false;
 };
 
 // A one-node workflow around `task`, so a task runs like any workflow.
@@ -226,6 +227,7 @@ int RunRun(const CliEnv& env, const RunOptions& o) {
     break;
   }
   if (o.max_parallelism >= 0) request.max_parallelism = o.max_parallelism;
+  request.overwrite_cache = o.overwrite_cache;
   auto made = MakeEngineEnv(env);
   if (!made.ok()) return Fail(made.status(), kExitBadInput);
   EngineEnv& e = **made;
@@ -296,6 +298,8 @@ void RegisterRun(CLI::App& app, CliEnv* env, int* exit_code) {
                   "Task attempts of the execution running at once (0: no limit; default: the "
                   "launch plan's)")
       ->check(CLI::NonNegativeNumber);
+  run->add_flag("--overwrite-cache", o->overwrite_cache,
+                "Run cacheable tasks again and replace their cached outputs");
   run->add_flag("--detach{gates}", o->detach,
                 "Return once only gates remain (printing the id; resume continues it); "
                 "--detach=now: record it and return at once")

@@ -178,8 +178,9 @@ Result<std::string> Executor::Submit(ExecutionRequest request) {
   auto shared_plans = std::make_shared<std::unique_ptr<PlanSet>>(std::move(plans).value());
   const int max_parallelism = request.max_parallelism;
   const bool hold = request.hold;
-  return Call<Result<std::string>>([this, id, shared_plans, inputs, max_parallelism,
-                                    hold](auto reply) {
+  const bool overwrite_cache = request.overwrite_cache;
+  return Call<Result<std::string>>([this, id, shared_plans, inputs, max_parallelism, hold,
+                                    overwrite_cache](auto reply) {
     if (!store_error_.ok()) return reply(store_error_);
     if (FindLive(id) != nullptr || store().GetExecution(id).ok()) {
       return reply(
@@ -189,6 +190,7 @@ Result<std::string> Executor::Submit(ExecutionRequest request) {
     exec->id = id;
     exec->plans = std::move(*shared_plans);
     exec->max_parallelism = max_parallelism;
+    exec->overwrite_cache = overwrite_cache;
     const Plan& plan = exec->plans->primary();
     exec->root = NewScope(exec.get(), &plan, id, "", nullptr, -1);
     Scope* root = exec->root.get();
@@ -200,6 +202,7 @@ Result<std::string> Executor::Submit(ExecutionRequest request) {
     root->record.closure = exec->plans->closure();
     root->record.inputs = inputs;
     root->record.max_parallelism = max_parallelism;
+    root->record.overwrite_cache = overwrite_cache;
     root->record.created_ns = Now();
     Execution* raw = exec.get();
     executions_[id] = std::move(exec);
@@ -458,7 +461,8 @@ void Executor::Flush() {
     }
   }
   const bool nothing = dirty_nodes_.empty() && dirty_records_.empty() && events_.empty() &&
-                       signals_.empty() && element_rows_.empty();
+                       signals_.empty() && element_rows_.empty() && cache_puts_.empty() &&
+                       cache_hits_.empty() && cache_releases_.empty();
   if (nothing && after_commit_.empty() && to_launch_.empty()) {
     FinishExecutions();
     return;
@@ -498,6 +502,10 @@ void Executor::Flush() {
       if (!exec->dropped) batch.elements.push_back(row);
     }
     batch.signals = signals_;
+    batch.cache_puts = cache_puts_;
+    batch.cache_hits = cache_hits_;
+    batch.cache_releases = cache_releases_;
+    batch.now_ns = Now();
     return batch;
   };
   Status st = store_error_;
@@ -531,6 +539,9 @@ void Executor::Flush() {
   dirty_nodes_.clear();
   signals_.clear();
   element_rows_.clear();
+  cache_puts_.clear();
+  cache_hits_.clear();
+  cache_releases_.clear();
   std::vector<PendingEvent> events;
   events.swap(events_);
   if (st.ok()) {
@@ -676,6 +687,7 @@ Result<Execution*> Executor::Adopt(const std::string& id) {
   exec->id = id;
   exec->plans = std::move(plans);
   exec->max_parallelism = record.max_parallelism;
+  exec->overwrite_cache = record.overwrite_cache;
   exec->root = NewScope(exec.get(), &exec->plans->primary(), id, "", nullptr, -1);
   Scope* root = exec->root.get();
   root->is_execution = true;

@@ -115,6 +115,21 @@ class Executor {
   void AwaitSignal(Scope* s, int i, const std::string& signal_id, const core::LiteralType& type);
   void StopAwaiting(Scope* s, int i);
 
+  // The cache (cache.cc). Lookup: the cached outputs of `key` if there are
+  // any that fit the task's outputs and whose data is still there (else a
+  // miss); a hit's use is recorded with the next commit. Put: the outputs
+  // become the entry for `key` with the next commit (with the node's
+  // success). Reservations (cache_serializable): true if `holder` holds
+  // `key` now, until a cache-reservation period from now; Release ends it
+  // with the next commit.
+  std::shared_ptr<const core::LiteralMap> CacheLookup(const std::string& key,
+                                                      const core::TaskTemplate& task);
+  void CachePut(Scope* s, const std::string& path, int attempt, const std::string& key,
+                const core::TaskTemplate& task, std::shared_ptr<const core::LiteralMap> outputs);
+  Result<bool> ReserveCache(const std::string& key, const std::string& holder);
+  void ReleaseCache(const std::string& key, const std::string& holder);
+  int64_t cache_reservation_ns() const { return lease_ns_; }
+  int64_t poll_ns() const { return poll_ns_; }
   // Launch plans: the configured resolver, else the store's registrations.
   Result<LaunchPlanTarget> ResolveLaunchPlan(const core::Identifier& id);
 
@@ -261,6 +276,9 @@ class Executor {
   std::vector<PendingEvent> events_;
   std::vector<store::SignalRecord> signals_;
   std::vector<std::pair<Execution*, store::ElementRecord>> element_rows_;
+  std::vector<store::CacheEntry> cache_puts_;
+  std::vector<std::string> cache_hits_;
+  std::vector<std::pair<std::string, std::string>> cache_releases_;
   std::vector<std::function<void()>> after_commit_;
   Status store_error_;  // sticky: once a commit fails for good, nothing more runs
 

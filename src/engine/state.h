@@ -78,6 +78,12 @@ struct NodeState {
   int taken = -1;                // branch: the case node running
   std::unique_ptr<Scope> child;  // sub-workflow or launch plan
   std::unique_ptr<ArrayState> array;
+  // Discoverable tasks: the cache key of this run, what the cache said
+  // (core::CatalogCacheStatus), and its reservation (cache_serializable).
+  std::string cache_key;
+  uint8_t cache_status = 0;
+  bool cache_reserved = false;  // this node holds the key's reservation
+  bool cache_waiting = false;   // another holds it: waiting QUEUED for its result
 };
 
 // One running workflow.
@@ -136,6 +142,7 @@ struct Execution {
   // Node rows read back for a resume, by execution id then path; cleared
   // once the first turn after the restore is committed.
   std::map<std::string, std::map<std::string, store::NodeRecord>> restored;
+  bool overwrite_cache = false;  // run discoverable tasks again and replace their entries
   bool finished = false;  // the root scope is done; freed after the commit that records it
   bool dropped = false;   // the lease was lost, or the engine stops: nothing more is written
   Status drop_reason;     // why, for whoever waits

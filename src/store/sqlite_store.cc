@@ -1,8 +1,8 @@
-// The SQLite store. Schema (version 4; one row per thing, protobuf blobs where
+// The SQLite store. Schema (version 5; one row per thing, protobuf blobs where
 // Flyte has a message):
 //
 //   executions(id PK, workflow, phase, parent, root, closure, inputs, outputs,
-//              error, max_parallelism, created_ns, updated_ns,
+//              error, max_parallelism, overwrite_cache, created_ns, updated_ns,
 //              owner, lease_expires_ns, abort_requested)
 //   nodes(execution_id, path, phase, attempts, system_failures, error,
 //         started_ns = first queued, attempt_started_ns, runtime, handle,
@@ -34,7 +34,7 @@ namespace flytecpp::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 constexpr int kBusyTimeoutMs = 30000;  // writers of one store wait for each other this long
 
 bool Terminal(core::WorkflowExecution::Phase p) {
@@ -297,6 +297,104 @@ class SqliteStore : public Store {
     return std::optional<std::string>(s.Blob(0));
   }
 
+  Result<std::optional<CacheEntry>> GetCacheEntry(const std::string& key) override {
+    Statement s(
+        db_,
+        ("SELECT " + std::string(kCacheColumns) + ", outputs FROM cache WHERE key = ?").c_str());
+    if (!s.ok()) return Error("read cache");
+    s.BindText(1, key);
+    int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_DONE) return std::optional<CacheEntry>();
+    if (rc != SQLITE_ROW) return Error("read cache");
+    CacheEntry e = RowToCacheEntry(s);
+    auto outputs = std::make_shared<core::LiteralMap>();
+    if (!outputs->ParseFromString(s.Blob(9))) {
+      return IoError("cache entry " + key + " in " + dir_.string() + ": unreadable outputs");
+    }
+    e.outputs = std::move(outputs);
+    return std::optional<CacheEntry>(std::move(e));
+  }
+
+  Result<std::vector<CacheEntry>> ListCache() override {
+    Statement s(
+        db_,
+        ("SELECT " + std::string(kCacheColumns) + " FROM cache ORDER BY used_ns DESC").c_str());
+    return ReadAll<CacheEntry>(s, "list cache", [](Statement& r) { return RowToCacheEntry(r); });
+  }
+
+  Status RemoveCacheEntry(const std::string& key) override {
+    Statement s(db_, "DELETE FROM cache WHERE key = ?");
+    if (!s.ok()) return Error("remove cache entry");
+    s.BindText(1, key);
+    FLYTECPP_RETURN_IF_ERROR(Step(s, "remove cache entry"));
+    if (sqlite3_changes(db_) == 0) {
+      return NotFound("no cache entry \"" + key + "\" in " + dir_.string());
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<CacheEntry>> PruneCache(int64_t used_before_ns, int64_t max_bytes) override {
+    FLYTECPP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin transaction"));
+    auto evicted = [&]() -> Result<std::vector<CacheEntry>> {
+      Statement s(db_,
+                  ("SELECT " + std::string(kCacheColumns) + " FROM cache ORDER BY used_ns ASC, key")
+                      .c_str());
+      FLYTECPP_ASSIGN_OR_RETURN(
+          std::vector<CacheEntry> all,
+          ReadAll<CacheEntry>(s, "read cache", [](Statement& r) { return RowToCacheEntry(r); }));
+      int64_t total = 0;
+      for (const auto& e : all) total += e.size_bytes;
+      std::vector<CacheEntry> out;
+      Statement del(db_, "DELETE FROM cache WHERE key = ?");
+      if (!del.ok()) return Error("prune cache");
+      for (auto& e : all) {  // least recently used first
+        const bool old = used_before_ns > 0 && e.used_ns < used_before_ns;
+        const bool over = max_bytes >= 0 && total > max_bytes;
+        if (!old && !over) continue;
+        del.Reset();
+        del.BindText(1, e.key);
+        FLYTECPP_RETURN_IF_ERROR(Step(del, "prune cache"));
+        total -= e.size_bytes;
+        out.push_back(std::move(e));
+      }
+      return out;
+    }();
+    if (!evicted.ok()) {
+      (void)Exec("ROLLBACK", "rollback");
+      return evicted.status();
+    }
+    FLYTECPP_RETURN_IF_ERROR(Exec("COMMIT", "commit"));
+    return evicted;
+  }
+
+  Result<std::string> ReserveCache(const std::string& key, const std::string& holder,
+                                   int64_t now_ns, int64_t expires_ns) override {
+    FLYTECPP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin transaction"));
+    auto who = [&]() -> Result<std::string> {
+      Statement up(db_, R"(
+        INSERT INTO cache_reservations(key, holder, expires_ns) VALUES(?1, ?2, ?4)
+        ON CONFLICT(key) DO UPDATE SET holder = excluded.holder, expires_ns = excluded.expires_ns
+        WHERE holder = excluded.holder OR expires_ns < ?3)");
+      if (!up.ok()) return Error("reserve cache");
+      up.BindText(1, key);
+      up.BindText(2, holder);
+      up.Bind(3, now_ns);
+      up.Bind(4, expires_ns);
+      FLYTECPP_RETURN_IF_ERROR(Step(up, "reserve cache"));
+      Statement q(db_, "SELECT holder FROM cache_reservations WHERE key = ?");
+      if (!q.ok()) return Error("reserve cache");
+      q.BindText(1, key);
+      if (sqlite3_step(q.get()) != SQLITE_ROW) return Error("reserve cache");
+      return q.Text(0);
+    }();
+    if (!who.ok()) {
+      (void)Exec("ROLLBACK", "rollback");
+      return who.status();
+    }
+    FLYTECPP_RETURN_IF_ERROR(Exec("COMMIT", "commit"));
+    return who;
+  }
+
   Status AcquireLease(const std::string& id, const std::string& owner, int64_t now_ns,
                       int64_t expires_ns, const std::string& dead_holder) override {
     FLYTECPP_RETURN_IF_ERROR(Run(Cached("BEGIN IMMEDIATE"), "begin transaction"));
@@ -477,15 +575,24 @@ class SqliteStore : public Store {
         CREATE TABLE IF NOT EXISTS signals(
           execution_id TEXT, signal_id TEXT, type BLOB, value BLOB, updated_ns INTEGER,
           PRIMARY KEY(execution_id, signal_id));
+        CREATE TABLE IF NOT EXISTS cache(
+          key TEXT PRIMARY KEY, task TEXT, outputs BLOB, size_bytes INTEGER,
+          created_ns INTEGER, used_ns INTEGER, source_execution TEXT, source_node TEXT,
+          source_attempt INTEGER);
+        CREATE INDEX IF NOT EXISTS cache_by_use ON cache(used_ns);
+        CREATE TABLE IF NOT EXISTS cache_reservations(
+          key TEXT PRIMARY KEY, holder TEXT, expires_ns INTEGER);
       )",
                                     "create schema"));
       // Version 2: leases, roots, durable attempt times and handles.
       // Version 3: who set a signal, and why. Version 4: array elements (above).
+      // Version 5: the cache and its reservations (above).
       for (const auto& [table, column] : std::vector<std::pair<std::string, std::string>>{
                {"signals", "origin TEXT DEFAULT ''"},
                {"signals", "note TEXT DEFAULT ''"},
                {"executions", "root TEXT"},
                {"executions", "max_parallelism INTEGER DEFAULT 0"},
+               {"executions", "overwrite_cache INTEGER DEFAULT 0"},
                {"executions", "owner TEXT DEFAULT ''"},
                {"executions", "lease_expires_ns INTEGER DEFAULT 0"},
                {"nodes", "attempt_started_ns INTEGER DEFAULT 0"},
@@ -503,7 +610,7 @@ class SqliteStore : public Store {
         UPDATE executions SET root = parent WHERE root IS NULL;
         CREATE INDEX IF NOT EXISTS executions_by_root ON executions(root);
         CREATE INDEX IF NOT EXISTS executions_by_owner ON executions(owner);
-        PRAGMA user_version = 4;
+        PRAGMA user_version = 5;
       )",
                                     "migrate schema"));
       return Status::Ok();
@@ -526,10 +633,28 @@ class SqliteStore : public Store {
     return false;
   }
 
+  static constexpr const char* kCacheColumns =
+      "key, task, size_bytes, created_ns, used_ns, source_execution, source_node, "
+      "source_attempt, 0";
+
+  static CacheEntry RowToCacheEntry(Statement& s) {
+    CacheEntry e;
+    e.key = s.Text(0);
+    e.task = s.Text(1);
+    e.size_bytes = s.Int(2);
+    e.created_ns = s.Int(3);
+    e.used_ns = s.Int(4);
+    e.source_execution = s.Text(5);
+    e.source_node = s.Text(6);
+    e.source_attempt = static_cast<int>(s.Int(7));
+    return e;
+  }
+
   static std::string ExecutionColumns(bool with_blobs) {
     return std::string("id, workflow, phase, parent, root, ") +
            (with_blobs ? "closure, inputs" : "NULL, NULL") +
-           ", outputs, error, max_parallelism, created_ns, updated_ns, owner, lease_expires_ns";
+           ", outputs, error, max_parallelism, created_ns, updated_ns, owner, lease_expires_ns, "
+           "overwrite_cache";
   }
 
   ExecutionRecord RowToExecution(Statement& s, bool with_blobs) {
@@ -554,6 +679,7 @@ class SqliteStore : public Store {
     e.updated_ns = s.Int(11);
     e.owner = s.Text(12);
     e.lease_expires_ns = s.Int(13);
+    e.overwrite_cache = s.Int(14) != 0;
     return e;
   }
 
@@ -591,8 +717,9 @@ class SqliteStore : public Store {
       // only; a finished execution gives its lease back.
       Statement& s = Cached(R"(
         INSERT INTO executions(id, workflow, phase, parent, root, closure, inputs, outputs, error,
-                               max_parallelism, created_ns, updated_ns, owner, lease_expires_ns)
-        VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               max_parallelism, created_ns, updated_ns, owner, lease_expires_ns,
+                               overwrite_cache)
+        VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET phase = excluded.phase, outputs = excluded.outputs,
           error = excluded.error, updated_ns = excluded.updated_ns,
           lease_expires_ns = excluded.lease_expires_ns)");
@@ -613,6 +740,7 @@ class SqliteStore : public Store {
         s.Bind(12, e.updated_ns);
         s.BindText(13, batch.owner);
         s.Bind(14, Terminal(e.phase) ? 0 : batch.lease_expires_ns);
+        s.Bind(15, int64_t{e.overwrite_cache});
         FLYTECPP_RETURN_IF_ERROR(Step(s, "write execution"));
       }
     }
@@ -704,6 +832,51 @@ class SqliteStore : public Store {
         s.BindText(6, r.note);
         s.Bind(7, r.updated_ns);
         FLYTECPP_RETURN_IF_ERROR(Step(s, "write signal"));
+      }
+    }
+    if (!batch.cache_puts.empty()) {
+      Statement& s = Cached(R"(
+        INSERT INTO cache(key, task, outputs, size_bytes, created_ns, used_ns, source_execution,
+                          source_node, source_attempt)
+        VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(key) DO UPDATE SET task = excluded.task, outputs = excluded.outputs,
+          size_bytes = excluded.size_bytes, created_ns = excluded.created_ns,
+          used_ns = excluded.used_ns, source_execution = excluded.source_execution,
+          source_node = excluded.source_node, source_attempt = excluded.source_attempt)");
+      if (!s.ok()) return Error("write cache");
+      for (const auto& e : batch.cache_puts) {
+        const std::string blob = e.outputs ? e.outputs->SerializeAsString() : std::string();
+        s.Reset();
+        s.BindText(1, e.key);
+        s.BindText(2, e.task);
+        s.Bind(3, blob);
+        s.Bind(4, static_cast<int64_t>(blob.size()));
+        s.Bind(5, e.created_ns);
+        s.Bind(6, e.used_ns);
+        s.BindText(7, e.source_execution);
+        s.BindText(8, e.source_node);
+        s.Bind(9, static_cast<int64_t>(e.source_attempt));
+        FLYTECPP_RETURN_IF_ERROR(Step(s, "write cache"));
+      }
+    }
+    if (!batch.cache_hits.empty()) {
+      Statement& s = Cached("UPDATE cache SET used_ns = ? WHERE key = ?");
+      if (!s.ok()) return Error("write cache");
+      for (const auto& key : batch.cache_hits) {
+        s.Reset();
+        s.Bind(1, batch.now_ns);
+        s.BindText(2, key);
+        FLYTECPP_RETURN_IF_ERROR(Step(s, "write cache"));
+      }
+    }
+    if (!batch.cache_releases.empty()) {
+      Statement& s = Cached("DELETE FROM cache_reservations WHERE key = ? AND holder = ?");
+      if (!s.ok()) return Error("release cache reservation");
+      for (const auto& [key, holder] : batch.cache_releases) {
+        s.Reset();
+        s.BindText(1, key);
+        s.BindText(2, holder);
+        FLYTECPP_RETURN_IF_ERROR(Step(s, "release cache reservation"));
       }
     }
     return Status::Ok();

@@ -660,5 +660,65 @@ else
   skip "gate prompt (no script(1) to give it a terminal)"
 fi
 
+# --- the cache: hits skip the task, --overwrite-cache, ls, rm, prune ----------------------
+cat >"$WORK/cached.yaml" <<'YAML'
+workflow:
+  id: {resourceType: WORKFLOW, name: e2e.cached}
+  interface:
+    inputs: {variables: {x: {type: {simple: INTEGER}}}}
+    outputs: {variables: {y: {type: {simple: INTEGER}}}}
+  nodes:
+  - id: n0
+    inputs: [{var: x, binding: {promise: {nodeId: start-node, var: x}}}]
+    taskNode: {referenceId: {resourceType: TASK, name: e2e.count}}
+  outputs: [{var: y, binding: {promise: {nodeId: n0, var: y}}}]
+tasks:
+- id: {resourceType: TASK, name: e2e.count}
+  type: raw-container
+  metadata: {discoverable: true, discoveryVersion: "1"}
+  interface:
+    inputs: {variables: {x: {type: {simple: INTEGER}}}}
+    outputs: {variables: {y: {type: {simple: INTEGER}}}}
+  container:
+    image: debian:12
+    command: [sh, -c, "expr $(cat /var/inputs/x) \\* 3 > /var/outputs/y"]
+    dataConfig: {enabled: true, inputPath: /var/inputs, outputPath: /var/outputs}
+YAML
+C="$FLYTECPP --store $WORK/cachestore"
+c1=$($C run "$WORK/cached.yaml" --input x=5 --exec-id c1 2>&1) || bad "cached run 1: $c1"
+c2=$($C run "$WORK/cached.yaml" --input x=5 --exec-id c2 2>&1) || bad "cached run 2: $c2"
+status_of() {  # the cache status of n0's SUCCEEDED event
+  $C events "$1" 2>/dev/null | grep -o 'CACHE_[A-Z_]*' | tail -1
+}
+if [[ "$(status_of c1)" == CACHE_POPULATED && "$(status_of c2)" == CACHE_HIT ]] &&
+   $C executions get c2 | grep -q "y: 15"; then
+  ok "a cacheable task's second run is a cache hit (events say so)"
+else
+  bad "cache hit: c1 $(status_of c1), c2 $(status_of c2): $($C executions get c2 2>&1 | head -5)"
+fi
+$C run "$WORK/cached.yaml" --input x=5 --exec-id c3 --overwrite-cache >/dev/null 2>&1
+entries=$($C cache ls)
+if [[ "$(status_of c3)" == CACHE_POPULATED ]] && [[ $(echo "$entries" | grep -c flyte_cached) -eq 1 ]] &&
+   echo "$entries" | grep -q "c3/n0"; then
+  ok "--overwrite-cache runs the task again and replaces the entry"
+else
+  bad "overwrite: $(status_of c3); $entries"
+fi
+key=$(echo "$entries" | grep -o '[^ ]*flyte_cached-[^ ]*' | head -1)
+expect_bad_input "cache rm of an unknown key" "no cache entry \"nope\"" $C cache rm nope
+if $C cache rm "$key" >/dev/null && [[ $($C cache ls | grep -c flyte_cached) -eq 0 ]]; then
+  ok "cache rm removes an entry"
+else
+  bad "cache rm $key: $($C cache ls)"
+fi
+$C run "$WORK/cached.yaml" --input x=1 >/dev/null 2>&1
+$C run "$WORK/cached.yaml" --input x=2 >/dev/null 2>&1
+if $C cache prune --max-size 0 | grep -q "evicted 2 entries" && [[ $($C cache ls | grep -c flyte_cached) -eq 0 ]]; then
+  ok "cache prune --max-size evicts down to the size"
+else
+  bad "cache prune: $($C cache ls)"
+fi
+expect_bad_input "cache prune without limits" "give --max-size, --older-than or both" $C cache prune
+
 echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]

@@ -482,6 +482,20 @@ class FailingStore : public store::Store {
   Result<store::ExecutionRecord> GetExecution(const std::string& id) override {
     return inner_->GetExecution(id);
   }
+  Result<std::optional<store::CacheEntry>> GetCacheEntry(const std::string& key) override {
+    return inner_->GetCacheEntry(key);
+  }
+  Result<std::vector<store::CacheEntry>> ListCache() override { return inner_->ListCache(); }
+  Status RemoveCacheEntry(const std::string& key) override {
+    return inner_->RemoveCacheEntry(key);
+  }
+  Result<std::vector<store::CacheEntry>> PruneCache(int64_t before, int64_t max) override {
+    return inner_->PruneCache(before, max);
+  }
+  Result<std::string> ReserveCache(const std::string& key, const std::string& holder,
+                                   int64_t now_ns, int64_t expires_ns) override {
+    return inner_->ReserveCache(key, holder, now_ns, expires_ns);
+  }
   Result<std::vector<store::ExecutionRecord>> ListExecutions() override {
     return inner_->ListExecutions();
   }

@@ -395,5 +395,69 @@ TEST(StoreTest, ElementRowsAreKeyedByIndexAndFilteredByPhase) {
   EXPECT_TRUE(s->GetElements("e", "other")->empty());
 }
 
+TEST(StoreTest, CacheEntriesArePrunedByAgeThenLeastRecentlyUsed) {
+  TempDir dir;
+  auto s = Open(dir.path());
+  Batch b;
+  for (int i = 0; i < 4; ++i) {
+    CacheEntry e;
+    e.key = "k" + std::to_string(i);
+    e.task = "t";
+    auto out = std::make_shared<core::LiteralMap>();
+    (*out->mutable_literals())["o"].mutable_scalar()->mutable_primitive()->set_string_value(
+        std::string(100, 'x'));
+    e.outputs = out;
+    e.created_ns = e.used_ns = 100 * (i + 1);
+    b.cache_puts.push_back(e);
+  }
+  ASSERT_TRUE(s->Commit(b).ok());
+  // A hit makes k0 the most recently used.
+  Batch hit;
+  hit.cache_hits = {"k0"};
+  hit.now_ns = 1000;
+  ASSERT_TRUE(s->Commit(hit).ok());
+  auto all = s->ListCache();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_EQ((*all)[0].key, "k0");
+  EXPECT_FALSE((*all)[0].outputs);  // listed without outputs
+  const int64_t each = (*all)[0].size_bytes;
+  ASSERT_GT(each, 100);
+  auto got = s->GetCacheEntry("k1");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  ASSERT_TRUE((*got)->outputs);
+  EXPECT_EQ((*got)->outputs->literals().at("o").scalar().primitive().string_value().size(), 100u);
+  // Not used since 250: k1 (200) goes; then the least recently used until two fit.
+  auto old = s->PruneCache(250, -1);
+  ASSERT_TRUE(old.ok());
+  ASSERT_EQ(old->size(), 1u);
+  EXPECT_EQ((*old)[0].key, "k1");
+  auto lru = s->PruneCache(0, 2 * each);
+  ASSERT_TRUE(lru.ok());
+  ASSERT_EQ(lru->size(), 1u);
+  EXPECT_EQ((*lru)[0].key, "k2");
+  EXPECT_EQ(s->ListCache()->size(), 2u);
+  EXPECT_EQ(s->RemoveCacheEntry("k2").code(), StatusCode::kNotFound);
+  EXPECT_TRUE(s->RemoveCacheEntry("k3").ok());
+  EXPECT_FALSE(s->GetCacheEntry("k3")->has_value());
+}
+
+TEST(StoreTest, ACacheReservationIsHeldUntilItRunsOutOrIsReleased) {
+  TempDir dir;
+  auto s = Open(dir.path());
+  EXPECT_EQ(*s->ReserveCache("k", "a", 0, 100), "a");
+  EXPECT_EQ(*s->ReserveCache("k", "b", 50, 150), "a");   // a's until 100
+  EXPECT_EQ(*s->ReserveCache("k", "a", 60, 160), "a");   // extended
+  EXPECT_EQ(*s->ReserveCache("k", "b", 120, 220), "a");  // still a's
+  EXPECT_EQ(*s->ReserveCache("k", "b", 170, 270), "b");  // ran out: b's
+  Batch release;
+  release.cache_releases = {{"k", "a"}};  // not a's any more: kept
+  ASSERT_TRUE(s->Commit(release).ok());
+  EXPECT_EQ(*s->ReserveCache("k", "c", 180, 280), "b");
+  release.cache_releases = {{"k", "b"}};
+  ASSERT_TRUE(s->Commit(release).ok());
+  EXPECT_EQ(*s->ReserveCache("k", "c", 180, 280), "c");
+}
+
 }  // namespace
 }  // namespace flytecpp::store

@@ -96,6 +96,9 @@ struct ExecutionRequest {
   std::string execution_id{};       // empty: a fresh one
   core::LiteralMap fixed_inputs{};  // a launch plan's fixed inputs: they win over given ones
   int max_parallelism = 0;          // task attempts in flight at once; 0 = no limit
+  // Discoverable tasks run again, their cache entries replaced (Flyte's
+  // ExecutionConfig.overwrite_cache); kept across resumes.
+  bool overwrite_cache = false;
   // Record it QUEUED and start nothing; a later Resume starts it (`flytecpp
   // run --detach=now`).
   bool hold = false;

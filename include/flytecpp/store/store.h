@@ -49,6 +49,7 @@ struct ExecutionRecord {
   std::string parent;       // parent execution (launch-plan children), else empty
   std::string root;         // the top-level execution whose lease covers this one
   int max_parallelism = 0;  // task attempts in flight at once; 0 = no limit
+  bool overwrite_cache = false;
   int64_t created_ns = 0;
   int64_t updated_ns = 0;
   // Read-only here: written by the lease calls below.
@@ -90,6 +91,21 @@ struct ElementRecord {
   int64_t updated_ns = 0;
 };
 
+// A cached task result (the catalog, flyte-executor.md §5): the outputs of
+// a discoverable task for one cache key (engine/cache_key.h).
+struct CacheEntry {
+  std::string key;   // "<dataset>:<tag>"
+  std::string task;  // the task's name (its version is not part of the key)
+  std::shared_ptr<const core::LiteralMap> outputs;  // null when listed
+  int64_t size_bytes = 0;                           // of the serialized outputs
+  int64_t created_ns = 0;
+  int64_t used_ns = 0;  // last written or hit
+  // What produced it.
+  std::string source_execution;
+  std::string source_node;
+  int source_attempt = 0;
+};
+
 enum class EventKind { kWorkflow = 1, kNode = 2, kTask = 3 };
 
 struct EventRecord {
@@ -125,9 +141,14 @@ struct Batch {
   std::vector<EventRecord> events;          // appends
   std::vector<ElementRecord> elements;      // upserts, by (execution_id, path, index)
   std::vector<SignalRecord> signals;        // upserts, by (execution_id, signal_id); not fenced
+  std::vector<CacheEntry> cache_puts;       // upserts, by key
+  std::vector<std::string> cache_hits;      // keys whose used_ns becomes the batch's `now_ns`
+  // Cache reservations ended: (key, holder); a reservation held by another is kept.
+  std::vector<std::pair<std::string, std::string>> cache_releases;
+  int64_t now_ns = 0;
   bool empty() const {
     return executions.empty() && nodes.empty() && events.empty() && signals.empty() &&
-           elements.empty();
+           elements.empty() && cache_puts.empty() && cache_hits.empty() && cache_releases.empty();
   }
 };
 
@@ -179,6 +200,25 @@ class Store {
   virtual Status RequestAbort(const std::string& id) = 0;
   // Unfinished executions held by `owner` whose abort was requested.
   virtual Result<std::vector<std::string>> AbortRequests(const std::string& owner) = 0;
+
+  // ---- The cache (catalog): written with batches, read and evicted here.
+
+  // The entry for `key`, with its outputs; nullopt if there is none.
+  virtual Result<std::optional<CacheEntry>> GetCacheEntry(const std::string& key) = 0;
+  // Every entry, without outputs, most recently used first.
+  virtual Result<std::vector<CacheEntry>> ListCache() = 0;
+  // Removes the entry for `key`; NotFound if there is none.
+  virtual Status RemoveCacheEntry(const std::string& key) = 0;
+  // Evicts entries last used before `used_before_ns` (0: none on that
+  // ground), then the least recently used until the rest fit in
+  // `max_bytes` (negative: no limit). Returns what was evicted.
+  virtual Result<std::vector<CacheEntry>> PruneCache(int64_t used_before_ns, int64_t max_bytes) = 0;
+  // Reserves `key` for `holder` until `expires_ns` (cache_serializable:
+  // identical work runs once). Granted if nobody holds it, the holder's
+  // time ran out before `now_ns`, or `holder` holds it already (extended).
+  // Returns who holds it afterwards.
+  virtual Result<std::string> ReserveCache(const std::string& key, const std::string& holder,
+                                           int64_t now_ns, int64_t expires_ns) = 0;
 
   // Where literal data lives (absolute).
   virtual const std::filesystem::path& data_dir() const = 0;

@@ -15,6 +15,7 @@
 #include <cstdlib>
 
 #include "../executor.h"
+#include "flytecpp/engine/cache.h"
 #include "flytecpp/idl/literals.h"
 
 namespace flytecpp::engine::internal {
@@ -149,6 +150,13 @@ class ArrayHandler : public NodeHandler {
       }
       if (missing.empty()) {
         a.phase[element] = core::NodeExecution::SUCCEEDED;
+        if (sub.task->metadata().discoverable()) {
+          auto key = CacheKeyOf(*sub.task, ElementInputs(s, i, element));
+          if (key.ok()) {
+            x.CachePut(s, ElementPath(s, i, element), a.attempts[element], *key, *sub.task,
+                       std::make_shared<const core::LiteralMap>(*outputs));
+          }
+        }
         Keep(a, element, std::move(*outputs));
         ++a.succeeded;
         Changed(x, s, i, element);
@@ -365,17 +373,33 @@ class ArrayHandler : public NodeHandler {
     a.changed.push_back(element);
   }
 
-  // Starts elements while the window has room.
-  void StartMore(Executor& x, Scope* s, int i) {
+  // Starts elements while the window has room. Cacheable elements found in
+  // the cache succeed at once (no reservations for elements). True if any
+  // did: the node may be decided now.
+  bool StartMore(Executor& x, Scope* s, int i) {
     ArrayState& a = *s->nodes[i].array;
-
+    const PlanNode& sub = s->plan->nodes[s->plan->nodes[i].array.sub_node];
+    const bool cached = sub.task->metadata().discoverable() && !s->exec->overwrite_cache;
+    bool hits = false;
     while (a.in_flight < a.window && a.next < a.size) {
       const int64_t e = a.next++;
       if (a.phase[e] != core::NodeExecution::UNDEFINED) continue;  // resumed: done or running
+      if (cached) {
+        auto key = CacheKeyOf(*sub.task, ElementInputs(s, i, e));
+        if (auto hit = key.ok() ? x.CacheLookup(*key, *sub.task) : nullptr) {
+          a.phase[e] = core::NodeExecution::SUCCEEDED;
+          Keep(a, e, *hit);
+          ++a.succeeded;
+          Changed(x, s, i, e);
+          hits = true;
+          continue;
+        }
+      }
       a.phase[e] = core::NodeExecution::QUEUED;
       ++a.in_flight;
       x.QueueElementAttempt(s, i, e);
     }
+    return hits;
   }
 
   void StopAll(Executor& x, Scope* s, int i) {
@@ -428,7 +452,7 @@ class ArrayHandler : public NodeHandler {
       }
       return;
     }
-    StartMore(x, s, i);
+    if (StartMore(x, s, i) && a.in_flight == 0) Evaluate(x, s, i);
   }
 
   // One collection per output of the sub-node, in input order; None where

@@ -2,22 +2,34 @@
 // checked against the task interface; failures retry within the user and
 // system budgets; the node timeout bounds each attempt and twice it, from
 // first queueing, bounds the whole node (flyte-executor.md §2.4, §2.7, §3.2).
+//
+// Discoverable tasks look in the cache first (§5): a hit succeeds with the
+// cached outputs and runs nothing; a success is cached with the commit that
+// records it. cache_serializable tasks hold a reservation of their key while
+// they run; identical nodes wait QUEUED for its result, looking again every
+// poll interval, and take over once it ends or runs out.
 #include <google/protobuf/util/time_util.h>
 
 #include "../executor.h"
+#include "flytecpp/engine/cache.h"
+#include "flyteidl/core/catalog.pb.h"
 #include "flyteidl/core/errors.pb.h"
 
 namespace flytecpp::engine::internal {
 
 namespace {
 
-constexpr int kActiveDeadline = 1;  // timer tag
+// Timer tags.
+constexpr int kActiveDeadline = 1;
+constexpr int kCacheLookAgain = 2;  // waiting for another's reservation
+constexpr int kCacheExtend = 3;     // holding the reservation
 
 class TaskHandler : public NodeHandler {
  public:
   void Start(Executor& x, Scope* s, int i) override {
     if (!SelectRuntime(x, s, i)) return;
     ArmActiveDeadline(x, s, i);
+    if (LookInCache(x, s, i)) return;
     x.QueueAttempt(s, i);
   }
 
@@ -27,8 +39,9 @@ class TaskHandler : public NodeHandler {
     if (!SelectRuntime(x, s, i)) return;
     ArmActiveDeadline(x, s, i);  // from the stored queueing time: no clock restarts
     if (n.attempt_started_ns > 0) {
+      KeepReservation(x, s, i);
       x.ReattachAttempt(s, i, previous);
-    } else {
+    } else if (!LookInCache(x, s, i)) {
       x.QueueAttempt(s, i);
     }
   }
@@ -50,6 +63,11 @@ class TaskHandler : public NodeHandler {
       }
       auto shared = std::make_shared<const core::LiteralMap>(std::move(*outputs));
       n.outputs = shared;  // for the task event's output uri
+      if (!n.cache_key.empty()) {
+        x.CachePut(s, s->Path(i), n.attempts, n.cache_key, *p.task, shared);
+        n.cache_status = core::CatalogCacheStatus::CACHE_POPULATED;
+        ReleaseReservation(x, s, i);
+      }
       x.EmitTaskEvent(s, i, core::TaskExecution::SUCCEEDED, nullptr);
       x.Succeed(s, i, std::move(shared));
       return;
@@ -64,15 +82,29 @@ class TaskHandler : public NodeHandler {
     doc.mutable_error()->set_origin(te.kind);
     (void)store::WriteProto(s->data.ErrorPath(s->Path(i), n.attempts), doc);
     x.RetryOrFail(s, i, MakeError(te.kind, te.code, te.message), te.retryable);
+    // Failed for good: whoever waits for the same key may run it now.
+    if (n.phase == core::NodeExecution::FAILED || n.phase == core::NodeExecution::TIMED_OUT) {
+      ReleaseReservation(x, s, i);
+    }
   }
 
   void TimerDue(Executor& x, Scope* s, int i, int tag) override {
     NodeState& n = s->nodes[i];
-    if (tag != kActiveDeadline || n.aborting ||
+    if (n.aborting ||
         (n.phase != core::NodeExecution::RUNNING && n.phase != core::NodeExecution::QUEUED)) {
       return;
     }
+    if (tag == kCacheLookAgain) {
+      if (n.cache_waiting && !LookInCache(x, s, i)) x.QueueAttempt(s, i);
+      return;
+    }
+    if (tag == kCacheExtend) {
+      KeepReservation(x, s, i);
+      return;
+    }
+    if (tag != kActiveDeadline) return;
     x.StopAttempt(s, i);
+    ReleaseReservation(x, s, i);
     const auto timeout = s->plan->nodes[i].timeout;
     x.Fail(
         s, i,
@@ -85,11 +117,103 @@ class TaskHandler : public NodeHandler {
         /*timed_out=*/true);
   }
 
+  void Abort(Executor& x, Scope* s, int i, const std::string&) override {
+    ReleaseReservation(x, s, i);
+  }
+
   void DescribeEvent(const Scope& s, int i, flyteidl::event::NodeExecutionEvent* e) const override {
     *e->mutable_target_entity() = s.plan->nodes[i].task->id();
+    const NodeState& n = s.nodes[i];
+    if (!n.cache_key.empty()) {
+      auto* m = e->mutable_task_node_metadata();
+      m->set_cache_status(static_cast<core::CatalogCacheStatus>(n.cache_status));
+      const size_t colon = n.cache_key.rfind(':');
+      m->mutable_catalog_key()->mutable_dataset_id()->set_name(n.cache_key.substr(0, colon));
+      m->mutable_catalog_key()->mutable_artifact_tag()->set_name(n.cache_key.substr(colon + 1));
+      if (s.plan->nodes[i].task->metadata().cache_serializable()) {
+        m->set_reservation_status(n.cache_reserved ? core::CatalogReservation::RESERVATION_ACQUIRED
+                                  : n.cache_waiting
+                                      ? core::CatalogReservation::RESERVATION_EXISTS
+                                      : core::CatalogReservation::RESERVATION_DISABLED);
+      }
+    }
   }
 
  private:
+  // Discoverable tasks: true if the node is done with (a hit) or waits for
+  // another's run of the same key; false if it runs now.
+  static bool LookInCache(Executor& x, Scope* s, int i) {
+    const PlanNode& p = s->plan->nodes[i];
+    NodeState& n = s->nodes[i];
+    if (!p.task->metadata().discoverable()) return false;
+    n.cache_waiting = false;
+    if (n.cache_key.empty()) {
+      auto key = CacheKeyOf(*p.task, *n.inputs);
+      if (!key.ok()) {
+        x.Fail(s, i,
+               MakeError(core::ExecutionError::USER, "CacheKeyFailed", key.status().message()));
+        return true;
+      }
+      n.cache_key = *key;
+    }
+    if (s->exec->overwrite_cache) {
+      n.cache_status = core::CatalogCacheStatus::CACHE_SKIPPED;
+      return false;
+    }
+    if (auto hit = x.CacheLookup(n.cache_key, *p.task)) {
+      n.cache_status = core::CatalogCacheStatus::CACHE_HIT;
+      x.Succeed(s, i, std::move(hit));
+      return true;
+    }
+    n.cache_status = core::CatalogCacheStatus::CACHE_MISS;
+    if (!p.task->metadata().cache_serializable()) return false;
+    auto mine = x.ReserveCache(n.cache_key, Holder(x, s, i));
+    if (!mine.ok()) {
+      x.Fail(s, i,
+             MakeError(core::ExecutionError::SYSTEM, "CacheReservationFailed",
+                       mine.status().message()));
+      return true;
+    }
+    if (*mine) {
+      n.cache_reserved = true;
+      x.SetNodeTimer(s, i, x.Now() + x.cache_reservation_ns() / 3, kCacheExtend);
+      return false;
+    }
+    n.cache_waiting = true;  // "waiting on serialized cache"
+    x.SetNodeTimer(s, i, x.Now() + x.poll_ns(), kCacheLookAgain);
+    return true;
+  }
+
+  // Extends the reservation while the node runs (and after a resume).
+  static void KeepReservation(Executor& x, Scope* s, int i) {
+    const PlanNode& p = s->plan->nodes[i];
+    NodeState& n = s->nodes[i];
+    if (!p.task->metadata().discoverable() || !p.task->metadata().cache_serializable() ||
+        s->exec->overwrite_cache) {
+      return;
+    }
+    if (n.cache_key.empty()) {
+      auto key = CacheKeyOf(*p.task, *n.inputs);
+      if (!key.ok()) return;
+      n.cache_key = *key;
+    }
+    auto mine = x.ReserveCache(n.cache_key, Holder(x, s, i));
+    n.cache_reserved = mine.ok() && *mine;  // lost: it runs on regardless (as Flyte's)
+    x.SetNodeTimer(s, i, x.Now() + x.cache_reservation_ns() / 3, kCacheExtend);
+  }
+
+  static void ReleaseReservation(Executor& x, Scope* s, int i) {
+    NodeState& n = s->nodes[i];
+    if (!n.cache_reserved) return;
+    n.cache_reserved = false;
+    x.ReleaseCache(n.cache_key, Holder(x, s, i));
+  }
+
+  // Who holds a reservation: this node of this execution, in this engine.
+  static std::string Holder(Executor& x, const Scope* s, int i) {
+    return x.owner() + " " + s->execution_id + "/" + s->Path(i);
+  }
+
   // The first runtime that runs the task.
   static bool SelectRuntime(Executor& x, Scope* s, int i) {
     const PlanNode& p = s->plan->nodes[i];
