@@ -560,6 +560,13 @@ TaskOutcome ProcessRuntime::Impl::Classify(const AttemptSpec& spec, const Launch
     return Failure("ContainerFailed", "exit code " + std::to_string(code) + ": " + tail, true);
   }
   const core::TaskTemplate& task = *spec.task;
+  // A dynamic task leaves the workflow it generated instead of outputs.
+  if (std::filesystem::exists(launch.out_dir + "/futures.pb")) {
+    core::DynamicJobSpec futures;
+    Status read = idl::ReadMessage(launch.out_dir + "/futures.pb", &futures, idl::Format::kBinary);
+    if (!read.ok()) return Failure("DynamicJobSpecUnreadable", read.message(), false);
+    return futures;
+  }
   if (launch.copilot)
     return internal::CollectOutputs(task.interface(), launch.host_out, launch.raw);
   core::LiteralMap outputs;

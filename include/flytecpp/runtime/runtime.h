@@ -15,6 +15,7 @@
 
 #include "flytecpp/util/status.h"
 #include "flyteidl/core/execution.pb.h"
+#include "flyteidl/core/dynamic_job.pb.h"
 #include "flyteidl/core/literals.pb.h"
 #include "flyteidl/core/tasks.pb.h"
 
@@ -38,7 +39,10 @@ struct TaskError {
   bool retryable = false;  // Flyte: RECOVERABLE
 };
 
-using TaskOutcome = std::variant<core::LiteralMap, TaskError>;
+// What an attempt came to: its outputs, its error, or — a dynamic task — the
+// workflow it generated (flytekit's futures.pb), which the engine compiles
+// and runs in its place; that workflow's outputs become the task's.
+using TaskOutcome = std::variant<core::LiteralMap, TaskError, core::DynamicJobSpec>;
 
 struct AttemptSpec {
   AttemptId id;

@@ -167,6 +167,12 @@ class ArrayHandler : public NodeHandler {
           core::ExecutionError::USER, "OutputsNotFound",
           "task " + sub.task->id().name() + " did not produce output " + missing, true};
     }
+    if (std::holds_alternative<core::DynamicJobSpec>(outcome)) {
+      outcome = runtime::TaskError{core::ExecutionError::USER, "DynamicInArray",
+                                   "task " + sub.task->id().name() +
+                                       " generated a dynamic workflow: not as an array element",
+                                   false};
+    }
     const auto& te = std::get<runtime::TaskError>(outcome);
     Retry r = DecideRetry(a.attempts[element], a.system_failures[element], sub.max_attempts,
                           x.options().max_system_retries, MakeError(te.kind, te.code, te.message),

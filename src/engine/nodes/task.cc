@@ -11,6 +11,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "../executor.h"
+#include "dynamic.h"
 #include "flytecpp/engine/cache.h"
 #include "flyteidl/core/catalog.pb.h"
 #include "flyteidl/core/errors.pb.h"
@@ -38,6 +39,7 @@ class TaskHandler : public NodeHandler {
     runtime::Runtime* previous = n.runtime;  // the one that ran it, if still here
     if (!SelectRuntime(x, s, i)) return;
     ArmActiveDeadline(x, s, i);  // from the stored queueing time: no clock restarts
+    if (n.attempt_started_ns > 0 && dynamic::Resume(x, s, i)) return;
     if (n.attempt_started_ns > 0) {
       KeepReservation(x, s, i);
       x.ReattachAttempt(s, i, previous);
@@ -72,6 +74,11 @@ class TaskHandler : public NodeHandler {
       x.Succeed(s, i, std::move(shared));
       return;
     }
+    if (auto* spec = std::get_if<core::DynamicJobSpec>(&outcome)) {
+      x.EmitTaskEvent(s, i, core::TaskExecution::SUCCEEDED, nullptr);
+      dynamic::Start(x, s, i, *spec);  // its outputs come with ChildScopeDone
+      return;
+    }
     const auto& te = std::get<runtime::TaskError>(outcome);
     // error.pb as a Flyte task writes it, for whoever reads the attempt's directory.
     core::ErrorDocument doc;
@@ -104,6 +111,11 @@ class TaskHandler : public NodeHandler {
     }
     if (tag != kActiveDeadline) return;
     x.StopAttempt(s, i);
+    if (n.child) {
+      n.aborting = true;  // the child ends without reporting back
+      x.AbortChild(n.child.get(), "the task's active timeout expired");
+      n.aborting = false;
+    }
     ReleaseReservation(x, s, i);
     const auto timeout = s->plan->nodes[i].timeout;
     x.Fail(
@@ -117,13 +129,46 @@ class TaskHandler : public NodeHandler {
         /*timed_out=*/true);
   }
 
-  void Abort(Executor& x, Scope* s, int i, const std::string&) override {
+  void Abort(Executor& x, Scope* s, int i, const std::string& reason) override {
+    if (s->nodes[i].child) x.AbortChild(s->nodes[i].child.get(), reason);
     ReleaseReservation(x, s, i);
+  }
+
+  // The dynamic workflow the task generated ended: its outputs are the
+  // node's; its failure fails the node for good (as Flyte's).
+  void ChildScopeDone(Executor& x, Scope* s, int i) override {
+    NodeState& n = s->nodes[i];
+    Scope* child = n.child.get();
+    if (child->phase == core::WorkflowExecution::SUCCEEDED) {
+      auto outputs = child->nodes[Plan::kEnd].outputs;
+      if (!n.cache_key.empty() && outputs) {
+        x.CachePut(s, s->Path(i), n.attempts, n.cache_key, *s->plan->nodes[i].task, outputs);
+        n.cache_status = core::CatalogCacheStatus::CACHE_POPULATED;
+        ReleaseReservation(x, s, i);
+      }
+      x.Succeed(s, i, std::move(outputs));
+      return;
+    }
+    ReleaseReservation(x, s, i);
+    x.Fail(s, i,
+           child->phase == core::WorkflowExecution::ABORTED || !child->error
+               ? MakeError(core::ExecutionError::USER, "DynamicNodeFailing",
+                           "the dynamic workflow " +
+                               std::string(child->phase == core::WorkflowExecution::ABORTED
+                                               ? "was aborted"
+                                               : "failed"))
+               : *child->error);
   }
 
   void DescribeEvent(const Scope& s, int i, flyteidl::event::NodeExecutionEvent* e) const override {
     *e->mutable_target_entity() = s.plan->nodes[i].task->id();
     const NodeState& n = s.nodes[i];
+    if (n.child) {  // running the workflow it generated
+      e->set_is_parent(true);
+      e->set_is_dynamic(true);
+      *e->mutable_task_node_metadata()->mutable_dynamic_workflow()->mutable_id() =
+          n.child->plan->tmpl->id();
+    }
     if (!n.cache_key.empty()) {
       auto* m = e->mutable_task_node_metadata();
       m->set_cache_status(static_cast<core::CatalogCacheStatus>(n.cache_status));
