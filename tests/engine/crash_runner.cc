@@ -6,7 +6,8 @@
 //   crash_runner --store DIR crash-resume         adopt every orphan, wait for all
 //
 // The crash workflow has every node kind the engine runs (tasks, a branch, a
-// sub-workflow, a launch plan, a failure node). Execution k gets x = k and
+// sub-workflow, a launch plan, a sleep gate, an array, a dynamic task, a
+// failure node). Execution k gets x = k and
 // fails on purpose (running its failure node) when k % 4 == 3. Each task
 // appends "<run>:<tag>" to $FLYTECPP_CRASH_LOG, where run is the execution
 // and tag the node's path (launch-plan child nodes: "lp/<path>"), and sleeps
@@ -44,11 +45,13 @@ void Log(const LiteralMap& in) {
 }
 
 void RegisterTasks(runtime::InProcessRuntime& tasks) {
-  tasks.Register(crash::kStep, [](const LiteralMap& in) -> runtime::TaskOutcome {
+  auto step = [](const LiteralMap& in) -> runtime::TaskOutcome {
     Log(in);
     const int64_t x = *idl::FromLiteral<int64_t>(in.literals().at("x"));
     return idl::lit::Inputs({{"o0", idl::lit::Int(3 * x + 1)}});
-  });
+  };
+  tasks.Register(crash::kStep, step);
+  tasks.Register(crash::kMapped, step);
   tasks.Register(crash::kMaybeFail, [](const LiteralMap& in) -> runtime::TaskOutcome {
     Log(in);
     if (*idl::FromLiteral<bool>(in.literals().at("fail"))) {
@@ -56,6 +59,11 @@ void RegisterTasks(runtime::InProcessRuntime& tasks) {
                                 "failing on purpose", false};
     }
     return idl::lit::Inputs({{"o0", in.literals().at("x")}});
+  });
+  tasks.Register(crash::kDynamic, [](const LiteralMap& in) -> runtime::TaskOutcome {
+    Log(in);
+    return crash::Generated(*idl::FromLiteral<int64_t>(in.literals().at("x")),
+                            *idl::FromLiteral<std::string>(in.literals().at("run")));
   });
   tasks.Register(crash::kCleanup, [](const LiteralMap& in) -> runtime::TaskOutcome {
     Log(in);

@@ -125,7 +125,9 @@ TEST(CrashTest, KillNineAtRandomPointsThenResume) {
 
   std::mt19937 rng(20261202);
   int interrupted = 0;
-  int mid_sleep = 0;  // executions killed while their sleep gate slept
+  int mid_sleep = 0;    // executions killed while their sleep gate slept
+  int mid_array = 0;    // ... while their array ran
+  int mid_dynamic = 0;  // ... inside their dynamic workflow
   for (int trial = 0; trial < 200 && interrupted < kTrialsWanted; ++trial) {
     SCOPED_TRACE("trial " + std::to_string(trial));
     const std::string prefix = "t" + std::to_string(trial);
@@ -157,6 +159,8 @@ TEST(CrashTest, KillNineAtRandomPointsThenResume) {
             succeeded_before.insert(LogKey(id, exec, n.path));
           }
           if (n.path == "nap" && n.phase == core::NodeExecution::RUNNING) ++mid_sleep;
+          if (n.path == "arr" && n.phase == core::NodeExecution::RUNNING) ++mid_array;
+          if (n.path == "dy/d1" && n.phase != core::NodeExecution::SUCCEEDED) ++mid_dynamic;
         }
       }
     }
@@ -182,7 +186,7 @@ TEST(CrashTest, KillNineAtRandomPointsThenResume) {
           << " vs " << expected[k].outputs << " cleanup "
           << core::NodeExecution::Phase_Name(expected[k].cleanup);
       // Every task of the workflow ran at least once overall.
-      for (const char* tag : {"a0", "a1", "sw/s1", "lp/c1", "b1", "f"}) {
+      for (const char* tag : {"a0", "a1", "sw/s1", "lp/c1", "b1", "f", "arr", "dy", "dy/d1"}) {
         EXPECT_GE(runs_after[id + ":" + tag], 1) << id << " " << tag;
       }
     }
@@ -193,8 +197,11 @@ TEST(CrashTest, KillNineAtRandomPointsThenResume) {
   }
   EXPECT_GE(interrupted, kTrialsWanted) << "too few trials were killed mid-run";
   EXPECT_GE(mid_sleep, 1) << "no execution was killed while its gate slept";
+  EXPECT_GE(mid_array, 1) << "no execution was killed while its array ran";
+  EXPECT_GE(mid_dynamic, 1) << "no execution was killed inside its dynamic workflow";
   std::cout << "[ trials   ] " << interrupted << " interrupted mid-run, " << mid_sleep
-            << " executions mid-sleep (a run takes " << run_ms << " ms here)\n";
+            << " mid-sleep, " << mid_array << " mid-array, " << mid_dynamic
+            << " mid-dynamic (a run takes " << run_ms << " ms here)\n";
 }
 
 }  // namespace

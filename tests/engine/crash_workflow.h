@@ -2,6 +2,8 @@
 //
 //   a0 -> a1 -> br (x < 4 ? br-lo : br-hi) -> sw (sub-workflow: sw/s0 -> sw/s1) -> b0 -> nap -> f
 //          \-> lp (launch plan, child: c0 -> c1) -> b1
+//          \-> arr (array: step over [a0, a1, 5, 7])
+//          \-> dy (dynamic: generates dy/d0 -> dy/d1)
 //   nap: a sleep gate (30 ms); failure node: cleanup (gets `err`); f fails on
 //   purpose when input `fail` is set.
 #pragma once
@@ -18,6 +20,8 @@ using namespace flytecpp::idl;
 inline constexpr const char* kStep = "crash.step";             // x -> 3x+1
 inline constexpr const char* kMaybeFail = "crash.maybe_fail";  // x, fail -> x
 inline constexpr const char* kCleanup = "crash.cleanup";
+inline constexpr const char* kMapped = "crash.step_mapped";  // step, mapped over a list
+inline constexpr const char* kDynamic = "crash.dynamic";  // x, run -> the workflow below
 
 struct Workflow {
   compiler::CompiledWorkflowClosure closure;
@@ -42,6 +46,35 @@ inline NodeBuilder Step(const std::string& id, const std::string& tag, BindingDa
       .Bind("run", WorkflowInput("run"));
 }
 
+inline TaskTemplate DynamicTask() {
+  return TaskBuilder(kDynamic)
+      .Input("x", types::Int())
+      .Input("tag", types::String())
+      .Input("run", types::String())
+      .Output("o0", types::Int())
+      .Container(ContainerBuilder("img").Command({"dynamic"}))
+      .Build();
+}
+
+// What crash.dynamic generates: dy/d0 -> dy/d1, steps from x.
+inline flyteidl::core::DynamicJobSpec Generated(int64_t x, const std::string& run) {
+  flyteidl::core::DynamicJobSpec spec;
+  auto step = [&](const std::string& id, BindingData in) {
+    return TaskNode(id, StepTask())
+        .Bind("x", std::move(in))
+        .Bind("tag", Constant(lit::String("dy/" + id)))
+        .Bind("run", Constant(lit::String(run)))
+        .Build();
+  };
+  *spec.add_nodes() = step("d0", Constant(lit::Int(x)));
+  *spec.add_nodes() = step("d1", Promise("d0", "o0"));
+  auto* out = spec.add_outputs();
+  out->set_var("o0");
+  *out->mutable_binding() = Promise("d1", "o0");
+  *spec.add_tasks() = StepTask();
+  return spec;
+}
+
 inline flyteidl::core::LiteralMap Inputs(const std::string& run, int k) {
   return lit::Inputs(
       {{"run", lit::String(run)}, {"x", lit::Int(k)}, {"fail", lit::Bool(k % 4 == 3)}});
@@ -63,10 +96,19 @@ inline Result<Workflow> Build() {
                                    .Input("run", types::String())
                                    .Container(ContainerBuilder("img").Command({"cleanup"}))
                                    .Build();
-  std::vector<compiler::CompiledTask> tasks(3);
+  const TaskTemplate mapped = TaskBuilder(kMapped)  // step, as flytekit declares a mapped task
+                                  .Input("x", types::List(types::Int()))
+                                  .Input("tag", types::String())
+                                  .Input("run", types::String())
+                                  .Output("o0", types::List(types::Int()))
+                                  .Container(ContainerBuilder("img").Command({"step"}))
+                                  .Build();
+  std::vector<compiler::CompiledTask> tasks(5);
   *tasks[0].mutable_template_() = step;
   *tasks[1].mutable_template_() = maybe_fail;
   *tasks[2].mutable_template_() = cleanup;
+  *tasks[3].mutable_template_() = DynamicTask();
+  *tasks[4].mutable_template_() = mapped;
 
   WorkflowBuilder sub("crash.sub");
   sub.Input("x", types::Int());
@@ -121,8 +163,20 @@ inline Result<Workflow> Build() {
              .Bind("fail", WorkflowInput("fail"))
              .Bind("tag", Constant(lit::String("f")))
              .Bind("run", WorkflowInput("run")));
+  wf.Add(ArrayNode("arr", TaskNode("arr-sub", mapped))
+             .Bind("x", BindList({Promise("a0", "o0"), Promise("a1", "o0"), Constant(lit::Int(5)),
+                                  Constant(lit::Int(7))}))
+             .Bind("tag", Constant(lit::String("arr")))
+             .Bind("run", WorkflowInput("run"))
+             .Parallelism(2));
+  wf.Add(TaskNode("dy", DynamicTask())
+             .Bind("x", Promise("a1", "o0"))
+             .Bind("tag", Constant(lit::String("dy")))
+             .Bind("run", WorkflowInput("run")));
   wf.Output("y1", types::Int(), Promise("f", "o0"));
   wf.Output("y2", types::Int(), Promise("b1", "o0"));
+  wf.Output("y3", types::List(types::Int()), Promise("arr", "o0"));
+  wf.Output("y4", types::Int(), Promise("dy", "o0"));
   wf.FailureNode(TaskNode("cleanup", cleanup)
                      .Bind("tag", Constant(lit::String("cleanup")))
                      .Bind("run", WorkflowInput("run")));
