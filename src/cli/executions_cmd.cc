@@ -63,11 +63,72 @@ int RunList(const CliEnv& env) {
   return kExitOk;
 }
 
-int RunGet(const CliEnv& env, const std::string& id) {
+// One node of an execution: its row, and an array node's elements (all, or
+// those in `phase`), with a count per phase.
+int RunGetNode(store::Store& store, const std::string& id, const std::string& path,
+               const std::string& phase_text) {
+  std::optional<core::NodeExecution::Phase> phase;
+  if (!phase_text.empty()) {
+    std::string upper = phase_text;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    core::NodeExecution::Phase p;
+    if (!core::NodeExecution::Phase_Parse(upper, &p)) {
+      return Fail(InvalidArgument("--phase " + phase_text +
+                                  ": not a node phase (queued, running, succeeded, failed, "
+                                  "aborted, timed_out, ...)"),
+                  kExitBadInput);
+    }
+    phase = p;
+  }
+  auto nodes = store.GetNodes(id);
+  if (!nodes.ok()) return Fail(nodes.status(), kExitBadInput);
+  const store::NodeRecord* row = nullptr;
+  for (const auto& n : *nodes) {
+    if (n.path == path) row = &n;
+  }
+  if (row == nullptr) {
+    return Fail(NotFound("execution " + id + " has no node " + path + " (yet)"), kExitBadInput);
+  }
+  std::cout << "node:      " << row->path
+            << "\nphase:     " << core::NodeExecution::Phase_Name(row->phase) << "\n";
+  if (row->attempts > 0) std::cout << "retries:   " << row->attempts << "\n";
+  if (row->error && row->phase != core::NodeExecution::SUCCEEDED) {
+    std::cout << "error:     " << row->error->code() << ": " << row->error->message() << "\n";
+  }
+  auto all = store.GetElements(id, path);
+  if (!all.ok()) return Fail(all.status(), kExitFailed);
+  if (all->empty()) return kExitOk;  // not an array node, or none started
+  std::map<std::string, int> counts;
+  for (const auto& e : *all) ++counts[core::NodeExecution::Phase_Name(e.phase)];
+  std::cout << "elements:  " << all->size() << " started:";
+  for (const auto& [name, n] : counts) std::cout << " " << name << " " << n;
+  std::cout << "\n";
+  for (const auto& e : *all) {
+    if (phase && e.phase != *phase) continue;
+    std::cout << "  " << std::left << std::setw(10) << e.index << std::setw(11)
+              << core::NodeExecution::Phase_Name(e.phase);
+    if (e.attempts > 0) std::cout << " retries " << e.attempts;
+    if (e.error && e.phase != core::NodeExecution::SUCCEEDED) {
+      std::cout << " " << e.error->code() << ": " << e.error->message();
+    } else if (e.outputs) {
+      std::cout << " " << idl::ShortString(*e.outputs);
+    }
+    std::cout << "\n";
+  }
+  return kExitOk;
+}
+
+int RunGet(const CliEnv& env, const std::string& id, const std::string& node,
+           const std::string& phase) {
+  if (node.empty() && !phase.empty()) {
+    return Fail(InvalidArgument("--phase filters the elements of --node: give --node"),
+                kExitBadInput);
+  }
   auto store = OpenStore(env);
   if (!store.ok()) return Fail(store.status(), kExitBadInput);
   auto e = (*store)->GetExecution(id);
   if (!e.ok()) return Fail(e.status(), kExitBadInput);
+  if (!node.empty()) return RunGetNode(**store, id, node, phase);
   std::cout << "execution: " << e->id << "\nworkflow:  " << e->workflow_name
             << "\nphase:     " << Phase(e->phase) << "\ncreated:   " << Time(e->created_ns)
             << "\nupdated:   " << Time(e->updated_ns) << "\n";
@@ -248,7 +309,13 @@ void RegisterExecutions(CLI::App& app, CliEnv* env, int* exit_code) {
   auto get_id = std::make_shared<std::string>();
   auto* get = ex->add_subcommand("get", "Show an execution: inputs, outputs, error, nodes");
   get->add_option("EXEC", *get_id, "Execution id")->required();
-  get->callback([env, get_id, exit_code] { *exit_code = RunGet(*env, *get_id); });
+  auto get_node = std::make_shared<std::string>();
+  auto get_phase = std::make_shared<std::string>();
+  get->add_option("--node", *get_node, "Show this node (path, e.g. n1/n0); an array's elements");
+  get->add_option("--phase", *get_phase, "Only the elements in this phase (e.g. failed)");
+  get->callback([env, get_id, get_node, get_phase, exit_code] {
+    *exit_code = RunGet(*env, *get_id, *get_node, *get_phase);
+  });
 
   auto ev_id = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);

@@ -241,6 +241,25 @@ Result<Plan*> PlanSet::PlanWorkflow(const core::CompiledWorkflow& wf) {
       default: break;
     }
   }
+  // What an array's task element sees (its task is known now).
+  for (PlanNode& n : plan->nodes) {
+    if (n.kind != NodeKind::kArray || !plan->nodes[n.array.sub_node].task) continue;
+    auto element = std::make_shared<core::TaskTemplate>(*plan->nodes[n.array.sub_node].task);
+    auto* iface = element->mutable_interface();
+    for (auto& [name, var] : *iface->mutable_outputs()->mutable_variables()) {
+      if (var.type().has_collection_type()) {
+        *var.mutable_type() = core::LiteralType(var.type().collection_type());
+      }
+    }
+    const auto& bound = n.array.bound;
+    for (auto& [name, var] : *iface->mutable_inputs()->mutable_variables()) {
+      if (std::find(bound.begin(), bound.end(), name) == bound.end() &&
+          var.type().has_collection_type()) {
+        *var.mutable_type() = core::LiteralType(var.type().collection_type());
+      }
+    }
+    n.array.element_task = std::move(element);
+  }
   planning_.pop_back();
   Plan* raw = plan.get();
   plans_.emplace(key, std::move(plan));

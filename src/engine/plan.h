@@ -78,6 +78,9 @@ struct PlanNode {
     bool run_all = false;                 // run_all_sub_nodes: go on once success is impossible
     bool individual_input_files = false;  // data_mode INDIVIDUAL_INPUT_FILES
     std::vector<std::string> bound;       // bound_inputs: passed whole to every element
+    // The sub-node's task as one element sees it (Flyte's view): collection
+    // outputs, and collection inputs that are mapped, of their element type.
+    std::shared_ptr<const core::TaskTemplate> element_task;
   } array;
 };
 

@@ -660,6 +660,53 @@ else
   skip "gate prompt (no script(1) to give it a terminal)"
 fi
 
+# --- arrays of sandboxed process tasks; element detail ----------------------------------
+cat >"$WORK/map.yaml" <<'YAML'
+workflow:
+  id: {resourceType: WORKFLOW, name: e2e.map}
+  interface:
+    inputs: {variables: {xs: {type: {collectionType: {simple: INTEGER}}}}}
+    outputs: {variables: {ys: {type: {collectionType: {simple: INTEGER}}}}}
+  nodes:
+  - id: map
+    inputs: [{var: x, binding: {promise: {nodeId: start-node, var: xs}}}]
+    arrayNode:
+      parallelism: 2
+      minSuccesses: 3
+      node:
+        id: map-sub
+        inputs: [{var: x, binding: {promise: {nodeId: start-node, var: xs}}}]
+        taskNode: {referenceId: {resourceType: TASK, name: e2e.double}}
+  outputs: [{var: ys, binding: {promise: {nodeId: map, var: y}}}]
+tasks:
+- id: {resourceType: TASK, name: e2e.double}
+  type: raw-container
+  interface:
+    inputs: {variables: {x: {type: {collectionType: {simple: INTEGER}}}}}
+    outputs: {variables: {y: {type: {collectionType: {simple: INTEGER}}}}}
+  container:
+    image: debian:12
+    command: [sh, -c, "x=$(cat /var/inputs/x); test $x -ge 0 || { echo negative >&2; exit 3; }; expr $x \\* 2 > /var/outputs/y"]
+    dataConfig: {enabled: true, inputPath: /var/inputs, outputPath: /var/outputs}
+YAML
+M="$FLYTECPP --store $WORK/mapstore"
+if $M run "$WORK/map.yaml" --input 'xs=[1, -2, 3, 4]' --exec-id m1 >"$WORK/out" 2>"$WORK/err" &&
+   $M executions get m1 | grep -q "ys: \[2, none, 6, 8\]"; then
+  ok "an array of sandboxed tasks: outputs in input order, None for the failed element"
+else
+  bad "array run: $(cat "$WORK/err") $($M executions get m1 2>&1 | grep outputs)"
+fi
+$M executions get m1 --node map >"$WORK/node.txt" 2>&1
+$M executions get m1 --node map --phase failed >"$WORK/failed.txt" 2>&1
+if grep -q "elements:  4 started: FAILED 1 SUCCEEDED 3" "$WORK/node.txt" &&
+   [[ $(grep -c "^  [0-9]" "$WORK/failed.txt") -eq 1 ]] && grep -q "^  1 .*FAILED.*exit code 3" "$WORK/failed.txt"; then
+  ok "executions get --node lists an array's elements, --phase filters them"
+else
+  bad "element detail: $(cat "$WORK/node.txt" "$WORK/failed.txt")"
+fi
+expect_bad_input "an unknown node" "execution m1 has no node nope" $M executions get m1 --node nope
+expect_bad_input "an unknown phase" "--phase sideways: not a node phase" $M executions get m1 --node map --phase sideways
+
 # --- the cache: hits skip the task, --overwrite-cache, ls, rm, prune ----------------------
 cat >"$WORK/cached.yaml" <<'YAML'
 workflow:

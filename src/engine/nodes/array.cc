@@ -107,7 +107,7 @@ class ArrayHandler : public NodeHandler {
     const std::string path = ElementPath(s, i, element);
     runtime::AttemptSpec spec;
     spec.id = {s->execution_id, path, a.attempts[element], token};
-    spec.task = sub.task;
+    spec.task = p.array.element_task ? p.array.element_task : sub.task;
     spec.inputs = std::make_shared<const core::LiteralMap>(ElementInputs(s, i, element));
     if (p.array.individual_input_files) {
       spec.data_dir = s->data.NodeDataDir(path);
