@@ -284,7 +284,7 @@ void Executor::ReattachAttempt(Scope* s, int i, runtime::Runtime* previous) {
   NodeState& n = s->nodes[i];
   if (previous != nullptr) {
     const uint64_t token = ++next_token_;
-    attempts_[token] = {s, i, previous, Attempt::Where::kRunning, /*launched=*/true};
+    attempts_[token] = {s, i, previous, Attempt::Where::kRunning, /*launched=*/true, -1, i};
     ++s->exec->in_flight;
     ++PoolOf(previous)->running;  // it holds a slot, even beyond the limit
     n.token = token;
