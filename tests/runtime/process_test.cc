@@ -185,6 +185,36 @@ TEST_F(ProcessTest, FlytekitProtocolWithoutCopilot) {
   EXPECT_EQ(f.error->code(), "RetriesExhausted|ContainerFailed");  // exit != 0 is retryable
 }
 
+TEST_F(ProcessTest, ATaskThatWritesFuturesPbIsFollowedByTheWorkflowItGenerated) {
+  // flytekit's dynamic protocol: the task leaves a DynamicJobSpec in
+  // {{.outputPrefix}}/futures.pb instead of outputs (written here by printf).
+  Register("t.add1", engine::testing::Add1);
+  core::DynamicJobSpec spec;
+  *spec.add_nodes() =
+      TaskNode("d0", engine::testing::kAdd1).Bind("x", Constant(lit::Int(41))).Build();
+  auto* out = spec.add_outputs();
+  out->set_var("o0");
+  *out->mutable_binding() = Promise("d0", "o0");
+  *spec.add_tasks() = engine::testing::kAdd1;
+  std::string octal;
+  for (unsigned char c : spec.SerializeAsString()) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\%03o", c);
+    octal += buf;
+  }
+  TaskTemplate t =
+      TaskBuilder("proto.dynamic", "python-task")
+          .Output("o0", types::Int())
+          .Container(ContainerBuilder("debian:12")
+                         .Command({"sh", "-c"})
+                         .Args({"printf '" + octal + "' > {{.outputPrefix}}/futures.pb"}))
+          .Build();
+  auto r = RunTask(t, lit::Inputs({}));
+  ASSERT_EQ(r.phase, core::WorkflowExecution::SUCCEEDED) << (r.error ? r.error->message() : "");
+  EXPECT_EQ(Int(r.outputs, "o0"), 42);
+  EXPECT_EQ(NodePhases(r.execution_id)["n0/d0"], core::NodeExecution::SUCCEEDED);
+}
+
 TEST_F(ProcessTest, MissingOrBadOutputsNameTheVariable) {
   TaskTemplate t = TaskBuilder("copilot.bad", "raw-container")
                        .Output("n", types::Int())
