@@ -141,7 +141,11 @@ const core::TypedInterface* WorkflowCompiler::UnderlyingInterface(core::Node* no
     }
     case core::Node::kArrayNode: {
       // The sub-node's interface as is: flytekit writes it with collections.
-      if (!node->array_node().has_node()) {
+      // With is_original_sub_node_interface (which Flyte ignores) the
+      // sub-node's interface is per element (a sub-workflow's, say): the
+      // array's is made of collections of it, bound inputs left whole.
+      const auto& an = node->array_node();
+      if (!an.has_node()) {
         diag_.Add(ErrorCode::kValueRequired, id, msg::ValueRequired("ArrayNode.Node"));
         break;
       }
@@ -149,6 +153,20 @@ const core::TypedInterface* WorkflowCompiler::UnderlyingInterface(core::Node* no
           UnderlyingInterface(node->mutable_array_node()->mutable_node());
       if (sub != nullptr) {
         local = *sub;
+        if (an.has_is_original_sub_node_interface() &&
+            an.is_original_sub_node_interface().value()) {
+          auto listed = [](core::Variable& v) {
+            core::LiteralType element = v.type();
+            *v.mutable_type()->mutable_collection_type() = std::move(element);
+          };
+          for (auto& [name, v] : *local.mutable_inputs()->mutable_variables()) {
+            if (std::find(an.bound_inputs().begin(), an.bound_inputs().end(), name) ==
+                an.bound_inputs().end()) {
+              listed(v);
+            }
+          }
+          for (auto& [name, v] : *local.mutable_outputs()->mutable_variables()) listed(v);
+        }
         iface = &local;
       }
       break;

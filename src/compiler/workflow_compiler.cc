@@ -118,7 +118,15 @@ bool WorkflowCompiler::ValidateNode(core::Node* node) {
         }
       }
       break;
-    default: break;  // launch plans, gates, arrays: nothing more here
+    case core::Node::kArrayNode: {
+      // A mapped sub-workflow is compiled like any other.
+      core::Node* sub = node->mutable_array_node()->mutable_node();
+      if (sub->has_workflow_node() && sub->workflow_node().has_sub_workflow_ref()) {
+        CompileSubWorkflow(sub);
+      }
+      break;
+    }
+    default: break;  // launch plans, gates: nothing more here
   }
   return diag_.CleanSince(mark);
 }

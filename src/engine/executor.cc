@@ -605,15 +605,25 @@ void Executor::FinishExecutions() {
     }
     exec->blocked_waiters.clear();
     // Forget its scopes, so timers naming them find nothing.
-    std::function<void(Scope*)> forget = [&](Scope* s) {
-      scopes_.erase(s->serial);
-      for (auto& n : s->nodes) {
-        if (n.child) forget(n.child.get());
-      }
-    };
-    forget(exec->root.get());
+    Forget(exec->root.get());
     executions_.erase(it);
   }
+}
+
+void Executor::Forget(Scope* s) {
+  scopes_.erase(s->serial);
+  for (auto& n : s->nodes) {
+    if (n.child) Forget(n.child.get());
+    if (n.array) {
+      for (auto& [e, child] : n.array->children) Forget(child.get());
+    }
+  }
+}
+
+void Executor::RetireScope(std::unique_ptr<Scope> scope) {
+  Forget(scope.get());
+  auto dead = std::make_shared<std::unique_ptr<Scope>>(std::move(scope));
+  AfterCommit([dead] {});  // rows and events of this turn may still name it
 }
 
 void Executor::DropExecution(Execution* exec, const Status& why) {

@@ -130,6 +130,9 @@ class Executor {
   void ReleaseCache(const std::string& key, const std::string& holder);
   int64_t cache_reservation_ns() const { return lease_ns_; }
   int64_t poll_ns() const { return poll_ns_; }
+  // A child scope that ended and is no longer needed: forgotten now (timers
+  // naming it find nothing), freed once the turn is committed.
+  void RetireScope(std::unique_ptr<Scope> scope);
   // Launch plans: the configured resolver, else the store's registrations.
   Result<LaunchPlanTarget> ResolveLaunchPlan(const core::Identifier& id);
 
@@ -153,6 +156,7 @@ class Executor {
   void AfterCommit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
   void FinishExecutions();
   void EndExecution(Execution* exec);  // finished: free it after the commit
+  void Forget(Scope* s);               // it and its children leave scopes_
   void DropExecution(Execution* exec, const Status& why);
   void RenewLeases();
   void PollControl();

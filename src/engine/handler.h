@@ -27,6 +27,8 @@ class NodeHandler {
   virtual void OwnedNodeDone(Executor& x, Scope* s, int i, int owned) {}
   // The scope this node runs (NodeState::child) ended.
   virtual void ChildScopeDone(Executor& x, Scope* s, int i) {}
+  // Array nodes: the scope running element `child->array_element` ended.
+  virtual void ElementScopeDone(Executor& x, Scope* s, int i, Scope* child) {}
   // An attempt of the node ended (its token is already cleared).
   virtual void AttemptDone(Executor& x, Scope* s, int i, runtime::TaskOutcome outcome) {}
   // A timer the node set (Executor::SetNodeTimer) is due.

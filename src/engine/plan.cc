@@ -244,6 +244,11 @@ Result<Plan*> PlanSet::PlanWorkflow(const core::CompiledWorkflow& wf) {
   // What an array's task element sees (its task is known now).
   for (PlanNode& n : plan->nodes) {
     if (n.kind != NodeKind::kArray || !plan->nodes[n.array.sub_node].task) continue;
+    const auto& an = n.node->array_node();
+    if (an.has_is_original_sub_node_interface() && an.is_original_sub_node_interface().value()) {
+      n.array.element_task = plan->nodes[n.array.sub_node].task;  // per element already
+      continue;
+    }
     auto element = std::make_shared<core::TaskTemplate>(*plan->nodes[n.array.sub_node].task);
     auto* iface = element->mutable_interface();
     for (auto& [name, var] : *iface->mutable_outputs()->mutable_variables()) {

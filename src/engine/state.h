@@ -41,8 +41,8 @@ struct ArrayState {
   // variable, a slot per element (null until it succeeds), handed over to
   // the output collections without a copy.
   std::map<std::string, std::vector<std::unique_ptr<core::Literal>>> outputs;
-  std::vector<std::unique_ptr<Scope>> children;  // sub-workflow and launch-plan elements
-  int64_t next = 0;                              // below it, every element has been started
+  std::map<int64_t, std::unique_ptr<Scope>> children;  // running sub-workflow elements
+  int64_t next = 0;                                    // below it, every element has been started
   int64_t in_flight = 0;
   int64_t succeeded = 0, failed = 0;
   std::map<std::string, int64_t> errors;  // failed elements by error code, for the summary
@@ -98,7 +98,8 @@ struct Scope {
   std::string prefix;  // node path prefix: "" or "<parent path>/"
   Scope* parent = nullptr;
   int parent_node = -1;
-  bool is_execution = false;  // the top-level one or a launch-plan child: has its own record
+  int64_t array_element = -1;  // a sub-workflow element of array node parent_node
+  bool is_execution = false;   // the top-level one or a launch-plan child: has its own record
   std::vector<NodeState> nodes;
   std::shared_ptr<const core::LiteralMap> inputs;
   State state = State::kRunning;
@@ -143,9 +144,9 @@ struct Execution {
   // once the first turn after the restore is committed.
   std::map<std::string, std::map<std::string, store::NodeRecord>> restored;
   bool overwrite_cache = false;  // run discoverable tasks again and replace their entries
-  bool finished = false;  // the root scope is done; freed after the commit that records it
-  bool dropped = false;   // the lease was lost, or the engine stops: nothing more is written
-  Status drop_reason;     // why, for whoever waits
+  bool finished = false;         // the root scope is done; freed after the commit that records it
+  bool dropped = false;          // the lease was lost, or the engine stops: nothing more is written
+  Status drop_reason;            // why, for whoever waits
 };
 
 }  // namespace flytecpp::engine::internal

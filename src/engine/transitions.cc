@@ -101,6 +101,13 @@ void Executor::FinishScope(Scope* s, WorkflowPhase phase) {
   }
   // The node running this scope hears of it, unless it is the one ending it.
   Scope* p = s->parent;
+  if (s->array_element >= 0) {
+    if (p->nodes[s->parent_node].phase == core::NodeExecution::RUNNING &&
+        !p->nodes[s->parent_node].aborting) {
+      Handler(p, s->parent_node).ElementScopeDone(*this, p, s->parent_node, s);
+    }
+    return;
+  }
   if (p->nodes[s->parent_node].phase == core::NodeExecution::RUNNING &&
       !p->nodes[s->parent_node].aborting) {
     Handler(p, s->parent_node).ChildScopeDone(*this, p, s->parent_node);

@@ -374,6 +374,11 @@ ArrayNodeBuilder& ArrayNodeBuilder::DataMode(flyteidl::core::ArrayNode::DataMode
   node_.mutable_array_node()->set_data_mode(m);
   return *this;
 }
+ArrayNodeBuilder& ArrayNodeBuilder::OriginalSubNodeInterface(bool on) {
+  node_.mutable_array_node()->mutable_is_original_sub_node_interface()->set_value(on);
+  return *this;
+}
+
 ArrayNodeBuilder& ArrayNodeBuilder::BoundInputs(std::vector<std::string> names) {
   auto* a = node_.mutable_array_node();
   a->clear_bound_inputs();

@@ -288,5 +288,82 @@ TEST_F(ArraysTest, R48_ResumeKeepsFinishedElementsAndRetriesInterruptedOnes) {
   EXPECT_EQ(elements[1].system_failures, 1);
 }
 
+TEST_F(ArraysTest, R61_ASubWorkflowIsMappedWithAChildScopePerElement) {
+  // sub(x): s0 = square(x, k=0) -> s1 = square(s0, k=1); elements fail when x < 0.
+  const TaskTemplate square =
+      Task("t.square1", {{"x", types::Int()}, {"k", types::Int()}}, {{"o0", types::Int()}});
+  Register("t.square1", [](const core::LiteralMap& in) -> runtime::TaskOutcome {
+    if (Int(in, "x") < 0) return UserError("negative: " + std::to_string(Int(in, "x")));
+    return lit::Inputs({{"o0", lit::Int(Int(in, "x") * Int(in, "x") + Int(in, "k"))}});
+  });
+  WorkflowBuilder sub("sub.sq");
+  sub.Input("x", types::Int());
+  sub.Add(TaskNode("s0", square).Bind("x", WorkflowInput("x")).Bind("k", Constant(lit::Int(0))));
+  sub.Add(TaskNode("s1", square).Bind("x", Promise("s0", "o0")).Bind("k", Constant(lit::Int(1))));
+  sub.Output("y", types::Int(), Promise("s1", "o0"));
+  const WorkflowTemplate sub_template = sub.Build();
+  WorkflowBuilder wf("map.sub");
+  wf.Input("xs", types::List(types::Int()));
+  wf.Add(ArrayNode("m", SubWorkflowNode("m-sub", sub_template.id()))
+             .Bind("x", WorkflowInput("xs"))
+             .MinSuccesses(2)
+             .Parallelism(2)
+             .OriginalSubNodeInterface());
+  wf.Output("ys", types::List(types::Int()), Promise("m", "y"));
+  auto closure = CompileIt(wf.Build(), {square}, {sub_template});
+  ASSERT_TRUE(closure.ok()) << closure.status().ToString();
+  auto xs = [](std::vector<int> v) {
+    std::vector<core::Literal> items;
+    for (int x : v) items.push_back(lit::Int(x));
+    return lit::Inputs({{"xs", lit::List(items)}});
+  };
+  Engine engine(Options());
+  auto r = engine.Run({.closure = *closure, .inputs = xs({1, -2, 3})});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
+  const auto& ys = r->outputs.literals().at("ys").collection();
+  ASSERT_EQ(ys.literals_size(), 3);
+  EXPECT_EQ(ys.literals(0).scalar().primitive().integer(), 2);  // (1*1)^2 + 1
+  EXPECT_TRUE(ys.literals(1).scalar().has_none_type());
+  EXPECT_EQ(ys.literals(2).scalar().primitive().integer(), 82);  // (3*3)^2 + 1
+  auto phases = NodePhases(r->execution_id);
+  EXPECT_EQ(phases["m/0/s1"], core::NodeExecution::SUCCEEDED);
+  EXPECT_EQ(phases["m/1/s0"], core::NodeExecution::FAILED);
+  auto elements = Elements(r->execution_id, "m");
+  ASSERT_EQ(elements.size(), 3u);
+  EXPECT_EQ(elements[1].phase, core::NodeExecution::FAILED);
+  ASSERT_TRUE(elements[1].error.has_value());
+  EXPECT_EQ(elements[1].error->message(), "negative: -2");
+
+  // Resume restores the running elements' scopes: finished tasks stay done.
+  FakeRuntime fake;
+  std::string id;
+  {
+    Engine a(FakeOptions(&fake));
+    auto submitted = a.Submit({.closure = *closure, .inputs = xs({1, 2, 3})});
+    ASSERT_TRUE(submitted.ok());
+    id = *submitted;
+    ASSERT_TRUE(fake.WaitRunning(id, "m/0/s0"));
+    ASSERT_TRUE(fake.WaitRunning(id, "m/1/s0"));
+    ASSERT_TRUE(fake.Complete(id, "m/1/s0", lit::Inputs({{"o0", lit::Int(4)}})));
+    ASSERT_TRUE(fake.WaitRunning(id, "m/1/s1"));
+    ASSERT_TRUE(
+        Eventually([&] { return NodePhases(id)["m/1/s0"] == core::NodeExecution::SUCCEEDED; }));
+  }  // stops with m/0/s0 and m/1/s1 running
+  Engine b(FakeOptions(&fake));
+  ASSERT_TRUE(b.Resume(id).ok());
+  for (const char* path : {"m/0/s0", "m/1/s1", "m/0/s1", "m/2/s0", "m/2/s1"}) {
+    ASSERT_TRUE(fake.WaitRunning(id, path)) << path;
+    ASSERT_TRUE(fake.Complete(id, path, lit::Inputs({{"o0", lit::Int(9)}}))) << path;
+  }
+  auto resumed = b.Wait(id);
+  ASSERT_TRUE(resumed.ok());
+  ASSERT_EQ(resumed->phase, core::WorkflowExecution::SUCCEEDED)
+      << (resumed->error ? resumed->error->message() : "");
+  EXPECT_EQ(Ys(resumed->outputs), "9 9 9");
+  EXPECT_EQ(fake.Starts(id, "m/1/s0"), 1);  // finished before: not again
+  EXPECT_EQ(fake.Starts(id, "m/0/s0"), 2);  // interrupted: again
+}
+
 }  // namespace
 }  // namespace flytecpp::engine

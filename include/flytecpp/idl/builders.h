@@ -235,6 +235,9 @@ class ArrayNodeBuilder : public NodeBuilderBase<ArrayNodeBuilder> {
   ArrayNodeBuilder& ExecutionMode(flyteidl::core::ArrayNode::ExecutionMode mode);
   ArrayNodeBuilder& DataMode(flyteidl::core::ArrayNode::DataMode mode);
   ArrayNodeBuilder& BoundInputs(std::vector<std::string> names);
+  // The sub-node's interface is per element (e.g. a sub-workflow's): the
+  // array's is made of collections of it (is_original_sub_node_interface).
+  ArrayNodeBuilder& OriginalSubNodeInterface(bool on = true);
 };
 
 NodeBuilder TaskNode(std::string id, const TaskTemplate& task);

@@ -1,4 +1,6 @@
-// Array nodes (flyte-executor.md §3.6): the sub-node runs once per element.
+// Array nodes (flyte-executor.md §3.6): the sub-node runs once per element
+// (a task: one attempt at a time per element; a sub-workflow, beyond Flyte:
+// a child scope per element under "<array>/<index>/").
 // Collection inputs are mapped element by element; bound inputs and other
 // inputs are passed whole; collections of unequal length are the user's
 // error. Elements start in index order, at most `parallelism` (else a window
@@ -83,7 +85,12 @@ class ArrayHandler : public NodeHandler {
     // counted interrupted (a system failure) and retried. Nothing is decided
     // until all of them are back in the state.
     a.settling = true;
+    const PlanNode& sub = s->plan->nodes[s->plan->nodes[i].array.sub_node];
     for (auto& [e, r] : interrupted) {
+      if (sub.kind == NodeKind::kSubWorkflow) {
+        x.RestoreScope(ElementScope(x, s, i, e));  // its nodes pick up where they were
+        continue;
+      }
       runtime::Runtime* previous = nullptr;
       for (runtime::Runtime* rt : x.options().runtimes) {
         if (rt->name() == r.runtime) previous = rt;
@@ -194,6 +201,39 @@ class ArrayHandler : public NodeHandler {
 
   void Abort(Executor& x, Scope* s, int i, const std::string&) override { StopAll(x, s, i); }
 
+  // A sub-workflow element ended: its outputs, or its error, as a task
+  // element's (it is not retried: its nodes have their own retries).
+  void ElementScopeDone(Executor& x, Scope* s, int i, Scope* child) override {
+    NodeState& n = s->nodes[i];
+    if (n.phase != core::NodeExecution::RUNNING || !n.array) return;
+    ArrayState& a = *n.array;
+    const int64_t e = child->array_element;
+    auto it = a.children.find(e);
+    if (it == a.children.end()) return;
+    --a.in_flight;
+    a.started_ns.erase(e);
+    if (child->phase == core::WorkflowExecution::SUCCEEDED) {
+      a.phase[e] = core::NodeExecution::SUCCEEDED;
+      if (child->nodes[Plan::kEnd].outputs) Keep(a, e, *child->nodes[Plan::kEnd].outputs);
+      ++a.succeeded;
+    } else {
+      a.phase[e] = core::NodeExecution::FAILED;
+      core::ExecutionError error =
+          child->error ? *child->error
+                       : MakeError(core::ExecutionError::USER, "SubworkflowNodeFailing",
+                                   "the sub-workflow " +
+                                       std::string(child->phase == core::WorkflowExecution::ABORTED
+                                                       ? "was aborted"
+                                                       : "failed"));
+      CountFailure(a, error);
+      a.element_errors[e] = std::move(error);
+    }
+    x.RetireScope(std::move(it->second));
+    a.children.erase(it);
+    Changed(x, s, i, e);
+    Evaluate(x, s, i);
+  }
+
   void BeforeCommit(Executor& x, Scope* s, int i) override {
     NodeState& n = s->nodes[i];
     if (!n.array) return;
@@ -206,7 +246,7 @@ class ArrayHandler : public NodeHandler {
     flyteidl::event::TaskExecutionEvent e;
     auto flush_event = [&] {
       if (e.metadata().external_resources_size() == 0) return;
-      *e.mutable_task_id() = sub.task->id();
+      *e.mutable_task_id() = sub.task ? sub.task->id() : sub.sub_plan->tmpl->id();
       e.mutable_parent_node_execution_id()->mutable_execution_id()->set_name(s->execution_id);
       e.mutable_parent_node_execution_id()->set_node_id(path);
       e.set_phase(core::TaskExecution::RUNNING);
@@ -262,6 +302,22 @@ class ArrayHandler : public NodeHandler {
     return s->Path(i) + "/" + std::to_string(element);
   }
 
+  // A scope running sub-workflow element `e` under the element's path.
+  Scope* ElementScope(Executor& x, Scope* s, int i, int64_t e) {
+    ArrayState& a = *s->nodes[i].array;
+    const PlanNode& sub = s->plan->nodes[s->plan->nodes[i].array.sub_node];
+    auto child =
+        x.NewScope(s->exec, sub.sub_plan, s->execution_id, ElementPath(s, i, e) + "/", s, i);
+    child->array_element = e;
+    child->inputs = std::make_shared<const core::LiteralMap>(ElementInputs(s, i, e));
+    a.phase[e] = core::NodeExecution::RUNNING;
+    a.started_ns[e] = x.Now();
+    Changed(x, s, i, e);
+    Scope* raw = child.get();
+    a.children[e] = std::move(child);
+    return raw;
+  }
+
   // Element `element`'s inputs: collections mapped, the rest passed whole.
   static core::LiteralMap ElementInputs(const Scope* s, int i, int64_t element) {
     const PlanNode& p = s->plan->nodes[i];
@@ -314,18 +370,18 @@ class ArrayHandler : public NodeHandler {
       if (!all_bound) return fail("InvalidArrayLength", "array " + p.id + ": no input array");
       size = 1;
     }
-    if (sub.kind != NodeKind::kTask) {
+    if (sub.kind != NodeKind::kTask && sub.kind != NodeKind::kSubWorkflow) {
       return fail("UnsupportedNodeKind",
-                  "array " + p.id + ": only tasks are mapped by this engine so far");
+                  "array " + p.id + ": maps tasks and sub-workflows; launch plans not yet");
     }
     n.runtime = nullptr;
     for (runtime::Runtime* r : x.options().runtimes) {
-      if (r->CanRun(*sub.task)) {
+      if (sub.task && r->CanRun(*sub.task)) {
         n.runtime = r;
         break;
       }
     }
-    if (n.runtime == nullptr) {
+    if (sub.task && n.runtime == nullptr) {
       x.Fail(s, i,
              MakeError(core::ExecutionError::SYSTEM, "UnsupportedTaskType",
                        "no runtime runs task " + sub.task->id().name() + " (type " +
@@ -350,9 +406,9 @@ class ArrayHandler : public NodeHandler {
     a->phase.assign(a->size, core::NodeExecution::UNDEFINED);
     a->attempts.assign(a->size, 0);
     a->system_failures.assign(a->size, 0);
-    for (const auto& [name, var] : sub.task->interface().outputs().variables()) {
-      a->outputs[name].resize(a->size);
-    }
+    const auto& outputs =
+        sub.task ? sub.task->interface().outputs() : sub.sub_plan->tmpl->interface().outputs();
+    for (const auto& [name, var] : outputs.variables()) a->outputs[name].resize(a->size);
     n.array = std::move(a);
     return true;
   }
@@ -385,7 +441,8 @@ class ArrayHandler : public NodeHandler {
   bool StartMore(Executor& x, Scope* s, int i) {
     ArrayState& a = *s->nodes[i].array;
     const PlanNode& sub = s->plan->nodes[s->plan->nodes[i].array.sub_node];
-    const bool cached = sub.task->metadata().discoverable() && !s->exec->overwrite_cache;
+    const bool cached =
+        sub.task && sub.task->metadata().discoverable() && !s->exec->overwrite_cache;
     bool hits = false;
     while (a.in_flight < a.window && a.next < a.size) {
       const int64_t e = a.next++;
@@ -403,7 +460,11 @@ class ArrayHandler : public NodeHandler {
       }
       a.phase[e] = core::NodeExecution::QUEUED;
       ++a.in_flight;
-      x.QueueElementAttempt(s, i, e);
+      if (sub.kind == NodeKind::kSubWorkflow) {
+        x.StartScope(ElementScope(x, s, i, e));
+      } else {
+        x.QueueElementAttempt(s, i, e);
+      }
     }
     return hits;
   }
@@ -413,6 +474,10 @@ class ArrayHandler : public NodeHandler {
     if (!n.array) return;
     x.StopElementAttempts(s, i);
     ArrayState& a = *n.array;
+    const bool was_aborting = n.aborting;
+    n.aborting = true;  // children end without reporting back
+    for (auto& [e, child] : a.children) x.AbortChild(child.get(), "the array node stopped");
+    n.aborting = was_aborting;
     for (int64_t e = 0; e < a.size; ++e) {
       if (a.phase[e] == core::NodeExecution::QUEUED || a.phase[e] == core::NodeExecution::RUNNING) {
         a.phase[e] = core::NodeExecution::ABORTED;
