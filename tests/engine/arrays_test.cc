@@ -1,6 +1,7 @@
 // Array nodes (docs/semantics.md R43-R49).
 #include "engine_test_util.h"
 #include "fake_runtime.h"
+#include "flytecpp/idl/identifiers.h"
 #include "flytecpp/store/data_dir.h"
 
 namespace flytecpp::engine {
@@ -363,6 +364,81 @@ TEST_F(ArraysTest, R61_ASubWorkflowIsMappedWithAChildScopePerElement) {
   EXPECT_EQ(Ys(resumed->outputs), "9 9 9");
   EXPECT_EQ(fake.Starts(id, "m/1/s0"), 1);  // finished before: not again
   EXPECT_EQ(fake.Starts(id, "m/0/s0"), 2);  // interrupted: again
+}
+
+TEST_F(ArraysTest, R62_ALaunchPlanIsMappedWithAChildExecutionPerElement) {
+  Register("t.add1", Add1);
+  WorkflowBuilder child("child");
+  child.Input("x", types::Int());
+  child.Add(TaskNode("c0", kAdd1).Bind("x", WorkflowInput("x")));
+  child.Output("y", types::Int(), Promise("c0", "o0"));
+  auto child_closure = CompileIt(child.Build(), {kAdd1});
+  ASSERT_TRUE(child_closure.ok());
+  const core::Identifier lp_id = MakeIdentifier(core::LAUNCH_PLAN, "child_lp");
+  LaunchPlanTarget target;
+  target.closure = *child_closure;
+  ASSERT_TRUE(RegisterLaunchPlan(*store_, lp_id, target).ok());
+  compiler::LaunchPlanInterface lpi;
+  lpi.id = lp_id;
+  *(*lpi.expected_inputs.mutable_parameters())["x"].mutable_var()->mutable_type() = types::Int();
+  (*lpi.expected_inputs.mutable_parameters())["x"].set_required(true);
+  *(*lpi.expected_outputs.mutable_variables())["y"].mutable_type() = types::Int();
+  WorkflowBuilder wf("map.lp");
+  wf.Input("xs", types::List(types::Int()));
+  wf.Add(ArrayNode("m", LaunchPlanNode("m-sub", lp_id))
+             .Bind("x", WorkflowInput("xs"))
+             .OriginalSubNodeInterface());
+  wf.Output("ys", types::List(types::Int()), Promise("m", "y"));
+  auto closure = CompileIt(wf.Build(), {}, {}, {lpi});
+  ASSERT_TRUE(closure.ok()) << closure.status().ToString();
+  auto r = Engine(Options()).Run(
+      {.closure = *closure,
+       .inputs = lit::Inputs({{"xs", lit::List({lit::Int(10), lit::Int(20), lit::Int(30)})}}),
+       .execution_id = "lpmap"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
+  const auto& ys = r->outputs.literals().at("ys").collection();
+  ASSERT_EQ(ys.literals_size(), 3);
+  EXPECT_EQ(ys.literals(2).scalar().primitive().integer(), 31);
+  // Each element is a child execution of its own, with its parent named.
+  auto element = reader_->GetExecution("lpmap-m-2");
+  ASSERT_TRUE(element.ok()) << element.status().ToString();
+  EXPECT_EQ(element->parent, "lpmap");
+  EXPECT_EQ(element->phase, core::WorkflowExecution::SUCCEEDED);
+  ASSERT_TRUE(element->outputs);
+  EXPECT_EQ(Int(*element->outputs, "y"), 31);
+
+  // Resume: an element whose child ended is not run again; a running one
+  // continues in its child execution.
+  FakeRuntime fake;
+  {
+    Engine a(FakeOptions(&fake));
+    ASSERT_TRUE(a.Submit({.closure = *closure,
+                          .inputs = lit::Inputs({{"xs", lit::List({lit::Int(1), lit::Int(2)})}}),
+                          .execution_id = "lpres"})
+                    .ok());
+    ASSERT_TRUE(fake.WaitRunning("lpres-m-0", "c0"));
+    ASSERT_TRUE(fake.WaitRunning("lpres-m-1", "c0"));
+    ASSERT_TRUE(fake.Complete("lpres-m-0", "c0", lit::Inputs({{"o0", lit::Int(5)}})));
+    ASSERT_TRUE(Eventually([&] {
+      auto rec = reader_->GetExecution("lpres-m-0");
+      return rec.ok() && rec->phase == core::WorkflowExecution::SUCCEEDED;
+    }));
+  }
+  Engine b(FakeOptions(&fake));
+  ASSERT_TRUE(b.Resume("lpres").ok());
+  ASSERT_TRUE(fake.WaitRunning("lpres-m-1", "c0"));
+  ASSERT_TRUE(fake.Complete("lpres-m-1", "c0", lit::Inputs({{"o0", lit::Int(6)}})));
+  auto resumed = b.Wait("lpres");
+  ASSERT_TRUE(resumed.ok());
+  ASSERT_EQ(resumed->phase, core::WorkflowExecution::SUCCEEDED)
+      << (resumed->error ? resumed->error->message() : "");
+  const auto& rys = resumed->outputs.literals().at("ys").collection();
+  ASSERT_EQ(rys.literals_size(), 2);
+  EXPECT_EQ(rys.literals(0).scalar().primitive().integer(), 5);
+  EXPECT_EQ(rys.literals(1).scalar().primitive().integer(), 6);
+  EXPECT_EQ(fake.Starts("lpres-m-0", "c0"), 1);
+  EXPECT_EQ(fake.Starts("lpres-m-1", "c0"), 2);
 }
 
 }  // namespace

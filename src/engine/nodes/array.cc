@@ -1,6 +1,7 @@
 // Array nodes (flyte-executor.md §3.6): the sub-node runs once per element
-// (a task: one attempt at a time per element; a sub-workflow, beyond Flyte:
-// a child scope per element under "<array>/<index>/").
+// (a task: one attempt at a time per element; beyond Flyte, a sub-workflow:
+// a child scope per element under "<array>/<index>/", or a launch plan: a
+// child execution per element, "<exec>-<array>-<index>").
 // Collection inputs are mapped element by element; bound inputs and other
 // inputs are passed whole; collections of unequal length are the user's
 // error. Elements start in index order, at most `parallelism` (else a window
@@ -18,7 +19,9 @@
 
 #include "../executor.h"
 #include "flytecpp/engine/cache.h"
+#include "flytecpp/idl/identifiers.h"
 #include "flytecpp/idl/literals.h"
+#include "launch_plan_child.h"
 
 namespace flytecpp::engine::internal {
 
@@ -89,6 +92,22 @@ class ArrayHandler : public NodeHandler {
     for (auto& [e, r] : interrupted) {
       if (sub.kind == NodeKind::kSubWorkflow) {
         x.RestoreScope(ElementScope(x, s, i, e));  // its nodes pick up where they were
+        continue;
+      }
+      if (sub.kind == NodeKind::kLaunchPlan) {
+        auto child = RestoreLaunchPlanChild(x, s, i, ChildExecutionId(s, ElementPath(s, i, e)));
+        if (!child.ok()) {  // never recorded: it starts again
+          --a.in_flight;
+          a.phase[e] = core::NodeExecution::UNDEFINED;
+          a.next = std::min(a.next, e);
+          continue;
+        }
+        Scope* c = Adopt(x, s, i, e, std::move(child).value());
+        if (c->state == Scope::State::kDone) {
+          ElementScopeDone(x, s, i, c);  // it ended; the array had not heard yet
+        } else {
+          x.RestoreScope(c);
+        }
         continue;
       }
       runtime::Runtime* previous = nullptr;
@@ -246,7 +265,9 @@ class ArrayHandler : public NodeHandler {
     flyteidl::event::TaskExecutionEvent e;
     auto flush_event = [&] {
       if (e.metadata().external_resources_size() == 0) return;
-      *e.mutable_task_id() = sub.task ? sub.task->id() : sub.sub_plan->tmpl->id();
+      *e.mutable_task_id() = sub.task       ? sub.task->id()
+                             : sub.sub_plan ? sub.sub_plan->tmpl->id()
+                                            : sub.launch_plan;
       e.mutable_parent_node_execution_id()->mutable_execution_id()->set_name(s->execution_id);
       e.mutable_parent_node_execution_id()->set_node_id(path);
       e.set_phase(core::TaskExecution::RUNNING);
@@ -304,12 +325,17 @@ class ArrayHandler : public NodeHandler {
 
   // A scope running sub-workflow element `e` under the element's path.
   Scope* ElementScope(Executor& x, Scope* s, int i, int64_t e) {
-    ArrayState& a = *s->nodes[i].array;
     const PlanNode& sub = s->plan->nodes[s->plan->nodes[i].array.sub_node];
     auto child =
         x.NewScope(s->exec, sub.sub_plan, s->execution_id, ElementPath(s, i, e) + "/", s, i);
-    child->array_element = e;
     child->inputs = std::make_shared<const core::LiteralMap>(ElementInputs(s, i, e));
+    return Adopt(x, s, i, e, std::move(child));
+  }
+
+  // `child` runs element `e` from now on.
+  static Scope* Adopt(Executor& x, Scope* s, int i, int64_t e, std::unique_ptr<Scope> child) {
+    ArrayState& a = *s->nodes[i].array;
+    child->array_element = e;
     a.phase[e] = core::NodeExecution::RUNNING;
     a.started_ns[e] = x.Now();
     Changed(x, s, i, e);
@@ -370,9 +396,15 @@ class ArrayHandler : public NodeHandler {
       if (!all_bound) return fail("InvalidArrayLength", "array " + p.id + ": no input array");
       size = 1;
     }
-    if (sub.kind != NodeKind::kTask && sub.kind != NodeKind::kSubWorkflow) {
-      return fail("UnsupportedNodeKind",
-                  "array " + p.id + ": maps tasks and sub-workflows; launch plans not yet");
+    std::optional<core::TypedInterface> launch_plan_interface;
+    if (sub.kind == NodeKind::kLaunchPlan) {
+      auto target = x.ResolveLaunchPlan(sub.launch_plan);
+      if (!target.ok()) {
+        return fail("RuntimeExecutionError", "array " + p.id + ": launch plan " +
+                                                 idl::IdentifierString(sub.launch_plan) + ": " +
+                                                 target.status().message());
+      }
+      launch_plan_interface = target->closure.primary().template_().interface();
     }
     n.runtime = nullptr;
     for (runtime::Runtime* r : x.options().runtimes) {
@@ -406,8 +438,9 @@ class ArrayHandler : public NodeHandler {
     a->phase.assign(a->size, core::NodeExecution::UNDEFINED);
     a->attempts.assign(a->size, 0);
     a->system_failures.assign(a->size, 0);
-    const auto& outputs =
-        sub.task ? sub.task->interface().outputs() : sub.sub_plan->tmpl->interface().outputs();
+    const auto& outputs = sub.task       ? sub.task->interface().outputs()
+                          : sub.sub_plan ? sub.sub_plan->tmpl->interface().outputs()
+                                         : launch_plan_interface->outputs();
     for (const auto& [name, var] : outputs.variables()) a->outputs[name].resize(a->size);
     n.array = std::move(a);
     return true;
@@ -462,6 +495,22 @@ class ArrayHandler : public NodeHandler {
       ++a.in_flight;
       if (sub.kind == NodeKind::kSubWorkflow) {
         x.StartScope(ElementScope(x, s, i, e));
+      } else if (sub.kind == NodeKind::kLaunchPlan) {
+        auto child =
+            NewLaunchPlanChild(x, s, i, sub.launch_plan, ChildExecutionId(s, ElementPath(s, i, e)),
+                               ElementInputs(s, i, e));
+        if (!child.ok()) {
+          --a.in_flight;
+          a.phase[e] = core::NodeExecution::FAILED;
+          core::ExecutionError error = MakeError(core::ExecutionError::USER,
+                                                 "RuntimeExecutionError", child.status().message());
+          CountFailure(a, error);
+          a.element_errors[e] = std::move(error);
+          Changed(x, s, i, e);
+          hits = true;  // decided at once, as a hit: the node may be decided now
+          continue;
+        }
+        x.StartScope(Adopt(x, s, i, e, std::move(child).value()));
       } else {
         x.QueueElementAttempt(s, i, e);
       }

@@ -5,6 +5,7 @@
 #include "../executor.h"
 #include "flytecpp/compiler/compiler.h"
 #include "flytecpp/idl/identifiers.h"
+#include "launch_plan_child.h"
 
 namespace flytecpp::engine::internal {
 
@@ -68,60 +69,40 @@ class SubWorkflowHandler : public NodeHandler {
 class LaunchPlanHandler : public NodeHandler {
  public:
   void Start(Executor& x, Scope* s, int i) override {
-    const PlanNode& p = s->plan->nodes[i];
     NodeState& n = s->nodes[i];
-    const std::string lp = idl::IdentifierString(p.launch_plan);
-    auto fail = [&](const std::string& why) {
-      x.Fail(s, i,
-             MakeError(core::ExecutionError::USER, "RuntimeExecutionError",
-                       "launch plan " + lp + ": " + why));
-    };
-    auto target = x.ResolveLaunchPlan(p.launch_plan);
-    if (!target.ok()) return fail(target.status().message());
-    auto plans = PlanSet::Build(std::move(target->closure));
-    if (!plans.ok()) return fail(plans.status().message());
-    auto inputs = std::make_shared<core::LiteralMap>(
-        MergeInputs(*n.inputs, target->default_inputs, target->fixed_inputs));
-    const Plan& plan = (*plans)->primary();
-    Status valid = compiler::ValidateInputs(plan.tmpl->interface(), *inputs);
-    if (!valid.ok()) return fail(valid.message());
-    Scope* c = NewChild(x, s, i, std::move(plans).value());
-    c->inputs = inputs;
-    c->record.closure = c->owned_plans->closure();
-    c->record.inputs = inputs;
-    c->record.created_ns = x.Now();
-    x.StartScope(c);
+    auto child =
+        NewLaunchPlanChild(x, s, i, s->plan->nodes[i].launch_plan, ChildId(s, i), *n.inputs);
+    if (!child.ok()) {
+      x.Fail(
+          s, i,
+          MakeError(core::ExecutionError::USER, "RuntimeExecutionError", child.status().message()));
+      return;
+    }
+    if (n.phase != core::NodeExecution::RUNNING) x.SetPhase(s, i, core::NodeExecution::RUNNING);
+    n.child = std::move(child).value();
+    x.StartScope(n.child.get());
   }
 
   void Resume(Executor& x, Scope* s, int i) override {
-    // The child's own record holds what it runs: no resolver is needed.
-    auto record = x.store().GetExecution(ChildId(s, i));
-    if (!record.ok()) {
+    NodeState& n = s->nodes[i];
+    auto child = RestoreLaunchPlanChild(x, s, i, ChildId(s, i));
+    if (!child.ok() && child.status().code() == StatusCode::kNotFound) {
       Start(x, s, i);  // it had not been recorded yet
       return;
     }
-    auto plans = PlanSet::Build(record->closure);
-    if (!plans.ok()) {
+    if (!child.ok()) {
       x.Fail(s, i,
              MakeError(core::ExecutionError::SYSTEM, "RuntimeExecutionError",
-                       "child execution " + record->id + ": " + plans.status().message()));
+                       child.status().message()));
       return;
     }
-    Scope* c = NewChild(x, s, i, std::move(plans).value());
-    c->recorded = true;
-    c->inputs = record->inputs ? record->inputs : std::make_shared<const core::LiteralMap>();
-    c->phase = record->phase;
-    c->started_ns = record->created_ns;
-    c->error = record->error;
-    if (Terminal(record->phase)) {  // it ended; the parent had not heard yet
-      c->state = Scope::State::kDone;
-      if (record->outputs) {
-        c->nodes[Plan::kEnd].outputs = std::make_shared<core::LiteralMap>(*record->outputs);
-      }
+    if (n.phase != core::NodeExecution::RUNNING) x.SetPhase(s, i, core::NodeExecution::RUNNING);
+    n.child = std::move(child).value();
+    if (n.child->state == Scope::State::kDone) {  // it ended; the parent had not heard yet
       FinishFromChild(x, s, i, "RemoteChildWorkflowExecutionFailed");
       return;
     }
-    x.RestoreScope(c);
+    x.RestoreScope(n.child.get());
   }
 
   void ChildScopeDone(Executor& x, Scope* s, int i) override {
@@ -142,32 +123,79 @@ class LaunchPlanHandler : public NodeHandler {
 
  private:
   // The child execution: a name derived from the parent's and the node path.
-  static std::string ChildId(const Scope* s, int i) {
-    std::string id = s->execution_id + "-" + s->Path(i);
-    for (char& c : id) {
-      if (c == '/') c = '-';
-    }
-    return id;
-  }
-
-  static Scope* NewChild(Executor& x, Scope* s, int i, std::unique_ptr<PlanSet> plans) {
-    NodeState& n = s->nodes[i];
-    if (n.phase != core::NodeExecution::RUNNING) x.SetPhase(s, i, core::NodeExecution::RUNNING);
-    const std::string id = ChildId(s, i);
-    const Plan* plan = &plans->primary();
-    n.child = x.NewScope(s->exec, plan, id, "", s, i);
-    Scope* c = n.child.get();
-    c->owned_plans = std::move(plans);
-    c->is_execution = true;
-    c->record.id = id;
-    c->record.workflow_name = plan->workflow_name;
-    c->record.parent = s->execution_id;
-    c->record.root = s->exec->id;
-    return c;
-  }
+  static std::string ChildId(const Scope* s, int i) { return ChildExecutionId(s, s->Path(i)); }
 };
 
 }  // namespace
+
+std::string ChildExecutionId(const Scope* s, const std::string& path) {
+  std::string id = s->execution_id + "-" + path;
+  for (char& c : id) {
+    if (c == '/') c = '-';
+  }
+  return id;
+}
+
+namespace {
+
+std::unique_ptr<Scope> ChildScope(Executor& x, Scope* s, int i, const std::string& id,
+                                  std::unique_ptr<PlanSet> plans) {
+  const Plan* plan = &plans->primary();
+  auto c = x.NewScope(s->exec, plan, id, "", s, i);
+  c->owned_plans = std::move(plans);
+  c->is_execution = true;
+  c->record.id = id;
+  c->record.workflow_name = plan->workflow_name;
+  c->record.parent = s->execution_id;
+  c->record.root = s->exec->id;
+  return c;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Scope>> NewLaunchPlanChild(Executor& x, Scope* s, int i,
+                                                  const core::Identifier& launch_plan,
+                                                  const std::string& id,
+                                                  const core::LiteralMap& given) {
+  const std::string lp = idl::IdentifierString(launch_plan);
+  auto fail = [&](const Status& why) {
+    return InvalidArgument("launch plan " + lp + ": " + why.message());
+  };
+  auto target = x.ResolveLaunchPlan(launch_plan);
+  if (!target.ok()) return fail(target.status());
+  auto plans = PlanSet::Build(std::move(target->closure));
+  if (!plans.ok()) return fail(plans.status());
+  auto inputs = std::make_shared<core::LiteralMap>(
+      MergeInputs(given, target->default_inputs, target->fixed_inputs));
+  Status valid = compiler::ValidateInputs((*plans)->primary().tmpl->interface(), *inputs);
+  if (!valid.ok()) return fail(valid);
+  auto c = ChildScope(x, s, i, id, std::move(plans).value());
+  c->inputs = inputs;
+  c->record.closure = c->owned_plans->closure();
+  c->record.inputs = inputs;
+  c->record.created_ns = x.Now();
+  return c;
+}
+
+Result<std::unique_ptr<Scope>> RestoreLaunchPlanChild(Executor& x, Scope* s, int i,
+                                                      const std::string& id) {
+  FLYTECPP_ASSIGN_OR_RETURN(store::ExecutionRecord record, x.store().GetExecution(id));
+  auto plans = PlanSet::Build(record.closure);
+  if (!plans.ok()) {
+    return Internal("child execution " + record.id + ": " + plans.status().message());
+  }
+  auto c = ChildScope(x, s, i, id, std::move(plans).value());
+  c->recorded = true;
+  c->inputs = record.inputs ? record.inputs : std::make_shared<const core::LiteralMap>();
+  c->phase = record.phase;
+  c->started_ns = record.created_ns;
+  c->error = record.error;
+  if (Terminal(record.phase)) {
+    c->state = Scope::State::kDone;
+    if (record.outputs) c->nodes[Plan::kEnd].outputs = record.outputs;
+  }
+  return c;
+}
 
 std::unique_ptr<NodeHandler> MakeSubWorkflowHandler() {
   return std::make_unique<SubWorkflowHandler>();
