@@ -73,10 +73,10 @@ int main(int argc, char** argv) {
   const auto t0 = std::chrono::steady_clock::now();
   // The input list is built inside the measured region: it is part of what
   // an execution of this size holds.
-  std::vector<flyteidl::core::Literal> xs;
-  xs.reserve(n);
-  for (int64_t i = 0; i < n; ++i) xs.push_back(lit::Int(i));
-  flyteidl::core::LiteralMap inputs = lit::Inputs({{"xs", lit::List(std::move(xs))}});
+  flyteidl::core::LiteralMap inputs;
+  auto* xs = (*inputs.mutable_literals())["xs"].mutable_collection()->mutable_literals();
+  xs->Reserve(static_cast<int>(n));
+  for (int64_t i = 0; i < n; ++i) xs->Add()->mutable_scalar()->mutable_primitive()->set_integer(i);
   int64_t last = -1;
   bool ok = false;
   {

@@ -173,6 +173,9 @@ class Executor {
   void Launch(Scope* s, int i);
   void ResumeNode(Scope* s, int i);
   Result<core::LiteralMap> InputsFor(Scope* s, int i);
+  // Node i's inputs are resolved: sources no binding will read any more let
+  // their outputs go (PlanNode::consumers).
+  void Consumed(Scope* s, int i);
   void Skip(Scope* s, int i);
   void NodeFinished(Scope* s, int i);
   void FailScope(Scope* s, const core::ExecutionError& error, const std::string& failed_node);

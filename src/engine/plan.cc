@@ -241,6 +241,19 @@ Result<Plan*> PlanSet::PlanWorkflow(const core::CompiledWorkflow& wf) {
       default: break;
     }
   }
+  // Who reads whose outputs.
+  std::function<void(const BindingPlan&, bool)> count = [&](const BindingPlan& b, bool keep) {
+    if (b.kind == BindingPlan::Kind::kPromise && b.source >= 0) {
+      ++plan->nodes[b.source].consumers;
+      if (keep) plan->nodes[b.source].keep_outputs = true;
+    }
+    for (const auto& item : b.items) count(item, keep);
+  };
+  for (int k = 0; k < static_cast<int>(plan->nodes.size()); ++k) {
+    for (const auto& [var, b] : plan->nodes[k].inputs) count(b, k == plan->failure_node);
+  }
+  plan->nodes[Plan::kEnd].keep_outputs = true;
+
   // What an array's task element sees (its task is known now).
   for (PlanNode& n : plan->nodes) {
     if (n.kind != NodeKind::kArray || !plan->nodes[n.array.sub_node].task) continue;

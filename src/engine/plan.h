@@ -45,6 +45,11 @@ struct PlanNode {
   std::vector<std::pair<std::string, BindingPlan>> inputs;
   std::vector<int> downstream;  // execution edges between graph nodes
   int upstream_count = 0;
+  // Bindings of other nodes that read this one's outputs. Once all of them
+  // are resolved the outputs are let go, unless `keep_outputs` (the end
+  // node's, and what the failure node reads).
+  int consumers = 0;
+  bool keep_outputs = false;
   // The node that runs this one (a branch runs its cases); -1 for nodes of
   // the graph. Owned nodes have no edges: their owner starts them and hears
   // when they end.

@@ -62,6 +62,7 @@ struct NodeState {
   int attempts = 0;         // attempts ended and retried; the current one is number `attempts`
   int system_failures = 0;  // of those, system failures
   int pending = 0;          // upstream nodes not finished yet
+  int consumers = 0;        // bindings that will still read its outputs (PlanNode::consumers)
   bool upstream_failed = false;
   bool dirty = false;        // its row is written at the next commit
   bool interrupted = false;  // restored QUEUED/RUNNING: its work resumes, not starts

@@ -29,6 +29,7 @@ std::unique_ptr<Scope> Executor::NewScope(Execution* exec, const Plan* plan,
   s->nodes.resize(plan->nodes.size());
   for (size_t i = 0; i < plan->nodes.size(); ++i) {
     s->nodes[i].pending = plan->nodes[i].upstream_count;
+    s->nodes[i].consumers = plan->nodes[i].consumers;
   }
   return s;
 }
@@ -186,6 +187,7 @@ void Executor::Launch(Scope* s, int i) {
     return;
   }
   n.inputs = std::make_shared<const core::LiteralMap>(std::move(inputs).value());
+  Consumed(s, i);
   Status written = store::WriteProto(s->data.InputsPath(s->Path(i)), *n.inputs);
   SetPhase(s, i, core::NodeExecution::QUEUED);
   if (!written.ok()) {
@@ -193,6 +195,21 @@ void Executor::Launch(Scope* s, int i) {
     return;
   }
   Handler(s, i).Start(*this, s, i);
+}
+
+void Executor::Consumed(Scope* s, int i) {
+  std::function<void(const BindingPlan&)> read = [&](const BindingPlan& b) {
+    if (b.kind == BindingPlan::Kind::kPromise && b.source >= 0) {
+      NodeState& source = s->nodes[b.source];
+      if (--source.consumers == 0 && !s->plan->nodes[b.source].keep_outputs) {
+        // Its data is on disk for whoever looks later; memory holds it no more.
+        source.outputs.reset();
+        if (b.source == Plan::kStart) s->inputs.reset();
+      }
+    }
+    for (const auto& item : b.items) read(item);
+  };
+  for (const auto& [var, b] : s->plan->nodes[i].inputs) read(b);
 }
 
 void Executor::ResumeNode(Scope* s, int i) {
@@ -207,6 +224,7 @@ void Executor::ResumeNode(Scope* s, int i) {
     return;
   }
   n.inputs = std::make_shared<const core::LiteralMap>(std::move(inputs).value());
+  Consumed(s, i);
   Handler(s, i).Resume(*this, s, i);
 }
 

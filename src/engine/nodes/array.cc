@@ -451,7 +451,7 @@ class ArrayHandler : public NodeHandler {
     for (auto& [name, value] : *outputs.mutable_literals()) {
       auto slots = a.outputs.find(name);
       if (slots != a.outputs.end()) {
-        slots->second[element] = std::make_unique<core::Literal>(std::move(value));
+        slots->second[element] = std::make_unique<core::Literal>(value);
       }
     }
   }
@@ -568,6 +568,9 @@ class ArrayHandler : public NodeHandler {
       if (impossible) {
         x.Fail(s, i, Summary(s, i));
       } else {
+        // Rows of the last elements first, from their slots: the gathered
+        // outputs may be let go as soon as downstream nodes have read them.
+        BeforeCommit(x, s, i);
         x.Succeed(s, i, Gather(s, i));
       }
       return;
