@@ -751,6 +751,16 @@ if [[ "$(status_of c3)" == CACHE_POPULATED ]] && [[ $(echo "$entries" | grep -c 
 else
   bad "overwrite: $(status_of c3); $entries"
 fi
+if command -v script >/dev/null; then
+  script -qefc "$C run $WORK/cached.yaml --input x=5" /dev/null >"$WORK/tty.out" 2>&1
+  if grep -q "(cached:1)" "$WORK/tty.out"; then
+    ok "the progress line counts cache hits"
+  else
+    bad "progress line without cache hits: $(tr '\r' '\n' <"$WORK/tty.out" | tail -3)"
+  fi
+else
+  skip "progress line cache hits (no script(1) to give it a terminal)"
+fi
 key=$(echo "$entries" | grep -o '[^ ]*flyte_cached-[^ ]*' | head -1)
 expect_bad_input "cache rm of an unknown key" "no cache entry \"nope\"" $C cache rm nope
 if $C cache rm "$key" >/dev/null && [[ $($C cache ls | grep -c flyte_cached) -eq 0 ]]; then
