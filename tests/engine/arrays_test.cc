@@ -313,13 +313,8 @@ TEST_F(ArraysTest, R61_ASubWorkflowIsMappedWithAChildScopePerElement) {
   wf.Output("ys", types::List(types::Int()), Promise("m", "y"));
   auto closure = CompileIt(wf.Build(), {square}, {sub_template});
   ASSERT_TRUE(closure.ok()) << closure.status().ToString();
-  auto xs = [](std::vector<int> v) {
-    std::vector<core::Literal> items;
-    for (int x : v) items.push_back(lit::Int(x));
-    return lit::Inputs({{"xs", lit::List(items)}});
-  };
   Engine engine(Options());
-  auto r = engine.Run({.closure = *closure, .inputs = xs({1, -2, 3})});
+  auto r = engine.Run({.closure = *closure, .inputs = XsInput({1, -2, 3})});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
   const auto& ys = r->outputs.literals().at("ys").collection();
@@ -341,7 +336,7 @@ TEST_F(ArraysTest, R61_ASubWorkflowIsMappedWithAChildScopePerElement) {
   std::string id;
   {
     Engine a(FakeOptions(&fake));
-    auto submitted = a.Submit({.closure = *closure, .inputs = xs({1, 2, 3})});
+    auto submitted = a.Submit({.closure = *closure, .inputs = XsInput({1, 2, 3})});
     ASSERT_TRUE(submitted.ok());
     id = *submitted;
     ASSERT_TRUE(fake.WaitRunning(id, "m/0/s0"));

@@ -235,16 +235,11 @@ TEST_F(CacheTest, R55_ArrayElementsAreCachedOneByOne) {
   wf.Output("ys", types::List(types::Int()), Promise("sq", "o0"));
   auto closure = CompileIt(wf.Build(), {square});
   ASSERT_TRUE(closure.ok()) << closure.status().ToString();
-  auto xs = [](std::vector<int> v) {
-    std::vector<core::Literal> items;
-    for (int x : v) items.push_back(lit::Int(x));
-    return lit::Inputs({{"xs", lit::List(items)}});
-  };
   Engine engine(Options());
-  ASSERT_TRUE(engine.Run({.closure = *closure, .inputs = xs({1, 2, 3})}).ok());
+  ASSERT_TRUE(engine.Run({.closure = *closure, .inputs = XsInput({1, 2, 3})}).ok());
   EXPECT_EQ(Calls("t.sq"), 3);
   // 2 and 3 are cached; 4 is new.
-  auto r = engine.Run({.closure = *closure, .inputs = xs({3, 4, 2})});
+  auto r = engine.Run({.closure = *closure, .inputs = XsInput({3, 4, 2})});
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED);
   EXPECT_EQ(Calls("t.sq"), 4);
@@ -254,7 +249,7 @@ TEST_F(CacheTest, R55_ArrayElementsAreCachedOneByOne) {
   EXPECT_EQ(ys.literals(1).scalar().primitive().integer(), 16);
   EXPECT_EQ(ys.literals(2).scalar().primitive().integer(), 4);
   // All cached: nothing runs.
-  ASSERT_TRUE(engine.Run({.closure = *closure, .inputs = xs({1, 2, 3, 4})}).ok());
+  ASSERT_TRUE(engine.Run({.closure = *closure, .inputs = XsInput({1, 2, 3, 4})}).ok());
   EXPECT_EQ(Calls("t.sq"), 4);
 }
 

@@ -21,7 +21,7 @@ inline constexpr const char* kStep = "crash.step";             // x -> 3x+1
 inline constexpr const char* kMaybeFail = "crash.maybe_fail";  // x, fail -> x
 inline constexpr const char* kCleanup = "crash.cleanup";
 inline constexpr const char* kMapped = "crash.step_mapped";  // step, mapped over a list
-inline constexpr const char* kDynamic = "crash.dynamic";  // x, run -> the workflow below
+inline constexpr const char* kDynamic = "crash.dynamic";     // x, run -> the workflow below
 
 struct Workflow {
   compiler::CompiledWorkflowClosure closure;

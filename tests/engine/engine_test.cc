@@ -486,9 +486,7 @@ class FailingStore : public store::Store {
     return inner_->GetCacheEntry(key);
   }
   Result<std::vector<store::CacheEntry>> ListCache() override { return inner_->ListCache(); }
-  Status RemoveCacheEntry(const std::string& key) override {
-    return inner_->RemoveCacheEntry(key);
-  }
+  Status RemoveCacheEntry(const std::string& key) override { return inner_->RemoveCacheEntry(key); }
   Result<std::vector<store::CacheEntry>> PruneCache(int64_t before, int64_t max) override {
     return inner_->PruneCache(before, max);
   }

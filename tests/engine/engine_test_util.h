@@ -190,6 +190,13 @@ inline int64_t Int(const core::LiteralMap& m, const std::string& k) {
   return m.literals().at(k).scalar().primitive().integer();
 }
 
+// {"xs": [v...]}: the input of the tests' arrays.
+inline core::LiteralMap XsInput(const std::vector<int>& v) {
+  std::vector<core::Literal> items;
+  for (int x : v) items.push_back(lit::Int(x));
+  return lit::Inputs({{"xs", lit::List(items)}});
+}
+
 // t.add1: x -> x + 1, the tests' usual task.
 inline const TaskTemplate kAdd1 = Task("t.add1", {{"x", types::Int()}}, {{"o0", types::Int()}});
 inline runtime::TaskOutcome Add1(const core::LiteralMap& in) {
