@@ -75,7 +75,7 @@ std::optional<core::LiteralType> DeclaredSignalType(const core::CompiledWorkflow
 // Every signal the gates of `closure` declare, with its type.
 std::map<std::string, core::LiteralType> DeclaredSignals(
     const core::CompiledWorkflowClosure& closure);
-// Kinds this engine does not run: the node fails with SYSTEM UnsupportedNodeKind.
+// Nodes of no kind the engine knows: they fail with SYSTEM UnsupportedNodeKind.
 std::unique_ptr<NodeHandler> MakeUnsupportedHandler();
 
 }  // namespace flytecpp::engine::internal

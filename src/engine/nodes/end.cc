@@ -1,4 +1,5 @@
-// The end node, and the kinds this engine does not run.
+// The end node, and nodes of no kind the engine knows (a target left unset;
+// the compiler rejects those, plans built otherwise may not).
 #include "../executor.h"
 
 namespace flytecpp::engine::internal {
@@ -19,7 +20,7 @@ class UnsupportedHandler : public NodeHandler {
     x.Fail(s, i,
            MakeError(core::ExecutionError::SYSTEM, "UnsupportedNodeKind",
                      "node " + p.id + ": " + std::string(idl::NodeKindName(p.kind)) +
-                         " nodes are not run by this engine"));
+                         " nodes are not run by this engine"));  // e.g. a node with no target
   }
 };
 
