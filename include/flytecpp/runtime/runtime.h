@@ -14,8 +14,8 @@
 #include <variant>
 
 #include "flytecpp/util/status.h"
-#include "flyteidl/core/execution.pb.h"
 #include "flyteidl/core/dynamic_job.pb.h"
+#include "flyteidl/core/execution.pb.h"
 #include "flyteidl/core/literals.pb.h"
 #include "flyteidl/core/tasks.pb.h"
 
