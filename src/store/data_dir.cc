@@ -55,6 +55,15 @@ Status WriteProto(const std::string& path, const google::protobuf::Message& mess
   return Status::Ok();
 }
 
+Status WriteProtoAtomically(const std::string& path, const google::protobuf::Message& message) {
+  const std::string tmp = path + ".tmp";
+  FLYTECPP_RETURN_IF_ERROR(WriteProto(tmp, message));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return IoError(path + ": cannot write: " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
 Status ReadProto(const std::string& path, google::protobuf::Message* message) {
   if (::access(path.c_str(), F_OK) != 0) return NotFound(path + ": no such file");
   return idl::ReadMessage(path, message, idl::Format::kBinary);

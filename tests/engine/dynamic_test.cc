@@ -70,7 +70,7 @@ TEST_F(DynamicTest, R57_TheGeneratedWorkflowRunsUnderTheNodeAndItsOutputsAreTheN
   EXPECT_TRUE(dynamic_event);
   // The spec is stored with the attempt.
   EXPECT_TRUE(std::filesystem::exists(store_->data_dir() / r->execution_id / "n0" / "data" / "0" /
-                                      "futures.pb"));
+                                      "dynamic_job_spec.pb"));
 }
 
 TEST_F(DynamicTest, R58_ASpecThatDoesNotCompileFailsTheNodeAtOnceAsTheUsersError) {

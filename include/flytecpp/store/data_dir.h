@@ -46,6 +46,9 @@ class DataDir {
 // Writes a binary message, creating parent directories. Not atomic: see
 // data_dir.cc for why the engine does not need it.
 Status WriteProto(const std::string& path, const google::protobuf::Message& message);
+// The same through a temporary file and a rename: `path` is either absent or
+// whole, for files whose presence itself means something after a crash.
+Status WriteProtoAtomically(const std::string& path, const google::protobuf::Message& message);
 // Reads a binary message; NotFound when the file does not exist.
 Status ReadProto(const std::string& path, google::protobuf::Message* message);
 

@@ -9,8 +9,11 @@ namespace flytecpp::engine::internal::dynamic {
 
 namespace {
 
+// The engine's copy of the spec, beside the attempt's outputs. Not the
+// task's own futures.pb: a task killed while writing that leaves half a file,
+// and this one's presence is what tells a resume the workflow was generated.
 std::string SpecPath(const Scope* s, int i) {
-  return s->data.OutputDir(s->Path(i), s->nodes[i].attempts) + "/futures.pb";
+  return s->data.OutputDir(s->Path(i), s->nodes[i].attempts) + "/dynamic_job_spec.pb";
 }
 
 // The launch plans the spec's nodes name, as the compiler needs them.
@@ -96,8 +99,9 @@ Scope* Build(Executor& x, Scope* s, int i, const core::DynamicJobSpec& spec) {
 }  // namespace
 
 void Start(Executor& x, Scope* s, int i, const core::DynamicJobSpec& spec) {
-  // Stored before anything of it is: a resume continues inside it.
-  Status written = store::WriteProto(SpecPath(s, i), spec);
+  // Stored, whole or not at all, before anything of it is: a resume
+  // continues inside it.
+  Status written = store::WriteProtoAtomically(SpecPath(s, i), spec);
   if (!written.ok()) {
     x.Fail(s, i, MakeError(core::ExecutionError::SYSTEM, "DataWriteFailed", written.message()));
     return;
