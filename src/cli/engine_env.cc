@@ -31,7 +31,9 @@ Result<std::unique_ptr<EngineEnv>> MakeEngineEnv(const CliEnv& env) {
   }
   FLYTECPP_ASSIGN_OR_RETURN(options.images, runtime::LoadImageConfig(config));
   e->process = std::make_unique<runtime::ProcessRuntime>(std::move(options));
+  e->sql = std::make_unique<runtime::SqlRuntime>();
   e->runtimes = env.runtimes;
+  e->runtimes.push_back(e->sql.get());
   e->runtimes.push_back(e->process.get());
   engine::EngineOptions eo;
   eo.store = e->store.get();
@@ -44,7 +46,7 @@ bool RunsAsProcess(const EngineEnv& e, const CliEnv& env, const core::TaskTempla
   for (runtime::Runtime* r : env.runtimes) {
     if (r->CanRun(task)) return false;
   }
-  return e.process->CanRun(task);
+  return !e.sql->CanRun(task) && e.process->CanRun(task);
 }
 
 std::string SignalOrigin(const std::string& command) {
