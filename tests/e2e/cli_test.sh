@@ -707,6 +707,51 @@ fi
 expect_bad_input "an unknown node" "execution m1 has no node nope" $M executions get m1 --node nope
 expect_bad_input "an unknown phase" "--phase sideways: not a node phase" $M executions get m1 --node map --phase sideways
 
+# --- SQL tasks beside container tasks ------------------------------------------------------
+: >"$WORK/ledger.db"  # an empty file is an empty SQLite database
+cat >"$WORK/sqlmix.yaml" <<YAML
+workflow:
+  id: {resourceType: WORKFLOW, name: e2e.sqlmix}
+  interface:
+    inputs: {variables: {x: {type: {simple: INTEGER}}}}
+    outputs: {variables: {doubled: {type: {simple: INTEGER}}}}
+  nodes:
+  - id: add
+    inputs: [{var: x, binding: {promise: {nodeId: start-node, var: x}}}]
+    taskNode: {referenceId: {resourceType: TASK, name: e2e.add_to_ledger}}
+  - id: double
+    inputs: [{var: x, binding: {promise: {nodeId: add, var: total}}}]
+    taskNode: {referenceId: {resourceType: TASK, name: e2e.double1}}
+  outputs: [{var: doubled, binding: {promise: {nodeId: double, var: y}}}]
+tasks:
+- id: {resourceType: TASK, name: e2e.add_to_ledger}
+  type: sql
+  config: {flytecpp.sql.database: "$WORK/ledger.db"}
+  interface:
+    inputs: {variables: {x: {type: {simple: INTEGER}}}}
+    outputs: {variables: {total: {type: {simple: INTEGER}}}}
+  sql:
+    statement: "CREATE TABLE IF NOT EXISTS t(x INTEGER); INSERT INTO t VALUES({{ .inputs.x }}); SELECT sum(x) FROM t"
+    dialect: ANSI
+- id: {resourceType: TASK, name: e2e.double1}
+  type: raw-container
+  interface:
+    inputs: {variables: {x: {type: {simple: INTEGER}}}}
+    outputs: {variables: {y: {type: {simple: INTEGER}}}}
+  container:
+    image: debian:12
+    command: [sh, -c, "expr \$(cat /var/inputs/x) \\\\* 2 > /var/outputs/y"]
+    dataConfig: {enabled: true, inputPath: /var/inputs, outputPath: /var/outputs}
+YAML
+S="$FLYTECPP --store $WORK/sqlstore"
+$S run "$WORK/sqlmix.yaml" --input x=5 >/dev/null 2>"$WORK/err"
+if $S run "$WORK/sqlmix.yaml" --input x=7 --exec-id sq2 >"$WORK/out" 2>>"$WORK/err" &&
+   $S executions get sq2 | grep -q "doubled: 24"; then
+  ok "a workflow of a SQL task and a sandboxed container task (the table keeps its rows)"
+else
+  bad "sql + container: $(cat "$WORK/err") $($S executions get sq2 2>&1 | grep -E 'outputs|error')"
+fi
+
 # --- the cache: hits skip the task, --overwrite-cache, ls, rm, prune ----------------------
 cat >"$WORK/cached.yaml" <<'YAML'
 workflow:
