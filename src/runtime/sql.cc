@@ -3,9 +3,9 @@
 #include <google/protobuf/util/time_util.h>
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <regex>
