@@ -130,6 +130,29 @@ class EngineTest : public ::testing::Test {
     return r.ok() ? *r : ExecutionResult{};
   }
 
+  // Runs `task` alone: a one-node workflow whose inputs and outputs are the
+  // task's, on an engine with `options`.
+  ExecutionResult RunTask(const TaskTemplate& task, const core::LiteralMap& inputs,
+                          EngineOptions options) {
+    WorkflowBuilder wf("wf");
+    auto node = TaskNode("n0", task);
+    for (const auto& [name, v] : task.interface().inputs().variables()) {
+      wf.Input(name, v.type());
+      node.Bind(name, WorkflowInput(name));
+    }
+    wf.Add(node);
+    for (const auto& [name, v] : task.interface().outputs().variables()) {
+      wf.Output(name, v.type(), Promise("n0", name));
+    }
+    auto closure = CompileIt(wf.Build(), {task});
+    EXPECT_TRUE(closure.ok()) << closure.status().ToString();
+    if (!closure.ok()) return ExecutionResult{};
+    Engine engine(std::move(options));
+    auto r = engine.Run({.closure = *closure, .inputs = inputs});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : ExecutionResult{};
+  }
+
   EngineOptions Options() {
     EngineOptions o;
     o.store = store_.get();

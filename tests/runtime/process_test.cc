@@ -109,22 +109,7 @@ open(sys.argv[2] + "/metadata", "w").write("[from python rawcontainer]")
   }
 
   engine::ExecutionResult RunTask(const TaskTemplate& task, const core::LiteralMap& inputs) {
-    WorkflowBuilder wf("wf");
-    auto node = TaskNode("n0", task);
-    for (const auto& [name, v] : task.interface().inputs().variables()) {
-      wf.Input(name, v.type());
-      node.Bind(name, WorkflowInput(name));
-    }
-    wf.Add(node);
-    for (const auto& [name, v] : task.interface().outputs().variables()) {
-      wf.Output(name, v.type(), Promise("n0", name));
-    }
-    auto closure = CompileIt(wf.Build(), {task});
-    EXPECT_TRUE(closure.ok()) << closure.status().ToString();
-    engine::Engine engine(ProcessOptions());
-    auto r = engine.Run({*closure, inputs, {}, ""});
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : engine::ExecutionResult{};
+    return EngineTest::RunTask(task, inputs, ProcessOptions());
   }
 
   // A shell task (sandboxed, host image) with the given script.

@@ -45,24 +45,7 @@ class SqlTest : public EngineTest {
   }
 
   engine::ExecutionResult RunTask(const TaskTemplate& task, const core::LiteralMap& inputs) {
-    WorkflowBuilder wf("wf");
-    auto node = TaskNode("n0", task);
-    for (const auto& [name, v] : task.interface().inputs().variables()) {
-      wf.Input(name, v.type());
-      node.Bind(name, WorkflowInput(name));
-    }
-    wf.Add(node);
-    for (const auto& [name, v] : task.interface().outputs().variables()) {
-      wf.Output(name, v.type(), Promise("n0", name));
-    }
-    auto closure = CompileIt(wf.Build(), {task});
-    EXPECT_TRUE(closure.ok()) << closure.status().ToString();
-    auto o = Options();
-    o.runtimes = {&sql_};
-    engine::Engine engine(o);
-    auto r = engine.Run({.closure = *closure, .inputs = inputs});
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : engine::ExecutionResult{};
+    return EngineTest::RunTask(task, inputs, FakeOptions(&sql_));
   }
 
   std::string db_;
