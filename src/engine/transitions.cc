@@ -197,19 +197,26 @@ void Executor::Launch(Scope* s, int i) {
   Handler(s, i).Start(*this, s, i);
 }
 
-void Executor::Consumed(Scope* s, int i) {
-  std::function<void(const BindingPlan&)> read = [&](const BindingPlan& b) {
-    if (b.kind == BindingPlan::Kind::kPromise && b.source >= 0) {
-      NodeState& source = s->nodes[b.source];
-      if (--source.consumers == 0 && !s->plan->nodes[b.source].keep_outputs) {
-        // Its data is on disk for whoever looks later; memory holds it no more.
-        source.outputs.reset();
-        if (b.source == Plan::kStart) s->inputs.reset();
-      }
+namespace {
+
+// One binding of a node that was just resolved: sources no binding will read
+// any more let their outputs go. A plain recursion: this runs on every launch.
+void ReleaseRead(Scope* s, const BindingPlan& b) {
+  if (b.kind == BindingPlan::Kind::kPromise && b.source >= 0) {
+    NodeState& source = s->nodes[b.source];
+    if (--source.consumers == 0 && !s->plan->nodes[b.source].keep_outputs) {
+      // Its data is on disk for whoever looks later; memory holds it no more.
+      source.outputs.reset();
+      if (b.source == Plan::kStart) s->inputs.reset();
     }
-    for (const auto& item : b.items) read(item);
-  };
-  for (const auto& [var, b] : s->plan->nodes[i].inputs) read(b);
+  }
+  for (const auto& item : b.items) ReleaseRead(s, item);
+}
+
+}  // namespace
+
+void Executor::Consumed(Scope* s, int i) {
+  for (const auto& [var, b] : s->plan->nodes[i].inputs) ReleaseRead(s, b);
 }
 
 void Executor::ResumeNode(Scope* s, int i) {
