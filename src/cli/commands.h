@@ -34,5 +34,6 @@ void RegisterExecutions(CLI::App& app, CliEnv* env,
 void RegisterSignals(CLI::App& app, CliEnv* env,
                      int* exit_code);  // signals ls, signal, approve, reject
 void RegisterCache(CLI::App& app, CliEnv* env, int* exit_code);  // cache ls, rm, prune
+void RegisterSecrets(CLI::App& app, CliEnv* env, int* exit_code);  // secrets set, ls, rm
 
 }  // namespace flytecpp::cli

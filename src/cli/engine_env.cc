@@ -30,6 +30,7 @@ Result<std::unique_ptr<EngineEnv>> MakeEngineEnv(const CliEnv& env) {
     return InvalidArgument(config.string() + ": no such config file");
   }
   FLYTECPP_ASSIGN_OR_RETURN(options.images, runtime::LoadImageConfig(config));
+  options.secrets.emplace(SecretsDir(env));
   e->process = std::make_unique<runtime::ProcessRuntime>(std::move(options));
   e->sql = std::make_unique<runtime::SqlRuntime>();
   e->runtimes = env.runtimes;

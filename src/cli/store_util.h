@@ -25,6 +25,9 @@ inline std::filesystem::path StoreDir(const CliEnv& env) {
   return ec ? dir : absolute.lexically_normal();
 }
 
+// The local secret store: <store>/secrets.
+inline std::filesystem::path SecretsDir(const CliEnv& env) { return StoreDir(env) / "secrets"; }
+
 inline Result<std::unique_ptr<store::Store>> OpenStore(const CliEnv& env) {
   return store::OpenSqliteStore(StoreDir(env));
 }

@@ -317,6 +317,15 @@ TaskBuilder& TaskBuilder::RunAs(std::string k8s_service_account) {
       std::move(k8s_service_account));
   return *this;
 }
+TaskBuilder& TaskBuilder::Secret(std::string group, std::string key,
+                                 flyteidl::core::Secret::MountType mount, std::string env_var) {
+  auto* s = template_.mutable_security_context()->add_secrets();
+  s->set_group(std::move(group));
+  s->set_key(std::move(key));
+  s->set_mount_requirement(mount);
+  s->set_env_var(std::move(env_var));
+  return *this;
+}
 
 // ---- Nodes ------------------------------------------------------------------------
 

@@ -44,6 +44,8 @@ using internal::TemplateVars;
 namespace {
 
 constexpr const char* kHandleFile = "attempt.handle";
+// Where Flyte's secret injector mounts secret files.
+constexpr const char* kSecretMountDir = "/etc/flyte/secrets";
 
 // Kubernetes quantity to bytes: 512Mi, 1Gi, 100M, 1e9, 2048.
 std::optional<uint64_t> Bytes(const std::string& q) {
@@ -185,6 +187,8 @@ struct Launch {
   std::optional<double> cpu;
   bool copilot = false;
   std::string host_out, raw, out_dir;
+  ResolvedSecrets secrets;  // their files live in secrets_dir until the attempt ends
+  std::string secrets_dir;
 };
 
 }  // namespace
@@ -391,6 +395,18 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(const AttemptSpec&
   }
   launch.env = TaskEnvironment(spec);
 
+  // Secrets: into the environment, and as files where Flyte mounts them.
+  const std::string secrets_dir = out_dir + "/secrets";
+  auto secrets = ResolveSecrets(task, options.secrets ? &*options.secrets : nullptr,
+                                options.sandbox ? kSecretMountDir : secrets_dir);
+  if (!secrets.ok()) {
+    return Failure(secrets.status().code() == StatusCode::kNotFound ? "SecretNotFound"
+                                                                    : "SecretInvalid",
+                   secrets.status().message(), false);
+  }
+  launch.secrets = std::move(secrets).value();
+  for (const auto& kv : launch.secrets.env) launch.env.push_back(kv);
+
   // Where it runs.
   const ImageMapping* image = ImageFor(c.image());
   std::string workdir =
@@ -412,7 +428,7 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(const AttemptSpec&
         sandbox.ro_binds.emplace_back(host.string(), inside);
       }
     }
-    sandbox.env = launch.env;
+    if (!launch.secrets.files.empty()) sandbox.ro_binds.emplace_back(secrets_dir, kSecretMountDir);
     launch.argv = internal::SandboxArgv(options.bwrap, sandbox);
     launch.cwd = out_dir;
   } else {
@@ -430,6 +446,15 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(const AttemptSpec&
     if (l.name() == core::Resources::MEMORY) launch.memory = Bytes(l.value());
     if (l.name() == core::Resources::CPU) launch.cpu = Cores(l.value());
   }
+  // Last: nothing after this may fail and leave the files behind.
+  if (!launch.secrets.files.empty()) {
+    launch.secrets_dir = secrets_dir;
+    Status st = WriteSecretFiles(launch.secrets, secrets_dir);
+    if (!st.ok()) {
+      fs::remove_all(secrets_dir, ec);
+      return Failure("RuntimeStartFailed", st.message(), true, core::ExecutionError::SYSTEM);
+    }
+  }
   return launch;
 }
 
@@ -437,6 +462,14 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
   auto prepared = Prepare(spec);
   if (auto* error = std::get_if<TaskError>(&prepared)) return callbacks.done(spec.id, *error);
   const Launch& launch = std::get<Launch>(prepared);
+  // Secret files live as long as the attempt.
+  struct RemoveSecrets {
+    const std::string& dir;
+    ~RemoveSecrets() {
+      std::error_code ec;
+      if (!dir.empty()) fs::remove_all(dir, ec);
+    }
+  } remove_secrets{launch.secrets_dir};
 
   // Limits and tracking: a per-attempt cgroup the process joins before it
   // runs anything; memory falls back to RLIMIT_AS where no memory cgroup
@@ -444,17 +477,17 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
   AttemptCgroup cgroup(internal::AttemptCgroupName(launch.out_dir), launch.cpu, launch.memory);
   internal::SpawnRequest request;
   request.argv = launch.argv;
+  // The task's environment goes through exec, never the command line (bwrap
+  // passes its own on); bwrap itself is found on the engine's PATH.
+  std::vector<std::string> env;
+  for (const auto& [k, v] : launch.env) {
+    env.push_back(k + "=" + v);
+    if (k == "PATH" && !options.sandbox) request.search_path = v;
+  }
+  request.env = std::move(env);
   if (options.sandbox) {
-    // bwrap comes from the engine's environment; the task's is set inside.
     const char* path = std::getenv("PATH");
     request.search_path = path != nullptr ? path : "/usr/bin:/bin";
-  } else {
-    std::vector<std::string> env;
-    for (const auto& [k, v] : launch.env) {
-      env.push_back(k + "=" + v);
-      if (k == "PATH") request.search_path = v;
-    }
-    request.env = std::move(env);
   }
   request.cwd = launch.cwd;
   request.cgroup_dirs = cgroup.dirs();
@@ -512,8 +545,13 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
     running.erase(spec.id.token);
     if (aborted.count(spec.id.token)) return;  // the engine no longer waits for it
   }
-  callbacks.done(spec.id,
-                 Classify(spec, launch, status, oom_killed, request.address_space.has_value()));
+  TaskOutcome outcome =
+      Classify(spec, launch, status, oom_killed, request.address_space.has_value());
+  // Error messages quote what the task printed; its secrets stay out.
+  if (auto* error = std::get_if<TaskError>(&outcome)) {
+    error->message = Redacted(std::move(error->message), launch.secrets);
+  }
+  callbacks.done(spec.id, std::move(outcome));
 }
 
 TaskOutcome ProcessRuntime::Impl::Classify(const AttemptSpec& spec, const Launch& launch,

@@ -63,8 +63,7 @@ std::vector<std::string> SandboxArgv(const std::string& bwrap, const SandboxSpec
   for (const auto& [host, inside] : spec.ro_binds) {
     argv.insert(argv.end(), {"--ro-bind", host, inside});
   }
-  argv.insert(argv.end(), {"--chdir", spec.workdir, "--clearenv"});
-  for (const auto& [k, v] : spec.env) argv.insert(argv.end(), {"--setenv", k, v});
+  argv.insert(argv.end(), {"--chdir", spec.workdir});
   argv.push_back("--");
   return argv;
 }

@@ -2,7 +2,8 @@
 // would (docs/runtime.md): a read-only root (the image's, when one is
 // configured), its own attempt directories writable, copilot paths bound
 // where declared, a private /tmp, its own pid/IPC/UTS namespaces, no network
-// unless allowed, and only the environment it is given.
+// unless allowed. The environment is not on the command line (where `ps`
+// shows it, secrets included): bwrap passes on its own, which the caller sets.
 #pragma once
 
 #include <filesystem>
@@ -22,7 +23,6 @@ struct SandboxSpec {
   bool network = false;
   // host -> inside, read-only / writable.
   std::vector<std::pair<std::string, std::string>> ro_binds, rw_binds;
-  std::vector<std::pair<std::string, std::string>> env;
 };
 
 // The bwrap arguments up to and including "--"; the command follows them.

@@ -96,6 +96,7 @@ open(sys.argv[2] + "/metadata", "w").write("[from python rawcontainer]")
     image.mounts = {{app_, "/app"}, {bin_, "/usr/local/bin"}};
     ProcessRuntimeOptions options;
     options.images = {image};
+    options.secrets.emplace(dir_.path() / "secrets");
     process_ = std::make_unique<ProcessRuntime>(options);
     if (!process_->CheckSandbox().ok()) GTEST_SKIP() << "bubblewrap cannot run here";
   }
@@ -599,6 +600,165 @@ TEST(ImageConfigTest, RelativeHostPathsAreRelativeToTheConfigFile) {
   EXPECT_EQ((*images)[0].mounts[0].first, conf / "app");
   EXPECT_EQ((*images)[0].mounts[0].second, "/app");
   EXPECT_EQ((*images)[0].mounts[1].first, "/abs/data");
+}
+
+// Every file under `dir` (recursively) whose bytes contain `needle`.
+std::vector<std::string> FilesContaining(const fs::path& dir, const std::string& needle) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    auto text = idl::ReadFileBytes(e.path());
+    if (text.ok() && text->find(needle) != std::string::npos) out.push_back(e.path().string());
+  }
+  return out;
+}
+
+TEST_F(ProcessTest, SecretsAreInjectedAsFlytekitExpectsThemAndLeakNowhere) {
+  const std::string token = "tok-3f9a1c77e2", password = "pw-81d0b6a4c5";
+  SecretStore secrets(dir_.path() / "secrets");
+  ASSERT_TRUE(secrets.Set("user-info", "api_token", token).ok());
+  ASSERT_TRUE(secrets.Set("db", "Password", password).ok());
+  // Owner-only, as a Kubernetes secret volume's files are not, but a local
+  // store must be.
+  EXPECT_EQ(fs::status(dir_.path() / "secrets").permissions() & fs::perms::all,
+            fs::perms::owner_all);
+  EXPECT_EQ(fs::status(dir_.path() / "secrets" / "db" / "Password").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  // ENV_VAR: _FSEC_<GROUP>_<KEY>, upper case, and the task's own env_var
+  // too. FILE: under /etc/flyte/secrets, lower case, with env_var naming the
+  // file. The task reports what it saw in hex, never the values themselves
+  // (the leak check below greps for them). sh drops variables whose names
+  // have a '-' from its children's environment: they are read from its own.
+  const std::string hex = "| od -An -tx1 | tr -d ' \\n'";
+  TaskTemplate t =
+      TaskBuilder("secrets.use", "raw-container")
+          .Output("fsec", types::String())
+          .Output("env_var", types::String())
+          .Output("file", types::String())
+          .Output("file_var", types::String())
+          .Output("prefix", types::String())
+          .Secret("user-info", "api_token", core::Secret::ENV_VAR, "MY_TOKEN")
+          .Secret("db", "Password", core::Secret::FILE, "DB_PASSWORD_FILE")
+          .Container(
+              ContainerBuilder("debian:12")
+                  .Command({"sh", "-c",
+                            "o=/var/outputs; "
+                            "tr '\\0' '\\n' < /proc/$$/environ | sed -n "
+                            "'s/^_FSEC_USER-INFO_API_TOKEN=//p' | tr -d '\\n' " + hex + " > $o/fsec; "
+                            "printf %s \"$MY_TOKEN\" " + hex + " > $o/env_var; "
+                            "cat /etc/flyte/secrets/db/password " + hex + " > $o/file; "
+                            "printf %s \"$DB_PASSWORD_FILE\" > $o/file_var; "
+                            "printf %s \"$FLYTE_SECRETS_ENV_PREFIX\" > $o/prefix"})
+                  .DataConfig("/var/inputs", "/var/outputs"))
+          .Build();
+  auto r = RunTask(t, lit::Inputs({}));
+  ASSERT_EQ(r.phase, core::WorkflowExecution::SUCCEEDED) << (r.error ? r.error->message() : "");
+  auto as_hex = [](const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%02x", c);
+      out += buf;
+    }
+    return out;
+  };
+  auto str = [&](const char* name) {
+    EXPECT_TRUE(r.outputs.literals().contains(name)) << name;
+    return r.outputs.literals().contains(name)
+               ? r.outputs.literals().at(name).scalar().primitive().string_value()
+               : std::string();
+  };
+  EXPECT_EQ(str("fsec"), as_hex(token));
+  EXPECT_EQ(str("env_var"), as_hex(token));
+  EXPECT_EQ(str("file"), as_hex(password));
+  EXPECT_EQ(str("file_var"), "/etc/flyte/secrets/db/password");
+  EXPECT_EQ(str("prefix"), "_FSEC_");
+
+  // A task that prints its secret and fails: the error quotes its stderr,
+  // with the value taken out.
+  TaskTemplate leaky = Shell("secrets.leaky", "echo \"token is $_FSEC_DB_PASSWORD\" >&2; exit 1");
+  leaky.mutable_security_context()->add_secrets()->set_group("db");
+  leaky.mutable_security_context()->mutable_secrets(0)->set_key("Password");
+  leaky.mutable_security_context()->mutable_secrets(0)->set_mount_requirement(
+      core::Secret::ENV_VAR);
+  auto f = RunTask(leaky, lit::Inputs({}));
+  ASSERT_EQ(f.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(f.error.has_value());
+  EXPECT_NE(f.error->message().find("token is [secret]"), std::string::npos) << f.error->message();
+  EXPECT_EQ(f.error->message().find(password), std::string::npos);
+
+  // Nothing outside the secret store holds a value: not the store's
+  // database (events, errors), not the attempt directories (the secret
+  // files are removed with the attempt) — except the leaky task's own log.
+  std::vector<std::string> holders;
+  for (const std::string& v : {token, password}) {
+    for (const auto& f : FilesContaining(dir_.path(), v)) {
+      if (f.rfind((dir_.path() / "secrets").string(), 0) != 0 &&
+          f.find("/stderr.log") == std::string::npos) {
+        holders.push_back(f);
+      }
+    }
+  }
+  EXPECT_TRUE(holders.empty()) << holders.front();
+}
+
+TEST_F(ProcessTest, AMissingSecretFailsTheTaskBeforeItStarts) {
+  TaskTemplate t = Shell("secrets.missing", "echo started; exit 0");
+  auto* s = t.mutable_security_context()->add_secrets();
+  s->set_group("aws");
+  s->set_key("access_key");
+  auto r = RunTask(t, lit::Inputs({}));
+  ASSERT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(r.error.has_value());
+  EXPECT_EQ(r.error->kind(), core::ExecutionError::USER);
+  EXPECT_EQ(r.error->code(), "SecretNotFound");  // not retried: no RetriesExhausted
+  EXPECT_NE(r.error->message().find("secret aws/access_key not found"), std::string::npos)
+      << r.error->message();
+  EXPECT_NE(r.error->message().find("_FSEC_AWS_ACCESS_KEY"), std::string::npos);
+  EXPECT_EQ(Stderr(r.execution_id), "");  // never started: no log at all
+  store::DataDir data(store_->data_dir(), r.execution_id);
+  EXPECT_FALSE(fs::exists(data.OutputDir("n0", 0) + "/stdout.log"));
+
+  // The environment is the fallback source, under flytekit's name.
+  ::setenv("_FSEC_AWS_ACCESS_KEY", "from-env-5521", 1);
+  TaskTemplate env = Shell("secrets.env", "[ \"$_FSEC_AWS_ACCESS_KEY\" = from-env-5521 ]");
+  *env.mutable_security_context() = t.security_context();
+  env.mutable_security_context()->mutable_secrets(0)->set_mount_requirement(core::Secret::ENV_VAR);
+  auto ok = RunTask(env, lit::Inputs({}));
+  ::unsetenv("_FSEC_AWS_ACCESS_KEY");
+  EXPECT_EQ(ok.phase, core::WorkflowExecution::SUCCEEDED) << (ok.error ? ok.error->message() : "");
+}
+
+TEST_F(ProcessTest, SecretValuesAreNotOnAnyCommandLine) {
+  // While a task with a secret runs, no process's command line — bwrap's
+  // included — holds the value (the environment goes through exec).
+  const std::string value = "cmdline-7c4e19aa";
+  ASSERT_TRUE(SecretStore(dir_.path() / "secrets").Set("g", "k", value).ok());
+  TaskTemplate t = Shell("secrets.wait",
+                         "touch {{.outputPrefix}}/ready; "
+                         "while [ ! -e {{.outputPrefix}}/go ]; do sleep 0.05; done");
+  auto* s = t.mutable_security_context()->add_secrets();
+  s->set_group("g");
+  s->set_key("k");
+  std::thread run([&] { EXPECT_EQ(RunTask(t, lit::Inputs({})).phase,
+                                  core::WorkflowExecution::SUCCEEDED); });
+  fs::path ready;
+  for (int i = 0; i < 600 && ready.empty(); ++i) {
+    std::error_code ec;
+    for (const auto& e : fs::recursive_directory_iterator(dir_.path(), ec)) {
+      if (e.path().filename() == "ready") ready = e.path();
+    }
+    if (ready.empty()) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_FALSE(ready.empty()) << "the task never started";
+  std::vector<std::string> seen;
+  for (const auto& p : fs::directory_iterator("/proc")) {
+    auto cmdline = idl::ReadFileBytes(p.path() / "cmdline");
+    if (cmdline.ok() && cmdline->find(value) != std::string::npos) seen.push_back(p.path());
+  }
+  std::ofstream(ready.parent_path() / "go") << "";
+  run.join();
+  EXPECT_TRUE(seen.empty()) << seen.front();
 }
 
 }  // namespace

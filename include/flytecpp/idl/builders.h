@@ -142,6 +142,10 @@ class TaskBuilder {
   TaskBuilder& Sql(std::string statement,
                    flyteidl::core::Sql::Dialect dialect = flyteidl::core::Sql::ANSI);
   TaskBuilder& RunAs(std::string k8s_service_account);
+  // A secret the task needs (security_context.secrets).
+  TaskBuilder& Secret(std::string group, std::string key,
+                      flyteidl::core::Secret::MountType mount = flyteidl::core::Secret::ANY,
+                      std::string env_var = "");
   // For fields without a dedicated setter.
   TaskTemplate& mutable_template() { return template_; }
   TaskTemplate Build() const { return template_; }

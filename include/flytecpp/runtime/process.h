@@ -7,10 +7,12 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "flytecpp/runtime/runtime.h"
+#include "flytecpp/runtime/secrets.h"
 
 namespace flytecpp::runtime {
 
@@ -27,6 +29,8 @@ struct ProcessRuntimeOptions {
   std::string bwrap = "bwrap";
   std::vector<ImageMapping> images;
   int jobs = 0;  // attempts running at once (flytecpp run -j); 0: one per core
+  // Where tasks' secrets come from; without one, the environment only.
+  std::optional<SecretStore> secrets;
 };
 
 // Reads `images:` from a YAML config ($FLYTECPP_HOME/config.yaml); relative
