@@ -61,8 +61,8 @@ int RunRemove(const CliEnv& env, const std::string& name) {
 }  // namespace
 
 void RegisterSecrets(CLI::App& app, CliEnv* env, int* exit_code) {
-  auto* secrets = app.add_subcommand(
-      "secrets", "Secrets tasks declare: set (value from stdin), list, remove");
+  auto* secrets =
+      app.add_subcommand("secrets", "Secrets tasks declare: set (value from stdin), list, remove");
   secrets->require_subcommand(1);
   auto name = std::make_shared<std::string>();
   auto* set = secrets->add_subcommand("set", "Set GROUP/KEY to the value read from stdin");

@@ -10,6 +10,7 @@
 #include <fnmatch.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -31,6 +32,7 @@
 #include "flytecpp/idl/io.h"
 #include "flytecpp/util/process.h"
 #include "flyteidl/core/errors.pb.h"
+#include "pod.h"
 #include "sandbox.h"
 #include "spawn.h"
 #include "template.h"
@@ -39,6 +41,8 @@ namespace flytecpp::runtime {
 
 namespace fs = std::filesystem;
 using internal::AttemptCgroup;
+using internal::PodContainer;
+using internal::PodPlan;
 using internal::TemplateVars;
 
 namespace {
@@ -46,34 +50,9 @@ namespace {
 constexpr const char* kHandleFile = "attempt.handle";
 // Where Flyte's secret injector mounts secret files.
 constexpr const char* kSecretMountDir = "/etc/flyte/secrets";
-
-// Kubernetes quantity to bytes: 512Mi, 1Gi, 100M, 1e9, 2048.
-std::optional<uint64_t> Bytes(const std::string& q) {
-  static const std::regex kQ("^([0-9]+(\\.[0-9]*)?)([KMGTPE]i?|[eE][0-9]+)?$");
-  std::smatch m;
-  if (!std::regex_match(q, m, kQ)) return std::nullopt;
-  double v = std::stod(m[1].str());
-  std::string s = m[3].str();
-  static const std::map<std::string, double> kScale = {
-      {"", 1},           {"K", 1e3},           {"M", 1e6},
-      {"G", 1e9},        {"T", 1e12},          {"Ki", 1024.0},
-      {"Mi", 1048576.0}, {"Gi", 1073741824.0}, {"Ti", 1099511627776.0}};
-  if (!s.empty() && (s[0] == 'e' || s[0] == 'E'))
-    return static_cast<uint64_t>(v * std::pow(10, std::stoi(s.substr(1))));
-  auto it = kScale.find(s);
-  if (it == kScale.end()) return std::nullopt;
-  return static_cast<uint64_t>(v * it->second);
-}
-
-// CPU cores from a quantity: "500m" = 0.5, "2" = 2.
-std::optional<double> Cores(const std::string& q) {
-  try {
-    if (!q.empty() && q.back() == 'm') return std::stod(q.substr(0, q.size() - 1)) / 1000.0;
-    return std::stod(q);
-  } catch (...) {
-    return std::nullopt;
-  }
-}
+// A pod's init container that failed leaves "<out_dir>/init-failed.<name>"
+// holding its exit status.
+constexpr const char* kInitFailedPrefix = "init-failed.";
 
 std::string Sanitized(const std::string& s) {
   std::string out;
@@ -148,8 +127,9 @@ TemplateVars VarsFor(const AttemptSpec& spec, const std::string& raw) {
   return vars;
 }
 
-// A task's environment: clean, plus the container's and Flyte's own variables.
-std::vector<std::pair<std::string, std::string>> TaskEnvironment(const AttemptSpec& spec) {
+// A container's environment: clean, plus Flyte's variables and its own.
+std::vector<std::pair<std::string, std::string>> TaskEnvironment(
+    const AttemptSpec& spec, const std::vector<std::pair<std::string, std::string>>& own) {
   const core::TaskTemplate& task = *spec.task;
   std::vector<std::pair<std::string, std::string>> env = {
       {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
@@ -168,8 +148,34 @@ std::vector<std::pair<std::string, std::string>> TaskEnvironment(const AttemptSp
     env.emplace_back("FLYTE_K8S_ARRAY_INDEX", std::to_string(spec.array_index));
     env.emplace_back("BATCH_JOB_ARRAY_INDEX_VAR_NAME", "FLYTE_K8S_ARRAY_INDEX");
   }
-  for (const auto& kv : task.container().env()) env.emplace_back(kv.key(), kv.value());
+  env.insert(env.end(), own.begin(), own.end());
   return env;
+}
+
+// A container task as the one container of a pod.
+PodContainer FromContainer(const core::TaskTemplate& task) {
+  const core::Container& c = task.container();
+  PodContainer out;
+  out.name = "primary";
+  out.image = c.image();
+  out.command.assign(c.command().begin(), c.command().end());
+  out.command.insert(out.command.end(), c.args().begin(), c.args().end());
+  for (const auto& kv : c.env()) out.env.emplace_back(kv.key(), kv.value());
+  for (const auto& l : c.resources().limits()) {
+    if (l.name() == core::Resources::MEMORY) out.memory = internal::QuantityBytes(l.value());
+    if (l.name() == core::Resources::CPU) out.cpu = internal::QuantityCores(l.value());
+    if (l.name() == core::Resources::GPU) {
+      out.gpus = static_cast<int64_t>(internal::QuantityCores(l.value()).value_or(0));
+    }
+  }
+  return out;
+}
+
+// `s` as one word for /bin/sh.
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
 }
 
 void ReplaceAll(std::string* s, const std::string& from, const std::string& to) {
@@ -187,8 +193,10 @@ struct Launch {
   std::optional<double> cpu;
   bool copilot = false;
   std::string host_out, raw, out_dir;
-  ResolvedSecrets secrets;  // their files live in secrets_dir until the attempt ends
-  std::string secrets_dir;
+  ResolvedSecrets secrets;
+  // Removed when the attempt ends: they hold secrets (files, a pod's
+  // containers' environments).
+  std::vector<std::string> private_dirs;
 };
 
 }  // namespace
@@ -265,7 +273,9 @@ ProcessRuntime::~ProcessRuntime() {
   for (auto& w : workers) w.thread.join();
 }
 
-bool ProcessRuntime::CanRun(const core::TaskTemplate& task) const { return task.has_container(); }
+bool ProcessRuntime::CanRun(const core::TaskTemplate& task) const {
+  return task.has_container() || task.has_k8s_pod();
+}
 
 int ProcessRuntime::max_in_flight() const {
   if (impl_->options.jobs > 0) return impl_->options.jobs;
@@ -343,7 +353,6 @@ Result<bool> ProcessRuntime::Reattach(AttemptSpec spec, const std::string& handl
 
 std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(const AttemptSpec& spec) const {
   const core::TaskTemplate& task = *spec.task;
-  const core::Container& c = task.container();
   Launch launch;
   const std::string data_dir = spec.data_dir.string();
   const std::string out_dir = spec.output_dir.string();
@@ -357,69 +366,109 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(const AttemptSpec&
                    core::ExecutionError::SYSTEM);
   (void)idl::WriteMessage(data_dir + "/task.pb", task, idl::Format::kBinary);
 
-  // Copilot: inputs as files at input_path, outputs read from output_path.
-  const auto& dc = c.data_config();
-  launch.copilot = dc.enabled();
-  const std::string in_path = dc.input_path().empty() ? "/var/flyte/inputs" : dc.input_path();
-  const std::string out_path = dc.output_path().empty() ? "/var/flyte/outputs" : dc.output_path();
+  // What runs: a container task is a pod of one.
+  PodPlan pod;
+  const core::DataLoadingConfig* dc = nullptr;
+  if (task.has_k8s_pod()) {
+    std::string primary = task.k8s_pod().primary_container_name();
+    if (auto it = task.config().find("primary_container_name");
+        primary.empty() && it != task.config().end()) {
+      primary = it->second;
+    }
+    auto parsed = internal::ParsePodSpec(task.k8s_pod().pod_spec(), primary);
+    if (!parsed.ok()) return Failure("BadTaskSpecification", parsed.status().message(), false);
+    pod = std::move(parsed).value();
+    dc = &task.k8s_pod().data_config();
+  } else {
+    pod.containers.push_back(FromContainer(task));
+    dc = &task.container().data_config();
+  }
+  const bool single = pod.init_containers.empty() && pod.containers.size() == 1;
+  if (!single && !options.sandbox) {
+    return Failure("BadTaskSpecification",
+                   "a pod with init containers or sidecars runs only in the sandbox (its "
+                   "containers share a network namespace): run without --no-sandbox",
+                   false);
+  }
+
+  // Copilot (the primary container's): inputs as files at input_path,
+  // outputs read from output_path.
+  launch.copilot = dc->enabled();
+  const std::string in_path = dc->input_path().empty() ? "/var/flyte/inputs" : dc->input_path();
+  const std::string out_path = dc->output_path().empty() ? "/var/flyte/outputs" : dc->output_path();
   const std::string host_in = out_dir + "/copilot/inputs";
   launch.host_out = out_dir + "/copilot/outputs";
   if (launch.copilot) {
     fs::create_directories(launch.host_out, ec);
     Status st = internal::MaterializeInputs(*spec.inputs, host_in,
-                                            options.sandbox ? in_path : host_in, dc.format());
+                                            options.sandbox ? in_path : host_in, dc->format());
     if (!st.ok()) return Failure("InputDownloadFailed", st.message(), false);
   }
 
-  // The command, templated.
+  // Secrets: into every container's environment, and as files where Flyte
+  // mounts them.
+  const std::string secrets_dir = out_dir + "/secrets";
+  auto secrets = ResolveSecrets(task, options.secrets ? &*options.secrets : nullptr,
+                                options.sandbox ? kSecretMountDir : secrets_dir);
+  if (!secrets.ok()) {
+    return Failure(
+        secrets.status().code() == StatusCode::kNotFound ? "SecretNotFound" : "SecretInvalid",
+        secrets.status().message(), false);
+  }
+  launch.secrets = std::move(secrets).value();
+
+  // Each container's command (templated), environment and sandbox.
   const TemplateVars vars = VarsFor(spec, launch.raw);
-  std::vector<std::string> command;
-  for (const auto* list : {&c.command(), &c.args()}) {
-    for (const std::string& part : *list) {
+  const bool network = [&] {
+    auto net = task.config().find("flytecpp.network");
+    return net != task.config().end() && net->second == "true";
+  }();
+  struct Prepared {
+    std::vector<std::string> command, sandbox;  // sandbox: bwrap's options, without "--"
+    std::vector<std::pair<std::string, std::string>> env;
+    std::string cwd;
+  };
+  auto prepare = [&](const PodContainer& c, bool primary) -> std::variant<Prepared, TaskError> {
+    Prepared p;
+    for (const std::string& part : c.command) {
       auto rendered = internal::RenderTemplate(part, vars);
       if (!rendered.ok()) {
-        return Failure("FailedToBuildResource", rendered.status().message(), false);
+        return Failure("FailedToBuildResource", c.name + ": " + rendered.status().message(), false);
       }
       std::string arg = std::move(rendered).value();
-      if (launch.copilot && !options.sandbox) {
+      if (primary && launch.copilot && !options.sandbox) {
         // Unsandboxed, the declared paths do not exist: the command is
         // pointed at the host directories instead.
         ReplaceAll(&arg, in_path, host_in);
         ReplaceAll(&arg, out_path, launch.host_out);
       }
-      command.push_back(std::move(arg));
+      p.command.push_back(std::move(arg));
     }
-  }
-  if (command.empty()) {
-    return Failure("FailedToBuildResource", "the container has no command", false);
-  }
-  launch.env = TaskEnvironment(spec);
-
-  // Secrets: into the environment, and as files where Flyte mounts them.
-  const std::string secrets_dir = out_dir + "/secrets";
-  auto secrets = ResolveSecrets(task, options.secrets ? &*options.secrets : nullptr,
-                                options.sandbox ? kSecretMountDir : secrets_dir);
-  if (!secrets.ok()) {
-    return Failure(secrets.status().code() == StatusCode::kNotFound ? "SecretNotFound"
-                                                                    : "SecretInvalid",
-                   secrets.status().message(), false);
-  }
-  launch.secrets = std::move(secrets).value();
-  for (const auto& kv : launch.secrets.env) launch.env.push_back(kv);
-
-  // Where it runs.
-  const ImageMapping* image = ImageFor(c.image());
-  std::string workdir =
-      image != nullptr && !image->workdir.empty() ? image->workdir : out_dir + "/work";
-  if (options.sandbox) {
+    p.env = TaskEnvironment(spec, c.env);
+    for (const auto& kv : launch.secrets.env) p.env.push_back(kv);
+    const ImageMapping* image = ImageFor(c.image);
+    std::string workdir = !c.working_dir.empty()                        ? c.working_dir
+                          : image != nullptr && !image->workdir.empty() ? image->workdir
+                                                                        : out_dir + "/work";
+    if (!options.sandbox) {
+      // Unsandboxed, a workdir that is a mount target is that host directory.
+      if (image != nullptr) {
+        for (const auto& [host, inside] : image->mounts) {
+          if (inside == workdir) workdir = host.string();
+        }
+      }
+      p.cwd = workdir;
+      return p;
+    }
     internal::SandboxSpec sandbox;
     if (image != nullptr) sandbox.root = image->root;
     sandbox.data_dir = data_dir;
     sandbox.out_dir = out_dir;
     sandbox.workdir = workdir;
-    auto net = task.config().find("flytecpp.network");
-    sandbox.network = net != task.config().end() && net->second == "true";
-    if (launch.copilot) {
+    // A pod's containers share the pod's network namespace (made by the
+    // sandbox around them all).
+    sandbox.network = single ? network : true;
+    if (primary && launch.copilot) {
       sandbox.ro_binds.emplace_back(host_in, in_path);
       sandbox.rw_binds.emplace_back(launch.host_out, out_path);
     }
@@ -428,30 +477,120 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(const AttemptSpec&
         sandbox.ro_binds.emplace_back(host.string(), inside);
       }
     }
-    if (!launch.secrets.files.empty()) sandbox.ro_binds.emplace_back(secrets_dir, kSecretMountDir);
-    launch.argv = internal::SandboxArgv(options.bwrap, sandbox);
-    launch.cwd = out_dir;
-  } else {
-    // Unsandboxed, a workdir that is a mount target is that host directory.
-    if (image != nullptr && !image->workdir.empty()) {
-      for (const auto& [host, inside] : image->mounts) {
-        if (inside == image->workdir) workdir = host.string();
-      }
+    for (const auto& m : c.mounts) {
+      const std::string host = out_dir + "/volumes/" + m.volume;
+      (m.read_only ? sandbox.ro_binds : sandbox.rw_binds).emplace_back(host, m.mount_path);
     }
-    launch.cwd = workdir;
-  }
-  launch.argv.insert(launch.argv.end(), command.begin(), command.end());
+    if (!launch.secrets.files.empty()) sandbox.ro_binds.emplace_back(secrets_dir, kSecretMountDir);
+    p.sandbox = internal::SandboxArgv(options.bwrap, sandbox);
+    p.sandbox.pop_back();  // "--"
+    p.cwd = out_dir;
+    return p;
+  };
+  for (const auto& v : pod.empty_dirs) fs::create_directories(out_dir + "/volumes/" + v, ec);
 
-  for (const auto& l : c.resources().limits()) {
-    if (l.name() == core::Resources::MEMORY) launch.memory = Bytes(l.value());
-    if (l.name() == core::Resources::CPU) launch.cpu = Cores(l.value());
+  if (single) {
+    auto p = prepare(pod.containers[0], true);
+    if (auto* error = std::get_if<TaskError>(&p)) return *error;
+    Prepared& prepared = std::get<Prepared>(p);
+    if (prepared.command.empty()) {
+      return Failure("FailedToBuildResource", "the container has no command", false);
+    }
+    launch.argv = std::move(prepared.sandbox);
+    if (!launch.argv.empty()) launch.argv.push_back("--");
+    launch.argv.insert(launch.argv.end(), prepared.command.begin(), prepared.command.end());
+    launch.env = std::move(prepared.env);
+    launch.cwd = std::move(prepared.cwd);
+  } else {
+    // A pod: a sandbox around them all (the pod's own network and pid
+    // namespaces) runs a script that runs each container in a sandbox of
+    // its own. Each container's bwrap options — its environment, secrets
+    // included — are read from a private file, never its command line.
+    const std::string pod_dir = out_dir + "/.pod";
+    launch.private_dirs.push_back(pod_dir);
+    fs::create_directories(pod_dir, ec);
+    ::chmod(pod_dir.c_str(), 0700);
+    std::string script = "# flytecpp: the pod of " + task.id().name() + "\n";
+    auto line = [&](const PodContainer& c, bool primary) -> std::variant<std::string, TaskError> {
+      auto p = prepare(c, primary);
+      if (auto* error = std::get_if<TaskError>(&p)) return *error;
+      Prepared& prepared = std::get<Prepared>(p);
+      std::string args;
+      for (size_t i = 1; i < prepared.sandbox.size(); ++i) args += prepared.sandbox[i] + '\0';
+      args += std::string("--clearenv") + '\0';
+      for (const auto& [k, v] : prepared.env) args += "--setenv" + ('\0' + k) + '\0' + v + '\0';
+      const std::string args_file = pod_dir + "/" + c.name + ".args";
+      Status st = WritePrivateFile(args_file, args);
+      if (!st.ok())
+        return Failure("RuntimeStartFailed", st.message(), true, core::ExecutionError::SYSTEM);
+      std::string cmd = ShellQuote(prepared.sandbox[0]) + " --args 3 --";
+      for (const auto& part : prepared.command) cmd += " " + ShellQuote(part);
+      cmd += " 3<" + ShellQuote(args_file);
+      if (!primary) {
+        cmd += " >" + ShellQuote(out_dir + "/" + c.name + ".stdout.log") + " 2>" +
+               ShellQuote(out_dir + "/" + c.name + ".stderr.log");
+      }
+      return cmd;
+    };
+    for (const auto& c : pod.init_containers) {
+      auto cmd = line(c, false);
+      if (auto* error = std::get_if<TaskError>(&cmd)) return *error;
+      // Each must succeed before the next starts; the first to fail ends the pod.
+      script += std::get<std::string>(cmd) + " || { echo \"$?\" > " +
+                ShellQuote(out_dir + "/" + kInitFailedPrefix + c.name) + "; exit 1; }\n";
+    }
+    for (size_t i = 0; i < pod.containers.size(); ++i) {
+      if (i == pod.primary) continue;
+      auto cmd = line(pod.containers[i], false);
+      if (auto* error = std::get_if<TaskError>(&cmd)) return *error;
+      script += std::get<std::string>(cmd) + " &\n";
+      script += "sidecar" + std::to_string(i) + "=$!\n";
+    }
+    auto primary = line(pod.containers[pod.primary], true);
+    if (auto* error = std::get_if<TaskError>(&primary)) return *error;
+    script += std::get<std::string>(primary) + "\nstatus=$?\n";
+    // The sidecars stop when the primary ends; its status is the pod's.
+    for (size_t i = 0; i < pod.containers.size(); ++i) {
+      if (i != pod.primary) script += "kill $sidecar" + std::to_string(i) + " 2>/dev/null\n";
+    }
+    script += "exit $status\n";
+    const std::string script_file = pod_dir + "/pod.sh";
+    Status st = WritePrivateFile(script_file, script);
+    if (!st.ok()) {
+      return Failure("RuntimeStartFailed", st.message(), true, core::ExecutionError::SYSTEM);
+    }
+    launch.argv = {options.bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc"};
+    if (!network) launch.argv.push_back("--unshare-net");
+    launch.argv.insert(launch.argv.end(),
+                       {"--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--bind",
+                        out_dir, out_dir, "--", "/bin/sh", script_file});
+    launch.env = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}};
+    launch.cwd = out_dir;
   }
+
+  // Limits: the pod's, as Kubernetes computes them — the containers' sum
+  // (when each has one), or the largest init container's if that is more.
+  auto total = [&](auto member) {
+    using T = typename std::decay_t<decltype(pod.containers[0].*member)>::value_type;
+    T sum{};
+    for (const auto& c : pod.containers) {
+      if (!(c.*member)) return std::optional<T>();
+      sum += *(c.*member);
+    }
+    for (const auto& c : pod.init_containers) {
+      if (c.*member && *(c.*member) > sum) sum = *(c.*member);
+    }
+    return std::optional<T>(sum);
+  };
+  launch.memory = total(&PodContainer::memory);
+  launch.cpu = total(&PodContainer::cpu);
+
   // Last: nothing after this may fail and leave the files behind.
   if (!launch.secrets.files.empty()) {
-    launch.secrets_dir = secrets_dir;
+    launch.private_dirs.push_back(secrets_dir);
     Status st = WriteSecretFiles(launch.secrets, secrets_dir);
     if (!st.ok()) {
-      fs::remove_all(secrets_dir, ec);
+      for (const auto& d : launch.private_dirs) fs::remove_all(d, ec);
       return Failure("RuntimeStartFailed", st.message(), true, core::ExecutionError::SYSTEM);
     }
   }
@@ -462,14 +601,14 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
   auto prepared = Prepare(spec);
   if (auto* error = std::get_if<TaskError>(&prepared)) return callbacks.done(spec.id, *error);
   const Launch& launch = std::get<Launch>(prepared);
-  // Secret files live as long as the attempt.
-  struct RemoveSecrets {
-    const std::string& dir;
-    ~RemoveSecrets() {
+  // Files holding secrets live as long as the attempt.
+  struct RemovePrivate {
+    const std::vector<std::string>& dirs;
+    ~RemovePrivate() {
       std::error_code ec;
-      if (!dir.empty()) fs::remove_all(dir, ec);
+      for (const auto& d : dirs) fs::remove_all(d, ec);
     }
-  } remove_secrets{launch.secrets_dir};
+  } remove_private{launch.private_dirs};
 
   // Limits and tracking: a per-attempt cgroup the process joins before it
   // runs anything; memory falls back to RLIMIT_AS where no memory cgroup
@@ -566,6 +705,17 @@ TaskOutcome ProcessRuntime::Impl::Classify(const AttemptSpec& spec, const Launch
                          : core::ExecutionError::USER,
                      doc.error().code(), doc.error().message(),
                      doc.error().kind() == core::ContainerError::RECOVERABLE};
+  }
+  // A pod's init container that failed ended the pod before the rest ran.
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(launch.out_dir, ec)) {
+    const std::string file = e.path().filename().string();
+    if (file.rfind(kInitFailedPrefix, 0) != 0) continue;
+    const std::string name = file.substr(std::strlen(kInitFailedPrefix));
+    return Failure("InitContainerFailed",
+                   "init container " + name + " failed with exit code " + Tail(e.path(), 20) +
+                       ": " + Tail(launch.out_dir + "/" + name + ".stderr.log", 400),
+                   true);
   }
   const bool clean_exit = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   if (!clean_exit && oom_killed) {

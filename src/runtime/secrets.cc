@@ -30,9 +30,10 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// Writes `data` to `path` with mode 0600, atomically; never through a
-// file another user could have opened first.
-Status WritePrivate(const fs::path& path, std::string_view data) {
+}  // namespace
+
+// Never through a file another user could have opened first.
+Status WritePrivateFile(const fs::path& path, std::string_view data) {
   const std::string tmp = path.string() + ".tmp" + std::to_string(::getpid());
   ::unlink(tmp.c_str());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -56,6 +57,8 @@ Status WritePrivate(const fs::path& path, std::string_view data) {
   }
   return Status::Ok();
 }
+
+namespace {
 
 Status MakePrivateDir(const fs::path& dir) {
   std::error_code ec;
@@ -89,7 +92,7 @@ Status SecretStore::Set(const std::string& group, const std::string& key,
   FLYTECPP_RETURN_IF_ERROR(CheckPart("key", key));
   FLYTECPP_RETURN_IF_ERROR(MakePrivateDir(dir_));
   FLYTECPP_RETURN_IF_ERROR(MakePrivateDir(dir_ / group));
-  return WritePrivate(dir_ / group / key, value);
+  return WritePrivateFile(dir_ / group / key, value);
 }
 
 Status SecretStore::Remove(const std::string& group, const std::string& key) const {
@@ -162,8 +165,8 @@ Result<ResolvedSecrets> ResolveSecrets(const core::TaskTemplate& task, const Sec
     const std::string file = Lower(s.group()) + "/" + Lower(s.key());
     const bool as_env = s.mount_requirement() == core::Secret::ENV_VAR ||
                         s.mount_requirement() == core::Secret::ANY;
-    const bool as_file = s.mount_requirement() == core::Secret::FILE ||
-                         s.mount_requirement() == core::Secret::ANY;
+    const bool as_file =
+        s.mount_requirement() == core::Secret::FILE || s.mount_requirement() == core::Secret::ANY;
     if (as_env) {
       out.env.emplace_back(SecretEnvName(s.group(), s.key()), *value);
       if (!s.env_var().empty()) out.env.emplace_back(s.env_var(), *value);
@@ -171,7 +174,8 @@ Result<ResolvedSecrets> ResolveSecrets(const core::TaskTemplate& task, const Sec
     if (as_file) {
       out.files.emplace_back(file, *value);
       // For a file, env_var names where it is.
-      if (!s.env_var().empty() && !as_env) out.env.emplace_back(s.env_var(), mount_dir + "/" + file);
+      if (!s.env_var().empty() && !as_env)
+        out.env.emplace_back(s.env_var(), mount_dir + "/" + file);
     }
   }
   // flytekit's SecretsManager finds them with these.
@@ -186,7 +190,7 @@ Status WriteSecretFiles(const ResolvedSecrets& secrets, const fs::path& dir) {
     const fs::path path = dir / file;
     FLYTECPP_RETURN_IF_ERROR(MakePrivateDir(dir));
     FLYTECPP_RETURN_IF_ERROR(MakePrivateDir(path.parent_path()));
-    FLYTECPP_RETURN_IF_ERROR(WritePrivate(path, value));
+    FLYTECPP_RETURN_IF_ERROR(WritePrivateFile(path, value));
   }
   return Status::Ok();
 }

@@ -639,17 +639,22 @@ TEST_F(ProcessTest, SecretsAreInjectedAsFlytekitExpectsThemAndLeakNowhere) {
           .Output("prefix", types::String())
           .Secret("user-info", "api_token", core::Secret::ENV_VAR, "MY_TOKEN")
           .Secret("db", "Password", core::Secret::FILE, "DB_PASSWORD_FILE")
-          .Container(
-              ContainerBuilder("debian:12")
-                  .Command({"sh", "-c",
-                            "o=/var/outputs; "
-                            "tr '\\0' '\\n' < /proc/$$/environ | sed -n "
-                            "'s/^_FSEC_USER-INFO_API_TOKEN=//p' | tr -d '\\n' " + hex + " > $o/fsec; "
-                            "printf %s \"$MY_TOKEN\" " + hex + " > $o/env_var; "
-                            "cat /etc/flyte/secrets/db/password " + hex + " > $o/file; "
-                            "printf %s \"$DB_PASSWORD_FILE\" > $o/file_var; "
-                            "printf %s \"$FLYTE_SECRETS_ENV_PREFIX\" > $o/prefix"})
-                  .DataConfig("/var/inputs", "/var/outputs"))
+          .Container(ContainerBuilder("debian:12")
+                         .Command({"sh", "-c",
+                                   "o=/var/outputs; "
+                                   "tr '\\0' '\\n' < /proc/$$/environ | sed -n "
+                                   "'s/^_FSEC_USER-INFO_API_TOKEN=//p' | tr -d '\\n' " +
+                                       hex +
+                                       " > $o/fsec; "
+                                       "printf %s \"$MY_TOKEN\" " +
+                                       hex +
+                                       " > $o/env_var; "
+                                       "cat /etc/flyte/secrets/db/password " +
+                                       hex +
+                                       " > $o/file; "
+                                       "printf %s \"$DB_PASSWORD_FILE\" > $o/file_var; "
+                                       "printf %s \"$FLYTE_SECRETS_ENV_PREFIX\" > $o/prefix"})
+                         .DataConfig("/var/inputs", "/var/outputs"))
           .Build();
   auto r = RunTask(t, lit::Inputs({}));
   ASSERT_EQ(r.phase, core::WorkflowExecution::SUCCEEDED) << (r.error ? r.error->message() : "");
@@ -740,8 +745,8 @@ TEST_F(ProcessTest, SecretValuesAreNotOnAnyCommandLine) {
   auto* s = t.mutable_security_context()->add_secrets();
   s->set_group("g");
   s->set_key("k");
-  std::thread run([&] { EXPECT_EQ(RunTask(t, lit::Inputs({})).phase,
-                                  core::WorkflowExecution::SUCCEEDED); });
+  std::thread run(
+      [&] { EXPECT_EQ(RunTask(t, lit::Inputs({})).phase, core::WorkflowExecution::SUCCEEDED); });
   fs::path ready;
   for (int i = 0; i < 600 && ready.empty(); ++i) {
     std::error_code ec;

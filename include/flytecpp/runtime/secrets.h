@@ -63,6 +63,9 @@ struct ResolvedSecrets {
 Result<ResolvedSecrets> ResolveSecrets(const core::TaskTemplate& task, const SecretStore* store,
                                        const std::string& mount_dir);
 
+// Writes `data` to `path` atomically, mode 0600: for files that hold secrets.
+Status WritePrivateFile(const std::filesystem::path& path, std::string_view data);
+
 // Writes `secrets.files` under `dir` (mode 0700, files 0600).
 Status WriteSecretFiles(const ResolvedSecrets& secrets, const std::filesystem::path& dir);
 

@@ -1,0 +1,229 @@
+// K8sPod tasks on the process runtime: init containers, a primary and its
+// sidecars sharing a network namespace and emptyDir volumes, each container
+// in a sandbox of its own; PodSpec fields that cannot be honoured refused by
+// name.
+#include "pod.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../engine/engine_test_util.h"
+#include "flytecpp/idl/io.h"
+#include "flytecpp/runtime/process.h"
+#include "flytecpp/store/data_dir.h"
+
+namespace flytecpp::runtime {
+namespace {
+
+using namespace flytecpp::engine::testing;
+namespace fs = std::filesystem;
+
+google::protobuf::Struct PodSpec(const std::string& json) {
+  google::protobuf::Struct s;
+  auto st = google::protobuf::util::JsonStringToMessage(json, &s);
+  EXPECT_TRUE(st.ok()) << st.ToString() << "\n" << json;
+  return s;
+}
+
+class PodTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    ProcessRuntimeOptions options;
+    options.secrets.emplace(dir_.path() / "secrets");
+    process_ = std::make_unique<ProcessRuntime>(options);
+    if (!process_->CheckSandbox().ok()) GTEST_SKIP() << "bubblewrap cannot run here";
+  }
+
+  engine::ExecutionResult Run(const TaskTemplate& task) {
+    auto o = Options();
+    o.runtimes = {process_.get()};
+    o.clock = nullptr;  // real processes, real time
+    return EngineTest::RunTask(task, lit::Inputs({}), std::move(o));
+  }
+
+  // A pod task whose primary is "main", its outputs read by copilot.
+  TaskTemplate Pod(const std::string& name, const std::string& spec_json,
+                   std::vector<std::string> outputs = {}) {
+    TaskBuilder b(name, "sidecar");
+    for (const auto& o : outputs) b.Output(o, types::String());
+    b.K8sPod(PodSpec(spec_json));
+    b.Config("primary_container_name", "main");
+    TaskTemplate t = b.Build();
+    auto* dc = t.mutable_k8s_pod()->mutable_data_config();
+    dc->set_enabled(true);
+    dc->set_input_path("/var/inputs");
+    dc->set_output_path("/var/outputs");
+    return t;
+  }
+
+  std::string Str(const engine::ExecutionResult& r, const std::string& name) {
+    EXPECT_TRUE(r.outputs.literals().contains(name)) << name;
+    if (!r.outputs.literals().contains(name)) return "";
+    return r.outputs.literals().at(name).scalar().primitive().string_value();
+  }
+
+  std::unique_ptr<ProcessRuntime> process_;
+};
+
+// Containers as JSON, with `sh -c SCRIPT` commands.
+std::string Sh(const std::string& name, const std::string& script, const std::string& extra = "") {
+  std::string escaped;
+  for (char c : script) {
+    if (c == '"' || c == '\\') escaped += '\\';
+    escaped += c;
+  }
+  return "{\"name\":\"" + name + "\",\"image\":\"debian:12\",\"command\":[\"sh\",\"-c\",\"" +
+         escaped + "\"]" + extra + "}";
+}
+
+TEST_F(PodTest, InitContainersThenAPrimaryAndASidecarSharingLocalhostAndAVolume) {
+  ASSERT_TRUE(SecretStore(dir_.path() / "secrets").Set("db", "pw", "pod-secret-19").ok());
+  const std::string shared = R"(,"volumeMounts":[{"name":"shared","mountPath":"/shared"}])";
+  // Two init containers, in order; a sidecar that answers on localhost:8711
+  // forever; the primary reads what the inits left and asks the sidecar.
+  const std::string sidecar =
+      "exec python3 -c \"import socket\ns=socket.socket()\n"
+      "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('127.0.0.1',8711))\n"
+      "s.listen()\nwhile True:\n  c,_=s.accept()\n  c.sendall(b'pong')\n  c.close()\"";
+  const std::string primary =
+      "cat /shared/order > /var/outputs/order; "
+      "python3 -c \"import socket,time\nfor i in range(200):\n  try:\n"
+      "    c=socket.create_connection(('127.0.0.1',8711)); break\n"
+      "  except OSError: time.sleep(0.05)\nprint(c.recv(10).decode(),end='')\" "
+      "> /var/outputs/reply; "
+      "cat /etc/flyte/secrets/db/pw | od -An -c | tr -d ' \\n' > /var/outputs/secret";
+  TaskTemplate t =
+      Pod("pod.full",
+          R"({"initContainers":[)" + Sh("first", "echo -n one > /shared/order", shared) + "," +
+              Sh("second", "echo -n ,two >> /shared/order", shared) + R"(],"containers":[)" +
+              Sh("main", primary, shared) + "," + Sh("server", sidecar) +
+              R"(],"volumes":[{"name":"shared","emptyDir":{}}],"restartPolicy":"Never"})",
+          {"order", "reply", "secret"});
+  auto* s = t.mutable_security_context()->add_secrets();
+  s->set_group("db");
+  s->set_key("pw");
+  s->set_mount_requirement(core::Secret::FILE);
+  auto r = Run(t);
+  ASSERT_EQ(r.phase, core::WorkflowExecution::SUCCEEDED) << (r.error ? r.error->message() : "");
+  EXPECT_EQ(Str(r, "order"), "one,two");
+  EXPECT_EQ(Str(r, "reply"), "pong");  // the sidecar, on the pod's localhost
+  EXPECT_EQ(Str(r, "secret"), "pod-secret-19");
+  // The sidecar ran until the primary ended (the run ended: it was stopped).
+  store::DataDir data(store_->data_dir(), r.execution_id);
+  EXPECT_TRUE(fs::exists(data.OutputDir("n0", 0) + "/server.stderr.log"));
+  // Nothing holding a secret is left: the containers' bwrap options files
+  // (their environments) and the secret files went with the attempt.
+  EXPECT_FALSE(fs::exists(data.OutputDir("n0", 0) + "/.pod"));
+  EXPECT_FALSE(fs::exists(data.OutputDir("n0", 0) + "/secrets"));
+}
+
+TEST_F(PodTest, AFailingInitContainerEndsThePodBeforeThePrimaryRuns) {
+  TaskTemplate t =
+      Pod("pod.initfail",
+          R"({"initContainers":[)" + Sh("migrate", "echo 'schema is locked' >&2; exit 3") +
+              R"(],"containers":[)" + Sh("main", "echo ran > /var/outputs/ran") + "]}",
+          {"ran"});
+  t.mutable_metadata()->mutable_retries()->set_retries(0);
+  auto r = Run(t);
+  ASSERT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(r.error.has_value());
+  EXPECT_NE(r.error->message().find("init container migrate failed with exit code 3: schema is "
+                                    "locked"),
+            std::string::npos)
+      << r.error->message();
+  store::DataDir data(store_->data_dir(), r.execution_id);
+  EXPECT_FALSE(fs::exists(data.OutputDir("n0", 0) + "/copilot/outputs/ran"));
+}
+
+TEST_F(PodTest, ThePodHasNoNetworkBeyondItsOwnLocalhost) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 4), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const std::string port = std::to_string(ntohs(addr.sin_port));
+  const std::string probe =
+      "python3 -c \"import socket\ntry:\n  socket.create_connection(('127.0.0.1'," + port +
+      "),timeout=2); print('reached',end='')\nexcept OSError: print('isolated',end='')\" "
+      "> /var/outputs/net";
+  TaskTemplate t =
+      Pod("pod.net", R"({"containers":[)" + Sh("main", probe) + "," + Sh("idle", "sleep 60") + "]}",
+          {"net"});
+  auto r = Run(t);
+  ASSERT_EQ(r.phase, core::WorkflowExecution::SUCCEEDED) << (r.error ? r.error->message() : "");
+  EXPECT_EQ(Str(r, "net"), "isolated");
+  t.mutable_config()->insert({"flytecpp.network", "true"});
+  auto allowed = Run(t);
+  ASSERT_EQ(allowed.phase, core::WorkflowExecution::SUCCEEDED);
+  EXPECT_EQ(Str(allowed, "net"), "reached");
+  ::close(fd);
+}
+
+TEST(PodSpecTest, FieldsThatCannotBeHonouredAreRefusedByName) {
+  struct Case {
+    std::string spec, primary, error;
+  };
+  const std::string ok = R"({"name":"main","image":"x","command":["true"]})";
+  for (
+      const Case& c : std::vector<Case>{
+          {R"({"hostNetwork":true,"containers":[)" + ok + "]}", "main",
+           "pod_spec.hostNetwork: not supported locally"},
+          {R"({"containers":[)" + ok + R"(],"volumes":[{"name":"v","hostPath":{"path":"/"}}]})",
+           "main", "pod_spec.volumes[0].hostPath: only emptyDir volumes are supported locally"},
+          {R"({"containers":[{"name":"main","image":"x","command":["true"],"env":[{"name":"A","valueFrom":{"secretKeyRef":{}}}]}]})",
+           "main", "pod_spec.containers[0].env[0].valueFrom: not supported locally"},
+          {R"({"containers":[{"name":"main","image":"x","command":["true"],"lifecycle":{}}]})",
+           "main", "pod_spec.containers[0].lifecycle: not supported locally"},
+          {R"({"containers":[{"name":"main","image":"x","command":["true"],"volumeMounts":[{"name":"nope","mountPath":"/x"}]}]})",
+           "main", "pod_spec.containers[0].volumeMounts[0].name: no emptyDir volume \"nope\""},
+          {R"({"containers":[)" + ok + "]}", "other",
+           "no container named \"other\" (the primary_container_name)"},
+          {R"({"containers":[)" + ok + R"(,{"name":"side","image":"x","command":["true"]}]})", "",
+           "several containers and no primary_container_name"},
+          {R"({"containers":[{"name":"main","image":"x"}]})", "main",
+           "pod_spec.containers[0].command: missing"},
+          {R"({"containers":[{"name":"main","image":"x","command":["true"],"resources":{"limits":{"memory":"lots"}}}]})",
+           "main", "pod_spec.containers[0].resources.limits.memory: \"lots\" is not a quantity"},
+      }) {
+    SCOPED_TRACE(c.spec);
+    auto plan = internal::ParsePodSpec(PodSpec(c.spec), c.primary);
+    ASSERT_FALSE(plan.ok());
+    EXPECT_NE(plan.status().message().find(c.error), std::string::npos) << plan.status().message();
+  }
+  // Scheduling fields mean nothing locally: accepted. Limits are read.
+  auto plan = internal::ParsePodSpec(
+      PodSpec(R"({"nodeSelector":{"a":"b"},"tolerations":[],"serviceAccountName":"sa",
+        "containers":[{"name":"main","image":"x","command":["run"],"args":["--fast"],
+          "resources":{"requests":{"cpu":"250m"},"limits":{"memory":"1Gi","cpu":2}},
+          "env":[{"name":"K","value":"V"}]}]})"),
+      "main");
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_EQ(plan->containers.size(), 1u);
+  const auto& m = plan->containers[0];
+  EXPECT_EQ(m.command, (std::vector<std::string>{"run", "--fast"}));
+  ASSERT_TRUE(m.memory.has_value());
+  EXPECT_EQ(*m.memory, 1073741824u);
+  ASSERT_TRUE(m.cpu.has_value());
+  EXPECT_DOUBLE_EQ(*m.cpu, 2.0);  // the limit beats the request
+  ASSERT_EQ(m.env.size(), 1u);
+  EXPECT_EQ(m.env[0], (std::pair<std::string, std::string>{"K", "V"}));
+}
+
+TEST_F(PodTest, ABadPodSpecFailsTheTaskWithOneLineNamingTheField) {
+  TaskTemplate t = Pod("pod.bad", R"({"hostPID":true,"containers":[)" + Sh("main", "true") + "]}");
+  auto r = Run(t);
+  ASSERT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(r.error.has_value());
+  EXPECT_EQ(r.error->code(), "BadTaskSpecification");
+  EXPECT_EQ(r.error->kind(), core::ExecutionError::USER);
+  EXPECT_EQ(r.error->message(), "pod_spec.hostPID: not supported locally");
+}
+
+}  // namespace
+}  // namespace flytecpp::runtime
