@@ -113,6 +113,17 @@ void Executor::EmitTaskEvent(Scope* s, int i, core::TaskExecution::Phase phase,
   if (n.runtime != nullptr) md->set_plugin_identifier(std::string(n.runtime->name()));
   md->set_instance_class(p.interruptible ? flyteidl::event::TaskExecutionMetadata::INTERRUPTIBLE
                                          : flyteidl::event::TaskExecutionMetadata::DEFAULT);
+  // A pod task's labels and annotations, where Flyte's would be on its pod.
+  if (p.task->has_k8s_pod() && p.task->k8s_pod().has_metadata()) {
+    const auto& meta = p.task->k8s_pod().metadata();
+    auto* fields = e.mutable_custom_info()->mutable_fields();
+    for (const auto& [name, map] :
+         {std::pair{"labels", &meta.labels()}, std::pair{"annotations", &meta.annotations()}}) {
+      if (map->empty()) continue;
+      auto* out = (*fields)[name].mutable_struct_value()->mutable_fields();
+      for (const auto& [k, v] : *map) (*out)[k].set_string_value(v);
+    }
+  }
   AddEvent(s, store::EventKind::kTask, std::move(path), phase, n.attempts, e.SerializeAsString());
 }
 

@@ -194,10 +194,16 @@ struct Launch {
   bool copilot = false;
   std::string host_out, raw, out_dir;
   ResolvedSecrets secrets;
-  // Removed when the attempt ends: they hold secrets (files, a pod's
-  // containers' environments).
-  std::vector<std::string> private_dirs;
 };
+
+// The attempt's directories that hold secrets (their files, a pod's
+// containers' environments): removed when the attempt ends, however it ends.
+constexpr const char* kPrivateDirs[] = {"secrets", ".pod"};
+
+void RemovePrivateDirs(const std::string& out_dir) {
+  std::error_code ec;
+  for (const char* d : kPrivateDirs) fs::remove_all(out_dir + "/" + d, ec);
+}
 
 }  // namespace
 
@@ -348,6 +354,7 @@ Result<bool> ProcessRuntime::Reattach(AttemptSpec spec, const std::string& handl
   }
   // Without cgroups: the process group, if its leader is still the same process.
   if (ProcessAlive(h.pid, h.start)) ::kill(-h.pid, SIGKILL);
+  RemovePrivateDirs(spec.output_dir.string());  // its engine died before it could
   return false;  // processes do not outlive their engine: the attempt is gone
 }
 
@@ -507,7 +514,6 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(const AttemptSpec&
     // its own. Each container's bwrap options — its environment, secrets
     // included — are read from a private file, never its command line.
     const std::string pod_dir = out_dir + "/.pod";
-    launch.private_dirs.push_back(pod_dir);
     fs::create_directories(pod_dir, ec);
     ::chmod(pod_dir.c_str(), 0700);
     std::string script = "# flytecpp: the pod of " + task.id().name() + "\n";
@@ -587,10 +593,9 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(const AttemptSpec&
 
   // Last: nothing after this may fail and leave the files behind.
   if (!launch.secrets.files.empty()) {
-    launch.private_dirs.push_back(secrets_dir);
     Status st = WriteSecretFiles(launch.secrets, secrets_dir);
     if (!st.ok()) {
-      for (const auto& d : launch.private_dirs) fs::remove_all(d, ec);
+      RemovePrivateDirs(out_dir);
       return Failure("RuntimeStartFailed", st.message(), true, core::ExecutionError::SYSTEM);
     }
   }
@@ -599,16 +604,22 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(const AttemptSpec&
 
 void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& callbacks) {
   auto prepared = Prepare(spec);
-  if (auto* error = std::get_if<TaskError>(&prepared)) return callbacks.done(spec.id, *error);
+  if (auto* error = std::get_if<TaskError>(&prepared)) {
+    RemovePrivateDirs(spec.output_dir.string());  // a pod may have written some
+    return callbacks.done(spec.id, *error);
+  }
   const Launch& launch = std::get<Launch>(prepared);
-  // Files holding secrets live as long as the attempt.
+  // Files holding secrets live as long as the attempt: gone before the
+  // engine hears it ended, and on every way out.
   struct RemovePrivate {
-    const std::vector<std::string>& dirs;
-    ~RemovePrivate() {
-      std::error_code ec;
-      for (const auto& d : dirs) fs::remove_all(d, ec);
-    }
-  } remove_private{launch.private_dirs};
+    const std::string& out_dir;
+    void Now() const { RemovePrivateDirs(out_dir); }
+    ~RemovePrivate() { Now(); }
+  } remove_private{launch.out_dir};
+  auto done = [&](TaskOutcome outcome) {
+    remove_private.Now();
+    callbacks.done(spec.id, std::move(outcome));
+  };
 
   // Limits and tracking: a per-attempt cgroup the process joins before it
   // runs anything; memory falls back to RLIMIT_AS where no memory cgroup
@@ -655,16 +666,15 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
   if (!spawned.ok()) {
     const Status& st = spawned.status();
     if (st.code() == StatusCode::kFailedPrecondition) {  // its cgroup refused it
-      return callbacks.done(spec.id, Failure("ResourceLimitsNotApplied",
-                                             st.message() + " (" + cgroup.dirs().front() +
-                                                 "), so the task was not started",
-                                             true, core::ExecutionError::SYSTEM));
+      return done(
+          Failure("ResourceLimitsNotApplied",
+                  st.message() + " (" + cgroup.dirs().front() + "), so the task was not started",
+                  true, core::ExecutionError::SYSTEM));
     }
     if (st.code() == StatusCode::kNotFound) {
-      return callbacks.done(spec.id, Failure("ContainerFailed", st.message(), true));
+      return done(Failure("ContainerFailed", st.message(), true));
     }
-    return callbacks.done(
-        spec.id, Failure("RuntimeStartFailed", st.message(), true, core::ExecutionError::SYSTEM));
+    return done(Failure("RuntimeStartFailed", st.message(), true, core::ExecutionError::SYSTEM));
   }
   const pid_t pid = *spawned;
   // The handle, for an engine that has to find this attempt after this one
@@ -690,7 +700,7 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
   if (auto* error = std::get_if<TaskError>(&outcome)) {
     error->message = Redacted(std::move(error->message), launch.secrets);
   }
-  callbacks.done(spec.id, std::move(outcome));
+  done(std::move(outcome));
 }
 
 TaskOutcome ProcessRuntime::Impl::Classify(const AttemptSpec& spec, const Launch& launch,

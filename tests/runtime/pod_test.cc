@@ -127,6 +127,8 @@ TEST_F(PodTest, AFailingInitContainerEndsThePodBeforeThePrimaryRuns) {
               R"(],"containers":[)" + Sh("main", "echo ran > /var/outputs/ran") + "]}",
           {"ran"});
   t.mutable_metadata()->mutable_retries()->set_retries(0);
+  (*t.mutable_k8s_pod()->mutable_metadata()->mutable_labels())["team"] = "ledger";
+  (*t.mutable_k8s_pod()->mutable_metadata()->mutable_annotations())["owner"] = "ana";
   auto r = Run(t);
   ASSERT_EQ(r.phase, core::WorkflowExecution::FAILED);
   ASSERT_TRUE(r.error.has_value());
@@ -136,6 +138,19 @@ TEST_F(PodTest, AFailingInitContainerEndsThePodBeforeThePrimaryRuns) {
       << r.error->message();
   store::DataDir data(store_->data_dir(), r.execution_id);
   EXPECT_FALSE(fs::exists(data.OutputDir("n0", 0) + "/copilot/outputs/ran"));
+  // The pod's labels and annotations are in its task events.
+  int with_metadata = 0;
+  for (const auto& e : *reader_->GetEvents(r.execution_id)) {
+    if (e.kind != store::EventKind::kTask) continue;
+    flyteidl::event::TaskExecutionEvent te;
+    ASSERT_TRUE(te.ParseFromString(e.payload));
+    const auto& f = te.custom_info().fields();
+    if (!f.contains("labels") || !f.contains("annotations")) continue;
+    EXPECT_EQ(f.at("labels").struct_value().fields().at("team").string_value(), "ledger");
+    EXPECT_EQ(f.at("annotations").struct_value().fields().at("owner").string_value(), "ana");
+    ++with_metadata;
+  }
+  EXPECT_GE(with_metadata, 2);  // RUNNING and FAILED
 }
 
 TEST_F(PodTest, ThePodHasNoNetworkBeyondItsOwnLocalhost) {
