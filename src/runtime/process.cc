@@ -32,6 +32,7 @@
 #include "flytecpp/idl/io.h"
 #include "flytecpp/util/process.h"
 #include "flyteidl/core/errors.pb.h"
+#include "gpu.h"
 #include "pod.h"
 #include "sandbox.h"
 #include "spawn.h"
@@ -171,6 +172,27 @@ PodContainer FromContainer(const core::TaskTemplate& task) {
   return out;
 }
 
+// How many GPUs an attempt holds: its containers' (a pod's init containers
+// run alone, so the most any of them needs counts too). An accelerator
+// without a count asks for one.
+int64_t GpusNeeded(const core::TaskTemplate& task) {
+  int64_t n = 0;
+  if (task.has_k8s_pod()) {
+    auto it = task.config().find("primary_container_name");
+    auto pod = internal::ParsePodSpec(
+        task.k8s_pod().pod_spec(),
+        it != task.config().end() ? it->second : task.k8s_pod().primary_container_name());
+    if (pod.ok()) {
+      for (const auto& c : pod->containers) n += c.gpus;
+      for (const auto& c : pod->init_containers) n = std::max(n, c.gpus);
+    }
+  } else if (task.has_container()) {
+    n = FromContainer(task).gpus;
+  }
+  if (n == 0 && task.extended_resources().has_gpu_accelerator()) n = 1;
+  return n;
+}
+
 // `s` as one word for /bin/sh.
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
@@ -248,6 +270,7 @@ struct ProcessRuntime::Impl {
     std::shared_ptr<std::atomic<bool>> finished;
   };
   std::vector<Worker> workers;  // guarded by mu; finished ones are joined on the next Start
+  std::unique_ptr<internal::GpuSlots> gpus;
 
   const ImageMapping* ImageFor(const std::string& image) const {
     for (const auto& m : options.images) {
@@ -257,13 +280,17 @@ struct ProcessRuntime::Impl {
   }
 
   void Run(const AttemptSpec& spec, const AttemptCallbacks& callbacks);
-  std::variant<Launch, TaskError> Prepare(const AttemptSpec& spec) const;
+  // `gpus`: the devices the attempt holds.
+  std::variant<Launch, TaskError> Prepare(const AttemptSpec& spec,
+                                          const std::vector<internal::GpuDevice>& gpus) const;
   TaskOutcome Classify(const AttemptSpec& spec, const Launch& launch, int status, bool oom_killed,
                        bool address_space_limited) const;
 };
 
 ProcessRuntime::ProcessRuntime(ProcessRuntimeOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
+  impl_->gpus = std::make_unique<internal::GpuSlots>(
+      impl_->options.gpus ? internal::GpusFrom(*impl_->options.gpus) : internal::DetectGpus());
 }
 
 ProcessRuntime::~ProcessRuntime() {
@@ -358,7 +385,8 @@ Result<bool> ProcessRuntime::Reattach(AttemptSpec spec, const std::string& handl
   return false;  // processes do not outlive their engine: the attempt is gone
 }
 
-std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(const AttemptSpec& spec) const {
+std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(
+    const AttemptSpec& spec, const std::vector<internal::GpuDevice>& gpus) const {
   const core::TaskTemplate& task = *spec.task;
   Launch launch;
   const std::string data_dir = spec.data_dir.string();
@@ -453,6 +481,14 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(const AttemptSpec&
     }
     p.env = TaskEnvironment(spec, c.env);
     for (const auto& kv : launch.secrets.env) p.env.push_back(kv);
+    // The attempt's GPUs, to the containers that asked for them.
+    const bool uses_gpus = !gpus.empty() && (c.gpus > 0 || single);
+    if (uses_gpus) {
+      std::string visible;
+      for (const auto& d : gpus) visible += (visible.empty() ? "" : ",") + std::to_string(d.index);
+      p.env.emplace_back("CUDA_VISIBLE_DEVICES", visible);
+      p.env.emplace_back("NVIDIA_VISIBLE_DEVICES", visible);
+    }
     const ImageMapping* image = ImageFor(c.image);
     std::string workdir = !c.working_dir.empty()                        ? c.working_dir
                           : image != nullptr && !image->workdir.empty() ? image->workdir
@@ -489,6 +525,12 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(const AttemptSpec&
       (m.read_only ? sandbox.ro_binds : sandbox.rw_binds).emplace_back(host, m.mount_path);
     }
     if (!launch.secrets.files.empty()) sandbox.ro_binds.emplace_back(secrets_dir, kSecretMountDir);
+    if (uses_gpus) {
+      for (const auto& d : gpus) {
+        sandbox.dev_binds.emplace_back(d.path, "/dev/" + fs::path(d.path).filename().string());
+      }
+      for (const auto& d : internal::GpuControlDevices()) sandbox.dev_binds.emplace_back(d, d);
+    }
     p.sandbox = internal::SandboxArgv(options.bwrap, sandbox);
     p.sandbox.pop_back();  // "--"
     p.cwd = out_dir;
@@ -603,7 +645,33 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(const AttemptSpec&
 }
 
 void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& callbacks) {
-  auto prepared = Prepare(spec);
+  // GPUs first: a task that needs more than the machine has fails at once
+  // (never a silent CPU run); one that needs some waits for them.
+  const int64_t need = GpusNeeded(*spec.task);
+  std::vector<internal::GpuDevice> held;
+  if (need > static_cast<int64_t>(gpus->total())) {
+    return callbacks.done(
+        spec.id,
+        Failure("InsufficientGpus",
+                "the task needs " + std::to_string(need) + " GPU(s) and this machine " +
+                    (gpus->total() == 0 ? std::string("has none (no /dev/nvidia<N> devices)")
+                                        : "has " + std::to_string(gpus->total())),
+                false));
+  }
+  if (need > 0) {
+    auto acquired = gpus->Acquire(static_cast<int>(need), [&] {
+      std::lock_guard<std::mutex> lock(mu);
+      return aborted.count(spec.id.token) > 0;
+    });
+    if (!acquired) return;  // aborted while waiting
+    held = std::move(*acquired);
+  }
+  struct ReleaseGpus {
+    internal::GpuSlots& slots;
+    const std::vector<internal::GpuDevice>& held;
+    ~ReleaseGpus() { slots.Release(held); }
+  } release_gpus{*gpus, held};
+  auto prepared = Prepare(spec, held);
   if (auto* error = std::get_if<TaskError>(&prepared)) {
     RemovePrivateDirs(spec.output_dir.string());  // a pod may have written some
     return callbacks.done(spec.id, *error);

@@ -56,6 +56,8 @@ std::vector<std::string> SandboxArgv(const std::string& bwrap, const SandboxSpec
   for (const auto& [host, inside] : spec.rw_binds) targets.push_back(inside);
   BuildRoot(spec.root, "", targets, &argv);
   argv.insert(argv.end(), {"--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"});
+  for (const auto& [host, inside] : spec.dev_binds)
+    argv.insert(argv.end(), {"--dev-bind", host, inside});
   argv.insert(argv.end(),
               {"--ro-bind", spec.data_dir, spec.data_dir, "--bind", spec.out_dir, spec.out_dir});
   for (const auto& [host, inside] : spec.rw_binds)

@@ -23,6 +23,7 @@ struct SandboxSpec {
   bool network = false;
   // host -> inside, read-only / writable.
   std::vector<std::pair<std::string, std::string>> ro_binds, rw_binds;
+  std::vector<std::pair<std::string, std::string>> dev_binds;  // devices (GPUs): host -> inside
 };
 
 // The bwrap arguments up to and including "--"; the command follows them.

@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
+
 #include "../engine/engine_test_util.h"
 #include "flytecpp/idl/io.h"
 #include "flytecpp/runtime/process.h"
@@ -238,6 +240,78 @@ TEST_F(PodTest, ABadPodSpecFailsTheTaskWithOneLineNamingTheField) {
   EXPECT_EQ(r.error->code(), "BadTaskSpecification");
   EXPECT_EQ(r.error->kind(), core::ExecutionError::USER);
   EXPECT_EQ(r.error->message(), "pod_spec.hostPID: not supported locally");
+}
+
+// GPUs as slots, proven with stand-in device files: a task holds its device
+// for its whole attempt (two tasks flock the same device without blocking:
+// both succeed only if they never overlap), sees it at /dev/nvidia<N> and in
+// CUDA_VISIBLE_DEVICES; a task needing more GPUs than exist fails at once.
+TEST_F(PodTest, GpusAreSlotsTwoTasksNeverShareOne) {
+  const fs::path dev = dir_.path() / "dev";
+  fs::create_directories(dev);
+  std::ofstream(dev / "nvidia3") << "";
+  ProcessRuntimeOptions options;
+  options.gpus = std::vector<std::string>{(dev / "nvidia3").string()};
+  options.jobs = 2;
+  ProcessRuntime runtime(options);
+
+  auto gpu_task = [](const std::string& name) {
+    TaskBuilder b(name, "raw-container");
+    b.Output("visible", types::String());
+    b.Container(ContainerBuilder("debian:12")
+                    .Command({"sh", "-c",
+                              "flock -n /dev/nvidia3 sleep 0.5 || exit 7; "
+                              "printf %s \"$CUDA_VISIBLE_DEVICES\" > /var/outputs/visible"})
+                    .DataConfig("/var/inputs", "/var/outputs"));
+    TaskTemplate t = b.Build();
+    auto* gpu = t.mutable_container()->mutable_resources()->add_limits();
+    gpu->set_name(core::Resources::GPU);
+    gpu->set_value("1");
+    return t;
+  };
+  WorkflowBuilder wf("wf.gpus");
+  wf.Output("a", types::String(), Promise("a", "visible"));
+  wf.Output("b", types::String(), Promise("b", "visible"));
+  TaskTemplate ta = gpu_task("gpu.a"), tb = gpu_task("gpu.b");
+  wf.Add(TaskNode("a", ta));
+  wf.Add(TaskNode("b", tb));
+  auto closure = CompileIt(wf.Build(), {ta, tb});
+  ASSERT_TRUE(closure.ok()) << closure.status().ToString();
+  auto o = Options();
+  o.runtimes = {&runtime};
+  o.clock = nullptr;
+  engine::Engine engine(std::move(o));
+  auto r = engine.Run({.closure = *closure, .inputs = lit::Inputs({})});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
+  EXPECT_EQ(Str(*r, "a"), "3");
+  EXPECT_EQ(Str(*r, "b"), "3");
+
+  // Two GPUs on a one-GPU machine, or one on a machine without any: at once.
+  TaskTemplate two = gpu_task("gpu.two");
+  two.mutable_container()->mutable_resources()->mutable_limits(0)->set_value("2");
+  auto o2 = Options();
+  o2.runtimes = {&runtime};
+  o2.clock = nullptr;
+  auto f = EngineTest::RunTask(two, lit::Inputs({}), std::move(o2));
+  ASSERT_EQ(f.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(f.error.has_value());
+  EXPECT_EQ(f.error->code(), "InsufficientGpus");
+  EXPECT_EQ(f.error->message(), "the task needs 2 GPU(s) and this machine has 1");
+
+  ProcessRuntimeOptions none;
+  none.gpus = std::vector<std::string>{};
+  ProcessRuntime cpu_only(none);
+  TaskTemplate accel = Pod("gpu.accel", R"({"containers":[)" + Sh("main", "true") + "]}");
+  accel.mutable_extended_resources()->mutable_gpu_accelerator()->set_device("nvidia-tesla-t4");
+  auto o3 = Options();
+  o3.runtimes = {&cpu_only};
+  o3.clock = nullptr;
+  auto g = EngineTest::RunTask(accel, lit::Inputs({}), std::move(o3));
+  ASSERT_EQ(g.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(g.error.has_value());
+  EXPECT_EQ(g.error->message(),
+            "the task needs 1 GPU(s) and this machine has none (no /dev/nvidia<N> devices)");
 }
 
 }  // namespace

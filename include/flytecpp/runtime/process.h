@@ -31,6 +31,9 @@ struct ProcessRuntimeOptions {
   int jobs = 0;  // attempts running at once (flytecpp run -j); 0: one per core
   // Where tasks' secrets come from; without one, the environment only.
   std::optional<SecretStore> secrets;
+  // The GPUs tasks may hold (device nodes); nullopt: this machine's
+  // /dev/nvidia<N>.
+  std::optional<std::vector<std::string>> gpus;
 };
 
 // Reads `images:` from a YAML config ($FLYTECPP_HOME/config.yaml); relative
