@@ -12,6 +12,7 @@ APT_PACKAGES=(
   libarchive-dev libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev
+  libpq-dev postgresql                           # SQL tasks on PostgreSQL; its tests start a server
   libssl-dev                                     # SHA-256 for cache keys
   bubblewrap                                     # the task sandbox
 )

@@ -32,7 +32,10 @@ Result<std::unique_ptr<EngineEnv>> MakeEngineEnv(const CliEnv& env) {
   FLYTECPP_ASSIGN_OR_RETURN(options.images, runtime::LoadImageConfig(config));
   options.secrets.emplace(SecretsDir(env));
   e->process = std::make_unique<runtime::ProcessRuntime>(std::move(options));
-  e->sql = std::make_unique<runtime::SqlRuntime>();
+  runtime::SqlRuntimeOptions sql;
+  FLYTECPP_ASSIGN_OR_RETURN(sql.connections, runtime::LoadSqlConnections(config));
+  sql.secrets.emplace(SecretsDir(env));
+  e->sql = std::make_unique<runtime::SqlRuntime>(std::move(sql));
   e->runtimes = env.runtimes;
   e->runtimes.push_back(e->sql.get());
   e->runtimes.push_back(e->process.get());

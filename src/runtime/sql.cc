@@ -1,8 +1,11 @@
 #include "flytecpp/runtime/sql.h"
 
 #include <google/protobuf/util/time_util.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
+#include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -25,13 +28,20 @@ TaskError UserError(std::string code, std::string message) {
   return {core::ExecutionError::USER, std::move(code), std::move(message), false};
 }
 
-// The statement, with `{{ .inputs.NAME }}` as `:flyte_NAME` parameters,
-// and the inputs it names; an unknown name or other template is an error.
-Result<std::string> Parameterize(const std::string& text, const core::LiteralMap& inputs,
-                                 const std::string& task) {
+// A statement with its input references made parameters.
+struct Parameterized {
+  std::string text;
+  std::vector<std::string> names;  // distinct inputs, in order of first use
+};
+
+// The statement, with `{{ .inputs.NAME }}` as parameters — `:flyte_NAME`
+// (SQLite) or `$N` (PostgreSQL, N = the input's place in `names`); an
+// unknown name or another template is an error.
+Result<Parameterized> Parameterize(const std::string& text, const core::LiteralMap& inputs,
+                                   const std::string& task, bool positional) {
   static const std::regex kRef(R"(\{\{\s*([^}]*?)\s*\}\})");
   static const std::regex kInput(R"(\.inputs\.([A-Za-z_][A-Za-z0-9_]*))");
-  std::string out;
+  Parameterized out;
   auto last = text.cbegin();
   for (std::sregex_iterator it(text.begin(), text.end(), kRef), end; it != end; ++it) {
     const std::string inner = (*it)[1];
@@ -44,12 +54,47 @@ Result<std::string> Parameterize(const std::string& text, const core::LiteralMap
       return InvalidArgument("task " + task + ": the statement names input " + m[1].str() +
                              ", which the task does not have");
     }
-    out.append(last, (*it)[0].first);
-    out += ":flyte_" + m[1].str();
+    out.text.append(last, (*it)[0].first);
+    const std::string name = m[1].str();
+    auto known = std::find(out.names.begin(), out.names.end(), name);
+    if (known == out.names.end()) known = out.names.insert(out.names.end(), name);
+    out.text += positional ? "$" + std::to_string(known - out.names.begin() + 1) : ":flyte_" + name;
     last = (*it)[0].second;
   }
-  out.append(last, text.cend());
+  out.text.append(last, text.cend());
   return out;
+}
+
+// An input as a PostgreSQL text parameter; nullopt: NULL.
+Result<std::optional<std::string>> ParameterText(const core::Literal& value,
+                                                 const std::string& name) {
+  if (!value.has_scalar()) {
+    return InvalidArgument("input " + name + ": only scalars can be statement parameters");
+  }
+  const auto& s = value.scalar();
+  if (s.has_none_type()) return std::optional<std::string>();
+  if (!s.has_primitive()) {
+    return InvalidArgument("input " + name + ": only primitives can be statement parameters");
+  }
+  const auto& p = s.primitive();
+  switch (p.value_case()) {
+    case core::Primitive::kInteger: return std::optional<std::string>(std::to_string(p.integer()));
+    case core::Primitive::kFloatValue: {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.17g", p.float_value());
+      return std::optional<std::string>(buf);
+    }
+    case core::Primitive::kStringValue: return std::optional<std::string>(p.string_value());
+    case core::Primitive::kBoolean:
+      return std::optional<std::string>(p.boolean() ? "true" : "false");
+    case core::Primitive::kDatetime:
+      return std::optional<std::string>(TimeUtil::ToString(p.datetime()));
+    case core::Primitive::kDuration:
+      return std::optional<std::string>(
+          std::to_string(static_cast<double>(TimeUtil::DurationToNanoseconds(p.duration())) / 1e9) +
+          " seconds");
+    default: return std::optional<std::string>();
+  }
 }
 
 Status Bind(sqlite3_stmt* stmt, int index, const core::Literal& value, const std::string& name) {
@@ -95,18 +140,44 @@ std::string CsvField(const std::string& v) {
   return out + "\"";
 }
 
+enum class ColumnKind { kUnknown, kInteger, kFloat, kBoolean, kText };
+
 struct ResultSet {
   std::vector<std::string> columns;
-  std::vector<int> kinds;  // SQLite type of each column's first non-null value
-  std::vector<std::vector<std::optional<std::string>>> rows;
-  std::vector<std::vector<int>> types;  // per cell
+  std::vector<ColumnKind> kinds;
+  std::vector<std::vector<std::optional<std::string>>> rows;  // cells as text
 };
 
-core::LiteralType ColumnType(int kind) {
+core::LiteralType ColumnType(ColumnKind kind) {
   switch (kind) {
-    case SQLITE_INTEGER: return idl::types::Int();
-    case SQLITE_FLOAT: return idl::types::Float();
+    case ColumnKind::kInteger: return idl::types::Int();
+    case ColumnKind::kFloat: return idl::types::Float();
+    case ColumnKind::kBoolean: return idl::types::Bool();
     default: return idl::types::String();
+  }
+}
+
+ColumnKind SqliteKind(int type) {
+  switch (type) {
+    case SQLITE_INTEGER: return ColumnKind::kInteger;
+    case SQLITE_FLOAT: return ColumnKind::kFloat;
+    case SQLITE_NULL: return ColumnKind::kUnknown;
+    default: return ColumnKind::kText;
+  }
+}
+
+// PostgreSQL's built-in type oids (pg_type.dat): those that are not text.
+ColumnKind PostgresKind(Oid type) {
+  switch (type) {
+    case 16: return ColumnKind::kBoolean;  // bool
+    case 20:
+    case 21:
+    case 23:
+    case 26: return ColumnKind::kInteger;  // int8 int2 int4 oid
+    case 700:
+    case 701:
+    case 1700: return ColumnKind::kFloat;  // float4 float8 numeric
+    default: return ColumnKind::kText;
   }
 }
 
@@ -168,11 +239,58 @@ TaskOutcome Outputs(const core::TaskTemplate& task, const ResultSet& rs,
 
 }  // namespace
 
+Result<std::map<std::string, SqlConnection>> LoadSqlConnections(const fs::path& path) {
+  std::map<std::string, SqlConnection> out;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return out;
+  try {
+    YAML::Node root = YAML::LoadFile(path.string());
+    const YAML::Node connections = root["sql"]["connections"];
+    if (!connections) return out;
+    if (!connections.IsMap()) {
+      return InvalidArgument(path.string() + ": sql.connections: expected a map of NAME: {...}");
+    }
+    for (const auto& c : connections) {
+      const std::string name = c.first.as<std::string>();
+      const std::string where = path.string() + ": sql.connections." + name;
+      SqlConnection conn;
+      for (const auto& field : c.second) {
+        const std::string key = field.first.as<std::string>();
+        if (key == "postgres") {
+          conn.conninfo = field.second.as<std::string>();
+        } else if (key == "password_secret") {
+          conn.password_secret = field.second.as<std::string>();
+          if (std::count(conn.password_secret.begin(), conn.password_secret.end(), '/') != 1) {
+            return InvalidArgument(where + ".password_secret: expected GROUP/KEY");
+          }
+        } else {
+          return InvalidArgument(where + "." + key + ": unknown field (postgres, password_secret)");
+        }
+      }
+      if (conn.conninfo.empty()) {
+        return InvalidArgument(where + ": no postgres: connection string");
+      }
+      if (conn.conninfo.find("password") != std::string::npos) {
+        return InvalidArgument(where +
+                               ".postgres: holds a password; use password_secret (a secret "
+                               "set with flytecpp secrets set) instead");
+      }
+      out[name] = std::move(conn);
+    }
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(path.string() + ": " + e.what());
+  }
+  return out;
+}
+
 struct SqlRuntime::Impl {
+  SqlRuntimeOptions options;
   std::mutex mu;
   std::condition_variable idle;
-  std::map<std::string, sqlite3*> running;  // by attempt key, guarded by mu
-  int active = 0;                           // attempt threads not ended, guarded by mu
+  // What Abort interrupts, by attempt key; guarded by mu.
+  std::map<std::string, sqlite3*> running;
+  std::map<std::string, PGcancel*> running_pg;
+  int active = 0;  // attempt threads not ended, guarded by mu
 
   static std::string Key(const AttemptId& id) {
     return id.execution_id + "/" + id.node_path + "/" + std::to_string(id.token);
@@ -183,37 +301,71 @@ struct SqlRuntime::Impl {
     const std::string name = task.id().name();
     // Which statement, on which database.
     std::string statement = task.sql().statement();
-    std::string database;
+    std::string database, connection;
     if (auto it = task.config().find("flytecpp.sql.database"); it != task.config().end()) {
       database = it->second;
+    }
+    if (auto it = task.config().find("flytecpp.sql.connection"); it != task.config().end()) {
+      connection = it->second;
     }
     const auto& custom = task.custom().fields();
     if (statement.empty()) {
       if (auto q = custom.find("query_template"); q != custom.end())
         statement = q->second.string_value();
     }
-    if (database.empty()) {
+    if (database.empty() && connection.empty()) {
       if (auto u = custom.find("uri"); u != custom.end()) database = u->second.string_value();
     }
     if (database.rfind("file://", 0) == 0) database = database.substr(7);
+    if (statement.empty())
+      return UserError("SqlStatementMissing", "task " + name + ": no statement");
+    if (!database.empty() && !connection.empty()) {
+      return UserError(
+          "SqlDatabaseMissing",
+          "task " + name + ": both flytecpp.sql.database and flytecpp.sql.connection are set");
+    }
+    if (!connection.empty()) {
+      auto it = options.connections.find(connection);
+      if (it == options.connections.end()) {
+        std::string known;
+        for (const auto& [n, c] : options.connections) known += (known.empty() ? "" : ", ") + n;
+        return UserError(
+            "SqlDatabaseMissing",
+            "task " + name + ": no SQL connection \"" + connection + "\" in the config (" +
+                (known.empty() ? std::string("it names none") : "it has: " + known) + ")");
+      }
+      if (task.sql().dialect() == core::Sql::HIVE) {
+        return UserError("SqlDialectUnsupported", "task " + name +
+                                                      ": dialect HIVE cannot run on PostgreSQL "
+                                                      "(ANSI or OTHER can)");
+      }
+      auto text = Parameterize(statement, *spec.inputs, name, /*positional=*/true);
+      if (!text.ok()) return UserError("SqlTemplateError", text.status().message());
+      return RunPostgres(spec, connection, it->second, *text);
+    }
     if (task.sql().dialect() == core::Sql::HIVE) {
       return UserError("SqlDialectUnsupported",
                        "task " + name + ": dialect HIVE cannot run on SQLite (ANSI or OTHER can)");
     }
-    if (statement.empty())
-      return UserError("SqlStatementMissing", "task " + name + ": no statement");
     if (database.empty()) {
-      return UserError(
-          "SqlDatabaseMissing",
-          "task " + name + ": no database (config flytecpp.sql.database = a SQLite file)");
+      return UserError("SqlDatabaseMissing",
+                       "task " + name +
+                           ": no database (config flytecpp.sql.database = a SQLite file, or "
+                           "flytecpp.sql.connection = a connection of the config)");
     }
     if (!fs::exists(database)) {
       return UserError("SqlDatabaseMissing",
                        "task " + name + ": database " + database + " does not exist");
     }
-    auto text = Parameterize(statement, *spec.inputs, name);
+    auto text = Parameterize(statement, *spec.inputs, name, /*positional=*/false);
     if (!text.ok()) return UserError("SqlTemplateError", text.status().message());
+    return RunSqlite(spec, database, text->text);
+  }
 
+  TaskOutcome RunSqlite(const AttemptSpec& spec, const std::string& database,
+                        const std::string& text) {
+    const core::TaskTemplate& task = *spec.task;
+    const std::string name = task.id().name();
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(database.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
                         nullptr) != SQLITE_OK) {
@@ -228,7 +380,7 @@ struct SqlRuntime::Impl {
     }
     ResultSet rs;
     std::optional<TaskError> failed;
-    const char* tail = text->c_str();
+    const char* tail = text.c_str();
     while (!failed && tail != nullptr && *tail != '\0') {
       sqlite3_stmt* stmt = nullptr;
       if (sqlite3_prepare_v2(db, tail, -1, &stmt, &tail) != SQLITE_OK) {
@@ -246,7 +398,7 @@ struct SqlRuntime::Impl {
       const int ncol = sqlite3_column_count(stmt);
       for (int c = 0; c < ncol; ++c) {
         current.columns.push_back(sqlite3_column_name(stmt, c));
-        current.kinds.push_back(SQLITE_NULL);
+        current.kinds.push_back(ColumnKind::kUnknown);
       }
       int rc;
       while (!failed && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -257,7 +409,7 @@ struct SqlRuntime::Impl {
             row.push_back(std::nullopt);
             continue;
           }
-          if (current.kinds[c] == SQLITE_NULL) current.kinds[c] = kind;
+          if (current.kinds[c] == ColumnKind::kUnknown) current.kinds[c] = SqliteKind(kind);
           const auto* p = sqlite3_column_text(stmt, c);
           row.emplace_back(std::string(reinterpret_cast<const char*>(p),
                                        static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
@@ -278,13 +430,136 @@ struct SqlRuntime::Impl {
     if (failed) return *failed;
     return Outputs(task, rs, spec.output_dir.string());
   }
+
+  TaskOutcome RunPostgres(const AttemptSpec& spec, const std::string& connection_name,
+                          const SqlConnection& connection, const Parameterized& text) {
+    const core::TaskTemplate& task = *spec.task;
+    const std::string name = task.id().name();
+    const std::string where = "task " + name + ": connection " + connection_name;
+    // The password from the secret store, never from the config or a
+    // command line; libpq gets it as a parameter of its own.
+    std::optional<std::string> password;
+    if (!connection.password_secret.empty()) {
+      const size_t slash = connection.password_secret.find('/');
+      const std::string group = connection.password_secret.substr(0, slash),
+                        key = connection.password_secret.substr(slash + 1);
+      Result<std::optional<std::string>> value =
+          options.secrets ? options.secrets->Get(group, key)
+                          : Result<std::optional<std::string>>(std::optional<std::string>());
+      if (!value.ok()) return UserError("SecretNotFound", where + ": " + value.status().message());
+      password = *value;
+      if (!password) {
+        if (const char* env = std::getenv(SecretEnvName(group, key).c_str())) password = env;
+      }
+      if (!password) {
+        return UserError("SecretNotFound", where + ": its password secret " +
+                                               connection.password_secret +
+                                               " is not set (flytecpp secrets set " +
+                                               connection.password_secret + ")");
+      }
+    }
+    std::vector<const char*> keys = {"dbname", "connect_timeout"};
+    std::vector<const char*> values = {connection.conninfo.c_str(), "10"};
+    if (password) {
+      keys.push_back("password");
+      values.push_back(password->c_str());
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    PGconn* conn = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
+    auto close = [&] { PQfinish(conn); };
+    if (PQstatus(conn) != CONNECTION_OK) {
+      std::string why = conn ? PQerrorMessage(conn) : "out of memory";
+      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+      for (char& c : why) c = c == '\n' ? ' ' : c;
+      close();
+      if (password) {  // libpq does not echo it, but make sure
+        for (size_t p = why.find(*password); p != std::string::npos; p = why.find(*password))
+          why.replace(p, password->size(), "[secret]");
+      }
+      return TaskError{core::ExecutionError::USER, "SqlConnectionFailed", where + ": " + why,
+                       /*retryable=*/true};
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      running_pg[Key(spec.id)] = PQgetCancel(conn);
+    }
+    std::vector<std::optional<std::string>> params;
+    std::optional<TaskError> failed;
+    for (const auto& input : text.names) {
+      auto v = ParameterText(spec.inputs->literals().at(input), input);
+      if (!v.ok()) {
+        failed = UserError("SqlError", "task " + name + ": " + v.status().message());
+        break;
+      }
+      params.push_back(*v);
+    }
+    ResultSet rs;
+    if (!failed) {
+      std::vector<const char*> pointers;
+      for (const auto& p : params) pointers.push_back(p ? p->c_str() : nullptr);
+      // Without parameters the text may be several statements (the rows
+      // are the last one's); with them, one (the extended protocol's rule).
+      PGresult* result =
+          params.empty() ? PQexec(conn, text.text.c_str())
+                         : PQexecParams(conn, text.text.c_str(), static_cast<int>(pointers.size()),
+                                        nullptr, pointers.data(), nullptr, nullptr, 0);
+      const ExecStatusType status = PQresultStatus(result);
+      if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+        std::string why = PQresultErrorMessage(result);
+        while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+        for (char& c : why) c = c == '\n' ? ' ' : c;
+        failed = UserError("SqlError", "task " + name + ": " + why);
+      } else if (status == PGRES_TUPLES_OK) {
+        const int ncol = PQnfields(result);
+        for (int c = 0; c < ncol; ++c) {
+          rs.columns.push_back(PQfname(result, c));
+          rs.kinds.push_back(PostgresKind(PQftype(result, c)));
+        }
+        for (int r = 0; r < PQntuples(result); ++r) {
+          std::vector<std::optional<std::string>> row;
+          for (int c = 0; c < ncol; ++c) {
+            if (PQgetisnull(result, r, c)) {
+              row.push_back(std::nullopt);
+              continue;
+            }
+            std::string cell(PQgetvalue(result, r, c),
+                             static_cast<size_t>(PQgetlength(result, r, c)));
+            if (rs.kinds[c] == ColumnKind::kBoolean) cell = cell == "t" ? "true" : "false";
+            row.push_back(std::move(cell));
+          }
+          rs.rows.push_back(std::move(row));
+        }
+      }
+      PQclear(result);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = running_pg.find(Key(spec.id));
+      PQfreeCancel(it->second);
+      running_pg.erase(it);
+    }
+    close();
+    if (failed) return *failed;
+    return Outputs(task, rs, spec.output_dir.string());
+  }
+
+  void CancelAll() {  // REQUIRES: mu
+    for (auto& [key, db] : running) sqlite3_interrupt(db);
+    for (auto& [key, cancel] : running_pg) {
+      char err[256];
+      PQcancel(cancel, err, sizeof err);
+    }
+  }
 };
 
-SqlRuntime::SqlRuntime() : impl_(std::make_unique<Impl>()) {}
+SqlRuntime::SqlRuntime(SqlRuntimeOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+}
 
 SqlRuntime::~SqlRuntime() {
   std::unique_lock<std::mutex> lock(impl_->mu);
-  for (auto& [key, db] : impl_->running) sqlite3_interrupt(db);
+  impl_->CancelAll();
   impl_->idle.wait(lock, [&] { return impl_->active == 0; });
 }
 
@@ -311,6 +586,10 @@ void SqlRuntime::Abort(const AttemptId& id) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   if (auto it = impl_->running.find(Impl::Key(id)); it != impl_->running.end()) {
     sqlite3_interrupt(it->second);
+  }
+  if (auto it = impl_->running_pg.find(Impl::Key(id)); it != impl_->running_pg.end()) {
+    char err[256];
+    PQcancel(it->second, err, sizeof err);
   }
 }
 
