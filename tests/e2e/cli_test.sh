@@ -752,6 +752,100 @@ else
   bad "sql + container: $(cat "$WORK/err") $($S executions get sq2 2>&1 | grep -E 'outputs|error')"
 fi
 
+# --- secrets, and a workflow of container, pod and SQL tasks using them ---------------------
+X="$FLYTECPP --store $WORK/mixstore"
+secret_value="e2e-secret-$RANDOM$RANDOM"
+expect_bad_input "secrets set without a group" "secret \"token\": expected GROUP/KEY" $X secrets set token
+if printf '%s\n' "$secret_value" | $X secrets set api/token >/dev/null &&
+   [[ "$($X secrets ls)" == "api/token" ]] &&
+   [[ "$(stat -c %a "$WORK/mixstore/secrets/api/token")" == 600 ]]; then
+  ok "secrets set reads stdin; ls names it; the file is owner-only"
+else
+  bad "secrets set/ls: $($X secrets ls 2>&1); $(ls -l "$WORK/mixstore/secrets/api" 2>&1)"
+fi
+: >"$WORK/mix.db"
+cat >"$WORK/mix.yaml" <<YAML
+workflow:
+  id: {resourceType: WORKFLOW, name: e2e.mix}
+  interface:
+    inputs: {variables: {x: {type: {simple: INTEGER}}}}
+    outputs: {variables: {total: {type: {simple: INTEGER}}, seen: {type: {simple: STRING}}}}
+  nodes:
+  - id: store
+    inputs: [{var: x, binding: {promise: {nodeId: start-node, var: x}}}]
+    taskNode: {referenceId: {resourceType: TASK, name: e2e.sql_store}}
+  - id: pod
+    inputs: [{var: x, binding: {promise: {nodeId: store, var: total}}}]
+    taskNode: {referenceId: {resourceType: TASK, name: e2e.pod_double}}
+  - id: check
+    inputs: [{var: x, binding: {promise: {nodeId: pod, var: y}}}]
+    taskNode: {referenceId: {resourceType: TASK, name: e2e.container_secret}}
+  outputs:
+  - {var: total, binding: {promise: {nodeId: pod, var: y}}}
+  - {var: seen, binding: {promise: {nodeId: check, var: seen}}}
+tasks:
+- id: {resourceType: TASK, name: e2e.sql_store}
+  type: sql
+  config: {flytecpp.sql.database: "$WORK/mix.db"}
+  interface:
+    inputs: {variables: {x: {type: {simple: INTEGER}}}}
+    outputs: {variables: {total: {type: {simple: INTEGER}}}}
+  sql:
+    statement: "CREATE TABLE IF NOT EXISTS t(x INTEGER); INSERT INTO t VALUES({{ .inputs.x }}); SELECT sum(x) FROM t"
+- id: {resourceType: TASK, name: e2e.pod_double}
+  type: sidecar
+  config: {primary_container_name: main}
+  securityContext: {secrets: [{group: api, key: token, mountRequirement: FILE}]}
+  interface:
+    inputs: {variables: {x: {type: {simple: INTEGER}}}}
+    outputs: {variables: {y: {type: {simple: INTEGER}}}}
+  k8sPod:
+    metadata: {labels: {app: e2e}}
+    dataConfig: {enabled: true, inputPath: /var/inputs, outputPath: /var/outputs}
+    podSpec:
+      volumes: [{name: scratch, emptyDir: {}}]
+      initContainers:
+      - {name: prep, image: debian:12, command: [sh, -c, "echo 2 > /scratch/factor"],
+         volumeMounts: [{name: scratch, mountPath: /scratch}]}
+      containers:
+      - name: main
+        image: debian:12
+        command: [sh, -c, "test -s /etc/flyte/secrets/api/token && expr \$(cat /var/inputs/x) \\\\* \$(cat /scratch/factor) > /var/outputs/y"]
+        volumeMounts: [{name: scratch, mountPath: /scratch}]
+      - {name: helper, image: debian:12, command: [sleep, "300"]}
+- id: {resourceType: TASK, name: e2e.container_secret}
+  type: raw-container
+  securityContext: {secrets: [{group: api, key: token, mountRequirement: ENV_VAR}]}
+  interface:
+    inputs: {variables: {x: {type: {simple: INTEGER}}}}
+    outputs: {variables: {seen: {type: {simple: STRING}}}}
+  container:
+    image: debian:12
+    command: [sh, -c, "test -n \"\$_FSEC_API_TOKEN\" && echo -n \"length \${#_FSEC_API_TOKEN}\" > /var/outputs/seen"]
+    dataConfig: {enabled: true, inputPath: /var/inputs, outputPath: /var/outputs}
+YAML
+if $X run "$WORK/mix.yaml" --input x=21 --exec-id mix1 >"$WORK/out" 2>"$WORK/err" &&
+   $X executions get mix1 | grep -q "total: 42" &&
+   $X executions get mix1 | grep -qF "seen: \"length ${#secret_value}\""; then
+  ok "a workflow of SQL, pod (init + sidecar + volume) and container tasks with secrets"
+else
+  bad "mix: $(cat "$WORK/err") $($X executions get mix1 2>&1 | grep -E 'outputs|error|total|seen')"
+fi
+if grep -rlF -- "$secret_value" "$WORK/mixstore" | grep -v "/secrets/api/token$" >"$WORK/leaks"; then
+  bad "the secret value leaked into: $(cat "$WORK/leaks")"
+else
+  ok "the secret's value is nowhere in the store but its own file (events, logs, outputs)"
+fi
+$X secrets rm api/token >/dev/null
+if $X run "$WORK/mix.yaml" --input x=1 --exec-id mix2 >/dev/null 2>"$WORK/err"; then
+  bad "a run without its secret succeeded"
+elif $X executions get mix2 | grep -q "secret api/token not found"; then
+  ok "a missing secret fails its task before it starts, naming it"
+else
+  bad "missing secret: $($X executions get mix2 2>&1 | grep -iE 'error|secret')"
+fi
+expect_bad_input "secrets rm of an unknown secret" "no secret api/token" $X secrets rm api/token
+
 # --- the cache: hits skip the task, --overwrite-cache, ls, rm, prune ----------------------
 cat >"$WORK/cached.yaml" <<'YAML'
 workflow:
