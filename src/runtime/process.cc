@@ -165,8 +165,13 @@ PodContainer FromContainer(const core::TaskTemplate& task) {
   for (const auto& l : c.resources().limits()) {
     if (l.name() == core::Resources::MEMORY) out.memory = internal::QuantityBytes(l.value());
     if (l.name() == core::Resources::CPU) out.cpu = internal::QuantityCores(l.value());
-    if (l.name() == core::Resources::GPU) {
-      out.gpus = static_cast<int64_t>(internal::QuantityCores(l.value()).value_or(0));
+  }
+  // GPUs cannot be overcommitted: a request is as good as a limit (the limit wins).
+  for (const auto* list : {&c.resources().requests(), &c.resources().limits()}) {
+    for (const auto& r : *list) {
+      if (r.name() == core::Resources::GPU) {
+        out.gpus = static_cast<int64_t>(internal::QuantityCores(r.value()).value_or(0));
+      }
     }
   }
   return out;
