@@ -49,6 +49,13 @@ Status Unsupported(const std::string& path, const std::string& why) {
   return InvalidArgument(path + ": " + why);
 }
 
+// Kubernetes names containers and volumes with DNS-1123 labels; here they
+// also name files of the attempt.
+bool IsDnsLabel(const std::string& s) {
+  static const std::regex kLabel("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
+  return s.size() <= 63 && std::regex_match(s, kLabel);
+}
+
 Result<std::string> String(const Value& v, const std::string& path) {
   if (v.has_string_value()) return v.string_value();
   if (v.has_number_value()) {  // "cpu: 2" in YAML is a number
@@ -173,7 +180,10 @@ Result<PodContainer> ParseContainer(const Value& v, const std::string& path,
       return Unsupported(fp, "not supported locally");
     }
   }
-  if (c.name.empty()) return Unsupported(Child(path, "name"), "missing");
+  if (!IsDnsLabel(c.name)) {
+    return Unsupported(Child(path, "name"),
+                       "\"" + c.name + "\" is not a container name (a DNS-1123 label)");
+  }
   for (const char* field : {"command", "args"}) {
     if (const Value* x = Field(s, field)) {
       FLYTECPP_ASSIGN_OR_RETURN(auto parts, Strings(*x, Child(path, field)));
@@ -245,8 +255,9 @@ Result<PodPlan> ParsePodSpec(const Struct& spec, const std::string& primary_name
       }
       FLYTECPP_ASSIGN_OR_RETURN(std::string name,
                                 String(*Field(vol.struct_value(), "name"), Child(ip, "name")));
-      if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
-        return Unsupported(Child(ip, "name"), "\"" + name + "\" is not a volume name");
+      if (!IsDnsLabel(name)) {
+        return Unsupported(Child(ip, "name"),
+                           "\"" + name + "\" is not a volume name (a DNS-1123 label)");
       }
       volumes.insert(name);
       plan.empty_dirs.push_back(name);

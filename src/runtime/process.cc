@@ -177,25 +177,60 @@ PodContainer FromContainer(const core::TaskTemplate& task) {
   return out;
 }
 
+// What an attempt runs: a pod task's PodSpec, or a container task as a pod
+// of one. The primary is K8sPod's primary_container_name, else the task
+// config's (as flytekit writes it).
+Result<PodPlan> PodOf(const core::TaskTemplate& task) {
+  if (!task.has_k8s_pod()) {
+    PodPlan pod;
+    pod.containers.push_back(FromContainer(task));
+    return pod;
+  }
+  std::string primary = task.k8s_pod().primary_container_name();
+  if (auto it = task.config().find("primary_container_name");
+      primary.empty() && it != task.config().end()) {
+    primary = it->second;
+  }
+  return internal::ParsePodSpec(task.k8s_pod().pod_spec(), primary);
+}
+
 // How many GPUs an attempt holds: its containers' (a pod's init containers
 // run alone, so the most any of them needs counts too). An accelerator
 // without a count asks for one.
-int64_t GpusNeeded(const core::TaskTemplate& task) {
+int64_t GpusNeeded(const core::TaskTemplate& task, const PodPlan& pod) {
   int64_t n = 0;
-  if (task.has_k8s_pod()) {
-    auto it = task.config().find("primary_container_name");
-    auto pod = internal::ParsePodSpec(
-        task.k8s_pod().pod_spec(),
-        it != task.config().end() ? it->second : task.k8s_pod().primary_container_name());
-    if (pod.ok()) {
-      for (const auto& c : pod->containers) n += c.gpus;
-      for (const auto& c : pod->init_containers) n = std::max(n, c.gpus);
-    }
-  } else if (task.has_container()) {
-    n = FromContainer(task).gpus;
-  }
+  for (const auto& c : pod.containers) n += c.gpus;
+  for (const auto& c : pod.init_containers) n = std::max(n, c.gpus);
   if (n == 0 && task.extended_resources().has_gpu_accelerator()) n = 1;
   return n;
+}
+
+// The pod's limits, as Kubernetes sizes a pod: the containers' sum (when
+// each has one), or the largest init container's if that is more.
+template <typename T>
+std::optional<T> PodLimit(const PodPlan& pod, std::optional<T> PodContainer::*limit) {
+  T sum{};
+  for (const auto& c : pod.containers) {
+    if (!(c.*limit)) return std::nullopt;
+    sum += *(c.*limit);
+  }
+  for (const auto& c : pod.init_containers) {
+    if (c.*limit && *(c.*limit) > sum) sum = *(c.*limit);
+  }
+  return sum;
+}
+
+// The device binds that give a sandbox `gpus` (as /dev/nvidia<N>) and the
+// control devices a GPU process needs.
+std::vector<std::pair<std::string, std::string>> GpuBinds(
+    const std::vector<internal::GpuDevice>& gpus) {
+  std::vector<std::pair<std::string, std::string>> binds;
+  if (gpus.empty()) return binds;
+  for (const auto& d : gpus) {
+    binds.emplace_back(d.path, "/dev/" + fs::path(d.path).filename().string());
+  }
+  for (const auto& d : internal::GpuControlDevices()) binds.emplace_back(d, d);
+  return binds;
 }
 
 // `s` as one word for /bin/sh.
@@ -221,6 +256,27 @@ struct Launch {
   bool copilot = false;
   std::string host_out, raw, out_dir;
   ResolvedSecrets secrets;
+};
+
+// What the containers of one attempt share while they are prepared.
+struct PodContext {
+  const AttemptSpec& spec;
+  const TemplateVars& vars;
+  const Launch& launch;
+  const std::vector<internal::GpuDevice>& gpus;
+  std::string data_dir, out_dir;
+  std::string in_path, out_path, host_in;  // copilot: inside, and the inputs' host directory
+  std::string secrets_dir;
+  bool single = true;    // one container: no sandbox around the pod
+  bool network = false;  // the task may reach the network
+};
+
+// One container, ready to start.
+struct ContainerLaunch {
+  std::vector<std::string> command;
+  std::vector<std::string> sandbox;  // bwrap and its options, without "--"; empty unsandboxed
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string cwd;
 };
 
 // The attempt's directories that hold secrets (their files, a pod's
@@ -285,9 +341,16 @@ struct ProcessRuntime::Impl {
   }
 
   void Run(const AttemptSpec& spec, const AttemptCallbacks& callbacks);
-  // `gpus`: the devices the attempt holds.
-  std::variant<Launch, TaskError> Prepare(const AttemptSpec& spec,
+  // `pod`: what the attempt runs; `gpus`: the devices it holds.
+  std::variant<Launch, TaskError> Prepare(const AttemptSpec& spec, const PodPlan& pod,
                                           const std::vector<internal::GpuDevice>& gpus) const;
+  std::variant<ContainerLaunch, TaskError> PrepareContainer(const PodContext& ctx,
+                                                            const PodContainer& c,
+                                                            bool primary) const;
+  // Writes the pod's script and its containers' option files; returns the
+  // command that runs the pod.
+  std::variant<std::vector<std::string>, TaskError> PodCommand(const PodContext& ctx,
+                                                               const PodPlan& pod) const;
   TaskOutcome Classify(const AttemptSpec& spec, const Launch& launch, int status, bool oom_killed,
                        bool address_space_limited) const;
 };
@@ -391,7 +454,8 @@ Result<bool> ProcessRuntime::Reattach(AttemptSpec spec, const std::string& handl
 }
 
 std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(
-    const AttemptSpec& spec, const std::vector<internal::GpuDevice>& gpus) const {
+    const AttemptSpec& spec, const PodPlan& pod,
+    const std::vector<internal::GpuDevice>& gpus) const {
   const core::TaskTemplate& task = *spec.task;
   Launch launch;
   const std::string data_dir = spec.data_dir.string();
@@ -401,28 +465,12 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(
   std::error_code ec;
   fs::create_directories(launch.raw + "/_flytecheckpoints", ec);
   fs::create_directories(out_dir + "/work", ec);
+  for (const auto& v : pod.empty_dirs) fs::create_directories(out_dir + "/volumes/" + v, ec);
   if (ec)
     return Failure("RuntimeStartFailed", out_dir + ": " + ec.message(), true,
                    core::ExecutionError::SYSTEM);
   (void)idl::WriteMessage(data_dir + "/task.pb", task, idl::Format::kBinary);
 
-  // What runs: a container task is a pod of one.
-  PodPlan pod;
-  const core::DataLoadingConfig* dc = nullptr;
-  if (task.has_k8s_pod()) {
-    std::string primary = task.k8s_pod().primary_container_name();
-    if (auto it = task.config().find("primary_container_name");
-        primary.empty() && it != task.config().end()) {
-      primary = it->second;
-    }
-    auto parsed = internal::ParsePodSpec(task.k8s_pod().pod_spec(), primary);
-    if (!parsed.ok()) return Failure("BadTaskSpecification", parsed.status().message(), false);
-    pod = std::move(parsed).value();
-    dc = &task.k8s_pod().data_config();
-  } else {
-    pod.containers.push_back(FromContainer(task));
-    dc = &task.container().data_config();
-  }
   const bool single = pod.init_containers.empty() && pod.containers.size() == 1;
   if (!single && !options.sandbox) {
     return Failure("BadTaskSpecification",
@@ -433,15 +481,17 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(
 
   // Copilot (the primary container's): inputs as files at input_path,
   // outputs read from output_path.
-  launch.copilot = dc->enabled();
-  const std::string in_path = dc->input_path().empty() ? "/var/flyte/inputs" : dc->input_path();
-  const std::string out_path = dc->output_path().empty() ? "/var/flyte/outputs" : dc->output_path();
+  const core::DataLoadingConfig& dc =
+      task.has_k8s_pod() ? task.k8s_pod().data_config() : task.container().data_config();
+  launch.copilot = dc.enabled();
+  const std::string in_path = dc.input_path().empty() ? "/var/flyte/inputs" : dc.input_path();
+  const std::string out_path = dc.output_path().empty() ? "/var/flyte/outputs" : dc.output_path();
   const std::string host_in = out_dir + "/copilot/inputs";
   launch.host_out = out_dir + "/copilot/outputs";
   if (launch.copilot) {
     fs::create_directories(launch.host_out, ec);
     Status st = internal::MaterializeInputs(*spec.inputs, host_in,
-                                            options.sandbox ? in_path : host_in, dc->format());
+                                            options.sandbox ? in_path : host_in, dc.format());
     if (!st.ok()) return Failure("InputDownloadFailed", st.message(), false);
   }
 
@@ -457,186 +507,33 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(
   }
   launch.secrets = std::move(secrets).value();
 
-  // Each container's command (templated), environment and sandbox.
   const TemplateVars vars = VarsFor(spec, launch.raw);
-  const bool network = [&] {
-    auto net = task.config().find("flytecpp.network");
-    return net != task.config().end() && net->second == "true";
-  }();
-  struct Prepared {
-    std::vector<std::string> command, sandbox;  // sandbox: bwrap's options, without "--"
-    std::vector<std::pair<std::string, std::string>> env;
-    std::string cwd;
-  };
-  auto prepare = [&](const PodContainer& c, bool primary) -> std::variant<Prepared, TaskError> {
-    Prepared p;
-    for (const std::string& part : c.command) {
-      auto rendered = internal::RenderTemplate(part, vars);
-      if (!rendered.ok()) {
-        return Failure("FailedToBuildResource", c.name + ": " + rendered.status().message(), false);
-      }
-      std::string arg = std::move(rendered).value();
-      if (primary && launch.copilot && !options.sandbox) {
-        // Unsandboxed, the declared paths do not exist: the command is
-        // pointed at the host directories instead.
-        ReplaceAll(&arg, in_path, host_in);
-        ReplaceAll(&arg, out_path, launch.host_out);
-      }
-      p.command.push_back(std::move(arg));
-    }
-    p.env = TaskEnvironment(spec, c.env);
-    for (const auto& kv : launch.secrets.env) p.env.push_back(kv);
-    // The attempt's GPUs, to the containers that asked for them.
-    const bool uses_gpus = !gpus.empty() && (c.gpus > 0 || single);
-    if (uses_gpus) {
-      std::string visible;
-      for (const auto& d : gpus) visible += (visible.empty() ? "" : ",") + std::to_string(d.index);
-      p.env.emplace_back("CUDA_VISIBLE_DEVICES", visible);
-      p.env.emplace_back("NVIDIA_VISIBLE_DEVICES", visible);
-    }
-    const ImageMapping* image = ImageFor(c.image);
-    std::string workdir = !c.working_dir.empty()                        ? c.working_dir
-                          : image != nullptr && !image->workdir.empty() ? image->workdir
-                                                                        : out_dir + "/work";
-    if (!options.sandbox) {
-      // Unsandboxed, a workdir that is a mount target is that host directory.
-      if (image != nullptr) {
-        for (const auto& [host, inside] : image->mounts) {
-          if (inside == workdir) workdir = host.string();
-        }
-      }
-      p.cwd = workdir;
-      return p;
-    }
-    internal::SandboxSpec sandbox;
-    if (image != nullptr) sandbox.root = image->root;
-    sandbox.data_dir = data_dir;
-    sandbox.out_dir = out_dir;
-    sandbox.workdir = workdir;
-    // A pod's containers share the pod's network namespace (made by the
-    // sandbox around them all).
-    sandbox.network = single ? network : true;
-    if (primary && launch.copilot) {
-      sandbox.ro_binds.emplace_back(host_in, in_path);
-      sandbox.rw_binds.emplace_back(launch.host_out, out_path);
-    }
-    if (image != nullptr) {
-      for (const auto& [host, inside] : image->mounts) {
-        sandbox.ro_binds.emplace_back(host.string(), inside);
-      }
-    }
-    for (const auto& m : c.mounts) {
-      const std::string host = out_dir + "/volumes/" + m.volume;
-      (m.read_only ? sandbox.ro_binds : sandbox.rw_binds).emplace_back(host, m.mount_path);
-    }
-    if (!launch.secrets.files.empty()) sandbox.ro_binds.emplace_back(secrets_dir, kSecretMountDir);
-    if (uses_gpus) {
-      for (const auto& d : gpus) {
-        sandbox.dev_binds.emplace_back(d.path, "/dev/" + fs::path(d.path).filename().string());
-      }
-      for (const auto& d : internal::GpuControlDevices()) sandbox.dev_binds.emplace_back(d, d);
-    }
-    p.sandbox = internal::SandboxArgv(options.bwrap, sandbox);
-    p.sandbox.pop_back();  // "--"
-    p.cwd = out_dir;
-    return p;
-  };
-  for (const auto& v : pod.empty_dirs) fs::create_directories(out_dir + "/volumes/" + v, ec);
-
+  auto net = task.config().find("flytecpp.network");
+  const PodContext ctx{spec,        vars,     launch,
+                       gpus,        data_dir, out_dir,
+                       in_path,     out_path, host_in,
+                       secrets_dir, single,   net != task.config().end() && net->second == "true"};
   if (single) {
-    auto p = prepare(pod.containers[0], true);
-    if (auto* error = std::get_if<TaskError>(&p)) return *error;
-    Prepared& prepared = std::get<Prepared>(p);
-    if (prepared.command.empty()) {
+    auto prepared = PrepareContainer(ctx, pod.containers[0], /*primary=*/true);
+    if (auto* error = std::get_if<TaskError>(&prepared)) return *error;
+    ContainerLaunch& c = std::get<ContainerLaunch>(prepared);
+    if (c.command.empty()) {
       return Failure("FailedToBuildResource", "the container has no command", false);
     }
-    launch.argv = std::move(prepared.sandbox);
+    launch.argv = std::move(c.sandbox);
     if (!launch.argv.empty()) launch.argv.push_back("--");
-    launch.argv.insert(launch.argv.end(), prepared.command.begin(), prepared.command.end());
-    launch.env = std::move(prepared.env);
-    launch.cwd = std::move(prepared.cwd);
+    launch.argv.insert(launch.argv.end(), c.command.begin(), c.command.end());
+    launch.env = std::move(c.env);
+    launch.cwd = std::move(c.cwd);
   } else {
-    // A pod: a sandbox around them all (the pod's own network and pid
-    // namespaces) runs a script that runs each container in a sandbox of
-    // its own. Each container's bwrap options — its environment, secrets
-    // included — are read from a private file, never its command line.
-    const std::string pod_dir = out_dir + "/.pod";
-    fs::create_directories(pod_dir, ec);
-    ::chmod(pod_dir.c_str(), 0700);
-    std::string script = "# flytecpp: the pod of " + task.id().name() + "\n";
-    auto line = [&](const PodContainer& c, bool primary) -> std::variant<std::string, TaskError> {
-      auto p = prepare(c, primary);
-      if (auto* error = std::get_if<TaskError>(&p)) return *error;
-      Prepared& prepared = std::get<Prepared>(p);
-      std::string args;
-      for (size_t i = 1; i < prepared.sandbox.size(); ++i) args += prepared.sandbox[i] + '\0';
-      args += std::string("--clearenv") + '\0';
-      for (const auto& [k, v] : prepared.env) args += "--setenv" + ('\0' + k) + '\0' + v + '\0';
-      const std::string args_file = pod_dir + "/" + c.name + ".args";
-      Status st = WritePrivateFile(args_file, args);
-      if (!st.ok())
-        return Failure("RuntimeStartFailed", st.message(), true, core::ExecutionError::SYSTEM);
-      std::string cmd = ShellQuote(prepared.sandbox[0]) + " --args 3 --";
-      for (const auto& part : prepared.command) cmd += " " + ShellQuote(part);
-      cmd += " 3<" + ShellQuote(args_file);
-      if (!primary) {
-        cmd += " >" + ShellQuote(out_dir + "/" + c.name + ".stdout.log") + " 2>" +
-               ShellQuote(out_dir + "/" + c.name + ".stderr.log");
-      }
-      return cmd;
-    };
-    for (const auto& c : pod.init_containers) {
-      auto cmd = line(c, false);
-      if (auto* error = std::get_if<TaskError>(&cmd)) return *error;
-      // Each must succeed before the next starts; the first to fail ends the pod.
-      script += std::get<std::string>(cmd) + " || { echo \"$?\" > " +
-                ShellQuote(out_dir + "/" + kInitFailedPrefix + c.name) + "; exit 1; }\n";
-    }
-    for (size_t i = 0; i < pod.containers.size(); ++i) {
-      if (i == pod.primary) continue;
-      auto cmd = line(pod.containers[i], false);
-      if (auto* error = std::get_if<TaskError>(&cmd)) return *error;
-      script += std::get<std::string>(cmd) + " &\n";
-      script += "sidecar" + std::to_string(i) + "=$!\n";
-    }
-    auto primary = line(pod.containers[pod.primary], true);
-    if (auto* error = std::get_if<TaskError>(&primary)) return *error;
-    script += std::get<std::string>(primary) + "\nstatus=$?\n";
-    // The sidecars stop when the primary ends; its status is the pod's.
-    for (size_t i = 0; i < pod.containers.size(); ++i) {
-      if (i != pod.primary) script += "kill $sidecar" + std::to_string(i) + " 2>/dev/null\n";
-    }
-    script += "exit $status\n";
-    const std::string script_file = pod_dir + "/pod.sh";
-    Status st = WritePrivateFile(script_file, script);
-    if (!st.ok()) {
-      return Failure("RuntimeStartFailed", st.message(), true, core::ExecutionError::SYSTEM);
-    }
-    launch.argv = {options.bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc"};
-    if (!network) launch.argv.push_back("--unshare-net");
-    launch.argv.insert(launch.argv.end(),
-                       {"--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--bind",
-                        out_dir, out_dir, "--", "/bin/sh", script_file});
+    auto command = PodCommand(ctx, pod);
+    if (auto* error = std::get_if<TaskError>(&command)) return *error;
+    launch.argv = std::move(std::get<std::vector<std::string>>(command));
     launch.env = {{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}};
     launch.cwd = out_dir;
   }
-
-  // Limits: the pod's, as Kubernetes computes them — the containers' sum
-  // (when each has one), or the largest init container's if that is more.
-  auto total = [&](auto member) {
-    using T = typename std::decay_t<decltype(pod.containers[0].*member)>::value_type;
-    T sum{};
-    for (const auto& c : pod.containers) {
-      if (!(c.*member)) return std::optional<T>();
-      sum += *(c.*member);
-    }
-    for (const auto& c : pod.init_containers) {
-      if (c.*member && *(c.*member) > sum) sum = *(c.*member);
-    }
-    return std::optional<T>(sum);
-  };
-  launch.memory = total(&PodContainer::memory);
-  launch.cpu = total(&PodContainer::cpu);
+  launch.memory = PodLimit(pod, &PodContainer::memory);
+  launch.cpu = PodLimit(pod, &PodContainer::cpu);
 
   // Last: nothing after this may fail and leave the files behind.
   if (!launch.secrets.files.empty()) {
@@ -649,10 +546,162 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(
   return launch;
 }
 
+std::variant<ContainerLaunch, TaskError> ProcessRuntime::Impl::PrepareContainer(
+    const PodContext& ctx, const PodContainer& c, bool primary) const {
+  const Launch& launch = ctx.launch;
+  ContainerLaunch out;
+  for (const std::string& part : c.command) {
+    auto rendered = internal::RenderTemplate(part, ctx.vars);
+    if (!rendered.ok()) {
+      return Failure("FailedToBuildResource",
+                     (ctx.single ? "" : "container " + c.name + ": ") + rendered.status().message(),
+                     false);
+    }
+    std::string arg = std::move(rendered).value();
+    if (primary && launch.copilot && !options.sandbox) {
+      // Unsandboxed, the declared paths do not exist: the command is
+      // pointed at the host directories instead.
+      ReplaceAll(&arg, ctx.in_path, ctx.host_in);
+      ReplaceAll(&arg, ctx.out_path, launch.host_out);
+    }
+    out.command.push_back(std::move(arg));
+  }
+  out.env = TaskEnvironment(ctx.spec, c.env);
+  for (const auto& kv : launch.secrets.env) out.env.push_back(kv);
+  // The attempt's GPUs, to the containers that asked for them.
+  const bool uses_gpus = !ctx.gpus.empty() && (c.gpus > 0 || ctx.single);
+  if (uses_gpus) {
+    std::string visible;
+    for (const auto& d : ctx.gpus)
+      visible += (visible.empty() ? "" : ",") + std::to_string(d.index);
+    out.env.emplace_back("CUDA_VISIBLE_DEVICES", visible);
+    out.env.emplace_back("NVIDIA_VISIBLE_DEVICES", visible);
+  }
+  const ImageMapping* image = ImageFor(c.image);
+  std::string workdir = !c.working_dir.empty()                        ? c.working_dir
+                        : image != nullptr && !image->workdir.empty() ? image->workdir
+                                                                      : ctx.out_dir + "/work";
+  if (!options.sandbox) {
+    // Unsandboxed, a workdir that is a mount target is that host directory.
+    if (image != nullptr) {
+      for (const auto& [host, inside] : image->mounts) {
+        if (inside == workdir) workdir = host.string();
+      }
+    }
+    out.cwd = workdir;
+    return out;
+  }
+  internal::SandboxSpec sandbox;
+  if (image != nullptr) sandbox.root = image->root;
+  sandbox.data_dir = ctx.data_dir;
+  sandbox.out_dir = ctx.out_dir;
+  sandbox.workdir = workdir;
+  // A pod's containers share the pod's network namespace (made by the
+  // sandbox around them all).
+  sandbox.network = ctx.single ? ctx.network : true;
+  if (primary && launch.copilot) {
+    sandbox.ro_binds.emplace_back(ctx.host_in, ctx.in_path);
+    sandbox.rw_binds.emplace_back(launch.host_out, ctx.out_path);
+  }
+  if (image != nullptr) {
+    for (const auto& [host, inside] : image->mounts) {
+      sandbox.ro_binds.emplace_back(host.string(), inside);
+    }
+  }
+  for (const auto& m : c.mounts) {
+    const std::string host = ctx.out_dir + "/volumes/" + m.volume;
+    (m.read_only ? sandbox.ro_binds : sandbox.rw_binds).emplace_back(host, m.mount_path);
+  }
+  if (!launch.secrets.files.empty()) {
+    sandbox.ro_binds.emplace_back(ctx.secrets_dir, kSecretMountDir);
+  }
+  if (uses_gpus) sandbox.dev_binds = GpuBinds(ctx.gpus);
+  out.sandbox = internal::SandboxArgv(options.bwrap, sandbox);
+  out.sandbox.pop_back();  // "--"
+  out.cwd = ctx.out_dir;
+  return out;
+}
+
+// A pod of several containers: a sandbox around them all (the pod's own
+// network and pid namespaces, the host's root read-only) runs a script that
+// starts each container in a sandbox of its own. A container's bwrap
+// options — its environment, secrets included — are read from a private
+// file (`bwrap --args`), never its command line.
+std::variant<std::vector<std::string>, TaskError> ProcessRuntime::Impl::PodCommand(
+    const PodContext& ctx, const PodPlan& pod) const {
+  const std::string pod_dir = ctx.out_dir + "/.pod";
+  std::error_code ec;
+  fs::create_directories(pod_dir, ec);
+  ::chmod(pod_dir.c_str(), 0700);
+  auto system_error = [](const Status& st) {
+    return Failure("RuntimeStartFailed", st.message(), true, core::ExecutionError::SYSTEM);
+  };
+  // The script's line that starts container `c`.
+  auto start = [&](const PodContainer& c, bool primary) -> std::variant<std::string, TaskError> {
+    auto prepared = PrepareContainer(ctx, c, primary);
+    if (auto* error = std::get_if<TaskError>(&prepared)) return *error;
+    const ContainerLaunch& cl = std::get<ContainerLaunch>(prepared);
+    std::string args;
+    for (size_t i = 1; i < cl.sandbox.size(); ++i) args += cl.sandbox[i] + '\0';
+    args += std::string("--clearenv") + '\0';
+    for (const auto& [k, v] : cl.env) args += "--setenv" + ('\0' + k) + '\0' + v + '\0';
+    const std::string args_file = pod_dir + "/" + c.name + ".args";
+    if (Status st = WritePrivateFile(args_file, args); !st.ok()) return system_error(st);
+    std::string line = ShellQuote(cl.sandbox[0]) + " --args 3 --";
+    for (const auto& part : cl.command) line += " " + ShellQuote(part);
+    line += " 3<" + ShellQuote(args_file);
+    if (!primary) {  // the primary's output is the attempt's
+      line += " >" + ShellQuote(ctx.out_dir + "/" + c.name + ".stdout.log") + " 2>" +
+              ShellQuote(ctx.out_dir + "/" + c.name + ".stderr.log");
+    }
+    return line;
+  };
+  std::string script = "# flytecpp: the pod of " + ctx.spec.task->id().name() + "\n";
+  for (const auto& c : pod.init_containers) {
+    auto line = start(c, false);
+    if (auto* error = std::get_if<TaskError>(&line)) return *error;
+    // Each must succeed before the next starts; the first to fail ends the pod.
+    script += std::get<std::string>(line) + " || { echo \"$?\" > " +
+              ShellQuote(ctx.out_dir + "/" + kInitFailedPrefix + c.name) + "; exit 1; }\n";
+  }
+  for (size_t i = 0; i < pod.containers.size(); ++i) {
+    if (i == pod.primary) continue;
+    auto line = start(pod.containers[i], false);
+    if (auto* error = std::get_if<TaskError>(&line)) return *error;
+    script += std::get<std::string>(line) + " &\nsidecar" + std::to_string(i) + "=$!\n";
+  }
+  auto primary = start(pod.containers[pod.primary], true);
+  if (auto* error = std::get_if<TaskError>(&primary)) return *error;
+  script += std::get<std::string>(primary) + "\nstatus=$?\n";
+  // The sidecars stop when the primary ends; its status is the pod's.
+  for (size_t i = 0; i < pod.containers.size(); ++i) {
+    if (i != pod.primary) script += "kill $sidecar" + std::to_string(i) + " 2>/dev/null\n";
+  }
+  script += "exit $status\n";
+  const std::string script_file = pod_dir + "/pod.sh";
+  if (Status st = WritePrivateFile(script_file, script); !st.ok()) return system_error(st);
+
+  std::vector<std::string> argv = {options.bwrap, "--die-with-parent", "--unshare-pid",
+                                   "--unshare-ipc"};
+  if (!ctx.network) argv.push_back("--unshare-net");
+  argv.insert(argv.end(), {"--ro-bind", "/", "/", "--dev", "/dev"});
+  // The containers' sandboxes bind the GPUs from here.
+  for (const auto& [host, inside] : GpuBinds(ctx.gpus)) {
+    argv.insert(argv.end(), {"--dev-bind", host, host});
+  }
+  argv.insert(argv.end(), {"--proc", "/proc", "--bind", ctx.out_dir, ctx.out_dir, "--", "/bin/sh",
+                           script_file});
+  return argv;
+}
+
 void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& callbacks) {
+  auto pod = PodOf(*spec.task);
+  if (!pod.ok()) {
+    return callbacks.done(spec.id, Failure("BadTaskSpecification", pod.status().message(), false));
+  }
   // GPUs first: a task that needs more than the machine has fails at once
   // (never a silent CPU run); one that needs some waits for them.
-  const int64_t need = GpusNeeded(*spec.task);
+  const int64_t need = GpusNeeded(*spec.task, *pod);
   std::vector<internal::GpuDevice> held;
   if (need > static_cast<int64_t>(gpus->total())) {
     return callbacks.done(
@@ -676,7 +725,7 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
     const std::vector<internal::GpuDevice>& held;
     ~ReleaseGpus() { slots.Release(held); }
   } release_gpus{*gpus, held};
-  auto prepared = Prepare(spec, held);
+  auto prepared = Prepare(spec, *pod, held);
   if (auto* error = std::get_if<TaskError>(&prepared)) {
     RemovePrivateDirs(spec.output_dir.string());  // a pod may have written some
     return callbacks.done(spec.id, *error);
