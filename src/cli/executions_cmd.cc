@@ -248,8 +248,9 @@ int RunAbort(const CliEnv& env, const std::string& id) {
 
 // Prints an attempt's stdout and stderr; with `follow`, keeps printing what
 // is appended until the node is no longer running.
+// `container`: a pod's init container or sidecar (default: the primary).
 int RunLogs(const CliEnv& env, const std::string& id, const std::string& node, int attempt,
-            bool follow) {
+            const std::string& container, bool follow) {
   auto store = OpenStore(env);
   if (!store.ok()) return Fail(store.status(), kExitBadInput);
   auto nodes = (*store)->GetNodes(id);
@@ -264,6 +265,24 @@ int RunLogs(const CliEnv& env, const std::string& id, const std::string& node, i
   if (attempt < 0) attempt = rec->attempts;
   store::DataDir data((*store)->data_dir(), id);
   const std::string dir = data.OutputDir(node, attempt);
+  const std::string prefix = container.empty() ? "" : container + ".";
+  if (!container.empty() && !std::filesystem::exists(dir + "/" + prefix + "stdout.log")) {
+    std::string others;
+    std::error_code ec;
+    for (const auto& f : std::filesystem::directory_iterator(dir, ec)) {
+      const std::string name = f.path().filename().string();
+      const std::string suffix = ".stdout.log";
+      if (name.size() > suffix.size() && name.ends_with(suffix)) {
+        others += (others.empty() ? "" : ", ") + name.substr(0, name.size() - suffix.size());
+      }
+    }
+    return Fail(NotFound("node " + node + " attempt " + std::to_string(attempt) +
+                         " has no container " + container + " with logs (" +
+                         (others.empty() ? std::string("it has none besides the primary")
+                                         : "it has: " + others) +
+                         ")"),
+                kExitBadInput);
+  }
   if (!std::filesystem::exists(dir + "/stdout.log") &&
       !std::filesystem::exists(dir + "/stderr.log")) {
     return Fail(NotFound("node " + node + " attempt " + std::to_string(attempt) +
@@ -273,7 +292,7 @@ int RunLogs(const CliEnv& env, const std::string& id, const std::string& node, i
   std::map<std::string, std::streamoff> offsets;
   auto print_new = [&]() {
     for (const char* name : {"stdout.log", "stderr.log"}) {
-      std::ifstream in(dir + "/" + name, std::ios::binary);
+      std::ifstream in(dir + "/" + prefix + name, std::ios::binary);
       in.seekg(offsets[name]);
       std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       offsets[name] += static_cast<std::streamoff>(chunk.size());
@@ -325,7 +344,7 @@ void RegisterExecutions(CLI::App& app, CliEnv* env, int* exit_code) {
   events->callback([env, ev_id, json, exit_code] { *exit_code = RunEvents(*env, *ev_id, *json); });
 
   struct LogsArgs {
-    std::string id, node;
+    std::string id, node, container;
     int attempt = -1;
     bool follow = false;
   };
@@ -335,9 +354,11 @@ void RegisterExecutions(CLI::App& app, CliEnv* env, int* exit_code) {
   logs->add_option("NODE", la->node, "Node path (e.g. n0, or n1/n0 inside a sub-workflow)")
       ->required();
   logs->add_option("--attempt", la->attempt, "Attempt number (default: the last)");
+  logs->add_option("--container", la->container,
+                   "A pod's init container or sidecar (default: the primary)");
   logs->add_flag("--follow,-f", la->follow, "Keep printing while the node runs");
   logs->callback([env, la, exit_code] {
-    *exit_code = RunLogs(*env, la->id, la->node, la->attempt, la->follow);
+    *exit_code = RunLogs(*env, la->id, la->node, la->attempt, la->container, la->follow);
   });
 
   auto ab_id = std::make_shared<std::string>();

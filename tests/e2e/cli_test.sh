@@ -831,10 +831,18 @@ if $X run "$WORK/mix.yaml" --input x=21 --exec-id mix1 >"$WORK/out" 2>"$WORK/err
 else
   bad "mix: $(cat "$WORK/err") $($X executions get mix1 2>&1 | grep -E 'outputs|error|total|seen')"
 fi
-if grep -rlF -- "$secret_value" "$WORK/mixstore" | grep -v "/secrets/api/token$" >"$WORK/leaks"; then
+nope=$($X logs mix1 pod --container nope 2>&1)
+if $X logs mix1 pod --container prep >/dev/null 2>&1 &&
+   grep -q "has no container nope with logs (it has: helper, prep)" <<<"$nope"; then
+  ok "logs --container shows a pod's init container or sidecar, and names them when asked for another"
+else
+  bad "logs --container: $nope"
+fi
+if { grep -rlF -- "$secret_value" "$WORK/mixstore" | grep -v "/secrets/api/token$";
+     grep -lF -- "$secret_value" "$WORK/out" "$WORK/err"; } >"$WORK/leaks"; then
   bad "the secret value leaked into: $(cat "$WORK/leaks")"
 else
-  ok "the secret's value is nowhere in the store but its own file (events, logs, outputs)"
+  ok "the secret's value is nowhere in the store but its own file (events, logs, outputs), nor in the run's output"
 fi
 $X secrets rm api/token >/dev/null
 if $X run "$WORK/mix.yaml" --input x=1 --exec-id mix2 >/dev/null 2>"$WORK/err"; then
@@ -845,6 +853,28 @@ else
   bad "missing secret: $($X executions get mix2 2>&1 | grep -iE 'error|secret')"
 fi
 expect_bad_input "secrets rm of an unknown secret" "no secret api/token" $X secrets rm api/token
+cat >"$WORK/badpod.yaml" <<'YAML'
+workflow:
+  id: {resourceType: WORKFLOW, name: e2e.badpod}
+  nodes:
+  - id: p
+    taskNode: {referenceId: {resourceType: TASK, name: e2e.badpod}}
+tasks:
+- id: {resourceType: TASK, name: e2e.badpod}
+  type: sidecar
+  k8sPod:
+    podSpec:
+      hostNetwork: true
+      containers: [{name: main, image: debian:12, command: ["true"]}]
+YAML
+$X run "$WORK/badpod.yaml" >"$WORK/out" 2>"$WORK/err"
+rc=$?
+if [[ $rc -eq 1 ]] && [[ $(wc -l <"$WORK/err") -eq 1 ]] &&
+   grep -q "pod_spec.hostNetwork: not supported locally" "$WORK/err"; then
+  ok "a bad pod spec fails the run with one line naming the field"
+else
+  bad "bad pod spec (rc=$rc): $(cat "$WORK/err")"
+fi
 
 # --- the cache: hits skip the task, --overwrite-cache, ls, rm, prune ----------------------
 cat >"$WORK/cached.yaml" <<'YAML'
