@@ -5,8 +5,6 @@
 #include "pod.h"
 
 #include <google/protobuf/util/json_util.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -39,11 +37,17 @@ class PodTest : public EngineTest {
     if (!process_->CheckSandbox().ok()) GTEST_SKIP() << "bubblewrap cannot run here";
   }
 
-  engine::ExecutionResult Run(const TaskTemplate& task) {
+  engine::ExecutionResult Run(const TaskTemplate& task) { return RunOn(*process_, task); }
+
+  // On `runtime`, with real time (real processes).
+  engine::EngineOptions OptionsOn(Runtime& runtime) {
     auto o = Options();
-    o.runtimes = {process_.get()};
-    o.clock = nullptr;  // real processes, real time
-    return EngineTest::RunTask(task, lit::Inputs({}), std::move(o));
+    o.runtimes = {&runtime};
+    o.clock = nullptr;
+    return o;
+  }
+  engine::ExecutionResult RunOn(Runtime& runtime, const TaskTemplate& task) {
+    return EngineTest::RunTask(task, lit::Inputs({}), OptionsOn(runtime));
   }
 
   // A pod task whose primary is "main", its outputs read by copilot.
@@ -156,15 +160,8 @@ TEST_F(PodTest, AFailingInitContainerEndsThePodBeforeThePrimaryRuns) {
 }
 
 TEST_F(PodTest, ThePodHasNoNetworkBeyondItsOwnLocalhost) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(fd, 4), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const std::string port = std::to_string(ntohs(addr.sin_port));
+  flytecpp::testing::LoopbackListener listener;
+  const std::string port = listener.port();
   const std::string probe =
       "python3 -c \"import socket\ntry:\n  socket.create_connection(('127.0.0.1'," + port +
       "),timeout=2); print('reached',end='')\nexcept OSError: print('isolated',end='')\" "
@@ -179,7 +176,6 @@ TEST_F(PodTest, ThePodHasNoNetworkBeyondItsOwnLocalhost) {
   auto allowed = Run(t);
   ASSERT_EQ(allowed.phase, core::WorkflowExecution::SUCCEEDED);
   EXPECT_EQ(Str(allowed, "net"), "reached");
-  ::close(fd);
 }
 
 TEST(PodSpecTest, FieldsThatCannotBeHonouredAreRefusedByName) {
@@ -277,10 +273,7 @@ TEST_F(PodTest, GpusAreSlotsTwoTasksNeverShareOne) {
   wf.Add(TaskNode("b", tb));
   auto closure = CompileIt(wf.Build(), {ta, tb});
   ASSERT_TRUE(closure.ok()) << closure.status().ToString();
-  auto o = Options();
-  o.runtimes = {&runtime};
-  o.clock = nullptr;
-  engine::Engine engine(std::move(o));
+  engine::Engine engine(OptionsOn(runtime));
   auto r = engine.Run({.closure = *closure, .inputs = lit::Inputs({})});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
@@ -290,10 +283,7 @@ TEST_F(PodTest, GpusAreSlotsTwoTasksNeverShareOne) {
   // Two GPUs on a one-GPU machine, or one on a machine without any: at once.
   TaskTemplate two = gpu_task("gpu.two");
   two.mutable_container()->mutable_resources()->mutable_limits(0)->set_value("2");
-  auto o2 = Options();
-  o2.runtimes = {&runtime};
-  o2.clock = nullptr;
-  auto f = EngineTest::RunTask(two, lit::Inputs({}), std::move(o2));
+  auto f = RunOn(runtime, two);
   ASSERT_EQ(f.phase, core::WorkflowExecution::FAILED);
   ASSERT_TRUE(f.error.has_value());
   EXPECT_EQ(f.error->code(), "InsufficientGpus");
@@ -304,10 +294,7 @@ TEST_F(PodTest, GpusAreSlotsTwoTasksNeverShareOne) {
   ProcessRuntime cpu_only(none);
   TaskTemplate accel = Pod("gpu.accel", R"({"containers":[)" + Sh("main", "true") + "]}");
   accel.mutable_extended_resources()->mutable_gpu_accelerator()->set_device("nvidia-tesla-t4");
-  auto o3 = Options();
-  o3.runtimes = {&cpu_only};
-  o3.clock = nullptr;
-  auto g = EngineTest::RunTask(accel, lit::Inputs({}), std::move(o3));
+  auto g = RunOn(cpu_only, accel);
   ASSERT_EQ(g.phase, core::WorkflowExecution::FAILED);
   ASSERT_TRUE(g.error.has_value());
   EXPECT_EQ(g.error->message(),

@@ -4,9 +4,7 @@
 // everything).
 #include "flytecpp/runtime/process.h"
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -227,15 +225,8 @@ TEST_F(ProcessTest, WritesOutsideTheAttemptFail) {
 
 TEST_F(ProcessTest, NoNetworkUnlessAllowed) {
   // A listener on the host's loopback; the sandbox has its own network.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(fd, 4), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const std::string port = std::to_string(ntohs(addr.sin_port));
+  flytecpp::testing::LoopbackListener listener;
+  const std::string port = listener.port();
   const std::string probe =
       "python3 -c \"import socket; socket.create_connection(('127.0.0.1', " + port + "), 2)\"";
   auto closed = RunTask(Shell("net.closed", probe + " || exit 5"), lit::Inputs({}));
@@ -245,7 +236,6 @@ TEST_F(ProcessTest, NoNetworkUnlessAllowed) {
   TaskTemplate open = Shell("net.open", probe);
   (*open.mutable_config())["flytecpp.network"] = "true";
   EXPECT_EQ(RunTask(open, lit::Inputs({})).phase, core::WorkflowExecution::SUCCEEDED);
-  ::close(fd);
 }
 
 TaskTemplate PythonTask(const std::string& name, const std::string& code,
