@@ -1,9 +1,8 @@
 # Generates C++ for the official flyteidl protos at build time.
 #
 # The protos come from the npm package @flyteorg/flyteidl pinned in
-# package-lock.json (installed by scripts/setup.sh into node_modules/). The six
-# service protos need google/api annotation protos Debian lacks, so they are
-# left out; the service surface flytecpp serves is defined separately.
+# package-lock.json (installed by scripts/setup.sh into node_modules/). The
+# service protos are generated separately, below (flytecpp_service_proto).
 #
 # Output: shared library flytecpp_idl_proto (alias flytecpp::idl_proto),
 # shared so every message type registers at load time (type detection and
@@ -62,3 +61,77 @@ target_compile_options(flytecpp_idl_proto PRIVATE -w -g0)
 set_target_properties(flytecpp_idl_proto PROPERTIES POSITION_INDEPENDENT_CODE ON)
 target_compile_definitions(flytecpp_idl_proto PUBLIC
   FLYTECPP_FLYTEIDL_VERSION="${FLYTEIDL_VERSION}")
+
+# ---- The service definitions: flyteidl.service.AdminService and SignalService ----
+#
+# Generated from the pinned package's own service/*.proto, so method names,
+# HTTP paths and messages are exactly Flyte's. They import google/api's HTTP
+# annotations (from the pinned npm package google-proto-files; only the two
+# files, so protoc never sees a second copy of google/protobuf/*) and
+# protoc-gen-openapiv2's option types, of which flyteidl sets only
+# documentation: a minimal stub, written here at configure time, declares
+# just those. The google.api.http rules stay in the descriptors, where the
+# HTTP gateway reads its routes.
+find_package(gRPC CONFIG REQUIRED)
+find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
+set(GOOGLE_API_PROTO_ROOT "${PROJECT_SOURCE_DIR}/node_modules/google-proto-files"
+    CACHE PATH "Directory holding google/api/*.proto from google-proto-files")
+set(_service_include "${CMAKE_BINARY_DIR}/service-protos")
+foreach(f annotations.proto http.proto)
+  if(NOT EXISTS "${GOOGLE_API_PROTO_ROOT}/google/api/${f}")
+    message(FATAL_ERROR "google/api/${f} not found under ${GOOGLE_API_PROTO_ROOT}: run scripts/setup.sh")
+  endif()
+  configure_file("${GOOGLE_API_PROTO_ROOT}/google/api/${f}" "${_service_include}/google/api/${f}"
+                 COPYONLY)
+endforeach()
+file(WRITE "${_service_include}/protoc-gen-openapiv2/options/annotations.proto" [=[
+// Written by flytecpp's build: the option types flyteidl's service protos set
+// (OpenAPI documentation, which flytecpp does not use), nothing more.
+syntax = "proto3";
+package grpc.gateway.protoc_gen_openapiv2.options;
+import "google/protobuf/descriptor.proto";
+message Response {
+  string description = 1;
+}
+message Operation {
+  repeated string tags = 1;
+  string summary = 2;
+  string description = 3;
+  string operation_id = 7;
+  map<string, Response> responses = 9;
+}
+extend google.protobuf.MethodOptions {
+  Operation openapiv2_operation = 1042;
+}
+]=])
+
+set(_service_protos flyteidl/service/admin.proto flyteidl/service/signal.proto)
+set(_support_protos google/api/annotations.proto google/api/http.proto
+    protoc-gen-openapiv2/options/annotations.proto)
+set(_service_srcs "")
+foreach(proto IN LISTS _service_protos)
+  string(REGEX REPLACE "\\.proto$" "" stem "${proto}")
+  list(APPEND _service_srcs "${FLYTEIDL_GEN_DIR}/${stem}.pb.cc" "${FLYTEIDL_GEN_DIR}/${stem}.grpc.pb.cc")
+endforeach()
+foreach(proto IN LISTS _support_protos)
+  string(REGEX REPLACE "\\.proto$" "" stem "${proto}")
+  list(APPEND _service_srcs "${FLYTEIDL_GEN_DIR}/${stem}.pb.cc")
+endforeach()
+add_custom_command(
+  OUTPUT ${_service_srcs}
+  COMMAND ${CMAKE_COMMAND} -E make_directory "${FLYTEIDL_GEN_DIR}"
+  COMMAND protobuf::protoc -I "${FLYTEIDL_PROTO_ROOT}" -I "${_service_include}"
+          --cpp_out "${FLYTEIDL_GEN_DIR}" ${_support_protos}
+  COMMAND protobuf::protoc -I "${FLYTEIDL_PROTO_ROOT}" -I "${_service_include}"
+          --cpp_out "${FLYTEIDL_GEN_DIR}" --grpc_out "${FLYTEIDL_GEN_DIR}"
+          "--plugin=protoc-gen-grpc=${GRPC_CPP_PLUGIN}" ${_service_protos}
+  DEPENDS "${FLYTEIDL_PROTO_ROOT}/flyteidl/service/admin.proto"
+          "${FLYTEIDL_PROTO_ROOT}/flyteidl/service/signal.proto" protobuf::protoc
+  WORKING_DIRECTORY "${FLYTEIDL_PROTO_ROOT}"
+  COMMENT "protoc: generating C++ and gRPC for the flyteidl services"
+  VERBATIM)
+add_library(flytecpp_service_proto SHARED ${_service_srcs})
+add_library(flytecpp::service_proto ALIAS flytecpp_service_proto)
+target_link_libraries(flytecpp_service_proto PUBLIC flytecpp::idl_proto gRPC::grpc++)
+target_compile_options(flytecpp_service_proto PRIVATE -w -g0)
+set_target_properties(flytecpp_service_proto PROPERTIES POSITION_INDEPENDENT_CODE ON)

@@ -15,6 +15,7 @@ APT_PACKAGES=(
   libpq-dev postgresql                           # SQL tasks on PostgreSQL; its tests start a server
   libssl-dev                                     # SHA-256 for cache keys
   bubblewrap                                     # the task sandbox
+  libgrpc++-dev protobuf-compiler-grpc           # flytecpp serve: the FlyteAdmin gRPC API
 )
 
 SUDO=""
@@ -43,7 +44,7 @@ fi
 # scripts are not needed (protobufjs' only checks its own version).
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [[ ! -f node_modules/.flytecpp-lock-hash ]] || [[ "$(cat node_modules/.flytecpp-lock-hash)" != "$lock_hash" ]]; then
-  echo "setup: npm ci (pinned @flyteorg/flyteidl and protobufjs)"
+  echo "setup: npm ci (the pinned packages of package-lock.json)"
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   echo "$lock_hash" >node_modules/.flytecpp-lock-hash
 fi

@@ -24,17 +24,19 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 #include <thread>
 #include <unordered_map>
 
+#include "flytecpp/idl/identifiers.h"
 #include "flytecpp/store/store.h"
 
 namespace flytecpp::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 constexpr int kBusyTimeoutMs = 30000;  // writers of one store wait for each other this long
 
 bool Terminal(core::WorkflowExecution::Phase p) {
@@ -295,6 +297,121 @@ class SqliteStore : public Store {
     if (rc == SQLITE_DONE) return std::optional<std::string>();
     if (rc != SQLITE_ROW) return Error("read entity");
     return std::optional<std::string>(s.Blob(0));
+  }
+
+  static constexpr const char* kRegistryColumns =
+      "resource_type, project, domain, name, version, org, spec, closure, state, created_ns, "
+      "updated_ns";
+
+  static RegisteredEntity RowToRegistered(Statement& s) {
+    RegisteredEntity e;
+    e.id.set_resource_type(static_cast<core::ResourceType>(s.Int(0)));
+    e.id.set_project(s.Text(1));
+    e.id.set_domain(s.Text(2));
+    e.id.set_name(s.Text(3));
+    e.id.set_version(s.Text(4));
+    e.id.set_org(s.Text(5));
+    e.spec = s.Blob(6);
+    e.closure = s.Blob(7);
+    e.state = static_cast<int>(s.Int(8));
+    e.created_ns = s.Int(9);
+    e.updated_ns = s.Int(10);
+    return e;
+  }
+
+  static void BindId(Statement& s, int first, const core::Identifier& id) {
+    s.Bind(first, static_cast<int64_t>(id.resource_type()));
+    s.BindText(first + 1, id.project());
+    s.BindText(first + 2, id.domain());
+    s.BindText(first + 3, id.name());
+    s.BindText(first + 4, id.version());
+    s.BindText(first + 5, id.org());
+  }
+
+  Result<std::pair<RegisteredEntity, bool>> RegisterEntity(const RegisteredEntity& e) override {
+    {
+      Statement s(db_,
+                  "INSERT INTO registry(resource_type, project, domain, name, version, org, "
+                  "spec, closure, state, created_ns, updated_ns) "
+                  "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+      if (!s.ok()) return Error("register");
+      BindId(s, 1, e.id);
+      s.Bind(7, e.spec);
+      s.Bind(8, e.closure);
+      s.Bind(9, static_cast<int64_t>(e.state));
+      s.Bind(10, e.created_ns);
+      s.Bind(11, e.updated_ns);
+      FLYTECPP_RETURN_IF_ERROR(Step(s, "register"));
+    }
+    const bool inserted = sqlite3_changes(db_) > 0;
+    FLYTECPP_ASSIGN_OR_RETURN(std::optional<RegisteredEntity> now, GetRegistered(e.id));
+    if (!now) return Internal("register: the entity vanished");
+    return std::make_pair(std::move(*now), inserted);
+  }
+
+  Result<std::optional<RegisteredEntity>> GetRegistered(const core::Identifier& id) override {
+    Statement s(db_, ("SELECT " + std::string(kRegistryColumns) +
+                      " FROM registry WHERE resource_type = ? AND project = ? AND domain = ? "
+                      "AND name = ? AND version = ? AND org = ?")
+                         .c_str());
+    if (!s.ok()) return Error("read registry");
+    BindId(s, 1, id);
+    const int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_DONE) return std::optional<RegisteredEntity>();
+    if (rc != SQLITE_ROW) return Error("read registry");
+    return std::optional<RegisteredEntity>(RowToRegistered(s));
+  }
+
+  Result<std::vector<RegisteredEntity>> ListRegistered(const EntityQuery& q) override {
+    static const std::map<std::string, std::string> kSortable = {{"created_at", "created_ns"},
+                                                                 {"updated_at", "updated_ns"},
+                                                                 {"name", "name"},
+                                                                 {"version", "version"}};
+    auto column = kSortable.find(q.sort_key);
+    if (column == kSortable.end()) {
+      return InvalidArgument("cannot sort by \"" + q.sort_key +
+                             "\" (created_at, updated_at, name, version)");
+    }
+    std::string sql = "SELECT " + std::string(kRegistryColumns) +
+                      " FROM registry WHERE resource_type = ? AND project = ? AND domain = ? "
+                      "AND org = ?";
+    if (!q.name.empty()) sql += " AND name = ?";
+    if (q.state) sql += " AND state = ?";
+    sql += " ORDER BY " + column->second + (q.ascending ? " ASC" : " DESC") +
+           ", name, version LIMIT ? OFFSET ?";
+    Statement s(db_, sql.c_str());
+    if (!s.ok()) return Error("list registry");
+    int i = 1;
+    s.Bind(i++, static_cast<int64_t>(q.resource_type));
+    s.BindText(i++, q.project);
+    s.BindText(i++, q.domain);
+    s.BindText(i++, q.org);
+    if (!q.name.empty()) s.BindText(i++, q.name);
+    if (q.state) s.Bind(i++, static_cast<int64_t>(*q.state));
+    s.Bind(i++, static_cast<int64_t>(q.limit));
+    s.Bind(i++, static_cast<int64_t>(q.offset));
+    std::vector<RegisteredEntity> out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(RowToRegistered(s));
+    if (rc != SQLITE_DONE) return Error("list registry");
+    return out;
+  }
+
+  Status UpdateRegistered(const core::Identifier& id, int state, const std::string& closure,
+                          int64_t now_ns) override {
+    Statement s(db_,
+                "UPDATE registry SET state = ?, closure = ?, updated_ns = ? WHERE resource_type = "
+                "? AND project = ? AND domain = ? AND name = ? AND version = ? AND org = ?");
+    if (!s.ok()) return Error("update registry");
+    s.Bind(1, static_cast<int64_t>(state));
+    s.Bind(2, closure);
+    s.Bind(3, now_ns);
+    BindId(s, 4, id);
+    FLYTECPP_RETURN_IF_ERROR(Step(s, "update registry"));
+    if (sqlite3_changes(db_) == 0) {
+      return NotFound(idl::IdentifierString(id) + " is not registered");
+    }
+    return Status::Ok();
   }
 
   Result<std::optional<CacheEntry>> GetCacheEntry(const std::string& key) override {
@@ -582,11 +699,17 @@ class SqliteStore : public Store {
         CREATE INDEX IF NOT EXISTS cache_by_use ON cache(used_ns);
         CREATE TABLE IF NOT EXISTS cache_reservations(
           key TEXT PRIMARY KEY, holder TEXT, expires_ns INTEGER);
+        CREATE TABLE IF NOT EXISTS registry(
+          resource_type INTEGER, project TEXT, domain TEXT, name TEXT, version TEXT, org TEXT,
+          spec BLOB, closure BLOB, state INTEGER DEFAULT 0, created_ns INTEGER,
+          updated_ns INTEGER,
+          PRIMARY KEY(resource_type, project, domain, name, version, org));
       )",
                                     "create schema"));
       // Version 2: leases, roots, durable attempt times and handles.
       // Version 3: who set a signal, and why. Version 4: array elements (above).
-      // Version 5: the cache and its reservations (above).
+      // Version 5: the cache and its reservations (above). Version 6: the
+      // server's registry (above).
       for (const auto& [table, column] : std::vector<std::pair<std::string, std::string>>{
                {"signals", "origin TEXT DEFAULT ''"},
                {"signals", "note TEXT DEFAULT ''"},
@@ -610,7 +733,7 @@ class SqliteStore : public Store {
         UPDATE executions SET root = parent WHERE root IS NULL;
         CREATE INDEX IF NOT EXISTS executions_by_root ON executions(root);
         CREATE INDEX IF NOT EXISTS executions_by_owner ON executions(owner);
-        PRAGMA user_version = 5;
+        PRAGMA user_version = 6;
       )",
                                     "migrate schema"));
       return Status::Ok();

@@ -516,6 +516,22 @@ class FailingStore : public store::Store {
   Status PutEntity(const std::string& k, int t, const std::string& s) override {
     return inner_->PutEntity(k, t, s);
   }
+  Result<std::pair<store::RegisteredEntity, bool>> RegisterEntity(
+      const store::RegisteredEntity& e) override {
+    return inner_->RegisterEntity(e);
+  }
+  Result<std::optional<store::RegisteredEntity>> GetRegistered(
+      const core::Identifier& id) override {
+    return inner_->GetRegistered(id);
+  }
+  Result<std::vector<store::RegisteredEntity>> ListRegistered(
+      const store::EntityQuery& q) override {
+    return inner_->ListRegistered(q);
+  }
+  Status UpdateRegistered(const core::Identifier& id, int state, const std::string& closure,
+                          int64_t now_ns) override {
+    return inner_->UpdateRegistered(id, state, closure, now_ns);
+  }
   Result<std::optional<std::string>> GetEntity(const std::string& k) override {
     return inner_->GetEntity(k);
   }

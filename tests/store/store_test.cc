@@ -459,5 +459,65 @@ TEST(StoreTest, ACacheReservationIsHeldUntilItRunsOutOrIsReleased) {
   EXPECT_EQ(*s->ReserveCache("k", "c", 180, 280), "c");
 }
 
+TEST(StoreTest, TheRegistryKeepsTheFirstSpecOfAVersionAndListsAPage) {
+  TempDir dir;
+  auto s = OpenSqliteStore(dir.path()).value();
+  auto entity = [](const std::string& name, const std::string& version, const std::string& spec,
+                   int64_t created) {
+    RegisteredEntity e;
+    e.id.set_resource_type(core::TASK);
+    e.id.set_project("p");
+    e.id.set_domain("d");
+    e.id.set_name(name);
+    e.id.set_version(version);
+    e.spec = spec;
+    e.closure = "closure-" + spec;
+    e.created_ns = e.updated_ns = created;
+    return e;
+  };
+  auto first = s->RegisterEntity(entity("t", "v1", "spec-a", 10));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(first->second);
+  // The same id again, with another spec: not replaced; the first comes back.
+  auto again = s->RegisterEntity(entity("t", "v1", "spec-b", 20));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->second);
+  EXPECT_EQ(again->first.spec, "spec-a");
+  EXPECT_EQ(again->first.created_ns, 10);
+  ASSERT_TRUE(s->RegisterEntity(entity("t", "v2", "spec-c", 30)).ok());
+  ASSERT_TRUE(s->RegisterEntity(entity("u", "v1", "spec-d", 40)).ok());
+
+  EntityQuery q;
+  q.resource_type = core::TASK;
+  q.project = "p";
+  q.domain = "d";
+  auto all = s->ListRegistered(q);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].id.name(), "u");  // newest first
+  q.name = "t";
+  q.sort_key = "version";
+  q.ascending = true;
+  q.limit = 1;
+  q.offset = 1;
+  auto page = s->ListRegistered(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].id.version(), "v2");
+  q.sort_key = "colour";
+  EXPECT_FALSE(s->ListRegistered(q).ok());
+
+  core::Identifier id = entity("t", "v2", "", 0).id;
+  ASSERT_TRUE(s->UpdateRegistered(id, 1, "new-closure", 50).ok());
+  auto got = s->GetRegistered(id);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->state, 1);
+  EXPECT_EQ((*got)->closure, "new-closure");
+  EXPECT_EQ((*got)->updated_ns, 50);
+  id.set_version("v9");
+  EXPECT_EQ(s->UpdateRegistered(id, 1, "", 60).code(), StatusCode::kNotFound);
+  EXPECT_FALSE(s->GetRegistered(id)->has_value());
+}
+
 }  // namespace
 }  // namespace flytecpp::store

@@ -129,6 +129,31 @@ struct SignalRecord {
   int64_t updated_ns = 0;
 };
 
+// An entity registered with the server (flyteadmin's tasks, workflows and
+// launch plans tables): its spec as given, its closure as compiled. Versions
+// are immutable: once registered, (type, project, domain, name, version,
+// org) keeps its spec.
+struct RegisteredEntity {
+  core::Identifier id;  // resource_type says which table
+  std::string spec;     // admin TaskSpec / WorkflowSpec / LaunchPlanSpec, serialized
+  std::string closure;  // admin TaskClosure / WorkflowClosure / LaunchPlanClosure, serialized
+  int64_t created_ns = 0;
+  int64_t updated_ns = 0;
+  int state = 0;  // launch plans: admin::LaunchPlanState (ACTIVE = 1)
+};
+
+// Which registered entities to list: of one type, in a project and domain,
+// optionally of one name; newest first unless sorted otherwise; a page.
+struct EntityQuery {
+  int resource_type = 0;
+  std::string project, domain, name, org;
+  std::optional<int> state;             // launch plans in this state only
+  std::string sort_key = "created_at";  // created_at, name, version, updated_at
+  bool ascending = false;
+  int limit = 100;
+  int offset = 0;
+};
+
 // Changes applied together, in one transaction.
 struct Batch {
   // The engine writing: rows of executions held by another owner make the
@@ -172,6 +197,17 @@ class Store {
   // Registered entities (tasks, workflows, launch plans) by identifier text.
   virtual Status PutEntity(const std::string& key, int resource_type, const std::string& spec) = 0;
   virtual Result<std::optional<std::string>> GetEntity(const std::string& key) = 0;
+
+  // The server's registry. RegisterEntity inserts `entity` unless its id is
+  // taken; either way it returns what is registered under the id, and
+  // whether this call registered it.
+  virtual Result<std::pair<RegisteredEntity, bool>> RegisterEntity(
+      const RegisteredEntity& entity) = 0;
+  virtual Result<std::optional<RegisteredEntity>> GetRegistered(const core::Identifier& id) = 0;
+  virtual Result<std::vector<RegisteredEntity>> ListRegistered(const EntityQuery& query) = 0;
+  // Launch plans: sets `id`'s state and closure (NotFound if unregistered).
+  virtual Status UpdateRegistered(const core::Identifier& id, int state, const std::string& closure,
+                                  int64_t now_ns) = 0;
 
   // ---- Leases: which engine runs which execution. A lease covers a
   // top-level execution and every child recorded under it (same root).
