@@ -35,5 +35,6 @@ void RegisterSignals(CLI::App& app, CliEnv* env,
                      int* exit_code);  // signals ls, signal, approve, reject
 void RegisterCache(CLI::App& app, CliEnv* env, int* exit_code);  // cache ls, rm, prune
 void RegisterSecrets(CLI::App& app, CliEnv* env, int* exit_code);  // secrets set, ls, rm
+void RegisterServe(CLI::App& app, CliEnv* env, int* exit_code);    // serve
 
 }  // namespace flytecpp::cli

@@ -1,0 +1,38 @@
+// flytecpp serve: a FlyteAdmin-compatible control plane. It serves the
+// official flyteidl.service.AdminService over gRPC (generated from the pinned
+// flyteidl package, so method names and messages are Flyte's), backed by a
+// store directory. See docs/server.md for what is served so far.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "flytecpp/util/status.h"
+
+namespace flytecpp::server {
+
+struct ServerOptions {
+  std::filesystem::path store_dir;
+  std::string grpc_address = "127.0.0.1:8089";  // flyteadmin's port; ":0" picks a free one
+  int64_t max_message_bytes = 64 << 20;         // requests larger than this are refused
+};
+
+class Server {
+ public:
+  // Opens the store and starts listening. Errors: the store, or the address
+  // (taken, not an address).
+  static Result<std::unique_ptr<Server>> Start(const ServerOptions& options);
+  ~Server();  // stops
+
+  int grpc_port() const;  // the port listened on (what ":0" became)
+  void Wait();            // until Shutdown
+  void Shutdown();        // stops accepting, finishes calls in flight
+
+ private:
+  Server();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace flytecpp::server

@@ -1,0 +1,406 @@
+#include "registry.h"
+
+#include <google/protobuf/util/message_differencer.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <sstream>
+
+#include "flytecpp/compiler/compiler.h"
+#include "flytecpp/idl/identifiers.h"
+
+namespace flytecpp::server {
+
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+// flyteadmin's identifier checks: every part named.
+Status CheckId(const core::Identifier& id, const std::string& field) {
+  for (const auto& [part, value] :
+       {std::pair{"project", &id.project()}, std::pair{"domain", &id.domain()},
+        std::pair{"name", &id.name()}, std::pair{"version", &id.version()}}) {
+    if (value->empty()) return InvalidArgument("missing " + field + "." + part);
+  }
+  return Status::Ok();
+}
+
+core::Identifier Typed(core::Identifier id, core::ResourceType type) {
+  id.set_resource_type(type);
+  return id;
+}
+
+std::string Name(const core::Identifier& id) { return idl::IdentifierString(id); }
+
+// What differs between two specs, one field path per difference (at most a few).
+std::string Differences(const google::protobuf::Message& before,
+                        const google::protobuf::Message& after) {
+  std::string report;
+  google::protobuf::util::MessageDifferencer differ;
+  differ.ReportDifferencesToString(&report);
+  differ.Compare(before, after);
+  std::istringstream lines(report);
+  std::string out, line;
+  int shown = 0, total = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty()) continue;
+    if (++total <= 5) out += (shown++ ? "; " : "") + line;
+  }
+  if (total > 5) out += "; and " + std::to_string(total - 5) + " more";
+  return out;
+}
+
+// Offset paging: the token is the decimal offset of the next page ("" = first).
+Result<int> Offset(const std::string& token) {
+  if (token.empty()) return 0;
+  try {
+    size_t used = 0;
+    const int offset = std::stoi(token, &used);
+    if (used == token.size() && offset >= 0) return offset;
+  } catch (...) {
+  }
+  return InvalidArgument("invalid token \"" + token + "\"");
+}
+
+}  // namespace
+
+Registry::Registry(std::unique_ptr<store::Store> store, Clock* clock)
+    : store_(std::move(store)), clock_(clock) {}
+
+int64_t Registry::NowNs() const {
+  static SystemClock system;
+  return (clock_ != nullptr ? clock_ : &system)->Now();
+}
+
+Result<store::RegisteredEntity> Registry::Get(const core::Identifier& id) {
+  FLYTECPP_RETURN_IF_ERROR(CheckId(id, "id"));
+  FLYTECPP_ASSIGN_OR_RETURN(std::optional<store::RegisteredEntity> e, store_->GetRegistered(id));
+  if (!e) {
+    std::string kind = core::ResourceType_Name(id.resource_type());
+    for (char& c : kind) c = c == '_' ? ' ' : static_cast<char>(std::tolower(c));
+    return NotFound(kind + " " + Name(id) + " is not registered");
+  }
+  return *e;
+}
+
+Status Registry::Register(store::RegisteredEntity entity, const google::protobuf::Message& spec,
+                          google::protobuf::Message* scratch) {
+  entity.spec = spec.SerializeAsString();
+  FLYTECPP_ASSIGN_OR_RETURN(auto registered, store_->RegisterEntity(entity));
+  if (registered.second) return Status::Ok();
+  std::string kind = core::ResourceType_Name(entity.id.resource_type());
+  for (char& c : kind) c = c == '_' ? ' ' : static_cast<char>(std::tolower(c));
+  if (!scratch->ParseFromString(registered.first.spec)) {
+    return Internal(Name(entity.id) + ": the registered spec is unreadable");
+  }
+  if (google::protobuf::util::MessageDifferencer::Equals(*scratch, spec)) {
+    return AlreadyExists(kind + " with identical structure already exists: " + Name(entity.id));
+  }
+  return InvalidArgument(kind + " " + Name(entity.id) +
+                         " with different structure already exists (register a new version): " +
+                         Differences(*scratch, spec));
+}
+
+Result<std::vector<store::RegisteredEntity>> Registry::List(
+    core::ResourceType type, const admin::ResourceListRequest& request, std::string* next_token) {
+  if (request.id().project().empty()) return InvalidArgument("missing id.project");
+  if (request.id().domain().empty()) return InvalidArgument("missing id.domain");
+  if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
+  if (!request.filters().empty()) {
+    return InvalidArgument("filters are not supported on this list yet: \"" + request.filters() +
+                           "\"");
+  }
+  store::EntityQuery q;
+  q.resource_type = type;
+  q.project = request.id().project();
+  q.domain = request.id().domain();
+  q.name = request.id().name();
+  q.org = request.id().org();
+  if (request.has_sort_by()) {
+    q.sort_key = request.sort_by().key();
+    q.ascending = request.sort_by().direction() == admin::Sort::ASCENDING;
+  }
+  q.limit = static_cast<int>(std::min<uint32_t>(request.limit(), 10000));
+  FLYTECPP_ASSIGN_OR_RETURN(q.offset, Offset(request.token()));
+  auto rows = store_->ListRegistered(q);
+  if (!rows.ok()) {
+    return rows.status().code() == StatusCode::kInvalidArgument
+               ? InvalidArgument("sort_by.key: " + rows.status().message())
+               : rows.status();
+  }
+  *next_token = static_cast<int>(rows->size()) == q.limit ? std::to_string(q.offset + q.limit) : "";
+  return rows;
+}
+
+// ---- Tasks ----------------------------------------------------------------------------
+
+Status Registry::CreateTask(const admin::TaskCreateRequest& request) {
+  FLYTECPP_RETURN_IF_ERROR(CheckId(request.id(), "id"));
+  if (!request.spec().has_template_()) return InvalidArgument("missing spec.template");
+  const core::Identifier id = Typed(request.id(), core::TASK);
+  admin::TaskSpec spec = request.spec();
+  *spec.mutable_template_()->mutable_id() = id;  // the template is what the id names
+  std::vector<compiler::CompileError> errors;
+  auto compiled = compiler::CompileTask(spec.template_(), &errors);
+  if (!compiled.ok()) return InvalidArgument(compiled.status().message());
+  const int64_t now = NowNs();
+  admin::TaskClosure closure;
+  *closure.mutable_compiled_task() = *compiled;
+  *closure.mutable_created_at() = TimeUtil::NanosecondsToTimestamp(now);
+  store::RegisteredEntity e;
+  e.id = id;
+  e.closure = closure.SerializeAsString();
+  e.created_ns = e.updated_ns = now;
+  std::lock_guard<std::mutex> lock(mu_);
+  admin::TaskSpec registered;
+  return Register(std::move(e), spec, &registered);
+}
+
+Result<admin::Task> Registry::GetTask(const core::Identifier& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(store::RegisteredEntity e, Get(Typed(id, core::TASK)));
+  admin::Task task;
+  *task.mutable_id() = e.id;
+  task.mutable_closure()->ParseFromString(e.closure);
+  return task;
+}
+
+Result<admin::TaskList> Registry::ListTasks(const admin::ResourceListRequest& request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  admin::TaskList out;
+  FLYTECPP_ASSIGN_OR_RETURN(auto rows, List(core::TASK, request, out.mutable_token()));
+  for (const auto& e : rows) {
+    auto* t = out.add_tasks();
+    *t->mutable_id() = e.id;
+    t->mutable_closure()->ParseFromString(e.closure);
+  }
+  return out;
+}
+
+// ---- Workflows ------------------------------------------------------------------------
+
+Status Registry::CreateWorkflow(const admin::WorkflowCreateRequest& request) {
+  FLYTECPP_RETURN_IF_ERROR(CheckId(request.id(), "id"));
+  if (!request.spec().has_template_()) return InvalidArgument("missing spec.template");
+  const core::Identifier id = Typed(request.id(), core::WORKFLOW);
+  admin::WorkflowSpec spec = request.spec();
+  *spec.mutable_template_()->mutable_id() = id;
+  const std::vector<core::WorkflowTemplate> subs(spec.sub_workflows().begin(),
+                                                 spec.sub_workflows().end());
+  auto required = compiler::GetRequirements(spec.template_(), subs);
+  if (!required.ok()) return InvalidArgument(required.status().message());
+
+  std::lock_guard<std::mutex> lock(mu_);
+  // What it calls must be registered first, as flyteadmin requires.
+  std::vector<core::CompiledTask> tasks;
+  std::vector<compiler::LaunchPlanInterface> launch_plans;
+  std::string missing;
+  for (const auto& task_id : required->task_ids) {
+    auto e = store_->GetRegistered(Typed(task_id, core::TASK));
+    if (!e.ok()) return e.status();
+    if (!*e) {
+      missing += (missing.empty() ? "" : ", ") + Name(Typed(task_id, core::TASK));
+      continue;
+    }
+    admin::TaskClosure closure;
+    closure.ParseFromString((*e)->closure);
+    tasks.push_back(closure.compiled_task());
+  }
+  for (const auto& lp_id : required->launch_plan_ids) {
+    auto e = store_->GetRegistered(Typed(lp_id, core::LAUNCH_PLAN));
+    if (!e.ok()) return e.status();
+    if (!*e) {
+      missing += (missing.empty() ? "" : ", ") + Name(Typed(lp_id, core::LAUNCH_PLAN));
+      continue;
+    }
+    admin::LaunchPlan lp;
+    *lp.mutable_id() = (*e)->id;
+    lp.mutable_spec()->ParseFromString((*e)->spec);
+    lp.mutable_closure()->ParseFromString((*e)->closure);
+    launch_plans.push_back(compiler::LaunchPlanInterfaceOf(lp));
+  }
+  if (!missing.empty()) {
+    return InvalidArgument("workflow " + Name(id) + " uses what is not registered: " + missing);
+  }
+  auto compiled = compiler::CompileWorkflow(spec.template_(), subs, tasks, launch_plans);
+  if (!compiled.ok()) return InvalidArgument(compiled.status().message());
+  const int64_t now = NowNs();
+  admin::WorkflowClosure closure;
+  *closure.mutable_compiled_workflow() = *compiled;
+  *closure.mutable_created_at() = TimeUtil::NanosecondsToTimestamp(now);
+  store::RegisteredEntity e;
+  e.id = id;
+  e.closure = closure.SerializeAsString();
+  e.created_ns = e.updated_ns = now;
+  admin::WorkflowSpec registered;
+  FLYTECPP_RETURN_IF_ERROR(Register(std::move(e), spec, &registered));
+  // The engine finds a launch plan's workflow as compiled, by id.
+  return store_->PutEntity(Name(id), core::WORKFLOW, compiled->SerializeAsString());
+}
+
+Result<admin::Workflow> Registry::GetWorkflow(const core::Identifier& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(store::RegisteredEntity e, Get(Typed(id, core::WORKFLOW)));
+  admin::Workflow wf;
+  *wf.mutable_id() = e.id;
+  wf.mutable_closure()->ParseFromString(e.closure);
+  return wf;
+}
+
+Result<admin::WorkflowList> Registry::ListWorkflows(const admin::ResourceListRequest& request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  admin::WorkflowList out;
+  FLYTECPP_ASSIGN_OR_RETURN(auto rows, List(core::WORKFLOW, request, out.mutable_token()));
+  for (const auto& e : rows) {
+    auto* w = out.add_workflows();
+    *w->mutable_id() = e.id;
+    w->mutable_closure()->ParseFromString(e.closure);
+  }
+  return out;
+}
+
+// ---- Launch plans ---------------------------------------------------------------------
+
+namespace {
+
+admin::LaunchPlan LaunchPlanOf(const store::RegisteredEntity& e) {
+  admin::LaunchPlan lp;
+  *lp.mutable_id() = e.id;
+  lp.mutable_spec()->ParseFromString(e.spec);
+  lp.mutable_closure()->ParseFromString(e.closure);
+  lp.mutable_closure()->set_state(static_cast<admin::LaunchPlanState>(e.state));
+  *lp.mutable_closure()->mutable_updated_at() = TimeUtil::NanosecondsToTimestamp(e.updated_ns);
+  return lp;
+}
+
+}  // namespace
+
+Status Registry::CreateLaunchPlan(const admin::LaunchPlanCreateRequest& request) {
+  FLYTECPP_RETURN_IF_ERROR(CheckId(request.id(), "id"));
+  FLYTECPP_RETURN_IF_ERROR(CheckId(request.spec().workflow_id(), "spec.workflow_id"));
+  const core::Identifier id = Typed(request.id(), core::LAUNCH_PLAN);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto wf = Get(Typed(request.spec().workflow_id(), core::WORKFLOW));
+  if (!wf.ok()) {
+    return wf.status().code() == StatusCode::kNotFound
+               ? InvalidArgument("launch plan " + Name(id) + ": " + wf.status().message())
+               : wf.status();
+  }
+  admin::WorkflowClosure wf_closure;
+  wf_closure.ParseFromString(wf->closure);
+  const core::WorkflowTemplate& workflow = wf_closure.compiled_workflow().primary().template_();
+  admin::LaunchPlan lp;
+  *lp.mutable_id() = id;
+  *lp.mutable_spec() = request.spec();
+  *lp.mutable_spec()->mutable_workflow_id() = wf->id;
+  std::vector<compiler::CompileError> errors;
+  Status valid = compiler::ValidateLaunchPlan(lp, workflow, &errors);
+  if (!valid.ok()) return InvalidArgument(valid.message());
+  // What a caller of the launch plan gives and gets (flyteadmin's closure).
+  const compiler::LaunchPlanInterface iface =
+      compiler::LaunchPlanInterfaceOf(lp, workflow.interface());
+  const int64_t now = NowNs();
+  admin::LaunchPlanClosure closure;
+  closure.set_state(admin::INACTIVE);
+  *closure.mutable_expected_inputs() = iface.expected_inputs;
+  *closure.mutable_expected_outputs() = iface.expected_outputs;
+  *closure.mutable_created_at() = TimeUtil::NanosecondsToTimestamp(now);
+  *closure.mutable_updated_at() = closure.created_at();
+  store::RegisteredEntity e;
+  e.id = id;
+  e.closure = closure.SerializeAsString();
+  e.state = admin::INACTIVE;
+  e.created_ns = e.updated_ns = now;
+  admin::LaunchPlanSpec registered;
+  FLYTECPP_RETURN_IF_ERROR(Register(std::move(e), lp.spec(), &registered));
+  *lp.mutable_closure() = closure;
+  // Launch-plan nodes find it by id, as an admin.LaunchPlan.
+  return store_->PutEntity(Name(id), core::LAUNCH_PLAN, lp.SerializeAsString());
+}
+
+Result<admin::LaunchPlan> Registry::GetLaunchPlan(const core::Identifier& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(store::RegisteredEntity e, Get(Typed(id, core::LAUNCH_PLAN)));
+  return LaunchPlanOf(e);
+}
+
+Result<admin::LaunchPlanList> Registry::ListLaunchPlans(const admin::ResourceListRequest& request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  admin::LaunchPlanList out;
+  FLYTECPP_ASSIGN_OR_RETURN(auto rows, List(core::LAUNCH_PLAN, request, out.mutable_token()));
+  for (const auto& e : rows) *out.add_launch_plans() = LaunchPlanOf(e);
+  return out;
+}
+
+Status Registry::UpdateLaunchPlan(const admin::LaunchPlanUpdateRequest& request) {
+  const core::Identifier id = Typed(request.id(), core::LAUNCH_PLAN);
+  std::lock_guard<std::mutex> lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(store::RegisteredEntity e, Get(id));
+  const int64_t now = NowNs();
+  if (request.state() == admin::ACTIVE) {
+    // One active version per name.
+    store::EntityQuery q;
+    q.resource_type = core::LAUNCH_PLAN;
+    q.project = id.project();
+    q.domain = id.domain();
+    q.name = id.name();
+    q.org = id.org();
+    q.state = admin::ACTIVE;
+    FLYTECPP_ASSIGN_OR_RETURN(auto active, store_->ListRegistered(q));
+    for (const auto& other : active) {
+      if (other.id.version() == id.version()) continue;
+      FLYTECPP_RETURN_IF_ERROR(
+          store_->UpdateRegistered(other.id, admin::INACTIVE, other.closure, now));
+    }
+  }
+  return store_->UpdateRegistered(id, request.state(), e.closure, now);
+}
+
+Result<admin::LaunchPlan> Registry::GetActiveLaunchPlan(
+    const admin::ActiveLaunchPlanRequest& request) {
+  if (request.id().project().empty() || request.id().domain().empty() ||
+      request.id().name().empty()) {
+    return InvalidArgument("missing id.project, id.domain or id.name");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  store::EntityQuery q;
+  q.resource_type = core::LAUNCH_PLAN;
+  q.project = request.id().project();
+  q.domain = request.id().domain();
+  q.name = request.id().name();
+  q.org = request.id().org();
+  q.state = admin::ACTIVE;
+  q.limit = 1;
+  FLYTECPP_ASSIGN_OR_RETURN(auto active, store_->ListRegistered(q));
+  if (active.empty()) {
+    return NotFound("no active launch plan " + q.project + ":" + q.domain + ":" + q.name);
+  }
+  return LaunchPlanOf(active.front());
+}
+
+Result<admin::LaunchPlanList> Registry::ListActiveLaunchPlans(
+    const admin::ActiveLaunchPlanListRequest& request) {
+  if (request.project().empty() || request.domain().empty()) {
+    return InvalidArgument("missing project or domain");
+  }
+  if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
+  std::lock_guard<std::mutex> lock(mu_);
+  store::EntityQuery q;
+  q.resource_type = core::LAUNCH_PLAN;
+  q.project = request.project();
+  q.domain = request.domain();
+  q.org = request.org();
+  q.state = admin::ACTIVE;
+  q.limit = static_cast<int>(std::min<uint32_t>(request.limit(), 10000));
+  FLYTECPP_ASSIGN_OR_RETURN(q.offset, Offset(request.token()));
+  if (request.has_sort_by()) {
+    q.sort_key = request.sort_by().key();
+    q.ascending = request.sort_by().direction() == admin::Sort::ASCENDING;
+  }
+  FLYTECPP_ASSIGN_OR_RETURN(auto rows, store_->ListRegistered(q));
+  admin::LaunchPlanList out;
+  for (const auto& e : rows) *out.add_launch_plans() = LaunchPlanOf(e);
+  if (static_cast<int>(rows.size()) == q.limit) out.set_token(std::to_string(q.offset + q.limit));
+  return out;
+}
+
+}  // namespace flytecpp::server

@@ -1,0 +1,144 @@
+// The gRPC glue: AdminService methods call the registry; its Status codes
+// become gRPC's. Methods not yet served answer UNIMPLEMENTED (the generated
+// base class's default), naming nothing they do not do.
+#include "flytecpp/server/server.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "flyteidl/service/admin.grpc.pb.h"
+#include "registry.h"
+
+namespace flytecpp::server {
+
+namespace {
+
+grpc::Status ToGrpc(const Status& st) {
+  if (st.ok()) return grpc::Status::OK;
+  grpc::StatusCode code = grpc::StatusCode::INTERNAL;
+  switch (st.code()) {
+    case StatusCode::kInvalidArgument: code = grpc::StatusCode::INVALID_ARGUMENT; break;
+    case StatusCode::kNotFound: code = grpc::StatusCode::NOT_FOUND; break;
+    case StatusCode::kAlreadyExists: code = grpc::StatusCode::ALREADY_EXISTS; break;
+    case StatusCode::kFailedPrecondition: code = grpc::StatusCode::FAILED_PRECONDITION; break;
+    case StatusCode::kUnimplemented: code = grpc::StatusCode::UNIMPLEMENTED; break;
+    case StatusCode::kAborted: code = grpc::StatusCode::ABORTED; break;
+    default: break;
+  }
+  return grpc::Status(code, st.message());
+}
+
+// A call answered from a Result: the value into *response, or the error.
+template <typename T>
+grpc::Status Answer(Result<T> result, T* response) {
+  if (!result.ok()) return ToGrpc(result.status());
+  *response = std::move(result).value();
+  return grpc::Status::OK;
+}
+
+class AdminService final : public flyteidl::service::AdminService::Service {
+ public:
+  explicit AdminService(Registry& registry) : registry_(registry) {}
+
+  grpc::Status CreateTask(grpc::ServerContext*, const admin::TaskCreateRequest* request,
+                          admin::TaskCreateResponse*) override {
+    return ToGrpc(registry_.CreateTask(*request));
+  }
+  grpc::Status GetTask(grpc::ServerContext*, const admin::ObjectGetRequest* request,
+                       admin::Task* response) override {
+    return Answer(registry_.GetTask(request->id()), response);
+  }
+  grpc::Status ListTasks(grpc::ServerContext*, const admin::ResourceListRequest* request,
+                         admin::TaskList* response) override {
+    return Answer(registry_.ListTasks(*request), response);
+  }
+
+  grpc::Status CreateWorkflow(grpc::ServerContext*, const admin::WorkflowCreateRequest* request,
+                              admin::WorkflowCreateResponse*) override {
+    return ToGrpc(registry_.CreateWorkflow(*request));
+  }
+  grpc::Status GetWorkflow(grpc::ServerContext*, const admin::ObjectGetRequest* request,
+                           admin::Workflow* response) override {
+    return Answer(registry_.GetWorkflow(request->id()), response);
+  }
+  grpc::Status ListWorkflows(grpc::ServerContext*, const admin::ResourceListRequest* request,
+                             admin::WorkflowList* response) override {
+    return Answer(registry_.ListWorkflows(*request), response);
+  }
+
+  grpc::Status CreateLaunchPlan(grpc::ServerContext*, const admin::LaunchPlanCreateRequest* request,
+                                admin::LaunchPlanCreateResponse*) override {
+    return ToGrpc(registry_.CreateLaunchPlan(*request));
+  }
+  grpc::Status GetLaunchPlan(grpc::ServerContext*, const admin::ObjectGetRequest* request,
+                             admin::LaunchPlan* response) override {
+    return Answer(registry_.GetLaunchPlan(request->id()), response);
+  }
+  grpc::Status ListLaunchPlans(grpc::ServerContext*, const admin::ResourceListRequest* request,
+                               admin::LaunchPlanList* response) override {
+    return Answer(registry_.ListLaunchPlans(*request), response);
+  }
+  grpc::Status UpdateLaunchPlan(grpc::ServerContext*, const admin::LaunchPlanUpdateRequest* request,
+                                admin::LaunchPlanUpdateResponse*) override {
+    return ToGrpc(registry_.UpdateLaunchPlan(*request));
+  }
+  grpc::Status GetActiveLaunchPlan(grpc::ServerContext*,
+                                   const admin::ActiveLaunchPlanRequest* request,
+                                   admin::LaunchPlan* response) override {
+    return Answer(registry_.GetActiveLaunchPlan(*request), response);
+  }
+  grpc::Status ListActiveLaunchPlans(grpc::ServerContext*,
+                                     const admin::ActiveLaunchPlanListRequest* request,
+                                     admin::LaunchPlanList* response) override {
+    return Answer(registry_.ListActiveLaunchPlans(*request), response);
+  }
+
+  grpc::Status GetVersion(grpc::ServerContext*, const admin::GetVersionRequest*,
+                          admin::GetVersionResponse* response) override {
+    auto* v = response->mutable_control_plane_version();
+    v->set_version(std::string("flytecpp (flyteidl ") + FLYTECPP_FLYTEIDL_VERSION + ")");
+    v->set_build("flytecpp");
+    return grpc::Status::OK;
+  }
+
+ private:
+  Registry& registry_;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  std::unique_ptr<Registry> registry;
+  std::unique_ptr<AdminService> admin;
+  std::unique_ptr<grpc::Server> grpc;
+  int port = 0;
+};
+
+Server::Server() : impl_(std::make_unique<Impl>()) {}
+Server::~Server() { Shutdown(); }
+
+Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
+  FLYTECPP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store,
+                            store::OpenSqliteStore(options.store_dir));
+  std::unique_ptr<Server> server(new Server());
+  Impl& s = *server->impl_;
+  s.registry = std::make_unique<Registry>(std::move(store));
+  s.admin = std::make_unique<AdminService>(*s.registry);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.grpc_address, grpc::InsecureServerCredentials(), &s.port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
+  builder.RegisterService(s.admin.get());
+  s.grpc = builder.BuildAndStart();
+  if (s.grpc == nullptr || s.port == 0) {
+    return InvalidArgument("cannot listen on " + options.grpc_address +
+                           " (taken, or not an address)");
+  }
+  return server;
+}
+
+int Server::grpc_port() const { return impl_->port; }
+void Server::Wait() { impl_->grpc->Wait(); }
+void Server::Shutdown() {
+  if (impl_->grpc) impl_->grpc->Shutdown();
+}
+
+}  // namespace flytecpp::server

@@ -1,0 +1,189 @@
+// A real FlyteAdmin client against `flytecpp serve`: @grpc/grpc-js with the
+// official @flyteorg/flyteidl service stubs, as flytectl and flytekit's
+// clients use the API. Registers the snacks-core package of flytepropeller's
+// compiler suite (hydrating ids as `flytectl register files` does), reads it
+// back, and checks flyteadmin's registration semantics.
+//   node grpc_client_test.js FLYTECPP WORKDIR [CONFORMANCE_DIR]
+'use strict';
+const assert = require('assert');
+const { spawn } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const grpc = require('@grpc/grpc-js');
+const { flyteidl } = require('@flyteorg/flyteidl/gen/pb-js/flyteidl.js');
+
+const [flytecpp, workdir, conformanceArg] = process.argv.slice(2);
+const conformance = process.env.FLYTECPP_CONFORMANCE_DIR || conformanceArg;
+if (!flytecpp || !workdir) {
+  console.error('usage: node grpc_client_test.js FLYTECPP WORKDIR [CONFORMANCE_DIR]');
+  process.exit(2);
+}
+const core = flyteidl.core, admin = flyteidl.admin;
+const PROJECT = 'flytesnacks', DOMAIN = 'development', VERSION = 'v1';
+
+let passed = 0;
+const ok = (name) => { passed++; console.log(`ok   ${name}`); };
+
+// Starts the server on a free port; resolves with its address once it says where.
+function startServer() {
+  fs.rmSync(workdir, { recursive: true, force: true });
+  fs.mkdirSync(workdir, { recursive: true });
+  const proc = spawn(flytecpp, ['--store', path.join(workdir, 'store'), 'serve', '--grpc', '127.0.0.1:0'],
+                     { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/gRPC on ([^\s,]+)/);
+      if (m) resolve({ proc, address: m[1] });
+    });
+    proc.on('exit', (code) => reject(new Error(`flytecpp serve exited ${code}: ${out}`)));
+  });
+}
+
+// The official service stubs over a grpc-js channel (flyte-formats-and-api.md §3.2).
+function services(address) {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const rpc = (svc) => (method, data, cb) =>
+    client.makeUnaryRequest(`/${svc}/${method.name}`, (b) => Buffer.from(b), (b) => b, data, cb);
+  return {
+    client,
+    admin: flyteidl.service.AdminService.create(rpc('flyteidl.service.AdminService')),
+  };
+}
+
+// flytectl's hydration: every identifier gets the project, domain and version.
+function hydrate(message) {
+  if (message === null || typeof message !== 'object') return;
+  if (message instanceof core.Identifier) {
+    message.project = message.project || PROJECT;
+    message.domain = message.domain || DOMAIN;
+    message.version = message.version || VERSION;
+  }
+  for (const value of Object.values(message)) {
+    if (Array.isArray(value)) value.forEach(hydrate);
+    else if (value && typeof value === 'object') hydrate(value);
+  }
+}
+
+async function expectCode(promise, code, needle) {
+  try {
+    await promise;
+  } catch (e) {
+    assert.strictEqual(e.code, code, `wanted code ${code}, got ${e.code}: ${e.details}`);
+    if (needle) assert.ok(e.details.includes(needle), `"${e.details}" lacks "${needle}"`);
+    return e;
+  }
+  assert.fail(`wanted code ${code}, the call succeeded`);
+}
+
+async function main() {
+  const { proc, address } = await startServer();
+  const { client, admin: svc } = services(address);
+  try {
+    const version = await svc.getVersion({});
+    assert.ok(version.controlPlaneVersion.Version.includes('flytecpp'));
+    ok(`GetVersion over gRPC from the official client (${version.controlPlaneVersion.Version})`);
+
+    const snacks = conformance && path.join(conformance, 'flytepropeller-compiler', 'snacks-core');
+    if (!snacks || !fs.existsSync(snacks)) {
+      console.log(`SKIP registering snacks-core: conformance artifacts not found at ${snacks}`);
+    } else {
+      // Register every file in the package's order, as flytectl does.
+      const files = fs.readdirSync(snacks).filter((f) => /_[123]\.pb$/.test(f)).sort();
+      const counts = { task: 0, workflow: 0, launchPlan: 0 };
+      for (const file of files) {
+        const bytes = fs.readFileSync(path.join(snacks, file));
+        try {
+          if (file.endsWith('_1.pb')) {
+            const spec = admin.TaskSpec.decode(bytes);
+            hydrate(spec);
+            await svc.createTask({ id: spec.template.id, spec });
+            counts.task++;
+          } else if (file.endsWith('_2.pb')) {
+            const spec = admin.WorkflowSpec.decode(bytes);
+            hydrate(spec);
+            await svc.createWorkflow({ id: spec.template.id, spec });
+            counts.workflow++;
+          } else {
+            const lp = admin.LaunchPlan.decode(bytes);
+            hydrate(lp);
+            await svc.createLaunchPlan({ id: lp.id, spec: lp.spec });
+            counts.launchPlan++;
+          }
+        } catch (e) {
+          throw new Error(`${file}: ${e.details || e.message}`);
+        }
+      }
+      assert.ok(counts.task > 0 && counts.workflow > 0 && counts.launchPlan > 0);
+      ok(`registered snacks-core: ${counts.task} tasks, ${counts.workflow} workflows, ` +
+         `${counts.launchPlan} launch plans`);
+
+      const wfId = { resourceType: core.ResourceType.WORKFLOW, project: PROJECT, domain: DOMAIN,
+                     name: 'core.control_flow.chain_tasks.chain_tasks_wf', version: VERSION };
+      const wf = await svc.getWorkflow({ id: wfId });
+      assert.strictEqual(wf.id.name, wfId.name);
+      assert.ok(wf.closure.compiledWorkflow.primary.template.nodes.length > 0);
+      assert.ok(wf.closure.compiledWorkflow.tasks.length > 0);
+      assert.ok(wf.closure.createdAt.seconds > 0);
+      ok('GetWorkflow returns the workflow compiled at registration, with its tasks');
+
+      const lps = await svc.listLaunchPlans({ id: { project: PROJECT, domain: DOMAIN }, limit: 5 });
+      assert.strictEqual(lps.launchPlans.length, 5);
+      assert.strictEqual(lps.token, '5');
+      const next = await svc.listLaunchPlans({ id: { project: PROJECT, domain: DOMAIN }, limit: 5,
+                                               token: lps.token });
+      assert.notStrictEqual(next.launchPlans[0].id.name, lps.launchPlans[0].id.name);
+      const lp = lps.launchPlans[0];
+      assert.strictEqual(lp.closure.state, admin.LaunchPlanState.INACTIVE);
+      ok('ListLaunchPlans pages with limit and token; new launch plans are INACTIVE');
+
+      await expectCode(svc.getActiveLaunchPlan({ id: { project: PROJECT, domain: DOMAIN, name: lp.id.name } }),
+                       grpc.status.NOT_FOUND, 'no active launch plan');
+      await svc.updateLaunchPlan({ id: lp.id, state: admin.LaunchPlanState.ACTIVE });
+      const active = await svc.getActiveLaunchPlan({ id: { project: PROJECT, domain: DOMAIN, name: lp.id.name } });
+      assert.strictEqual(active.id.version, VERSION);
+      assert.strictEqual(active.closure.state, admin.LaunchPlanState.ACTIVE);
+      ok('UpdateLaunchPlan activates; GetActiveLaunchPlan finds it');
+
+      // flyteadmin's registration semantics.
+      const taskFile = files.find((f) => f.endsWith('_1.pb'));
+      const spec = admin.TaskSpec.decode(fs.readFileSync(path.join(snacks, taskFile)));
+      hydrate(spec);
+      await expectCode(svc.createTask({ id: spec.template.id, spec }), grpc.status.ALREADY_EXISTS,
+                       'identical structure');
+      spec.template.container.image = 'somewhere/else:v2';
+      const changed = await expectCode(svc.createTask({ id: spec.template.id, spec }),
+                                       grpc.status.INVALID_ARGUMENT, 'different structure already exists');
+      assert.ok(changed.details.includes('somewhere/else:v2'), changed.details);  // what differs
+      ok('re-registering is ALREADY_EXISTS; a changed spec under the same version is refused');
+    }
+
+    await expectCode(svc.getTask({ id: { resourceType: core.ResourceType.TASK, project: PROJECT,
+                                         domain: DOMAIN, name: 'nope', version: VERSION } }),
+                     grpc.status.NOT_FOUND, 'is not registered');
+    await expectCode(svc.createTask({ id: { project: PROJECT, name: 'x', version: 'v' }, spec: {} }),
+                     grpc.status.INVALID_ARGUMENT, 'missing id.domain');
+    await expectCode(svc.listTasks({ id: { project: PROJECT, domain: DOMAIN }, limit: 0 }),
+                     grpc.status.INVALID_ARGUMENT, 'limit must be greater than 0');
+    const orphan = { resourceType: core.ResourceType.WORKFLOW, project: PROJECT, domain: DOMAIN,
+                     name: 'orphan', version: VERSION };
+    await expectCode(svc.createWorkflow({ id: orphan, spec: { template: {
+        id: orphan, interface: {}, nodes: [{ id: 'n0', taskNode: { referenceId: {
+          resourceType: core.ResourceType.TASK, project: PROJECT, domain: DOMAIN, name: 'missing.task',
+          version: VERSION } } }] } } }),
+      grpc.status.INVALID_ARGUMENT, 'uses what is not registered: TASK:flytesnacks:development:missing.task:v1');
+    await expectCode(svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 1 }),
+                     grpc.status.UNIMPLEMENTED);
+    ok('errors: NOT_FOUND, INVALID_ARGUMENT naming the field or what is missing; UNIMPLEMENTED for what is not served yet');
+  } finally {
+    client.close();
+    proc.kill('SIGTERM');
+  }
+  const code = await new Promise((resolve) => proc.on('exit', (c) => resolve(c)));
+  assert.strictEqual(code, 0, `flytecpp serve exited ${code} on SIGTERM`);
+  ok('flytecpp serve stops cleanly on SIGTERM');
+  console.log(`${passed} passed`);
+}
+
+main().catch((e) => { console.error(`FAIL ${e.stack || e}`); process.exit(1); });
