@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "engine_env.h"
 #include "flytecpp/server/server.h"
 #include "report.h"
 #include "store_util.h"
@@ -24,11 +25,21 @@ int RunServe(const CliEnv& env, const std::string& grpc_address) {
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  // The engine that runs what the API creates: the same as `flytecpp run`'s
+  // (store, runtimes, config). Executions an engine left behind resume.
+  auto made = MakeEngineEnv(env);
+  if (!made.ok()) return Fail(made.status(), kExitBadInput);
+  EngineEnv& e = **made;
+  if (Status st = e.process->CheckSandbox(); !st.ok()) return Fail(st, kExitBadInput);
+  options.engine = e.engine.get();
+  auto adopted = e.engine->AdoptOrphans();
   auto server = server::Server::Start(options);
   if (!server.ok()) return Fail(server.status(), kExitBadInput);
   const std::string host = grpc_address.substr(0, grpc_address.rfind(':'));
   std::cout << "flytecpp serve: gRPC on " << host << ":" << (*server)->grpc_port() << ", store "
-            << options.store_dir.string() << std::endl;
+            << options.store_dir.string();
+  if (adopted.ok() && !adopted->empty()) std::cout << ", resumed " << adopted->size();
+  std::cout << std::endl;
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&stop, &sig);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <future>
 #include <random>
@@ -179,8 +180,10 @@ Result<std::string> Executor::Submit(ExecutionRequest request) {
   const int max_parallelism = request.max_parallelism;
   const bool hold = request.hold;
   const bool overwrite_cache = request.overwrite_cache;
+  auto origin = std::make_shared<std::array<std::string, 3>>(std::array<std::string, 3>{
+      std::move(request.project), std::move(request.domain), std::move(request.spec)});
   return Call<Result<std::string>>([this, id, shared_plans, inputs, max_parallelism, hold,
-                                    overwrite_cache](auto reply) {
+                                    overwrite_cache, origin](auto reply) {
     if (!store_error_.ok()) return reply(store_error_);
     if (FindLive(id) != nullptr || store().GetExecution(id).ok()) {
       return reply(
@@ -203,6 +206,9 @@ Result<std::string> Executor::Submit(ExecutionRequest request) {
     root->record.inputs = inputs;
     root->record.max_parallelism = max_parallelism;
     root->record.overwrite_cache = overwrite_cache;
+    root->record.project = (*origin)[0];
+    root->record.domain = (*origin)[1];
+    root->record.spec = (*origin)[2];
     root->record.created_ns = Now();
     Execution* raw = exec.get();
     executions_[id] = std::move(exec);

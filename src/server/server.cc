@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "executions.h"
 #include "flyteidl/service/admin.grpc.pb.h"
 #include "registry.h"
 
@@ -37,7 +38,37 @@ grpc::Status Answer(Result<T> result, T* response) {
 
 class AdminService final : public flyteidl::service::AdminService::Service {
  public:
-  explicit AdminService(Registry& registry) : registry_(registry) {}
+  AdminService(Registry& registry, Executions* executions)
+      : registry_(registry), executions_(executions) {}
+
+  // ---- Executions (need an engine).
+  grpc::Status CreateExecution(grpc::ServerContext*, const admin::ExecutionCreateRequest* request,
+                               admin::ExecutionCreateResponse* response) override {
+    if (executions_ == nullptr) return NoEngine();
+    return Answer(executions_->Create(*request), response);
+  }
+  grpc::Status GetExecution(grpc::ServerContext*, const admin::WorkflowExecutionGetRequest* request,
+                            admin::Execution* response) override {
+    if (executions_ == nullptr) return NoEngine();
+    return Answer(executions_->Get(request->id()), response);
+  }
+  grpc::Status GetExecutionData(grpc::ServerContext*,
+                                const admin::WorkflowExecutionGetDataRequest* request,
+                                admin::WorkflowExecutionGetDataResponse* response) override {
+    if (executions_ == nullptr) return NoEngine();
+    return Answer(executions_->GetData(request->id()), response);
+  }
+  grpc::Status ListExecutions(grpc::ServerContext*, const admin::ResourceListRequest* request,
+                              admin::ExecutionList* response) override {
+    if (executions_ == nullptr) return NoEngine();
+    return Answer(executions_->List(*request), response);
+  }
+  grpc::Status TerminateExecution(grpc::ServerContext*,
+                                  const admin::ExecutionTerminateRequest* request,
+                                  admin::ExecutionTerminateResponse*) override {
+    if (executions_ == nullptr) return NoEngine();
+    return ToGrpc(executions_->Terminate(*request));
+  }
 
   grpc::Status CreateTask(grpc::ServerContext*, const admin::TaskCreateRequest* request,
                           admin::TaskCreateResponse*) override {
@@ -101,13 +132,19 @@ class AdminService final : public flyteidl::service::AdminService::Service {
   }
 
  private:
+  static grpc::Status NoEngine() {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "this server runs no engine");
+  }
+
   Registry& registry_;
+  Executions* executions_;
 };
 
 }  // namespace
 
 struct Server::Impl {
   std::unique_ptr<Registry> registry;
+  std::unique_ptr<Executions> executions;
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<grpc::Server> grpc;
   int port = 0;
@@ -122,7 +159,12 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   std::unique_ptr<Server> server(new Server());
   Impl& s = *server->impl_;
   s.registry = std::make_unique<Registry>(std::move(store));
-  s.admin = std::make_unique<AdminService>(*s.registry);
+  if (options.engine != nullptr) {
+    FLYTECPP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> reads,
+                              store::OpenSqliteStore(options.store_dir));
+    s.executions = std::make_unique<Executions>(*s.registry, *options.engine, std::move(reads));
+  }
+  s.admin = std::make_unique<AdminService>(*s.registry, s.executions.get());
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.grpc_address, grpc::InsecureServerCredentials(), &s.port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));

@@ -709,13 +709,16 @@ class SqliteStore : public Store {
       // Version 2: leases, roots, durable attempt times and handles.
       // Version 3: who set a signal, and why. Version 4: array elements (above).
       // Version 5: the cache and its reservations (above). Version 6: the
-      // server's registry (above).
+      // server's registry (above), and the project, domain and spec of executions.
       for (const auto& [table, column] : std::vector<std::pair<std::string, std::string>>{
                {"signals", "origin TEXT DEFAULT ''"},
                {"signals", "note TEXT DEFAULT ''"},
                {"executions", "root TEXT"},
                {"executions", "max_parallelism INTEGER DEFAULT 0"},
                {"executions", "overwrite_cache INTEGER DEFAULT 0"},
+               {"executions", "project TEXT DEFAULT ''"},
+               {"executions", "domain TEXT DEFAULT ''"},
+               {"executions", "spec BLOB DEFAULT ''"},
                {"executions", "owner TEXT DEFAULT ''"},
                {"executions", "lease_expires_ns INTEGER DEFAULT 0"},
                {"nodes", "attempt_started_ns INTEGER DEFAULT 0"},
@@ -777,7 +780,7 @@ class SqliteStore : public Store {
     return std::string("id, workflow, phase, parent, root, ") +
            (with_blobs ? "closure, inputs" : "NULL, NULL") +
            ", outputs, error, max_parallelism, created_ns, updated_ns, owner, lease_expires_ns, "
-           "overwrite_cache";
+           "overwrite_cache, project, domain, spec";
   }
 
   ExecutionRecord RowToExecution(Statement& s, bool with_blobs) {
@@ -803,6 +806,9 @@ class SqliteStore : public Store {
     e.owner = s.Text(12);
     e.lease_expires_ns = s.Int(13);
     e.overwrite_cache = s.Int(14) != 0;
+    e.project = s.Text(15);
+    e.domain = s.Text(16);
+    e.spec = s.Blob(17);
     return e;
   }
 
@@ -841,8 +847,8 @@ class SqliteStore : public Store {
       Statement& s = Cached(R"(
         INSERT INTO executions(id, workflow, phase, parent, root, closure, inputs, outputs, error,
                                max_parallelism, created_ns, updated_ns, owner, lease_expires_ns,
-                               overwrite_cache)
-        VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               overwrite_cache, project, domain, spec)
+        VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET phase = excluded.phase, outputs = excluded.outputs,
           error = excluded.error, updated_ns = excluded.updated_ns,
           lease_expires_ns = excluded.lease_expires_ns)");
@@ -864,6 +870,9 @@ class SqliteStore : public Store {
         s.BindText(13, batch.owner);
         s.Bind(14, Terminal(e.phase) ? 0 : batch.lease_expires_ns);
         s.Bind(15, int64_t{e.overwrite_cache});
+        s.BindText(16, e.project);
+        s.BindText(17, e.domain);
+        s.Bind(18, e.spec);
         FLYTECPP_RETURN_IF_ERROR(Step(s, "write execution"));
       }
     }

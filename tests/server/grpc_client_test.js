@@ -159,6 +159,110 @@ async function main() {
       ok('re-registering is ALREADY_EXISTS; a changed spec under the same version is refused');
     }
 
+    // ---- Executions: a workflow of our own that runs here (a sandboxed shell task).
+    const intType = { simple: core.SimpleType.INTEGER };
+    const ident = (resourceType, name) => ({ resourceType, project: PROJECT, domain: DOMAIN, name,
+                                             version: VERSION });
+    const shellTask = (name, script) => ({
+      id: ident(core.ResourceType.TASK, name),
+      type: 'raw-container',
+      metadata: { retries: {} },
+      interface: { inputs: { variables: { x: { type: intType } } },
+                   outputs: { variables: { y: { type: intType } } } },
+      container: { image: 'debian:12', command: ['sh', '-c', script],
+                   dataConfig: { enabled: true, inputPath: '/var/inputs', outputPath: '/var/outputs' } },
+    });
+    const double = shellTask('server.double', 'expr $(cat /var/inputs/x) \\* 2 > /var/outputs/y');
+    const slow = shellTask('server.slow', 'sleep 600; echo 0 > /var/outputs/y');
+    for (const t of [double, slow]) await svc.createTask({ id: t.id, spec: { template: t } });
+    const wfOf = (name, task) => ({
+      id: ident(core.ResourceType.WORKFLOW, name),
+      metadata: {},
+      interface: { inputs: { variables: { x: { type: intType } } },
+                   outputs: { variables: { y: { type: intType } } } },
+      nodes: [{ id: 'n0', inputs: [{ var: 'x', binding: { promise: { nodeId: 'start-node', var: 'x' } } }],
+                taskNode: { referenceId: task.id } }],
+      outputs: [{ var: 'y', binding: { promise: { nodeId: 'n0', var: 'y' } } }],
+    });
+    for (const [name, task] of [['server.double_wf', double], ['server.slow_wf', slow]]) {
+      const template = wfOf(name, task);
+      await svc.createWorkflow({ id: template.id, spec: { template } });
+      await svc.createLaunchPlan({
+        id: ident(core.ResourceType.LAUNCH_PLAN, name),
+        spec: { workflowId: template.id,
+                defaultInputs: { parameters: { x: { var: { type: intType },
+                                                    default: { scalar: { primitive: { integer: 4 } } } } } } },
+      });
+    }
+    const created = await svc.createExecution({
+      project: PROJECT, domain: DOMAIN,
+      spec: { launchPlan: ident(core.ResourceType.LAUNCH_PLAN, 'server.double_wf'), metadata: {} },
+      inputs: { literals: { x: { scalar: { primitive: { integer: 21 } } } } },
+    });
+    assert.strictEqual(created.id.project, PROJECT);
+    assert.ok(/^[a-z][a-z0-9]{19}$/.test(created.id.name), created.id.name);
+    const waitFor = async (id, phases) => {
+      for (let i = 0; i < 600; i++) {
+        const e = await svc.getExecution({ id });
+        if (phases.includes(e.closure.phase)) return e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`execution ${id.name} never reached ${phases}`);
+    };
+    const P = core.WorkflowExecution.Phase;
+    const done = await waitFor(created.id, [P.SUCCEEDED, P.FAILED, P.ABORTED]);
+    assert.strictEqual(done.closure.phase, P.SUCCEEDED, JSON.stringify(done.closure.error));
+    assert.strictEqual(done.closure.workflowId.name, 'server.double_wf');
+    assert.strictEqual(done.spec.launchPlan.name, 'server.double_wf');
+    const data = await svc.getExecutionData({ id: created.id });
+    assert.strictEqual(data.fullOutputs.literals.y.scalar.primitive.integer.toString(), '42');
+    assert.strictEqual(data.fullInputs.literals.x.scalar.primitive.integer.toString(), '21');
+    ok('CreateExecution of a launch plan runs it; GetExecution reaches SUCCEEDED; GetExecutionData has full_outputs');
+
+    // The launch plan's default input, and a single task launched directly.
+    const byDefault = await svc.createExecution({ project: PROJECT, domain: DOMAIN, name: 'by-default',
+      spec: { launchPlan: ident(core.ResourceType.LAUNCH_PLAN, 'server.double_wf') } });
+    assert.strictEqual(byDefault.id.name, 'by-default');
+    await waitFor(byDefault.id, [P.SUCCEEDED]);
+    const single = await svc.createExecution({ project: PROJECT, domain: DOMAIN,
+      spec: { launchPlan: ident(core.ResourceType.TASK, 'server.double') },
+      inputs: { literals: { x: { scalar: { primitive: { integer: 5 } } } } } });
+    await waitFor(single.id, [P.SUCCEEDED]);
+    assert.strictEqual((await svc.getExecutionData({ id: byDefault.id })).fullOutputs.literals.y.scalar
+      .primitive.integer.toString(), '8');
+    assert.strictEqual((await svc.getExecutionData({ id: single.id })).fullOutputs.literals.y.scalar
+      .primitive.integer.toString(), '10');
+    ok('a launch plan\'s default inputs apply; a single task runs as its own execution');
+
+    await expectCode(svc.createExecution({ project: PROJECT, domain: DOMAIN, name: 'by-default',
+      spec: { launchPlan: ident(core.ResourceType.LAUNCH_PLAN, 'server.double_wf') } }),
+      grpc.status.ALREADY_EXISTS, 'execution by-default already exists');
+    await expectCode(svc.createExecution({ project: PROJECT, domain: DOMAIN,
+      spec: { launchPlan: ident(core.ResourceType.LAUNCH_PLAN, 'server.double_wf') },
+      inputs: { literals: { x: { scalar: { primitive: { stringValue: 'seven' } } } } } }),
+      grpc.status.INVALID_ARGUMENT, 'x');
+    await expectCode(svc.getExecution({ id: { project: PROJECT, domain: 'production', name: 'by-default' } }),
+      grpc.status.NOT_FOUND, 'does not exist');
+
+    // Terminate a running one.
+    const running = await svc.createExecution({ project: PROJECT, domain: DOMAIN,
+      spec: { launchPlan: ident(core.ResourceType.LAUNCH_PLAN, 'server.slow_wf') } });
+    await waitFor(running.id, [P.RUNNING]);
+    await svc.terminateExecution({ id: running.id, cause: 'enough' });
+    const aborted = await waitFor(running.id, [P.ABORTED]);
+    assert.ok(aborted.closure.abortMetadata.cause.includes('enough'), JSON.stringify(aborted.closure));
+    ok('TerminateExecution aborts a running execution, with its cause');
+
+    const list = await svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 3 });
+    assert.strictEqual(list.executions.length, 3);
+    assert.strictEqual(list.executions[0].id.name, running.id.name);  // newest first
+    assert.strictEqual(list.token, '3');
+    const rest = await svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 3,
+                                            token: list.token });
+    assert.strictEqual(rest.executions.length, 1);
+    assert.strictEqual(rest.token, '');
+    ok('ListExecutions pages, newest first');
+
     await expectCode(svc.getTask({ id: { resourceType: core.ResourceType.TASK, project: PROJECT,
                                          domain: DOMAIN, name: 'nope', version: VERSION } }),
                      grpc.status.NOT_FOUND, 'is not registered');
@@ -173,7 +277,8 @@ async function main() {
           resourceType: core.ResourceType.TASK, project: PROJECT, domain: DOMAIN, name: 'missing.task',
           version: VERSION } } }] } } }),
       grpc.status.INVALID_ARGUMENT, 'uses what is not registered: TASK:flytesnacks:development:missing.task:v1');
-    await expectCode(svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 1 }),
+    await expectCode(svc.listNodeExecutions({ workflowExecutionId: { project: PROJECT, domain: DOMAIN,
+                                                                     name: 'x' }, limit: 1 }),
                      grpc.status.UNIMPLEMENTED);
     ok('errors: NOT_FOUND, INVALID_ARGUMENT naming the field or what is missing; UNIMPLEMENTED for what is not served yet');
   } finally {

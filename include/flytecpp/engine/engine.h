@@ -102,6 +102,9 @@ struct ExecutionRequest {
   // Record it QUEUED and start nothing; a later Resume starts it (`flytecpp
   // run --detach=now`).
   bool hold = false;
+  // Submitted through the server: its project and domain and the
+  // admin.ExecutionSpec it was created with (serialized), kept with it.
+  std::string project{}, domain{}, spec{};
 };
 using RunRequest = ExecutionRequest;
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "flytecpp/engine/engine.h"
 #include "flytecpp/util/status.h"
 
 namespace flytecpp::server {
@@ -16,6 +17,9 @@ struct ServerOptions {
   std::filesystem::path store_dir;
   std::string grpc_address = "127.0.0.1:8089";  // flyteadmin's port; ":0" picks a free one
   int64_t max_message_bytes = 64 << 20;         // requests larger than this are refused
+  // Runs the executions the API creates; must outlive the server. Null: the
+  // execution RPCs answer UNAVAILABLE.
+  engine::Engine* engine = nullptr;
 };
 
 class Server {

@@ -50,6 +50,9 @@ struct ExecutionRecord {
   std::string root;         // the top-level execution whose lease covers this one
   int max_parallelism = 0;  // task attempts in flight at once; 0 = no limit
   bool overwrite_cache = false;
+  // Created through the server: its project, domain and admin.ExecutionSpec
+  // (serialized). Written once, with the first row.
+  std::string project, domain, spec;
   int64_t created_ns = 0;
   int64_t updated_ns = 0;
   // Read-only here: written by the lease calls below.

@@ -1,0 +1,232 @@
+#include "executions.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <random>
+
+#include "flytecpp/compiler/compiler.h"
+#include "flytecpp/idl/builders.h"
+#include "flytecpp/idl/identifiers.h"
+
+namespace flytecpp::server {
+
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+bool Terminal(core::WorkflowExecution::Phase p) {
+  return p == core::WorkflowExecution::SUCCEEDED || p == core::WorkflowExecution::FAILED ||
+         p == core::WorkflowExecution::ABORTED || p == core::WorkflowExecution::TIMED_OUT;
+}
+
+// flyteadmin's generated names: a letter, then 19 letters or digits.
+std::string NewName() {
+  static const char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string name = "f";
+  for (int i = 0; i < 19; ++i) name += kChars[rng() % 36];
+  return name;
+}
+
+// flyteadmin's rule for names: what Kubernetes accepts as an object name.
+Status CheckName(const std::string& name) {
+  if (name.size() > 63) return InvalidArgument("name: longer than 63 characters");
+  for (char c : name) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '-')) {
+      return InvalidArgument("name \"" + name + "\": only lower-case letters, digits and '-'");
+    }
+  }
+  if (name.empty() || !std::islower(static_cast<unsigned char>(name[0]))) {
+    return InvalidArgument("name \"" + name + "\": must start with a letter");
+  }
+  return Status::Ok();
+}
+
+// A single task as the workflow flyteadmin makes for it (".flytegen.<task>"):
+// its inputs in, its outputs out.
+Result<core::CompiledWorkflowClosure> SingleTaskWorkflow(const admin::Task& task) {
+  const core::TaskTemplate& t = task.closure().compiled_task().template_();
+  idl::WorkflowBuilder wf(".flytegen." + t.id().name());
+  wf.Project(t.id().project(), t.id().domain()).Version(t.id().version());
+  auto node = idl::TaskNode(t.id().name(), t);
+  for (const auto& [name, v] : t.interface().inputs().variables()) {
+    wf.Input(name, v.type());
+    node.Bind(name, idl::WorkflowInput(name));
+  }
+  wf.Add(node);
+  for (const auto& [name, v] : t.interface().outputs().variables()) {
+    wf.Output(name, v.type(), idl::Promise(t.id().name(), name));
+  }
+  return compiler::CompileWorkflow(wf.Build(), {}, {task.closure().compiled_task()}, {});
+}
+
+admin::Execution ToExecution(const store::ExecutionRecord& r) {
+  admin::Execution e;
+  e.mutable_id()->set_project(r.project);
+  e.mutable_id()->set_domain(r.domain);
+  e.mutable_id()->set_name(r.id);
+  e.mutable_spec()->ParseFromString(r.spec);
+  auto* c = e.mutable_closure();
+  c->set_phase(r.phase);
+  *c->mutable_created_at() = TimeUtil::NanosecondsToTimestamp(r.created_ns);
+  *c->mutable_started_at() = c->created_at();
+  *c->mutable_updated_at() = TimeUtil::NanosecondsToTimestamp(r.updated_ns);
+  if (Terminal(r.phase)) {
+    *c->mutable_duration() = TimeUtil::NanosecondsToDuration(r.updated_ns - r.created_ns);
+  }
+  if (r.closure.has_primary()) *c->mutable_workflow_id() = r.closure.primary().template_().id();
+  if (r.error) {
+    if (r.phase == core::WorkflowExecution::ABORTED) {
+      c->mutable_abort_metadata()->set_cause(r.error->message());
+    } else {
+      *c->mutable_error() = *r.error;
+    }
+  }
+  return e;
+}
+
+}  // namespace
+
+Executions::Executions(Registry& registry, engine::Engine& engine,
+                       std::unique_ptr<store::Store> store)
+    : registry_(registry), engine_(engine), store_(std::move(store)) {}
+
+Result<admin::ExecutionCreateResponse> Executions::Create(
+    const admin::ExecutionCreateRequest& request) {
+  if (request.project().empty()) return InvalidArgument("missing project");
+  if (request.domain().empty()) return InvalidArgument("missing domain");
+  const core::Identifier& target = request.spec().launch_plan();
+  if (target.name().empty()) return InvalidArgument("missing spec.launch_plan");
+  const std::string name = request.name().empty() ? NewName() : request.name();
+  FLYTECPP_RETURN_IF_ERROR(CheckName(name));
+
+  engine::ExecutionRequest run;
+  if (target.resource_type() == core::TASK) {
+    // A single task (flytekit's remote.execute(task)).
+    FLYTECPP_ASSIGN_OR_RETURN(admin::Task task, registry_.GetTask(target));
+    FLYTECPP_ASSIGN_OR_RETURN(run.closure, SingleTaskWorkflow(task));
+  } else {
+    core::Identifier lp_id = target;
+    lp_id.set_resource_type(core::LAUNCH_PLAN);
+    FLYTECPP_ASSIGN_OR_RETURN(admin::LaunchPlan lp, registry_.GetLaunchPlan(lp_id));
+    FLYTECPP_ASSIGN_OR_RETURN(admin::Workflow wf, registry_.GetWorkflow(lp.spec().workflow_id()));
+    run.closure = wf.closure().compiled_workflow();
+    run.defaults = lp.spec().default_inputs();
+    run.fixed_inputs = lp.spec().fixed_inputs();
+    run.max_parallelism = static_cast<int>(lp.spec().max_parallelism());
+  }
+  // Inputs: the request's, else the spec's (deprecated, still sent by old clients).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  run.inputs = request.inputs().literals().empty() ? request.spec().inputs() : request.inputs();
+#pragma GCC diagnostic pop
+  if (request.spec().max_parallelism() > 0) {
+    run.max_parallelism = static_cast<int>(request.spec().max_parallelism());
+  }
+  run.overwrite_cache = request.spec().overwrite_cache();
+  run.execution_id = name;
+  run.project = request.project();
+  run.domain = request.domain();
+  admin::ExecutionSpec spec = request.spec();
+  if (!spec.has_metadata()) spec.mutable_metadata()->set_mode(admin::ExecutionMetadata::MANUAL);
+  run.spec = spec.SerializeAsString();
+  auto submitted = engine_.Submit(std::move(run));
+  if (!submitted.ok()) {
+    return submitted.status().code() == StatusCode::kAlreadyExists
+               ? AlreadyExists("execution " + name + " already exists")
+               : submitted.status();
+  }
+  admin::ExecutionCreateResponse out;
+  out.mutable_id()->set_project(request.project());
+  out.mutable_id()->set_domain(request.domain());
+  out.mutable_id()->set_name(*submitted);
+  return out;
+}
+
+Result<store::ExecutionRecord> Executions::Record(const core::WorkflowExecutionIdentifier& id) {
+  if (id.name().empty()) return InvalidArgument("missing id.name");
+  auto r = store_->GetExecution(id.name());
+  const std::string name = id.project() + ":" + id.domain() + ":" + id.name();
+  if (!r.ok() || r->project != id.project() || r->domain != id.domain()) {
+    if (r.ok() || r.status().code() == StatusCode::kNotFound) {
+      return NotFound("execution " + name + " does not exist");
+    }
+    return r.status();
+  }
+  return r;
+}
+
+Result<admin::Execution> Executions::Get(const core::WorkflowExecutionIdentifier& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(store::ExecutionRecord r, Record(id));
+  return ToExecution(r);
+}
+
+Result<admin::WorkflowExecutionGetDataResponse> Executions::GetData(
+    const core::WorkflowExecutionIdentifier& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(store::ExecutionRecord r, Record(id));
+  // The literals themselves: there is no blob store a client could read.
+  admin::WorkflowExecutionGetDataResponse out;
+  if (r.inputs) *out.mutable_full_inputs() = *r.inputs;
+  if (r.outputs) *out.mutable_full_outputs() = *r.outputs;
+  return out;
+}
+
+Result<admin::ExecutionList> Executions::List(const admin::ResourceListRequest& request) {
+  if (request.id().project().empty()) return InvalidArgument("missing id.project");
+  if (request.id().domain().empty()) return InvalidArgument("missing id.domain");
+  if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
+  if (!request.filters().empty()) {
+    return InvalidArgument("filters are not supported on this list yet: \"" + request.filters() +
+                           "\"");
+  }
+  const bool ascending =
+      request.has_sort_by() && request.sort_by().direction() == admin::Sort::ASCENDING;
+  if (request.has_sort_by() && request.sort_by().key() != "created_at" &&
+      !request.sort_by().key().empty()) {
+    return InvalidArgument("sort_by.key: cannot sort executions by \"" + request.sort_by().key() +
+                           "\" (created_at)");
+  }
+  size_t offset = 0;
+  if (!request.token().empty()) {
+    try {
+      offset = std::stoul(request.token());
+    } catch (...) {
+      return InvalidArgument("invalid token \"" + request.token() + "\"");
+    }
+  }
+  std::vector<store::ExecutionRecord> rows;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    FLYTECPP_ASSIGN_OR_RETURN(auto all, store_->ListExecutions());  // newest first
+    for (auto& r : all) {
+      if (r.parent.empty() && r.project == request.id().project() &&
+          r.domain == request.id().domain()) {
+        rows.push_back(std::move(r));
+      }
+    }
+  }
+  if (ascending) std::reverse(rows.begin(), rows.end());
+  admin::ExecutionList out;
+  const size_t limit = std::min<size_t>(request.limit(), 10000);
+  for (size_t i = offset; i < rows.size() && i < offset + limit; ++i) {
+    *out.add_executions() = ToExecution(rows[i]);
+  }
+  if (offset + limit < rows.size()) out.set_token(std::to_string(offset + limit));
+  return out;
+}
+
+Status Executions::Terminate(const admin::ExecutionTerminateRequest& request) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    FLYTECPP_RETURN_IF_ERROR(Record(request.id()).status());
+  }
+  const std::string cause = request.cause().empty() ? "terminated" : request.cause();
+  auto outcome = engine_.Abort(request.id().name(), cause);
+  return outcome.ok() ? Status::Ok() : outcome.status();
+}
+
+}  // namespace flytecpp::server

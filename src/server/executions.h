@@ -1,0 +1,40 @@
+// Executions through the API, as flyteadmin creates and reports them: a
+// launch plan's (or a single task's, flytekit's remote.execute(task)) run on
+// the server's engine under (project, domain, name); read back from the
+// store.
+//
+// Thread-safe: reads are serialized on the service's own store; the engine
+// takes commands from any thread.
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include "flytecpp/engine/engine.h"
+#include "flyteidl/admin/execution.pb.h"
+#include "registry.h"
+
+namespace flytecpp::server {
+
+class Executions {
+ public:
+  Executions(Registry& registry, engine::Engine& engine, std::unique_ptr<store::Store> store);
+
+  Result<admin::ExecutionCreateResponse> Create(const admin::ExecutionCreateRequest& request);
+  Result<admin::Execution> Get(const core::WorkflowExecutionIdentifier& id);
+  Result<admin::WorkflowExecutionGetDataResponse> GetData(
+      const core::WorkflowExecutionIdentifier& id);
+  Result<admin::ExecutionList> List(const admin::ResourceListRequest& request);
+  Status Terminate(const admin::ExecutionTerminateRequest& request);
+
+ private:
+  // The record of `id`, if it is one of the server's in that project and domain.
+  Result<store::ExecutionRecord> Record(const core::WorkflowExecutionIdentifier& id);
+
+  Registry& registry_;
+  engine::Engine& engine_;
+  std::mutex mu_;
+  std::unique_ptr<store::Store> store_;  // guarded by mu_
+};
+
+}  // namespace flytecpp::server
