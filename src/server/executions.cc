@@ -229,4 +229,87 @@ Status Executions::Terminate(const admin::ExecutionTerminateRequest& request) {
   return outcome.ok() ? Status::Ok() : outcome.status();
 }
 
+// ---- Signals ----------------------------------------------------------------------------
+
+namespace {
+
+admin::Signal ToSignal(const core::WorkflowExecutionIdentifier& exec,
+                       const engine::SignalState& state) {
+  admin::Signal out;
+  *out.mutable_id()->mutable_execution_id() = exec;
+  out.mutable_id()->set_signal_id(state.signal_id);
+  *out.mutable_type() = state.type;
+  if (state.value) *out.mutable_value() = *state.value;
+  return out;
+}
+
+}  // namespace
+
+Status Executions::SetSignal(const admin::SignalSetRequest& request, const std::string& origin) {
+  const auto& exec = request.id().execution_id();
+  if (request.id().signal_id().empty()) return InvalidArgument("missing id.signal_id");
+  if (!request.has_value()) return InvalidArgument("missing value");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    FLYTECPP_RETURN_IF_ERROR(Record(exec).status());
+  }
+  return engine_.Signal(exec.name(), request.id().signal_id(), request.value(), origin);
+}
+
+Result<admin::SignalList> Executions::ListSignals(const admin::SignalListRequest& request) {
+  const auto& exec = request.workflow_execution_id();
+  if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
+  if (!request.filters().empty()) {
+    return InvalidArgument("filters are not supported on this list yet: \"" + request.filters() +
+                           "\"");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    FLYTECPP_RETURN_IF_ERROR(Record(exec).status());
+  }
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<engine::SignalState> states, engine_.Signals(exec.name()));
+  size_t offset = 0;
+  if (!request.token().empty()) {
+    try {
+      offset = std::stoul(request.token());
+    } catch (...) {
+      return InvalidArgument("invalid token \"" + request.token() + "\"");
+    }
+  }
+  admin::SignalList out;
+  const size_t end = std::min<size_t>(states.size(), offset + request.limit());
+  for (size_t i = offset; i < end; ++i) *out.add_signals() = ToSignal(exec, states[i]);
+  if (end < states.size()) out.set_token(std::to_string(end));
+  return out;
+}
+
+Result<admin::Signal> Executions::GetOrCreateSignal(
+    const admin::SignalGetOrCreateRequest& request) {
+  const auto& exec = request.id().execution_id();
+  if (request.id().signal_id().empty()) return InvalidArgument("missing id.signal_id");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    FLYTECPP_RETURN_IF_ERROR(Record(exec).status());
+  }
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<engine::SignalState> states, engine_.Signals(exec.name()));
+  for (const auto& s : states) {
+    if (s.signal_id == request.id().signal_id()) return ToSignal(exec, s);
+  }
+  // Not declared by a gate (yet): recorded with its type, as flyteadmin does.
+  store::Batch batch;
+  store::SignalRecord record;
+  record.execution_id = exec.name();
+  record.signal_id = request.id().signal_id();
+  record.type = request.type();
+  batch.signals.push_back(record);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    FLYTECPP_RETURN_IF_ERROR(store_->Commit(batch));
+  }
+  engine::SignalState created;
+  created.signal_id = record.signal_id;
+  created.type = request.type();
+  return ToSignal(exec, created);
+}
+
 }  // namespace flytecpp::server

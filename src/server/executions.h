@@ -12,6 +12,7 @@
 
 #include "flytecpp/engine/engine.h"
 #include "flyteidl/admin/execution.pb.h"
+#include "flyteidl/admin/signal.pb.h"
 #include "registry.h"
 
 namespace flytecpp::server {
@@ -26,6 +27,11 @@ class Executions {
       const core::WorkflowExecutionIdentifier& id);
   Result<admin::ExecutionList> List(const admin::ResourceListRequest& request);
   Status Terminate(const admin::ExecutionTerminateRequest& request);
+
+  // Signals (SignalService): what gates wait for. `origin` says who set it.
+  Status SetSignal(const admin::SignalSetRequest& request, const std::string& origin);
+  Result<admin::SignalList> ListSignals(const admin::SignalListRequest& request);
+  Result<admin::Signal> GetOrCreateSignal(const admin::SignalGetOrCreateRequest& request);
 
  private:
   // The record of `id`, if it is one of the server's in that project and domain.

@@ -7,6 +7,7 @@
 
 #include "executions.h"
 #include "flyteidl/service/admin.grpc.pb.h"
+#include "flyteidl/service/signal.grpc.pb.h"
 #include "registry.h"
 
 namespace flytecpp::server {
@@ -140,12 +141,36 @@ class AdminService final : public flyteidl::service::AdminService::Service {
   Executions* executions_;
 };
 
+// What gate nodes wait for: approve, reject, give a value.
+class SignalService final : public flyteidl::service::SignalService::Service {
+ public:
+  explicit SignalService(Executions& executions) : executions_(executions) {}
+
+  grpc::Status GetOrCreateSignal(grpc::ServerContext*,
+                                 const admin::SignalGetOrCreateRequest* request,
+                                 admin::Signal* response) override {
+    return Answer(executions_.GetOrCreateSignal(*request), response);
+  }
+  grpc::Status ListSignals(grpc::ServerContext*, const admin::SignalListRequest* request,
+                           admin::SignalList* response) override {
+    return Answer(executions_.ListSignals(*request), response);
+  }
+  grpc::Status SetSignal(grpc::ServerContext* context, const admin::SignalSetRequest* request,
+                         admin::SignalSetResponse*) override {
+    return ToGrpc(executions_.SetSignal(*request, "SetSignal from " + context->peer()));
+  }
+
+ private:
+  Executions& executions_;
+};
+
 }  // namespace
 
 struct Server::Impl {
   std::unique_ptr<Registry> registry;
   std::unique_ptr<Executions> executions;
   std::unique_ptr<AdminService> admin;
+  std::unique_ptr<SignalService> signals;
   std::unique_ptr<grpc::Server> grpc;
   int port = 0;
 };
@@ -169,6 +194,10 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   builder.AddListeningPort(options.grpc_address, grpc::InsecureServerCredentials(), &s.port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.RegisterService(s.admin.get());
+  if (s.executions) {
+    s.signals = std::make_unique<SignalService>(*s.executions);
+    builder.RegisterService(s.signals.get());
+  }
   s.grpc = builder.BuildAndStart();
   if (s.grpc == nullptr || s.port == 0) {
     return InvalidArgument("cannot listen on " + options.grpc_address +

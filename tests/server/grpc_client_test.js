@@ -49,6 +49,7 @@ function services(address) {
   return {
     client,
     admin: flyteidl.service.AdminService.create(rpc('flyteidl.service.AdminService')),
+    signals: flyteidl.service.SignalService.create(rpc('flyteidl.service.SignalService')),
   };
 }
 
@@ -79,7 +80,7 @@ async function expectCode(promise, code, needle) {
 
 async function main() {
   const { proc, address } = await startServer();
-  const { client, admin: svc } = services(address);
+  const { client, admin: svc, signals } = services(address);
   try {
     const version = await svc.getVersion({});
     assert.ok(version.controlPlaneVersion.Version.includes('flytecpp'));
@@ -262,6 +263,46 @@ async function main() {
     assert.strictEqual(rest.executions.length, 1);
     assert.strictEqual(rest.token, '');
     ok('ListExecutions pages, newest first');
+
+    // ---- Signals: a gate approved through SignalService, as flytekit's approve() does.
+    const gated = wfOf('server.gated_wf', double);
+    gated.nodes.unshift({ id: 'gate', gateNode: { approve: { signalId: 'go' } } });
+    gated.nodes[1].upstreamNodeIds = ['gate'];
+    await svc.createWorkflow({ id: gated.id, spec: { template: gated } });
+    await svc.createLaunchPlan({ id: ident(core.ResourceType.LAUNCH_PLAN, 'server.gated_wf'),
+                                 spec: { workflowId: gated.id } });
+    const launchGated = (name) => svc.createExecution({ project: PROJECT, domain: DOMAIN, name,
+      spec: { launchPlan: ident(core.ResourceType.LAUNCH_PLAN, 'server.gated_wf') },
+      inputs: { literals: { x: { scalar: { primitive: { integer: 3 } } } } } });
+    const gatedId = (await launchGated('gated-one')).id;
+    await waitFor(gatedId, [P.RUNNING]);
+    const listed = await signals.listSignals({ workflowExecutionId: gatedId, limit: 10 });
+    assert.strictEqual(listed.signals.length, 1);
+    assert.strictEqual(listed.signals[0].id.signalId, 'go');
+    assert.strictEqual(listed.signals[0].type.simple, core.SimpleType.BOOLEAN);
+    assert.ok(!listed.signals[0].value);
+    const got = await signals.getOrCreateSignal({ id: { executionId: gatedId, signalId: 'go' },
+                                                  type: { simple: core.SimpleType.BOOLEAN } });
+    assert.strictEqual(got.type.simple, core.SimpleType.BOOLEAN);
+    await expectCode(signals.setSignal({ id: { executionId: gatedId, signalId: 'go' },
+                                         value: { scalar: { primitive: { integer: 1 } } } }),
+                     grpc.status.INVALID_ARGUMENT);
+    await expectCode(signals.setSignal({ id: { executionId: gatedId, signalId: 'nope' },
+                                         value: { scalar: { primitive: { boolean: true } } } }),
+                     grpc.status.NOT_FOUND);
+    await signals.setSignal({ id: { executionId: gatedId, signalId: 'go' },
+                              value: { scalar: { primitive: { boolean: true } } } });
+    await waitFor(gatedId, [P.SUCCEEDED]);
+    const after = await signals.listSignals({ workflowExecutionId: gatedId, limit: 10 });
+    assert.strictEqual(after.signals[0].value.scalar.primitive.boolean, true);
+    // Rejected: the gate fails the execution.
+    const rejectedId = (await launchGated('gated-two')).id;
+    await waitFor(rejectedId, [P.RUNNING]);
+    await signals.setSignal({ id: { executionId: rejectedId, signalId: 'go' },
+                              value: { scalar: { primitive: { boolean: false } } } });
+    const rejected = await waitFor(rejectedId, [P.FAILED, P.SUCCEEDED]);
+    assert.strictEqual(rejected.closure.phase, P.FAILED);
+    ok('SignalService: ListSignals shows the gate\'s signal; SetSignal approves (SUCCEEDED) or rejects (FAILED); wrong types refused');
 
     await expectCode(svc.getTask({ id: { resourceType: core.ResourceType.TASK, project: PROJECT,
                                          domain: DOMAIN, name: 'nope', version: VERSION } }),
