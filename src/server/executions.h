@@ -12,7 +12,9 @@
 
 #include "flytecpp/engine/engine.h"
 #include "flyteidl/admin/execution.pb.h"
+#include "flyteidl/admin/node_execution.pb.h"
 #include "flyteidl/admin/signal.pb.h"
+#include "flyteidl/admin/task_execution.pb.h"
 #include "registry.h"
 
 namespace flytecpp::server {
@@ -28,6 +30,16 @@ class Executions {
   Result<admin::ExecutionList> List(const admin::ResourceListRequest& request);
   Status Terminate(const admin::ExecutionTerminateRequest& request);
 
+  // Node executions: a node's path in its execution is its id (`n1/n0`
+  // inside sub-workflow node n1); without unique_parent_id, the top level.
+  Result<admin::NodeExecutionList> ListNodes(const admin::NodeExecutionListRequest& request);
+  Result<admin::NodeExecution> GetNode(const core::NodeExecutionIdentifier& id);
+  Result<admin::NodeExecutionGetDataResponse> GetNodeData(const core::NodeExecutionIdentifier& id);
+  // Task executions: a task node's attempts, from its events.
+  Result<admin::TaskExecutionList> ListTasks(const admin::TaskExecutionListRequest& request);
+  Result<admin::TaskExecution> GetTask(const core::TaskExecutionIdentifier& id);
+  Result<admin::TaskExecutionGetDataResponse> GetTaskData(const core::TaskExecutionIdentifier& id);
+
   // Signals (SignalService): what gates wait for. `origin` says who set it.
   Status SetSignal(const admin::SignalSetRequest& request, const std::string& origin);
   Result<admin::SignalList> ListSignals(const admin::SignalListRequest& request);
@@ -35,7 +47,12 @@ class Executions {
 
  private:
   // The record of `id`, if it is one of the server's in that project and domain.
+  // REQUIRES: mu_.
   Result<store::ExecutionRecord> Record(const core::WorkflowExecutionIdentifier& id);
+  // The nodes of `exec` (checked as Record does). REQUIRES: mu_.
+  Result<std::vector<store::NodeRecord>> Nodes(const core::WorkflowExecutionIdentifier& exec);
+  // The attempts of task node `id`, from its task events. REQUIRES: mu_.
+  Result<std::vector<admin::TaskExecution>> Attempts(const core::NodeExecutionIdentifier& id);
 
   Registry& registry_;
   engine::Engine& engine_;

@@ -64,6 +64,40 @@ class AdminService final : public flyteidl::service::AdminService::Service {
     if (executions_ == nullptr) return NoEngine();
     return Answer(executions_->List(*request), response);
   }
+  grpc::Status ListNodeExecutions(grpc::ServerContext*,
+                                  const admin::NodeExecutionListRequest* request,
+                                  admin::NodeExecutionList* response) override {
+    if (executions_ == nullptr) return NoEngine();
+    return Answer(executions_->ListNodes(*request), response);
+  }
+  grpc::Status GetNodeExecution(grpc::ServerContext*, const admin::NodeExecutionGetRequest* request,
+                                admin::NodeExecution* response) override {
+    if (executions_ == nullptr) return NoEngine();
+    return Answer(executions_->GetNode(request->id()), response);
+  }
+  grpc::Status GetNodeExecutionData(grpc::ServerContext*,
+                                    const admin::NodeExecutionGetDataRequest* request,
+                                    admin::NodeExecutionGetDataResponse* response) override {
+    if (executions_ == nullptr) return NoEngine();
+    return Answer(executions_->GetNodeData(request->id()), response);
+  }
+  grpc::Status ListTaskExecutions(grpc::ServerContext*,
+                                  const admin::TaskExecutionListRequest* request,
+                                  admin::TaskExecutionList* response) override {
+    if (executions_ == nullptr) return NoEngine();
+    return Answer(executions_->ListTasks(*request), response);
+  }
+  grpc::Status GetTaskExecution(grpc::ServerContext*, const admin::TaskExecutionGetRequest* request,
+                                admin::TaskExecution* response) override {
+    if (executions_ == nullptr) return NoEngine();
+    return Answer(executions_->GetTask(request->id()), response);
+  }
+  grpc::Status GetTaskExecutionData(grpc::ServerContext*,
+                                    const admin::TaskExecutionGetDataRequest* request,
+                                    admin::TaskExecutionGetDataResponse* response) override {
+    if (executions_ == nullptr) return NoEngine();
+    return Answer(executions_->GetTaskData(request->id()), response);
+  }
   grpc::Status TerminateExecution(grpc::ServerContext*,
                                   const admin::ExecutionTerminateRequest* request,
                                   admin::ExecutionTerminateResponse*) override {

@@ -245,6 +245,26 @@ async function main() {
     await expectCode(svc.getExecution({ id: { project: PROJECT, domain: 'production', name: 'by-default' } }),
       grpc.status.NOT_FOUND, 'does not exist');
 
+    // Node and task executions of the finished one.
+    const nodes = await svc.listNodeExecutions({ workflowExecutionId: created.id, limit: 10 });
+    const n0 = nodes.nodeExecutions.find((n) => n.id.nodeId === 'n0');
+    assert.ok(n0, JSON.stringify(nodes.nodeExecutions.map((n) => n.id.nodeId)));
+    assert.strictEqual(n0.closure.phase, core.NodeExecution.Phase.SUCCEEDED);
+    const n0data = await svc.getNodeExecutionData({ id: n0.id });
+    assert.strictEqual(n0data.fullInputs.literals.x.scalar.primitive.integer.toString(), '21');
+    assert.strictEqual(n0data.fullOutputs.literals.y.scalar.primitive.integer.toString(), '42');
+    const attempts = await svc.listTaskExecutions({ nodeExecutionId: n0.id, limit: 10 });
+    assert.strictEqual(attempts.taskExecutions.length, 1);
+    const attempt = attempts.taskExecutions[0];
+    assert.strictEqual(attempt.closure.phase, core.TaskExecution.Phase.SUCCEEDED);
+    assert.strictEqual(attempt.id.taskId.name, 'server.double');
+    assert.ok(attempt.closure.logs.some((l) => l.name === 'stderr' && l.uri.startsWith('file://')));
+    const attemptData = await svc.getTaskExecutionData({ id: attempt.id });
+    assert.strictEqual(attemptData.fullOutputs.literals.y.scalar.primitive.integer.toString(), '42');
+    await expectCode(svc.getNodeExecution({ id: { executionId: created.id, nodeId: 'zz' } }),
+                     grpc.status.NOT_FOUND, 'has no node zz');
+    ok('node executions, their data, and task attempts with their logs and data');
+
     // Terminate a running one.
     const running = await svc.createExecution({ project: PROJECT, domain: DOMAIN,
       spec: { launchPlan: ident(core.ResourceType.LAUNCH_PLAN, 'server.slow_wf') } });
@@ -318,8 +338,7 @@ async function main() {
           resourceType: core.ResourceType.TASK, project: PROJECT, domain: DOMAIN, name: 'missing.task',
           version: VERSION } } }] } } }),
       grpc.status.INVALID_ARGUMENT, 'uses what is not registered: TASK:flytesnacks:development:missing.task:v1');
-    await expectCode(svc.listNodeExecutions({ workflowExecutionId: { project: PROJECT, domain: DOMAIN,
-                                                                     name: 'x' }, limit: 1 }),
+    await expectCode(svc.relaunchExecution({ id: { project: PROJECT, domain: DOMAIN, name: 'x' } }),
                      grpc.status.UNIMPLEMENTED);
     ok('errors: NOT_FOUND, INVALID_ARGUMENT naming the field or what is missing; UNIMPLEMENTED for what is not served yet');
   } finally {

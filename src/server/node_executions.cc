@@ -1,0 +1,250 @@
+// Node and task executions through the API (flyteadmin's node_execution and
+// task_execution managers): read from the store's node rows, task events and
+// data directory.
+#include <google/protobuf/util/time_util.h>
+
+#include <map>
+
+#include "executions.h"
+#include "flytecpp/idl/io.h"
+#include "flytecpp/store/data_dir.h"
+#include "flyteidl/event/event.pb.h"
+
+namespace flytecpp::server {
+
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+bool Terminal(core::NodeExecution::Phase p) {
+  return p == core::NodeExecution::SUCCEEDED || p == core::NodeExecution::FAILED ||
+         p == core::NodeExecution::ABORTED || p == core::NodeExecution::SKIPPED ||
+         p == core::NodeExecution::TIMED_OUT || p == core::NodeExecution::RECOVERED;
+}
+
+// `path`'s parent ("" at the top level).
+std::string Parent(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash);
+}
+
+Result<size_t> Offset(const std::string& token) {
+  if (token.empty()) return size_t{0};
+  try {
+    return static_cast<size_t>(std::stoul(token));
+  } catch (...) {
+    return InvalidArgument("invalid token \"" + token + "\"");
+  }
+}
+
+std::string FileUri(const std::string& path) { return "file://" + path; }
+
+admin::NodeExecution ToNode(const core::WorkflowExecutionIdentifier& exec,
+                            const store::NodeRecord& n, const store::DataDir& data,
+                            bool is_parent) {
+  admin::NodeExecution out;
+  out.mutable_id()->set_node_id(n.path);
+  *out.mutable_id()->mutable_execution_id() = exec;
+  out.set_input_uri(FileUri(data.InputsPath(n.path)));
+  auto* c = out.mutable_closure();
+  c->set_phase(n.phase);
+  const int64_t started = n.attempt_started_ns != 0 ? n.attempt_started_ns : n.queued_ns;
+  *c->mutable_created_at() = TimeUtil::NanosecondsToTimestamp(n.queued_ns);
+  *c->mutable_started_at() = TimeUtil::NanosecondsToTimestamp(started);
+  *c->mutable_updated_at() = TimeUtil::NanosecondsToTimestamp(n.updated_ns);
+  if (Terminal(n.phase) && started != 0) {
+    *c->mutable_duration() = TimeUtil::NanosecondsToDuration(n.updated_ns - started);
+  }
+  // Outputs come from GetNodeExecutionData (output_uri is deprecated).
+  if (n.error) *c->mutable_error() = *n.error;
+  out.mutable_metadata()->set_is_parent_node(is_parent);
+  out.mutable_metadata()->set_spec_node_id(n.path.substr(n.path.rfind('/') + 1));
+  out.mutable_metadata()->set_retry_group(std::to_string(n.attempts));
+  return out;
+}
+
+// A literal map file, if there is one.
+std::optional<core::LiteralMap> ReadMap(const std::string& path) {
+  core::LiteralMap m;
+  if (!idl::ReadMessage(path, &m, idl::Format::kBinary).ok()) return std::nullopt;
+  return m;
+}
+
+}  // namespace
+
+Result<std::vector<store::NodeRecord>> Executions::Nodes(
+    const core::WorkflowExecutionIdentifier& exec) {
+  FLYTECPP_RETURN_IF_ERROR(Record(exec).status());
+  return store_->GetNodes(exec.name());
+}
+
+Result<admin::NodeExecutionList> Executions::ListNodes(
+    const admin::NodeExecutionListRequest& request) {
+  if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
+  if (!request.filters().empty()) {
+    return InvalidArgument("filters are not supported on this list yet: \"" + request.filters() +
+                           "\"");
+  }
+  FLYTECPP_ASSIGN_OR_RETURN(size_t offset, Offset(request.token()));
+  const auto& exec = request.workflow_execution_id();
+  std::lock_guard<std::mutex> lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<store::NodeRecord> nodes, Nodes(exec));
+  std::map<std::string, bool> parents;  // paths that have children
+  for (const auto& n : nodes) parents[Parent(n.path)] = true;
+  const std::string& parent = request.unique_parent_id();
+  if (!parent.empty() && !parents.count(parent)) {
+    bool known = false;
+    for (const auto& n : nodes) known = known || n.path == parent;
+    if (!known) return NotFound("execution " + exec.name() + " has no node " + parent);
+  }
+  std::vector<const store::NodeRecord*> level;
+  for (const auto& n : nodes) {
+    if (Parent(n.path) == parent) level.push_back(&n);
+  }
+  // In the order they started, as flyteadmin lists them by default.
+  std::stable_sort(level.begin(), level.end(),
+                   [](auto* a, auto* b) { return a->queued_ns < b->queued_ns; });
+  store::DataDir data(store_->data_dir(), exec.name());
+  admin::NodeExecutionList out;
+  const size_t end = std::min(level.size(), offset + std::min<size_t>(request.limit(), 10000));
+  for (size_t i = offset; i < end; ++i) {
+    *out.add_node_executions() = ToNode(exec, *level[i], data, parents.count(level[i]->path) > 0);
+  }
+  if (end < level.size()) out.set_token(std::to_string(end));
+  return out;
+}
+
+Result<admin::NodeExecution> Executions::GetNode(const core::NodeExecutionIdentifier& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<store::NodeRecord> nodes, Nodes(id.execution_id()));
+  bool is_parent = false;
+  const store::NodeRecord* found = nullptr;
+  for (const auto& n : nodes) {
+    if (n.path == id.node_id()) found = &n;
+    if (Parent(n.path) == id.node_id()) is_parent = true;
+  }
+  if (found == nullptr) {
+    return NotFound("execution " + id.execution_id().name() + " has no node " + id.node_id());
+  }
+  store::DataDir data(store_->data_dir(), id.execution_id().name());
+  return ToNode(id.execution_id(), *found, data, is_parent);
+}
+
+Result<admin::NodeExecutionGetDataResponse> Executions::GetNodeData(
+    const core::NodeExecutionIdentifier& id) {
+  FLYTECPP_ASSIGN_OR_RETURN(admin::NodeExecution node, GetNode(id));
+  admin::NodeExecutionGetDataResponse out;
+  std::lock_guard<std::mutex> lock(mu_);
+  store::DataDir data(store_->data_dir(), id.execution_id().name());
+  if (auto in = ReadMap(data.InputsPath(id.node_id()))) *out.mutable_full_inputs() = *in;
+  if (node.closure().phase() == core::NodeExecution::SUCCEEDED) {
+    const int attempt = std::stoi(node.metadata().retry_group());
+    if (auto o = ReadMap(data.OutputsPath(id.node_id(), attempt))) *out.mutable_full_outputs() = *o;
+  }
+  return out;
+}
+
+Result<std::vector<admin::TaskExecution>> Executions::Attempts(
+    const core::NodeExecutionIdentifier& id) {
+  FLYTECPP_RETURN_IF_ERROR(Record(id.execution_id()).status());
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<store::EventRecord> events,
+                            store_->GetEvents(id.execution_id().name()));
+  const store::DataDir data(store_->data_dir(), id.execution_id().name());
+  std::map<uint32_t, admin::TaskExecution> attempts;  // by retry attempt, from its events in order
+  for (const auto& e : events) {
+    if (e.kind != store::EventKind::kTask || e.node_path != id.node_id()) continue;
+    flyteidl::event::TaskExecutionEvent te;
+    if (!te.ParseFromString(e.payload)) continue;
+    auto [it, first] = attempts.try_emplace(te.retry_attempt());
+    admin::TaskExecution& t = it->second;
+    auto* c = t.mutable_closure();
+    if (first) {
+      *t.mutable_id()->mutable_task_id() = te.task_id();
+      *t.mutable_id()->mutable_node_execution_id() = id;
+      t.mutable_id()->set_retry_attempt(te.retry_attempt());
+      t.set_input_uri(te.input_uri());
+      *c->mutable_created_at() = te.occurred_at();
+      c->set_task_type(te.task_type());
+      c->set_event_version(te.event_version());
+      // The attempt's logs, where this machine keeps them.
+      const std::string dir = data.OutputDir(id.node_id(), static_cast<int>(te.retry_attempt()));
+      for (const char* name : {"stdout", "stderr"}) {
+        auto* log = c->add_logs();
+        log->set_name(name);
+        log->set_uri(FileUri(dir + "/" + name + ".log"));
+      }
+    }
+    c->set_phase(te.phase());
+    *c->mutable_updated_at() = te.occurred_at();
+    if (te.phase() == core::TaskExecution::RUNNING && !c->has_started_at()) {
+      *c->mutable_started_at() = te.occurred_at();
+    }
+    if (te.has_error()) *c->mutable_error() = te.error();
+    if (te.has_custom_info()) *c->mutable_custom_info() = te.custom_info();
+    *c->mutable_metadata() = te.metadata();
+  }
+  std::vector<admin::TaskExecution> out;
+  for (auto& [attempt, t] : attempts) {
+    auto* c = t.mutable_closure();
+    const auto p = c->phase();
+    if ((p == core::TaskExecution::SUCCEEDED || p == core::TaskExecution::FAILED ||
+         p == core::TaskExecution::ABORTED) &&
+        c->has_started_at()) {
+      *c->mutable_duration() =
+          TimeUtil::NanosecondsToDuration(TimeUtil::TimestampToNanoseconds(c->updated_at()) -
+                                          TimeUtil::TimestampToNanoseconds(c->started_at()));
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<admin::TaskExecutionList> Executions::ListTasks(
+    const admin::TaskExecutionListRequest& request) {
+  if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
+  if (!request.filters().empty()) {
+    return InvalidArgument("filters are not supported on this list yet: \"" + request.filters() +
+                           "\"");
+  }
+  FLYTECPP_ASSIGN_OR_RETURN(size_t offset, Offset(request.token()));
+  std::lock_guard<std::mutex> lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<admin::TaskExecution> attempts,
+                            Attempts(request.node_execution_id()));
+  admin::TaskExecutionList out;
+  const size_t end = std::min(attempts.size(), offset + std::min<size_t>(request.limit(), 10000));
+  for (size_t i = offset; i < end; ++i) *out.add_task_executions() = std::move(attempts[i]);
+  if (end < attempts.size()) out.set_token(std::to_string(end));
+  return out;
+}
+
+Result<admin::TaskExecution> Executions::GetTask(const core::TaskExecutionIdentifier& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<admin::TaskExecution> attempts,
+                            Attempts(id.node_execution_id()));
+  for (auto& t : attempts) {
+    if (t.id().retry_attempt() == id.retry_attempt()) return std::move(t);
+  }
+  return NotFound("node " + id.node_execution_id().node_id() + " of execution " +
+                  id.node_execution_id().execution_id().name() + " has no attempt " +
+                  std::to_string(id.retry_attempt()));
+}
+
+Result<admin::TaskExecutionGetDataResponse> Executions::GetTaskData(
+    const core::TaskExecutionIdentifier& id) {
+  FLYTECPP_ASSIGN_OR_RETURN(admin::TaskExecution t, GetTask(id));
+  admin::TaskExecutionGetDataResponse out;
+  std::lock_guard<std::mutex> lock(mu_);
+  store::DataDir data(store_->data_dir(), id.node_execution_id().execution_id().name());
+  if (auto in = ReadMap(data.InputsPath(id.node_execution_id().node_id()))) {
+    *out.mutable_full_inputs() = *in;
+  }
+  if (t.closure().phase() == core::TaskExecution::SUCCEEDED) {
+    if (auto o = ReadMap(data.OutputsPath(id.node_execution_id().node_id(),
+                                          static_cast<int>(id.retry_attempt())))) {
+      *out.mutable_full_outputs() = *o;
+    }
+  }
+  return out;
+}
+
+}  // namespace flytecpp::server
