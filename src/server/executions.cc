@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 
+#include "filters.h"
 #include "flytecpp/compiler/compiler.h"
 #include "flytecpp/idl/builders.h"
 #include "flytecpp/idl/identifiers.h"
@@ -179,10 +180,7 @@ Result<admin::ExecutionList> Executions::List(const admin::ResourceListRequest& 
   if (request.id().project().empty()) return InvalidArgument("missing id.project");
   if (request.id().domain().empty()) return InvalidArgument("missing id.domain");
   if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
-  if (!request.filters().empty()) {
-    return InvalidArgument("filters are not supported on this list yet: \"" + request.filters() +
-                           "\"");
-  }
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<Predicate> filters, ParseFilters(request.filters()));
   const bool ascending =
       request.has_sort_by() && request.sort_by().direction() == admin::Sort::ASCENDING;
   if (request.has_sort_by() && request.sort_by().key() != "created_at" &&
@@ -203,10 +201,29 @@ Result<admin::ExecutionList> Executions::List(const admin::ResourceListRequest& 
     std::lock_guard<std::mutex> lock(mu_);
     FLYTECPP_ASSIGN_OR_RETURN(auto all, store_->ListExecutions());  // newest first
     for (auto& r : all) {
-      if (r.parent.empty() && r.project == request.id().project() &&
-          r.domain == request.id().domain()) {
-        rows.push_back(std::move(r));
+      if (!r.parent.empty() || r.project != request.id().project() ||
+          r.domain != request.id().domain()) {
+        continue;
       }
+      admin::ExecutionSpec spec;
+      spec.ParseFromString(r.spec);
+      FLYTECPP_ASSIGN_OR_RETURN(
+          bool match, Matches(filters, [&](const std::string& f) -> std::optional<FieldValue> {
+            const std::string field = OwnField(f, {"execution"});
+            if (field == "phase")
+              return FieldValue{core::WorkflowExecution::Phase_Name(r.phase), {}};
+            if (field == "name" || field == "execution_id") return FieldValue{r.id, {}};
+            if (field == "created_at" || field == "started_at") return FieldValue{"", r.created_ns};
+            if (field == "updated_at") return FieldValue{"", r.updated_ns};
+            if (field == "workflow.name") return FieldValue{r.workflow_name, {}};
+            if (field == "launch_plan.name") return FieldValue{spec.launch_plan().name(), {}};
+            if (field == "mode") {
+              return FieldValue{
+                  admin::ExecutionMetadata::ExecutionMode_Name(spec.metadata().mode()), {}};
+            }
+            return std::nullopt;
+          }));
+      if (match) rows.push_back(std::move(r));
     }
   }
   if (ascending) std::reverse(rows.begin(), rows.end());

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "executions.h"
+#include "filters.h"
 #include "flytecpp/idl/io.h"
 #include "flytecpp/store/data_dir.h"
 #include "flyteidl/event/event.pb.h"
@@ -81,10 +82,7 @@ Result<std::vector<store::NodeRecord>> Executions::Nodes(
 Result<admin::NodeExecutionList> Executions::ListNodes(
     const admin::NodeExecutionListRequest& request) {
   if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
-  if (!request.filters().empty()) {
-    return InvalidArgument("filters are not supported on this list yet: \"" + request.filters() +
-                           "\"");
-  }
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<Predicate> filters, ParseFilters(request.filters()));
   FLYTECPP_ASSIGN_OR_RETURN(size_t offset, Offset(request.token()));
   const auto& exec = request.workflow_execution_id();
   std::lock_guard<std::mutex> lock(mu_);
@@ -99,7 +97,17 @@ Result<admin::NodeExecutionList> Executions::ListNodes(
   }
   std::vector<const store::NodeRecord*> level;
   for (const auto& n : nodes) {
-    if (Parent(n.path) == parent) level.push_back(&n);
+    if (Parent(n.path) != parent) continue;
+    FLYTECPP_ASSIGN_OR_RETURN(
+        bool match, Matches(filters, [&](const std::string& f) -> std::optional<FieldValue> {
+          const std::string field = OwnField(f, {"node_execution"});
+          if (field == "phase") return FieldValue{core::NodeExecution::Phase_Name(n.phase), {}};
+          if (field == "node_id") return FieldValue{n.path, {}};
+          if (field == "created_at") return FieldValue{"", n.queued_ns};
+          if (field == "updated_at") return FieldValue{"", n.updated_ns};
+          return std::nullopt;
+        }));
+    if (match) level.push_back(&n);
   }
   // In the order they started, as flyteadmin lists them by default.
   std::stable_sort(level.begin(), level.end(),
@@ -202,14 +210,26 @@ Result<std::vector<admin::TaskExecution>> Executions::Attempts(
 Result<admin::TaskExecutionList> Executions::ListTasks(
     const admin::TaskExecutionListRequest& request) {
   if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
-  if (!request.filters().empty()) {
-    return InvalidArgument("filters are not supported on this list yet: \"" + request.filters() +
-                           "\"");
-  }
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<Predicate> filters, ParseFilters(request.filters()));
   FLYTECPP_ASSIGN_OR_RETURN(size_t offset, Offset(request.token()));
   std::lock_guard<std::mutex> lock(mu_);
-  FLYTECPP_ASSIGN_OR_RETURN(std::vector<admin::TaskExecution> attempts,
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<admin::TaskExecution> all,
                             Attempts(request.node_execution_id()));
+  std::vector<admin::TaskExecution> attempts;
+  for (auto& t : all) {
+    FLYTECPP_ASSIGN_OR_RETURN(
+        bool match, Matches(filters, [&](const std::string& f) -> std::optional<FieldValue> {
+          const std::string field = OwnField(f, {"task_execution"});
+          if (field == "phase") {
+            return FieldValue{core::TaskExecution::Phase_Name(t.closure().phase()), {}};
+          }
+          if (field == "retry_attempt") {
+            return FieldValue{std::to_string(t.id().retry_attempt()), {}};
+          }
+          return std::nullopt;
+        }));
+    if (match) attempts.push_back(std::move(t));
+  }
   admin::TaskExecutionList out;
   const size_t end = std::min(attempts.size(), offset + std::min<size_t>(request.limit(), 10000));
   for (size_t i = offset; i < end; ++i) *out.add_task_executions() = std::move(attempts[i]);

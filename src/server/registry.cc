@@ -3,8 +3,10 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <google/protobuf/util/time_util.h>
 
+#include <limits>
 #include <sstream>
 
+#include "filters.h"
 #include "flytecpp/compiler/compiler.h"
 #include "flytecpp/idl/identifiers.h"
 
@@ -105,10 +107,7 @@ Result<std::vector<store::RegisteredEntity>> Registry::List(
   if (request.id().project().empty()) return InvalidArgument("missing id.project");
   if (request.id().domain().empty()) return InvalidArgument("missing id.domain");
   if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
-  if (!request.filters().empty()) {
-    return InvalidArgument("filters are not supported on this list yet: \"" + request.filters() +
-                           "\"");
-  }
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<Predicate> filters, ParseFilters(request.filters()));
   store::EntityQuery q;
   q.resource_type = type;
   q.project = request.id().project();
@@ -119,16 +118,42 @@ Result<std::vector<store::RegisteredEntity>> Registry::List(
     q.sort_key = request.sort_by().key();
     q.ascending = request.sort_by().direction() == admin::Sort::ASCENDING;
   }
-  q.limit = static_cast<int>(std::min<uint32_t>(request.limit(), 10000));
-  FLYTECPP_ASSIGN_OR_RETURN(q.offset, Offset(request.token()));
+  const int limit = static_cast<int>(std::min<uint32_t>(request.limit(), 10000));
+  FLYTECPP_ASSIGN_OR_RETURN(const int offset, Offset(request.token()));
+  // Filtered lists are paged after filtering.
+  q.limit = filters.empty() ? limit : std::numeric_limits<int>::max();
+  q.offset = filters.empty() ? offset : 0;
   auto rows = store_->ListRegistered(q);
   if (!rows.ok()) {
     return rows.status().code() == StatusCode::kInvalidArgument
                ? InvalidArgument("sort_by.key: " + rows.status().message())
                : rows.status();
   }
-  *next_token = static_cast<int>(rows->size()) == q.limit ? std::to_string(q.offset + q.limit) : "";
-  return rows;
+  if (filters.empty()) {
+    *next_token = static_cast<int>(rows->size()) == limit ? std::to_string(offset + limit) : "";
+    return rows;
+  }
+  std::vector<store::RegisteredEntity> kept;
+  for (auto& e : *rows) {
+    FLYTECPP_ASSIGN_OR_RETURN(
+        bool match, Matches(filters, [&](const std::string& f) -> std::optional<FieldValue> {
+          const std::string field = OwnField(f, {"task", "workflow", "launch_plan", "entities"});
+          if (field == "name") return FieldValue{e.id.name(), {}};
+          if (field == "version") return FieldValue{e.id.version(), {}};
+          if (field == "project") return FieldValue{e.id.project(), {}};
+          if (field == "domain") return FieldValue{e.id.domain(), {}};
+          if (field == "state") return FieldValue{std::to_string(e.state), {}};
+          if (field == "created_at") return FieldValue{"", e.created_ns};
+          if (field == "updated_at") return FieldValue{"", e.updated_ns};
+          return std::nullopt;
+        }));
+    if (match) kept.push_back(std::move(e));
+  }
+  const size_t from = std::min<size_t>(offset, kept.size());
+  const size_t to = std::min<size_t>(from + limit, kept.size());
+  *next_token = to < kept.size() ? std::to_string(to) : "";
+  return std::vector<store::RegisteredEntity>(std::make_move_iterator(kept.begin() + from),
+                                              std::make_move_iterator(kept.begin() + to));
 }
 
 // ---- Tasks ----------------------------------------------------------------------------

@@ -284,6 +284,21 @@ async function main() {
     assert.strictEqual(rest.token, '');
     ok('ListExecutions pages, newest first');
 
+    // Filters, in flyteadmin's syntax.
+    const succeeded = await svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 100,
+                                                 filters: 'eq(execution.phase,SUCCEEDED)' });
+    assert.strictEqual(succeeded.executions.length, 3);
+    const stopped = await svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 100,
+      filters: 'value_in(phase,ABORTED;FAILED)+eq(launch_plan.name,server.slow_wf)' });
+    assert.deepStrictEqual(stopped.executions.map((e) => e.id.name), [running.id.name]);
+    const doubles = await svc.listTasks({ id: { project: PROJECT, domain: DOMAIN }, limit: 100,
+                                          filters: 'contains(task.name,server.d)' });
+    assert.deepStrictEqual(doubles.tasks.map((t) => t.id.name), ['server.double']);
+    await expectCode(svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 1,
+                                          filters: 'eq(colour,red)' }),
+                     grpc.status.INVALID_ARGUMENT, 'cannot filter on "colour"');
+    ok('filters: eq, value_in, contains joined by +; an unknown field is INVALID_ARGUMENT');
+
     // ---- Signals: a gate approved through SignalService, as flytekit's approve() does.
     const gated = wfOf('server.gated_wf', double);
     gated.nodes.unshift({ id: 'gate', gateNode: { approve: { signalId: 'go' } } });
