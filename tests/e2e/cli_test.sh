@@ -946,5 +946,36 @@ else
 fi
 expect_bad_input "cache prune without limits" "give --max-size, --older-than or both" $C cache prune
 
+# --- flytecpp serve + flytecpp register: a pyflyte package registered over gRPC ------------
+if [[ -d "$PKGS" ]]; then
+  "$FLYTECPP" --store "$WORK/servestore" serve --grpc 127.0.0.1:0 >"$WORK/serve.out" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do grep -q "gRPC on" "$WORK/serve.out" && break; sleep 0.1; done
+  addr=$(grep -o "gRPC on [^,]*" "$WORK/serve.out" | cut -d' ' -f3)
+  if "$FLYTECPP" register "$PKGS/flyte-package.tgz" --server "$addr" --version v1 >"$WORK/out" 2>&1 &&
+     grep -q "3 registered, 0 already registered" "$WORK/out" &&
+     "$FLYTECPP" register "$PKGS/flyte-package.tgz" --server "$addr" --version v1 >"$WORK/out2" 2>&1 &&
+     grep -q "0 registered, 3 already registered" "$WORK/out2"; then
+    ok "register: a pyflyte package registered with flytecpp serve; again, it is already registered"
+  else
+    bad "register: $(cat "$WORK/serve.out" "$WORK/out" "$WORK/out2" 2>/dev/null | tail -5)"
+  fi
+  expect_bad_input "register without a version for unversioned ids" "give --version" \
+    "$FLYTECPP" register "$PKGS/flyte-package.tgz" --server "$addr"
+  expect_bad_input "register of a broken package" "invalid.tgz: not a tar archive" \
+    "$FLYTECPP" register "$PKGS/invalid.tgz" --server "$addr" --version v1
+  "$FLYTECPP" register "$PKGS/flyte-package.tgz" --server 127.0.0.1:1 --version v1 >"$WORK/out" 2>"$WORK/err"
+  rc=$?
+  if [[ $rc -eq 1 && $(wc -l <"$WORK/err") -eq 1 ]] && grep -q "server 127.0.0.1:1:" "$WORK/err"; then
+    ok "register to a server that is not there: one line, exit 1"
+  else
+    bad "register unreachable (rc=$rc): $(cat "$WORK/err")"
+  fi
+  kill -TERM "$server"
+  if wait "$server"; then ok "flytecpp serve exits 0 on SIGTERM"; else bad "serve exit: $?"; fi
+else
+  skip "register (no flytectl packages)"
+fi
+
 echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]
