@@ -12,6 +12,7 @@
 #include "flytecpp/idl/package.h"
 #include "flyteidl/service/admin.grpc.pb.h"
 #include "report.h"
+#include "token.h"
 
 namespace flytecpp::cli {
 
@@ -23,6 +24,7 @@ namespace core = flyteidl::core;
 struct RegisterArgs {
   std::string package, server = "127.0.0.1:8089", project = "flytesnacks", domain = "development",
                        version;
+  std::string token_file, tls_ca;
 };
 
 // flytectl's hydration: every core.Identifier in `m` gets the project,
@@ -69,12 +71,27 @@ int RunRegister(const RegisterArgs& a) {
     return Fail(InvalidArgument(a.package + ": its entities have no version: give --version"),
                 kExitBadInput);
   }
-  auto channel = grpc::CreateChannel(a.server, grpc::InsecureChannelCredentials());
+  std::string token;
+  if (!a.token_file.empty()) {
+    auto t = ReadTokenFile(a.token_file);
+    if (!t.ok()) return Fail(t.status(), kExitBadInput);
+    token = *t;
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!a.tls_ca.empty()) {
+    auto ca = idl::ReadFileBytes(a.tls_ca);
+    if (!ca.ok()) return Fail(ca.status().WithContext("--tls-ca"), kExitBadInput);
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = *ca;
+    credentials = grpc::SslCredentials(ssl);
+  }
+  auto channel = grpc::CreateChannel(a.server, credentials);
   auto stub = flyteidl::service::AdminService::NewStub(channel);
   int registered = 0, existing = 0;
   for (const auto& e : package->entities) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
     grpc::Status st;
     switch (e.kind) {
       case idl::EntityKind::kTask: {
@@ -112,7 +129,8 @@ int RunRegister(const RegisterArgs& a) {
     } else {
       std::cout << std::flush;
       const bool unreachable = st.error_code() == grpc::StatusCode::UNAVAILABLE ||
-                               st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+                               st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
+                               st.error_code() == grpc::StatusCode::UNAUTHENTICATED;
       std::string message = st.error_message();
       for (char& c : message) c = c == '\n' ? ' ' : c;
       return Fail(
@@ -138,6 +156,8 @@ void RegisterRegister(CLI::App& app, int* exit_code) {
   cmd->add_option("--project", a->project, "Project of ids that name none")->capture_default_str();
   cmd->add_option("--domain", a->domain, "Domain of ids that name none")->capture_default_str();
   cmd->add_option("--version", a->version, "Version of ids that name none");
+  cmd->add_option("--token-file", a->token_file, "Send this bearer token (the server's)");
+  cmd->add_option("--tls-ca", a->tls_ca, "Speak TLS, trusting this CA certificate (PEM)");
   cmd->callback([a, exit_code] { *exit_code = RunRegister(*a); });
 }
 

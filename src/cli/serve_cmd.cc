@@ -4,21 +4,42 @@
 
 #include <iostream>
 #include <thread>
+#include <tuple>
 
 #include "commands.h"
 #include "engine_env.h"
+#include "flytecpp/idl/io.h"
 #include "flytecpp/server/server.h"
 #include "report.h"
 #include "store_util.h"
+#include "token.h"
 
 namespace flytecpp::cli {
 
 namespace {
 
-int RunServe(const CliEnv& env, const std::string& grpc_address) {
+struct ServeArgs {
+  std::string grpc = "127.0.0.1:8089";
+  std::string token_file, tls_cert, tls_key;
+};
+
+int RunServe(const CliEnv& env, const ServeArgs& a) {
   server::ServerOptions options;
   options.store_dir = StoreDir(env);
-  options.grpc_address = grpc_address;
+  options.grpc_address = a.grpc;
+  if (!a.token_file.empty()) {
+    auto token = ReadTokenFile(a.token_file);
+    if (!token.ok()) return Fail(token.status(), kExitBadInput);
+    options.token = *token;
+  }
+  for (auto [file, pem, flag] : {std::tuple{&a.tls_cert, &options.tls_cert_pem, "--tls-cert"},
+                                 std::tuple{&a.tls_key, &options.tls_key_pem, "--tls-key"}}) {
+    if (file->empty()) continue;
+    auto text = idl::ReadFileBytes(*file);
+    if (!text.ok()) return Fail(text.status().WithContext(flag), kExitBadInput);
+    *pem = *text;
+  }
+  const std::string& grpc_address = a.grpc;
   // Stop on SIGINT/SIGTERM: wait for them on a thread of our own.
   sigset_t stop;
   sigemptyset(&stop);
@@ -36,8 +57,8 @@ int RunServe(const CliEnv& env, const std::string& grpc_address) {
   auto server = server::Server::Start(options);
   if (!server.ok()) return Fail(server.status(), kExitBadInput);
   const std::string host = grpc_address.substr(0, grpc_address.rfind(':'));
-  std::cout << "flytecpp serve: gRPC on " << host << ":" << (*server)->grpc_port() << ", store "
-            << options.store_dir.string();
+  std::cout << "flytecpp serve: gRPC" << (options.tls_cert_pem.empty() ? "" : " (TLS)") << " on "
+            << host << ":" << (*server)->grpc_port() << ", store " << options.store_dir.string();
   if (adopted.ok() && !adopted->empty()) std::cout << ", resumed " << adopted->size();
   std::cout << std::endl;
   std::thread waiter([&] {
@@ -53,12 +74,16 @@ int RunServe(const CliEnv& env, const std::string& grpc_address) {
 }  // namespace
 
 void RegisterServe(CLI::App& app, CliEnv* env, int* exit_code) {
-  auto grpc = std::make_shared<std::string>("127.0.0.1:8089");
+  auto a = std::make_shared<ServeArgs>();
   auto* serve = app.add_subcommand(
       "serve", "Serve the FlyteAdmin API (gRPC) over the store, until interrupted");
-  serve->add_option("--grpc", *grpc, "Listen here (host:port; port 0 picks a free one)")
+  serve->add_option("--grpc", a->grpc, "Listen here (host:port; port 0 picks a free one)")
       ->capture_default_str();
-  serve->callback([env, grpc, exit_code] { *exit_code = RunServe(*env, *grpc); });
+  serve->add_option("--token-file", a->token_file,
+                    "Every call must carry this bearer token (needed beyond loopback)");
+  serve->add_option("--tls-cert", a->tls_cert, "TLS certificate (PEM)");
+  serve->add_option("--tls-key", a->tls_key, "TLS private key (PEM)");
+  serve->callback([env, a, exit_code] { *exit_code = RunServe(*env, *a); });
 }
 
 }  // namespace flytecpp::cli

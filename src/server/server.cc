@@ -5,6 +5,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <optional>
+
 #include "executions.h"
 #include "flyteidl/service/admin.grpc.pb.h"
 #include "flyteidl/service/signal.grpc.pb.h"
@@ -37,129 +39,187 @@ grpc::Status Answer(Result<T> result, T* response) {
   return grpc::Status::OK;
 }
 
+// The bearer token every call must carry, when the server has one.
+class Auth {
+ public:
+  explicit Auth(std::string token) : token_(std::move(token)) {}
+  // UNAUTHENTICATED unless `context` carries "authorization: Bearer <token>".
+  std::optional<grpc::Status> Deny(grpc::ServerContext* context) const {
+    if (token_.empty()) return std::nullopt;
+    const auto& md = context->client_metadata();
+    auto it = md.find("authorization");
+    const std::string want = "Bearer " + token_;
+    if (it != md.end() && it->second.size() == want.size()) {
+      // Constant time: how much of a guess matched must not show.
+      unsigned char diff = 0;
+      for (size_t i = 0; i < want.size(); ++i) diff |= it->second.data()[i] ^ want[i];
+      if (diff == 0) return std::nullopt;
+    }
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "missing or wrong bearer token (metadata authorization: Bearer <token>)");
+  }
+
+ private:
+  std::string token_;
+};
+
 class AdminService final : public flyteidl::service::AdminService::Service {
  public:
-  AdminService(Registry& registry, Executions* executions)
-      : registry_(registry), executions_(executions) {}
+  AdminService(Registry& registry, Executions* executions, const Auth& auth)
+      : registry_(registry), executions_(executions), auth_(auth) {}
 
   // ---- Executions (need an engine).
-  grpc::Status CreateExecution(grpc::ServerContext*, const admin::ExecutionCreateRequest* request,
+  grpc::Status CreateExecution(grpc::ServerContext* context,
+                               const admin::ExecutionCreateRequest* request,
                                admin::ExecutionCreateResponse* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     if (executions_ == nullptr) return NoEngine();
     return Answer(executions_->Create(*request), response);
   }
-  grpc::Status GetExecution(grpc::ServerContext*, const admin::WorkflowExecutionGetRequest* request,
+  grpc::Status GetExecution(grpc::ServerContext* context,
+                            const admin::WorkflowExecutionGetRequest* request,
                             admin::Execution* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     if (executions_ == nullptr) return NoEngine();
     return Answer(executions_->Get(request->id()), response);
   }
-  grpc::Status GetExecutionData(grpc::ServerContext*,
+  grpc::Status GetExecutionData(grpc::ServerContext* context,
                                 const admin::WorkflowExecutionGetDataRequest* request,
                                 admin::WorkflowExecutionGetDataResponse* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     if (executions_ == nullptr) return NoEngine();
     return Answer(executions_->GetData(request->id()), response);
   }
-  grpc::Status ListExecutions(grpc::ServerContext*, const admin::ResourceListRequest* request,
+  grpc::Status ListExecutions(grpc::ServerContext* context,
+                              const admin::ResourceListRequest* request,
                               admin::ExecutionList* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     if (executions_ == nullptr) return NoEngine();
     return Answer(executions_->List(*request), response);
   }
-  grpc::Status ListNodeExecutions(grpc::ServerContext*,
+  grpc::Status ListNodeExecutions(grpc::ServerContext* context,
                                   const admin::NodeExecutionListRequest* request,
                                   admin::NodeExecutionList* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     if (executions_ == nullptr) return NoEngine();
     return Answer(executions_->ListNodes(*request), response);
   }
-  grpc::Status GetNodeExecution(grpc::ServerContext*, const admin::NodeExecutionGetRequest* request,
+  grpc::Status GetNodeExecution(grpc::ServerContext* context,
+                                const admin::NodeExecutionGetRequest* request,
                                 admin::NodeExecution* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     if (executions_ == nullptr) return NoEngine();
     return Answer(executions_->GetNode(request->id()), response);
   }
-  grpc::Status GetNodeExecutionData(grpc::ServerContext*,
+  grpc::Status GetNodeExecutionData(grpc::ServerContext* context,
                                     const admin::NodeExecutionGetDataRequest* request,
                                     admin::NodeExecutionGetDataResponse* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     if (executions_ == nullptr) return NoEngine();
     return Answer(executions_->GetNodeData(request->id()), response);
   }
-  grpc::Status ListTaskExecutions(grpc::ServerContext*,
+  grpc::Status ListTaskExecutions(grpc::ServerContext* context,
                                   const admin::TaskExecutionListRequest* request,
                                   admin::TaskExecutionList* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     if (executions_ == nullptr) return NoEngine();
     return Answer(executions_->ListTasks(*request), response);
   }
-  grpc::Status GetTaskExecution(grpc::ServerContext*, const admin::TaskExecutionGetRequest* request,
+  grpc::Status GetTaskExecution(grpc::ServerContext* context,
+                                const admin::TaskExecutionGetRequest* request,
                                 admin::TaskExecution* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     if (executions_ == nullptr) return NoEngine();
     return Answer(executions_->GetTask(request->id()), response);
   }
-  grpc::Status GetTaskExecutionData(grpc::ServerContext*,
+  grpc::Status GetTaskExecutionData(grpc::ServerContext* context,
                                     const admin::TaskExecutionGetDataRequest* request,
                                     admin::TaskExecutionGetDataResponse* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     if (executions_ == nullptr) return NoEngine();
     return Answer(executions_->GetTaskData(request->id()), response);
   }
-  grpc::Status TerminateExecution(grpc::ServerContext*,
+  grpc::Status TerminateExecution(grpc::ServerContext* context,
                                   const admin::ExecutionTerminateRequest* request,
                                   admin::ExecutionTerminateResponse*) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     if (executions_ == nullptr) return NoEngine();
     return ToGrpc(executions_->Terminate(*request));
   }
 
-  grpc::Status CreateTask(grpc::ServerContext*, const admin::TaskCreateRequest* request,
+  grpc::Status CreateTask(grpc::ServerContext* context, const admin::TaskCreateRequest* request,
                           admin::TaskCreateResponse*) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     return ToGrpc(registry_.CreateTask(*request));
   }
-  grpc::Status GetTask(grpc::ServerContext*, const admin::ObjectGetRequest* request,
+  grpc::Status GetTask(grpc::ServerContext* context, const admin::ObjectGetRequest* request,
                        admin::Task* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     return Answer(registry_.GetTask(request->id()), response);
   }
-  grpc::Status ListTasks(grpc::ServerContext*, const admin::ResourceListRequest* request,
+  grpc::Status ListTasks(grpc::ServerContext* context, const admin::ResourceListRequest* request,
                          admin::TaskList* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     return Answer(registry_.ListTasks(*request), response);
   }
 
-  grpc::Status CreateWorkflow(grpc::ServerContext*, const admin::WorkflowCreateRequest* request,
+  grpc::Status CreateWorkflow(grpc::ServerContext* context,
+                              const admin::WorkflowCreateRequest* request,
                               admin::WorkflowCreateResponse*) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     return ToGrpc(registry_.CreateWorkflow(*request));
   }
-  grpc::Status GetWorkflow(grpc::ServerContext*, const admin::ObjectGetRequest* request,
+  grpc::Status GetWorkflow(grpc::ServerContext* context, const admin::ObjectGetRequest* request,
                            admin::Workflow* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     return Answer(registry_.GetWorkflow(request->id()), response);
   }
-  grpc::Status ListWorkflows(grpc::ServerContext*, const admin::ResourceListRequest* request,
+  grpc::Status ListWorkflows(grpc::ServerContext* context,
+                             const admin::ResourceListRequest* request,
                              admin::WorkflowList* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     return Answer(registry_.ListWorkflows(*request), response);
   }
 
-  grpc::Status CreateLaunchPlan(grpc::ServerContext*, const admin::LaunchPlanCreateRequest* request,
+  grpc::Status CreateLaunchPlan(grpc::ServerContext* context,
+                                const admin::LaunchPlanCreateRequest* request,
                                 admin::LaunchPlanCreateResponse*) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     return ToGrpc(registry_.CreateLaunchPlan(*request));
   }
-  grpc::Status GetLaunchPlan(grpc::ServerContext*, const admin::ObjectGetRequest* request,
+  grpc::Status GetLaunchPlan(grpc::ServerContext* context, const admin::ObjectGetRequest* request,
                              admin::LaunchPlan* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     return Answer(registry_.GetLaunchPlan(request->id()), response);
   }
-  grpc::Status ListLaunchPlans(grpc::ServerContext*, const admin::ResourceListRequest* request,
+  grpc::Status ListLaunchPlans(grpc::ServerContext* context,
+                               const admin::ResourceListRequest* request,
                                admin::LaunchPlanList* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     return Answer(registry_.ListLaunchPlans(*request), response);
   }
-  grpc::Status UpdateLaunchPlan(grpc::ServerContext*, const admin::LaunchPlanUpdateRequest* request,
+  grpc::Status UpdateLaunchPlan(grpc::ServerContext* context,
+                                const admin::LaunchPlanUpdateRequest* request,
                                 admin::LaunchPlanUpdateResponse*) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     return ToGrpc(registry_.UpdateLaunchPlan(*request));
   }
-  grpc::Status GetActiveLaunchPlan(grpc::ServerContext*,
+  grpc::Status GetActiveLaunchPlan(grpc::ServerContext* context,
                                    const admin::ActiveLaunchPlanRequest* request,
                                    admin::LaunchPlan* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     return Answer(registry_.GetActiveLaunchPlan(*request), response);
   }
-  grpc::Status ListActiveLaunchPlans(grpc::ServerContext*,
+  grpc::Status ListActiveLaunchPlans(grpc::ServerContext* context,
                                      const admin::ActiveLaunchPlanListRequest* request,
                                      admin::LaunchPlanList* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     return Answer(registry_.ListActiveLaunchPlans(*request), response);
   }
 
-  grpc::Status GetVersion(grpc::ServerContext*, const admin::GetVersionRequest*,
+  grpc::Status GetVersion(grpc::ServerContext* context, const admin::GetVersionRequest*,
                           admin::GetVersionResponse* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     auto* v = response->mutable_control_plane_version();
     v->set_version(std::string("flytecpp (flyteidl ") + FLYTECPP_FLYTEIDL_VERSION + ")");
     v->set_build("flytecpp");
@@ -173,34 +233,57 @@ class AdminService final : public flyteidl::service::AdminService::Service {
 
   Registry& registry_;
   Executions* executions_;
+  const Auth& auth_;
 };
 
 // What gate nodes wait for: approve, reject, give a value.
 class SignalService final : public flyteidl::service::SignalService::Service {
  public:
-  explicit SignalService(Executions& executions) : executions_(executions) {}
+  SignalService(Executions& executions, const Auth& auth) : executions_(executions), auth_(auth) {}
 
-  grpc::Status GetOrCreateSignal(grpc::ServerContext*,
+  grpc::Status GetOrCreateSignal(grpc::ServerContext* context,
                                  const admin::SignalGetOrCreateRequest* request,
                                  admin::Signal* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     return Answer(executions_.GetOrCreateSignal(*request), response);
   }
-  grpc::Status ListSignals(grpc::ServerContext*, const admin::SignalListRequest* request,
+  grpc::Status ListSignals(grpc::ServerContext* context, const admin::SignalListRequest* request,
                            admin::SignalList* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     return Answer(executions_.ListSignals(*request), response);
   }
   grpc::Status SetSignal(grpc::ServerContext* context, const admin::SignalSetRequest* request,
                          admin::SignalSetResponse*) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
     return ToGrpc(executions_.SetSignal(*request, "SetSignal from " + context->peer()));
   }
 
  private:
   Executions& executions_;
+  const Auth& auth_;
 };
+
+// Beyond this machine, only with a token: whoever reaches the server can run
+// tasks on it.
+Status CheckExposure(const ServerOptions& options) {
+  const std::string host = options.grpc_address.substr(0, options.grpc_address.rfind(':'));
+  const bool loopback = host == "127.0.0.1" || host == "localhost" || host == "[::1]" ||
+                        host.rfind("127.", 0) == 0 || host.rfind("unix:", 0) == 0;
+  if (!loopback && options.token.empty()) {
+    return InvalidArgument("listening on " + options.grpc_address +
+                           " needs a bearer token (--token-file): whoever reaches the server can "
+                           "run tasks on it");
+  }
+  if (options.tls_cert_pem.empty() != options.tls_key_pem.empty()) {
+    return InvalidArgument("TLS needs both a certificate and its key");
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
 struct Server::Impl {
+  std::unique_ptr<Auth> auth;
   std::unique_ptr<Registry> registry;
   std::unique_ptr<Executions> executions;
   std::unique_ptr<AdminService> admin;
@@ -223,13 +306,21 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
                               store::OpenSqliteStore(options.store_dir));
     s.executions = std::make_unique<Executions>(*s.registry, *options.engine, std::move(reads));
   }
-  s.admin = std::make_unique<AdminService>(*s.registry, s.executions.get());
+  s.auth = std::make_unique<Auth>(options.token);
+  s.admin = std::make_unique<AdminService>(*s.registry, s.executions.get(), *s.auth);
+  FLYTECPP_RETURN_IF_ERROR(CheckExposure(options));
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!options.tls_cert_pem.empty()) {
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({options.tls_key_pem, options.tls_cert_pem});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.grpc_address, grpc::InsecureServerCredentials(), &s.port);
+  builder.AddListeningPort(options.grpc_address, credentials, &s.port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.RegisterService(s.admin.get());
   if (s.executions) {
-    s.signals = std::make_unique<SignalService>(*s.executions);
+    s.signals = std::make_unique<SignalService>(*s.executions, *s.auth);
     builder.RegisterService(s.signals.get());
   }
   s.grpc = builder.BuildAndStart();

@@ -973,6 +973,34 @@ if [[ -d "$PKGS" ]]; then
   fi
   kill -TERM "$server"
   if wait "$server"; then ok "flytecpp serve exits 0 on SIGTERM"; else bad "serve exit: $?"; fi
+  # Beyond loopback only with a token; a token and TLS, checked on every call.
+  expect_bad_input "serve on a public address without a token" "needs a bearer token (--token-file)" \
+    "$FLYTECPP" --store "$WORK/servestore" serve --grpc 0.0.0.0:0
+  if command -v openssl >/dev/null; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+      -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+      -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1
+    printf 'tok-%s\n' "$RANDOM$RANDOM" >"$WORK/token"
+    printf 'not-the-token\n' >"$WORK/wrong"
+    "$FLYTECPP" --store "$WORK/securestore" serve --grpc 127.0.0.1:0 --token-file "$WORK/token" \
+      --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" >"$WORK/serve2.out" 2>&1 &
+    secure=$!
+    for _ in $(seq 100); do grep -q "gRPC" "$WORK/serve2.out" && break; sleep 0.1; done
+    addr=$(grep -o "on [0-9.]*:[0-9]*" "$WORK/serve2.out" | cut -d' ' -f2)
+    "$FLYTECPP" register "$PKGS/flyte-package.tgz" --server "$addr" --version v1 \
+      --tls-ca "$WORK/cert.pem" --token-file "$WORK/wrong" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    if [[ $rc -eq 1 ]] && grep -q "missing or wrong bearer token" "$WORK/err" &&
+       "$FLYTECPP" register "$PKGS/flyte-package.tgz" --server "$addr" --version v1 \
+         --tls-ca "$WORK/cert.pem" --token-file "$WORK/token" 2>&1 | grep -q "3 registered"; then
+      ok "serve with TLS and a bearer token: the wrong token is refused (UNAUTHENTICATED), the right one registers"
+    else
+      bad "secure serve (rc=$rc): $(cat "$WORK/serve2.out" "$WORK/err")"
+    fi
+    kill -TERM "$secure"; wait "$secure"
+  else
+    skip "TLS serve (no openssl)"
+  fi
 else
   skip "register (no flytectl packages)"
 fi

@@ -17,6 +17,10 @@ struct ServerOptions {
   std::filesystem::path store_dir;
   std::string grpc_address = "127.0.0.1:8089";  // flyteadmin's port; ":0" picks a free one
   int64_t max_message_bytes = 64 << 20;         // requests larger than this are refused
+  // Every call must carry "authorization: Bearer <token>" (gRPC metadata);
+  // empty: no check, allowed only on a loopback address.
+  std::string token;
+  std::string tls_cert_pem, tls_key_pem;  // both: TLS; neither: plaintext
   // Runs the executions the API creates; must outlive the server. Null: the
   // execution RPCs answer UNAVAILABLE.
   engine::Engine* engine = nullptr;
