@@ -146,6 +146,26 @@ Result<admin::ExecutionCreateResponse> Executions::Create(
   return out;
 }
 
+Result<admin::ExecutionCreateResponse> Executions::Relaunch(
+    const admin::ExecutionRelaunchRequest& request) {
+  store::ExecutionRecord original;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    FLYTECPP_ASSIGN_OR_RETURN(original, Record(request.id()));
+  }
+  admin::ExecutionCreateRequest create;
+  create.set_project(original.project);
+  create.set_domain(original.domain);
+  create.set_name(request.name());
+  create.mutable_spec()->ParseFromString(original.spec);
+  auto* md = create.mutable_spec()->mutable_metadata();
+  md->set_mode(admin::ExecutionMetadata::RELAUNCH);
+  *md->mutable_reference_execution() = request.id();
+  create.mutable_spec()->set_overwrite_cache(request.overwrite_cache());
+  if (original.inputs) *create.mutable_inputs() = *original.inputs;
+  return Create(create);
+}
+
 Result<store::ExecutionRecord> Executions::Record(const core::WorkflowExecutionIdentifier& id) {
   if (id.name().empty()) return InvalidArgument("missing id.name");
   auto r = store_->GetExecution(id.name());

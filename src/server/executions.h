@@ -29,6 +29,9 @@ class Executions {
       const core::WorkflowExecutionIdentifier& id);
   Result<admin::ExecutionList> List(const admin::ResourceListRequest& request);
   Status Terminate(const admin::ExecutionTerminateRequest& request);
+  // The same launch plan (or task) with the same inputs, under a new name;
+  // its metadata says RELAUNCH of the original.
+  Result<admin::ExecutionCreateResponse> Relaunch(const admin::ExecutionRelaunchRequest& request);
 
   // Node executions: a node's path in its execution is its id (`n1/n0`
   // inside sub-workflow node n1); without unique_parent_id, the top level.

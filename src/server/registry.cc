@@ -176,6 +176,7 @@ Status Registry::CreateTask(const admin::TaskCreateRequest& request) {
   e.closure = closure.SerializeAsString();
   e.created_ns = e.updated_ns = now;
   std::lock_guard<std::mutex> lock(mu_);
+  FLYTECPP_RETURN_IF_ERROR(EnsureProject(id.project(), id.org()));
   admin::TaskSpec registered;
   return Register(std::move(e), spec, &registered);
 }
@@ -256,6 +257,7 @@ Status Registry::CreateWorkflow(const admin::WorkflowCreateRequest& request) {
   e.id = id;
   e.closure = closure.SerializeAsString();
   e.created_ns = e.updated_ns = now;
+  FLYTECPP_RETURN_IF_ERROR(EnsureProject(id.project(), id.org()));
   admin::WorkflowSpec registered;
   FLYTECPP_RETURN_IF_ERROR(Register(std::move(e), spec, &registered));
   // The engine finds a launch plan's workflow as compiled, by id.
@@ -335,6 +337,7 @@ Status Registry::CreateLaunchPlan(const admin::LaunchPlanCreateRequest& request)
   e.closure = closure.SerializeAsString();
   e.state = admin::INACTIVE;
   e.created_ns = e.updated_ns = now;
+  FLYTECPP_RETURN_IF_ERROR(EnsureProject(id.project(), id.org()));
   admin::LaunchPlanSpec registered;
   FLYTECPP_RETURN_IF_ERROR(Register(std::move(e), lp.spec(), &registered));
   *lp.mutable_closure() = closure;
@@ -425,6 +428,124 @@ Result<admin::LaunchPlanList> Registry::ListActiveLaunchPlans(
   admin::LaunchPlanList out;
   for (const auto& e : rows) *out.add_launch_plans() = LaunchPlanOf(e);
   if (static_cast<int>(rows.size()) == q.limit) out.set_token(std::to_string(q.offset + q.limit));
+  return out;
+}
+
+// ---- Projects -----------------------------------------------------------------------
+//
+// Kept in the registry as entities without a resource type, named by the
+// project id; the admin.Project (which may change) is the closure.
+
+namespace {
+
+core::Identifier ProjectKey(const std::string& id, const std::string& org) {
+  core::Identifier key;
+  key.set_resource_type(core::UNSPECIFIED);
+  key.set_name(id);
+  key.set_org(org);
+  return key;
+}
+
+admin::Project WithDomains(admin::Project p) {
+  p.clear_domains();
+  const admin::GetDomainsResponse domains = Registry::Domains();  // outlives the loop
+  for (const auto& d : domains.domains()) *p.add_domains() = d;
+  return p;
+}
+
+}  // namespace
+
+admin::GetDomainsResponse Registry::Domains() {
+  admin::GetDomainsResponse out;
+  for (const char* d : {"development", "staging", "production"}) {
+    auto* domain = out.add_domains();
+    domain->set_id(d);
+    domain->set_name(d);
+  }
+  return out;
+}
+
+Status Registry::EnsureProject(const std::string& project, const std::string& org) {
+  FLYTECPP_ASSIGN_OR_RETURN(auto known, store_->GetRegistered(ProjectKey(project, org)));
+  if (known) return Status::Ok();
+  store::RegisteredEntity e;
+  e.id = ProjectKey(project, org);
+  admin::Project p;
+  p.set_id(project);
+  p.set_name(project);
+  p.set_org(org);
+  e.closure = p.SerializeAsString();
+  e.created_ns = e.updated_ns = NowNs();
+  return store_->RegisterEntity(e).status();
+}
+
+Status Registry::RegisterProject(const admin::ProjectRegisterRequest& request) {
+  const admin::Project& p = request.project();
+  if (p.id().empty()) return InvalidArgument("missing project.id");
+  if (p.name().empty()) return InvalidArgument("missing project.name");
+  store::RegisteredEntity e;
+  e.id = ProjectKey(p.id(), p.org());
+  e.closure = p.SerializeAsString();
+  e.state = p.state();
+  e.created_ns = e.updated_ns = NowNs();
+  std::lock_guard<std::mutex> lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(auto registered, store_->RegisterEntity(e));
+  if (!registered.second) return AlreadyExists("project " + p.id() + " already exists");
+  return Status::Ok();
+}
+
+Status Registry::UpdateProject(const admin::Project& project) {
+  if (project.id().empty()) return InvalidArgument("missing id");
+  std::lock_guard<std::mutex> lock(mu_);
+  const core::Identifier key = ProjectKey(project.id(), project.org());
+  FLYTECPP_ASSIGN_OR_RETURN(auto known, store_->GetRegistered(key));
+  if (!known) return NotFound("project " + project.id() + " does not exist");
+  return store_->UpdateRegistered(key, project.state(), project.SerializeAsString(), NowNs());
+}
+
+Result<admin::Project> Registry::GetProject(const admin::ProjectGetRequest& request) {
+  if (request.id().empty()) return InvalidArgument("missing id");
+  std::lock_guard<std::mutex> lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(auto known,
+                            store_->GetRegistered(ProjectKey(request.id(), request.org())));
+  if (!known) return NotFound("project " + request.id() + " does not exist");
+  admin::Project p;
+  p.ParseFromString(known->closure);
+  return WithDomains(std::move(p));
+}
+
+Result<admin::Projects> Registry::ListProjects(const admin::ProjectListRequest& request) {
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<Predicate> filters, ParseFilters(request.filters()));
+  FLYTECPP_ASSIGN_OR_RETURN(const int offset, Offset(request.token()));
+  const int limit =
+      request.limit() == 0 ? 100 : static_cast<int>(std::min(request.limit(), 10000u));
+  store::EntityQuery q;
+  q.resource_type = core::UNSPECIFIED;
+  q.org = request.org();
+  q.sort_key = "name";
+  q.ascending = true;
+  q.limit = std::numeric_limits<int>::max();
+  std::lock_guard<std::mutex> lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(auto rows, store_->ListRegistered(q));
+  std::vector<admin::Project> kept;
+  for (const auto& e : rows) {
+    admin::Project p;
+    p.ParseFromString(e.closure);
+    FLYTECPP_ASSIGN_OR_RETURN(
+        bool match, Matches(filters, [&](const std::string& f) -> std::optional<FieldValue> {
+          const std::string field = OwnField(f, {"project"});
+          if (field == "name") return FieldValue{p.name(), {}};
+          if (field == "identifier" || field == "id") return FieldValue{p.id(), {}};
+          if (field == "state") return FieldValue{std::to_string(p.state()), {}};
+          return std::nullopt;
+        }));
+    if (match) kept.push_back(WithDomains(std::move(p)));
+  }
+  admin::Projects out;
+  const size_t from = std::min<size_t>(offset, kept.size());
+  const size_t to = std::min<size_t>(from + limit, kept.size());
+  for (size_t i = from; i < to; ++i) *out.add_projects() = kept[i];
+  if (to < kept.size()) out.set_token(std::to_string(to));
   return out;
 }
 

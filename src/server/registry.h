@@ -16,6 +16,7 @@
 #include "flytecpp/util/clock.h"
 #include "flyteidl/admin/common.pb.h"
 #include "flyteidl/admin/launch_plan.pb.h"
+#include "flyteidl/admin/project.pb.h"
 #include "flyteidl/admin/task.pb.h"
 #include "flyteidl/admin/workflow.pb.h"
 
@@ -46,7 +47,18 @@ class Registry {
   Result<admin::LaunchPlanList> ListActiveLaunchPlans(
       const admin::ActiveLaunchPlanListRequest& request);
 
+  // Projects. Registering an entity in an unknown project registers the
+  // project too (flyteadmin requires it first). Every project has the
+  // domains development, staging and production.
+  Status RegisterProject(const admin::ProjectRegisterRequest& request);
+  Status UpdateProject(const admin::Project& project);
+  Result<admin::Project> GetProject(const admin::ProjectGetRequest& request);
+  Result<admin::Projects> ListProjects(const admin::ProjectListRequest& request);
+  static admin::GetDomainsResponse Domains();
+
  private:
+  // Registers `project` unless it is known. REQUIRES: mu_.
+  Status EnsureProject(const std::string& project, const std::string& org);
   // What is registered under `id` (of id.resource_type), or NotFound.
   Result<store::RegisteredEntity> Get(const core::Identifier& id);
   // Registers `entity`; an id already taken is AlreadyExists (same spec) or

@@ -139,6 +139,13 @@ class AdminService final : public flyteidl::service::AdminService::Service {
     if (executions_ == nullptr) return NoEngine();
     return Answer(executions_->GetTaskData(request->id()), response);
   }
+  grpc::Status RelaunchExecution(grpc::ServerContext* context,
+                                 const admin::ExecutionRelaunchRequest* request,
+                                 admin::ExecutionCreateResponse* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
+    if (executions_ == nullptr) return NoEngine();
+    return Answer(executions_->Relaunch(*request), response);
+  }
   grpc::Status TerminateExecution(grpc::ServerContext* context,
                                   const admin::ExecutionTerminateRequest* request,
                                   admin::ExecutionTerminateResponse*) override {
@@ -217,6 +224,33 @@ class AdminService final : public flyteidl::service::AdminService::Service {
     return Answer(registry_.ListActiveLaunchPlans(*request), response);
   }
 
+  grpc::Status RegisterProject(grpc::ServerContext* context,
+                               const admin::ProjectRegisterRequest* request,
+                               admin::ProjectRegisterResponse*) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
+    return ToGrpc(registry_.RegisterProject(*request));
+  }
+  grpc::Status UpdateProject(grpc::ServerContext* context, const admin::Project* request,
+                             admin::ProjectUpdateResponse*) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
+    return ToGrpc(registry_.UpdateProject(*request));
+  }
+  grpc::Status GetProject(grpc::ServerContext* context, const admin::ProjectGetRequest* request,
+                          admin::Project* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
+    return Answer(registry_.GetProject(*request), response);
+  }
+  grpc::Status ListProjects(grpc::ServerContext* context, const admin::ProjectListRequest* request,
+                            admin::Projects* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
+    return Answer(registry_.ListProjects(*request), response);
+  }
+  grpc::Status GetDomains(grpc::ServerContext* context, const admin::GetDomainRequest*,
+                          admin::GetDomainsResponse* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
+    *response = Registry::Domains();
+    return grpc::Status::OK;
+  }
   grpc::Status GetVersion(grpc::ServerContext* context, const admin::GetVersionRequest*,
                           admin::GetVersionResponse* response) override {
     if (auto denied = auth_.Deny(context)) return *denied;

@@ -265,6 +265,17 @@ async function main() {
                      grpc.status.NOT_FOUND, 'has no node zz');
     ok('node executions, their data, and task attempts with their logs and data');
 
+    // Relaunch: the same launch plan and inputs under a new name.
+    const relaunched = await svc.relaunchExecution({ id: created.id, name: 'relaunched' });
+    assert.strictEqual(relaunched.id.name, 'relaunched');
+    const again = await waitFor(relaunched.id, [P.SUCCEEDED, P.FAILED]);
+    assert.strictEqual(again.closure.phase, P.SUCCEEDED);
+    assert.strictEqual(again.spec.metadata.mode, admin.ExecutionMetadata.ExecutionMode.RELAUNCH);
+    assert.strictEqual(again.spec.metadata.referenceExecution.name, created.id.name);
+    assert.strictEqual((await svc.getExecutionData({ id: relaunched.id })).fullOutputs.literals.y
+      .scalar.primitive.integer.toString(), '42');
+    ok('RelaunchExecution runs it again with the same inputs, marked RELAUNCH of the original');
+
     // Terminate a running one.
     const running = await svc.createExecution({ project: PROJECT, domain: DOMAIN,
       spec: { launchPlan: ident(core.ResourceType.LAUNCH_PLAN, 'server.slow_wf') } });
@@ -280,14 +291,14 @@ async function main() {
     assert.strictEqual(list.token, '3');
     const rest = await svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 3,
                                             token: list.token });
-    assert.strictEqual(rest.executions.length, 1);
+    assert.strictEqual(rest.executions.length, 2);  // 5 in all
     assert.strictEqual(rest.token, '');
     ok('ListExecutions pages, newest first');
 
     // Filters, in flyteadmin's syntax.
     const succeeded = await svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 100,
                                                  filters: 'eq(execution.phase,SUCCEEDED)' });
-    assert.strictEqual(succeeded.executions.length, 3);
+    assert.strictEqual(succeeded.executions.length, 4);
     const stopped = await svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 100,
       filters: 'value_in(phase,ABORTED;FAILED)+eq(launch_plan.name,server.slow_wf)' });
     assert.deepStrictEqual(stopped.executions.map((e) => e.id.name), [running.id.name]);
@@ -298,6 +309,19 @@ async function main() {
                                           filters: 'eq(colour,red)' }),
                      grpc.status.INVALID_ARGUMENT, 'cannot filter on "colour"');
     ok('filters: eq, value_in, contains joined by +; an unknown field is INVALID_ARGUMENT');
+
+    // Projects and domains.
+    const domains = await svc.getDomains({});
+    assert.deepStrictEqual(domains.domains.map((d) => d.id), ['development', 'staging', 'production']);
+    await svc.registerProject({ project: { id: 'other', name: 'Other', description: 'a second project' } });
+    await expectCode(svc.registerProject({ project: { id: 'other', name: 'Other' } }),
+                     grpc.status.ALREADY_EXISTS, 'project other already exists');
+    const projects = await svc.listProjects({ limit: 10 });
+    assert.deepStrictEqual(projects.projects.map((p) => p.id), [PROJECT, 'other']);  // flytesnacks: by registration
+    const other = await svc.getProject({ id: 'other' });
+    assert.strictEqual(other.description, 'a second project');
+    assert.strictEqual(other.domains.length, 3);
+    ok('projects: registered explicitly or by registering into them; three domains each');
 
     // ---- Signals: a gate approved through SignalService, as flytekit's approve() does.
     const gated = wfOf('server.gated_wf', double);
@@ -353,7 +377,7 @@ async function main() {
           resourceType: core.ResourceType.TASK, project: PROJECT, domain: DOMAIN, name: 'missing.task',
           version: VERSION } } }] } } }),
       grpc.status.INVALID_ARGUMENT, 'uses what is not registered: TASK:flytesnacks:development:missing.task:v1');
-    await expectCode(svc.relaunchExecution({ id: { project: PROJECT, domain: DOMAIN, name: 'x' } }),
+    await expectCode(svc.recoverExecution({ id: { project: PROJECT, domain: DOMAIN, name: 'x' } }),
                      grpc.status.UNIMPLEMENTED);
     ok('errors: NOT_FOUND, INVALID_ARGUMENT naming the field or what is missing; UNIMPLEMENTED for what is not served yet');
   } finally {
