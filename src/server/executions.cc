@@ -208,14 +208,7 @@ Result<admin::ExecutionList> Executions::List(const admin::ResourceListRequest& 
     return InvalidArgument("sort_by.key: cannot sort executions by \"" + request.sort_by().key() +
                            "\" (created_at)");
   }
-  size_t offset = 0;
-  if (!request.token().empty()) {
-    try {
-      offset = std::stoul(request.token());
-    } catch (...) {
-      return InvalidArgument("invalid token \"" + request.token() + "\"");
-    }
-  }
+  FLYTECPP_ASSIGN_OR_RETURN(const size_t offset, PageOffset(request.token()));
   std::vector<store::ExecutionRecord> rows;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -305,14 +298,7 @@ Result<admin::SignalList> Executions::ListSignals(const admin::SignalListRequest
     FLYTECPP_RETURN_IF_ERROR(Record(exec).status());
   }
   FLYTECPP_ASSIGN_OR_RETURN(std::vector<engine::SignalState> states, engine_.Signals(exec.name()));
-  size_t offset = 0;
-  if (!request.token().empty()) {
-    try {
-      offset = std::stoul(request.token());
-    } catch (...) {
-      return InvalidArgument("invalid token \"" + request.token() + "\"");
-    }
-  }
+  FLYTECPP_ASSIGN_OR_RETURN(const size_t offset, PageOffset(request.token()));
   admin::SignalList out;
   const size_t end = std::min<size_t>(states.size(), offset + request.limit());
   for (size_t i = offset; i < end; ++i) *out.add_signals() = ToSignal(exec, states[i]);

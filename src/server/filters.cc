@@ -7,6 +7,18 @@
 
 namespace flytecpp::server {
 
+Result<size_t> PageOffset(const std::string& token) {
+  if (token.empty()) return size_t{0};
+  size_t offset = 0;
+  for (char c : token) {
+    if (c < '0' || c > '9' || offset > (size_t{1} << 40)) {
+      return InvalidArgument("invalid token \"" + token + "\"");
+    }
+    offset = offset * 10 + static_cast<size_t>(c - '0');
+  }
+  return offset;
+}
+
 Result<std::vector<Predicate>> ParseFilters(const std::string& text) {
   static const std::regex kPredicate(R"(^\s*([a-z_]+)\(\s*([A-Za-z_.]+)\s*,(.*)\)\s*$)");
   static const std::set<std::string> kOps = {"eq", "ne",  "gt",       "gte",

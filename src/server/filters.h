@@ -1,4 +1,6 @@
-// flyteadmin's list filters: `eq(phase,SUCCEEDED)+gte(created_at,2024-01-01T00:00:00Z)`
+// How lists page and filter, as flyteadmin's do. Paging: `limit` rows from
+// the offset an opaque `token` carries (flyteadmin's is the decimal offset;
+// empty = the first page). Filters: `eq(phase,SUCCEEDED)+gte(created_at,2024-01-01T00:00:00Z)`
 // — predicates joined by '+', each op(field,value) with ops eq, ne, gt, gte,
 // lt, lte, contains and value_in (values separated by ';'). A field may carry
 // its entity's prefix (`execution.phase`), as flytectl writes them; another
@@ -14,6 +16,9 @@
 #include "flytecpp/util/status.h"
 
 namespace flytecpp::server {
+
+// The offset `token` carries; InvalidArgument for a token no list gave out.
+Result<size_t> PageOffset(const std::string& token);
 
 struct Predicate {
   std::string op, field;

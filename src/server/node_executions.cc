@@ -29,15 +29,6 @@ std::string Parent(const std::string& path) {
   return slash == std::string::npos ? "" : path.substr(0, slash);
 }
 
-Result<size_t> Offset(const std::string& token) {
-  if (token.empty()) return size_t{0};
-  try {
-    return static_cast<size_t>(std::stoul(token));
-  } catch (...) {
-    return InvalidArgument("invalid token \"" + token + "\"");
-  }
-}
-
 std::string FileUri(const std::string& path) { return "file://" + path; }
 
 admin::NodeExecution ToNode(const core::WorkflowExecutionIdentifier& exec,
@@ -83,7 +74,7 @@ Result<admin::NodeExecutionList> Executions::ListNodes(
     const admin::NodeExecutionListRequest& request) {
   if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
   FLYTECPP_ASSIGN_OR_RETURN(std::vector<Predicate> filters, ParseFilters(request.filters()));
-  FLYTECPP_ASSIGN_OR_RETURN(size_t offset, Offset(request.token()));
+  FLYTECPP_ASSIGN_OR_RETURN(size_t offset, PageOffset(request.token()));
   const auto& exec = request.workflow_execution_id();
   std::lock_guard<std::mutex> lock(mu_);
   FLYTECPP_ASSIGN_OR_RETURN(std::vector<store::NodeRecord> nodes, Nodes(exec));
@@ -211,7 +202,7 @@ Result<admin::TaskExecutionList> Executions::ListTasks(
     const admin::TaskExecutionListRequest& request) {
   if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
   FLYTECPP_ASSIGN_OR_RETURN(std::vector<Predicate> filters, ParseFilters(request.filters()));
-  FLYTECPP_ASSIGN_OR_RETURN(size_t offset, Offset(request.token()));
+  FLYTECPP_ASSIGN_OR_RETURN(size_t offset, PageOffset(request.token()));
   std::lock_guard<std::mutex> lock(mu_);
   FLYTECPP_ASSIGN_OR_RETURN(std::vector<admin::TaskExecution> all,
                             Attempts(request.node_execution_id()));

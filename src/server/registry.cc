@@ -51,18 +51,6 @@ std::string Differences(const google::protobuf::Message& before,
   return out;
 }
 
-// Offset paging: the token is the decimal offset of the next page ("" = first).
-Result<int> Offset(const std::string& token) {
-  if (token.empty()) return 0;
-  try {
-    size_t used = 0;
-    const int offset = std::stoi(token, &used);
-    if (used == token.size() && offset >= 0) return offset;
-  } catch (...) {
-  }
-  return InvalidArgument("invalid token \"" + token + "\"");
-}
-
 }  // namespace
 
 Registry::Registry(std::unique_ptr<store::Store> store, Clock* clock)
@@ -119,10 +107,12 @@ Result<std::vector<store::RegisteredEntity>> Registry::List(
     q.ascending = request.sort_by().direction() == admin::Sort::ASCENDING;
   }
   const int limit = static_cast<int>(std::min<uint32_t>(request.limit(), 10000));
-  FLYTECPP_ASSIGN_OR_RETURN(const int offset, Offset(request.token()));
+  FLYTECPP_ASSIGN_OR_RETURN(const size_t offset, PageOffset(request.token()));
   // Filtered lists are paged after filtering.
   q.limit = filters.empty() ? limit : std::numeric_limits<int>::max();
-  q.offset = filters.empty() ? offset : 0;
+  q.offset = filters.empty()
+                 ? static_cast<int>(std::min<size_t>(offset, std::numeric_limits<int>::max()))
+                 : 0;
   auto rows = store_->ListRegistered(q);
   if (!rows.ok()) {
     return rows.status().code() == StatusCode::kInvalidArgument
@@ -419,7 +409,8 @@ Result<admin::LaunchPlanList> Registry::ListActiveLaunchPlans(
   q.org = request.org();
   q.state = admin::ACTIVE;
   q.limit = static_cast<int>(std::min<uint32_t>(request.limit(), 10000));
-  FLYTECPP_ASSIGN_OR_RETURN(q.offset, Offset(request.token()));
+  FLYTECPP_ASSIGN_OR_RETURN(const size_t offset, PageOffset(request.token()));
+  q.offset = static_cast<int>(std::min<size_t>(offset, std::numeric_limits<int>::max()));
   if (request.has_sort_by()) {
     q.sort_key = request.sort_by().key();
     q.ascending = request.sort_by().direction() == admin::Sort::ASCENDING;
@@ -516,7 +507,7 @@ Result<admin::Project> Registry::GetProject(const admin::ProjectGetRequest& requ
 
 Result<admin::Projects> Registry::ListProjects(const admin::ProjectListRequest& request) {
   FLYTECPP_ASSIGN_OR_RETURN(std::vector<Predicate> filters, ParseFilters(request.filters()));
-  FLYTECPP_ASSIGN_OR_RETURN(const int offset, Offset(request.token()));
+  FLYTECPP_ASSIGN_OR_RETURN(const size_t offset, PageOffset(request.token()));
   const int limit =
       request.limit() == 0 ? 100 : static_cast<int>(std::min(request.limit(), 10000u));
   store::EntityQuery q;

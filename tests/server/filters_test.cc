@@ -51,5 +51,17 @@ TEST(FiltersTest, MistakesNameWhatIsWrong) {
   EXPECT_NE(t.status().message().find("\"yesterday\" is not an RFC 3339 time"), std::string::npos);
 }
 
+TEST(FiltersTest, PageTokensAreOffsetsAndNothingElse) {
+  ASSERT_TRUE(PageOffset("").ok());
+  EXPECT_EQ(*PageOffset(""), 0u);
+  ASSERT_TRUE(PageOffset("25").ok());
+  EXPECT_EQ(*PageOffset("25"), 25u);
+  for (const char* bad : {"-1", "ten", "1e3", "99999999999999999999999"}) {
+    auto offset = PageOffset(bad);
+    ASSERT_FALSE(offset.ok()) << bad;
+    EXPECT_NE(offset.status().message().find("invalid token"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace flytecpp::server
