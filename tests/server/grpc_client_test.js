@@ -265,6 +265,34 @@ async function main() {
                      grpc.status.NOT_FOUND, 'has no node zz');
     ok('node executions, their data, and task attempts with their logs and data');
 
+    // A sub-workflow's nodes are its node's children (unique_parent_id).
+    const child = wfOf('server.child_wf', double);
+    const parent = {
+      id: ident(core.ResourceType.WORKFLOW, 'server.parent_wf'), metadata: {},
+      interface: child.interface,
+      nodes: [{ id: 'sub', inputs: [{ var: 'x', binding: { promise: { nodeId: 'start-node', var: 'x' } } }],
+                workflowNode: { subWorkflowRef: child.id } }],
+      outputs: [{ var: 'y', binding: { promise: { nodeId: 'sub', var: 'y' } } }],
+    };
+    await svc.createWorkflow({ id: parent.id, spec: { template: parent, subWorkflows: [child] } });
+    await svc.createLaunchPlan({ id: ident(core.ResourceType.LAUNCH_PLAN, 'server.parent_wf'),
+                                 spec: { workflowId: parent.id } });
+    const nested = await svc.createExecution({ project: PROJECT, domain: DOMAIN, name: 'nested',
+      spec: { launchPlan: ident(core.ResourceType.LAUNCH_PLAN, 'server.parent_wf') },
+      inputs: { literals: { x: { scalar: { primitive: { integer: 6 } } } } } });
+    await waitFor(nested.id, [P.SUCCEEDED]);
+    const top = await svc.listNodeExecutions({ workflowExecutionId: nested.id, limit: 10 });
+    const sub = top.nodeExecutions.find((n) => n.id.nodeId === 'sub');
+    assert.ok(sub && sub.metadata.isParentNode, JSON.stringify(top.nodeExecutions.map((n) => n.id)));
+    assert.ok(top.nodeExecutions.every((n) => !n.id.nodeId.includes('/')));
+    const children = await svc.listNodeExecutions({ workflowExecutionId: nested.id, limit: 10,
+                                                    uniqueParentId: 'sub' });
+    const inner = children.nodeExecutions.find((n) => n.id.nodeId === 'sub/n0');
+    assert.ok(inner, JSON.stringify(children.nodeExecutions.map((n) => n.id.nodeId)));
+    assert.strictEqual((await svc.getNodeExecutionData({ id: inner.id })).fullOutputs.literals.y
+      .scalar.primitive.integer.toString(), '12');
+    ok('ListNodeExecutions: top-level nodes, then a sub-workflow node\'s children by unique_parent_id');
+
     // Relaunch: the same launch plan and inputs under a new name.
     const relaunched = await svc.relaunchExecution({ id: created.id, name: 'relaunched' });
     assert.strictEqual(relaunched.id.name, 'relaunched');
@@ -291,14 +319,14 @@ async function main() {
     assert.strictEqual(list.token, '3');
     const rest = await svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 3,
                                             token: list.token });
-    assert.strictEqual(rest.executions.length, 2);  // 5 in all
+    assert.strictEqual(rest.executions.length, 3);  // 6 in all
     assert.strictEqual(rest.token, '');
     ok('ListExecutions pages, newest first');
 
     // Filters, in flyteadmin's syntax.
     const succeeded = await svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 100,
                                                  filters: 'eq(execution.phase,SUCCEEDED)' });
-    assert.strictEqual(succeeded.executions.length, 4);
+    assert.strictEqual(succeeded.executions.length, 5);
     const stopped = await svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 100,
       filters: 'value_in(phase,ABORTED;FAILED)+eq(launch_plan.name,server.slow_wf)' });
     assert.deepStrictEqual(stopped.executions.map((e) => e.id.name), [running.id.name]);
