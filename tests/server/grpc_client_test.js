@@ -408,6 +408,15 @@ async function main() {
     await expectCode(svc.recoverExecution({ id: { project: PROJECT, domain: DOMAIN, name: 'x' } }),
                      grpc.status.UNIMPLEMENTED);
     ok('errors: NOT_FOUND, INVALID_ARGUMENT naming the field or what is missing; UNIMPLEMENTED for what is not served yet');
+
+    // Request sizes are bounded (64 MiB).
+    const huge = { id: { resourceType: core.ResourceType.TASK, project: PROJECT, domain: DOMAIN,
+                         name: 'huge', version: VERSION },
+                   spec: { template: { type: 'x', container: { image: 'x', command: ['true'],
+                                                               args: ['a'.repeat(65 << 20)] } } } };
+    await expectCode(svc.createTask(huge), grpc.status.RESOURCE_EXHAUSTED);
+    await svc.getVersion({});  // and the server is still there
+    ok('a request over 64 MiB is refused (RESOURCE_EXHAUSTED); the server carries on');
   } finally {
     client.close();
     proc.kill('SIGTERM');
