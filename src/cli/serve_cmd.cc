@@ -61,6 +61,11 @@ int RunServe(const CliEnv& env, const ServeArgs& a) {
             << host << ":" << (*server)->grpc_port() << ", store " << options.store_dir.string();
   if (adopted.ok() && !adopted->empty()) std::cout << ", resumed " << adopted->size();
   std::cout << std::endl;
+  // Serving goes on; what was left behind stays where it is until a restart.
+  if (!adopted.ok()) {
+    std::cerr << "flytecpp serve: could not resume the executions left behind: "
+              << adopted.status().ToString() << std::endl;
+  }
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&stop, &sig);

@@ -82,6 +82,12 @@ std::string SecretEnvName(const std::string& group, const std::string& key) {
   return name;
 }
 
+Result<std::optional<std::string>> LookUpSecret(const SecretStore* store, const std::string& group,
+                                                const std::string& key) {
+  if (store != nullptr) return store->Get(group, key);
+  return FromEnvironment(group, key);
+}
+
 std::string SecretName(const core::Secret& secret) {
   return secret.group().empty() ? secret.key() : secret.group() + "/" + secret.key();
 }
@@ -151,17 +157,14 @@ Result<ResolvedSecrets> ResolveSecrets(const core::TaskTemplate& task, const Sec
       return InvalidArgument("secret \"" + s.key() +
                              "\": has no group (locally a secret is GROUP/KEY)");
     }
-    std::optional<std::string> value;
-    if (store != nullptr) {
-      FLYTECPP_ASSIGN_OR_RETURN(value, store->Get(s.group(), s.key()));
-    } else {
-      value = FromEnvironment(s.group(), s.key());
-    }
+    FLYTECPP_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                              LookUpSecret(store, s.group(), s.key()));
     if (!value) {
       return NotFound("secret " + SecretName(s) + " not found: set it with `flytecpp secrets set " +
                       SecretName(s) + "` (reads the value from stdin) or export " +
                       SecretEnvName(s.group(), s.key()));
     }
+    out.values.push_back(*value);
     const std::string file = Lower(s.group()) + "/" + Lower(s.key());
     const bool as_env = s.mount_requirement() == core::Secret::ENV_VAR ||
                         s.mount_requirement() == core::Secret::ANY;
@@ -203,10 +206,7 @@ std::string Redacted(std::string text, const ResolvedSecrets& secrets) {
       pos += 8;
     }
   };
-  for (const auto& [name, value] : secrets.env) {
-    if (name.rfind("FLYTE_SECRETS_", 0) != 0) redact(value);
-  }
-  for (const auto& [file, value] : secrets.files) redact(value);
+  for (const auto& value : secrets.values) redact(value);
   return text;
 }
 

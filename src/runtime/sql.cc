@@ -443,14 +443,9 @@ struct SqlRuntime::Impl {
       const size_t slash = connection.password_secret.find('/');
       const std::string group = connection.password_secret.substr(0, slash),
                         key = connection.password_secret.substr(slash + 1);
-      Result<std::optional<std::string>> value =
-          options.secrets ? options.secrets->Get(group, key)
-                          : Result<std::optional<std::string>>(std::optional<std::string>());
+      auto value = LookUpSecret(options.secrets ? &*options.secrets : nullptr, group, key);
       if (!value.ok()) return UserError("SecretNotFound", where + ": " + value.status().message());
       password = *value;
-      if (!password) {
-        if (const char* env = std::getenv(SecretEnvName(group, key).c_str())) password = env;
-      }
       if (!password) {
         return UserError("SecretNotFound", where + ": its password secret " +
                                                connection.password_secret +

@@ -65,93 +65,81 @@ class Auth {
 
 class AdminService final : public flyteidl::service::AdminService::Service {
  public:
-  AdminService(Registry& registry, Executions* executions, const Auth& auth)
+  AdminService(Registry& registry, Executions& executions, const Auth& auth)
       : registry_(registry), executions_(executions), auth_(auth) {}
 
-  // ---- Executions (need an engine).
+  // ---- Executions, on the engine.
   grpc::Status CreateExecution(grpc::ServerContext* context,
                                const admin::ExecutionCreateRequest* request,
                                admin::ExecutionCreateResponse* response) override {
     if (auto denied = auth_.Deny(context)) return *denied;
-    if (executions_ == nullptr) return NoEngine();
-    return Answer(executions_->Create(*request), response);
+    return Answer(executions_.Create(*request), response);
   }
   grpc::Status GetExecution(grpc::ServerContext* context,
                             const admin::WorkflowExecutionGetRequest* request,
                             admin::Execution* response) override {
     if (auto denied = auth_.Deny(context)) return *denied;
-    if (executions_ == nullptr) return NoEngine();
-    return Answer(executions_->Get(request->id()), response);
+    return Answer(executions_.Get(request->id()), response);
   }
   grpc::Status GetExecutionData(grpc::ServerContext* context,
                                 const admin::WorkflowExecutionGetDataRequest* request,
                                 admin::WorkflowExecutionGetDataResponse* response) override {
     if (auto denied = auth_.Deny(context)) return *denied;
-    if (executions_ == nullptr) return NoEngine();
-    return Answer(executions_->GetData(request->id()), response);
+    return Answer(executions_.GetData(request->id()), response);
   }
   grpc::Status ListExecutions(grpc::ServerContext* context,
                               const admin::ResourceListRequest* request,
                               admin::ExecutionList* response) override {
     if (auto denied = auth_.Deny(context)) return *denied;
-    if (executions_ == nullptr) return NoEngine();
-    return Answer(executions_->List(*request), response);
+    return Answer(executions_.List(*request), response);
   }
   grpc::Status ListNodeExecutions(grpc::ServerContext* context,
                                   const admin::NodeExecutionListRequest* request,
                                   admin::NodeExecutionList* response) override {
     if (auto denied = auth_.Deny(context)) return *denied;
-    if (executions_ == nullptr) return NoEngine();
-    return Answer(executions_->ListNodes(*request), response);
+    return Answer(executions_.ListNodes(*request), response);
   }
   grpc::Status GetNodeExecution(grpc::ServerContext* context,
                                 const admin::NodeExecutionGetRequest* request,
                                 admin::NodeExecution* response) override {
     if (auto denied = auth_.Deny(context)) return *denied;
-    if (executions_ == nullptr) return NoEngine();
-    return Answer(executions_->GetNode(request->id()), response);
+    return Answer(executions_.GetNode(request->id()), response);
   }
   grpc::Status GetNodeExecutionData(grpc::ServerContext* context,
                                     const admin::NodeExecutionGetDataRequest* request,
                                     admin::NodeExecutionGetDataResponse* response) override {
     if (auto denied = auth_.Deny(context)) return *denied;
-    if (executions_ == nullptr) return NoEngine();
-    return Answer(executions_->GetNodeData(request->id()), response);
+    return Answer(executions_.GetNodeData(request->id()), response);
   }
   grpc::Status ListTaskExecutions(grpc::ServerContext* context,
                                   const admin::TaskExecutionListRequest* request,
                                   admin::TaskExecutionList* response) override {
     if (auto denied = auth_.Deny(context)) return *denied;
-    if (executions_ == nullptr) return NoEngine();
-    return Answer(executions_->ListTasks(*request), response);
+    return Answer(executions_.ListTasks(*request), response);
   }
   grpc::Status GetTaskExecution(grpc::ServerContext* context,
                                 const admin::TaskExecutionGetRequest* request,
                                 admin::TaskExecution* response) override {
     if (auto denied = auth_.Deny(context)) return *denied;
-    if (executions_ == nullptr) return NoEngine();
-    return Answer(executions_->GetTask(request->id()), response);
+    return Answer(executions_.GetTask(request->id()), response);
   }
   grpc::Status GetTaskExecutionData(grpc::ServerContext* context,
                                     const admin::TaskExecutionGetDataRequest* request,
                                     admin::TaskExecutionGetDataResponse* response) override {
     if (auto denied = auth_.Deny(context)) return *denied;
-    if (executions_ == nullptr) return NoEngine();
-    return Answer(executions_->GetTaskData(request->id()), response);
+    return Answer(executions_.GetTaskData(request->id()), response);
   }
   grpc::Status RelaunchExecution(grpc::ServerContext* context,
                                  const admin::ExecutionRelaunchRequest* request,
                                  admin::ExecutionCreateResponse* response) override {
     if (auto denied = auth_.Deny(context)) return *denied;
-    if (executions_ == nullptr) return NoEngine();
-    return Answer(executions_->Relaunch(*request), response);
+    return Answer(executions_.Relaunch(*request), response);
   }
   grpc::Status TerminateExecution(grpc::ServerContext* context,
                                   const admin::ExecutionTerminateRequest* request,
                                   admin::ExecutionTerminateResponse*) override {
     if (auto denied = auth_.Deny(context)) return *denied;
-    if (executions_ == nullptr) return NoEngine();
-    return ToGrpc(executions_->Terminate(*request));
+    return ToGrpc(executions_.Terminate(*request));
   }
 
   grpc::Status CreateTask(grpc::ServerContext* context, const admin::TaskCreateRequest* request,
@@ -261,12 +249,8 @@ class AdminService final : public flyteidl::service::AdminService::Service {
   }
 
  private:
-  static grpc::Status NoEngine() {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "this server runs no engine");
-  }
-
   Registry& registry_;
-  Executions* executions_;
+  Executions& executions_;
   const Auth& auth_;
 };
 
@@ -330,18 +314,17 @@ Server::Server() : impl_(std::make_unique<Impl>()) {}
 Server::~Server() { Shutdown(); }
 
 Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
+  if (options.engine == nullptr) return InvalidArgument("the server needs an engine");
   FLYTECPP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store,
                             store::OpenSqliteStore(options.store_dir));
   std::unique_ptr<Server> server(new Server());
   Impl& s = *server->impl_;
   s.registry = std::make_unique<Registry>(std::move(store));
-  if (options.engine != nullptr) {
-    FLYTECPP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> reads,
-                              store::OpenSqliteStore(options.store_dir));
-    s.executions = std::make_unique<Executions>(*s.registry, *options.engine, std::move(reads));
-  }
+  FLYTECPP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> reads,
+                            store::OpenSqliteStore(options.store_dir));
+  s.executions = std::make_unique<Executions>(*s.registry, *options.engine, std::move(reads));
   s.auth = std::make_unique<Auth>(options.token);
-  s.admin = std::make_unique<AdminService>(*s.registry, s.executions.get(), *s.auth);
+  s.admin = std::make_unique<AdminService>(*s.registry, *s.executions, *s.auth);
   FLYTECPP_RETURN_IF_ERROR(CheckExposure(options));
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (!options.tls_cert_pem.empty()) {
@@ -353,10 +336,8 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   builder.AddListeningPort(options.grpc_address, credentials, &s.port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.RegisterService(s.admin.get());
-  if (s.executions) {
-    s.signals = std::make_unique<SignalService>(*s.executions, *s.auth);
-    builder.RegisterService(s.signals.get());
-  }
+  s.signals = std::make_unique<SignalService>(*s.executions, *s.auth);
+  builder.RegisterService(s.signals.get());
   s.grpc = builder.BuildAndStart();
   if (s.grpc == nullptr || s.port == 0) {
     return InvalidArgument("cannot listen on " + options.grpc_address +

@@ -45,6 +45,11 @@ class SecretStore {
 // injector names it: upper-cased "_FSEC_" + group + "_" + key.
 std::string SecretEnvName(const std::string& group, const std::string& key);
 
+// A secret's value from `store` (which falls back to the environment), or
+// from the environment alone when `store` is null; nullopt if neither has it.
+Result<std::optional<std::string>> LookUpSecret(const SecretStore* store, const std::string& group,
+                                                const std::string& key);
+
 // "group/key" (or "key" without a group): how messages name a secret.
 std::string SecretName(const core::Secret& secret);
 
@@ -53,6 +58,7 @@ std::string SecretName(const core::Secret& secret);
 struct ResolvedSecrets {
   std::vector<std::pair<std::string, std::string>> env;    // name, value
   std::vector<std::pair<std::string, std::string>> files;  // "<group>/<key>" (lower case), value
+  std::vector<std::string> values;  // the secrets' values, each once (what Redacted hides)
 };
 
 // Resolves `task`'s secrets. `mount_dir` is where the files will be seen

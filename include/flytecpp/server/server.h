@@ -21,8 +21,7 @@ struct ServerOptions {
   // empty: no check, allowed only on a loopback address.
   std::string token;
   std::string tls_cert_pem, tls_key_pem;  // both: TLS; neither: plaintext
-  // Runs the executions the API creates; must outlive the server. Null: the
-  // execution RPCs answer UNAVAILABLE.
+  // Runs the executions the API creates; required, and must outlive the server.
   engine::Engine* engine = nullptr;
 };
 
