@@ -16,6 +16,8 @@ APT_PACKAGES=(
   libssl-dev                                     # SHA-256 for cache keys
   bubblewrap                                     # the task sandbox
   libgrpc++-dev protobuf-compiler-grpc           # flytecpp serve: the FlyteAdmin gRPC API
+  libcpp-httplib-dev                             # flytecpp serve: its HTTP/JSON gateway
+  curl jq                                        # the HTTP gateway's tests
 )
 
 SUDO=""

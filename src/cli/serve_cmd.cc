@@ -1,4 +1,4 @@
-// flytecpp serve [--grpc ADDR]: the FlyteAdmin API over the store, until
+// flytecpp serve [--grpc ADDR] [--http ADDR]: the FlyteAdmin API over the store, until
 // SIGINT/SIGTERM. It prints where it listens, then serves.
 #include <signal.h>
 
@@ -20,6 +20,7 @@ namespace {
 
 struct ServeArgs {
   std::string grpc = "127.0.0.1:8089";
+  std::string http = "127.0.0.1:8088";
   std::string token_file, tls_cert, tls_key;
 };
 
@@ -27,6 +28,7 @@ int RunServe(const CliEnv& env, const ServeArgs& a) {
   server::ServerOptions options;
   options.store_dir = StoreDir(env);
   options.grpc_address = a.grpc;
+  options.http_address = a.http == "none" ? "" : a.http;
   if (!a.token_file.empty()) {
     auto token = ReadTokenFile(a.token_file);
     if (!token.ok()) return Fail(token.status(), kExitBadInput);
@@ -58,7 +60,12 @@ int RunServe(const CliEnv& env, const ServeArgs& a) {
   if (!server.ok()) return Fail(server.status(), kExitBadInput);
   const std::string host = grpc_address.substr(0, grpc_address.rfind(':'));
   std::cout << "flytecpp serve: gRPC" << (options.tls_cert_pem.empty() ? "" : " (TLS)") << " on "
-            << host << ":" << (*server)->grpc_port() << ", store " << options.store_dir.string();
+            << host << ":" << (*server)->grpc_port();
+  if (!options.http_address.empty()) {
+    std::cout << ", HTTP on " << options.http_address.substr(0, options.http_address.rfind(':'))
+              << ":" << (*server)->http_port();
+  }
+  std::cout << ", store " << options.store_dir.string();
   if (adopted.ok() && !adopted->empty()) std::cout << ", resumed " << adopted->size();
   std::cout << std::endl;
   // Serving goes on; what was left behind stays where it is until a restart.
@@ -81,8 +88,11 @@ int RunServe(const CliEnv& env, const ServeArgs& a) {
 void RegisterServe(CLI::App& app, CliEnv* env, int* exit_code) {
   auto a = std::make_shared<ServeArgs>();
   auto* serve = app.add_subcommand(
-      "serve", "Serve the FlyteAdmin API (gRPC) over the store, until interrupted");
+      "serve", "Serve the FlyteAdmin API (gRPC and HTTP) over the store, until interrupted");
   serve->add_option("--grpc", a->grpc, "Listen here (host:port; port 0 picks a free one)")
+      ->capture_default_str();
+  serve->add_option("--http", a->http,
+                    "HTTP/JSON gateway at flyteadmin's /api/v1 paths here (host:port, or none)")
       ->capture_default_str();
   serve->add_option("--token-file", a->token_file,
                     "Every call must carry this bearer token (needed beyond loopback)");

@@ -7,6 +7,7 @@
 // takes commands from any thread.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <mutex>
 
@@ -43,6 +44,16 @@ class Executions {
   Result<admin::TaskExecution> GetTask(const core::TaskExecutionIdentifier& id);
   Result<admin::TaskExecutionGetDataResponse> GetTaskData(const core::TaskExecutionIdentifier& id);
 
+  // Task logs: with a base URL ("http://host:8088"), TaskExecution closures
+  // link to `<base>/logs/<project>/<domain>/<name>/<node>/<attempt>/<stream>`
+  // (each part percent-encoded), which LogFile resolves for the HTTP
+  // gateway; without one, to the files themselves (file://). Set before
+  // serving.
+  void set_log_base_url(std::string base) { log_base_url_ = std::move(base); }
+  // The log file `rest` (what follows /logs/) names, if it is a log of an
+  // attempt of a node of one of the server's executions.
+  Result<std::filesystem::path> LogFile(const std::string& rest);
+
   // Signals (SignalService): what gates wait for. `origin` says who set it.
   Status SetSignal(const admin::SignalSetRequest& request, const std::string& origin);
   Result<admin::SignalList> ListSignals(const admin::SignalListRequest& request);
@@ -59,6 +70,7 @@ class Executions {
 
   Registry& registry_;
   engine::Engine& engine_;
+  std::string log_base_url_;
   std::mutex mu_;
   std::unique_ptr<store::Store> store_;  // guarded by mu_
 };

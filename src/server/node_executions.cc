@@ -3,6 +3,7 @@
 // data directory.
 #include <google/protobuf/util/time_util.h>
 
+#include <cctype>
 #include <map>
 
 #include "executions.h"
@@ -30,6 +31,41 @@ std::string Parent(const std::string& path) {
 }
 
 std::string FileUri(const std::string& path) { return "file://" + path; }
+
+// `text` fit for one path segment of a URL: unreserved characters stay, the
+// rest (a node id's '/' included) are percent-encoded.
+std::string PathEscape(const std::string& text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : text) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+  return out;
+}
+
+// The inverse of PathEscape; nullopt if `text` is not well encoded.
+std::optional<std::string> PathUnescape(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      return std::nullopt;
+    }
+    out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+    i += 2;
+  }
+  return out;
+}
 
 admin::NodeExecution ToNode(const core::WorkflowExecutionIdentifier& exec,
                             const store::NodeRecord& n, const store::DataDir& data,
@@ -165,12 +201,19 @@ Result<std::vector<admin::TaskExecution>> Executions::Attempts(
       *c->mutable_created_at() = te.occurred_at();
       c->set_task_type(te.task_type());
       c->set_event_version(te.event_version());
-      // The attempt's logs, where this machine keeps them.
-      const std::string dir = data.OutputDir(id.node_id(), static_cast<int>(te.retry_attempt()));
+      // The attempt's logs: served over HTTP, or where this machine keeps them.
+      const int attempt = static_cast<int>(te.retry_attempt());
+      const std::string dir = data.OutputDir(id.node_id(), attempt);
+      const auto& e = id.execution_id();
       for (const char* name : {"stdout", "stderr"}) {
         auto* log = c->add_logs();
         log->set_name(name);
-        log->set_uri(FileUri(dir + "/" + name + ".log"));
+        log->set_uri(log_base_url_.empty()
+                         ? FileUri(dir + "/" + name + ".log")
+                         : log_base_url_ + "/logs/" + PathEscape(e.project()) + "/" +
+                               PathEscape(e.domain()) + "/" + PathEscape(e.name()) + "/" +
+                               PathEscape(id.node_id()) + "/" + std::to_string(attempt) + "/" +
+                               name);
       }
     }
     c->set_phase(te.phase());
@@ -256,6 +299,46 @@ Result<admin::TaskExecutionGetDataResponse> Executions::GetTaskData(
     }
   }
   return out;
+}
+
+Result<std::filesystem::path> Executions::LogFile(const std::string& rest) {
+  std::vector<std::string> parts;
+  for (size_t start = 0;;) {
+    const size_t slash = rest.find('/', start);
+    auto part = PathUnescape(rest.substr(start, slash == std::string::npos ? slash : slash - start));
+    if (!part) return InvalidArgument("log path '" + rest + "': badly percent-encoded");
+    parts.push_back(*part);
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  const auto usage = InvalidArgument(
+      "log path '" + rest + "': want <project>/<domain>/<name>/<node>/<attempt>/stdout|stderr");
+  if (parts.size() != 6 || (parts[5] != "stdout" && parts[5] != "stderr")) return usage;
+  int attempt = -1;
+  try {
+    size_t used = 0;
+    attempt = std::stoi(parts[4], &used);
+    if (used != parts[4].size()) attempt = -1;
+  } catch (...) {
+  }
+  if (attempt < 0) return usage;
+  core::WorkflowExecutionIdentifier exec;
+  exec.set_project(parts[0]);
+  exec.set_domain(parts[1]);
+  exec.set_name(parts[2]);
+  std::lock_guard lock(mu_);
+  // Only a node the execution has: a node id is part of the file's path.
+  FLYTECPP_ASSIGN_OR_RETURN(const std::vector<store::NodeRecord> nodes, Nodes(exec));
+  bool known = false;
+  for (const auto& n : nodes) known = known || n.path == parts[3];
+  if (!known) return NotFound("execution " + parts[2] + " has no node " + parts[3]);
+  const store::DataDir data(store_->data_dir(), exec.name());
+  std::filesystem::path file = data.OutputDir(parts[3], attempt) + "/" + parts[5] + ".log";
+  if (!std::filesystem::exists(file)) {
+    return NotFound("no " + parts[5] + " log for node " + parts[3] + " attempt " + parts[4] +
+                    " of " + parts[2]);
+  }
+  return file;
 }
 
 }  // namespace flytecpp::server

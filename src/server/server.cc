@@ -5,9 +5,12 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <unistd.h>
+
 #include <optional>
 
 #include "executions.h"
+#include "http_gateway.h"
 #include "flyteidl/service/admin.grpc.pb.h"
 #include "flyteidl/service/signal.grpc.pb.h"
 #include "registry.h"
@@ -43,17 +46,24 @@ grpc::Status Answer(Result<T> result, T* response) {
 class Auth {
  public:
   explicit Auth(std::string token) : token_(std::move(token)) {}
+  // Whether `authorization` (a header's value) is "Bearer <token>", or no
+  // token is needed.
+  bool Allows(const std::string& authorization) const {
+    if (token_.empty()) return true;
+    const std::string want = "Bearer " + token_;
+    if (authorization.size() != want.size()) return false;
+    // Constant time: how much of a guess matched must not show.
+    unsigned char diff = 0;
+    for (size_t i = 0; i < want.size(); ++i) diff |= authorization[i] ^ want[i];
+    return diff == 0;
+  }
   // UNAUTHENTICATED unless `context` carries "authorization: Bearer <token>".
   std::optional<grpc::Status> Deny(grpc::ServerContext* context) const {
     if (token_.empty()) return std::nullopt;
     const auto& md = context->client_metadata();
     auto it = md.find("authorization");
-    const std::string want = "Bearer " + token_;
-    if (it != md.end() && it->second.size() == want.size()) {
-      // Constant time: how much of a guess matched must not show.
-      unsigned char diff = 0;
-      for (size_t i = 0; i < want.size(); ++i) diff |= it->second.data()[i] ^ want[i];
-      if (diff == 0) return std::nullopt;
+    if (it != md.end() && Allows(std::string(it->second.data(), it->second.size()))) {
+      return std::nullopt;
     }
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                         "missing or wrong bearer token (metadata authorization: Bearer <token>)");
@@ -281,16 +291,21 @@ class SignalService final : public flyteidl::service::SignalService::Service {
   const Auth& auth_;
 };
 
+std::string HostOf(const std::string& address) { return address.substr(0, address.rfind(':')); }
+
 // Beyond this machine, only with a token: whoever reaches the server can run
 // tasks on it.
 Status CheckExposure(const ServerOptions& options) {
-  const std::string host = options.grpc_address.substr(0, options.grpc_address.rfind(':'));
-  const bool loopback = host == "127.0.0.1" || host == "localhost" || host == "[::1]" ||
-                        host.rfind("127.", 0) == 0 || host.rfind("unix:", 0) == 0;
-  if (!loopback && options.token.empty()) {
-    return InvalidArgument("listening on " + options.grpc_address +
-                           " needs a bearer token (--token-file): whoever reaches the server can "
-                           "run tasks on it");
+  for (const std::string* address : {&options.grpc_address, &options.http_address}) {
+    if (address->empty()) continue;
+    const std::string host = HostOf(*address);
+    const bool loopback = host == "127.0.0.1" || host == "localhost" || host == "[::1]" ||
+                          host.rfind("127.", 0) == 0 || host.rfind("unix:", 0) == 0;
+    if (!loopback && options.token.empty()) {
+      return InvalidArgument("listening on " + *address +
+                             " needs a bearer token (--token-file): whoever reaches the server "
+                             "can run tasks on it");
+    }
   }
   if (options.tls_cert_pem.empty() != options.tls_key_pem.empty()) {
     return InvalidArgument("TLS needs both a certificate and its key");
@@ -308,6 +323,7 @@ struct Server::Impl {
   std::unique_ptr<SignalService> signals;
   std::unique_ptr<grpc::Server> grpc;
   int port = 0;
+  std::unique_ptr<HttpGateway> http;
 };
 
 Server::Server() : impl_(std::make_unique<Impl>()) {}
@@ -343,12 +359,37 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     return InvalidArgument("cannot listen on " + options.grpc_address +
                            " (taken, or not an address)");
   }
+  if (!options.http_address.empty()) {
+    HttpGatewayOptions http;
+    http.address = options.http_address;
+    http.tls_cert_pem = options.tls_cert_pem;
+    http.tls_key_pem = options.tls_key_pem;
+    http.max_body_bytes = options.max_message_bytes;
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(-1);  // the server bounds requests; answers are ours
+    http.channel = s.grpc->InProcessChannel(args);
+    Executions* executions = s.executions.get();
+    http.log_file = [executions](const std::string& rest) { return executions->LogFile(rest); };
+    const Auth* auth = s.auth.get();
+    http.authorized = [auth](const std::string& header) { return auth->Allows(header); };
+    FLYTECPP_ASSIGN_OR_RETURN(s.http, HttpGateway::Start(std::move(http)));
+    // Logs are linked where this server serves them, by a name others can reach.
+    std::string host = HostOf(options.http_address);
+    if (host == "0.0.0.0" || host == "[::]" || host == "::") {
+      char name[256] = {};
+      host = gethostname(name, sizeof name - 1) == 0 ? name : "localhost";
+    }
+    s.executions->set_log_base_url((options.tls_cert_pem.empty() ? "http://" : "https://") +
+                                   host + ":" + std::to_string(s.http->port()));
+  }
   return server;
 }
 
 int Server::grpc_port() const { return impl_->port; }
+int Server::http_port() const { return impl_->http ? impl_->http->port() : 0; }
 void Server::Wait() { impl_->grpc->Wait(); }
 void Server::Shutdown() {
+  if (impl_->http) impl_->http->Shutdown();
   if (impl_->grpc) impl_->grpc->Shutdown();
 }
 

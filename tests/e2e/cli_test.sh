@@ -948,7 +948,7 @@ expect_bad_input "cache prune without limits" "give --max-size, --older-than or 
 
 # --- flytecpp serve + flytecpp register: a pyflyte package registered over gRPC ------------
 if [[ -d "$PKGS" ]]; then
-  "$FLYTECPP" --store "$WORK/servestore" serve --grpc 127.0.0.1:0 >"$WORK/serve.out" 2>&1 &
+  "$FLYTECPP" --store "$WORK/servestore" serve --grpc 127.0.0.1:0 --http 127.0.0.1:0 >"$WORK/serve.out" 2>&1 &
   server=$!
   for _ in $(seq 100); do grep -q "gRPC on" "$WORK/serve.out" && break; sleep 0.1; done
   addr=$(grep -o "gRPC on [^,]*" "$WORK/serve.out" | cut -d' ' -f3)
@@ -975,18 +975,19 @@ if [[ -d "$PKGS" ]]; then
   if wait "$server"; then ok "flytecpp serve exits 0 on SIGTERM"; else bad "serve exit: $?"; fi
   # Beyond loopback only with a token; a token and TLS, checked on every call.
   expect_bad_input "serve on a public address without a token" "needs a bearer token (--token-file)" \
-    "$FLYTECPP" --store "$WORK/servestore" serve --grpc 0.0.0.0:0
+    "$FLYTECPP" --store "$WORK/servestore" serve --grpc 0.0.0.0:0 --http 127.0.0.1:0
   if command -v openssl >/dev/null; then
     openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
       -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
       -keyout "$WORK/key.pem" -out "$WORK/cert.pem" >/dev/null 2>&1
     printf 'tok-%s\n' "$RANDOM$RANDOM" >"$WORK/token"
     printf 'not-the-token\n' >"$WORK/wrong"
-    "$FLYTECPP" --store "$WORK/securestore" serve --grpc 127.0.0.1:0 --token-file "$WORK/token" \
+    "$FLYTECPP" --store "$WORK/securestore" serve --grpc 127.0.0.1:0 --http 127.0.0.1:0 --token-file "$WORK/token" \
       --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" >"$WORK/serve2.out" 2>&1 &
     secure=$!
     for _ in $(seq 100); do grep -q "gRPC" "$WORK/serve2.out" && break; sleep 0.1; done
-    addr=$(grep -o "on [0-9.]*:[0-9]*" "$WORK/serve2.out" | cut -d' ' -f2)
+    addr=$(grep -o "gRPC (TLS) on [0-9.]*:[0-9]*" "$WORK/serve2.out" | cut -d' ' -f4)
+    https=https://$(grep -o "HTTP on [0-9.]*:[0-9]*" "$WORK/serve2.out" | cut -d' ' -f3)
     "$FLYTECPP" register "$PKGS/flyte-package.tgz" --server "$addr" --version v1 \
       --tls-ca "$WORK/cert.pem" --token-file "$WORK/wrong" >"$WORK/out" 2>"$WORK/err"
     rc=$?
@@ -996,6 +997,16 @@ if [[ -d "$PKGS" ]]; then
       ok "serve with TLS and a bearer token: the wrong token is refused (UNAUTHENTICATED), the right one registers"
     else
       bad "secure serve (rc=$rc): $(cat "$WORK/serve2.out" "$WORK/err")"
+    fi
+    # The HTTP gateway: the same TLS, the same token.
+    tasks_url="$https/api/v1/tasks/flytesnacks/development?limit=10"
+    no_token=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$WORK/cert.pem" "$tasks_url")
+    with_token=$(curl -s --cacert "$WORK/cert.pem" \
+      -H "Authorization: Bearer $(cat "$WORK/token")" "$tasks_url" | grep -o '"tasks"' | head -1)
+    if [[ "$no_token" == 401 && "$with_token" == '"tasks"' ]]; then
+      ok "HTTPS gateway: 401 without the bearer token, the tasks with it"
+    else
+      bad "HTTPS gateway: without token $no_token, with token '$with_token'"
     fi
     kill -TERM "$secure"; wait "$secure"
   else

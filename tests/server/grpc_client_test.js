@@ -28,14 +28,14 @@ const ok = (name) => { passed++; console.log(`ok   ${name}`); };
 function startServer() {
   fs.rmSync(workdir, { recursive: true, force: true });
   fs.mkdirSync(workdir, { recursive: true });
-  const proc = spawn(flytecpp, ['--store', path.join(workdir, 'store'), 'serve', '--grpc', '127.0.0.1:0'],
+  const proc = spawn(flytecpp, ['--store', path.join(workdir, 'store'), 'serve', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0'],
                      { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     proc.stdout.on('data', (d) => {
       out += d;
-      const m = out.match(/gRPC on ([^\s,]+)/);
-      if (m) resolve({ proc, address: m[1] });
+      const m = out.match(/gRPC on ([^\s,]+), HTTP on ([^\s,]+)/);
+      if (m) resolve({ proc, address: m[1], http: `http://${m[2]}` });
     });
     proc.on('exit', (code) => reject(new Error(`flytecpp serve exited ${code}: ${out}`)));
   });
@@ -79,7 +79,7 @@ async function expectCode(promise, code, needle) {
 }
 
 async function main() {
-  const { proc, address } = await startServer();
+  const { proc, address, http } = await startServer();
   const { client, admin: svc, signals } = services(address);
   try {
     const version = await svc.getVersion({});
@@ -258,7 +258,9 @@ async function main() {
     const attempt = attempts.taskExecutions[0];
     assert.strictEqual(attempt.closure.phase, core.TaskExecution.Phase.SUCCEEDED);
     assert.strictEqual(attempt.id.taskId.name, 'server.double');
-    assert.ok(attempt.closure.logs.some((l) => l.name === 'stderr' && l.uri.startsWith('file://')));
+    const stderrLog = attempt.closure.logs.find((l) => l.name === 'stderr');
+    assert.ok(stderrLog && stderrLog.uri.startsWith(`${http}/logs/`), JSON.stringify(attempt.closure.logs));
+    assert.strictEqual((await fetch(stderrLog.uri)).status, 200);
     const attemptData = await svc.getTaskExecutionData({ id: attempt.id });
     assert.strictEqual(attemptData.fullOutputs.literals.y.scalar.primitive.integer.toString(), '42');
     await expectCode(svc.getNodeExecution({ id: { executionId: created.id, nodeId: 'zz' } }),
@@ -304,6 +306,26 @@ async function main() {
       .scalar.primitive.integer.toString(), '42');
     ok('RelaunchExecution runs it again with the same inputs, marked RELAUNCH of the original');
 
+    // FlyteConsole's way: HTTP with binary protobuf bodies, encoded and
+    // decoded by the official classes.
+    const octet = 'application/octet-stream';
+    const viaHttp = await fetch(`${http}/api/v1/executions`, {
+      method: 'POST', headers: { 'Content-Type': octet, Accept: octet },
+      body: admin.ExecutionCreateRequest.encode({ project: PROJECT, domain: DOMAIN, name: 'by-http',
+        spec: { launchPlan: ident(core.ResourceType.LAUNCH_PLAN, 'server.double_wf') },
+        inputs: { literals: { x: { scalar: { primitive: { integer: 50 } } } } } }).finish() });
+    assert.strictEqual(viaHttp.status, 200, await viaHttp.clone().text());
+    assert.strictEqual(viaHttp.headers.get('content-type'), octet);
+    const createdByHttp = admin.ExecutionCreateResponse.decode(new Uint8Array(await viaHttp.arrayBuffer()));
+    assert.strictEqual(createdByHttp.id.name, 'by-http');
+    await waitFor(createdByHttp.id, [P.SUCCEEDED]);
+    const dataByHttp = await fetch(`${http}/api/v1/data/executions/${PROJECT}/${DOMAIN}/by-http`,
+                                   { headers: { Accept: octet } });
+    const decoded = admin.WorkflowExecutionGetDataResponse.decode(
+      new Uint8Array(await dataByHttp.arrayBuffer()));
+    assert.strictEqual(decoded.fullOutputs.literals.y.scalar.primitive.integer.toString(), '100');
+    ok('HTTP with application/octet-stream bodies (as FlyteConsole sends them) creates and reads back');
+
     // Terminate a running one.
     const running = await svc.createExecution({ project: PROJECT, domain: DOMAIN,
       spec: { launchPlan: ident(core.ResourceType.LAUNCH_PLAN, 'server.slow_wf') } });
@@ -319,14 +341,18 @@ async function main() {
     assert.strictEqual(list.token, '3');
     const rest = await svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 3,
                                             token: list.token });
-    assert.strictEqual(rest.executions.length, 3);  // 6 in all
-    assert.strictEqual(rest.token, '');
+    assert.strictEqual(rest.executions.length, 3);
+    assert.strictEqual(rest.token, '6');
+    const last = await svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 3,
+                                            token: rest.token });
+    assert.strictEqual(last.executions.length, 1);  // 7 in all
+    assert.strictEqual(last.token, '');
     ok('ListExecutions pages, newest first');
 
     // Filters, in flyteadmin's syntax.
     const succeeded = await svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 100,
                                                  filters: 'eq(execution.phase,SUCCEEDED)' });
-    assert.strictEqual(succeeded.executions.length, 5);
+    assert.strictEqual(succeeded.executions.length, 6);
     const stopped = await svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 100,
       filters: 'value_in(phase,ABORTED;FAILED)+eq(launch_plan.name,server.slow_wf)' });
     assert.deepStrictEqual(stopped.executions.map((e) => e.id.name), [running.id.name]);

@@ -1,7 +1,7 @@
 // flytecpp serve: a FlyteAdmin-compatible control plane. It serves the
 // official flyteidl.service.AdminService over gRPC (generated from the pinned
-// flyteidl package, so method names and messages are Flyte's), backed by a
-// store directory. See docs/server.md for what is served so far.
+// flyteidl package, so method names and messages are Flyte's) and HTTP/JSON,
+// backed by a store directory. See docs/server.md for what is served so far.
 #pragma once
 
 #include <filesystem>
@@ -16,8 +16,12 @@ namespace flytecpp::server {
 struct ServerOptions {
   std::filesystem::path store_dir;
   std::string grpc_address = "127.0.0.1:8089";  // flyteadmin's port; ":0" picks a free one
+  // The HTTP/JSON gateway at flyteadmin's /api/v1 paths (and task logs);
+  // empty: none. flyteadmin's is 127.0.0.1:8088.
+  std::string http_address;
   int64_t max_message_bytes = 64 << 20;         // requests larger than this are refused
-  // Every call must carry "authorization: Bearer <token>" (gRPC metadata);
+  // Every call must carry "authorization: Bearer <token>" (gRPC metadata,
+  // HTTP header);
   // empty: no check, allowed only on a loopback address.
   std::string token;
   std::string tls_cert_pem, tls_key_pem;  // both: TLS; neither: plaintext
@@ -33,6 +37,7 @@ class Server {
   ~Server();  // stops
 
   int grpc_port() const;  // the port listened on (what ":0" became)
+  int http_port() const;  // the HTTP gateway's; 0 without one
   void Wait();            // until Shutdown
   void Shutdown();        // stops accepting, finishes calls in flight
 

@@ -1,0 +1,262 @@
+#include "http_gateway.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <httplib.h>
+#include <openssl/pem.h>
+
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include "flyteidl/service/admin.grpc.pb.h"
+#include "flyteidl/service/signal.grpc.pb.h"
+#include "http_routes.h"
+
+namespace flytecpp::server {
+
+namespace pb = google::protobuf;
+
+namespace {
+
+constexpr char kProtobuf[] = "application/octet-stream";
+constexpr char kJson[] = "application/json";
+
+// grpc-gateway's mapping of gRPC codes to HTTP statuses.
+int HttpStatusOf(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return 200;
+    case grpc::StatusCode::CANCELLED: return 499;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::OUT_OF_RANGE: return 400;
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return 504;
+    case grpc::StatusCode::NOT_FOUND: return 404;
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::ABORTED: return 409;
+    case grpc::StatusCode::PERMISSION_DENIED: return 403;
+    case grpc::StatusCode::UNAUTHENTICATED: return 401;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return 429;
+    case grpc::StatusCode::UNIMPLEMENTED: return 501;
+    case grpc::StatusCode::UNAVAILABLE: return 503;
+    default: return 500;
+  }
+}
+
+grpc::StatusCode GrpcCodeOf(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kInvalidArgument: return grpc::StatusCode::INVALID_ARGUMENT;
+    case StatusCode::kNotFound: return grpc::StatusCode::NOT_FOUND;
+    default: return grpc::StatusCode::INTERNAL;
+  }
+}
+
+// An error as grpc-gateway writes it: {"code": <gRPC code>, "message": ..., "details": []}.
+void SendError(httplib::Response& res, grpc::StatusCode code, const std::string& message) {
+  pb::Value text;
+  text.set_string_value(message);
+  std::string quoted;
+  (void)pb::util::MessageToJsonString(text, &quoted);
+  res.status = HttpStatusOf(code);
+  res.set_content("{\"code\":" + std::to_string(static_cast<int>(code)) +
+                      ",\"message\":" + quoted + ",\"details\":[]}",
+                  kJson);
+}
+
+bool WantsProtobuf(const std::string& header) {
+  return header.find(kProtobuf) != std::string::npos;
+}
+
+// The path as sent, without its query: segments stay percent-encoded, so
+// an encoded '/' inside a node id does not split it.
+std::string RawPath(const httplib::Request& req) {
+  return req.target.substr(0, req.target.find('?'));
+}
+
+Result<std::pair<X509*, EVP_PKEY*>> ParseKeyPair(const std::string& cert_pem,
+                                                 const std::string& key_pem) {
+  BIO* cert_bio = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
+  X509* cert = PEM_read_bio_X509(cert_bio, nullptr, nullptr, nullptr);
+  BIO_free(cert_bio);
+  BIO* key_bio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(key_bio, nullptr, nullptr, nullptr);
+  BIO_free(key_bio);
+  if (cert == nullptr || key == nullptr) {
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    return InvalidArgument(cert == nullptr ? "--tls-cert: not a PEM certificate"
+                                           : "--tls-key: not a PEM private key");
+  }
+  return std::pair{cert, key};
+}
+
+}  // namespace
+
+struct HttpGateway::Impl {
+  HttpGatewayOptions options;
+  HttpRoutes routes{{
+      pb::DescriptorPool::generated_pool()->FindServiceByName(
+          flyteidl::service::AdminService::service_full_name()),
+      pb::DescriptorPool::generated_pool()->FindServiceByName(
+          flyteidl::service::SignalService::service_full_name()),
+  }};
+  std::unique_ptr<grpc::GenericStub> stub;
+  std::unique_ptr<httplib::Server> http;
+  std::thread thread;
+  int port = 0;
+
+  void Handle(const httplib::Request& req, httplib::Response& res);
+  void ServeLog(const httplib::Request& req, httplib::Response& res);
+};
+
+void HttpGateway::Impl::Handle(const httplib::Request& req, httplib::Response& res) {
+  auto call = routes.Match(req.method, RawPath(req), req.params);
+  if (!call.ok()) {
+    SendError(res, GrpcCodeOf(call.status()), call.status().message());
+    return;
+  }
+  pb::Message& request = *call->request;
+  if (call->body_is_request && !req.body.empty()) {
+    // The body is the request; what the path says is merged over it.
+    std::unique_ptr<pb::Message> body(request.New());
+    if (WantsProtobuf(req.get_header_value("Content-Type"))) {
+      if (!body->ParseFromString(req.body)) {
+        SendError(res, grpc::StatusCode::INVALID_ARGUMENT,
+                  "body: not a serialized " + request.GetDescriptor()->full_name());
+        return;
+      }
+    } else if (auto st = pb::util::JsonStringToMessage(req.body, body.get()); !st.ok()) {
+      SendError(res, grpc::StatusCode::INVALID_ARGUMENT,
+                "body: not a " + request.GetDescriptor()->full_name() + " in JSON: " +
+                    std::string(st.message()));
+      return;
+    }
+    body->MergeFrom(request);
+    request.GetReflection()->Swap(&request, body.get());
+  }
+
+  std::string bytes;
+  request.SerializeToString(&bytes);
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer in(&slice, 1), out;
+  grpc::ClientContext context;
+  if (req.has_header("Authorization")) {
+    context.AddMetadata("authorization", req.get_header_value("Authorization"));
+  }
+  std::promise<grpc::Status> done;
+  stub->UnaryCall(&context, call->grpc_path(), grpc::StubOptions(), &in, &out,
+                  [&done](grpc::Status st) { done.set_value(std::move(st)); });
+  const grpc::Status st = done.get_future().get();
+  if (!st.ok()) {
+    SendError(res, st.error_code(), st.error_message());
+    return;
+  }
+  std::vector<grpc::Slice> slices;
+  (void)out.Dump(&slices);
+  std::string answer;
+  for (const auto& s : slices) answer.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  if (WantsProtobuf(req.get_header_value("Accept"))) {
+    res.set_content(answer, kProtobuf);
+    return;
+  }
+  std::unique_ptr<pb::Message> response(
+      pb::MessageFactory::generated_factory()->GetPrototype(call->method->output_type())->New());
+  if (!response->ParseFromString(answer)) {
+    SendError(res, grpc::StatusCode::INTERNAL, "unreadable answer from " + call->grpc_path());
+    return;
+  }
+  pb::util::JsonPrintOptions json;
+  // Proto field names, and fields at their defaults too (empty lists, phase
+  // UNDEFINED): a client can tell "none" from "not answered".
+  json.preserve_proto_field_names = true;
+  json.always_print_primitive_fields = true;
+  std::string text;
+  (void)pb::util::MessageToJsonString(*response, &text, json);
+  res.set_content(text, kJson);
+}
+
+void HttpGateway::Impl::ServeLog(const httplib::Request& req, httplib::Response& res) {
+  if (!options.authorized(req.get_header_value("Authorization"))) {
+    SendError(res, grpc::StatusCode::UNAUTHENTICATED,
+              "missing or wrong bearer token (header Authorization: Bearer <token>)");
+    return;
+  }
+  const std::string rest = RawPath(req).substr(std::string("/logs/").size());
+  auto file = options.log_file(rest);
+  if (!file.ok()) {
+    SendError(res, GrpcCodeOf(file.status()), file.status().message());
+    return;
+  }
+  std::ifstream in(*file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  res.set_content(text.str(), "text/plain; charset=utf-8");
+}
+
+HttpGateway::HttpGateway() : impl_(std::make_unique<Impl>()) {}
+HttpGateway::~HttpGateway() { Shutdown(); }
+
+Result<std::unique_ptr<HttpGateway>> HttpGateway::Start(HttpGatewayOptions options) {
+  std::unique_ptr<HttpGateway> gateway(new HttpGateway());
+  Impl& g = *gateway->impl_;
+  g.options = std::move(options);
+  g.stub = std::make_unique<grpc::GenericStub>(g.options.channel);
+  if (!g.options.tls_cert_pem.empty()) {
+    FLYTECPP_ASSIGN_OR_RETURN(auto pair,
+                              ParseKeyPair(g.options.tls_cert_pem, g.options.tls_key_pem));
+    g.http = std::make_unique<httplib::SSLServer>(pair.first, pair.second);
+    X509_free(pair.first);
+    EVP_PKEY_free(pair.second);
+  } else {
+    g.http = std::make_unique<httplib::Server>();
+  }
+  g.http->set_payload_max_length(static_cast<size_t>(g.options.max_body_bytes));
+  Impl* impl = &g;
+  const auto api = [impl](const httplib::Request& req, httplib::Response& res) {
+    impl->Handle(req, res);
+  };
+  g.http->Get("/api/v1/.*", api);
+  g.http->Post("/api/v1/.*", api);
+  g.http->Put("/api/v1/.*", api);
+  g.http->Patch("/api/v1/.*", api);
+  g.http->Delete("/api/v1/.*", api);
+  g.http->Get("/logs/.*", [impl](const httplib::Request& req, httplib::Response& res) {
+    impl->ServeLog(req, res);
+  });
+  g.http->set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        SendError(res, grpc::StatusCode::INTERNAL, "the request failed inside the server");
+      });
+
+  const std::string& address = g.options.address;
+  const size_t colon = address.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos) {
+    try {
+      port = std::stoi(address.substr(colon + 1));
+    } catch (...) {
+    }
+  }
+  std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (host.empty() || port < 0 || port > 65535) {
+    return InvalidArgument("--http " + address + ": not host:port");
+  }
+  g.port = port == 0 ? g.http->bind_to_any_port(host) : port;
+  if (g.port <= 0 || (port != 0 && !g.http->bind_to_port(host, port))) {
+    return InvalidArgument("cannot listen on " + address + " (taken, or not an address)");
+  }
+  g.thread = std::thread([impl] { impl->http->listen_after_bind(); });
+  return gateway;
+}
+
+int HttpGateway::port() const { return impl_->port; }
+
+void HttpGateway::Shutdown() {
+  if (impl_->http) impl_->http->stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+}  // namespace flytecpp::server

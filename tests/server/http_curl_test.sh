@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# flytecpp serve over HTTP, driven by curl as a script or a person would:
+# flyteadmin's /api/v1 paths with JSON bodies — register, launch, watch,
+# read outputs and logs, approve a gate, terminate — plus the errors a
+# client sees. Usage: http_curl_test.sh FLYTECPP WORKDIR
+set -uo pipefail
+FLYTECPP=$(realpath "$1")
+WORK=$2
+rm -rf "$WORK" && mkdir -p "$WORK"
+failures=0
+ok() { echo "ok   - $1"; }
+bad() { echo "FAIL - $1"; failures=$((failures + 1)); }
+check() { # check NAME ACTUAL EXPECTED
+  if [[ "$2" == "$3" ]]; then ok "$1"; else bad "$1: got '$2', want '$3'"; fi
+}
+
+"$FLYTECPP" --store "$WORK/store" serve --grpc 127.0.0.1:0 --http 127.0.0.1:0 >"$WORK/serve.out" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+for _ in $(seq 100); do grep -q "HTTP on" "$WORK/serve.out" && break; sleep 0.1; done
+H=http://$(grep -o "HTTP on [^,]*" "$WORK/serve.out" | cut -d' ' -f3)
+[[ "$H" != "http://" ]] || { echo "FAIL - serve did not start: $(cat "$WORK/serve.out")"; exit 1; }
+
+# api METHOD PATH [BODY]: prints the answer's body; the HTTP status goes to $WORK/status.
+api() {
+  curl -s -o "$WORK/body" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
+    ${3:+--data-binary "$3"} "$H$2" >"$WORK/status"
+  cat "$WORK/body"
+}
+status() { cat "$WORK/status"; }
+
+check "GET /api/v1/version" "$(api GET /api/v1/version | jq -r '.control_plane_version.Build')" flytecpp
+
+# ---- Register a task, its workflow and launch plan (JSON, proto3 mapping).
+P='"project":"flytesnacks","domain":"development"'
+id() { echo "{\"resource_type\":\"$1\",$P,\"name\":\"$2\",\"version\":\"v1\"}"; }
+INT='{"simple":"INTEGER"}'
+IO="{\"inputs\":{\"variables\":{\"x\":{\"type\":$INT}}},\"outputs\":{\"variables\":{\"y\":{\"type\":$INT}}}}"
+task() { # task NAME SCRIPT
+  echo "{\"id\":$(id TASK "$1"),\"spec\":{\"template\":{\"id\":$(id TASK "$1"),\"type\":\"raw-container\",
+    \"metadata\":{},\"interface\":$IO,\"container\":{\"image\":\"debian:12\",\"command\":[\"sh\",\"-c\",\"$2\"],
+    \"data_config\":{\"enabled\":true,\"input_path\":\"/var/inputs\",\"output_path\":\"/var/outputs\"}}}}}"
+}
+workflow() { # workflow NAME TASK [GATE]
+  local nodes="{\"id\":\"n0\",\"inputs\":[{\"var\":\"x\",\"binding\":{\"promise\":{\"node_id\":\"start-node\",\"var\":\"x\"}}}],
+    \"task_node\":{\"reference_id\":$(id TASK "$2")}${3:+,\"upstream_node_ids\":[\"gate\"]}}"
+  [[ -n "${3:-}" ]] && nodes="{\"id\":\"gate\",\"gate_node\":{\"approve\":{\"signal_id\":\"go\"}}},$nodes"
+  echo "{\"id\":$(id WORKFLOW "$1"),\"spec\":{\"template\":{\"id\":$(id WORKFLOW "$1"),\"metadata\":{},
+    \"interface\":$IO,\"nodes\":[$nodes],
+    \"outputs\":[{\"var\":\"y\",\"binding\":{\"promise\":{\"node_id\":\"n0\",\"var\":\"y\"}}}]}}}"
+}
+launch_plan() { # launch_plan NAME
+  echo "{\"id\":$(id LAUNCH_PLAN "$1"),\"spec\":{\"workflow_id\":$(id WORKFLOW "$1"),
+    \"default_inputs\":{\"parameters\":{\"x\":{\"var\":{\"type\":$INT},
+    \"default\":{\"scalar\":{\"primitive\":{\"integer\":\"4\"}}}}}}}}"
+}
+api POST /api/v1/tasks "$(task curl.double 'echo doubling >&2; expr $(cat /var/inputs/x) \\* 2 > /var/outputs/y')" >/dev/null
+check "POST /api/v1/tasks registers a task" "$(status)" 200
+api POST /api/v1/tasks "$(task curl.double 'echo doubling >&2; expr $(cat /var/inputs/x) \\* 2 > /var/outputs/y')" >/dev/null
+check "registering it again is 409 (ALREADY_EXISTS)" "$(status)" 409
+api POST /api/v1/tasks "$(task curl.slow 'sleep 600')" >/dev/null
+for wf in curl.double:curl.double curl.slow:curl.slow; do
+  api POST /api/v1/workflows "$(workflow "${wf%%:*}" "${wf##*:}")" >/dev/null
+  api POST /api/v1/launch_plans "$(launch_plan "${wf%%:*}")" >/dev/null
+done
+api POST /api/v1/workflows "$(workflow curl.gated curl.double gate)" >/dev/null
+api POST /api/v1/launch_plans "$(launch_plan curl.gated)" >/dev/null
+check "workflows and launch plans registered (the last: 200)" "$(status)" 200
+check "GET /api/v1/launch_plans/{project}/{domain} lists them" \
+  "$(api GET '/api/v1/launch_plans/flytesnacks/development?limit=10&sort_by.key=name&sort_by.direction=ASCENDING' |
+     jq -r '[.launch_plans[].id.name] | join(",")')" "curl.double,curl.gated,curl.slow"
+
+# ---- Launch, watch, read outputs.
+launch() { # launch NAME LP [INPUTS]
+  api POST /api/v1/executions "{$P,\"name\":\"$1\",\"spec\":{\"launch_plan\":$(id LAUNCH_PLAN "$2")}${3:+,\"inputs\":$3}}"
+}
+wait_phase() { # wait_phase NAME PHASE...: prints the phase it ended in
+  local phase=""
+  for _ in $(seq 300); do
+    phase=$(api GET "/api/v1/executions/flytesnacks/development/$1" | jq -r '.closure.phase')
+    for want in "${@:2}"; do [[ "$phase" == "$want" ]] && { echo "$phase"; return; }; done
+    sleep 0.1
+  done
+  echo "$phase"
+}
+launch e1 curl.double '{"literals":{"x":{"scalar":{"primitive":{"integer":"21"}}}}}' >/dev/null
+check "POST /api/v1/executions creates e1" "$(status)" 200
+check "e1 reaches SUCCEEDED" "$(wait_phase e1 SUCCEEDED FAILED ABORTED)" SUCCEEDED
+check "GET /api/v1/data/executions: full_outputs" \
+  "$(api GET /api/v1/data/executions/flytesnacks/development/e1 |
+     jq -r '.full_outputs.literals.y.scalar.primitive.integer')" 42
+check "GET /api/v1/node_executions lists the top-level nodes" \
+  "$(api GET '/api/v1/node_executions/flytesnacks/development/e1?limit=10' |
+     jq -r '[.node_executions[].id.node_id] | sort | join(",")')" "end-node,n0,start-node"
+check "GET /api/v1/node_executions/.../n0: SUCCEEDED" \
+  "$(api GET /api/v1/node_executions/flytesnacks/development/e1/n0 | jq -r '.closure.phase')" SUCCEEDED
+tasks=$(api GET '/api/v1/task_executions/flytesnacks/development/e1/n0?limit=10')
+check "GET /api/v1/task_executions: one attempt" "$(jq -r '.task_executions | length' <<<"$tasks")" 1
+log=$(jq -r '.task_executions[0].closure.logs[] | select(.name == "stderr") | .uri' <<<"$tasks")
+check "the attempt's stderr log is served where its TaskLog says" "$(curl -s "$log")" doubling
+check "a log of no such node is 404" \
+  "$(curl -s -o /dev/null -w '%{http_code}' "${log/\/n0\//\/n9\/}")" 404
+
+# ---- A gate approved with POST /api/v1/signals.
+launch g1 curl.gated >/dev/null
+check "g1 waits at its gate (RUNNING)" "$(wait_phase g1 RUNNING)" RUNNING
+check "GET /api/v1/signals lists the gate's signal" \
+  "$(api GET '/api/v1/signals/flytesnacks/development/g1?limit=10' | jq -r '.signals[0].id.signal_id')" go
+api POST /api/v1/signals '{"id":{"execution_id":{'"$P"',"name":"g1"},"signal_id":"go"},
+  "value":{"scalar":{"primitive":{"boolean":true}}}}' >/dev/null
+check "POST /api/v1/signals approves" "$(status)" 200
+check "g1 then SUCCEEDS with the default input doubled" "$(wait_phase g1 SUCCEEDED FAILED)" SUCCEEDED
+check "g1's output" "$(api GET /api/v1/data/executions/flytesnacks/development/g1 |
+  jq -r '.full_outputs.literals.y.scalar.primitive.integer')" 8
+
+# ---- Terminate a running execution.
+launch s1 curl.slow >/dev/null
+wait_phase s1 RUNNING >/dev/null
+api DELETE /api/v1/executions/flytesnacks/development/s1 '{"cause":"enough"}' >/dev/null
+check "DELETE /api/v1/executions/... terminates" "$(status)" 200
+check "s1 ends ABORTED" "$(wait_phase s1 ABORTED FAILED SUCCEEDED)" ABORTED
+
+# ---- Lists with filters, and the errors a client sees.
+check "GET /api/v1/executions with filters" \
+  "$(api GET '/api/v1/executions/flytesnacks/development?limit=10&filters=eq(phase,SUCCEEDED)' |
+     jq -r '[.executions[].id.name] | sort | join(",")')" "e1,g1"
+api GET /api/v1/executions/flytesnacks/development/nope >/dev/null
+check "an unknown execution is 404" "$(status)" 404
+check "... and says so in grpc-gateway's error shape" "$(jq -r .code "$WORK/body")" 5
+api GET '/api/v1/executions/flytesnacks/development?limit=ten' >/dev/null
+check "a malformed query parameter is 400 naming it" \
+  "$(status) $(jq -r .message "$WORK/body" | grep -o "parameter 'limit'")" "400 parameter 'limit'"
+api POST /api/v1/executions '{"spec": 7}' >/dev/null
+check "a malformed JSON body is 400" "$(status)" 400
+api GET /api/v1/no/such/thing >/dev/null
+check "an unknown path is 404" "$(status)" 404
+
+echo "$failures failure(s)"
+((failures == 0))
