@@ -91,8 +91,9 @@ void RegisterServe(CLI::App& app, CliEnv* env, int* exit_code) {
       "serve", "Serve the FlyteAdmin API (gRPC and HTTP) over the store, until interrupted");
   serve->add_option("--grpc", a->grpc, "Listen here (host:port; port 0 picks a free one)")
       ->capture_default_str();
-  serve->add_option("--http", a->http,
-                    "HTTP/JSON gateway at flyteadmin's /api/v1 paths here (host:port, or none)")
+  serve
+      ->add_option("--http", a->http,
+                   "HTTP/JSON gateway at flyteadmin's /api/v1 paths here (host:port, or none)")
       ->capture_default_str();
   serve->add_option("--token-file", a->token_file,
                     "Every call must carry this bearer token (needed beyond loopback)");

@@ -60,8 +60,8 @@ void SendError(httplib::Response& res, grpc::StatusCode code, const std::string&
   std::string quoted;
   (void)pb::util::MessageToJsonString(text, &quoted);
   res.status = HttpStatusOf(code);
-  res.set_content("{\"code\":" + std::to_string(static_cast<int>(code)) +
-                      ",\"message\":" + quoted + ",\"details\":[]}",
+  res.set_content("{\"code\":" + std::to_string(static_cast<int>(code)) + ",\"message\":" + quoted +
+                      ",\"details\":[]}",
                   kJson);
 }
 
@@ -129,8 +129,8 @@ void HttpGateway::Impl::Handle(const httplib::Request& req, httplib::Response& r
       }
     } else if (auto st = pb::util::JsonStringToMessage(req.body, body.get()); !st.ok()) {
       SendError(res, grpc::StatusCode::INVALID_ARGUMENT,
-                "body: not a " + request.GetDescriptor()->full_name() + " in JSON: " +
-                    std::string(st.message()));
+                "body: not a " + request.GetDescriptor()->full_name() +
+                    " in JSON: " + std::string(st.message()));
       return;
     }
     body->MergeFrom(request);

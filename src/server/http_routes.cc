@@ -73,7 +73,9 @@ HttpRoutes::HttpRoutes(const std::vector<const pb::ServiceDescriptor*>& services
           case google::api::HttpRule::kGet: Add("GET", r->get(), method, r->body()); break;
           case google::api::HttpRule::kPut: Add("PUT", r->put(), method, r->body()); break;
           case google::api::HttpRule::kPost: Add("POST", r->post(), method, r->body()); break;
-          case google::api::HttpRule::kDelete: Add("DELETE", r->delete_(), method, r->body()); break;
+          case google::api::HttpRule::kDelete:
+            Add("DELETE", r->delete_(), method, r->body());
+            break;
           case google::api::HttpRule::kPatch: Add("PATCH", r->patch(), method, r->body()); break;
           default: break;  // custom verbs: flyteidl has none
         }
@@ -123,8 +125,8 @@ Result<HttpRoutes::Call> HttpRoutes::Match(
       if (s.field.empty()) continue;
       std::string dotted;
       for (const auto& f : s.field) dotted += (dotted.empty() ? "" : ".") + f;
-      FLYTECPP_RETURN_IF_ERROR(SetFieldFromText(*call.request, dotted,
-                                                httplib::detail::decode_url(parts[i], false)));
+      FLYTECPP_RETURN_IF_ERROR(
+          SetFieldFromText(*call.request, dotted, httplib::detail::decode_url(parts[i], false)));
     }
     // Query parameters fill the rest (grpc-gateway: every field not bound
     // by the path or body), e.g. ?limit=10&sort_by.key=created_at.
@@ -166,12 +168,12 @@ Status SetFieldFromText(pb::Message& message, const std::string& path, const std
         }
         rep ? r->AddString(m, field, text) : r->SetString(m, field, text);
         return Status::Ok();
-#define FLYTECPP_NUMBER(CPPTYPE, T, Name)                               \
-  case pb::FieldDescriptor::CPPTYPE: {                                  \
-    T v{};                                                              \
+#define FLYTECPP_NUMBER(CPPTYPE, T, Name)                                                 \
+  case pb::FieldDescriptor::CPPTYPE: {                                                    \
+    T v{};                                                                                \
     if (!ParseNumber(text, &v)) return bad("'" + text + "' is not a number of its type"); \
-    rep ? r->Add##Name(m, field, v) : r->Set##Name(m, field, v);        \
-    return Status::Ok();                                                \
+    rep ? r->Add##Name(m, field, v) : r->Set##Name(m, field, v);                          \
+    return Status::Ok();                                                                  \
   }
         FLYTECPP_NUMBER(CPPTYPE_INT32, int32_t, Int32)
         FLYTECPP_NUMBER(CPPTYPE_INT64, int64_t, Int64)

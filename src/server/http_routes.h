@@ -28,7 +28,7 @@ class HttpRoutes {
   struct Call {
     const google::protobuf::MethodDescriptor* method = nullptr;
     std::unique_ptr<google::protobuf::Message> request;
-    bool body_is_request = false;  // body: "*"
+    bool body_is_request = false;   // body: "*"
     std::string grpc_path() const;  // "/flyteidl.service.AdminService/GetExecution"
   };
 

@@ -305,7 +305,8 @@ Result<std::filesystem::path> Executions::LogFile(const std::string& rest) {
   std::vector<std::string> parts;
   for (size_t start = 0;;) {
     const size_t slash = rest.find('/', start);
-    auto part = PathUnescape(rest.substr(start, slash == std::string::npos ? slash : slash - start));
+    auto part =
+        PathUnescape(rest.substr(start, slash == std::string::npos ? slash : slash - start));
     if (!part) return InvalidArgument("log path '" + rest + "': badly percent-encoded");
     parts.push_back(*part);
     if (slash == std::string::npos) break;

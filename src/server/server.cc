@@ -4,15 +4,14 @@
 #include "flytecpp/server/server.h"
 
 #include <grpcpp/grpcpp.h>
-
 #include <unistd.h>
 
 #include <optional>
 
 #include "executions.h"
-#include "http_gateway.h"
 #include "flyteidl/service/admin.grpc.pb.h"
 #include "flyteidl/service/signal.grpc.pb.h"
+#include "http_gateway.h"
 #include "registry.h"
 
 namespace flytecpp::server {
@@ -379,8 +378,8 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
       char name[256] = {};
       host = gethostname(name, sizeof name - 1) == 0 ? name : "localhost";
     }
-    s.executions->set_log_base_url((options.tls_cert_pem.empty() ? "http://" : "https://") +
-                                   host + ":" + std::to_string(s.http->port()));
+    s.executions->set_log_base_url((options.tls_cert_pem.empty() ? "http://" : "https://") + host +
+                                   ":" + std::to_string(s.http->port()));
   }
   return server;
 }

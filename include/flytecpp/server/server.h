@@ -19,7 +19,7 @@ struct ServerOptions {
   // The HTTP/JSON gateway at flyteadmin's /api/v1 paths (and task logs);
   // empty: none. flyteadmin's is 127.0.0.1:8088.
   std::string http_address;
-  int64_t max_message_bytes = 64 << 20;         // requests larger than this are refused
+  int64_t max_message_bytes = 64 << 20;  // requests larger than this are refused
   // Every call must carry "authorization: Bearer <token>" (gRPC metadata,
   // HTTP header);
   // empty: no check, allowed only on a loopback address.
