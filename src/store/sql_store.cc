@@ -1,27 +1,31 @@
-// The SQLite store. Schema (version 5; one row per thing, protobuf blobs where
+// The store over SQL: one implementation for SQLite and PostgreSQL
+// (sql_db.h). Schema (version 6; one row per thing, protobuf blobs where
 // Flyte has a message):
 //
 //   executions(id PK, workflow, phase, parent, root, closure, inputs, outputs,
-//              error, max_parallelism, overwrite_cache, created_ns, updated_ns,
-//              owner, lease_expires_ns, abort_requested)
+//              error, max_parallelism, overwrite_cache, project, domain, spec,
+//              created_ns, updated_ns, owner, lease_expires_ns, abort_requested)
 //   nodes(execution_id, path, phase, attempts, system_failures, error,
 //         started_ns = first queued, attempt_started_ns, runtime, handle,
 //         updated_ns, PK(execution_id, path))
 //   elements(execution_id, path, idx, phase, attempts, system_failures, error,
 //            outputs, attempt_started_ns, runtime, handle, updated_ns,
 //            PK(execution_id, path, idx))
-//   events(seq PK AUTOINCREMENT, execution_id, kind, node_path, payload)
+//   events(seq PK increasing, execution_id, kind, node_path, payload)
 //   signals(execution_id, signal_id, type, value, origin, note, updated_ns,
 //           PK(execution_id, signal_id))
 //   entities(key PK, resource_type, spec)
+//   cache(key PK, ...), cache_reservations(key PK, holder, expires_ns)
+//   registry(resource_type, project, domain, name, version, org, spec,
+//            closure, state, created_ns, updated_ns, PK(the id))
 //
 // A lease is (owner, lease_expires_ns) on every row of one root. Commits are
 // fenced: a batch touching an execution another owner holds is rolled back.
+// Reads that decide a write lock their rows (FOR UPDATE on PostgreSQL; SQLite
+// write transactions exclude each other anyway).
 //
-// Every SQLite error becomes a Status here, with the statement's purpose and
-// the database path.
-#include <sqlite3.h>
-
+// Every database error becomes a Status here, with the statement's purpose
+// and where the database is.
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -31,13 +35,13 @@
 
 #include "flytecpp/idl/identifiers.h"
 #include "flytecpp/store/store.h"
+#include "sql_db.h"
+#include "sql_store.h"
 
 namespace flytecpp::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 6;
-constexpr int kBusyTimeoutMs = 30000;  // writers of one store wait for each other this long
 
 bool Terminal(core::WorkflowExecution::Phase p) {
   return p == core::WorkflowExecution::SUCCEEDED || p == core::WorkflowExecution::FAILED ||
@@ -53,29 +57,19 @@ const std::string& TerminalPhases() {
   return list;
 }
 
+// A prepared statement, with the helpers the store's code reads best with.
 class Statement {
  public:
-  Statement(sqlite3* db, const char* sql) {
-    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
+  Statement(SqlDatabase* db, const std::string& sql) : stmt_(db->Prepare(sql)) {}
 
-  bool ok() const { return rc_ == SQLITE_OK; }
-  sqlite3_stmt* get() { return stmt_; }
-  void Reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  void Bind(int i, const std::string& s) {
-    sqlite3_bind_blob(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-  }
-  void BindText(int i, const std::string& s) {
-    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-  }
-  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  void BindNull(int i) { sqlite3_bind_null(stmt_, i); }
+  bool ok() const { return stmt_ != nullptr; }
+  void Reset() { stmt_->Reset(); }
+  StepResult Step() { return stmt_->Step(); }
+  int64_t Changes() { return stmt_->Changes(); }
+  void Bind(int i, const std::string& s) { stmt_->BindBlob(i, s); }
+  void BindText(int i, const std::string& s) { stmt_->BindText(i, s); }
+  void Bind(int i, int64_t v) { stmt_->BindInt(i, v); }
+  void BindNull(int i) { stmt_->BindNull(i); }
   template <typename M>
   void BindOptional(int i, const std::optional<M>& m) {
     if (m) {
@@ -92,17 +86,10 @@ class Statement {
       BindNull(i);
     }
   }
-  std::string Blob(int col) {
-    const void* p = sqlite3_column_blob(stmt_, col);
-    int n = sqlite3_column_bytes(stmt_, col);
-    return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), n);
-  }
-  std::string Text(int col) {
-    const unsigned char* p = sqlite3_column_text(stmt_, col);
-    return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p));
-  }
-  int64_t Int(int col) { return sqlite3_column_int64(stmt_, col); }
-  bool IsNull(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string Blob(int col) { return stmt_->Blob(col); }
+  std::string Text(int col) { return stmt_->Text(col); }
+  int64_t Int(int col) { return stmt_->Int(col); }
+  bool IsNull(int col) { return stmt_->IsNull(col); }
   template <typename M>
   std::optional<M> Optional(int col) {
     if (IsNull(col)) return std::nullopt;
@@ -112,8 +99,7 @@ class Statement {
   }
 
  private:
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_;
+  std::unique_ptr<SqlStatement> stmt_;
 };
 
 std::string TimeText(int64_t ns) {
@@ -128,47 +114,20 @@ std::string TimeText(int64_t ns) {
   return buf;
 }
 
-class SqliteStore : public Store {
+class SqlStore : public Store {
  public:
-  SqliteStore(sqlite3* db, std::filesystem::path dir)
-      : db_(db), dir_(std::move(dir)), data_dir_(dir_ / "data") {}
-  ~SqliteStore() override {
-    cached_.clear();
-    sqlite3_close(db_);
-  }
-
-  Status Init(Durability durability) {
-    // Before anything else: concurrent first opens wait for each other
-    // instead of failing with "database is locked".
-    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
-    const char* sync = durability == Durability::kFull     ? "FULL"
-                       : durability == Durability::kNormal ? "NORMAL"
-                                                           : "OFF";
-    // Switching to WAL takes a lock the busy handler does not always wait
-    // for (SQLITE_BUSY straight away when another opener holds it): retry.
-    Status wal;
-    for (int i = 0; i < 300; ++i) {
-      wal = Exec("PRAGMA journal_mode=WAL", "configure");
-      if (wal.ok() || sqlite3_errcode(db_) != SQLITE_BUSY) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10 + i % 20));
-    }
-    FLYTECPP_RETURN_IF_ERROR(wal);
-    std::string pragmas = std::string("PRAGMA synchronous=") + sync + "; PRAGMA foreign_keys=OFF;";
-    FLYTECPP_RETURN_IF_ERROR(Exec(pragmas.c_str(), "configure"));
-    return Migrate();
-  }
+  SqlStore(std::unique_ptr<SqlDatabase> db, std::filesystem::path data_dir)
+      : owned_db_(std::move(db)), db_(owned_db_.get()), data_dir_(std::move(data_dir)) {}
+  ~SqlStore() override { cached_.clear(); }  // statements before their database
 
   Status Commit(const Batch& batch) override {
     if (batch.empty()) return Status::Ok();
-    FLYTECPP_RETURN_IF_ERROR(Run(Cached("BEGIN IMMEDIATE"), "begin transaction"));
-    Status st = Apply(batch);
-    if (!st.ok()) {
-      (void)Exec("ROLLBACK", "rollback");
-      return st;
+    // A conflict with another server's transaction (PostgreSQL: deadlock,
+    // serialization) is tried again: the batch is the same, the race is not.
+    for (int attempt = 0;; ++attempt) {
+      Status st = CommitOnce(batch);
+      if (st.ok() || attempt == 4 || !retryable_) return st;
     }
-    st = Run(Cached("COMMIT"), "commit");
-    if (!st.ok()) (void)Exec("ROLLBACK", "rollback");
-    return st;
   }
 
   Result<ExecutionRecord> GetExecution(const std::string& id) override {
@@ -177,9 +136,9 @@ class SqliteStore : public Store {
         std::string("SELECT " + ExecutionColumns(true) + " FROM executions WHERE id = ?").c_str());
     if (!s.ok()) return Error("read execution");
     s.BindText(1, id);
-    int rc = sqlite3_step(s.get());
-    if (rc == SQLITE_DONE) return NotFound("no execution \"" + id + "\" in " + dir_.string());
-    if (rc != SQLITE_ROW) return Error("read execution");
+    StepResult rc = s.Step();
+    if (rc == StepResult::kDone) return NotFound("no execution \"" + id + "\" in " + db_->where());
+    if (rc != StepResult::kRow) return Error("read execution");
     return RowToExecution(s, /*with_blobs=*/true);
   }
 
@@ -255,7 +214,7 @@ class SqliteStore : public Store {
     Statement s(db_,
                 "SELECT execution_id, path, idx, phase, attempts, system_failures, error, outputs, "
                 "attempt_started_ns, runtime, handle, updated_ns FROM elements "
-                "WHERE execution_id = ? AND path = ? AND (? < 0 OR phase = ?) ORDER BY idx");
+                "WHERE execution_id = ? AND path = ? AND (CAST(? AS BIGINT) < 0 OR phase = ?) ORDER BY idx");
     s.BindText(1, execution_id);
     s.BindText(2, path);
     s.Bind(3, phase ? static_cast<int64_t>(*phase) : int64_t{-1});
@@ -293,9 +252,9 @@ class SqliteStore : public Store {
     Statement s(db_, "SELECT spec FROM entities WHERE key = ?");
     if (!s.ok()) return Error("read entity");
     s.BindText(1, key);
-    int rc = sqlite3_step(s.get());
-    if (rc == SQLITE_DONE) return std::optional<std::string>();
-    if (rc != SQLITE_ROW) return Error("read entity");
+    StepResult rc = s.Step();
+    if (rc == StepResult::kDone) return std::optional<std::string>();
+    if (rc != StepResult::kRow) return Error("read entity");
     return std::optional<std::string>(s.Blob(0));
   }
 
@@ -329,6 +288,7 @@ class SqliteStore : public Store {
   }
 
   Result<std::pair<RegisteredEntity, bool>> RegisterEntity(const RegisteredEntity& e) override {
+    bool inserted = false;
     {
       Statement s(db_,
                   "INSERT INTO registry(resource_type, project, domain, name, version, org, "
@@ -342,8 +302,8 @@ class SqliteStore : public Store {
       s.Bind(10, e.created_ns);
       s.Bind(11, e.updated_ns);
       FLYTECPP_RETURN_IF_ERROR(Step(s, "register"));
+      inserted = s.Changes() > 0;
     }
-    const bool inserted = sqlite3_changes(db_) > 0;
     FLYTECPP_ASSIGN_OR_RETURN(std::optional<RegisteredEntity> now, GetRegistered(e.id));
     if (!now) return Internal("register: the entity vanished");
     return std::make_pair(std::move(*now), inserted);
@@ -356,9 +316,9 @@ class SqliteStore : public Store {
                          .c_str());
     if (!s.ok()) return Error("read registry");
     BindId(s, 1, id);
-    const int rc = sqlite3_step(s.get());
-    if (rc == SQLITE_DONE) return std::optional<RegisteredEntity>();
-    if (rc != SQLITE_ROW) return Error("read registry");
+    const StepResult rc = s.Step();
+    if (rc == StepResult::kDone) return std::optional<RegisteredEntity>();
+    if (rc != StepResult::kRow) return Error("read registry");
     return std::optional<RegisteredEntity>(RowToRegistered(s));
   }
 
@@ -391,9 +351,9 @@ class SqliteStore : public Store {
     s.Bind(i++, static_cast<int64_t>(q.limit));
     s.Bind(i++, static_cast<int64_t>(q.offset));
     std::vector<RegisteredEntity> out;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(RowToRegistered(s));
-    if (rc != SQLITE_DONE) return Error("list registry");
+    StepResult rc;
+    while ((rc = s.Step()) == StepResult::kRow) out.push_back(RowToRegistered(s));
+    if (rc != StepResult::kDone) return Error("list registry");
     return out;
   }
 
@@ -408,7 +368,7 @@ class SqliteStore : public Store {
     s.Bind(3, now_ns);
     BindId(s, 4, id);
     FLYTECPP_RETURN_IF_ERROR(Step(s, "update registry"));
-    if (sqlite3_changes(db_) == 0) {
+    if (s.Changes() == 0) {
       return NotFound(idl::IdentifierString(id) + " is not registered");
     }
     return Status::Ok();
@@ -420,13 +380,13 @@ class SqliteStore : public Store {
         ("SELECT " + std::string(kCacheColumns) + ", outputs FROM cache WHERE key = ?").c_str());
     if (!s.ok()) return Error("read cache");
     s.BindText(1, key);
-    int rc = sqlite3_step(s.get());
-    if (rc == SQLITE_DONE) return std::optional<CacheEntry>();
-    if (rc != SQLITE_ROW) return Error("read cache");
+    StepResult rc = s.Step();
+    if (rc == StepResult::kDone) return std::optional<CacheEntry>();
+    if (rc != StepResult::kRow) return Error("read cache");
     CacheEntry e = RowToCacheEntry(s);
     auto outputs = std::make_shared<core::LiteralMap>();
     if (!outputs->ParseFromString(s.Blob(9))) {
-      return IoError("cache entry " + key + " in " + dir_.string() + ": unreadable outputs");
+      return IoError("cache entry " + key + " in " + db_->where() + ": unreadable outputs");
     }
     e.outputs = std::move(outputs);
     return std::optional<CacheEntry>(std::move(e));
@@ -444,14 +404,14 @@ class SqliteStore : public Store {
     if (!s.ok()) return Error("remove cache entry");
     s.BindText(1, key);
     FLYTECPP_RETURN_IF_ERROR(Step(s, "remove cache entry"));
-    if (sqlite3_changes(db_) == 0) {
-      return NotFound("no cache entry \"" + key + "\" in " + dir_.string());
+    if (s.Changes() == 0) {
+      return NotFound("no cache entry \"" + key + "\" in " + db_->where());
     }
     return Status::Ok();
   }
 
   Result<std::vector<CacheEntry>> PruneCache(int64_t used_before_ns, int64_t max_bytes) override {
-    FLYTECPP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin transaction"));
+    FLYTECPP_RETURN_IF_ERROR(Exec(db_->BeginWrite(), "begin transaction"));
     auto evicted = [&]() -> Result<std::vector<CacheEntry>> {
       Statement s(db_,
                   ("SELECT " + std::string(kCacheColumns) + " FROM cache ORDER BY used_ns ASC, key")
@@ -477,7 +437,7 @@ class SqliteStore : public Store {
       return out;
     }();
     if (!evicted.ok()) {
-      (void)Exec("ROLLBACK", "rollback");
+      (void)db_->Exec("ROLLBACK");
       return evicted.status();
     }
     FLYTECPP_RETURN_IF_ERROR(Exec("COMMIT", "commit"));
@@ -486,12 +446,13 @@ class SqliteStore : public Store {
 
   Result<std::string> ReserveCache(const std::string& key, const std::string& holder,
                                    int64_t now_ns, int64_t expires_ns) override {
-    FLYTECPP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin transaction"));
+    FLYTECPP_RETURN_IF_ERROR(Exec(db_->BeginWrite(), "begin transaction"));
     auto who = [&]() -> Result<std::string> {
       Statement up(db_, R"(
         INSERT INTO cache_reservations(key, holder, expires_ns) VALUES(?1, ?2, ?4)
         ON CONFLICT(key) DO UPDATE SET holder = excluded.holder, expires_ns = excluded.expires_ns
-        WHERE holder = excluded.holder OR expires_ns < ?3)");
+        WHERE cache_reservations.holder = excluded.holder
+           OR cache_reservations.expires_ns < ?3)");
       if (!up.ok()) return Error("reserve cache");
       up.BindText(1, key);
       up.BindText(2, holder);
@@ -501,11 +462,11 @@ class SqliteStore : public Store {
       Statement q(db_, "SELECT holder FROM cache_reservations WHERE key = ?");
       if (!q.ok()) return Error("reserve cache");
       q.BindText(1, key);
-      if (sqlite3_step(q.get()) != SQLITE_ROW) return Error("reserve cache");
+      if (q.Step() != StepResult::kRow) return Error("reserve cache");
       return q.Text(0);
     }();
     if (!who.ok()) {
-      (void)Exec("ROLLBACK", "rollback");
+      (void)db_->Exec("ROLLBACK");
       return who.status();
     }
     FLYTECPP_RETURN_IF_ERROR(Exec("COMMIT", "commit"));
@@ -514,15 +475,16 @@ class SqliteStore : public Store {
 
   Status AcquireLease(const std::string& id, const std::string& owner, int64_t now_ns,
                       int64_t expires_ns, const std::string& dead_holder) override {
-    FLYTECPP_RETURN_IF_ERROR(Run(Cached("BEGIN IMMEDIATE"), "begin transaction"));
+    FLYTECPP_RETURN_IF_ERROR(Run(Cached(db_->BeginWrite()), "begin transaction"));
     Status st = [&]() -> Status {
-      Statement s(db_,
-                  "SELECT parent, owner, lease_expires_ns, phase FROM executions WHERE id = ?");
+      Statement s(db_, std::string("SELECT parent, owner, lease_expires_ns, phase FROM executions "
+                                   "WHERE id = ?") +
+                           db_->ForUpdate());
       if (!s.ok()) return Error("read lease");
       s.BindText(1, id);
-      int rc = sqlite3_step(s.get());
-      if (rc == SQLITE_DONE) return NotFound("no execution \"" + id + "\" in " + dir_.string());
-      if (rc != SQLITE_ROW) return Error("read lease");
+      StepResult rc = s.Step();
+      if (rc == StepResult::kDone) return NotFound("no execution \"" + id + "\" in " + db_->where());
+      if (rc != StepResult::kRow) return Error("read lease");
       if (!s.Text(0).empty()) {
         return FailedPrecondition("execution " + id + " is a child of " + s.Text(0) +
                                   ": it runs with its parent");
@@ -541,7 +503,7 @@ class SqliteStore : public Store {
       return Step(u, "take lease");
     }();
     if (!st.ok()) {
-      (void)Exec("ROLLBACK", "rollback");
+      (void)db_->Exec("ROLLBACK");
       return st;
     }
     return Run(Cached("COMMIT"), "commit");
@@ -585,8 +547,8 @@ class SqliteStore : public Store {
     if (!s.ok()) return Error("request abort");
     s.BindText(1, id);
     FLYTECPP_RETURN_IF_ERROR(Step(s, "request abort"));
-    if (sqlite3_changes(db_) == 0)
-      return NotFound("no execution \"" + id + "\" in " + dir_.string());
+    if (s.Changes() == 0)
+      return NotFound("no execution \"" + id + "\" in " + db_->where());
     return Status::Ok();
   }
 
@@ -600,18 +562,32 @@ class SqliteStore : public Store {
   const std::filesystem::path& data_dir() const override { return data_dir_; }
 
  private:
-  Status Error(const std::string& what) const {
-    return IoError((dir_ / "flytecpp.db").string() + ": " + what + ": " + sqlite3_errmsg(db_));
+  // The last error, for `what`; remembers whether trying again may help.
+  Status Error(const std::string& what) {
+    retryable_ = db_->LastErrorRetryable();
+    return IoError(db_->where() + ": " + what + ": " + db_->LastError());
   }
 
   Status Exec(const char* sql, const std::string& what) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string msg = err != nullptr ? err : "unknown error";
-      sqlite3_free(err);
-      return IoError((dir_ / "flytecpp.db").string() + ": " + what + ": " + msg);
+    Status st = db_->Exec(sql);
+    if (!st.ok()) {
+      retryable_ = db_->LastErrorRetryable();
+      return st.WithContext(db_->where() + ": " + what);
     }
     return Status::Ok();
+  }
+
+  Status CommitOnce(const Batch& batch) {
+    retryable_ = false;
+    FLYTECPP_RETURN_IF_ERROR(Run(Cached(db_->BeginWrite()), "begin transaction"));
+    Status st = Apply(batch);
+    if (!st.ok()) {
+      (void)db_->Exec("ROLLBACK");
+      return st;
+    }
+    st = Run(Cached("COMMIT"), "commit");
+    if (!st.ok()) (void)db_->Exec("ROLLBACK");
+    return st;
   }
 
   // Statements of the commit path are prepared once and reused: parsing SQL
@@ -631,8 +607,8 @@ class SqliteStore : public Store {
   }
 
   Status Step(Statement& s, const std::string& what) {
-    int rc = sqlite3_step(s.get());
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Error(what);
+    StepResult rc = s.Step();
+    if (rc != StepResult::kDone && rc != StepResult::kRow) return Error(what);
     return Status::Ok();
   }
 
@@ -641,9 +617,9 @@ class SqliteStore : public Store {
   Result<std::vector<T>> ReadAll(Statement& s, const std::string& what, RowFn row) {
     if (!s.ok()) return Error(what);
     std::vector<T> out;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back(row(s));
-    if (rc != SQLITE_DONE) return Error(what);
+    StepResult rc;
+    while ((rc = s.Step()) == StepResult::kRow) out.push_back(row(s));
+    if (rc != StepResult::kDone) return Error(what);
     return out;
   }
 
@@ -656,107 +632,6 @@ class SqliteStore : public Store {
     Statement s(db_, sql.c_str());
     s.BindText(1, arg);
     return Column(s, what);
-  }
-
-  // Creates the schema, or brings a store of an earlier version up to this
-  // one. In one write transaction, so concurrent openers do it once.
-  Status Migrate() {
-    FLYTECPP_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "begin migration"));
-    Status st = [&]() -> Status {
-      Statement v(db_, "PRAGMA user_version");
-      if (!v.ok() || sqlite3_step(v.get()) != SQLITE_ROW) return Error("read schema version");
-      const int version = static_cast<int>(v.Int(0));
-      if (version == kSchemaVersion) return Status::Ok();
-      if (version > kSchemaVersion) {
-        return FailedPrecondition(dir_.string() + ": the store was written by a newer flytecpp");
-      }
-      FLYTECPP_RETURN_IF_ERROR(Exec(R"(
-        CREATE TABLE IF NOT EXISTS executions(
-          id TEXT PRIMARY KEY, workflow TEXT, phase INTEGER, parent TEXT,
-          closure BLOB, inputs BLOB, outputs BLOB, error BLOB,
-          created_ns INTEGER, updated_ns INTEGER, abort_requested INTEGER DEFAULT 0);
-        CREATE TABLE IF NOT EXISTS nodes(
-          execution_id TEXT, path TEXT, phase INTEGER, attempts INTEGER,
-          system_failures INTEGER, error BLOB, started_ns INTEGER, updated_ns INTEGER,
-          PRIMARY KEY(execution_id, path));
-        CREATE TABLE IF NOT EXISTS events(
-          seq INTEGER PRIMARY KEY AUTOINCREMENT, execution_id TEXT, kind INTEGER,
-          node_path TEXT, payload BLOB);
-        CREATE INDEX IF NOT EXISTS events_by_execution ON events(execution_id, seq);
-        CREATE TABLE IF NOT EXISTS entities(key TEXT PRIMARY KEY, resource_type INTEGER, spec BLOB);
-        CREATE TABLE IF NOT EXISTS elements(
-          execution_id TEXT, path TEXT, idx INTEGER, phase INTEGER, attempts INTEGER,
-          system_failures INTEGER, error BLOB, outputs BLOB, attempt_started_ns INTEGER,
-          runtime TEXT, handle TEXT, updated_ns INTEGER,
-          PRIMARY KEY(execution_id, path, idx));
-        CREATE TABLE IF NOT EXISTS signals(
-          execution_id TEXT, signal_id TEXT, type BLOB, value BLOB, updated_ns INTEGER,
-          PRIMARY KEY(execution_id, signal_id));
-        CREATE TABLE IF NOT EXISTS cache(
-          key TEXT PRIMARY KEY, task TEXT, outputs BLOB, size_bytes INTEGER,
-          created_ns INTEGER, used_ns INTEGER, source_execution TEXT, source_node TEXT,
-          source_attempt INTEGER);
-        CREATE INDEX IF NOT EXISTS cache_by_use ON cache(used_ns);
-        CREATE TABLE IF NOT EXISTS cache_reservations(
-          key TEXT PRIMARY KEY, holder TEXT, expires_ns INTEGER);
-        CREATE TABLE IF NOT EXISTS registry(
-          resource_type INTEGER, project TEXT, domain TEXT, name TEXT, version TEXT, org TEXT,
-          spec BLOB, closure BLOB, state INTEGER DEFAULT 0, created_ns INTEGER,
-          updated_ns INTEGER,
-          PRIMARY KEY(resource_type, project, domain, name, version, org));
-      )",
-                                    "create schema"));
-      // Version 2: leases, roots, durable attempt times and handles.
-      // Version 3: who set a signal, and why. Version 4: array elements (above).
-      // Version 5: the cache and its reservations (above). Version 6: the
-      // server's registry (above), and the project, domain and spec of executions.
-      for (const auto& [table, column] : std::vector<std::pair<std::string, std::string>>{
-               {"signals", "origin TEXT DEFAULT ''"},
-               {"signals", "note TEXT DEFAULT ''"},
-               {"executions", "root TEXT"},
-               {"executions", "max_parallelism INTEGER DEFAULT 0"},
-               {"executions", "overwrite_cache INTEGER DEFAULT 0"},
-               {"executions", "project TEXT DEFAULT ''"},
-               {"executions", "domain TEXT DEFAULT ''"},
-               {"executions", "spec BLOB DEFAULT ''"},
-               {"executions", "owner TEXT DEFAULT ''"},
-               {"executions", "lease_expires_ns INTEGER DEFAULT 0"},
-               {"nodes", "attempt_started_ns INTEGER DEFAULT 0"},
-               {"nodes", "runtime TEXT DEFAULT ''"},
-               {"nodes", "handle TEXT DEFAULT ''"}}) {
-        FLYTECPP_ASSIGN_OR_RETURN(bool has, HasColumn(table, column.substr(0, column.find(' '))));
-        if (!has) {
-          std::string sql = "ALTER TABLE " + table + " ADD COLUMN " + column;
-          FLYTECPP_RETURN_IF_ERROR(Exec(sql.c_str(), "migrate schema"));
-        }
-      }
-      FLYTECPP_RETURN_IF_ERROR(Exec(R"(
-        UPDATE executions SET parent = '' WHERE parent IS NULL;
-        UPDATE executions SET root = id WHERE root IS NULL AND parent = '';
-        UPDATE executions SET root = parent WHERE root IS NULL;
-        CREATE INDEX IF NOT EXISTS executions_by_root ON executions(root);
-        CREATE INDEX IF NOT EXISTS executions_by_owner ON executions(owner);
-        PRAGMA user_version = 6;
-      )",
-                                    "migrate schema"));
-      return Status::Ok();
-    }();
-    if (!st.ok()) {
-      (void)Exec("ROLLBACK", "rollback");
-      return st;
-    }
-    return Exec("COMMIT", "commit migration");
-  }
-
-  Result<bool> HasColumn(const std::string& table, const std::string& column) {
-    Statement s(db_, ("PRAGMA table_info(" + table + ")").c_str());
-    if (!s.ok()) return Error("read schema");
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-      if (s.Text(1) == column) return true;
-    }
-    if (rc != SQLITE_DONE) return Error("read schema");
-    return false;
   }
 
   static constexpr const char* kCacheColumns =
@@ -819,18 +694,21 @@ class SqliteStore : public Store {
     for (const auto& n : batch.nodes) ids.insert(n.execution_id);
     for (const auto& e : batch.elements) ids.insert(e.execution_id);
     for (const auto& e : batch.events) ids.insert(e.execution_id);
-    Statement& s = Cached("SELECT owner FROM executions WHERE id = ?");
+    // Locked until the commit: a lease taken meanwhile waits for it.
+    Statement& s = *db_->ForUpdate() != '\0'
+                       ? Cached("SELECT owner FROM executions WHERE id = ? FOR UPDATE")
+                       : Cached("SELECT owner FROM executions WHERE id = ?");
     if (!s.ok()) return Error("check lease");
     for (const auto& id : ids) {
       s.Reset();
       s.BindText(1, id);
-      int rc = sqlite3_step(s.get());
-      const std::string holder = rc == SQLITE_ROW ? s.Text(0) : "";
+      StepResult rc = s.Step();
+      const std::string holder = rc == StepResult::kRow ? s.Text(0) : "";
       // At once: a statement left on a row keeps its read snapshot open, and
       // the next write transaction over an older snapshot fails (busy).
       s.Reset();
-      if (rc == SQLITE_DONE) continue;  // new in this batch
-      if (rc != SQLITE_ROW) return Error("check lease");
+      if (rc == StepResult::kDone) continue;  // new in this batch
+      if (rc != StepResult::kRow) return Error("check lease");
       if (holder != batch.owner) {
         return Aborted("lease lost: execution " + id + " is now run by " +
                        (holder.empty() ? std::string("nobody") : holder));
@@ -949,9 +827,10 @@ class SqliteStore : public Store {
         INSERT INTO signals(execution_id, signal_id, type, value, origin, note, updated_ns)
         VALUES(?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT(execution_id, signal_id) DO UPDATE SET
-          type = COALESCE(excluded.type, type), value = COALESCE(excluded.value, value),
-          origin = CASE WHEN excluded.value IS NULL THEN origin ELSE excluded.origin END,
-          note = CASE WHEN excluded.value IS NULL THEN note ELSE excluded.note END,
+          type = COALESCE(excluded.type, signals.type),
+          value = COALESCE(excluded.value, signals.value),
+          origin = CASE WHEN excluded.value IS NULL THEN signals.origin ELSE excluded.origin END,
+          note = CASE WHEN excluded.value IS NULL THEN signals.note ELSE excluded.note END,
           updated_ns = excluded.updated_ns)");
       if (!s.ok()) return Error("write signal");
       for (const auto& r : batch.signals) {
@@ -1014,32 +893,18 @@ class SqliteStore : public Store {
     return Status::Ok();
   }
 
-  sqlite3* db_;
-  std::filesystem::path dir_;
+  std::unique_ptr<SqlDatabase> owned_db_;
+  SqlDatabase* db_;
   std::filesystem::path data_dir_;
   std::unordered_map<const char*, std::unique_ptr<Statement>> cached_;  // by SQL literal
+  bool retryable_ = false;  // the last error was a conflict worth retrying
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& dir_in,
-                                               Durability durability) {
-  std::error_code ec;
-  const std::filesystem::path dir = std::filesystem::absolute(dir_in, ec).lexically_normal();
-  if (ec) return IoError(dir_in.string() + ": cannot resolve the store directory: " + ec.message());
-  std::filesystem::create_directories(dir / "data", ec);
-  if (ec) return IoError(dir.string() + ": cannot create the store directory: " + ec.message());
-  sqlite3* db = nullptr;
-  std::string path = (dir / "flytecpp.db").string();
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
-    std::string msg = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return IoError(path + ": cannot open: " + msg);
-  }
-  auto store = std::make_unique<SqliteStore>(db, dir);
-  FLYTECPP_RETURN_IF_ERROR(store->Init(durability));
-  return std::unique_ptr<Store>(std::move(store));
+std::unique_ptr<Store> MakeSqlStore(std::unique_ptr<SqlDatabase> db,
+                                    std::filesystem::path data_dir) {
+  return std::make_unique<SqlStore>(std::move(db), std::move(data_dir));
 }
 
 }  // namespace flytecpp::store
