@@ -26,6 +26,8 @@
 //
 // Every database error becomes a Status here, with the statement's purpose
 // and where the database is.
+#include "sql_store.h"
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -36,12 +38,10 @@
 #include "flytecpp/idl/identifiers.h"
 #include "flytecpp/store/store.h"
 #include "sql_db.h"
-#include "sql_store.h"
 
 namespace flytecpp::store {
 
 namespace {
-
 
 bool Terminal(core::WorkflowExecution::Phase p) {
   return p == core::WorkflowExecution::SUCCEEDED || p == core::WorkflowExecution::FAILED ||
@@ -214,7 +214,8 @@ class SqlStore : public Store {
     Statement s(db_,
                 "SELECT execution_id, path, idx, phase, attempts, system_failures, error, outputs, "
                 "attempt_started_ns, runtime, handle, updated_ns FROM elements "
-                "WHERE execution_id = ? AND path = ? AND (CAST(? AS BIGINT) < 0 OR phase = ?) ORDER BY idx");
+                "WHERE execution_id = ? AND path = ? AND (CAST(? AS BIGINT) < 0 OR phase = ?) "
+                "ORDER BY idx");
     s.BindText(1, execution_id);
     s.BindText(2, path);
     s.Bind(3, phase ? static_cast<int64_t>(*phase) : int64_t{-1});
@@ -483,7 +484,8 @@ class SqlStore : public Store {
       if (!s.ok()) return Error("read lease");
       s.BindText(1, id);
       StepResult rc = s.Step();
-      if (rc == StepResult::kDone) return NotFound("no execution \"" + id + "\" in " + db_->where());
+      if (rc == StepResult::kDone)
+        return NotFound("no execution \"" + id + "\" in " + db_->where());
       if (rc != StepResult::kRow) return Error("read lease");
       if (!s.Text(0).empty()) {
         return FailedPrecondition("execution " + id + " is a child of " + s.Text(0) +
@@ -547,8 +549,7 @@ class SqlStore : public Store {
     if (!s.ok()) return Error("request abort");
     s.BindText(1, id);
     FLYTECPP_RETURN_IF_ERROR(Step(s, "request abort"));
-    if (s.Changes() == 0)
-      return NotFound("no execution \"" + id + "\" in " + db_->where());
+    if (s.Changes() == 0) return NotFound("no execution \"" + id + "\" in " + db_->where());
     return Status::Ok();
   }
 
@@ -905,6 +906,17 @@ class SqlStore : public Store {
 std::unique_ptr<Store> MakeSqlStore(std::unique_ptr<SqlDatabase> db,
                                     std::filesystem::path data_dir) {
   return std::make_unique<SqlStore>(std::move(db), std::move(data_dir));
+}
+
+bool IsPostgresUrl(const std::string& where) {
+  return where.rfind("postgres://", 0) == 0 || where.rfind("postgresql://", 0) == 0;
+}
+
+Result<std::unique_ptr<Store>> OpenStore(const std::string& where,
+                                         const std::filesystem::path& data_dir,
+                                         Durability durability) {
+  if (IsPostgresUrl(where)) return OpenPostgresStore(where, data_dir);
+  return OpenSqliteStore(where, durability);
 }
 
 }  // namespace flytecpp::store

@@ -1,13 +1,12 @@
 // SQL tasks on a real PostgreSQL server (the throwaway one the test command
 // starts: tests/support/postgres.sh): inputs are bound parameters, the
 // password comes from the secret store, result sets become outputs.
-#include <libpq-fe.h>
-
 #include <fstream>
 
 #include "../engine/engine_test_util.h"
 #include "flytecpp/idl/io.h"
 #include "flytecpp/runtime/sql.h"
+#include "support/pg_schema.h"
 
 namespace flytecpp::runtime {
 namespace {
@@ -19,42 +18,13 @@ class PostgresTest : public EngineTest {
  protected:
   void SetUp() override {
     EngineTest::SetUp();
-    const char* dir = std::getenv("FLYTECPP_TEST_PG_DIR");
-    if (dir == nullptr || !fs::exists(fs::path(dir) / "conninfo")) {
-      GTEST_SKIP() << "NO POSTGRESQL: FLYTECPP_TEST_PG_DIR/conninfo missing (ctest starts the "
-                      "server: tests/support/postgres.sh); these tests did not run";
-    }
-    conninfo_ = Trimmed(*idl::ReadFileBytes(fs::path(dir) / "conninfo"));
-    password_ = Trimmed(*idl::ReadFileBytes(fs::path(dir) / "password"));
-    // A schema of this test's own: tests may run at once on one server.
-    schema_ = "t" + std::to_string(::getpid()) + "_" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    for (char& c : schema_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    Exec("CREATE SCHEMA " + schema_);
-  }
-  void TearDown() override {
-    if (!schema_.empty()) Exec("DROP SCHEMA " + schema_ + " CASCADE");
-    EngineTest::TearDown();
+    if (!pg_.available()) GTEST_SKIP() << flytecpp::testing::PgSchema::kSkip;
+    conninfo_ = pg_.conninfo();
+    password_ = pg_.password();
+    schema_ = pg_.name();
   }
 
-  static std::string Trimmed(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
-  }
-
-  // Runs `sql` directly (the test's own connection); returns the first cell.
-  std::string Exec(const std::string& sql) {
-    const std::string info = conninfo_ + " password=" + password_;
-    PGconn* c = PQconnectdb(info.c_str());
-    EXPECT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
-    PGresult* r = PQexec(c, sql.c_str());
-    const auto st = PQresultStatus(r);
-    EXPECT_TRUE(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) << PQresultErrorMessage(r);
-    std::string out = st == PGRES_TUPLES_OK && PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "";
-    PQclear(r);
-    PQfinish(c);
-    return out;
-  }
+  std::string Exec(const std::string& sql) { return pg_.Exec(sql); }
 
   SqlRuntimeOptions RuntimeOptions() {
     SqlRuntimeOptions o;
@@ -82,6 +52,7 @@ class PostgresTest : public EngineTest {
     return b.Build();
   }
 
+  flytecpp::testing::PgSchema pg_;
   std::string conninfo_, password_, schema_;
 };
 

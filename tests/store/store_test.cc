@@ -1,6 +1,7 @@
-// The SQLite store: upserts by their keys, all-or-nothing batches, fenced
-// writes, leases, concurrent opens and writers in several processes, and
-// migration of a store written by the previous schema.
+// The store, on SQLite and on PostgreSQL: upserts by their keys,
+// all-or-nothing batches, fenced writes, leases, concurrent opens and writers
+// in several processes; and SQLite's migration of a store written by the
+// first schema.
 #include "flytecpp/store/store.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 
 #include <thread>
 
+#include "support/pg_schema.h"
 #include "test_support.h"
 
 namespace flytecpp::store {
@@ -47,15 +49,49 @@ std::unique_ptr<Store> Open(const fs::path& dir) {
   return s.ok() ? std::move(s).value() : nullptr;
 }
 
+// The store's behaviour, on each database: SQLite in a fresh directory, or
+// PostgreSQL in a fresh schema.
+enum class Database { kSqlite, kPostgres };
+
+class StoreTest : public ::testing::TestWithParam<Database> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Database::kPostgres) {
+      pg_ = std::make_unique<flytecpp::testing::PgSchema>();
+      if (!pg_->available()) GTEST_SKIP() << flytecpp::testing::PgSchema::kSkip;
+    }
+  }
+
+  // Another store on the test's database (each opens its own connection).
+  Result<std::unique_ptr<Store>> OpenShared() {
+    if (GetParam() == Database::kPostgres) {
+      return OpenPostgresStore(pg_->conninfo_in_schema(), dir_.path() / "data");
+    }
+    return OpenSqliteStore(dir_.path() / "store", Durability::kNormal);
+  }
+  std::unique_ptr<Store> Open() {
+    auto s = OpenShared();
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<flytecpp::testing::PgSchema> pg_;
+};
+
+INSTANTIATE_TEST_SUITE_P(, StoreTest, ::testing::Values(Database::kSqlite, Database::kPostgres),
+                         [](const auto& info) {
+                           return info.param == Database::kSqlite ? "Sqlite" : "Postgres";
+                         });
+
 std::map<std::string, NodeRecord> Nodes(Store& s, const std::string& exec) {
   std::map<std::string, NodeRecord> out;
   for (auto& n : *s.GetNodes(exec)) out[n.path] = n;
   return out;
 }
 
-TEST(StoreTest, NodeRowsAreKeyedByExecutionAndPath) {
-  TempDir dir;
-  auto s = Open(dir.path());
+TEST_P(StoreTest, NodeRowsAreKeyedByExecutionAndPath) {
+  auto s = Open();
   Batch b;
   b.owner = "me";
   b.executions = {Execution("p", core::WorkflowExecution::RUNNING),
@@ -85,9 +121,8 @@ TEST(StoreTest, NodeRowsAreKeyedByExecutionAndPath) {
   EXPECT_EQ(child["n0"].queued_ns, 10);
 }
 
-TEST(StoreTest, ExecutionUpsertsKeepClosureAndInputsFromTheFirstRow) {
-  TempDir dir;
-  auto s = Open(dir.path());
+TEST_P(StoreTest, ExecutionUpsertsKeepClosureAndInputsFromTheFirstRow) {
+  auto s = Open();
   ExecutionRecord first = Execution("e", core::WorkflowExecution::RUNNING);
   auto inputs = std::make_shared<core::LiteralMap>();
   (*inputs->mutable_literals())["x"].mutable_scalar()->mutable_primitive()->set_integer(5);
@@ -114,9 +149,8 @@ TEST(StoreTest, ExecutionUpsertsKeepClosureAndInputsFromTheFirstRow) {
   EXPECT_EQ(e->lease_expires_ns, 0);  // a finished execution holds no lease
 }
 
-TEST(StoreTest, AFailedBatchLeavesNothingBehind) {
-  TempDir dir;
-  auto s = Open(dir.path());
+TEST_P(StoreTest, AFailedBatchLeavesNothingBehind) {
+  auto s = Open();
   Batch theirs;
   theirs.owner = "them";
   theirs.executions = {Execution("held", core::WorkflowExecution::RUNNING)};
@@ -146,9 +180,8 @@ TEST(StoreTest, AFailedBatchLeavesNothingBehind) {
   EXPECT_EQ(s->GetNodes("mine")->size(), 1u);
 }
 
-TEST(StoreTest, LeasesCoverARootAndItsChildren) {
-  TempDir dir;
-  auto s = Open(dir.path());
+TEST_P(StoreTest, LeasesCoverARootAndItsChildren) {
+  auto s = Open();
   Batch b;
   b.owner = "a";
   b.lease_expires_ns = 1000;
@@ -189,9 +222,8 @@ TEST(StoreTest, LeasesCoverARootAndItsChildren) {
   EXPECT_EQ(s->AcquireLease("nope", "d", 1, 9).code(), StatusCode::kNotFound);
 }
 
-TEST(StoreTest, AbortRequestsReachTheHolder) {
-  TempDir dir;
-  auto s = Open(dir.path());
+TEST_P(StoreTest, AbortRequestsReachTheHolder) {
+  auto s = Open();
   Batch b;
   b.owner = "a";
   b.executions = {Execution("e1", core::WorkflowExecution::RUNNING),
@@ -203,9 +235,8 @@ TEST(StoreTest, AbortRequestsReachTheHolder) {
   EXPECT_EQ(s->RequestAbort("nope").code(), StatusCode::kNotFound);
 }
 
-TEST(StoreTest, SignalUpsertsKeepWhatTheyLeaveUnset) {
-  TempDir dir;
-  auto s = Open(dir.path());
+TEST_P(StoreTest, SignalUpsertsKeepWhatTheyLeaveUnset) {
+  auto s = Open();
   Batch b;
   SignalRecord waiting;
   waiting.execution_id = "e";
@@ -230,7 +261,7 @@ TEST(StoreTest, SignalUpsertsKeepWhatTheyLeaveUnset) {
   EXPECT_TRUE((*signals)[0].value->scalar().primitive().boolean());
 }
 
-TEST(StoreTest, ARelativeDirectoryIsMadeAbsolute) {
+TEST(SqliteStoreTest, ARelativeDirectoryIsMadeAbsolute) {
   TempDir dir;
   const fs::path cwd = fs::current_path();
   fs::current_path(dir.path());
@@ -241,14 +272,13 @@ TEST(StoreTest, ARelativeDirectoryIsMadeAbsolute) {
   EXPECT_EQ((*s)->data_dir(), fs::weakly_canonical(dir.path()) / "relative/store/data");
 }
 
-TEST(StoreTest, ManyFirstOpensAtOnce) {
-  TempDir dir;
+TEST_P(StoreTest, ManyFirstOpensAtOnce) {
   std::vector<std::thread> openers;
   std::atomic<int> ok{0};
   std::vector<std::string> errors(8);
   for (int i = 0; i < 8; ++i) {
     openers.emplace_back([&, i] {
-      auto s = OpenSqliteStore(dir.path() / "fresh", Durability::kNormal);
+      auto s = OpenShared();
       if (s.ok()) {
         ++ok;
       } else {
@@ -261,15 +291,14 @@ TEST(StoreTest, ManyFirstOpensAtOnce) {
   EXPECT_EQ(ok, 8);
 }
 
-TEST(StoreTest, TwoProcessesWriteOneStore) {
-  TempDir dir;
+TEST_P(StoreTest, TwoProcessesWriteOneStore) {
   constexpr int kBatches = 200;
   std::vector<pid_t> children;
   for (int p = 0; p < 2; ++p) {
     pid_t pid = ::fork();
     if (pid == 0) {
       // Each process opens the store itself (the first open races too).
-      auto s = OpenSqliteStore(dir.path() / "shared", Durability::kNormal);
+      auto s = OpenShared();
       if (!s.ok()) ::_exit(3);
       const std::string owner = "proc" + std::to_string(p);
       for (int k = 0; k < kBatches; ++k) {
@@ -290,7 +319,7 @@ TEST(StoreTest, TwoProcessesWriteOneStore) {
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0);
   }
-  auto s = Open(dir.path() / "shared");
+  auto s = Open();
   auto all = s->ListExecutions();
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->size(), 2u * kBatches);
@@ -302,7 +331,7 @@ TEST(StoreTest, TwoProcessesWriteOneStore) {
   }
 }
 
-TEST(StoreTest, AStoreOfTheFirstSchemaIsMigrated) {
+TEST(SqliteStoreTest, AStoreOfTheFirstSchemaIsMigrated) {
   TempDir dir;
   fs::create_directories(dir.path() / "old");
   sqlite3* db = nullptr;
@@ -357,9 +386,8 @@ TEST(StoreTest, AStoreOfTheFirstSchemaIsMigrated) {
 namespace flytecpp::store {
 namespace {
 
-TEST(StoreTest, ElementRowsAreKeyedByIndexAndFilteredByPhase) {
-  flytecpp::testing::TempDir dir;
-  auto s = Open(dir.path());
+TEST_P(StoreTest, ElementRowsAreKeyedByIndexAndFilteredByPhase) {
+  auto s = Open();
   Batch b;
   b.owner = "me";
   b.executions = {Execution("e", core::WorkflowExecution::RUNNING)};
@@ -395,9 +423,8 @@ TEST(StoreTest, ElementRowsAreKeyedByIndexAndFilteredByPhase) {
   EXPECT_TRUE(s->GetElements("e", "other")->empty());
 }
 
-TEST(StoreTest, CacheEntriesArePrunedByAgeThenLeastRecentlyUsed) {
-  TempDir dir;
-  auto s = Open(dir.path());
+TEST_P(StoreTest, CacheEntriesArePrunedByAgeThenLeastRecentlyUsed) {
+  auto s = Open();
   Batch b;
   for (int i = 0; i < 4; ++i) {
     CacheEntry e;
@@ -442,9 +469,8 @@ TEST(StoreTest, CacheEntriesArePrunedByAgeThenLeastRecentlyUsed) {
   EXPECT_FALSE(s->GetCacheEntry("k3")->has_value());
 }
 
-TEST(StoreTest, ACacheReservationIsHeldUntilItRunsOutOrIsReleased) {
-  TempDir dir;
-  auto s = Open(dir.path());
+TEST_P(StoreTest, ACacheReservationIsHeldUntilItRunsOutOrIsReleased) {
+  auto s = Open();
   EXPECT_EQ(*s->ReserveCache("k", "a", 0, 100), "a");
   EXPECT_EQ(*s->ReserveCache("k", "b", 50, 150), "a");   // a's until 100
   EXPECT_EQ(*s->ReserveCache("k", "a", 60, 160), "a");   // extended
@@ -459,9 +485,8 @@ TEST(StoreTest, ACacheReservationIsHeldUntilItRunsOutOrIsReleased) {
   EXPECT_EQ(*s->ReserveCache("k", "c", 180, 280), "c");
 }
 
-TEST(StoreTest, TheRegistryKeepsTheFirstSpecOfAVersionAndListsAPage) {
-  TempDir dir;
-  auto s = OpenSqliteStore(dir.path()).value();
+TEST_P(StoreTest, TheRegistryKeepsTheFirstSpecOfAVersionAndListsAPage) {
+  auto s = Open();
   auto entity = [](const std::string& name, const std::string& version, const std::string& spec,
                    int64_t created) {
     RegisteredEntity e;

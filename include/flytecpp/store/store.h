@@ -1,12 +1,12 @@
 // Durable execution state: executions, node executions, events, signals,
-// leases and registered entities, in SQLite (WAL) under a store directory,
-// with literal data (inputs.pb / outputs.pb / error.pb) in a data directory
-// laid out as Flyte lays out its metadata store (data_dir.h).
+// leases and registered entities, in SQLite (WAL) under a store directory or
+// in PostgreSQL (several servers sharing work), with literal data (inputs.pb / outputs.pb /
+// error.pb) in a data directory laid out as Flyte lays out its metadata store (data_dir.h).
 //
 // Thread safety: a Store object is used by one thread at a time (an engine
 // uses it from its event loop only). Several Store objects, in one process or
-// in many, may open the same directory: SQLite serialises their writes, and
-// leases say which engine runs which execution.
+// in many, may open the same directory (or database): the database
+// serialises their writes, and leases say which engine runs which execution.
 #pragma once
 
 #include <cstdint>
@@ -269,5 +269,22 @@ class Store {
 // flytecpp versions are migrated. Errors name the directory.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& dir,
                                                Durability durability = Durability::kNormal);
+
+// Opens the store on PostgreSQL: `conninfo` is a postgres:// URL or libpq's
+// "host=... dbname=..." form; the tables are created if missing. Literal
+// data lives under `data_dir` (required): servers that share the database
+// share it too (one machine, or a shared file system). Errors name the
+// server, never a password.
+Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo,
+                                                 const std::filesystem::path& data_dir);
+
+// Whether `where` names a PostgreSQL database (postgres:// or postgresql://).
+bool IsPostgresUrl(const std::string& where);
+
+// The store `where` names: a PostgreSQL URL (data under `data_dir`), else a
+// directory (SQLite, with `durability`).
+Result<std::unique_ptr<Store>> OpenStore(const std::string& where,
+                                         const std::filesystem::path& data_dir,
+                                         Durability durability = Durability::kNormal);
 
 }  // namespace flytecpp::store

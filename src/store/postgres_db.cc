@@ -1,0 +1,305 @@
+// The store on PostgreSQL (libpq), for several servers sharing work: the
+// same tables as SQLite's (sql_store.cc), BYTEA for blobs and BIGINT for
+// integers. Statements are prepared once per connection; parameters go as
+// text (integers, text) or binary (blobs), results come back binary.
+// Literal data stays in files, under a data directory the servers share.
+#include <endian.h>
+#include <libpq-fe.h>
+
+#include <cstring>
+#include <unordered_map>
+#include <vector>
+
+#include "sql_store.h"
+
+namespace flytecpp::store {
+
+namespace {
+
+constexpr int kSchemaVersion = 6;
+// Held while the schema is created: servers starting together do it once.
+constexpr int64_t kSchemaLockKey = 0x666c797465637070;  // "flytecpp"
+
+// SQLite's `?` and `?N` placeholders as PostgreSQL's `$N`; `*count` gets the
+// highest number used. Quoted text is left alone.
+std::string Renumber(const std::string& sql, int* count) {
+  std::string out;
+  int next = 0;
+  *count = 0;
+  bool quoted = false;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (c == '\'') quoted = !quoted;
+    if (c != '?' || quoted) {
+      out += c;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < sql.size() && std::isdigit(static_cast<unsigned char>(sql[j]))) ++j;
+    const int n = j > i + 1 ? std::stoi(sql.substr(i + 1, j - i - 1)) : ++next;
+    *count = std::max(*count, n);
+    out += "$" + std::to_string(n);
+    i = j - 1;
+  }
+  return out;
+}
+
+// What errors may name of a connection string: not its password.
+std::string Redact(const std::string& conninfo) {
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), nullptr);
+  if (options == nullptr) return "postgres (unparsable connection string)";
+  std::string host, port, db;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    if (std::strcmp(o->keyword, "host") == 0) host = o->val;
+    if (std::strcmp(o->keyword, "port") == 0) port = o->val;
+    if (std::strcmp(o->keyword, "dbname") == 0) db = o->val;
+  }
+  PQconninfoFree(options);
+  return "postgres://" + (host.empty() ? std::string("localhost") : host) +
+         (port.empty() ? "" : ":" + port) + "/" + db;
+}
+
+class PostgresDatabase;
+
+class PostgresStatement : public SqlStatement {
+ public:
+  PostgresStatement(PostgresDatabase* db, std::string name, int params)
+      : db_(db), name_(std::move(name)), values_(params), formats_(params, 0) {}
+  ~PostgresStatement() override { PQclear(result_); }
+
+  void Reset() override {
+    PQclear(result_);
+    result_ = nullptr;
+    row_ = -1;
+    for (auto& v : values_) v.reset();
+  }
+  void BindBlob(int i, const std::string& bytes) override { Set(i, bytes, 1); }
+  void BindText(int i, const std::string& text) override { Set(i, text, 0); }
+  void BindInt(int i, int64_t value) override { Set(i, std::to_string(value), 0); }
+  void BindNull(int i) override {
+    if (i >= 1 && i <= static_cast<int>(values_.size())) values_[i - 1].reset();
+  }
+  StepResult Step() override;
+  std::string Blob(int col) override {
+    return std::string(PQgetvalue(result_, row_, col), PQgetlength(result_, row_, col));
+  }
+  std::string Text(int col) override { return Blob(col); }
+  int64_t Int(int col) override {
+    const char* p = PQgetvalue(result_, row_, col);
+    switch (PQgetlength(result_, row_, col)) {
+      case 8: {
+        uint64_t v;
+        std::memcpy(&v, p, 8);
+        return static_cast<int64_t>(be64toh(v));
+      }
+      case 4: {
+        uint32_t v;
+        std::memcpy(&v, p, 4);
+        return static_cast<int32_t>(be32toh(v));
+      }
+      case 2: {
+        uint16_t v;
+        std::memcpy(&v, p, 2);
+        return static_cast<int16_t>(be16toh(v));
+      }
+      default: return 0;  // NULL
+    }
+  }
+  bool IsNull(int col) override { return PQgetisnull(result_, row_, col) != 0; }
+  int64_t Changes() override {
+    const char* n = result_ != nullptr ? PQcmdTuples(result_) : "";
+    return *n != '\0' ? std::stoll(n) : 0;
+  }
+
+ private:
+  void Set(int i, const std::string& value, int format) {
+    if (i < 1 || i > static_cast<int>(values_.size())) return;
+    values_[i - 1] = value;
+    formats_[i - 1] = format;
+  }
+
+  PostgresDatabase* db_;
+  std::string name_;
+  std::vector<std::optional<std::string>> values_;
+  std::vector<int> formats_;
+  PGresult* result_ = nullptr;
+  int row_ = -1;
+};
+
+class PostgresDatabase : public SqlDatabase {
+ public:
+  PostgresDatabase(PGconn* conn, std::string where) : conn_(conn), where_(std::move(where)) {}
+  ~PostgresDatabase() override { PQfinish(conn_); }
+
+  std::unique_ptr<SqlStatement> Prepare(const std::string& sql) override {
+    auto it = prepared_.find(sql);
+    if (it == prepared_.end()) {
+      int params = 0;
+      const std::string text = Renumber(sql, &params);
+      std::string name = "s" + std::to_string(prepared_.size());
+      PGresult* r = PQprepare(conn_, name.c_str(), text.c_str(), params, nullptr);
+      const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+      if (!ok) Failed(r);
+      PQclear(r);
+      if (!ok) return nullptr;
+      it = prepared_.emplace(sql, std::make_pair(std::move(name), params)).first;
+    }
+    return std::make_unique<PostgresStatement>(this, it->second.first, it->second.second);
+  }
+
+  Status Exec(const std::string& sql) override {
+    PGresult* r = PQexec(conn_, sql.c_str());
+    const auto status = PQresultStatus(r);
+    const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+    if (!ok) Failed(r);
+    PQclear(r);
+    return ok ? Status::Ok() : IoError(error_);
+  }
+
+  std::string LastError() override { return error_; }
+  bool LastErrorRetryable() override {
+    return sqlstate_ == "40001" || sqlstate_ == "40P01";  // serialization failure, deadlock
+  }
+  const char* BeginWrite() const override { return "BEGIN"; }
+  const char* ForUpdate() const override { return " FOR UPDATE"; }
+  const std::string& where() const override { return where_; }
+
+  PGconn* conn() { return conn_; }
+
+  // Remembers why `r` failed (or the connection, when there is no result).
+  void Failed(const PGresult* r) {
+    const char* msg = r != nullptr ? PQresultErrorMessage(r) : "";
+    error_ = *msg != '\0' ? msg : PQerrorMessage(conn_);
+    while (!error_.empty() && (error_.back() == '\n' || error_.back() == ' ')) error_.pop_back();
+    const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    sqlstate_ = state != nullptr ? state : "";
+  }
+
+ private:
+  PGconn* conn_;
+  std::string where_;
+  std::unordered_map<std::string, std::pair<std::string, int>> prepared_;  // sql -> (name, params)
+  std::string error_, sqlstate_;
+};
+
+StepResult PostgresStatement::Step() {
+  if (result_ == nullptr) {
+    std::vector<const char*> values(values_.size());
+    std::vector<int> lengths(values_.size());
+    for (size_t i = 0; i < values_.size(); ++i) {
+      values[i] = values_[i] ? values_[i]->data() : nullptr;
+      lengths[i] = values_[i] ? static_cast<int>(values_[i]->size()) : 0;
+    }
+    result_ = PQexecPrepared(db_->conn(), name_.c_str(), static_cast<int>(values.size()),
+                             values.data(), lengths.data(), formats_.data(), /*binary=*/1);
+    const auto status = PQresultStatus(result_);
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+      db_->Failed(result_);
+      return StepResult::kError;
+    }
+  }
+  ++row_;
+  return row_ < PQntuples(result_) ? StepResult::kRow : StepResult::kDone;
+}
+
+Status CreateSchema(PostgresDatabase& db) {
+  const std::string context = db.where() + ": create schema";
+  FLYTECPP_RETURN_IF_ERROR(db.Exec("BEGIN").WithContext(context));
+  Status st = [&]() -> Status {
+    FLYTECPP_RETURN_IF_ERROR(
+        db.Exec("SELECT pg_advisory_xact_lock(" + std::to_string(kSchemaLockKey) + ")"));
+    FLYTECPP_RETURN_IF_ERROR(db.Exec(R"(
+      CREATE TABLE IF NOT EXISTS flytecpp_schema(version BIGINT NOT NULL);
+      CREATE TABLE IF NOT EXISTS executions(
+        id TEXT PRIMARY KEY, workflow TEXT, phase BIGINT, parent TEXT DEFAULT '', root TEXT,
+        closure BYTEA, inputs BYTEA, outputs BYTEA, error BYTEA,
+        max_parallelism BIGINT DEFAULT 0, overwrite_cache BIGINT DEFAULT 0,
+        project TEXT DEFAULT '', domain TEXT DEFAULT '', spec BYTEA DEFAULT '',
+        created_ns BIGINT, updated_ns BIGINT, owner TEXT DEFAULT '',
+        lease_expires_ns BIGINT DEFAULT 0, abort_requested BIGINT DEFAULT 0);
+      CREATE INDEX IF NOT EXISTS executions_by_root ON executions(root);
+      CREATE INDEX IF NOT EXISTS executions_by_owner ON executions(owner);
+      CREATE INDEX IF NOT EXISTS executions_by_created ON executions(created_ns);
+      CREATE TABLE IF NOT EXISTS nodes(
+        execution_id TEXT, path TEXT, phase BIGINT, attempts BIGINT, system_failures BIGINT,
+        error BYTEA, started_ns BIGINT, attempt_started_ns BIGINT DEFAULT 0,
+        runtime TEXT DEFAULT '', handle TEXT DEFAULT '', updated_ns BIGINT,
+        PRIMARY KEY(execution_id, path));
+      CREATE TABLE IF NOT EXISTS events(
+        seq BIGSERIAL PRIMARY KEY, execution_id TEXT, kind BIGINT, node_path TEXT,
+        payload BYTEA);
+      CREATE INDEX IF NOT EXISTS events_by_execution ON events(execution_id, seq);
+      CREATE TABLE IF NOT EXISTS entities(key TEXT PRIMARY KEY, resource_type BIGINT, spec BYTEA);
+      CREATE TABLE IF NOT EXISTS elements(
+        execution_id TEXT, path TEXT, idx BIGINT, phase BIGINT, attempts BIGINT,
+        system_failures BIGINT, error BYTEA, outputs BYTEA, attempt_started_ns BIGINT,
+        runtime TEXT, handle TEXT, updated_ns BIGINT,
+        PRIMARY KEY(execution_id, path, idx));
+      CREATE TABLE IF NOT EXISTS signals(
+        execution_id TEXT, signal_id TEXT, type BYTEA, value BYTEA, origin TEXT DEFAULT '',
+        note TEXT DEFAULT '', updated_ns BIGINT, PRIMARY KEY(execution_id, signal_id));
+      CREATE TABLE IF NOT EXISTS cache(
+        key TEXT PRIMARY KEY, task TEXT, outputs BYTEA, size_bytes BIGINT, created_ns BIGINT,
+        used_ns BIGINT, source_execution TEXT, source_node TEXT, source_attempt BIGINT);
+      CREATE INDEX IF NOT EXISTS cache_by_use ON cache(used_ns);
+      CREATE TABLE IF NOT EXISTS cache_reservations(
+        key TEXT PRIMARY KEY, holder TEXT, expires_ns BIGINT);
+      CREATE TABLE IF NOT EXISTS registry(
+        resource_type BIGINT, project TEXT, domain TEXT, name TEXT, version TEXT, org TEXT,
+        spec BYTEA, closure BYTEA, state BIGINT DEFAULT 0, created_ns BIGINT, updated_ns BIGINT,
+        PRIMARY KEY(resource_type, project, domain, name, version, org));
+    )"));
+    auto v = db.Prepare("SELECT version FROM flytecpp_schema");
+    if (!v) return IoError(db.LastError());
+    const StepResult rc = v->Step();
+    if (rc == StepResult::kError) return IoError(db.LastError());
+    if (rc == StepResult::kDone) {
+      return db.Exec("INSERT INTO flytecpp_schema(version) VALUES(" +
+                     std::to_string(kSchemaVersion) + ")");
+    }
+    if (v->Int(0) > kSchemaVersion) {
+      return FailedPrecondition("the store was written by a newer flytecpp (schema " +
+                                std::to_string(v->Int(0)) + ")");
+    }
+    return Status::Ok();
+  }();
+  if (!st.ok()) {
+    (void)db.Exec("ROLLBACK");
+    return st.WithContext(context);
+  }
+  return db.Exec("COMMIT").WithContext(context);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo,
+                                                 const std::filesystem::path& data_dir_in) {
+  const std::string where = Redact(conninfo);
+  if (data_dir_in.empty()) {
+    return InvalidArgument(where +
+                           ": a PostgreSQL store needs a data directory (where literal data "
+                           "lives; servers sharing the database share it too)");
+  }
+  std::error_code ec;
+  const std::filesystem::path data_dir =
+      std::filesystem::absolute(data_dir_in, ec).lexically_normal();
+  if (!ec) std::filesystem::create_directories(data_dir, ec);
+  if (ec)
+    return IoError(data_dir_in.string() + ": cannot create the data directory: " + ec.message());
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(conn);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    PQfinish(conn);
+    return IoError(where + ": cannot connect: " + msg);
+  }
+  // Notices (e.g. "relation already exists, skipping") are not errors.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
+  auto db = std::make_unique<PostgresDatabase>(conn, where);
+  FLYTECPP_RETURN_IF_ERROR(CreateSchema(*db));
+  return MakeSqlStore(std::move(db), data_dir);
+}
+
+}  // namespace flytecpp::store
