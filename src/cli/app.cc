@@ -23,7 +23,12 @@ int RunCli(int argc, char** argv, std::vector<runtime::Runtime*> runtimes) {
   CliEnv env;
   env.runtimes = std::move(runtimes);
   app.add_option("--store", env.store_dir,
-                 "Store directory (default: $FLYTECPP_HOME, else ~/.flytecpp)");
+                 "Store directory (default: $FLYTECPP_HOME, else ~/.flytecpp), or a PostgreSQL "
+                 "database (postgres://user@host/db) that several servers share");
+  app.add_option("--home", env.home,
+                 "With a PostgreSQL store: the directory of literal data, config and secrets "
+                 "(default: $FLYTECPP_HOME, else ~/.flytecpp); servers sharing the database "
+                 "share it");
   app.add_flag("--no-sandbox", env.no_sandbox,
                "Run container tasks as plain processes, without the bubblewrap sandbox");
   app.add_option("--config", env.config,
@@ -54,8 +59,8 @@ int RunCli(int argc, char** argv, std::vector<runtime::Runtime*> runtimes) {
   int first = 1;
   while (first < argc && argv[first][0] == '-') {
     const std::string flag = argv[first];
-    const bool has_value =
-        flag == "--store" || flag == "--config" || flag == "-j" || flag == "--jobs";
+    const bool has_value = flag == "--store" || flag == "--home" || flag == "--config" ||
+                           flag == "-j" || flag == "--jobs";
     first += has_value ? 2 : 1;
   }
   if (first < argc && !is_command(argv[first])) {

@@ -27,6 +27,7 @@ struct ServeArgs {
 int RunServe(const CliEnv& env, const ServeArgs& a) {
   server::ServerOptions options;
   options.store_dir = StoreDir(env);
+  options.store_url = StoreUrl(env);
   options.grpc_address = a.grpc;
   options.http_address = a.http == "none" ? "" : a.http;
   if (!a.token_file.empty()) {
@@ -65,7 +66,9 @@ int RunServe(const CliEnv& env, const ServeArgs& a) {
     std::cout << ", HTTP on " << options.http_address.substr(0, options.http_address.rfind(':'))
               << ":" << (*server)->http_port();
   }
-  std::cout << ", store " << options.store_dir.string();
+  std::cout << ", store "
+            << (options.store_url.empty() ? options.store_dir.string()
+                                          : store::StoreDisplayName(options.store_url));
   if (adopted.ok() && !adopted->empty()) std::cout << ", resumed " << adopted->size();
   std::cout << std::endl;
   // Serving goes on; what was left behind stays where it is until a restart.

@@ -6,7 +6,10 @@
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "executions.h"
 #include "flyteidl/service/admin.grpc.pb.h"
@@ -323,6 +326,11 @@ struct Server::Impl {
   std::unique_ptr<grpc::Server> grpc;
   int port = 0;
   std::unique_ptr<HttpGateway> http;
+  // Adopting what dead engines left behind, every adopt_interval.
+  std::thread adopter;
+  std::mutex mu;
+  std::condition_variable stop;
+  bool stopping = false;  // guarded by mu
 };
 
 Server::Server() : impl_(std::make_unique<Impl>()) {}
@@ -330,13 +338,16 @@ Server::~Server() { Shutdown(); }
 
 Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   if (options.engine == nullptr) return InvalidArgument("the server needs an engine");
-  FLYTECPP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store,
-                            store::OpenSqliteStore(options.store_dir));
+  const auto open_store = [&options]() {
+    return store::OpenStore(
+        options.store_url.empty() ? options.store_dir.string() : options.store_url,
+        options.store_dir / "data");
+  };
+  FLYTECPP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, open_store());
   std::unique_ptr<Server> server(new Server());
   Impl& s = *server->impl_;
   s.registry = std::make_unique<Registry>(std::move(store));
-  FLYTECPP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> reads,
-                            store::OpenSqliteStore(options.store_dir));
+  FLYTECPP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> reads, open_store());
   s.executions = std::make_unique<Executions>(*s.registry, *options.engine, std::move(reads));
   s.auth = std::make_unique<Auth>(options.token);
   s.admin = std::make_unique<AdminService>(*s.registry, *s.executions, *s.auth);
@@ -381,6 +392,18 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     s.executions->set_log_base_url((options.tls_cert_pem.empty() ? "http://" : "https://") + host +
                                    ":" + std::to_string(s.http->port()));
   }
+  if (options.adopt_interval.count() > 0) {
+    engine::Engine* engine = options.engine;
+    const auto interval = options.adopt_interval;
+    s.adopter = std::thread([&s, engine, interval] {
+      std::unique_lock lock(s.mu);
+      while (!s.stop.wait_for(lock, interval, [&s] { return s.stopping; })) {
+        lock.unlock();
+        (void)engine->AdoptOrphans();  // failures: tried again next time
+        lock.lock();
+      }
+    });
+  }
   return server;
 }
 
@@ -388,6 +411,12 @@ int Server::grpc_port() const { return impl_->port; }
 int Server::http_port() const { return impl_->http ? impl_->http->port() : 0; }
 void Server::Wait() { impl_->grpc->Wait(); }
 void Server::Shutdown() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->stop.notify_all();
+  if (impl_->adopter.joinable()) impl_->adopter.join();
   if (impl_->http) impl_->http->Shutdown();
   if (impl_->grpc) impl_->grpc->Shutdown();
 }

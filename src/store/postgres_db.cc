@@ -273,6 +273,10 @@ Status CreateSchema(PostgresDatabase& db) {
 
 }  // namespace
 
+std::string StoreDisplayName(const std::string& where) {
+  return IsPostgresUrl(where) ? Redact(where) : where;
+}
+
 Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo,
                                                  const std::filesystem::path& data_dir_in) {
   const std::string where = Redact(conninfo);

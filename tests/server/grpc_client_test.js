@@ -28,7 +28,11 @@ const ok = (name) => { passed++; console.log(`ok   ${name}`); };
 function startServer() {
   fs.rmSync(workdir, { recursive: true, force: true });
   fs.mkdirSync(workdir, { recursive: true });
-  const proc = spawn(flytecpp, ['--store', path.join(workdir, 'store'), 'serve', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0'],
+  // The store: a directory, or the PostgreSQL database with_pg_database.sh made.
+  const url = process.env.FLYTECPP_TEST_STORE_URL;
+  const store = url ? ['--store', url, '--home', path.join(workdir, 'home')]
+                    : ['--store', path.join(workdir, 'store')];
+  const proc = spawn(flytecpp, [...store, 'serve', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0'],
                      { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';

@@ -14,7 +14,10 @@ check() { # check NAME ACTUAL EXPECTED
   if [[ "$2" == "$3" ]]; then ok "$1"; else bad "$1: got '$2', want '$3'"; fi
 }
 
-"$FLYTECPP" --store "$WORK/store" serve --grpc 127.0.0.1:0 --http 127.0.0.1:0 >"$WORK/serve.out" 2>&1 &
+# The store: a directory, or the PostgreSQL database with_pg_database.sh made.
+store=(--store "$WORK/store")
+[[ -z "${FLYTECPP_TEST_STORE_URL:-}" ]] || store=(--store "$FLYTECPP_TEST_STORE_URL" --home "$WORK/home")
+"$FLYTECPP" "${store[@]}" serve --grpc 127.0.0.1:0 --http 127.0.0.1:0 >"$WORK/serve.out" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
 for _ in $(seq 100); do grep -q "HTTP on" "$WORK/serve.out" && break; sleep 0.1; done

@@ -4,6 +4,7 @@
 // backed by a store directory. See docs/server.md for what is served so far.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -14,7 +15,8 @@
 namespace flytecpp::server {
 
 struct ServerOptions {
-  std::filesystem::path store_dir;
+  std::filesystem::path store_dir;  // SQLite's directory; with store_url, where literal data lives
+  std::string store_url;            // a PostgreSQL database (postgres://...); empty: SQLite
   std::string grpc_address = "127.0.0.1:8089";  // flyteadmin's port; ":0" picks a free one
   // The HTTP/JSON gateway at flyteadmin's /api/v1 paths (and task logs);
   // empty: none. flyteadmin's is 127.0.0.1:8088.
@@ -27,6 +29,9 @@ struct ServerOptions {
   std::string tls_cert_pem, tls_key_pem;  // both: TLS; neither: plaintext
   // Runs the executions the API creates; required, and must outlive the server.
   engine::Engine* engine = nullptr;
+  // How often the server looks for executions no live engine runs (their
+  // server died, or its lease ran out) and adopts them; 0: never.
+  std::chrono::milliseconds adopt_interval{2000};
 };
 
 class Server {

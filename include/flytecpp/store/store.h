@@ -280,6 +280,9 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo,
 
 // Whether `where` names a PostgreSQL database (postgres:// or postgresql://).
 bool IsPostgresUrl(const std::string& where);
+// `where` as messages may show it: a database's host, port and name (no
+// password), else the directory.
+std::string StoreDisplayName(const std::string& where);
 
 // The store `where` names: a PostgreSQL URL (data under `data_dir`), else a
 // directory (SQLite, with `durability`).
