@@ -60,7 +60,7 @@ void Executor::EmitNodeEvent(Scope* s, int i) {
     e.set_output_uri(Uri(s->data.OutputsPath(path, 0)));
   } else {
     e.set_input_uri(Uri(s->data.InputsPath(path)));
-    if (n.phase == core::NodeExecution::SUCCEEDED) {
+    if (n.phase == core::NodeExecution::SUCCEEDED || n.phase == core::NodeExecution::RECOVERED) {
       e.set_output_uri(Uri(s->data.OutputsPath(path, n.attempts)));
     } else if ((n.phase == core::NodeExecution::FAILED ||
                 n.phase == core::NodeExecution::TIMED_OUT ||

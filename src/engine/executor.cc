@@ -180,8 +180,9 @@ Result<std::string> Executor::Submit(ExecutionRequest request) {
   const int max_parallelism = request.max_parallelism;
   const bool hold = request.hold;
   const bool overwrite_cache = request.overwrite_cache;
-  auto origin = std::make_shared<std::array<std::string, 3>>(std::array<std::string, 3>{
-      std::move(request.project), std::move(request.domain), std::move(request.spec)});
+  auto origin = std::make_shared<std::array<std::string, 4>>(
+      std::array<std::string, 4>{std::move(request.project), std::move(request.domain),
+                                 std::move(request.spec), std::move(request.recover_from)});
   return Call<Result<std::string>>([this, id, shared_plans, inputs, max_parallelism, hold,
                                     overwrite_cache, origin](auto reply) {
     if (!store_error_.ok()) return reply(store_error_);
@@ -194,6 +195,7 @@ Result<std::string> Executor::Submit(ExecutionRequest request) {
     exec->plans = std::move(*shared_plans);
     exec->max_parallelism = max_parallelism;
     exec->overwrite_cache = overwrite_cache;
+    exec->recover_from = (*origin)[3];
     const Plan& plan = exec->plans->primary();
     exec->root = NewScope(exec.get(), &plan, id, "", nullptr, -1);
     Scope* root = exec->root.get();

@@ -54,7 +54,11 @@ class Executor {
 
   // Node transitions.
   void SetPhase(Scope* s, int i, NodePhase phase, bool emit_event = true);
-  void Succeed(Scope* s, int i, std::shared_ptr<const core::LiteralMap> outputs);
+  void Succeed(Scope* s, int i, std::shared_ptr<const core::LiteralMap> outputs,
+               NodePhase phase = core::NodeExecution::SUCCEEDED);
+  // Recovering: the outputs node `i` had in the execution recovered from,
+  // if it succeeded there; null when it must run.
+  std::shared_ptr<const core::LiteralMap> RecoveredOutputs(Scope* s, int i);
   void Fail(Scope* s, int i, core::ExecutionError error, bool timed_out = false);
   void AbortNode(Scope* s, int i, const std::string& reason);
   // Starts node `owned` of `s` for its owner (or resumes it, if interrupted).

@@ -12,8 +12,9 @@ namespace flytecpp::engine::internal {
 namespace {
 
 bool Finished(NodePhase p) {
-  return p == core::NodeExecution::SUCCEEDED || p == core::NodeExecution::SKIPPED ||
-         p == core::NodeExecution::FAILED || p == core::NodeExecution::TIMED_OUT;
+  return p == core::NodeExecution::SUCCEEDED || p == core::NodeExecution::RECOVERED ||
+         p == core::NodeExecution::SKIPPED || p == core::NodeExecution::FAILED ||
+         p == core::NodeExecution::TIMED_OUT;
 }
 
 }  // namespace
@@ -52,7 +53,8 @@ void Executor::RestoreScope(Scope* s) {
       if (!r.runtime.empty() && rt->name() == r.runtime) n.runtime = rt;
     }
     switch (r.phase) {
-      case core::NodeExecution::SUCCEEDED: {
+      case core::NodeExecution::SUCCEEDED:
+      case core::NodeExecution::RECOVERED: {
         auto outputs = std::make_shared<core::LiteralMap>();
         if (store::ReadProto(s->data.OutputsPath(s->Path(i), n.attempts), outputs.get()).ok()) {
           n.outputs = std::move(outputs);
@@ -86,7 +88,9 @@ void Executor::RestoreScope(Scope* s) {
     if (!Finished(n.phase)) continue;
     for (int d : s->plan->nodes[i].downstream) {
       --s->nodes[d].pending;
-      if (n.phase != core::NodeExecution::SUCCEEDED) s->nodes[d].upstream_failed = true;
+      if (n.phase != core::NodeExecution::SUCCEEDED && n.phase != core::NodeExecution::RECOVERED) {
+        s->nodes[d].upstream_failed = true;
+      }
     }
   }
   // Failures already recorded decide the scope's course as they did before.

@@ -145,9 +145,12 @@ struct Execution {
   // once the first turn after the restore is committed.
   std::map<std::string, std::map<std::string, store::NodeRecord>> restored;
   bool overwrite_cache = false;  // run discoverable tasks again and replace their entries
-  bool finished = false;         // the root scope is done; freed after the commit that records it
-  bool dropped = false;          // the lease was lost, or the engine stops: nothing more is written
-  Status drop_reason;            // why, for whoever waits
+  // Recovering from this execution: its node rows, by path (read once).
+  std::string recover_from;
+  std::optional<std::map<std::string, store::NodeRecord>> recover_rows;
+  bool finished = false;  // the root scope is done; freed after the commit that records it
+  bool dropped = false;   // the lease was lost, or the engine stops: nothing more is written
+  Status drop_reason;     // why, for whoever waits
 };
 
 }  // namespace flytecpp::engine::internal

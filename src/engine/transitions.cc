@@ -194,7 +194,41 @@ void Executor::Launch(Scope* s, int i) {
     Fail(s, i, MakeError(core::ExecutionError::SYSTEM, "DataWriteFailed", written.message()));
     return;
   }
+  if (auto outputs = RecoveredOutputs(s, i)) {
+    Succeed(s, i, std::move(outputs), core::NodeExecution::RECOVERED);
+    return;
+  }
   Handler(s, i).Start(*this, s, i);
+}
+
+std::shared_ptr<const core::LiteralMap> Executor::RecoveredOutputs(Scope* s, int i) {
+  Execution* exec = s->exec;
+  // Nodes of this execution's own scopes, not owned by another node (a
+  // branch's case, a failure node): those are recovered with their owner.
+  if (exec->recover_from.empty() || s->execution_id != exec->id || s->plan->nodes[i].owner >= 0 ||
+      i == s->plan->failure_node) {
+    return nullptr;
+  }
+  if (!exec->recover_rows) {
+    exec->recover_rows.emplace();
+    auto rows = store().GetNodes(exec->recover_from);
+    // Unreadable: nothing is recovered, everything runs (slower, not wrong).
+    if (rows.ok()) {
+      for (auto& r : *rows) exec->recover_rows->emplace(r.path, std::move(r));
+    }
+  }
+  auto row = exec->recover_rows->find(s->Path(i));
+  if (row == exec->recover_rows->end() || (row->second.phase != core::NodeExecution::SUCCEEDED &&
+                                           row->second.phase != core::NodeExecution::RECOVERED)) {
+    return nullptr;
+  }
+  const store::DataDir original(store().data_dir(), exec->recover_from);
+  auto outputs = std::make_shared<core::LiteralMap>();
+  if (!store::ReadProto(original.OutputsPath(row->first, row->second.attempts), outputs.get())
+           .ok()) {
+    return nullptr;  // its data is gone: it runs again
+  }
+  return outputs;
 }
 
 namespace {
@@ -245,7 +279,8 @@ void Executor::StartOwned(Scope* s, int owned) {
   Launch(s, owned);
 }
 
-void Executor::Succeed(Scope* s, int i, std::shared_ptr<const core::LiteralMap> outputs) {
+void Executor::Succeed(Scope* s, int i, std::shared_ptr<const core::LiteralMap> outputs,
+                       NodePhase phase) {
   NodeState& n = s->nodes[i];
   n.outputs = outputs ? std::move(outputs) : std::make_shared<const core::LiteralMap>();
   // Before the SUCCEEDED row: a recorded success has its data.
@@ -255,7 +290,7 @@ void Executor::Succeed(Scope* s, int i, std::shared_ptr<const core::LiteralMap> 
     Fail(s, i, MakeError(core::ExecutionError::SYSTEM, "DataWriteFailed", written.message()));
     return;
   }
-  SetPhase(s, i, core::NodeExecution::SUCCEEDED);
+  SetPhase(s, i, phase);
   NodeFinished(s, i);
 }
 
@@ -281,7 +316,8 @@ void Executor::Skip(Scope* s, int i) {
 void Executor::NodeFinished(Scope* s, int i) {
   const PlanNode& p = s->plan->nodes[i];
   NodeState& n = s->nodes[i];
-  const bool ok = n.phase == core::NodeExecution::SUCCEEDED;
+  const bool ok =
+      n.phase == core::NodeExecution::SUCCEEDED || n.phase == core::NodeExecution::RECOVERED;
   const bool failed =
       n.phase == core::NodeExecution::FAILED || n.phase == core::NodeExecution::TIMED_OUT;
   if (p.owner >= 0) {

@@ -95,7 +95,7 @@ Executions::Executions(Registry& registry, engine::Engine& engine,
     : registry_(registry), engine_(engine), store_(std::move(store)) {}
 
 Result<admin::ExecutionCreateResponse> Executions::Create(
-    const admin::ExecutionCreateRequest& request) {
+    const admin::ExecutionCreateRequest& request, const std::string& recover_from) {
   if (request.project().empty()) return InvalidArgument("missing project");
   if (request.domain().empty()) return InvalidArgument("missing domain");
   const core::Identifier& target = request.spec().launch_plan();
@@ -128,6 +128,7 @@ Result<admin::ExecutionCreateResponse> Executions::Create(
   }
   run.overwrite_cache = request.spec().overwrite_cache();
   run.execution_id = name;
+  run.recover_from = recover_from;
   run.project = request.project();
   run.domain = request.domain();
   admin::ExecutionSpec spec = request.spec();
@@ -146,24 +147,41 @@ Result<admin::ExecutionCreateResponse> Executions::Create(
   return out;
 }
 
-Result<admin::ExecutionCreateResponse> Executions::Relaunch(
-    const admin::ExecutionRelaunchRequest& request) {
+Result<admin::ExecutionCreateRequest> Executions::Again(
+    const core::WorkflowExecutionIdentifier& id, const std::string& name,
+    admin::ExecutionMetadata::ExecutionMode mode) {
   store::ExecutionRecord original;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    FLYTECPP_ASSIGN_OR_RETURN(original, Record(request.id()));
+    FLYTECPP_ASSIGN_OR_RETURN(original, Record(id));
   }
   admin::ExecutionCreateRequest create;
   create.set_project(original.project);
   create.set_domain(original.domain);
-  create.set_name(request.name());
+  create.set_name(name);
   create.mutable_spec()->ParseFromString(original.spec);
   auto* md = create.mutable_spec()->mutable_metadata();
-  md->set_mode(admin::ExecutionMetadata::RELAUNCH);
-  *md->mutable_reference_execution() = request.id();
-  create.mutable_spec()->set_overwrite_cache(request.overwrite_cache());
+  md->set_mode(mode);
+  *md->mutable_reference_execution() = id;
   if (original.inputs) *create.mutable_inputs() = *original.inputs;
+  return create;
+}
+
+Result<admin::ExecutionCreateResponse> Executions::Relaunch(
+    const admin::ExecutionRelaunchRequest& request) {
+  FLYTECPP_ASSIGN_OR_RETURN(
+      admin::ExecutionCreateRequest create,
+      Again(request.id(), request.name(), admin::ExecutionMetadata::RELAUNCH));
+  create.mutable_spec()->set_overwrite_cache(request.overwrite_cache());
   return Create(create);
+}
+
+Result<admin::ExecutionCreateResponse> Executions::Recover(
+    const admin::ExecutionRecoverRequest& request) {
+  FLYTECPP_ASSIGN_OR_RETURN(
+      admin::ExecutionCreateRequest create,
+      Again(request.id(), request.name(), admin::ExecutionMetadata::RECOVERED));
+  return Create(create, /*recover_from=*/request.id().name());
 }
 
 Result<store::ExecutionRecord> Executions::Record(const core::WorkflowExecutionIdentifier& id) {

@@ -24,7 +24,9 @@ class Executions {
  public:
   Executions(Registry& registry, engine::Engine& engine, std::unique_ptr<store::Store> store);
 
-  Result<admin::ExecutionCreateResponse> Create(const admin::ExecutionCreateRequest& request);
+  // With `recover_from` (an execution's name): what succeeded there is reused.
+  Result<admin::ExecutionCreateResponse> Create(const admin::ExecutionCreateRequest& request,
+                                                const std::string& recover_from = "");
   Result<admin::Execution> Get(const core::WorkflowExecutionIdentifier& id);
   Result<admin::WorkflowExecutionGetDataResponse> GetData(
       const core::WorkflowExecutionIdentifier& id);
@@ -33,6 +35,9 @@ class Executions {
   // The same launch plan (or task) with the same inputs, under a new name;
   // its metadata says RELAUNCH of the original.
   Result<admin::ExecutionCreateResponse> Relaunch(const admin::ExecutionRelaunchRequest& request);
+  // The same again, reusing the outputs of the nodes that succeeded in the
+  // original (RECOVERED); marked RECOVERED of the original.
+  Result<admin::ExecutionCreateResponse> Recover(const admin::ExecutionRecoverRequest& request);
 
   // Node executions: a node's path in its execution is its id (`n1/n0`
   // inside sub-workflow node n1); without unique_parent_id, the top level.
@@ -60,6 +65,11 @@ class Executions {
   Result<admin::Signal> GetOrCreateSignal(const admin::SignalGetOrCreateRequest& request);
 
  private:
+  // A request to create `id` again as `name`: its spec (mode `mode`,
+  // referring to `id`), project, domain and inputs.
+  Result<admin::ExecutionCreateRequest> Again(const core::WorkflowExecutionIdentifier& id,
+                                              const std::string& name,
+                                              admin::ExecutionMetadata::ExecutionMode mode);
   // The record of `id`, if it is one of the server's in that project and domain.
   // REQUIRES: mu_.
   Result<store::ExecutionRecord> Record(const core::WorkflowExecutionIdentifier& id);

@@ -147,6 +147,12 @@ class AdminService final : public flyteidl::service::AdminService::Service {
     if (auto denied = auth_.Deny(context)) return *denied;
     return Answer(executions_.Relaunch(*request), response);
   }
+  grpc::Status RecoverExecution(grpc::ServerContext* context,
+                                const admin::ExecutionRecoverRequest* request,
+                                admin::ExecutionCreateResponse* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
+    return Answer(executions_.Recover(*request), response);
+  }
   grpc::Status TerminateExecution(grpc::ServerContext* context,
                                   const admin::ExecutionTerminateRequest* request,
                                   admin::ExecutionTerminateResponse*) override {

@@ -620,3 +620,64 @@ TEST(OwnerTest, AnEngineOfThisHostIsKnownDeadOnlyWhenItSurelyIs) {
 
 }  // namespace
 }  // namespace flytecpp::engine
+
+namespace flytecpp::engine {
+namespace {
+
+using namespace testing;
+
+// Flyte's RecoverExecution: what succeeded in the failed execution is not
+// run again; the rest runs.
+TEST_F(EngineTest, RecoveryReusesWhatSucceededAndRunsTheRest) {
+  Register("t.add1", Add1);
+  std::atomic<bool> broken{true};
+  const TaskTemplate flaky = Task("t.flaky", {{"x", types::Int()}}, {{"o0", types::Int()}});
+  Register("t.flaky", [&broken](const core::LiteralMap& in) -> runtime::TaskOutcome {
+    if (broken) return UserError("not today");
+    return Add1(in);
+  });
+  WorkflowBuilder wf("recoverable");
+  wf.Input("x", types::Int());
+  wf.Add(TaskNode("n0", kAdd1).Bind("x", WorkflowInput("x")));
+  wf.Add(TaskNode("n1", flaky).Bind("x", Promise("n0", "o0")));
+  wf.Add(TaskNode("n2", kAdd1).Bind("x", Promise("n1", "o0")));
+  wf.Output("y", types::Int(), Promise("n2", "o0"));
+  auto closure = CompileIt(wf.Build(), {kAdd1, flaky});
+  ASSERT_TRUE(closure.ok()) << closure.status().ToString();
+  Engine engine(Options());
+  auto first = engine.Run(
+      {.closure = *closure, .inputs = lit::Inputs({{"x", lit::Int(1)}}), .execution_id = "first"});
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->phase, core::WorkflowExecution::FAILED);
+  ASSERT_EQ(Calls("t.add1"), 1);  // n0 ran; n2 never did
+
+  broken = false;
+  auto again = engine.Run({.closure = *closure,
+                           .inputs = lit::Inputs({{"x", lit::Int(1)}}),
+                           .execution_id = "again",
+                           .recover_from = "first"});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ASSERT_EQ(again->phase, core::WorkflowExecution::SUCCEEDED);
+  ASSERT_EQ(again->outputs.literals().count("y"), 1u);
+  EXPECT_EQ(Int(again->outputs, "y"), 4);
+  EXPECT_EQ(Calls("t.add1"), 2);  // n2 only: n0 was recovered
+  EXPECT_EQ(Calls("t.flaky"), 2);
+  auto phases = NodePhases("again");
+  EXPECT_EQ(phases["n0"], core::NodeExecution::RECOVERED);
+  EXPECT_EQ(phases["n1"], core::NodeExecution::SUCCEEDED);
+  EXPECT_EQ(phases["n2"], core::NodeExecution::SUCCEEDED);
+  // Recovered outputs are the new execution's own data, as any node's.
+  EXPECT_EQ(Row("again", "n0").attempts, 0);
+
+  // Recovering from an execution that does not exist runs everything.
+  auto fresh = engine.Run({.closure = *closure,
+                           .inputs = lit::Inputs({{"x", lit::Int(5)}}),
+                           .execution_id = "fresh",
+                           .recover_from = "no-such-execution"});
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(Int(fresh->outputs, "y"), 8);
+  EXPECT_EQ(Calls("t.add1"), 4);
+}
+
+}  // namespace
+}  // namespace flytecpp::engine

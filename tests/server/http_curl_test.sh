@@ -123,6 +123,30 @@ api DELETE /api/v1/executions/flytesnacks/development/s1 '{"cause":"enough"}' >/
 check "DELETE /api/v1/executions/... terminates" "$(status)" 200
 check "s1 ends ABORTED" "$(wait_phase s1 ABORTED FAILED SUCCEEDED)" ABORTED
 
+# ---- Recover: what succeeded is reused (RECOVERED), the rest runs again.
+api POST /api/v1/tasks "$(task curl.fail 'echo no >&2; exit 1')" >/dev/null
+api POST /api/v1/workflows "{\"id\":$(id WORKFLOW curl.two),\"spec\":{\"template\":{\"id\":$(id WORKFLOW curl.two),
+  \"metadata\":{},\"interface\":$IO,\"nodes\":[
+  {\"id\":\"n0\",\"inputs\":[{\"var\":\"x\",\"binding\":{\"promise\":{\"node_id\":\"start-node\",\"var\":\"x\"}}}],
+   \"task_node\":{\"reference_id\":$(id TASK curl.double)}},
+  {\"id\":\"n1\",\"inputs\":[{\"var\":\"x\",\"binding\":{\"promise\":{\"node_id\":\"n0\",\"var\":\"y\"}}}],
+   \"task_node\":{\"reference_id\":$(id TASK curl.fail)}}],
+  \"outputs\":[{\"var\":\"y\",\"binding\":{\"promise\":{\"node_id\":\"n1\",\"var\":\"y\"}}}]}}}" >/dev/null
+api POST /api/v1/launch_plans "$(launch_plan curl.two)" >/dev/null
+launch f1 curl.two >/dev/null
+check "f1 fails at n1" "$(wait_phase f1 FAILED SUCCEEDED)" FAILED
+api POST /api/v1/executions/recover \
+  "{\"id\":{$P,\"name\":\"f1\"},\"name\":\"f1-recovered\"}" >/dev/null
+check "POST /api/v1/executions/recover creates f1-recovered" "$(status)" 200
+check "f1-recovered runs n1 again (and fails again)" "$(wait_phase f1-recovered FAILED SUCCEEDED)" FAILED
+node_phases=$(api GET '/api/v1/node_executions/flytesnacks/development/f1-recovered?limit=10' |
+  jq -r '[.node_executions[] | select(.id.node_id == "n0" or .id.node_id == "n1") |
+          "\(.id.node_id)=\(.closure.phase)"] | sort | join(",")')
+check "n0 was not run again: RECOVERED" "$node_phases" "n0=RECOVERED,n1=FAILED"
+check "f1-recovered is marked RECOVERED of f1" \
+  "$(api GET /api/v1/executions/flytesnacks/development/f1-recovered |
+     jq -r '"\(.spec.metadata.mode) \(.spec.metadata.reference_execution.name)"')" "RECOVERED f1"
+
 # ---- Lists with filters, and the errors a client sees.
 check "GET /api/v1/executions with filters" \
   "$(api GET '/api/v1/executions/flytesnacks/development?limit=10&filters=eq(phase,SUCCEEDED)' |

@@ -102,6 +102,11 @@ struct ExecutionRequest {
   // Record it QUEUED and start nothing; a later Resume starts it (`flytecpp
   // run --detach=now`).
   bool hold = false;
+  // Recovery (Flyte's RecoverExecution): nodes that succeeded in this
+  // earlier execution of the same workflow are not run again; they take its
+  // outputs and end RECOVERED. Not kept across resumes: after one, what was
+  // not yet recovered runs.
+  std::string recover_from{};
   // Submitted through the server: its project and domain and the
   // admin.ExecutionSpec it was created with (serialized), kept with it.
   std::string project{}, domain{}, spec{};
