@@ -43,7 +43,10 @@ class Executions {
   // inside sub-workflow node n1); without unique_parent_id, the top level.
   Result<admin::NodeExecutionList> ListNodes(const admin::NodeExecutionListRequest& request);
   Result<admin::NodeExecution> GetNode(const core::NodeExecutionIdentifier& id);
+  // Inputs, outputs and, for a dynamic task, the workflow it generated.
   Result<admin::NodeExecutionGetDataResponse> GetNodeData(const core::NodeExecutionIdentifier& id);
+  Result<admin::DynamicNodeWorkflowResponse> GetDynamicWorkflow(
+      const core::NodeExecutionIdentifier& id);
   // Task executions: a task node's attempts, from its events.
   Result<admin::TaskExecutionList> ListTasks(const admin::TaskExecutionListRequest& request);
   Result<admin::TaskExecution> GetTask(const core::TaskExecutionIdentifier& id);

@@ -172,10 +172,31 @@ Result<admin::NodeExecutionGetDataResponse> Executions::GetNodeData(
   std::lock_guard<std::mutex> lock(mu_);
   store::DataDir data(store_->data_dir(), id.execution_id().name());
   if (auto in = ReadMap(data.InputsPath(id.node_id()))) *out.mutable_full_inputs() = *in;
-  if (node.closure().phase() == core::NodeExecution::SUCCEEDED) {
-    const int attempt = std::stoi(node.metadata().retry_group());
+  const int attempt = std::stoi(node.metadata().retry_group());
+  const auto phase = node.closure().phase();
+  if (phase == core::NodeExecution::SUCCEEDED || phase == core::NodeExecution::RECOVERED) {
     if (auto o = ReadMap(data.OutputsPath(id.node_id(), attempt))) *out.mutable_full_outputs() = *o;
   }
+  // A dynamic task: the workflow it generated, as compiled.
+  core::CompiledWorkflowClosure generated;
+  if (store::ReadProto(data.DynamicWorkflowPath(id.node_id(), attempt), &generated).ok()) {
+    auto* dynamic = out.mutable_dynamic_workflow();
+    *dynamic->mutable_id() = generated.primary().template_().id();
+    *dynamic->mutable_compiled_workflow() = std::move(generated);
+    dynamic->set_dynamic_job_spec_uri(FileUri(data.DynamicJobSpecPath(id.node_id(), attempt)));
+  }
+  return out;
+}
+
+Result<admin::DynamicNodeWorkflowResponse> Executions::GetDynamicWorkflow(
+    const core::NodeExecutionIdentifier& id) {
+  FLYTECPP_ASSIGN_OR_RETURN(admin::NodeExecutionGetDataResponse data, GetNodeData(id));
+  if (!data.has_dynamic_workflow()) {
+    return NotFound("node " + id.node_id() + " of " + id.execution_id().name() +
+                    " generated no dynamic workflow");
+  }
+  admin::DynamicNodeWorkflowResponse out;
+  *out.mutable_compiled_workflow() = data.dynamic_workflow().compiled_workflow();
   return out;
 }
 

@@ -123,6 +123,12 @@ class AdminService final : public flyteidl::service::AdminService::Service {
     if (auto denied = auth_.Deny(context)) return *denied;
     return Answer(executions_.GetNodeData(request->id()), response);
   }
+  grpc::Status GetDynamicNodeWorkflow(grpc::ServerContext* context,
+                                      const admin::GetDynamicNodeWorkflowRequest* request,
+                                      admin::DynamicNodeWorkflowResponse* response) override {
+    if (auto denied = auth_.Deny(context)) return *denied;
+    return Answer(executions_.GetDynamicWorkflow(request->id()), response);
+  }
   grpc::Status ListTaskExecutions(grpc::ServerContext* context,
                                   const admin::TaskExecutionListRequest* request,
                                   admin::TaskExecutionList* response) override {

@@ -299,6 +299,47 @@ async function main() {
       .scalar.primitive.integer.toString(), '12');
     ok('ListNodeExecutions: top-level nodes, then a sub-workflow node\'s children by unique_parent_id');
 
+    // A dynamic task (flytekit's protocol: a DynamicJobSpec in
+    // {{.outputPrefix}}/futures.pb, written here by printf): the workflow it
+    // generated is in its node's data.
+    const generated = core.DynamicJobSpec.encode({
+      nodes: [{ id: 'd0', inputs: [{ var: 'x', binding: { scalar: { primitive: { integer: 21 } } } }],
+                taskNode: { referenceId: double.id } }],
+      outputs: [{ var: 'y', binding: { promise: { nodeId: 'd0', var: 'y' } } }],
+      tasks: [double] }).finish();
+    const octal = Array.from(generated, (b) => '\\' + b.toString(8).padStart(3, '0')).join('');
+    const dyn = { id: ident(core.ResourceType.TASK, 'server.dynamic'), type: 'python-task',
+                  metadata: {}, interface: { outputs: { variables: { y: { type: intType } } } },
+                  container: { image: 'debian:12', command: ['sh', '-c'],
+                               args: [`printf '${octal}' > {{.outputPrefix}}/futures.pb`] } };
+    await svc.createTask({ id: dyn.id, spec: { template: dyn } });
+    const dynWf = { id: ident(core.ResourceType.WORKFLOW, 'server.dynamic_wf'), metadata: {},
+                    interface: { outputs: { variables: { y: { type: intType } } } },
+                    nodes: [{ id: 'n0', taskNode: { referenceId: dyn.id } }],
+                    outputs: [{ var: 'y', binding: { promise: { nodeId: 'n0', var: 'y' } } }] };
+    await svc.createWorkflow({ id: dynWf.id, spec: { template: dynWf } });
+    await svc.createLaunchPlan({ id: ident(core.ResourceType.LAUNCH_PLAN, 'server.dynamic_wf'),
+                                 spec: { workflowId: dynWf.id } });
+    const dynRun = await svc.createExecution({ project: PROJECT, domain: DOMAIN, name: 'dynamic-one',
+      spec: { launchPlan: ident(core.ResourceType.LAUNCH_PLAN, 'server.dynamic_wf') } });
+    const dynDone = await waitFor(dynRun.id, [P.SUCCEEDED, P.FAILED]);
+    assert.strictEqual(dynDone.closure.phase, P.SUCCEEDED, JSON.stringify(dynDone.closure.error));
+    const dynNode = { executionId: dynRun.id, nodeId: 'n0' };
+    const dynData = await svc.getNodeExecutionData({ id: dynNode });
+    assert.ok(dynData.dynamicWorkflow, 'no dynamic_workflow in the node data');
+    assert.deepStrictEqual(dynData.dynamicWorkflow.compiledWorkflow.primary.template.nodes
+      .map((n) => n.id).filter((id) => id === 'd0'), ['d0']);
+    assert.strictEqual(dynData.fullOutputs.literals.y.scalar.primitive.integer.toString(), '42');
+    const dynWorkflow = await svc.getDynamicNodeWorkflow({ id: dynNode });
+    assert.ok(dynWorkflow.compiledWorkflow.primary.template.nodes.some((n) => n.id === 'd0'));
+    const dynChildren = await svc.listNodeExecutions({ workflowExecutionId: dynRun.id, limit: 10,
+                                                       uniqueParentId: 'n0' });
+    assert.ok(dynChildren.nodeExecutions.some((n) => n.id.nodeId === 'n0/d0'),
+              JSON.stringify(dynChildren.nodeExecutions.map((n) => n.id.nodeId)));
+    await expectCode(svc.getDynamicNodeWorkflow({ id: { executionId: created.id, nodeId: 'n0' } }),
+                     grpc.status.NOT_FOUND, 'generated no dynamic workflow');
+    ok('a dynamic task: GetNodeExecutionData and GetDynamicNodeWorkflow give the workflow it generated');
+
     // Relaunch: the same launch plan and inputs under a new name.
     const relaunched = await svc.relaunchExecution({ id: created.id, name: 'relaunched' });
     assert.strictEqual(relaunched.id.name, 'relaunched');
@@ -349,19 +390,19 @@ async function main() {
     assert.strictEqual(rest.token, '6');
     const last = await svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 3,
                                             token: rest.token });
-    assert.strictEqual(last.executions.length, 1);  // 7 in all
+    assert.strictEqual(last.executions.length, 2);  // 8 in all
     assert.strictEqual(last.token, '');
     ok('ListExecutions pages, newest first');
 
     // Filters, in flyteadmin's syntax.
     const succeeded = await svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 100,
                                                  filters: 'eq(execution.phase,SUCCEEDED)' });
-    assert.strictEqual(succeeded.executions.length, 6);
+    assert.strictEqual(succeeded.executions.length, 7);
     const stopped = await svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 100,
       filters: 'value_in(phase,ABORTED;FAILED)+eq(launch_plan.name,server.slow_wf)' });
     assert.deepStrictEqual(stopped.executions.map((e) => e.id.name), [running.id.name]);
     const doubles = await svc.listTasks({ id: { project: PROJECT, domain: DOMAIN }, limit: 100,
-                                          filters: 'contains(task.name,server.d)' });
+                                          filters: 'contains(task.name,server.do)' });
     assert.deepStrictEqual(doubles.tasks.map((t) => t.id.name), ['server.double']);
     await expectCode(svc.listExecutions({ id: { project: PROJECT, domain: DOMAIN }, limit: 1,
                                           filters: 'eq(colour,red)' }),
@@ -436,6 +477,8 @@ async function main() {
           version: VERSION } } }] } } }),
       grpc.status.INVALID_ARGUMENT, 'uses what is not registered: TASK:flytesnacks:development:missing.task:v1');
     await expectCode(svc.recoverExecution({ id: { project: PROJECT, domain: DOMAIN, name: 'x' } }),
+                     grpc.status.NOT_FOUND, 'does not exist');
+    await expectCode(svc.getExecutionMetrics({ id: { project: PROJECT, domain: DOMAIN, name: 'x' } }),
                      grpc.status.UNIMPLEMENTED);
     ok('errors: NOT_FOUND, INVALID_ARGUMENT naming the field or what is missing; UNIMPLEMENTED for what is not served yet');
 

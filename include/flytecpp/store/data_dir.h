@@ -3,6 +3,7 @@
 //   <data>/<execution>/start-node/data/0/outputs.pb   workflow inputs
 //   <data>/<execution>/<node>/data/inputs.pb          a node's resolved inputs
 //   <data>/<execution>/<node>/data/<attempt>/outputs.pb|error.pb
+//   <data>/<execution>/<node>/data/<attempt>/dynamic_job_spec.pb|dynamic_workflow.pb
 //   <data>/<execution>/end-node/data/0/outputs.pb     workflow outputs
 //
 // Nested nodes (children of sub-workflow node n1) use their path: n1/n0/data/...
@@ -37,6 +38,14 @@ class DataDir {
   }
   std::string ErrorPath(const std::string& node_path, int attempt) const {
     return OutputDir(node_path, attempt) + "/error.pb";
+  }
+  // A dynamic task's attempt: the DynamicJobSpec it returned (the engine's
+  // copy) and the workflow compiled from it (CompiledWorkflowClosure).
+  std::string DynamicJobSpecPath(const std::string& node_path, int attempt) const {
+    return OutputDir(node_path, attempt) + "/dynamic_job_spec.pb";
+  }
+  std::string DynamicWorkflowPath(const std::string& node_path, int attempt) const {
+    return OutputDir(node_path, attempt) + "/dynamic_workflow.pb";
   }
 
  private:

@@ -13,7 +13,7 @@ namespace {
 // task's own futures.pb: a task killed while writing that leaves half a file,
 // and this one's presence is what tells a resume the workflow was generated.
 std::string SpecPath(const Scope* s, int i) {
-  return s->data.OutputDir(s->Path(i), s->nodes[i].attempts) + "/dynamic_job_spec.pb";
+  return s->data.DynamicJobSpecPath(s->Path(i), s->nodes[i].attempts);
 }
 
 // The launch plans the spec's nodes name, as the compiler needs them.
@@ -106,7 +106,16 @@ void Start(Executor& x, Scope* s, int i, const core::DynamicJobSpec& spec) {
     x.Fail(s, i, MakeError(core::ExecutionError::SYSTEM, "DataWriteFailed", written.message()));
     return;
   }
-  if (Scope* child = Build(x, s, i, spec)) x.StartScope(child);
+  Scope* child = Build(x, s, i, spec);
+  if (child == nullptr) return;
+  // What the API shows as the node's dynamic workflow (GetNodeExecutionData).
+  written = store::WriteProto(s->data.DynamicWorkflowPath(s->Path(i), s->nodes[i].attempts),
+                              child->owned_plans->closure());
+  if (!written.ok()) {
+    x.Fail(s, i, MakeError(core::ExecutionError::SYSTEM, "DataWriteFailed", written.message()));
+    return;
+  }
+  x.StartScope(child);
 }
 
 bool Resume(Executor& x, Scope* s, int i) {
