@@ -255,11 +255,17 @@ Status Registry::CreateWorkflow(const admin::WorkflowCreateRequest& request) {
 }
 
 Result<admin::Workflow> Registry::GetWorkflow(const core::Identifier& id) {
+  const core::Identifier typed = Typed(id, core::WORKFLOW);
+  const std::string key = idl::IdentifierString(typed);
   std::lock_guard<std::mutex> lock(mu_);
-  FLYTECPP_ASSIGN_OR_RETURN(store::RegisteredEntity e, Get(Typed(id, core::WORKFLOW)));
+  if (auto it = workflows_.find(key); it != workflows_.end()) return it->second;
+  FLYTECPP_ASSIGN_OR_RETURN(store::RegisteredEntity e, Get(typed));
   admin::Workflow wf;
   *wf.mutable_id() = e.id;
   wf.mutable_closure()->ParseFromString(e.closure);
+  constexpr size_t kMaxCached = 1024;  // a bound, not a policy: start over when full
+  if (workflows_.size() >= kMaxCached) workflows_.clear();
+  workflows_.emplace(key, wf);
   return wf;
 }
 

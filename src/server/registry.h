@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 
 #include "flytecpp/store/store.h"
 #include "flytecpp/util/clock.h"
@@ -72,6 +73,9 @@ class Registry {
 
   std::mutex mu_;
   std::unique_ptr<store::Store> store_;  // guarded by mu_
+  // Workflows read, by identifier: versions are immutable, so a copy never
+  // goes stale (every execution created reads its workflow). Guarded by mu_.
+  std::unordered_map<std::string, admin::Workflow> workflows_;
   Clock* clock_;
 };
 
