@@ -1,6 +1,7 @@
 // flytecpp executions ls | get EXEC, events EXEC, abort EXEC: what the
 // store knows of executions.
 #include <google/protobuf/util/time_util.h>
+#include <httplib.h>
 
 #include <chrono>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "flytecpp/idl/literals.h"
 #include "flytecpp/store/data_dir.h"
 #include "flyteidl/event/event.pb.h"
+#include "remote.h"
 #include "report.h"
 #include "store_util.h"
 
@@ -47,10 +49,17 @@ bool Terminal(core::WorkflowExecution::Phase p) {
          p == core::WorkflowExecution::ABORTED || p == core::WorkflowExecution::TIMED_OUT;
 }
 
-int RunList(const CliEnv& env) {
-  auto store = OpenStore(env);
-  if (!store.ok()) return Fail(store.status(), kExitBadInput);
-  auto list = (*store)->ListExecutions();
+int RunList(const CliEnv& env, const RemoteArgs& remote_args) {
+  Result<std::vector<store::ExecutionRecord>> list = Internal("not read");
+  if (!remote_args.server.empty()) {
+    auto remote = Remote::Connect(remote_args);
+    if (!remote.ok()) return Fail(remote.status(), kExitBadInput);
+    list = (*remote)->ListExecutions();
+  } else {
+    auto store = OpenStore(env);
+    if (!store.ok()) return Fail(store.status(), kExitBadInput);
+    list = (*store)->ListExecutions();
+  }
   if (!list.ok()) return Fail(list.status(), kExitBadInput);
   std::cout << std::left << std::setw(24) << "EXECUTION" << std::setw(11) << "PHASE"
             << std::setw(22) << "CREATED"
@@ -65,8 +74,8 @@ int RunList(const CliEnv& env) {
 
 // One node of an execution: its row, and an array node's elements (all, or
 // those in `phase`), with a count per phase.
-int RunGetNode(store::Store& store, const std::string& id, const std::string& path,
-               const std::string& phase_text) {
+int RunGetNode(store::Store* store, const std::vector<store::NodeRecord>& nodes,
+               const std::string& id, const std::string& path, const std::string& phase_text) {
   std::optional<core::NodeExecution::Phase> phase;
   if (!phase_text.empty()) {
     std::string upper = phase_text;
@@ -80,10 +89,8 @@ int RunGetNode(store::Store& store, const std::string& id, const std::string& pa
     }
     phase = p;
   }
-  auto nodes = store.GetNodes(id);
-  if (!nodes.ok()) return Fail(nodes.status(), kExitBadInput);
   const store::NodeRecord* row = nullptr;
-  for (const auto& n : *nodes) {
+  for (const auto& n : nodes) {
     if (n.path == path) row = &n;
   }
   if (row == nullptr) {
@@ -95,7 +102,8 @@ int RunGetNode(store::Store& store, const std::string& id, const std::string& pa
   if (row->error && row->phase != core::NodeExecution::SUCCEEDED) {
     std::cout << "error:     " << row->error->code() << ": " << row->error->message() << "\n";
   }
-  auto all = store.GetElements(id, path);
+  if (store == nullptr) return kExitOk;  // elements are not in the FlyteAdmin API
+  auto all = store->GetElements(id, path);
   if (!all.ok()) return Fail(all.status(), kExitFailed);
   if (all->empty()) return kExitOk;  // not an array node, or none started
   std::map<std::string, int> counts;
@@ -118,17 +126,33 @@ int RunGetNode(store::Store& store, const std::string& id, const std::string& pa
   return kExitOk;
 }
 
-int RunGet(const CliEnv& env, const std::string& id, const std::string& node,
-           const std::string& phase) {
+int RunGet(const CliEnv& env, const RemoteArgs& remote_args, const std::string& id,
+           const std::string& node, const std::string& phase) {
   if (node.empty() && !phase.empty()) {
     return Fail(InvalidArgument("--phase filters the elements of --node: give --node"),
                 kExitBadInput);
   }
-  auto store = OpenStore(env);
-  if (!store.ok()) return Fail(store.status(), kExitBadInput);
-  auto e = (*store)->GetExecution(id);
+  // Read from the local store, or from the server.
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<Remote> remote;
+  Result<store::ExecutionRecord> e = Internal("not read");
+  Result<std::vector<store::NodeRecord>> nodes = Internal("not read");
+  if (!remote_args.server.empty()) {
+    auto connected = Remote::Connect(remote_args);
+    if (!connected.ok()) return Fail(connected.status(), kExitBadInput);
+    remote = std::move(connected).value();
+    e = remote->GetExecution(id, /*data=*/true);
+    if (e.ok()) nodes = remote->GetNodes(id);
+  } else {
+    auto opened = OpenStore(env);
+    if (!opened.ok()) return Fail(opened.status(), kExitBadInput);
+    store = std::move(opened).value();
+    e = store->GetExecution(id);
+    if (e.ok()) nodes = store->GetNodes(id);
+  }
   if (!e.ok()) return Fail(e.status(), kExitBadInput);
-  if (!node.empty()) return RunGetNode(**store, id, node, phase);
+  if (!nodes.ok()) return Fail(nodes.status(), kExitBadInput);
+  if (!node.empty()) return RunGetNode(store.get(), *nodes, id, node, phase);
   std::cout << "execution: " << e->id << "\nworkflow:  " << e->workflow_name
             << "\nphase:     " << Phase(e->phase) << "\ncreated:   " << Time(e->created_ns)
             << "\nupdated:   " << Time(e->updated_ns) << "\n";
@@ -149,8 +173,6 @@ int RunGet(const CliEnv& env, const std::string& id, const std::string& node,
   if (e->outputs) std::cout << "outputs:   " << idl::ShortString(*e->outputs) << "\n";
   if (e->error)
     std::cout << "error:     " << e->error->code() << ": " << e->error->message() << "\n";
-  auto nodes = (*store)->GetNodes(id);
-  if (!nodes.ok()) return Fail(nodes.status(), kExitBadInput);
   std::cout << "nodes:\n";
   for (const auto& n : *nodes) {
     std::cout << "  " << std::left << std::setw(28) << n.path << std::setw(11)
@@ -164,7 +186,13 @@ int RunGet(const CliEnv& env, const std::string& id, const std::string& node,
   return kExitOk;
 }
 
-int RunEvents(const CliEnv& env, const std::string& id, bool json) {
+int RunEvents(const CliEnv& env, const RemoteArgs& remote, const std::string& id, bool json) {
+  if (!remote.server.empty()) {
+    return Fail(Unimplemented("events: FlyteAdmin's API does not give an execution's events; "
+                              "flytecpp executions get " +
+                              id + " --server " + remote.server + " shows its nodes"),
+                kExitBadInput);
+  }
   auto store = OpenStore(env);
   if (!store.ok()) return Fail(store.status(), kExitBadInput);
   if (auto e = (*store)->GetExecution(id); !e.ok()) return Fail(e.status(), kExitBadInput);
@@ -223,7 +251,23 @@ int RunEvents(const CliEnv& env, const std::string& id, bool json) {
 // Aborts through an engine: the one running the execution is asked
 // through the store; if none runs it, this process's engine takes it over
 // and aborts it (node rows end ABORTED, events as always).
-int RunAbort(const CliEnv& env, const std::string& id) {
+int RunAbort(const CliEnv& env, const RemoteArgs& remote_args, const std::string& id) {
+  if (!remote_args.server.empty()) {
+    auto remote = Remote::Connect(remote_args);
+    if (!remote.ok()) return Fail(remote.status(), kExitBadInput);
+    admin::ExecutionTerminateRequest request;
+    *request.mutable_id() = (*remote)->ExecutionId(id);
+    request.set_cause("aborted on request (flytecpp abort)");
+    admin::ExecutionTerminateResponse response;
+    Status st = (*remote)->Call((*remote)->admin(),
+                                &flyteidl::service::AdminService::Stub::TerminateExecution, request,
+                                &response);
+    if (!st.ok()) return Fail(st, kExitBadInput);
+    auto ended = (*remote)->WaitForEnd(id);
+    if (!ended.ok()) return Fail(ended.status(), kExitFailed);
+    std::cout << "execution " << id << " " << Phase(ended->phase) << "\n";
+    return kExitOk;
+  }
   auto made = MakeEngineEnv(env);
   if (!made.ok()) return Fail(made.status(), kExitBadInput);
   engine::Engine& engine = *(*made)->engine;
@@ -244,6 +288,71 @@ int RunAbort(const CliEnv& env, const std::string& id) {
   }
   std::cout << "execution " << id << " ABORTED\n";
   return kExitOk;
+}
+
+// The text a TaskLog URI names: a file of this machine, or what the server
+// serves over HTTP(S) (with the token, trusting --tls-ca).
+Result<std::string> FetchLog(const RemoteArgs& remote, const std::string& token,
+                             const std::string& uri) {
+  if (uri.rfind("file://", 0) == 0) return idl::ReadFileBytes(uri.substr(7));
+  const size_t slash = uri.find('/', uri.find("://") + 3);
+  if (uri.rfind("http", 0) != 0 || slash == std::string::npos) {
+    return InvalidArgument("log " + uri + ": neither a file nor an HTTP URL");
+  }
+  httplib::Client client(uri.substr(0, slash));
+  if (!remote.tls_ca.empty()) client.set_ca_cert_path(remote.tls_ca.c_str());
+  httplib::Headers headers;
+  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+  auto answer = client.Get(uri.substr(slash).c_str(), headers);
+  if (!answer) return FailedPrecondition("log " + uri + ": " + httplib::to_string(answer.error()));
+  if (answer->status != 200) {
+    return FailedPrecondition("log " + uri + ": HTTP " + std::to_string(answer->status) + " " +
+                              answer->body);
+  }
+  return answer->body;
+}
+
+// logs --server: the attempt's logs where its TaskLogs point.
+int RunRemoteLogs(const RemoteArgs& remote_args, const std::string& id, const std::string& node,
+                  int attempt, const std::string& container, bool follow) {
+  if (!container.empty()) {
+    return Fail(InvalidArgument("--container with --server: the API links the primary "
+                                "container's logs only"),
+                kExitBadInput);
+  }
+  auto remote = Remote::Connect(remote_args);
+  if (!remote.ok()) return Fail(remote.status(), kExitBadInput);
+  const std::string& token = (*remote)->token();
+  std::map<std::string, size_t> printed;
+  while (true) {
+    auto attempts = (*remote)->Attempts(id, node);
+    if (!attempts.ok()) return Fail(attempts.status(), kExitBadInput);
+    const admin::TaskExecution* chosen = nullptr;
+    for (const auto& a : *attempts) {
+      if (attempt < 0 || static_cast<int>(a.id().retry_attempt()) == attempt) chosen = &a;
+    }
+    if (chosen == nullptr) {
+      return Fail(NotFound("node " + node + " of " + id + " has no task attempt" +
+                           (attempt < 0 ? "" : " " + std::to_string(attempt))),
+                  kExitBadInput);
+    }
+    for (const auto& log : chosen->closure().logs()) {
+      if (log.name() != "stdout" && log.name() != "stderr") continue;
+      auto text = FetchLog(remote_args, token, log.uri());
+      if (!text.ok()) return Fail(text.status(), kExitFailed);
+      size_t& done = printed[log.name()];
+      if (text->size() > done) {
+        (log.name() == "stdout" ? std::cout : std::cerr) << text->substr(done) << std::flush;
+        done = text->size();
+      }
+    }
+    const auto phase = chosen->closure().phase();
+    const bool running = phase == core::TaskExecution::QUEUED ||
+                         phase == core::TaskExecution::RUNNING ||
+                         phase == core::TaskExecution::INITIALIZING;
+    if (!follow || !running) return kExitOk;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
 }
 
 // Prints an attempt's stdout and stderr; with `follow`, keeps printing what
@@ -324,16 +433,20 @@ void RegisterExecutions(CLI::App& app, CliEnv* env, int* exit_code) {
   auto* ex = app.add_subcommand("executions", "List or show executions in the store");
   ex->require_subcommand(1);
   auto* ls = ex->add_subcommand("ls", "List executions, newest first");
-  ls->callback([env, exit_code] { *exit_code = RunList(*env); });
+  auto ls_remote = std::make_shared<RemoteArgs>();
+  AddRemoteOptions(ls, ls_remote.get());
+  ls->callback([env, ls_remote, exit_code] { *exit_code = RunList(*env, *ls_remote); });
   auto get_id = std::make_shared<std::string>();
   auto* get = ex->add_subcommand("get", "Show an execution: inputs, outputs, error, nodes");
+  auto get_remote = std::make_shared<RemoteArgs>();
+  AddRemoteOptions(get, get_remote.get());
   get->add_option("EXEC", *get_id, "Execution id")->required();
   auto get_node = std::make_shared<std::string>();
   auto get_phase = std::make_shared<std::string>();
   get->add_option("--node", *get_node, "Show this node (path, e.g. n1/n0); an array's elements");
   get->add_option("--phase", *get_phase, "Only the elements in this phase (e.g. failed)");
-  get->callback([env, get_id, get_node, get_phase, exit_code] {
-    *exit_code = RunGet(*env, *get_id, *get_node, *get_phase);
+  get->callback([env, get_remote, get_id, get_node, get_phase, exit_code] {
+    *exit_code = RunGet(*env, *get_remote, *get_id, *get_node, *get_phase);
   });
 
   auto ev_id = std::make_shared<std::string>();
@@ -341,12 +454,17 @@ void RegisterExecutions(CLI::App& app, CliEnv* env, int* exit_code) {
   auto* events = app.add_subcommand("events", "Show an execution's events, in order");
   events->add_option("EXEC", *ev_id, "Execution id")->required();
   events->add_flag("--json", *json, "One flyteidl event per line, as JSON");
-  events->callback([env, ev_id, json, exit_code] { *exit_code = RunEvents(*env, *ev_id, *json); });
+  auto ev_remote = std::make_shared<RemoteArgs>();
+  AddRemoteOptions(events, ev_remote.get());
+  events->callback([env, ev_remote, ev_id, json, exit_code] {
+    *exit_code = RunEvents(*env, *ev_remote, *ev_id, *json);
+  });
 
   struct LogsArgs {
     std::string id, node, container;
     int attempt = -1;
     bool follow = false;
+    RemoteArgs remote;
   };
   auto la = std::make_shared<LogsArgs>();
   auto* logs = app.add_subcommand("logs", "Show a process task's stdout and stderr");
@@ -357,14 +475,21 @@ void RegisterExecutions(CLI::App& app, CliEnv* env, int* exit_code) {
   logs->add_option("--container", la->container,
                    "A pod's init container or sidecar (default: the primary)");
   logs->add_flag("--follow,-f", la->follow, "Keep printing while the node runs");
+  AddRemoteOptions(logs, &la->remote);
   logs->callback([env, la, exit_code] {
-    *exit_code = RunLogs(*env, la->id, la->node, la->attempt, la->container, la->follow);
+    *exit_code =
+        la->remote.server.empty()
+            ? RunLogs(*env, la->id, la->node, la->attempt, la->container, la->follow)
+            : RunRemoteLogs(la->remote, la->id, la->node, la->attempt, la->container, la->follow);
   });
 
   auto ab_id = std::make_shared<std::string>();
   auto* abort = app.add_subcommand("abort", "Abort a running execution");
   abort->add_option("EXEC", *ab_id, "Execution id")->required();
-  abort->callback([env, ab_id, exit_code] { *exit_code = RunAbort(*env, *ab_id); });
+  auto ab_remote = std::make_shared<RemoteArgs>();
+  AddRemoteOptions(abort, ab_remote.get());
+  abort->callback(
+      [env, ab_remote, ab_id, exit_code] { *exit_code = RunAbort(*env, *ab_remote, *ab_id); });
 }
 
 }  // namespace flytecpp::cli

@@ -1,5 +1,7 @@
 // flytecpp run INPUT:  compile, register and run a workflow (or one task).
 // flytecpp resume EXEC: continue an execution no live engine runs.
+#include <openssl/evp.h>
+
 #include <iostream>
 #include <set>
 
@@ -13,6 +15,7 @@
 #include "flytecpp/idl/literals.h"
 #include "flytecpp/idl/nodes.h"
 #include "flyteidl/admin/launch_plan.pb.h"
+#include "remote.h"
 #include "report.h"
 #include "store_util.h"
 
@@ -33,6 +36,8 @@ struct RunOptions {
   int max_parallelism = -1;  // -1: the launch plan's (else no limit)
   std::string detach;        // "", "gates" (--detach) or "now" (--detach=now)
   bool overwrite_cache = false;
+  RemoteArgs remote;    // --server: register the package there and run it there
+  std::string version;  // of what is registered (default: from the package's bytes)
 };
 
 // A one-node workflow around `task`, so a task runs like any workflow.
@@ -191,6 +196,105 @@ int Detach(EngineEnv& e, engine::ExecutionRequest request, const std::string& ou
   return kExitOk;
 }
 
+// The package's version on a server: given, else from its bytes (the same
+// package registers once; a changed one under a new version).
+Result<std::string> PackageVersion(const RunOptions& o) {
+  if (!o.version.empty()) return o.version;
+  FLYTECPP_ASSIGN_OR_RETURN(std::string bytes, idl::ReadFileBytes(o.input));
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
+  static const char kHex[] = "0123456789abcdef";
+  std::string version = "fc-";
+  for (unsigned i = 0; i < 8; ++i) {
+    version += kHex[digest[i] >> 4];
+    version += kHex[digest[i] & 15];
+  }
+  return version;
+}
+
+// run --server: registers the package with the server, launches the
+// workflow's launch plan (or the task) there, and waits for it as a local
+// run does (--detach: returns once it is created).
+int RunOnServer(const RunOptions& o, const compiler::WorkflowSources& sources,
+                const compiler::WorkflowSources::Entry& entry,
+                const engine::ExecutionRequest& request) {
+  if (!idl::IsPackagePath(o.input)) {
+    return Fail(InvalidArgument(o.input + ": run --server runs a pyflyte package (.tgz, .tar.gz, "
+                                          ".tar)"),
+                kExitBadInput);
+  }
+  if (o.detach == "now") {
+    return Fail(InvalidArgument("--detach=now with --server: the server starts what it creates; "
+                                "use --detach"),
+                kExitBadInput);
+  }
+  auto package = idl::ReadPackage(o.input);
+  if (!package.ok()) return Fail(package.status(), kExitBadInput);
+  auto version = PackageVersion(o);
+  if (!version.ok()) return Fail(version.status(), kExitBadInput);
+  auto remote = Remote::Connect(o.remote);
+  if (!remote.ok()) return Fail(remote.status(), kExitBadInput);
+  int registered = 0;
+  Status st =
+      (*remote)->Register(std::move(package).value(), *version, o.input,
+                          [&](const std::string&, bool existed) { registered += !existed; });
+  if (!st.ok()) {
+    return Fail(st, st.code() == StatusCode::kFailedPrecondition ? kExitFailed : kExitBadInput);
+  }
+  // What to launch: the task itself, or the workflow's launch plan.
+  core::Identifier target;
+  target.set_project(o.remote.project);
+  target.set_domain(o.remote.domain);
+  target.set_version(*version);
+  if (!o.task.empty()) {
+    target.set_resource_type(core::TASK);
+    target.set_name(entry.workflow.id().name());  // the task's name (WorkflowForTask)
+  } else {
+    for (const auto& lp : sources.launch_plans) {
+      if (lp.spec().workflow_id().name() == entry.workflow.id().name()) {
+        target.set_name(lp.id().name());
+        break;
+      }
+    }
+    if (target.name().empty()) {
+      return Fail(
+          NotFound(o.input + ": no launch plan runs workflow " + entry.workflow.id().name()),
+          kExitBadInput);
+    }
+    target.set_resource_type(core::LAUNCH_PLAN);
+  }
+  admin::ExecutionCreateRequest create;
+  create.set_project(o.remote.project);
+  create.set_domain(o.remote.domain);
+  create.set_name(o.exec_id);
+  *create.mutable_spec()->mutable_launch_plan() = target;
+  if (o.max_parallelism >= 0) create.mutable_spec()->set_max_parallelism(o.max_parallelism);
+  create.mutable_spec()->set_overwrite_cache(o.overwrite_cache);
+  *create.mutable_inputs() = request.inputs;
+  admin::ExecutionCreateResponse created;
+  st = (*remote)->Call((*remote)->admin(), &flyteidl::service::AdminService::Stub::CreateExecution,
+                       create, &created);
+  if (!st.ok()) return Fail(st, kExitBadInput);
+  const std::string& name = created.id().name();
+  std::cerr << "flytecpp: " << o.input << " (" << *version << "): " << registered
+            << " entities registered on " << o.remote.server << "; execution " << name << "\n";
+  if (!o.detach.empty()) {
+    std::cout << "execution " << name << " created on " << o.remote.server
+              << "; flytecpp executions get " << name << " --server " << o.remote.server
+              << " shows it\n";
+    return kExitOk;
+  }
+  auto ended = (*remote)->WaitForEnd(name);
+  if (!ended.ok()) return Fail(ended.status(), kExitFailed);
+  engine::ExecutionResult result;
+  result.execution_id = name;
+  result.phase = ended->phase;
+  if (ended->outputs) result.outputs = *ended->outputs;
+  result.error = ended->error;
+  return Report(result, o.outputs_file);
+}
+
 int RunRun(const CliEnv& env, const RunOptions& o) {
   auto loaded = compiler::LoadWorkflowSources(o.input, {});
   if (!loaded.ok()) return Fail(loaded.status(), kExitBadInput);
@@ -228,6 +332,7 @@ int RunRun(const CliEnv& env, const RunOptions& o) {
   }
   if (o.max_parallelism >= 0) request.max_parallelism = o.max_parallelism;
   request.overwrite_cache = o.overwrite_cache;
+  if (!o.remote.server.empty()) return RunOnServer(o, sources, *entry, request);
   auto made = MakeEngineEnv(env);
   if (!made.ok()) return Fail(made.status(), kExitBadInput);
   EngineEnv& e = **made;
@@ -304,6 +409,9 @@ void RegisterRun(CLI::App& app, CliEnv* env, int* exit_code) {
                 "Return once only gates remain (printing the id; resume continues it); "
                 "--detach=now: record it and return at once")
       ->check(CLI::IsMember({"gates", "now"}));
+  run->add_option("--version", o->version,
+                  "With --server: the version to register under (default: from the package)");
+  AddRemoteOptions(run, &o->remote);
   run->callback([env, o, exit_code] { *exit_code = RunRun(*env, *o); });
 
   auto id = std::make_shared<std::string>();

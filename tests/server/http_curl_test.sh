@@ -2,10 +2,12 @@
 # flytecpp serve over HTTP, driven by curl as a script or a person would:
 # flyteadmin's /api/v1 paths with JSON bodies — register, launch, watch,
 # read outputs and logs, approve a gate, terminate — plus the errors a
-# client sees. Usage: http_curl_test.sh FLYTECPP WORKDIR
+# client sees — and the flytecpp commands with --server against it.
+# Usage: http_curl_test.sh FLYTECPP WORKDIR [EXAMPLE_PROCESS_PACKAGE]
 set -uo pipefail
 FLYTECPP=$(realpath "$1")
 WORK=$2
+MAKER=${3:-}  # example_process_package: writes a pyflyte package for run --server
 rm -rf "$WORK" && mkdir -p "$WORK"
 failures=0
 ok() { echo "ok   - $1"; }
@@ -161,6 +163,42 @@ api POST /api/v1/executions '{"spec": 7}' >/dev/null
 check "a malformed JSON body is 400" "$(status)" 400
 api GET /api/v1/no/such/thing >/dev/null
 check "an unknown path is 404" "$(status)" 404
+
+# ---- The CLI with --server: the same commands, against this server.
+G=$(grep -o "gRPC on [^,]*" "$WORK/serve.out" | cut -d' ' -f3)
+cli() { "$FLYTECPP" --store "$WORK/cli-store" "$@" --server "$G"; }
+check "executions ls --server lists what the server ran" \
+  "$(cli executions ls | awk 'NR > 1 {print $1}' | grep -c -x -e e1 -e g1 -e s1)" 3
+got=$(cli executions get e1)
+check "executions get --server: phase and outputs" \
+  "$(grep -E '^(phase|outputs):' <<<"$got" | tr -s ' ' | xargs)" "phase: SUCCEEDED outputs: {y: 42}"
+check "logs --server prints the attempt's stderr" "$(cli logs e1 n0 2>&1)" doubling
+launch g2 curl.gated >/dev/null
+wait_phase g2 RUNNING >/dev/null
+for _ in $(seq 50); do cli signals ls g2 | grep -q waiting && break; sleep 0.1; done
+check "signals ls --server: the gate waits" "$(cli signals ls g2 | awk 'NR > 1 {print $2, $4}')" "go waiting"
+check "approve --server" "$(cli approve g2 go)" "signal go of execution g2 set to true"
+check "g2 then SUCCEEDS" "$(wait_phase g2 SUCCEEDED FAILED)" SUCCEEDED
+launch s2 curl.slow >/dev/null
+wait_phase s2 RUNNING >/dev/null
+check "abort --server" "$(cli abort s2)" "execution s2 ABORTED"
+cli events e1 >/dev/null 2>"$WORK/err"
+check "events --server says the API has none (exit 2)" \
+  "$? $(grep -c "does not give an execution's events" "$WORK/err")" "2 1"
+cli executions get nope >/dev/null 2>"$WORK/err"
+check "an unknown execution --server: exit 2, named" "$? $(grep -c 'nope does not exist' "$WORK/err")" "2 1"
+if [[ -n "$MAKER" ]]; then
+  PACKAGE=$WORK/shell.tgz
+  "$MAKER" "$WORK/pkg" >/dev/null && tar -czf "$PACKAGE" -C "$WORK/pkg" .
+  out=$(cli run "$PACKAGE" --exec-id r1 2>"$WORK/err")
+  check "run PKG --server registers and runs it there" "$?:$(head -1 <<<"$out")" "0:execution r1 SUCCEEDED"
+  check "... where the server shows it" \
+    "$(api GET /api/v1/executions/flytesnacks/development/r1 | jq -r .closure.phase)" SUCCEEDED
+  again=$(cli run "$PACKAGE" --exec-id r2 2>&1 >/dev/null)
+  check "running it again registers nothing new" "$(grep -o '0 entities registered' <<<"$again")" "0 entities registered"
+fi
+"$FLYTECPP" executions ls --server 127.0.0.1:1 >/dev/null 2>"$WORK/err"
+check "an unreachable server: exit 2, named" "$? $(grep -c 'server 127.0.0.1:1' "$WORK/err")" "2 1"
 
 echo "$failures failure(s)"
 ((failures == 0))
