@@ -18,6 +18,7 @@ APT_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc           # flytecpp serve: the FlyteAdmin gRPC API
   libcpp-httplib-dev                             # flytecpp serve: its HTTP/JSON gateway
   curl jq                                        # the HTTP gateway's tests
+  slurmctld slurmd slurm-client munge            # a one-node Slurm cluster for the Slurm tests
 )
 
 SUDO=""
