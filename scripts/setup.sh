@@ -17,7 +17,7 @@ APT_PACKAGES=(
   bubblewrap                                     # the task sandbox
   libgrpc++-dev protobuf-compiler-grpc           # flytecpp serve: the FlyteAdmin gRPC API
   libcpp-httplib-dev                             # flytecpp serve: its HTTP/JSON gateway
-  curl jq                                        # the HTTP gateway's tests
+  curl jq sqlite3                                # tests read answers and stores with them
   slurmctld slurmd slurm-client munge            # a one-node Slurm cluster for the Slurm tests
 )
 

@@ -31,6 +31,11 @@ int RunCli(int argc, char** argv, std::vector<runtime::Runtime*> runtimes) {
                  "share it");
   app.add_flag("--no-sandbox", env.no_sandbox,
                "Run container tasks as plain processes, without the bubblewrap sandbox");
+  app.add_option("--runtime", env.runtime,
+                 "Where container tasks run: process (this machine) or slurm (jobs on the "
+                 "cluster SLURM_CONF names; slurm: in the config sets partition, account, qos)")
+      ->check(CLI::IsMember({"process", "slurm"}))
+      ->capture_default_str();
   app.add_option("--config", env.config,
                  "Config file (default: <store>/config.yaml): image mappings");
   app.add_option("-j,--jobs", env.jobs, "Process tasks running at once (default: one per core)")
@@ -60,7 +65,7 @@ int RunCli(int argc, char** argv, std::vector<runtime::Runtime*> runtimes) {
   while (first < argc && argv[first][0] == '-') {
     const std::string flag = argv[first];
     const bool has_value = flag == "--store" || flag == "--home" || flag == "--config" ||
-                           flag == "-j" || flag == "--jobs";
+                           flag == "--runtime" || flag == "-j" || flag == "--jobs";
     first += has_value ? 2 : 1;
   }
   if (first < argc && !is_command(argv[first])) {

@@ -13,11 +13,12 @@ namespace flytecpp::cli {
 // What commands that run workflows need from the program.
 struct CliEnv {
   std::vector<runtime::Runtime*> runtimes;  // the program's, then the process runtime
-  std::string store_dir;    // --store: a directory or postgres:// URL; empty: the default
-  std::string home;         // --home: local files beside a PostgreSQL store
-  bool no_sandbox = false;  // --no-sandbox
-  std::string config;       // --config; empty: <store>/config.yaml
-  int jobs = 0;             // -j: process tasks at once; 0: one per core
+  std::string store_dir;            // --store: a directory or postgres:// URL; empty: the default
+  std::string home;                 // --home: local files beside a PostgreSQL store
+  bool no_sandbox = false;          // --no-sandbox
+  std::string runtime = "process";  // --runtime: where container tasks run
+  std::string config;               // --config; empty: <store>/config.yaml
+  int jobs = 0;                     // -j: process tasks at once; 0: one per core
 };
 
 // Exit codes shared by every subcommand.

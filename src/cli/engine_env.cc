@@ -10,6 +10,7 @@
 #include "flytecpp/idl/literals.h"
 #include "flytecpp/idl/nodes.h"
 #include "flytecpp/idl/types.h"
+#include "flytecpp/runtime/slurm.h"
 #include "flyteidl/event/event.pb.h"
 #include "store_util.h"
 
@@ -31,6 +32,11 @@ Result<std::unique_ptr<EngineEnv>> MakeEngineEnv(const CliEnv& env) {
   }
   FLYTECPP_ASSIGN_OR_RETURN(options.images, runtime::LoadImageConfig(config));
   options.secrets.emplace(SecretsDir(env));
+  if (env.runtime == "slurm") {
+    FLYTECPP_ASSIGN_OR_RETURN(runtime::SlurmOptions slurm, runtime::LoadSlurmConfig(config));
+    FLYTECPP_RETURN_IF_ERROR(runtime::CheckSlurm(slurm));
+    e->slurm = runtime::MakeSlurmRuntime(options, std::move(slurm));
+  }
   e->process = std::make_unique<runtime::ProcessRuntime>(std::move(options));
   runtime::SqlRuntimeOptions sql;
   FLYTECPP_ASSIGN_OR_RETURN(sql.connections, runtime::LoadSqlConnections(config));
@@ -38,6 +44,7 @@ Result<std::unique_ptr<EngineEnv>> MakeEngineEnv(const CliEnv& env) {
   e->sql = std::make_unique<runtime::SqlRuntime>(std::move(sql));
   e->runtimes = env.runtimes;
   e->runtimes.push_back(e->sql.get());
+  if (e->slurm) e->runtimes.push_back(e->slurm.get());
   e->runtimes.push_back(e->process.get());
   engine::EngineOptions eo;
   eo.store = e->store.get();

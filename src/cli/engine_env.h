@@ -23,6 +23,7 @@ namespace flytecpp::cli {
 struct EngineEnv {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<runtime::SqlRuntime> sql;  // before process: SQLite3Task has a container too
+  std::unique_ptr<runtime::ProcessRuntime> slurm;  // --runtime slurm: before process
   std::unique_ptr<runtime::ProcessRuntime> process;
   std::vector<runtime::Runtime*> runtimes;
   std::unique_ptr<engine::Engine> engine;  // declared last: stops first

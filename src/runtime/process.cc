@@ -323,9 +323,10 @@ Result<std::vector<ImageMapping>> LoadImageConfig(const fs::path& path) {
 struct ProcessRuntime::Impl {
   ProcessRuntimeOptions options;
   std::mutex mu;
-  std::set<uint64_t> live;            // guarded by mu: tokens from Start to the end of Run
-  std::map<uint64_t, pid_t> running;  // guarded by mu: token -> process group, once spawned
-  std::set<uint64_t> aborted;         // guarded by mu: live tokens aborted
+  std::set<uint64_t> live;                   // guarded by mu: tokens from Start to the end of Run
+  std::map<uint64_t, pid_t> running;         // guarded by mu: token -> process group, once spawned
+  std::map<uint64_t, std::string> launched;  // guarded by mu: token -> launcher handle
+  std::set<uint64_t> aborted;                // guarded by mu: live tokens aborted
   struct Worker {
     std::thread thread;
     std::shared_ptr<std::atomic<bool>> finished;
@@ -341,6 +342,9 @@ struct ProcessRuntime::Impl {
   }
 
   void Run(const AttemptSpec& spec, const AttemptCallbacks& callbacks);
+  // Runs a prepared attempt through options.launcher; its outcome.
+  std::optional<TaskOutcome> RunLaunched(const AttemptSpec& spec, const AttemptCallbacks& callbacks,
+                                         const Launch& launch, int64_t gpus);
   // `pod`: what the attempt runs; `gpus`: the devices it holds.
   std::variant<Launch, TaskError> Prepare(const AttemptSpec& spec, const PodPlan& pod,
                                           const std::vector<internal::GpuDevice>& gpus) const;
@@ -369,10 +373,17 @@ ProcessRuntime::~ProcessRuntime() {
       impl_->aborted.insert(token);
       ::kill(-pid, SIGKILL);
     }
+    // Jobs do not outlive their engine either (Reattach does not follow them yet).
+    for (auto& [token, handle] : impl_->launched) {
+      impl_->aborted.insert(token);
+      impl_->options.launcher->Cancel(handle);
+    }
     workers.swap(impl_->workers);
   }
   for (auto& w : workers) w.thread.join();
 }
+
+std::string_view ProcessRuntime::name() const { return impl_->options.name; }
 
 bool ProcessRuntime::CanRun(const core::TaskTemplate& task) const {
   return task.has_container() || task.has_k8s_pod();
@@ -380,6 +391,7 @@ bool ProcessRuntime::CanRun(const core::TaskTemplate& task) const {
 
 int ProcessRuntime::max_in_flight() const {
   if (impl_->options.jobs > 0) return impl_->options.jobs;
+  if (impl_->options.launcher) return 0;  // the batch system queues
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
@@ -429,10 +441,19 @@ void ProcessRuntime::Abort(const AttemptId& id) {
   impl_->aborted.insert(id.token);           // remembered until its thread ends
   auto it = impl_->running.find(id.token);
   if (it != impl_->running.end()) ::kill(-it->second, SIGKILL);  // the whole process tree
+  auto job = impl_->launched.find(id.token);
+  if (job != impl_->launched.end()) impl_->options.launcher->Cancel(job->second);
 }
 
 Result<bool> ProcessRuntime::Reattach(AttemptSpec spec, const std::string& handle,
                                       AttemptCallbacks callbacks) {
+  if (impl_->options.launcher) {
+    // Not yet followed after a restart: the job is stopped, so that the
+    // next attempt never runs beside it.
+    if (!handle.empty()) impl_->options.launcher->Cancel(handle);
+    RemovePrivateDirs(spec.output_dir.string());
+    return false;
+  }
   // The handle the engine recorded, else the one the attempt wrote itself
   // (the engine may have died before recording it).
   std::string text = handle;
@@ -703,7 +724,7 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
   // (never a silent CPU run); one that needs some waits for them.
   const int64_t need = GpusNeeded(*spec.task, *pod);
   std::vector<internal::GpuDevice> held;
-  if (need > static_cast<int64_t>(gpus->total())) {
+  if (need > static_cast<int64_t>(gpus->total()) && !options.launcher) {
     return callbacks.done(
         spec.id,
         Failure("InsufficientGpus",
@@ -712,7 +733,7 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
                                         : "has " + std::to_string(gpus->total())),
                 false));
   }
-  if (need > 0) {
+  if (need > 0 && !options.launcher) {
     auto acquired = gpus->Acquire(static_cast<int>(need), [&] {
       std::lock_guard<std::mutex> lock(mu);
       return aborted.count(spec.id.token) > 0;
@@ -742,6 +763,10 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
     remove_private.Now();
     callbacks.done(spec.id, std::move(outcome));
   };
+  if (options.launcher) {
+    if (auto outcome = RunLaunched(spec, callbacks, launch, need)) done(std::move(*outcome));
+    return;
+  }
 
   // Limits and tracking: a per-attempt cgroup the process joins before it
   // runs anything; memory falls back to RLIMIT_AS where no memory cgroup
@@ -823,6 +848,46 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
     error->message = Redacted(std::move(error->message), launch.secrets);
   }
   done(std::move(outcome));
+}
+
+std::optional<TaskOutcome> ProcessRuntime::Impl::RunLaunched(const AttemptSpec& spec,
+                                                             const AttemptCallbacks& callbacks,
+                                                             const Launch& launch, int64_t gpus) {
+  AttemptLauncher::Request request;
+  request.name = spec.task->id().name();
+  request.argv = launch.argv;
+  request.env = launch.env;
+  request.cwd = launch.cwd;
+  request.stdout_path = launch.out_dir + "/stdout.log";
+  request.stderr_path = launch.out_dir + "/stderr.log";
+  request.private_dir = launch.out_dir + "/.pod";
+  request.cpu = launch.cpu;
+  request.memory = launch.memory;
+  request.gpus = gpus;
+  Result<std::string> handle = Internal("not launched");
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (aborted.count(spec.id.token)) return std::nullopt;  // aborted before it started
+    handle = options.launcher->Launch(request);
+    if (handle.ok()) launched[spec.id.token] = *handle;
+  }
+  if (!handle.ok()) {
+    return Failure("RuntimeStartFailed", handle.status().message(), true,
+                   core::ExecutionError::SYSTEM);
+  }
+  if (callbacks.started) callbacks.started(spec.id, *handle);
+  const AttemptLauncher::End end = options.launcher->Wait(*handle);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    launched.erase(spec.id.token);
+    if (aborted.count(spec.id.token)) return std::nullopt;  // the engine no longer waits for it
+  }
+  if (end.failure) return *end.failure;
+  TaskOutcome outcome = Classify(spec, launch, end.wait_status, end.oom_killed, false);
+  if (auto* error = std::get_if<TaskError>(&outcome)) {
+    error->message = Redacted(std::move(error->message), launch.secrets);
+  }
+  return outcome;
 }
 
 TaskOutcome ProcessRuntime::Impl::Classify(const AttemptSpec& spec, const Launch& launch,

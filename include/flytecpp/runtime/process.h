@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,7 +25,41 @@ struct ImageMapping {
   std::vector<std::pair<std::filesystem::path, std::string>> mounts;  // host -> sandbox, read-only
 };
 
+// Where an attempt's prepared command runs, when not as a process of this
+// machine: a batch system (slurm.h). The process runtime prepares the
+// attempt (directories, inputs, sandbox command) and reads its outcome
+// (outputs, error document, exit status) the same way wherever it ran.
+class AttemptLauncher {
+ public:
+  struct Request {
+    std::string name;  // the task's, for the job's name
+    std::vector<std::string> argv;
+    std::vector<std::pair<std::string, std::string>> env;  // the whole environment
+    std::string cwd, stdout_path, stderr_path;
+    std::string private_dir;  // owner-only, removed when the attempt ends: for a job script
+    std::optional<double> cpu;
+    std::optional<uint64_t> memory;  // bytes
+    int64_t gpus = 0;
+  };
+  struct End {
+    int wait_status = 0;               // as waitpid's
+    bool oom_killed = false;           // ended for exceeding its memory
+    std::optional<TaskError> failure;  // ended by the system (time limit, node failure, …)
+  };
+  virtual ~AttemptLauncher() = default;
+  // Submits; returns the attempt's handle (e.g. "slurm:1234").
+  virtual Result<std::string> Launch(const Request& request) = 0;
+  // Blocks until the attempt `handle` ends.
+  virtual End Wait(const std::string& handle) = 0;
+  // Stops it (its Wait then returns).
+  virtual void Cancel(const std::string& handle) = 0;
+};
+
 struct ProcessRuntimeOptions {
+  std::string name = "process";  // as runtimes are told apart (records, config)
+  // Null: attempts are processes of this machine. Else they run through it
+  // (and are not limited by `jobs` or this machine's GPUs).
+  std::shared_ptr<AttemptLauncher> launcher;
   bool sandbox = true;  // false: run plainly on the host (flytecpp --no-sandbox)
   std::string bwrap = "bwrap";
   std::vector<ImageMapping> images;
@@ -56,7 +91,7 @@ class ProcessRuntime : public Runtime {
   explicit ProcessRuntime(ProcessRuntimeOptions options);
   ~ProcessRuntime() override;
 
-  std::string_view name() const override { return "process"; }
+  std::string_view name() const override;
   bool CanRun(const core::TaskTemplate& task) const override;
   int max_in_flight() const override;
   Status Start(AttemptSpec spec, AttemptCallbacks callbacks) override;

@@ -1,0 +1,145 @@
+// The Slurm runtime on the one-node cluster the test command starts
+// (tests/support/slurm.sh): process tasks as batch jobs, their outputs read
+// as the process runtime reads them, and Slurm's end states as Flyte's.
+#include "flytecpp/runtime/slurm.h"
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "../engine/engine_test_util.h"
+#include "flytecpp/store/data_dir.h"
+
+namespace flytecpp::runtime {
+namespace {
+
+using namespace flytecpp::engine::testing;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+class SlurmTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    const char* dir = std::getenv("FLYTECPP_TEST_SLURM_DIR");
+    if (dir == nullptr || !fs::exists(fs::path(dir) / "ready")) {
+      GTEST_SKIP() << "NO SLURM CLUSTER: FLYTECPP_TEST_SLURM_DIR/ready missing (ctest starts one "
+                      "as root: tests/support/slurm.sh); these tests did not run";
+    }
+    ::setenv("SLURM_CONF", (fs::path(dir) / "slurm.conf").c_str(), 1);
+    runtime::SlurmOptions slurm;
+    slurm.poll_interval = 100ms;
+    ASSERT_TRUE(CheckSlurm(slurm).ok()) << CheckSlurm(slurm).ToString();
+    slurm_ = MakeSlurmRuntime(ProcessRuntimeOptions{}, slurm);
+    if (!slurm_->CheckSandbox().ok()) GTEST_SKIP() << "bubblewrap cannot run here";
+  }
+
+  engine::EngineOptions OnSlurm() {
+    auto o = Options();
+    o.runtimes = {slurm_.get()};
+    o.clock = nullptr;  // real jobs, real time
+    o.max_system_retries = 0;
+    return o;
+  }
+
+  static TaskTemplate Shell(const std::string& name, const std::string& script) {
+    return TaskBuilder(name, "raw-container")
+        .Input("x", types::Int())
+        .Output("y", types::Int())
+        .Container(ContainerBuilder("debian:12")
+                       .Command({"sh", "-c", script})
+                       .DataConfig("/var/inputs", "/var/outputs"))
+        .Build();
+  }
+
+  // "<state> <name>" of job `id`, as squeue --json tells it.
+  static std::string JobState(const std::string& id) {
+    FILE* p = ::popen("squeue --json --states=all", "r");
+    std::string text;
+    char buf[4096];
+    for (size_t n; p != nullptr && (n = fread(buf, 1, sizeof buf, p)) > 0;) text.append(buf, n);
+    if (p != nullptr) ::pclose(p);
+    google::protobuf::Struct listing;
+    if (!google::protobuf::util::JsonStringToMessage(text, &listing).ok()) return "unreadable";
+    for (const auto& j : listing.fields().at("jobs").list_value().values()) {
+      const auto& f = j.struct_value().fields();
+      if (std::to_string(static_cast<int64_t>(f.at("job_id").number_value())) == id) {
+        return f.at("job_state").string_value() + " " + f.at("name").string_value();
+      }
+    }
+    return "not found";
+  }
+
+  std::unique_ptr<ProcessRuntime> slurm_;
+};
+
+TEST_F(SlurmTest, AWorkflowOfProcessTasksRunsAsJobsWithTheRightOutputs) {
+  const TaskTemplate twice =
+      Shell("slurm.twice", "echo $(( $(cat /var/inputs/x) * 2 )) > /var/outputs/y");
+  const TaskTemplate plus1 =
+      Shell("slurm.plus1", "echo $(( $(cat /var/inputs/x) + 1 )) > /var/outputs/y");
+  WorkflowBuilder wf("slurm.wf");
+  wf.Input("x", types::Int());
+  wf.Add(TaskNode("n0", twice).Bind("x", WorkflowInput("x")));
+  wf.Add(TaskNode("n1", plus1).Bind("x", Promise("n0", "y")));
+  wf.Output("y", types::Int(), Promise("n1", "y"));
+  auto closure = CompileIt(wf.Build(), {twice, plus1});
+  ASSERT_TRUE(closure.ok()) << closure.status().ToString();
+  engine::Engine engine(OnSlurm());
+  auto r = engine.Run({.closure = *closure, .inputs = lit::Inputs({{"x", lit::Int(20)}})});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
+  ASSERT_EQ(r->outputs.literals().count("y"), 1u);
+  EXPECT_EQ(Int(r->outputs, "y"), 41);
+  // Each attempt was a job: its handle names it, and Slurm knows it, completed.
+  const store::NodeRecord n1 = Row(r->execution_id, "n1");
+  EXPECT_EQ(n1.runtime, "slurm");
+  ASSERT_EQ(n1.handle.rfind("slurm:", 0), 0u) << n1.handle;
+  EXPECT_EQ(JobState(n1.handle.substr(6)), "COMPLETED flytecpp:slurm.plus1");
+}
+
+TEST_F(SlurmTest, AFailingTaskFailsWithItsExitCodeAndWhatItPrinted) {
+  const TaskTemplate fails = Shell("slurm.fails", "echo boom >&2; exit 3");
+  auto r = RunTask(fails, lit::Inputs({{"x", lit::Int(1)}}), OnSlurm());
+  ASSERT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(r.error.has_value());
+  EXPECT_NE(r.error->code().find("ContainerFailed"), std::string::npos) << r.error->code();
+  EXPECT_NE(r.error->message().find("exit code 3: boom"), std::string::npos) << r.error->message();
+}
+
+TEST_F(SlurmTest, AJobCancelledFromOutsideIsASystemFailure) {
+  const TaskTemplate sleeps = Shell("slurm.sleeps", "sleep 600");
+  WorkflowBuilder wf("slurm.sleepy");
+  wf.Input("x", types::Int());
+  wf.Add(TaskNode("n0", sleeps).Bind("x", WorkflowInput("x")));
+  wf.Output("y", types::Int(), Promise("n0", "y"));
+  auto closure = CompileIt(wf.Build(), {sleeps});
+  ASSERT_TRUE(closure.ok());
+  engine::Engine engine(OnSlurm());
+  auto id = engine.Submit({.closure = *closure, .inputs = lit::Inputs({{"x", lit::Int(1)}})});
+  ASSERT_TRUE(id.ok());
+  std::string handle;
+  ASSERT_TRUE(Eventually([&] {
+    for (const auto& n : *reader_->GetNodes(*id)) {
+      if (n.path == "n0") handle = n.handle;
+    }
+    return !handle.empty();
+  }));
+  ASSERT_EQ(handle.rfind("slurm:", 0), 0u) << handle;
+  ASSERT_EQ(std::system(("scancel " + handle.substr(6)).c_str()), 0);
+  auto r = engine.Wait(*id);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(r->error.has_value());
+  EXPECT_NE(r->error->code().find("JobCancelled"), std::string::npos) << r->error->code();
+  EXPECT_NE(r->error->message().find("SYSTEM::job " + handle.substr(6) +
+                                     " was cancelled outside flytecpp"),
+            std::string::npos)
+      << r->error->message();
+}
+
+}  // namespace
+}  // namespace flytecpp::runtime
