@@ -20,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -342,9 +343,16 @@ struct ProcessRuntime::Impl {
   }
 
   void Run(const AttemptSpec& spec, const AttemptCallbacks& callbacks);
+  // Runs `body` on a thread of its own, the attempt live until it returns.
+  void StartWorker(AttemptSpec spec, std::function<void(const AttemptSpec&)> body);
+  // Follows launched attempt `handle` (a restarted engine's) to its end.
+  void Follow(const AttemptSpec& spec, const std::string& handle,
+              const AttemptCallbacks& callbacks);
   // Runs a prepared attempt through options.launcher; its outcome.
+  // `handle`: an attempt launched already (reattached), else it is launched here.
   std::optional<TaskOutcome> RunLaunched(const AttemptSpec& spec, const AttemptCallbacks& callbacks,
-                                         const Launch& launch, int64_t gpus);
+                                         const Launch& launch, int64_t gpus,
+                                         const std::string& handle = "");
   // `pod`: what the attempt runs; `gpus`: the devices it holds.
   std::variant<Launch, TaskError> Prepare(const AttemptSpec& spec, const PodPlan& pod,
                                           const std::vector<internal::GpuDevice>& gpus) const;
@@ -409,9 +417,15 @@ Status ProcessRuntime::CheckSandbox() const {
 }
 
 Status ProcessRuntime::Start(AttemptSpec spec, AttemptCallbacks callbacks) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->StartWorker(std::move(spec), [this, callbacks = std::move(callbacks)](
+                                          const AttemptSpec& s) { impl_->Run(s, callbacks); });
+  return Status::Ok();
+}
+
+void ProcessRuntime::Impl::StartWorker(AttemptSpec spec,
+                                       std::function<void(const AttemptSpec&)> body) {
+  std::lock_guard<std::mutex> lock(mu);
   // Join the attempts that ended, so long workflows do not pile up threads.
-  auto& workers = impl_->workers;
   for (auto it = workers.begin(); it != workers.end();) {
     if (it->finished->load()) {
       it->thread.join();
@@ -421,18 +435,37 @@ Status ProcessRuntime::Start(AttemptSpec spec, AttemptCallbacks callbacks) {
     }
   }
   auto finished = std::make_shared<std::atomic<bool>>(false);
-  impl_->live.insert(spec.id.token);
-  std::thread t([this, finished, spec = std::move(spec), callbacks = std::move(callbacks)] {
-    impl_->Run(spec, callbacks);
+  live.insert(spec.id.token);
+  std::thread t([this, finished, spec = std::move(spec), body = std::move(body)] {
+    body(spec);
     {
-      std::lock_guard<std::mutex> lock(impl_->mu);
-      impl_->live.erase(spec.id.token);
-      impl_->aborted.erase(spec.id.token);
+      std::lock_guard<std::mutex> lock(mu);
+      live.erase(spec.id.token);
+      aborted.erase(spec.id.token);
     }
     finished->store(true);
   });
   workers.push_back({std::move(t), finished});
-  return Status::Ok();
+}
+
+void ProcessRuntime::Impl::Follow(const AttemptSpec& spec, const std::string& handle,
+                                  const AttemptCallbacks& callbacks) {
+  // What Classify reads, without preparing anything again: the job still
+  // reads what its first engine prepared.
+  const core::TaskTemplate& task = *spec.task;
+  Launch launch;
+  launch.out_dir = spec.output_dir.string();
+  launch.raw = launch.out_dir + "/raw";
+  const core::DataLoadingConfig& dc =
+      task.has_k8s_pod() ? task.k8s_pod().data_config() : task.container().data_config();
+  launch.copilot = dc.enabled();
+  launch.host_out = launch.out_dir + "/copilot/outputs";
+  auto secrets = ResolveSecrets(task, options.secrets ? &*options.secrets : nullptr,
+                                options.sandbox ? kSecretMountDir : launch.out_dir + "/secrets");
+  if (secrets.ok()) launch.secrets = std::move(secrets).value();  // for redaction only
+  auto outcome = RunLaunched(spec, callbacks, launch, 0, handle);
+  RemovePrivateDirs(launch.out_dir);
+  if (outcome) callbacks.done(spec.id, std::move(*outcome));
 }
 
 void ProcessRuntime::Abort(const AttemptId& id) {
@@ -448,11 +481,16 @@ void ProcessRuntime::Abort(const AttemptId& id) {
 Result<bool> ProcessRuntime::Reattach(AttemptSpec spec, const std::string& handle,
                                       AttemptCallbacks callbacks) {
   if (impl_->options.launcher) {
-    // Not yet followed after a restart: the job is stopped, so that the
-    // next attempt never runs beside it.
-    if (!handle.empty()) impl_->options.launcher->Cancel(handle);
-    RemovePrivateDirs(spec.output_dir.string());
-    return false;
+    // The job outlived its engine: follow it to its end. Without a handle
+    // it was never submitted (or not recorded as submitted): gone.
+    if (handle.empty()) {
+      RemovePrivateDirs(spec.output_dir.string());
+      return false;
+    }
+    impl_->StartWorker(std::move(spec), [this, handle, callbacks](const AttemptSpec& s) {
+      impl_->Follow(s, handle, callbacks);
+    });
+    return true;
   }
   // The handle the engine recorded, else the one the attempt wrote itself
   // (the engine may have died before recording it).
@@ -852,7 +890,8 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
 
 std::optional<TaskOutcome> ProcessRuntime::Impl::RunLaunched(const AttemptSpec& spec,
                                                              const AttemptCallbacks& callbacks,
-                                                             const Launch& launch, int64_t gpus) {
+                                                             const Launch& launch, int64_t gpus,
+                                                             const std::string& reattached) {
   AttemptLauncher::Request request;
   request.name = spec.task->id().name();
   request.argv = launch.argv;
@@ -868,14 +907,14 @@ std::optional<TaskOutcome> ProcessRuntime::Impl::RunLaunched(const AttemptSpec& 
   {
     std::lock_guard<std::mutex> lock(mu);
     if (aborted.count(spec.id.token)) return std::nullopt;  // aborted before it started
-    handle = options.launcher->Launch(request);
+    handle = reattached.empty() ? options.launcher->Launch(request) : reattached;
     if (handle.ok()) launched[spec.id.token] = *handle;
   }
   if (!handle.ok()) {
     return Failure("RuntimeStartFailed", handle.status().message(), true,
                    core::ExecutionError::SYSTEM);
   }
-  if (callbacks.started) callbacks.started(spec.id, *handle);
+  if (reattached.empty() && callbacks.started) callbacks.started(spec.id, *handle);
   const AttemptLauncher::End end = options.launcher->Wait(*handle);
   {
     std::lock_guard<std::mutex> lock(mu);

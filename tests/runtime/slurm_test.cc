@@ -5,6 +5,8 @@
 
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -55,22 +57,35 @@ class SlurmTest : public EngineTest {
         .Build();
   }
 
-  // "<state> <name>" of job `id`, as squeue --json tells it.
-  static std::string JobState(const std::string& id) {
+  // Every job the controller knows, as squeue --json tells them.
+  static std::vector<google::protobuf::Struct> Jobs() {
     FILE* p = ::popen("squeue --json --states=all", "r");
     std::string text;
     char buf[4096];
     for (size_t n; p != nullptr && (n = fread(buf, 1, sizeof buf, p)) > 0;) text.append(buf, n);
     if (p != nullptr) ::pclose(p);
     google::protobuf::Struct listing;
-    if (!google::protobuf::util::JsonStringToMessage(text, &listing).ok()) return "unreadable";
+    std::vector<google::protobuf::Struct> out;
+    if (!google::protobuf::util::JsonStringToMessage(text, &listing).ok()) return out;
     for (const auto& j : listing.fields().at("jobs").list_value().values()) {
-      const auto& f = j.struct_value().fields();
+      out.push_back(j.struct_value());
+    }
+    return out;
+  }
+  // "<state> <name>" of job `id`.
+  static std::string JobState(const std::string& id) {
+    for (const auto& j : Jobs()) {
+      const auto& f = j.fields();
       if (std::to_string(static_cast<int64_t>(f.at("job_id").number_value())) == id) {
         return f.at("job_state").string_value() + " " + f.at("name").string_value();
       }
     }
     return "not found";
+  }
+  static int JobsNamed(const std::string& name) {
+    int n = 0;
+    for (const auto& j : Jobs()) n += j.fields().at("name").string_value() == name;
+    return n;
   }
 
   std::unique_ptr<ProcessRuntime> slurm_;
@@ -139,6 +154,68 @@ TEST_F(SlurmTest, AJobCancelledFromOutsideIsASystemFailure) {
                                      " was cancelled outside flytecpp"),
             std::string::npos)
       << r->error->message();
+}
+
+// kill -9 of the engine while its job runs: a new engine resumes the
+// execution and waits on the same job (none submitted again).
+TEST_F(SlurmTest, AResumedExecutionWaitsOnTheSameJob) {
+  const TaskTemplate slow =
+      Shell("slurm.slow", "sleep 3; echo $(( $(cat /var/inputs/x) * 2 )) > /var/outputs/y");
+  WorkflowBuilder wf("slurm.slow_wf");
+  wf.Input("x", types::Int());
+  wf.Add(TaskNode("n0", slow).Bind("x", WorkflowInput("x")));
+  wf.Output("y", types::Int(), Promise("n0", "y"));
+  auto closure = CompileIt(wf.Build(), {slow});
+  ASSERT_TRUE(closure.ok());
+  const std::string id = "resumed-" + std::to_string(::getpid());
+  // The first engine: a process of its own, gone without a word (_exit)
+  // once its job is recorded.
+  const pid_t child = ::fork();
+  if (child == 0) {
+    auto store = store::OpenSqliteStore(dir_.path() / "store", store::Durability::kOff);
+    if (!store.ok()) ::_exit(3);
+    runtime::SlurmOptions slurm;
+    slurm.poll_interval = 100ms;
+    auto runtime = MakeSlurmRuntime(ProcessRuntimeOptions{}, slurm);
+    engine::EngineOptions o;
+    o.store = store->get();
+    o.runtimes = {runtime.get()};
+    auto* engine = new engine::Engine(o);  // never destroyed: it dies with the process
+    if (!engine
+             ->Submit({.closure = *closure,
+                       .inputs = lit::Inputs({{"x", lit::Int(21)}}),
+                       .execution_id = id})
+             .ok()) {
+      ::_exit(4);
+    }
+    auto reader = store::OpenSqliteStore(dir_.path() / "store", store::Durability::kOff);
+    for (int i = 0; i < 3000 && reader.ok(); ++i) {
+      for (const auto& n : *(*reader)->GetNodes(id)) {
+        if (n.path == "n0" && !n.handle.empty()) ::_exit(0);
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    ::_exit(5);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const std::string handle = Row(id, "n0").handle;
+  ASSERT_EQ(handle.rfind("slurm:", 0), 0u) << handle;
+  const std::string job = handle.substr(6);
+  EXPECT_NE(JobState(job).find("flytecpp:slurm.slow"), std::string::npos) << JobState(job);
+
+  engine::Engine engine(OnSlurm());
+  ASSERT_TRUE(engine.Resume(id).ok());
+  auto r = engine.Wait(id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
+  EXPECT_EQ(Int(r->outputs, "y"), 42);
+  const store::NodeRecord n0 = Row(id, "n0");
+  EXPECT_EQ(n0.handle, handle);  // the same job
+  EXPECT_EQ(n0.attempts, 0);     // not run again
+  EXPECT_EQ(JobState(job), "COMPLETED flytecpp:slurm.slow");
+  EXPECT_EQ(JobsNamed("flytecpp:slurm.slow"), 1);
 }
 
 }  // namespace
