@@ -32,10 +32,15 @@ Result<std::unique_ptr<EngineEnv>> MakeEngineEnv(const CliEnv& env) {
   }
   FLYTECPP_ASSIGN_OR_RETURN(options.images, runtime::LoadImageConfig(config));
   options.secrets.emplace(SecretsDir(env));
-  if (env.runtime == "slurm") {
-    FLYTECPP_ASSIGN_OR_RETURN(runtime::SlurmOptions slurm, runtime::LoadSlurmConfig(config));
+  // Slurm: every container task with --runtime slurm; else those the
+  // config's slurm: section selects (task types, images, a task's config).
+  bool configured = false;
+  FLYTECPP_ASSIGN_OR_RETURN(runtime::SlurmOptions slurm,
+                            runtime::LoadSlurmConfig(config, &configured));
+  const bool all = env.runtime == "slurm";
+  if (all || configured) {
     FLYTECPP_RETURN_IF_ERROR(runtime::CheckSlurm(slurm));
-    e->slurm = runtime::MakeSlurmRuntime(options, std::move(slurm));
+    e->slurm = runtime::MakeSlurmRuntime(options, std::move(slurm), all);
   }
   e->process = std::make_unique<runtime::ProcessRuntime>(std::move(options));
   runtime::SqlRuntimeOptions sql;

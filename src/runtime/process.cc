@@ -394,7 +394,8 @@ ProcessRuntime::~ProcessRuntime() {
 std::string_view ProcessRuntime::name() const { return impl_->options.name; }
 
 bool ProcessRuntime::CanRun(const core::TaskTemplate& task) const {
-  return task.has_container() || task.has_k8s_pod();
+  return (task.has_container() || task.has_k8s_pod()) &&
+         (!impl_->options.selects || impl_->options.selects(task));
 }
 
 int ProcessRuntime::max_in_flight() const {
@@ -903,6 +904,12 @@ std::optional<TaskOutcome> ProcessRuntime::Impl::RunLaunched(const AttemptSpec& 
   request.cpu = launch.cpu;
   request.memory = launch.memory;
   request.gpus = gpus;
+  if (spec.task->metadata().has_timeout()) {
+    const auto seconds = spec.task->metadata().timeout().seconds() +
+                         (spec.task->metadata().timeout().nanos() > 0 ? 1 : 0);
+    if (seconds > 0) request.time_limit = std::chrono::seconds(seconds);
+  }
+  request.interruptible = spec.interruptible;
   Result<std::string> handle = Internal("not launched");
   {
     std::lock_guard<std::mutex> lock(mu);

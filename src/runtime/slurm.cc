@@ -6,6 +6,7 @@
 #include "flytecpp/runtime/slurm.h"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <sys/wait.h>
@@ -166,9 +167,21 @@ class SlurmLauncher : public AttemptLauncher {
       argv.push_back("--mem=" + std::to_string(std::max<uint64_t>(1, *r.memory >> 20)) + "M");
     }
     if (r.gpus > 0) argv.push_back("--gres=gpu:" + std::to_string(r.gpus));
-    if (!options_.partition.empty()) argv.push_back("--partition=" + options_.partition);
+    if (r.time_limit) {
+      const auto s = r.time_limit->count();  // Slurm: minutes:seconds
+      argv.push_back("--time=" + std::to_string(s / 60) + ":" + std::to_string(s % 60));
+    }
+    const bool preemptible = r.interruptible && (!options_.interruptible_partition.empty() ||
+                                                 !options_.interruptible_qos.empty());
+    const std::string& partition = preemptible && !options_.interruptible_partition.empty()
+                                       ? options_.interruptible_partition
+                                       : options_.partition;
+    const std::string& qos = preemptible && !options_.interruptible_qos.empty()
+                                 ? options_.interruptible_qos
+                                 : options_.qos;
+    if (!partition.empty()) argv.push_back("--partition=" + partition);
     if (!options_.account.empty()) argv.push_back("--account=" + options_.account);
-    if (!options_.qos.empty()) argv.push_back("--qos=" + options_.qos);
+    if (!qos.empty()) argv.push_back("--qos=" + qos);
     argv.push_back(script);
     FLYTECPP_ASSIGN_OR_RETURN(std::string out, RunTool(argv));
     // "<id>" or "<id>;<cluster>".
@@ -300,25 +313,38 @@ class SlurmLauncher : public AttemptLauncher {
 
 }  // namespace
 
-Result<SlurmOptions> LoadSlurmConfig(const std::filesystem::path& path) {
+Result<SlurmOptions> LoadSlurmConfig(const std::filesystem::path& path, bool* configured) {
   SlurmOptions out;
+  if (configured != nullptr) *configured = false;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return out;
   try {
     const YAML::Node slurm = YAML::LoadFile(path.string())["slurm"];
     if (!slurm) return out;
     if (!slurm.IsMap()) return InvalidArgument(path.string() + ": slurm: expected a map");
+    if (configured != nullptr) *configured = true;
+    const std::map<std::string, std::string*> text = {
+        {"partition", &out.partition},
+        {"account", &out.account},
+        {"qos", &out.qos},
+        {"interruptible_partition", &out.interruptible_partition},
+        {"interruptible_qos", &out.interruptible_qos}};
+    const std::map<std::string, std::vector<std::string>*> lists = {{"task_types", &out.task_types},
+                                                                    {"images", &out.images}};
     for (const auto& field : slurm) {
       const std::string key = field.first.as<std::string>();
-      std::string* target = key == "partition" ? &out.partition
-                            : key == "account" ? &out.account
-                            : key == "qos"     ? &out.qos
-                                               : nullptr;
-      if (target == nullptr) {
+      if (auto t = text.find(key); t != text.end()) {
+        *t->second = field.second.as<std::string>();
+      } else if (auto l = lists.find(key); l != lists.end()) {
+        if (!field.second.IsSequence()) {
+          return InvalidArgument(path.string() + ": slurm." + key + ": expected a list");
+        }
+        *l->second = field.second.as<std::vector<std::string>>();
+      } else {
         return InvalidArgument(path.string() + ": slurm." + key +
-                               ": unknown field (partition, account, qos)");
+                               ": unknown field (partition, account, qos, "
+                               "interruptible_partition, interruptible_qos, task_types, images)");
       }
-      *target = field.second.as<std::string>();
     }
   } catch (const YAML::Exception& e) {
     return InvalidArgument(path.string() + ": " + e.what());
@@ -330,8 +356,27 @@ std::shared_ptr<AttemptLauncher> MakeSlurmLauncher(SlurmOptions options) {
   return std::make_shared<SlurmLauncher>(std::move(options));
 }
 
-std::unique_ptr<ProcessRuntime> MakeSlurmRuntime(ProcessRuntimeOptions base, SlurmOptions slurm) {
+bool SelectedForSlurm(const SlurmOptions& options, const core::TaskTemplate& task) {
+  auto config = task.config().find("flytecpp.runtime");
+  if (config != task.config().end()) return config->second == "slurm";
+  for (const auto& type : options.task_types) {
+    if (type == task.type()) return true;
+  }
+  const std::string& image = task.has_container() ? task.container().image() : std::string();
+  for (const auto& glob : options.images) {
+    if (!image.empty() && fnmatch(glob.c_str(), image.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+std::unique_ptr<ProcessRuntime> MakeSlurmRuntime(ProcessRuntimeOptions base, SlurmOptions slurm,
+                                                 bool all) {
   base.name = "slurm";
+  if (!all) {
+    base.selects = [slurm](const core::TaskTemplate& task) {
+      return SelectedForSlurm(slurm, task);
+    };
+  }
   base.launcher = MakeSlurmLauncher(std::move(slurm));
   return std::make_unique<ProcessRuntime>(std::move(base));
 }

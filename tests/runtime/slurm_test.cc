@@ -156,6 +156,55 @@ TEST_F(SlurmTest, AJobCancelledFromOutsideIsASystemFailure) {
       << r->error->message();
 }
 
+TEST_F(SlurmTest, TheTaskTimeoutIsTheJobsTimeLimit) {
+  TaskTemplate quick = Shell("slurm.quick", "echo 1 > /var/outputs/y");
+  quick.mutable_metadata()->mutable_timeout()->set_seconds(90);
+  auto r = RunTask(quick, lit::Inputs({{"x", lit::Int(1)}}), OnSlurm());
+  ASSERT_EQ(r.phase, core::WorkflowExecution::SUCCEEDED) << (r.error ? r.error->message() : "");
+  const std::string job = Row(r.execution_id, "n0").handle.substr(6);
+  for (const auto& j : Jobs()) {
+    const auto& f = j.fields();
+    if (std::to_string(static_cast<int64_t>(f.at("job_id").number_value())) != job) continue;
+    ASSERT_EQ(f.count("time_limit"), 1u);
+    EXPECT_EQ(f.at("time_limit").number_value(), 2);  // 1:30, in whole minutes as Slurm keeps it
+    return;
+  }
+  ADD_FAILURE() << "job " << job << " not found";
+}
+
+TEST(SlurmConfigTest, SelectsTasksByTypeImageOrTheirOwnConfig) {
+  flytecpp::testing::TempDir dir;
+  const auto config = dir.path() / "config.yaml";
+  std::ofstream(config) << "slurm:\n  partition: batch\n  interruptible_qos: preempt\n"
+                           "  task_types: [mpi]\n  images: [\"ghcr.io/acme/hpc-*\"]\n";
+  bool configured = false;
+  auto o = LoadSlurmConfig(config, &configured);
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_TRUE(configured);
+  EXPECT_EQ(o->partition, "batch");
+  EXPECT_EQ(o->interruptible_qos, "preempt");
+  auto task = [](const std::string& type, const std::string& image) {
+    return TaskBuilder("t", type).Container(ContainerBuilder(image).Command({"true"})).Build();
+  };
+  EXPECT_TRUE(SelectedForSlurm(*o, task("mpi", "debian:12")));
+  EXPECT_TRUE(SelectedForSlurm(*o, task("raw-container", "ghcr.io/acme/hpc-solver:1")));
+  EXPECT_FALSE(SelectedForSlurm(*o, task("raw-container", "debian:12")));
+  TaskTemplate asks = task("raw-container", "debian:12");
+  (*asks.mutable_config())["flytecpp.runtime"] = "slurm";
+  EXPECT_TRUE(SelectedForSlurm(*o, asks));
+  TaskTemplate opts_out = task("mpi", "debian:12");  // its own config wins over its type
+  (*opts_out.mutable_config())["flytecpp.runtime"] = "process";
+  EXPECT_FALSE(SelectedForSlurm(*o, opts_out));
+
+  std::ofstream(config) << "slurm:\n  partitoin: batch\n";
+  auto bad = LoadSlurmConfig(config);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("slurm.partitoin: unknown field"), std::string::npos);
+  std::ofstream(config) << "images: []\n";
+  ASSERT_TRUE(LoadSlurmConfig(config, &configured).ok());
+  EXPECT_FALSE(configured);
+}
+
 // kill -9 of the engine while its job runs: a new engine resumes the
 // execution and waits on the same job (none submitted again).
 TEST_F(SlurmTest, AResumedExecutionWaitsOnTheSameJob) {

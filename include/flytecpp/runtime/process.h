@@ -6,7 +6,9 @@
 // environment. See docs/runtime.md.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +42,8 @@ class AttemptLauncher {
     std::optional<double> cpu;
     std::optional<uint64_t> memory;  // bytes
     int64_t gpus = 0;
+    std::optional<std::chrono::seconds> time_limit;  // the task's timeout
+    bool interruptible = false;                      // may run on preemptible capacity
   };
   struct End {
     int wait_status = 0;               // as waitpid's
@@ -60,6 +64,8 @@ struct ProcessRuntimeOptions {
   // Null: attempts are processes of this machine. Else they run through it
   // (and are not limited by `jobs` or this machine's GPUs).
   std::shared_ptr<AttemptLauncher> launcher;
+  // Which container tasks this runtime takes; null: all of them.
+  std::function<bool(const core::TaskTemplate&)> selects;
   bool sandbox = true;  // false: run plainly on the host (flytecpp --no-sandbox)
   std::string bwrap = "bwrap";
   std::vector<ImageMapping> images;

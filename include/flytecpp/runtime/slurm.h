@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "flytecpp/runtime/process.h"
 
@@ -16,6 +17,12 @@ namespace flytecpp::runtime {
 
 struct SlurmOptions {
   std::string partition, account, qos;  // empty: the cluster's defaults
+  // Interruptible tasks (Flyte's `interruptible`) go here instead, when set:
+  // preemptible capacity.
+  std::string interruptible_partition, interruptible_qos;
+  // Which container tasks go to Slurm when not all do (--runtime slurm):
+  // task types, image globs, or a task config `flytecpp.runtime: slurm`.
+  std::vector<std::string> task_types, images;
   std::chrono::milliseconds poll_interval{500};
   // The commands, found on PATH; SLURM_CONF in the environment picks the cluster.
   std::string sbatch = "sbatch", squeue = "squeue", scancel = "scancel";
@@ -26,12 +33,22 @@ struct SlurmOptions {
 //     partition: batch
 //     account: physics
 //     qos: normal
-Result<SlurmOptions> LoadSlurmConfig(const std::filesystem::path& path);
+//     interruptible_partition: preempt     # or interruptible_qos
+//     task_types: [mpi-task]               # these go to Slurm without --runtime slurm,
+//     images: ["ghcr.io/acme/hpc-*"]       # and these (globs)
+// `configured` says whether the file has a `slurm:` section.
+Result<SlurmOptions> LoadSlurmConfig(const std::filesystem::path& path, bool* configured = nullptr);
+
+// Whether `task` goes to Slurm by `options` (task types, images, or its
+// config `flytecpp.runtime: slurm`).
+bool SelectedForSlurm(const SlurmOptions& options, const core::TaskTemplate& task);
 
 std::shared_ptr<AttemptLauncher> MakeSlurmLauncher(SlurmOptions options);
 
-// A process runtime named "slurm" whose attempts are Slurm jobs.
-std::unique_ptr<ProcessRuntime> MakeSlurmRuntime(ProcessRuntimeOptions base, SlurmOptions slurm);
+// A process runtime named "slurm" whose attempts are Slurm jobs: every
+// container task (`all`), or those SelectedForSlurm.
+std::unique_ptr<ProcessRuntime> MakeSlurmRuntime(ProcessRuntimeOptions base, SlurmOptions slurm,
+                                                 bool all = true);
 
 // Whether the cluster answers (`squeue` runs); the error says what failed.
 Status CheckSlurm(const SlurmOptions& options);
