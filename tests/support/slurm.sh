@@ -91,6 +91,7 @@ JobAcctGatherFrequency=1
 AccountingStorageType=accounting_storage/none
 ReturnToService=2
 MinJobAge=3600
+DefMemPerCPU=256
 MaxArraySize=1001
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
