@@ -12,10 +12,7 @@ fi
 export SLURM_CONF=$DIR/slurm.conf
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-failures=0
-ok() { echo "ok   - $1"; }
-bad() { echo "FAIL - $1"; failures=$((failures + 1)); }
-check() { if [[ "$2" == "$3" ]]; then ok "$1"; else bad "$1: got '$2', want '$3'"; fi; }
+source "$(dirname "$0")/../support/checks.sh"
 # state JOB: the states of a job (an array: of each element), sorted, unique.
 state() {
   squeue --json -t all | jq -r --argjson id "$1" \
@@ -59,5 +56,4 @@ check "the array's 20 elements complete" "$(state "$array") $(ls "$WORK"/arr-*.o
 check "no more than 5 ran at once" "$((most <= 5 && most >= 1))" 1
 check "each element saw its index" "$(cat "$WORK"/arr-*.out | sort -n | xargs)" "$(seq 0 19 | xargs)"
 
-echo "$failures failure(s)"
-((failures == 0))
+finish

@@ -14,10 +14,7 @@ fi
 export SLURM_CONF=$DIR/slurm.conf
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-failures=0
-ok() { echo "ok   - $1"; }
-bad() { echo "FAIL - $1"; failures=$((failures + 1)); }
-check() { if [[ "$2" == "$3" ]]; then ok "$1"; else bad "$1: got '$2', want '$3'"; fi; }
+source "$(dirname "$0")/../support/checks.sh"
 
 "$MAKER" "$WORK/pkg" >/dev/null && tar -czf "$WORK/shell.tgz" -C "$WORK/pkg" .
 local_out=$("$FLYTECPP" --store "$WORK/store" run "$WORK/shell.tgz" --exec-id here 2>&1)
@@ -32,5 +29,4 @@ SLURM_CONF=$WORK/none "$FLYTECPP" --store "$WORK/store" --runtime slurm run "$WO
 check "no cluster: exit 2, one line naming SLURM_CONF" \
   "$? $(wc -l <"$WORK/err") $(grep -c "SLURM_CONF=$WORK/none: no such file" "$WORK/err")" "2 1 1"
 
-echo "$failures failure(s)"
-((failures == 0))
+finish

@@ -9,12 +9,7 @@ FLYTECPP=$(realpath "$1")
 WORK=$2
 MAKER=${3:-}  # example_process_package: writes a pyflyte package for run --server
 rm -rf "$WORK" && mkdir -p "$WORK"
-failures=0
-ok() { echo "ok   - $1"; }
-bad() { echo "FAIL - $1"; failures=$((failures + 1)); }
-check() { # check NAME ACTUAL EXPECTED
-  if [[ "$2" == "$3" ]]; then ok "$1"; else bad "$1: got '$2', want '$3'"; fi
-}
+source "$(dirname "$0")/../support/checks.sh"
 
 # The store: a directory, or the PostgreSQL database with_pg_database.sh made.
 store=(--store "$WORK/store")
@@ -205,5 +200,4 @@ fi
 "$FLYTECPP" executions ls --server 127.0.0.1:1 >/dev/null 2>"$WORK/err"
 check "an unreachable server: exit 2, named" "$? $(grep -c 'server 127.0.0.1:1' "$WORK/err")" "2 1"
 
-echo "$failures failure(s)"
-((failures == 0))
+finish

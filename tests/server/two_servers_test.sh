@@ -9,10 +9,7 @@ FLYTECPP=$(realpath "$1")
 WORK=$2
 URL=${FLYTECPP_TEST_STORE_URL:?run me through tests/support/with_pg_database.sh}
 rm -rf "$WORK" && mkdir -p "$WORK"
-failures=0
-ok() { echo "ok   - $1"; }
-bad() { echo "FAIL - $1"; failures=$((failures + 1)); }
-check() { if [[ "$2" == "$3" ]]; then ok "$1"; else bad "$1: got '$2', want '$3'"; fi; }
+source "$(dirname "$0")/../support/checks.sh"
 
 servers=()
 cleanup() {
@@ -91,5 +88,4 @@ for i in 1 2 3 4; do
        jq -r .full_outputs.literals.y.scalar.primitive.integer)" "SUCCEEDED $((i * 20))"
 done
 
-echo "$failures failure(s)"
-((failures == 0))
+finish
