@@ -381,7 +381,10 @@ ProcessRuntime::~ProcessRuntime() {
       impl_->aborted.insert(token);
       ::kill(-pid, SIGKILL);
     }
-    // Jobs do not outlive their engine either (Reattach does not follow them yet).
+    // Attempts about to spawn or submit see this and do not.
+    impl_->aborted.insert(impl_->live.begin(), impl_->live.end());
+    // Jobs do not outlive an engine that stops (a killed one's are followed
+    // by the next: Reattach).
     for (auto& [token, handle] : impl_->launched) {
       impl_->aborted.insert(token);
       impl_->options.launcher->Cancel(handle);
@@ -910,12 +913,21 @@ std::optional<TaskOutcome> ProcessRuntime::Impl::RunLaunched(const AttemptSpec& 
     if (seconds > 0) request.time_limit = std::chrono::seconds(seconds);
   }
   request.interruptible = spec.interruptible;
-  Result<std::string> handle = Internal("not launched");
   {
     std::lock_guard<std::mutex> lock(mu);
     if (aborted.count(spec.id.token)) return std::nullopt;  // aborted before it started
-    handle = reattached.empty() ? options.launcher->Launch(request) : reattached;
-    if (handle.ok()) launched[spec.id.token] = *handle;
+  }
+  // Submitting (sbatch) takes its time: not under the lock, so attempts
+  // submit side by side; an abort meanwhile cancels the job once known.
+  Result<std::string> handle =
+      reattached.empty() ? options.launcher->Launch(request) : Result<std::string>(reattached);
+  if (handle.ok()) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (aborted.count(spec.id.token)) {
+      options.launcher->Cancel(*handle);
+      return std::nullopt;
+    }
+    launched[spec.id.token] = *handle;
   }
   if (!handle.ok()) {
     return Failure("RuntimeStartFailed", handle.status().message(), true,
