@@ -4,15 +4,7 @@
 # --parsable`, `squeue --json` — and honours a job array's parallelism.
 # Usage: slurm_cluster_test.sh (reads $FLYTECPP_TEST_SLURM_DIR)
 set -uo pipefail
-DIR=${FLYTECPP_TEST_SLURM_DIR:-}
-if [[ -z "$DIR" || ! -f "$DIR/ready" ]]; then
-  echo "SKIPPED: NO SLURM CLUSTER (FLYTECPP_TEST_SLURM_DIR/ready missing; ctest starts one as root)"
-  exit 0
-fi
-export SLURM_CONF=$DIR/slurm.conf
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-source "$(dirname "$0")/../support/checks.sh"
+source "$(dirname "$0")/../support/slurm_env.sh"
 # state JOB: the states of a job (an array: of each element), sorted, unique.
 state() {
   squeue --json -t all | jq -r --argjson id "$1" \

@@ -6,15 +6,7 @@
 set -uo pipefail
 FLYTECPP=$(realpath "$1")
 MAKER=$2
-DIR=${FLYTECPP_TEST_SLURM_DIR:-}
-if [[ -z "$DIR" || ! -f "$DIR/ready" ]]; then
-  echo "SKIPPED: NO SLURM CLUSTER (FLYTECPP_TEST_SLURM_DIR/ready missing; ctest starts one as root)"
-  exit 0
-fi
-export SLURM_CONF=$DIR/slurm.conf
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-source "$(dirname "$0")/../support/checks.sh"
+source "$(dirname "$0")/../support/slurm_env.sh"
 
 "$MAKER" "$WORK/pkg" >/dev/null && tar -czf "$WORK/shell.tgz" -C "$WORK/pkg" .
 local_out=$("$FLYTECPP" --store "$WORK/store" run "$WORK/shell.tgz" --exec-id here 2>&1)
