@@ -39,7 +39,7 @@ Result<std::unique_ptr<EngineEnv>> MakeEngineEnv(const CliEnv& env) {
                             runtime::LoadSlurmConfig(config, &configured));
   const bool all = env.runtime == "slurm";
   if (all || configured) {
-    FLYTECPP_RETURN_IF_ERROR(runtime::CheckSlurm(slurm));
+    FLYTECPP_RETURN_IF_ERROR(runtime::CheckSlurm(slurm, StoreDir(env)));
     e->slurm = runtime::MakeSlurmRuntime(options, std::move(slurm), all);
   }
   e->process = std::make_unique<runtime::ProcessRuntime>(std::move(options));

@@ -54,6 +54,14 @@ struct ArrayState {
   std::map<int64_t, core::ExecutionError> element_errors;  // failed, until written
   uint32_t phase_version = 0;
   bool settling = false;  // being rebuilt on resume: no decisions yet
+  // A runtime that runs_arrays gets elements in batches: the batch of each
+  // element queued and not yet handed over, and each batch's size.
+  struct Batch {
+    int64_t size = 0, unsent = 0;
+  };
+  std::map<int64_t, int> batch_of;
+  std::map<int, Batch> batch;
+  int batches = 0;
 };
 
 // Mutable state of one node in one scope. UNDEFINED = not started.

@@ -401,6 +401,10 @@ bool ProcessRuntime::CanRun(const core::TaskTemplate& task) const {
          (!impl_->options.selects || impl_->options.selects(task));
 }
 
+bool ProcessRuntime::runs_arrays() const {
+  return impl_->options.launcher && impl_->options.launcher->runs_arrays();
+}
+
 int ProcessRuntime::max_in_flight() const {
   if (impl_->options.jobs > 0) return impl_->options.jobs;
   if (impl_->options.launcher) return 0;  // the batch system queues
@@ -913,6 +917,10 @@ std::optional<TaskOutcome> ProcessRuntime::Impl::RunLaunched(const AttemptSpec& 
     if (seconds > 0) request.time_limit = std::chrono::seconds(seconds);
   }
   request.interruptible = spec.interruptible;
+  request.array_index = spec.array_index;
+  request.array_batch = spec.array_batch;
+  request.array_batch_size = spec.array_batch_size;
+  request.array_parallelism = spec.array_parallelism;
   {
     std::lock_guard<std::mutex> lock(mu);
     if (aborted.count(spec.id.token)) return std::nullopt;  // aborted before it started

@@ -9,6 +9,7 @@
 #include <fnmatch.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -21,6 +22,8 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "spawn.h"
@@ -87,10 +90,11 @@ Result<std::string> RunTool(const std::vector<std::string>& argv) {
 }
 
 // What Slurm's end state `state` (with its wait status) means for the attempt.
-std::optional<AttemptLauncher::End> EndOf(const std::string& state, int exit_code, int64_t job) {
+std::optional<AttemptLauncher::End> EndOf(const std::string& state, int exit_code,
+                                          const std::string& job) {
   AttemptLauncher::End end;
   end.wait_status = exit_code;
-  const std::string id = "job " + std::to_string(job);
+  const std::string id = "job " + job;
   if (state == "COMPLETED") return end;
   if (state == "FAILED") {
     if (end.wait_status == 0) end.wait_status = 1 << 8;
@@ -120,6 +124,54 @@ std::optional<AttemptLauncher::End> EndOf(const std::string& state, int exit_cod
   return std::nullopt;  // PENDING, RUNNING, COMPLETING, SUSPENDED, …
 }
 
+// A job, or one task of a job array: (job id, task id or -1).
+using JobKey = std::pair<int64_t, int64_t>;
+
+std::string HandleOf(const JobKey& key) {
+  return kHandlePrefix + std::to_string(key.first) +
+         (key.second >= 0 ? "_" + std::to_string(key.second) : "");
+}
+
+// "slurm:<job>" or "slurm:<job>_<task>"; job 0 if it is neither.
+JobKey KeyOf(const std::string& handle) {
+  if (handle.rfind(kHandlePrefix, 0) != 0) return {0, -1};
+  const std::string id = handle.substr(std::strlen(kHandlePrefix));
+  try {
+    const size_t underscore = id.find('_');
+    size_t used = 0;
+    const int64_t job = std::stoll(id.substr(0, underscore), &used);
+    if (used != id.substr(0, underscore).size()) return {0, -1};
+    if (underscore == std::string::npos) return {job, -1};
+    const int64_t task = std::stoll(id.substr(underscore + 1), &used);
+    if (used != id.size() - underscore - 1 || task < 0) return {0, -1};
+    return {job, task};
+  } catch (...) {
+    return {0, -1};
+  }
+}
+
+// Sorted task ids as Slurm's --array list: "0-9,12,15-20".
+std::string ArrayList(const std::vector<int64_t>& ids) {
+  std::string out;
+  for (size_t k = 0; k < ids.size();) {
+    size_t last = k;
+    while (last + 1 < ids.size() && ids[last + 1] == ids[last] + 1) ++last;
+    out += (out.empty() ? "" : ",") + std::to_string(ids[k]) +
+           (last > k ? "-" + std::to_string(ids[last]) : "");
+    k = last + 1;
+  }
+  return out;
+}
+
+// Writes an owner-only script.
+Status WriteScript(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
+  if (fd < 0) return IoError(path + ": cannot write the job script");
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  return written ? Status::Ok() : IoError(path + ": cannot write the job script");
+}
+
 class SlurmLauncher : public AttemptLauncher {
  public:
   explicit SlurmLauncher(SlurmOptions options) : options_(std::move(options)) {}
@@ -129,35 +181,108 @@ class SlurmLauncher : public AttemptLauncher {
       stopping_ = true;
     }
     wake_.notify_all();
+    ended_.notify_all();
     if (poller_.joinable()) poller_.join();
+    CancelNow(std::move(cancels_));  // asked for, not yet done
   }
 
+  bool runs_arrays() const override { return true; }
+
   Result<std::string> Launch(const Request& r) override {
-    // The job's script: the command with exactly its environment (secrets
-    // included: owner-only, in the attempt's private directory).
+    if (r.array_batch.empty() || r.array_index < 0) {
+      FLYTECPP_ASSIGN_OR_RETURN(std::string script, WriteElementScript(r, false));
+      std::vector<std::string> argv = SbatchOptions(r);
+      argv.insert(argv.end(), {"--output=" + r.stdout_path, "--error=" + r.stderr_path,
+                               "--chdir=" + r.cwd, script});
+      FLYTECPP_ASSIGN_OR_RETURN(int64_t job, Submit(argv));
+      return Follow({job, -1});
+    }
+    return LaunchInBatch(r);
+  }
+
+  End Wait(const std::string& handle) override {
+    const JobKey key = KeyOf(handle);
+    std::unique_lock lock(mu_);
+    if (key.first <= 0) {
+      End lost;
+      lost.failure = TaskError{core::ExecutionError::SYSTEM, "JobLost",
+                               "not a Slurm job handle: " + handle, true};
+      return lost;
+    }
+    jobs_[key];
+    StartPolling();
+    ended_.wait(lock, [&] { return jobs_[key].end.has_value() || stopping_; });
+    if (!jobs_[key].end) {
+      End stopped;
+      stopped.failure = TaskError{core::ExecutionError::SYSTEM, "Interrupted",
+                                  "the engine stopped while job " + Id(key) + " ran", true};
+      return stopped;
+    }
+    End end = *jobs_[key].end;
+    jobs_.erase(key);
+    return end;
+  }
+
+  // Batched: the poller cancels everything asked for since its last turn
+  // with one scancel, so aborting a large array does not hold the engine.
+  void Cancel(const std::string& handle) override {
+    const JobKey key = KeyOf(handle);
+    if (key.first <= 0) return;
+    {
+      std::lock_guard lock(mu_);
+      cancels_.push_back(key);
+      StartPolling();
+    }
+    wake_.notify_all();
+  }
+
+ private:
+  struct Job {
+    std::optional<End> end;
+    int missing = 0;  // polls that did not list it
+  };
+  // Requests of one array batch, gathered until the batch is whole.
+  struct Gathering {
+    std::vector<const Request*> requests;
+    std::vector<Result<std::string>> handles;  // once submitted, in the order of `requests`
+    bool submitted = false;
+    std::chrono::steady_clock::time_point last;  // the latest arrival
+  };
+  // How long a batch waits for its stragglers (elements the engine held
+  // back, e.g. for the execution's max parallelism) before it is submitted
+  // without them; they follow in a batch of their own.
+  static constexpr std::chrono::milliseconds kGatherWait{300};
+
+  static std::string Id(const JobKey& key) {
+    return std::to_string(key.first) + (key.second >= 0 ? "_" + std::to_string(key.second) : "");
+  }
+
+  // The attempt's command with exactly its environment (secrets included:
+  // owner-only, in its private directory). An array element's script also
+  // sends its output to the attempt's logs and enters its directory, which
+  // sbatch does for a single job.
+  Result<std::string> WriteElementScript(const Request& r, bool array_element) {
     std::error_code ec;
     std::filesystem::create_directories(r.private_dir, ec);
     std::filesystem::permissions(r.private_dir, std::filesystem::perms::owner_all,
                                  std::filesystem::perm_options::replace, ec);
     const std::string script = r.private_dir + "/slurm-job.sh";
-    {
-      const int fd = ::open(script.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
-      if (fd < 0) return IoError(script + ": cannot write the job script");
-      std::string text = "#!/bin/sh\nexec /usr/bin/env -i";
-      for (const auto& [k, v] : r.env) text += " " + Quoted(k + "=" + v);
-      for (const auto& a : r.argv) text += " " + Quoted(a);
-      text += "\n";
-      const bool written =
-          ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-      ::close(fd);
-      if (!written) return IoError(script + ": cannot write the job script");
+    std::string text = "#!/bin/sh\n";
+    if (array_element) {
+      text += "exec >" + Quoted(r.stdout_path) + " 2>" + Quoted(r.stderr_path) + "\n";
+      text += "cd " + Quoted(r.cwd) + " || exit 1\n";
     }
-    std::vector<std::string> argv = {options_.sbatch,
-                                     "--parsable",
-                                     "--job-name=flytecpp:" + r.name,
-                                     "--output=" + r.stdout_path,
-                                     "--error=" + r.stderr_path,
-                                     "--chdir=" + r.cwd,
+    text += "exec /usr/bin/env -i";
+    for (const auto& [k, v] : r.env) text += " " + Quoted(k + "=" + v);
+    for (const auto& a : r.argv) text += " " + Quoted(a);
+    text += "\n";
+    FLYTECPP_RETURN_IF_ERROR(WriteScript(script, text));
+    return script;
+  }
+
+  // sbatch and the options every job of `r`'s task gets.
+  std::vector<std::string> SbatchOptions(const Request& r) const {
+    std::vector<std::string> argv = {options_.sbatch, "--parsable", "--job-name=flytecpp:" + r.name,
                                      "--export=NONE"};
     if (r.cpu) {
       argv.push_back("--cpus-per-task=" +
@@ -182,120 +307,239 @@ class SlurmLauncher : public AttemptLauncher {
     if (!partition.empty()) argv.push_back("--partition=" + partition);
     if (!options_.account.empty()) argv.push_back("--account=" + options_.account);
     if (!qos.empty()) argv.push_back("--qos=" + qos);
-    argv.push_back(script);
+    return argv;
+  }
+
+  // Runs sbatch; the job id it printed ("<id>" or "<id>;<cluster>").
+  static Result<int64_t> Submit(const std::vector<std::string>& argv) {
     FLYTECPP_ASSIGN_OR_RETURN(std::string out, RunTool(argv));
-    // "<id>" or "<id>;<cluster>".
     int64_t job = 0;
     try {
       job = std::stoll(out.substr(0, out.find(';')));
     } catch (...) {
     }
     if (job <= 0) return Internal("sbatch --parsable printed no job id: " + FirstLine(out));
+    return job;
+  }
+
+  // Followed from now on; its handle.
+  std::string Follow(const JobKey& key) {
     std::lock_guard lock(mu_);
-    jobs_[job];  // followed from now on
-    if (!poller_.joinable()) poller_ = std::thread([this] { Poll(); });
+    jobs_[key];
+    StartPolling();
     wake_.notify_all();
-    return kHandlePrefix + std::to_string(job);
+    return HandleOf(key);
   }
 
-  End Wait(const std::string& handle) override {
-    const int64_t job = JobOf(handle);
+  // REQUIRES: mu_.
+  void StartPolling() {
+    if (!poller_.joinable() && !stopping_) poller_ = std::thread([this] { Poll(); });
+  }
+
+  // An element of an array batch: waits until the batch is whole (or its
+  // stragglers are late), one of its threads submitting it for all.
+  Result<std::string> LaunchInBatch(const Request& r) {
     std::unique_lock lock(mu_);
-    if (job <= 0) {
-      End lost;
-      lost.failure = TaskError{core::ExecutionError::SYSTEM, "JobLost",
-                               "not a Slurm job handle: " + handle, true};
-      return lost;
-    }
-    auto& state = jobs_[job];
-    if (!poller_.joinable()) poller_ = std::thread([this] { Poll(); });
-    wake_.notify_all();
-    ended_.wait(lock, [&] { return jobs_[job].end.has_value() || stopping_; });
-    if (!jobs_[job].end) {
-      End stopped;
-      stopped.failure =
-          TaskError{core::ExecutionError::SYSTEM, "Interrupted",
-                    "the engine stopped while job " + std::to_string(job) + " ran", true};
-      return stopped;
-    }
-    End end = *state.end;
-    jobs_.erase(job);
-    return end;
-  }
-
-  void Cancel(const std::string& handle) override {
-    const int64_t job = JobOf(handle);
-    if (job > 0) (void)RunTool({options_.scancel, std::to_string(job)});
-  }
-
- private:
-  struct Job {
-    std::optional<End> end;
-    int missing = 0;  // polls that did not list it
-  };
-
-  static int64_t JobOf(const std::string& handle) {
-    if (handle.rfind(kHandlePrefix, 0) != 0) return 0;
-    try {
-      return std::stoll(handle.substr(std::strlen(kHandlePrefix)));
-    } catch (...) {
-      return 0;
+    std::shared_ptr<Gathering>& slot = gathering_[r.array_batch];
+    if (!slot) slot = std::make_shared<Gathering>();
+    std::shared_ptr<Gathering> g = slot;
+    const size_t mine = g->requests.size();
+    g->requests.push_back(&r);
+    g->last = std::chrono::steady_clock::now();
+    gathered_.notify_all();
+    for (;;) {
+      if (g->submitted) return std::move(g->handles[mine]);
+      auto it = gathering_.find(r.array_batch);
+      const bool open = it != gathering_.end() && it->second == g;
+      if (open && (static_cast<int64_t>(g->requests.size()) >= r.array_batch_size ||
+                   std::chrono::steady_clock::now() - g->last >= kGatherWait)) {
+        gathering_.erase(it);  // later arrivals gather anew
+        lock.unlock();
+        std::vector<Result<std::string>> handles = SubmitArray(g->requests);
+        lock.lock();
+        g->handles = std::move(handles);
+        g->submitted = true;
+        gathered_.notify_all();
+        continue;
+      }
+      if (open) {
+        gathered_.wait_until(lock, g->last + kGatherWait);
+      } else {
+        gathered_.wait(lock, [&] { return g->submitted; });
+      }
     }
   }
 
-  // Every interval: one squeue for all the jobs in flight.
+  // Submits gathered elements as job arrays, `--array=<ids>%<parallelism>`:
+  // one, unless the elements are more (or spread wider) than the cluster's
+  // MaxArraySize allows, in which case the parallelism is shared among the
+  // parts. Task ids are the element indices where they fit, else offsets
+  // from the part's first element. A handle (or the error) per request.
+  std::vector<Result<std::string>> SubmitArray(const std::vector<const Request*>& requests) {
+    std::vector<size_t> order(requests.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return requests[a]->array_index < requests[b]->array_index;
+    });
+    const int64_t max_size = MaxArraySize();
+    std::vector<std::vector<size_t>> parts;
+    for (size_t k : order) {
+      if (parts.empty() || static_cast<int64_t>(parts.back().size()) >= max_size ||
+          requests[k]->array_index - requests[parts.back().front()]->array_index >= max_size) {
+        parts.emplace_back();
+      }
+      parts.back().push_back(k);
+    }
+    std::vector<Result<std::string>> handles(requests.size(), Internal("not submitted"));
+    const int64_t parallelism = requests.front()->array_parallelism;
+    for (const auto& part : parts) {
+      const int64_t last = requests[part.back()]->array_index;
+      const int64_t base = last < max_size ? 0 : requests[part.front()]->array_index;
+      std::vector<int64_t> ids;
+      std::string cases;
+      Status failed = Status::Ok();
+      for (size_t k : part) {
+        auto script = WriteElementScript(*requests[k], true);
+        if (!script.ok()) {
+          failed = script.status();
+          break;
+        }
+        ids.push_back(requests[k]->array_index - base);
+        cases += "  " + std::to_string(ids.back()) + ") exec /bin/sh " + Quoted(*script) + " ;;\n";
+      }
+      Result<int64_t> job = Internal("not submitted");
+      if (!failed.ok()) {
+        job = failed;
+      } else {
+        // The array's own script picks the element's by task id; Slurm
+        // keeps a copy, so it may live with the first element.
+        const std::string script = requests[part.front()]->private_dir + "/slurm-array.sh";
+        Status written =
+            WriteScript(script, "#!/bin/sh\ncase \"$SLURM_ARRAY_TASK_ID\" in\n" + cases +
+                                    "esac\necho \"flytecpp: array task $SLURM_ARRAY_TASK_ID has no "
+                                    "element\" >&2\nexit 1\n");
+        std::string list = ArrayList(ids);
+        if (parallelism > 0) {
+          list += "%" + std::to_string(
+                            std::max<int64_t>(1, parallelism / static_cast<int64_t>(parts.size())));
+        }
+        std::vector<std::string> argv = SbatchOptions(*requests[part.front()]);
+        argv.insert(argv.end(), {"--array=" + list, "--output=/dev/null", "--error=/dev/null",
+                                 "--chdir=/", script});
+        job = written.ok() ? Submit(argv) : Result<int64_t>(written);
+      }
+      for (size_t n = 0; n < part.size(); ++n) {
+        handles[part[n]] = job.ok() ? Result<std::string>(Follow({*job, ids[n]}))
+                                    : Result<std::string>(job.status());
+      }
+    }
+    return handles;
+  }
+
+  // The cluster's MaxArraySize (task ids are below it): the configured
+  // value, else the controller's, else Slurm's default.
+  int64_t MaxArraySize() {
+    if (options_.max_array_size > 0) return options_.max_array_size;
+    std::lock_guard lock(mu_);
+    if (max_array_size_ > 0) return max_array_size_;
+    max_array_size_ = 1001;
+    // `scontrol show config` prints "Key = value" lines.
+    auto text = RunTool({options_.scontrol, "show", "config"});
+    if (text.ok()) {
+      std::istringstream lines(*text);
+      for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("MaxArraySize", 0) != 0) continue;
+        const size_t eq = line.find('=');
+        try {
+          if (eq != std::string::npos) max_array_size_ = std::stoll(line.substr(eq + 1));
+        } catch (...) {
+        }
+      }
+    }
+    return max_array_size_;
+  }
+
+  // One scancel for all of `keys`.
+  void CancelNow(std::vector<JobKey> keys) {
+    if (keys.empty()) return;
+    std::vector<std::string> argv = {options_.scancel};
+    for (const auto& key : keys) argv.push_back(Id(key));
+    (void)RunTool(argv);
+  }
+
+  // Every interval: the cancels asked for, then one squeue for all the
+  // jobs in flight.
   void Poll() {
     std::unique_lock lock(mu_);
     while (!stopping_) {
-      bool waiting = false;
+      bool waiting = !cancels_.empty();
       for (const auto& [id, job] : jobs_) waiting = waiting || !job.end;
       if (!waiting) {
         wake_.wait(lock);
         continue;
       }
+      std::vector<JobKey> cancels;
+      cancels.swap(cancels_);
       lock.unlock();
+      CancelNow(std::move(cancels));
       auto text = RunTool({options_.squeue, "--json", "--states=all", "--me"});
       google::protobuf::Struct listing;
       const bool parsed =
           text.ok() && google::protobuf::util::JsonStringToMessage(*text, &listing).ok();
       lock.lock();
       if (parsed) Update(listing);
-      wake_.wait_for(lock, options_.poll_interval, [&] { return stopping_; });
+      wake_.wait_for(lock, options_.poll_interval, [&] { return stopping_ || !cancels_.empty(); });
     }
   }
 
   // REQUIRES: mu_.
   void Update(const google::protobuf::Struct& listing) {
-    std::map<int64_t, std::pair<std::string, int>> seen;  // id -> (state, wait status)
+    std::map<JobKey, std::pair<std::string, int>> seen;  // -> (state, wait status)
+    std::set<int64_t> pending_arrays;  // arrays with tasks not started (listed as one)
     auto jobs = listing.fields().find("jobs");
     if (jobs != listing.fields().end()) {
       for (const auto& j : jobs->second.list_value().values()) {
         const auto& f = j.struct_value().fields();
-        auto id = f.find("job_id"), state = f.find("job_state"), code = f.find("exit_code");
-        if (id == f.end() || state == f.end()) continue;
-        seen[static_cast<int64_t>(id->second.number_value())] = {
-            state->second.string_value(),
-            code == f.end() ? 0 : static_cast<int>(code->second.number_value())};
+        auto number = [&](const char* name) -> std::optional<int64_t> {
+          auto it = f.find(name);
+          if (it == f.end() || it->second.kind_case() != google::protobuf::Value::kNumberValue) {
+            return std::nullopt;
+          }
+          return static_cast<int64_t>(it->second.number_value());
+        };
+        auto id = number("job_id"), array = number("array_job_id"), task = number("array_task_id");
+        auto state = f.find("job_state");
+        if (!id || state == f.end()) continue;
+        if (array && *array > 0 && !task) {
+          pending_arrays.insert(*array);
+          continue;
+        }
+        const JobKey key = array && *array > 0 && task ? JobKey{*array, *task} : JobKey{*id, -1};
+        seen[key] = {state->second.string_value(),
+                     static_cast<int>(number("exit_code").value_or(0))};
       }
     }
     bool any = false;
-    for (auto& [id, job] : jobs_) {
+    for (auto& [key, job] : jobs_) {
       if (job.end) continue;
-      auto it = seen.find(id);
+      auto it = seen.find(key);
       if (it == seen.end()) {
+        if (key.second >= 0 && pending_arrays.count(key.first)) {
+          job.missing = 0;  // not started yet
+          continue;
+        }
         // Gone from the controller (purged after MinJobAge, or never known).
         if (++job.missing >= 3) {
           End lost;
-          lost.failure =
-              TaskError{core::ExecutionError::SYSTEM, "JobLost",
-                        "job " + std::to_string(id) + " is no longer known to Slurm", true};
+          lost.failure = TaskError{core::ExecutionError::SYSTEM, "JobLost",
+                                   "job " + Id(key) + " is no longer known to Slurm", true};
           job.end = lost;
           any = true;
         }
         continue;
       }
       job.missing = 0;
-      if (auto end = EndOf(it->second.first, it->second.second, id)) {
+      if (auto end = EndOf(it->second.first, it->second.second, Id(key))) {
         job.end = std::move(end);
         any = true;
       }
@@ -305,9 +549,12 @@ class SlurmLauncher : public AttemptLauncher {
 
   SlurmOptions options_;
   std::mutex mu_;
-  std::condition_variable wake_, ended_;
-  std::map<int64_t, Job> jobs_;  // guarded by mu_: followed until their Wait returns
-  bool stopping_ = false;        // guarded by mu_
+  std::condition_variable wake_, ended_, gathered_;
+  std::map<JobKey, Job> jobs_;  // guarded by mu_: followed until their Wait returns
+  std::map<std::string, std::shared_ptr<Gathering>> gathering_;  // guarded by mu_: open batches
+  std::vector<JobKey> cancels_;                                  // guarded by mu_
+  int64_t max_array_size_ = 0;                                   // guarded by mu_
+  bool stopping_ = false;                                        // guarded by mu_
   std::thread poller_;
 };
 
@@ -335,6 +582,12 @@ Result<SlurmOptions> LoadSlurmConfig(const std::filesystem::path& path, bool* co
       const std::string key = field.first.as<std::string>();
       if (auto t = text.find(key); t != text.end()) {
         *t->second = field.second.as<std::string>();
+      } else if (key == "max_array_size") {
+        out.max_array_size = field.second.as<int64_t>();
+        if (out.max_array_size < 1) {
+          return InvalidArgument(path.string() +
+                                 ": slurm.max_array_size: expected a positive number");
+        }
       } else if (auto l = lists.find(key); l != lists.end()) {
         if (!field.second.IsSequence()) {
           return InvalidArgument(path.string() + ": slurm." + key + ": expected a list");
@@ -343,7 +596,8 @@ Result<SlurmOptions> LoadSlurmConfig(const std::filesystem::path& path, bool* co
       } else {
         return InvalidArgument(path.string() + ": slurm." + key +
                                ": unknown field (partition, account, qos, "
-                               "interruptible_partition, interruptible_qos, task_types, images)");
+                               "interruptible_partition, interruptible_qos, task_types, images, "
+                               "max_array_size)");
       }
     }
   } catch (const YAML::Exception& e) {
@@ -381,7 +635,52 @@ std::unique_ptr<ProcessRuntime> MakeSlurmRuntime(ProcessRuntimeOptions base, Slu
   return std::make_unique<ProcessRuntime>(std::move(base));
 }
 
-Status CheckSlurm(const SlurmOptions& options) {
+namespace {
+
+// A file system of this machine's own disks or memory (statfs magic), which
+// another machine cannot see.
+std::optional<std::string> LocalFileSystem(const std::filesystem::path& dir) {
+  struct statfs fs {};
+  if (::statfs(dir.c_str(), &fs) != 0) return std::nullopt;
+  static const std::map<int64_t, std::string> kLocal = {
+      {0xEF53, "ext4"},        {0x58465342, "xfs"},  {0x9123683E, "btrfs"}, {0x01021994, "tmpfs"},
+      {0x794c7630, "overlay"}, {0xF2F52010, "f2fs"}, {0x2FC12FC1, "zfs"},   {0x858458f6, "ramfs"}};
+  auto it = kLocal.find(static_cast<int64_t>(fs.f_type));
+  if (it == kLocal.end()) return std::nullopt;
+  return it->second;
+}
+
+// The cluster's nodes that are not this machine, from `sinfo --json`.
+Result<std::vector<std::string>> OtherNodes(const SlurmOptions& options) {
+  FLYTECPP_ASSIGN_OR_RETURN(std::string text, RunTool({options.sinfo, "--json"}));
+  google::protobuf::Struct listing;
+  if (!google::protobuf::util::JsonStringToMessage(text, &listing).ok()) {
+    return Internal("sinfo --json printed no JSON: " + FirstLine(text));
+  }
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const std::string here = host, short_here = here.substr(0, here.find('.'));
+  std::vector<std::string> others;
+  auto nodes = listing.fields().find("nodes");
+  if (nodes == listing.fields().end()) return others;
+  for (const auto& n : nodes->second.list_value().values()) {
+    const auto& f = n.struct_value().fields();
+    auto text_of = [&](const char* name) {
+      auto it = f.find(name);
+      return it == f.end() ? std::string() : it->second.string_value();
+    };
+    const std::string name = text_of("name"), hostname = text_of("hostname"),
+                      address = text_of("address");
+    const bool local = hostname == here || hostname == short_here ||
+                       address.rfind("127.", 0) == 0 || address == "::1" || address == "localhost";
+    if (!local) others.push_back(name.empty() ? hostname : name);
+  }
+  return others;
+}
+
+}  // namespace
+
+Status CheckSlurm(const SlurmOptions& options, const std::filesystem::path& shared_dir) {
   // Slurm's commands retry a missing config for a minute: say it at once.
   if (const char* conf = std::getenv("SLURM_CONF"); conf != nullptr && *conf != '\0') {
     std::error_code ec;
@@ -394,7 +693,21 @@ Status CheckSlurm(const SlurmOptions& options) {
     return FailedPrecondition("the Slurm controller does not answer (" + out.status().message() +
                               "); is SLURM_CONF right?");
   }
-  return Status::Ok();
+  if (shared_dir.empty()) return Status::Ok();
+  // Jobs read and write their attempts' directories where they run: a
+  // directory on this machine's own disks only works if every node is this
+  // machine.
+  auto local = LocalFileSystem(shared_dir);
+  if (!local) return Status::Ok();
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<std::string> others, OtherNodes(options));
+  if (others.empty()) return Status::Ok();
+  return FailedPrecondition(shared_dir.string() + " is on this machine's own file system (" +
+                            *local + "), which the cluster's node " + others.front() +
+                            (others.size() > 1
+                                 ? " (and " + std::to_string(others.size() - 1) + " more)"
+                                 : std::string()) +
+                            " cannot see: put the flytecpp home (--home, FLYTECPP_HOME) on a "
+                            "file system the compute nodes share (NFS, Lustre, GPFS, ...)");
 }
 
 }  // namespace flytecpp::runtime

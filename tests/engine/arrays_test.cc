@@ -166,6 +166,51 @@ TEST_F(ArraysTest, R45_ParallelismBoundsTheElementsInFlight) {
   EXPECT_EQ(Ys(f->outputs), "5 6 7");
 }
 
+// A runtime that runs arrays whole (Slurm's job arrays) gets every element
+// at once, as one batch carrying the parallelism it is to honour; a retry
+// starts alone.
+TEST_F(ArraysTest, ARuntimeThatRunsArraysGetsAllElementsAsOneBatch) {
+  FakeRuntime fake;
+  fake.set_runs_arrays(true);
+  EngineOptions o = Options();
+  o.runtimes = {&fake};
+  Engine engine(o);
+  auto id = engine.Submit({.closure = Squares([](ArrayNodeBuilder& a) { a.Parallelism(2); },
+                                              [](NodeBuilder& sub) { sub.Retries(1); }),
+                           .inputs = Xs({1, 2, 3, 4, 5})});
+  ASSERT_TRUE(id.ok());
+  std::string batch;
+  for (int e = 0; e < 5; ++e) {  // all running, none ended: the parallelism is the runtime's
+    const std::string path = "sq/" + std::to_string(e);
+    ASSERT_TRUE(fake.WaitRunning(*id, path)) << path;
+    auto spec = fake.RunningSpec(*id, path);
+    ASSERT_TRUE(spec.has_value());
+    EXPECT_FALSE(spec->array_batch.empty());
+    if (e == 0) batch = spec->array_batch;
+    EXPECT_EQ(spec->array_batch, batch);
+    EXPECT_EQ(spec->array_batch_size, 5);
+    EXPECT_EQ(spec->array_parallelism, 2);
+    EXPECT_EQ(spec->array_index, e);
+  }
+  for (int e = 0; e < 5; ++e) {
+    const std::string path = "sq/" + std::to_string(e);
+    ASSERT_TRUE(fake.Complete(*id, path,
+                              e == 3 ? runtime::TaskOutcome(UserError("flaky", true))
+                                     : lit::Inputs({{"o0", lit::Int(e)}})));
+  }
+  ASSERT_TRUE(fake.WaitRunning(*id, "sq/3"));  // its retry: alone
+  auto retry = fake.RunningSpec(*id, "sq/3");
+  ASSERT_TRUE(retry.has_value());
+  EXPECT_EQ(retry->id.attempt, 1);
+  EXPECT_TRUE(retry->array_batch.empty());
+  EXPECT_EQ(retry->array_index, 3);
+  ASSERT_TRUE(fake.Complete(*id, "sq/3", lit::Inputs({{"o0", lit::Int(3)}})));
+  auto r = engine.Wait(*id);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
+  EXPECT_EQ(Ys(r->outputs), "0 1 2 3 4");
+}
+
 TEST_F(ArraysTest, R46_MinSuccessesSucceedsWithNoneForFailuresOrFailsOnceImpossible) {
   Engine engine(Options());
   // 3 of 5 must succeed; 2 fail: outputs with none in their places.

@@ -3,6 +3,7 @@
 // once, and can be told whether attempts survive their engine (Reattach).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -41,6 +42,9 @@ class FakeRuntime : public runtime::Runtime {
   std::string_view name() const override { return "fake"; }
   bool CanRun(const core::TaskTemplate&) const override { return true; }
   int max_in_flight() const override { return slots_; }
+  bool runs_arrays() const override { return runs_arrays_; }
+  // Whether it takes array elements in batches (as Slurm's job arrays).
+  void set_runs_arrays(bool v) { runs_arrays_ = v; }
 
   Status Start(runtime::AttemptSpec spec, runtime::AttemptCallbacks callbacks) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -179,6 +183,7 @@ class FakeRuntime : public runtime::Runtime {
   int running_ = 0, max_running_ = 0;                // guarded by mu_
   bool survives_ = false;                            // guarded by mu_
   bool stopping_ = false;                            // guarded by mu_
+  std::atomic<bool> runs_arrays_ = false;
   std::thread worker_;
 };
 

@@ -10,6 +10,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "../engine/engine_test_util.h"
@@ -86,6 +88,38 @@ class SlurmTest : public EngineTest {
     int n = 0;
     for (const auto& j : Jobs()) n += j.fields().at("name").string_value() == name;
     return n;
+  }
+
+  // Submits execution `id` to an engine in a process of its own, which dies
+  // without a word (_exit) once `ready` holds for the store (its jobs go on).
+  bool SubmitAndDie(const compiler::CompiledWorkflowClosure& closure, core::LiteralMap inputs,
+                    const std::string& id, std::function<bool(store::Store&)> ready) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+      auto store = store::OpenSqliteStore(dir_.path() / "store", store::Durability::kOff);
+      if (!store.ok()) ::_exit(3);
+      runtime::SlurmOptions slurm;
+      slurm.poll_interval = 100ms;
+      auto runtime = MakeSlurmRuntime(ProcessRuntimeOptions{}, slurm);
+      engine::EngineOptions o;
+      o.store = store->get();
+      o.runtimes = {runtime.get()};
+      auto* engine = new engine::Engine(o);  // never destroyed: it dies with the process
+      if (!engine->Submit({.closure = closure, .inputs = std::move(inputs), .execution_id = id})
+               .ok()) {
+        ::_exit(4);
+      }
+      auto reader = store::OpenSqliteStore(dir_.path() / "store", store::Durability::kOff);
+      for (int i = 0; i < 3000 && reader.ok(); ++i) {
+        if (ready(**reader)) ::_exit(0);
+        std::this_thread::sleep_for(10ms);
+      }
+      ::_exit(5);
+    }
+    int status = 0;
+    if (::waitpid(child, &status, 0) != child) return false;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
   }
 
   std::unique_ptr<ProcessRuntime> slurm_;
@@ -172,6 +206,129 @@ TEST_F(SlurmTest, TheTaskTimeoutIsTheJobsTimeLimit) {
   ADD_FAILURE() << "job " << job << " not found";
 }
 
+// Slurm's own record of the jobs that ended (JobCompType=jobcomp/filetxt):
+// one map of its fields per job.
+std::vector<std::map<std::string, std::string>> CompletedJobs() {
+  std::vector<std::map<std::string, std::string>> out;
+  std::ifstream log(fs::path(std::getenv("FLYTECPP_TEST_SLURM_DIR")) / "log" / "jobcomp.log");
+  for (std::string line; std::getline(log, line);) {
+    std::map<std::string, std::string> fields;
+    std::istringstream words(line);
+    for (std::string word; words >> word;) {
+      const size_t eq = word.find('=');
+      if (eq != std::string::npos) fields[word.substr(0, eq)] = word.substr(eq + 1);
+    }
+    out.push_back(std::move(fields));
+  }
+  return out;
+}
+
+// The most jobs of `jobs` that ran at the same time, from their start and
+// end seconds ([start, end): Slurm starts a task in a freed slot no earlier
+// than the second the previous one ended).
+int MostAtOnce(const std::vector<std::map<std::string, std::string>>& jobs) {
+  std::vector<std::pair<std::string, int>> edges;  // ISO times sort as text
+  for (const auto& j : jobs) {
+    edges.emplace_back(j.at("StartTime"), +1);
+    edges.emplace_back(j.at("EndTime"), -1);
+  }
+  std::sort(edges.begin(), edges.end());  // at equal times, ends (-1) first
+  int now = 0, most = 0;
+  for (const auto& [time, delta] : edges) most = std::max(most, now += delta);
+  return most;
+}
+
+// An array node is one job array, `--array=0-99%10`: Slurm runs no more than
+// ten of its tasks at once; an element that fails is retried as a job of
+// its own; the outputs are gathered in order.
+TEST_F(SlurmTest, AnArrayNodeIsOneJobArrayHonouringItsParallelism) {
+  const std::string name = "slurm.double" + std::to_string(::getpid());
+  TaskTemplate twice = Shell(name,
+                             "if [ $FLYTE_K8S_ARRAY_INDEX = 7 ] && [ $FLYTE_ATTEMPT_NUMBER = 0 ]; "
+                             "then echo flaky >&2; exit 1; fi; sleep 1; "
+                             "echo $(( $(cat /var/inputs/x) * 2 )) > /var/outputs/y");
+  WorkflowBuilder wf("slurm.array");
+  wf.Input("xs", types::List(types::Int()));
+  wf.Add(ArrayNode("a", TaskNode("a-sub", twice).Retries(1))
+             .Parallelism(10)
+             .Bind("x", WorkflowInput("xs"))
+             .OriginalSubNodeInterface());
+  wf.Output("ys", types::List(types::Int()), Promise("a", "y"));
+  auto closure = CompileIt(wf.Build(), {twice});
+  ASSERT_TRUE(closure.ok()) << closure.status().ToString();
+  std::vector<core::Literal> xs;
+  for (int i = 0; i < 100; ++i) xs.push_back(lit::Int(i));
+  engine::Engine engine(OnSlurm());
+  auto r = engine.Run({.closure = *closure, .inputs = lit::Inputs({{"xs", lit::List(xs)}})});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
+  ASSERT_EQ(r->outputs.literals().count("ys"), 1u);
+  const auto& ys = r->outputs.literals().at("ys").collection().literals();
+  ASSERT_EQ(ys.size(), 100);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(ys[i].scalar().primitive().integer(), 2 * i) << i;
+  auto elements = reader_->GetElements(r->execution_id, "a");
+  ASSERT_TRUE(elements.ok());
+  for (const auto& e : *elements) EXPECT_EQ(e.attempts, e.index == 7 ? 1 : 0) << e.index;
+
+  // Slurm's record: one array of 100 tasks, at most 10 (and more than one)
+  // at once, and one job more, for the retry.
+  std::vector<std::map<std::string, std::string>> array, single;
+  ASSERT_TRUE(Eventually([&] {
+    array.clear();
+    single.clear();
+    for (auto& j : CompletedJobs()) {
+      if (j["Name"] != "flytecpp:" + name) continue;
+      (j.count("ArrayJobId") ? array : single).push_back(j);
+    }
+    return array.size() + single.size() >= 101;
+  })) << array.size()
+      << " array tasks and " << single.size() << " jobs recorded";
+  ASSERT_EQ(array.size(), 100u);
+  ASSERT_EQ(single.size(), 1u);
+  std::set<std::string> array_ids;
+  for (const auto& j : array) array_ids.insert(j.at("ArrayJobId"));
+  EXPECT_EQ(array_ids.size(), 1u);
+  const int most = MostAtOnce(array);
+  EXPECT_LE(most, 10);
+  EXPECT_GE(most, 3) << "the tasks hardly overlapped: the limit was not exercised";
+  EXPECT_EQ(single[0].at("JobState"), "COMPLETED");
+}
+
+// Above the memory it asked for, the job ends OUT_OF_MEMORY: a retryable
+// USER OOMKilled, as Flyte reports an OOM-killed pod.
+TEST_F(SlurmTest, AJobOverItsMemoryIsOOMKilled) {
+  if (!fs::exists(fs::path(std::getenv("FLYTECPP_TEST_SLURM_DIR")) / "cgroup.conf")) {
+    GTEST_SKIP() << "THE TEST CLUSTER LIMITS NO MEMORY: no cgroup v1 memory controller here "
+                    "(tests/support/slurm.sh); this test did not run";
+  }
+  const std::string name = "slurm.hungry" + std::to_string(::getpid());
+  TaskTemplate hungry =
+      TaskBuilder(name, "raw-container")
+          .Input("x", types::Int())
+          .Output("y", types::Int())
+          .Container(ContainerBuilder("debian:12")
+                         .Command({"python3", "-c",
+                                   "import time; x = bytearray(400 << 20); time.sleep(3)"})
+                         .MemoryRequest("100Mi")
+                         .MemoryLimit("100Mi")
+                         .DataConfig("/var/inputs", "/var/outputs"))
+          .Build();
+  auto r = RunTask(hungry, lit::Inputs({{"x", lit::Int(1)}}), OnSlurm());
+  ASSERT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(r.error.has_value());
+  EXPECT_EQ(r.error->kind(), core::ExecutionError::USER);
+  EXPECT_NE(r.error->code().find("OOMKilled"), std::string::npos)
+      << r.error->code() << ": " << r.error->message();
+  std::vector<std::string> states;  // of its job (a failed attempt's handle is not kept)
+  for (const auto& j : Jobs()) {
+    const auto& f = j.fields();
+    if (f.at("name").string_value() == "flytecpp:" + name) {
+      states.push_back(f.at("job_state").string_value());
+    }
+  }
+  EXPECT_EQ(states, std::vector<std::string>{"OUT_OF_MEMORY"});
+}
+
 TEST(SlurmConfigTest, SelectsTasksByTypeImageOrTheirOwnConfig) {
   flytecpp::testing::TempDir dir;
   const auto config = dir.path() / "config.yaml";
@@ -205,11 +362,48 @@ TEST(SlurmConfigTest, SelectsTasksByTypeImageOrTheirOwnConfig) {
   EXPECT_FALSE(configured);
 }
 
+// The attempts' directory must be one the compute nodes see. The cluster
+// here is one node, this machine; another machine's node is what `sinfo`
+// (a script standing in for it) lists.
+TEST(SlurmCheckTest, ADirectoryOnLocalDisksIsRefusedWhenNodesAreOtherMachines) {
+  if (!fs::is_directory("/dev/shm")) GTEST_SKIP() << "no /dev/shm (tmpfs) here";
+  flytecpp::testing::TempDir dir;
+  const fs::path shared = fs::path("/dev/shm") / ("flytecpp-check-" + std::to_string(::getpid()));
+  fs::create_directories(shared);
+  auto sinfo = [&](const std::string& address) {
+    const fs::path script = dir.path() / ("sinfo-" + address);
+    std::ofstream(script) << "#!/bin/sh\necho '{\"nodes\": [{\"name\": \"n7\", \"hostname\": "
+                             "\"n7\", \"address\": \""
+                          << address << "\"}]}'\n";
+    fs::permissions(script, fs::perms::owner_all);
+    return script.string();
+  };
+  SlurmOptions o;
+  o.squeue = "true";  // the controller answers
+  o.sinfo = sinfo("10.1.2.7");
+  Status st = CheckSlurm(o, shared);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find(shared.string() + " is on this machine's own file system (tmpfs), "
+                                                "which the cluster's node n7 cannot see"),
+            std::string::npos)
+      << st.message();
+  o.sinfo = sinfo("127.0.0.1");  // every node is this machine
+  EXPECT_TRUE(CheckSlurm(o, shared).ok());
+  o.sinfo = "false";  // a shared directory is not checked without a reason
+  EXPECT_TRUE(CheckSlurm(o).ok());
+  o.squeue = "false";
+  st = CheckSlurm(o, shared);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("the Slurm controller does not answer"), std::string::npos);
+  fs::remove_all(shared);
+}
+
 // kill -9 of the engine while its job runs: a new engine resumes the
 // execution and waits on the same job (none submitted again).
 TEST_F(SlurmTest, AResumedExecutionWaitsOnTheSameJob) {
+  const std::string name = "slurm.slow" + std::to_string(::getpid());
   const TaskTemplate slow =
-      Shell("slurm.slow", "sleep 3; echo $(( $(cat /var/inputs/x) * 2 )) > /var/outputs/y");
+      Shell(name, "sleep 3; echo $(( $(cat /var/inputs/x) * 2 )) > /var/outputs/y");
   WorkflowBuilder wf("slurm.slow_wf");
   wf.Input("x", types::Int());
   wf.Add(TaskNode("n0", slow).Bind("x", WorkflowInput("x")));
@@ -217,42 +411,17 @@ TEST_F(SlurmTest, AResumedExecutionWaitsOnTheSameJob) {
   auto closure = CompileIt(wf.Build(), {slow});
   ASSERT_TRUE(closure.ok());
   const std::string id = "resumed-" + std::to_string(::getpid());
-  // The first engine: a process of its own, gone without a word (_exit)
-  // once its job is recorded.
-  const pid_t child = ::fork();
-  if (child == 0) {
-    auto store = store::OpenSqliteStore(dir_.path() / "store", store::Durability::kOff);
-    if (!store.ok()) ::_exit(3);
-    runtime::SlurmOptions slurm;
-    slurm.poll_interval = 100ms;
-    auto runtime = MakeSlurmRuntime(ProcessRuntimeOptions{}, slurm);
-    engine::EngineOptions o;
-    o.store = store->get();
-    o.runtimes = {runtime.get()};
-    auto* engine = new engine::Engine(o);  // never destroyed: it dies with the process
-    if (!engine
-             ->Submit({.closure = *closure,
-                       .inputs = lit::Inputs({{"x", lit::Int(21)}}),
-                       .execution_id = id})
-             .ok()) {
-      ::_exit(4);
-    }
-    auto reader = store::OpenSqliteStore(dir_.path() / "store", store::Durability::kOff);
-    for (int i = 0; i < 3000 && reader.ok(); ++i) {
-      for (const auto& n : *(*reader)->GetNodes(id)) {
-        if (n.path == "n0" && !n.handle.empty()) ::_exit(0);
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    ::_exit(5);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(child, &status, 0), child);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_TRUE(
+      SubmitAndDie(*closure, lit::Inputs({{"x", lit::Int(21)}}), id, [&](store::Store& store) {
+        for (const auto& n : *store.GetNodes(id)) {
+          if (n.path == "n0" && !n.handle.empty()) return true;
+        }
+        return false;
+      }));
   const std::string handle = Row(id, "n0").handle;
   ASSERT_EQ(handle.rfind("slurm:", 0), 0u) << handle;
   const std::string job = handle.substr(6);
-  EXPECT_NE(JobState(job).find("flytecpp:slurm.slow"), std::string::npos) << JobState(job);
+  EXPECT_TRUE(JobState(job).ends_with(" flytecpp:" + name)) << JobState(job);
 
   engine::Engine engine(OnSlurm());
   ASSERT_TRUE(engine.Resume(id).ok());
@@ -263,8 +432,60 @@ TEST_F(SlurmTest, AResumedExecutionWaitsOnTheSameJob) {
   const store::NodeRecord n0 = Row(id, "n0");
   EXPECT_EQ(n0.handle, handle);  // the same job
   EXPECT_EQ(n0.attempts, 0);     // not run again
-  EXPECT_EQ(JobState(job), "COMPLETED flytecpp:slurm.slow");
-  EXPECT_EQ(JobsNamed("flytecpp:slurm.slow"), 1);
+  EXPECT_EQ(JobState(job), "COMPLETED flytecpp:" + name);
+  EXPECT_EQ(JobsNamed("flytecpp:" + name), 1);
+}
+
+// kill -9 of the engine while its job array runs: the new engine follows
+// every element's task of the same array; nothing is submitted again.
+TEST_F(SlurmTest, AResumedArrayWaitsOnTheSameJobArray) {
+  const std::string name = "slurm.slow_element" + std::to_string(::getpid());
+  const TaskTemplate slow =
+      Shell(name, "sleep 2; echo $(( $(cat /var/inputs/x) + 100 )) > /var/outputs/y");
+  WorkflowBuilder wf("slurm.slow_array");
+  wf.Input("xs", types::List(types::Int()));
+  wf.Add(ArrayNode("a", TaskNode("a-sub", slow))
+             .Parallelism(2)
+             .Bind("x", WorkflowInput("xs"))
+             .OriginalSubNodeInterface());
+  wf.Output("ys", types::List(types::Int()), Promise("a", "y"));
+  auto closure = CompileIt(wf.Build(), {slow});
+  ASSERT_TRUE(closure.ok()) << closure.status().ToString();
+  std::vector<core::Literal> xs;
+  for (int i = 0; i < 6; ++i) xs.push_back(lit::Int(i));
+  const std::string id = "resumed-array-" + std::to_string(::getpid());
+  auto handles_in = [&](store::Store& store) {
+    std::set<std::string> out;
+    auto rows = store.GetElements(id, "a");
+    for (const auto& e : rows.ok() ? *rows : std::vector<store::ElementRecord>{}) {
+      if (!e.handle.empty()) out.insert(e.handle);
+    }
+    return out;
+  };
+  ASSERT_TRUE(SubmitAndDie(*closure, lit::Inputs({{"xs", lit::List(xs)}}), id,
+                           [&](store::Store& store) { return handles_in(store).size() == 6; }));
+  const std::set<std::string> handles = handles_in(*reader_);  // all submitted
+  ASSERT_EQ(handles.size(), 6u);
+  engine::Engine engine(OnSlurm());
+  ASSERT_TRUE(engine.Resume(id).ok());
+  auto r = engine.Wait(id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
+  const auto& ys = r->outputs.literals().at("ys").collection().literals();
+  ASSERT_EQ(ys.size(), 6);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(ys[i].scalar().primitive().integer(), 100 + i) << i;
+  for (const auto& e : *reader_->GetElements(id, "a")) EXPECT_EQ(e.attempts, 0) << e.index;
+  // One array, its six tasks, each run once: the handles the first engine recorded.
+  std::set<std::string> recorded;
+  ASSERT_TRUE(Eventually([&] {
+    recorded.clear();
+    for (auto& j : CompletedJobs()) {
+      if (j["Name"] != "flytecpp:" + name) continue;
+      recorded.insert("slurm:" + j["ArrayJobId"] + "_" + j["ArrayTaskId"]);
+    }
+    return recorded.size() >= 6;
+  }));
+  EXPECT_EQ(recorded, handles);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway one-node Slurm cluster on localhost for tests, everything in a
 # temporary directory: munged (its own key and socket), slurmctld and slurmd
-# on free ports, one partition `debug` with this machine's cores.
+# on free ports, one partition `debug` of sixteen CPUs.
 #   slurm.sh start DIR   DIR/slurm.conf, and DIR/ready once the node is idle
 #   slurm.sh stop DIR    cancels every job, stops the daemons, removes DIR
 # Tests read DIR from FLYTECPP_TEST_SLURM_DIR (SLURM_CONF=DIR/slurm.conf) and
@@ -61,9 +61,29 @@ socks = [socket.socket() for _ in range(2)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
     host=$(hostname -s)
-    cpus=$(nproc)
+    # Sixteen CPUs whatever the machine has (config_overrides): tests run
+    # trivial tasks side by side, and an array's parallelism must be able
+    # to bind (a limit of 10 on two cores would hold without Slurm).
+    cpus=16
     # Leave the machine some memory: the node offers three quarters of it.
     memory=$(($(awk '/MemTotal/ {print $2}' /proc/meminfo) * 3 / 4 / 1024))
+    # Memory limits as Slurm's task/cgroup enforces them (jobs over theirs
+    # end OUT_OF_MEMORY) where cgroup v1's memory controller is mounted;
+    # else the polling gatherer kills such jobs (they end FAILED).
+    tracking="ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherParams=OverMemoryKill"
+    if [[ -d /sys/fs/cgroup/memory && -d /sys/fs/cgroup/freezer ]]; then
+      tracking="ProctrackType=proctrack/cgroup
+TaskPlugin=task/cgroup"
+      cat >"$dir/cgroup.conf" <<EOF
+CgroupPlugin=cgroup/v1
+CgroupMountpoint=/sys/fs/cgroup
+ConstrainCores=no
+ConstrainRAMSpace=yes
+ConstrainSwapSpace=yes
+EOF
+    fi
     cat >"$dir/slurm.conf" <<EOF
 ClusterName=flytecpp-test
 SlurmctldHost=$host(127.0.0.1)
@@ -80,8 +100,7 @@ SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
 SlurmdLogFile=$dir/log/slurmd.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+$tracking
 MpiDefault=none
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
@@ -89,7 +108,10 @@ SelectTypeParameters=CR_Core_Memory
 JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=1
 AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/filetxt
+JobCompLoc=$dir/log/jobcomp.log
 ReturnToService=2
+SlurmdParameters=config_overrides
 MinJobAge=3600
 DefMemPerCPU=256
 MaxArraySize=1001

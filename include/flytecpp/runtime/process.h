@@ -44,6 +44,11 @@ class AttemptLauncher {
     int64_t gpus = 0;
     std::optional<std::chrono::seconds> time_limit;  // the task's timeout
     bool interruptible = false;                      // may run on preemptible capacity
+    // An array element handed over with others (AttemptSpec::array_batch):
+    // its index, its batch and the batch's size and parallelism.
+    int64_t array_index = -1;
+    std::string array_batch;
+    int64_t array_batch_size = 0, array_parallelism = 0;
   };
   struct End {
     int wait_status = 0;               // as waitpid's
@@ -51,6 +56,9 @@ class AttemptLauncher {
     std::optional<TaskError> failure;  // ended by the system (time limit, node failure, …)
   };
   virtual ~AttemptLauncher() = default;
+  // Whether requests of one array batch are submitted together (Launch
+  // then returns once the batch is whole, or has waited long enough).
+  virtual bool runs_arrays() const { return false; }
   // Submits; returns the attempt's handle (e.g. "slurm:1234").
   virtual Result<std::string> Launch(const Request& request) = 0;
   // Blocks until the attempt `handle` ends.
@@ -100,6 +108,7 @@ class ProcessRuntime : public Runtime {
   std::string_view name() const override;
   bool CanRun(const core::TaskTemplate& task) const override;
   int max_in_flight() const override;
+  bool runs_arrays() const override;
   Status Start(AttemptSpec spec, AttemptCallbacks callbacks) override;
   void Abort(const AttemptId& id) override;
   Result<bool> Reattach(AttemptSpec spec, const std::string& handle,

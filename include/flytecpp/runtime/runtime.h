@@ -55,6 +55,13 @@ struct AttemptSpec {
   // holds the array's inputs.pb, from which a task may pick its element by
   // this index (Flyte's FLYTE_K8S_ARRAY_INDEX). -1: not an array element.
   int64_t array_index = -1;
+  // For a runtime that runs_arrays: the elements the engine hands over
+  // together share `array_batch` (unique within the engine); there are
+  // `array_batch_size` of them, to run at most `array_parallelism` at once
+  // (0: no limit). Empty for an element started alone (a retry).
+  std::string array_batch;
+  int64_t array_batch_size = 0;
+  int64_t array_parallelism = 0;
 };
 
 // How a runtime reports on an attempt. Both may be called from any thread.
@@ -82,6 +89,11 @@ class Runtime {
   // A runtime whose attempts leave nothing behind that outlives the engine
   // (no files, no processes) may say yes and save the wait.
   virtual bool may_start_unrecorded() const { return false; }
+  // Whether the runtime runs an array node's elements as one batch and
+  // honours the array's parallelism itself (a batch system's job arrays).
+  // The engine then starts every element at once, telling each its batch
+  // (AttemptSpec::array_batch); retries start alone.
+  virtual bool runs_arrays() const { return false; }
   // Starts an attempt. An error means it did not start (no callback follows).
   virtual Status Start(AttemptSpec spec, AttemptCallbacks callbacks) = 0;
   // Stops an attempt (best effort); its completion, if any, is ignored.

@@ -24,8 +24,12 @@ struct SlurmOptions {
   // task types, image globs, or a task config `flytecpp.runtime: slurm`.
   std::vector<std::string> task_types, images;
   std::chrono::milliseconds poll_interval{500};
+  // Array nodes become job arrays of at most this many tasks (and task ids
+  // below it); 0: the cluster's MaxArraySize.
+  int64_t max_array_size = 0;
   // The commands, found on PATH; SLURM_CONF in the environment picks the cluster.
-  std::string sbatch = "sbatch", squeue = "squeue", scancel = "scancel";
+  std::string sbatch = "sbatch", squeue = "squeue", scancel = "scancel", scontrol = "scontrol",
+              sinfo = "sinfo";
 };
 
 // Reads `slurm:` from a YAML config ($FLYTECPP_HOME/config.yaml); absent: defaults.
@@ -36,6 +40,7 @@ struct SlurmOptions {
 //     interruptible_partition: preempt     # or interruptible_qos
 //     task_types: [mpi-task]               # these go to Slurm without --runtime slurm,
 //     images: ["ghcr.io/acme/hpc-*"]       # and these (globs)
+//     max_array_size: 1000                 # else the cluster's MaxArraySize
 // `configured` says whether the file has a `slurm:` section.
 Result<SlurmOptions> LoadSlurmConfig(const std::filesystem::path& path, bool* configured = nullptr);
 
@@ -50,7 +55,10 @@ std::shared_ptr<AttemptLauncher> MakeSlurmLauncher(SlurmOptions options);
 std::unique_ptr<ProcessRuntime> MakeSlurmRuntime(ProcessRuntimeOptions base, SlurmOptions slurm,
                                                  bool all = true);
 
-// Whether the cluster answers (`squeue` runs); the error says what failed.
-Status CheckSlurm(const SlurmOptions& options);
+// Whether the cluster answers (`squeue` runs), and — given the directory
+// that holds the attempts' data — whether its jobs can see it: a directory
+// on this machine's own disks (ext4, xfs, tmpfs, ...) only serves a cluster
+// whose nodes (`sinfo --json`) are all this machine. The error says what failed.
+Status CheckSlurm(const SlurmOptions& options, const std::filesystem::path& shared_dir = {});
 
 }  // namespace flytecpp::runtime

@@ -5,11 +5,12 @@
 // Collection inputs are mapped element by element; bound inputs and other
 // inputs are passed whole; collections of unequal length are the user's
 // error. Elements start in index order, at most `parallelism` (else a window
-// of 1024) at once, each with its own attempts on the sub-node's retry
-// budget and timeout. Success needs `min_successes` (or `min_success_ratio`
-// of the size, else all); once that is impossible the rest is stopped —
-// unless `run_all_sub_nodes` says to run everything. Outputs are
-// collections in input order, None where an element did not succeed.
+// of 1024) at once — or, on a runtime that runs arrays whole (Slurm's job
+// arrays), all at once as one batch, the runtime honouring the parallelism —
+// each with its own attempts on the sub-node's retry budget and timeout. Success needs
+// `min_successes` (or `min_success_ratio` of the size, else all); once that is impossible the rest
+// is stopped — unless `run_all_sub_nodes` says to run everything. Outputs are collections in input
+// order, None where an element did not succeed.
 //
 // State is compact (ArrayState); element rows and one aggregated task event
 // per turn (Flyte's array event recorder, §7.4) are added to each commit.
@@ -129,7 +130,7 @@ class ArrayHandler : public NodeHandler {
                                    uint64_t token) override {
     const PlanNode& p = s->plan->nodes[i];
     const PlanNode& sub = s->plan->nodes[p.array.sub_node];
-    const ArrayState& a = *s->nodes[i].array;
+    ArrayState& a = *s->nodes[i].array;
     const std::string path = ElementPath(s, i, element);
     runtime::AttemptSpec spec;
     spec.id = {s->execution_id, path, a.attempts[element], token};
@@ -144,6 +145,14 @@ class ArrayHandler : public NodeHandler {
     spec.output_dir = s->data.OutputDir(path, a.attempts[element]);
     spec.array_index = element;
     spec.interruptible = sub.interruptible;
+    if (auto b = a.batch_of.find(element); b != a.batch_of.end()) {
+      ArrayState::Batch& batch = a.batch[b->second];
+      spec.array_batch = s->execution_id + "/" + s->Path(i) + "#" + std::to_string(b->second);
+      spec.array_batch_size = batch.size;
+      spec.array_parallelism = p.array.parallelism;
+      if (--batch.unsent == 0) a.batch.erase(b->second);
+      a.batch_of.erase(b);
+    }
     return spec;
   }
 
@@ -434,7 +443,10 @@ class ArrayHandler : public NodeHandler {
     } else {
       a->min_successes = a->size;
     }
-    a->window = p.array.parallelism > 0 ? p.array.parallelism : kDefaultWindow;
+    // A runtime that runs arrays whole (Slurm's job arrays) gets every
+    // element at once and honours the parallelism itself.
+    const bool whole = n.runtime != nullptr && n.runtime->runs_arrays();
+    a->window = whole ? a->size : p.array.parallelism > 0 ? p.array.parallelism : kDefaultWindow;
     a->phase.assign(a->size, core::NodeExecution::UNDEFINED);
     a->attempts.assign(a->size, 0);
     a->system_failures.assign(a->size, 0);
@@ -477,6 +489,10 @@ class ArrayHandler : public NodeHandler {
     const bool cached =
         sub.task && sub.task->metadata().discoverable() && !s->exec->overwrite_cache;
     bool hits = false;
+    // The task elements queued now go to the runtime as one batch, if it
+    // takes them so.
+    const bool batched = sub.task && s->nodes[i].runtime->runs_arrays();
+    const int batch = batched ? ++a.batches : 0;
     while (a.in_flight < a.window && a.next < a.size) {
       const int64_t e = a.next++;
       if (a.phase[e] != core::NodeExecution::UNDEFINED) continue;  // resumed: done or running
@@ -512,6 +528,11 @@ class ArrayHandler : public NodeHandler {
         }
         x.StartScope(Adopt(x, s, i, e, std::move(child).value()));
       } else {
+        if (batched) {
+          a.batch_of[e] = batch;
+          ++a.batch[batch].size;
+          ++a.batch[batch].unsent;
+        }
         x.QueueElementAttempt(s, i, e);
       }
     }
@@ -523,6 +544,8 @@ class ArrayHandler : public NodeHandler {
     if (!n.array) return;
     x.StopElementAttempts(s, i);
     ArrayState& a = *n.array;
+    a.batch_of.clear();
+    a.batch.clear();
     const bool was_aborting = n.aborting;
     n.aborting = true;  // children end without reporting back
     for (auto& [e, child] : a.children) x.AbortChild(child.get(), "the array node stopped");
