@@ -1,8 +1,11 @@
-// Slurm side by side: N trivial tasks (a fan-out of N independent nodes) run
-// by flytecpp's Slurm runtime, beside the same N trivial jobs submitted with
-// `sbatch` directly, on the cluster SLURM_CONF names. Prints tasks/s for
-// each, the mean submit-to-start latency Slurm recorded for each (its
-// submit_time and start_time), and the ratios.
+// Slurm side by side, on the cluster SLURM_CONF names:
+//  1. N trivial tasks (a fan-out of N independent nodes) run by flytecpp's
+//     Slurm runtime, beside the same N trivial jobs submitted one by one with
+//     `sbatch` directly;
+//  2. an array node of N trivial elements (one job array), beside
+//     `sbatch --array=0-<N-1>` directly.
+// Prints tasks/s for each, the mean submit-to-start latency Slurm recorded
+// for each (its submit_time and start_time), and the ratios.
 //
 //   SLURM_CONF=... slurm_bench [N]   (default 1000; the sandbox as flytecpp runs it)
 #include <google/protobuf/struct.pb.h>
@@ -20,6 +23,8 @@
 #include "flytecpp/compiler/compiler.h"
 #include "flytecpp/engine/engine.h"
 #include "flytecpp/idl/builders.h"
+#include "flytecpp/idl/literals.h"
+#include "flytecpp/idl/types.h"
 #include "flytecpp/runtime/slurm.h"
 
 namespace {
@@ -66,6 +71,48 @@ double MeanLatency(const std::map<int64_t, JobTimes>& jobs) {
   return jobs.empty() ? 0 : sum / static_cast<double>(jobs.size());
 }
 
+// Waits until Slurm knows `n` jobs named `prefix`… and all completed.
+std::map<int64_t, JobTimes> WaitCompleted(const std::string& prefix, int n) {
+  for (;; std::this_thread::sleep_for(std::chrono::milliseconds(200))) {
+    auto jobs = Jobs(prefix);
+    bool done = static_cast<int>(jobs.size()) == n;
+    for (const auto& [id, j] : jobs) done = done && j.state == "COMPLETED";
+    if (done) return jobs;
+  }
+}
+
+// Runs `workflow` (of `task`) on a Slurm runtime with a store of its own;
+// whether it succeeded, and how long it took.
+bool RunOnSlurm(const WorkflowTemplate& workflow, const TaskTemplate& task,
+                flyteidl::core::LiteralMap inputs, const std::string& tag, double* secs) {
+  compiler::CompiledTask t;
+  *t.mutable_template_() = task;
+  auto closure = compiler::CompileWorkflow(workflow, {}, {t}, {});
+  if (!closure.ok()) {
+    std::fprintf(stderr, "%s\n", closure.status().ToString().c_str());
+    return false;
+  }
+  const auto dir = std::filesystem::temp_directory_path() / ("flytecpp-slurm-bench-" + tag);
+  auto store = store::OpenSqliteStore(dir, store::Durability::kNormal);
+  if (!store.ok()) return false;
+  auto slurm_runtime =
+      runtime::MakeSlurmRuntime(runtime::ProcessRuntimeOptions{}, runtime::SlurmOptions{});
+  const auto t0 = Wall::now();
+  bool ok = false;
+  {
+    engine::Engine engine({.store = store->get(), .runtimes = {slurm_runtime.get()}});
+    auto r = engine.Run({.closure = *closure, .inputs = std::move(inputs)});
+    ok = r.ok() && r->phase == flyteidl::core::WorkflowExecution::SUCCEEDED;
+    if (!ok) {
+      std::fprintf(stderr, "%s\n",
+                   r.ok() && r->error ? r->error->message().c_str() : "the run failed");
+    }
+  }
+  *secs = std::chrono::duration<double>(Wall::now() - t0).count();
+  std::filesystem::remove_all(dir);
+  return ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,12 +133,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < n; ++i) {
     Run("sbatch --parsable --job-name=direct" + tag + " -o /dev/null --wrap true");
   }
-  std::map<int64_t, JobTimes> direct;
-  for (bool done = false; !done; std::this_thread::sleep_for(std::chrono::milliseconds(200))) {
-    direct = Jobs("direct" + tag);
-    done = static_cast<int>(direct.size()) == n;
-    for (const auto& [id, j] : direct) done = done && j.state == "COMPLETED";
-  }
+  const auto direct = WaitCompleted("direct" + tag, n);
   const double direct_secs = std::chrono::duration<double>(Wall::now() - t0).count();
 
   // flytecpp: a fan-out of n independent trivial shell tasks.
@@ -102,34 +144,45 @@ int main(int argc, char** argv) {
                              .Build();
   WorkflowBuilder wf("bench.fanout");
   for (int i = 0; i < n; ++i) wf.Add(TaskNode("n" + std::to_string(i), trivial));
-  compiler::CompiledTask t;
-  *t.mutable_template_() = trivial;
-  auto closure = compiler::CompileWorkflow(wf.Build(), {}, {t}, {});
-  if (!closure.ok()) {
-    std::fprintf(stderr, "%s\n", closure.status().ToString().c_str());
-    return 2;
-  }
-  const auto dir = std::filesystem::temp_directory_path() / ("flytecpp-slurm-bench-" + tag);
-  auto store = store::OpenSqliteStore(dir, store::Durability::kNormal);
-  if (!store.ok()) return 2;
-  auto slurm_runtime = runtime::MakeSlurmRuntime(runtime::ProcessRuntimeOptions{}, slurm);
-  const auto t1 = Wall::now();
-  bool ok = false;
-  {
-    engine::Engine engine({.store = store->get(), .runtimes = {slurm_runtime.get()}});
-    auto r = engine.Run({.closure = *closure});
-    ok = r.ok() && r->phase == flyteidl::core::WorkflowExecution::SUCCEEDED;
-  }
-  const double flytecpp_secs = std::chrono::duration<double>(Wall::now() - t1).count();
+  double flytecpp_secs = 0;
+  const bool ok = RunOnSlurm(wf.Build(), trivial, {}, tag, &flytecpp_secs);
   const auto ours = Jobs("flytecpp:bench" + tag);
-  std::filesystem::remove_all(dir);
 
-  std::printf("sbatch directly: %d jobs in %.1f s, %.1f jobs/s, submit-to-start %.2f s (mean)\n", n,
+  // The array: sbatch --array directly, then an array node of n elements.
+  const auto t2 = Wall::now();
+  Run("sbatch --parsable --job-name=directarray" + tag + " -o /dev/null --array=0-" +
+      std::to_string(n - 1) + " --wrap true");
+  const auto direct_array = WaitCompleted("directarray" + tag, n);
+  const double direct_array_secs = std::chrono::duration<double>(Wall::now() - t2).count();
+  TaskTemplate element = TaskBuilder("bench_element" + tag, "raw-container")
+                             .Input("x", types::Int())
+                             .Container(ContainerBuilder("debian:12")
+                                            .Command({"true"})
+                                            .DataConfig("/var/inputs", "/var/outputs"))
+                             .Build();
+  WorkflowBuilder awf("bench.array");
+  awf.Input("xs", types::List(types::Int()));
+  awf.Add(ArrayNode("a", TaskNode("a-sub", element))
+              .Bind("x", WorkflowInput("xs"))
+              .OriginalSubNodeInterface());
+  std::vector<flyteidl::core::Literal> xs;
+  for (int i = 0; i < n; ++i) xs.push_back(lit::Int(i));
+  double array_secs = 0;
+  const bool array_ok = RunOnSlurm(awf.Build(), element, lit::Inputs({{"xs", lit::List(xs)}}),
+                                   tag + "-array", &array_secs);
+  const auto our_array = Jobs("flytecpp:bench_element" + tag);
+
+  std::printf("%d trivial tasks, each its own job:\n", n);
+  std::printf("  sbatch directly: %.1f s, %.1f jobs/s, submit-to-start %.2f s (mean)\n",
               direct_secs, n / direct_secs, MeanLatency(direct));
-  std::printf(
-      "flytecpp slurm:  %d tasks in %.1f s, %.1f tasks/s, submit-to-start %.2f s (mean)%s\n", n,
-      flytecpp_secs, n / flytecpp_secs, MeanLatency(ours), ok ? "" : "  FAILED");
-  std::printf("ratio: flytecpp takes %.2fx sbatch's time for the same jobs\n",
-              flytecpp_secs / direct_secs);
-  return ok ? 0 : 1;
+  std::printf("  flytecpp slurm:  %.1f s, %.1f tasks/s, submit-to-start %.2f s (mean)%s\n",
+              flytecpp_secs, n / flytecpp_secs, MeanLatency(ours), ok ? "" : "  FAILED");
+  std::printf("  ratio: flytecpp takes %.2fx sbatch's time\n", flytecpp_secs / direct_secs);
+  std::printf("an array node of %d trivial elements, one job array:\n", n);
+  std::printf("  sbatch --array:  %.1f s, %.1f tasks/s, submit-to-start %.2f s (mean)\n",
+              direct_array_secs, n / direct_array_secs, MeanLatency(direct_array));
+  std::printf("  flytecpp slurm:  %.1f s, %.1f tasks/s, submit-to-start %.2f s (mean)%s\n",
+              array_secs, n / array_secs, MeanLatency(our_array), array_ok ? "" : "  FAILED");
+  std::printf("  ratio: flytecpp takes %.2fx sbatch's time\n", array_secs / direct_array_secs);
+  return ok && array_ok ? 0 : 1;
 }

@@ -19,6 +19,7 @@ APT_PACKAGES=(
   libcpp-httplib-dev                             # flytecpp serve: its HTTP/JSON gateway
   curl jq sqlite3                                # tests read answers and stores with them
   slurmctld slurmd slurm-client munge            # a one-node Slurm cluster for the Slurm tests
+  slurmdbd mariadb-server                        # its accounting (sacct: who cancelled a job)
 )
 
 SUDO=""

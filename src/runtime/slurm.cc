@@ -112,7 +112,9 @@ std::optional<AttemptLauncher::End> EndOf(const std::string& state, int exit_cod
   }
   if (state == "CANCELLED") {
     end.failure = TaskError{core::ExecutionError::SYSTEM, "JobCancelled",
-                            id + " was cancelled outside flytecpp (scancel)", true};
+                            id + " was cancelled outside flytecpp (scancel; Slurm's accounting "
+                                 "does not say by whom)",
+                            true};
     return end;
   }
   if (state == "NODE_FAIL" || state == "PREEMPTED" || state == "BOOT_FAIL" || state == "DEADLINE" ||
@@ -220,6 +222,7 @@ class SlurmLauncher : public AttemptLauncher {
     }
     End end = *jobs_[key].end;
     jobs_.erase(key);
+    cancelled_.erase(key);
     return end;
   }
 
@@ -231,6 +234,7 @@ class SlurmLauncher : public AttemptLauncher {
     {
       std::lock_guard lock(mu_);
       cancels_.push_back(key);
+      cancelled_.insert(key);
       StartPolling();
     }
     wake_.notify_all();
@@ -239,7 +243,8 @@ class SlurmLauncher : public AttemptLauncher {
  private:
   struct Job {
     std::optional<End> end;
-    int missing = 0;  // polls that did not list it
+    int missing = 0;    // polls that did not list it
+    int who_asked = 0;  // cancelled outside: times accounting was asked who did it
   };
   // Requests of one array batch, gathered until the batch is whole.
   struct Gathering {
@@ -487,13 +492,84 @@ class SlurmLauncher : public AttemptLauncher {
       const bool parsed =
           text.ok() && google::protobuf::util::JsonStringToMessage(*text, &listing).ok();
       lock.lock();
-      if (parsed) Update(listing);
+      if (parsed) {
+        std::vector<JobKey> cancelled = Update(listing);
+        if (!cancelled.empty()) {
+          lock.unlock();
+          auto who = WhoCancelled(cancelled);
+          lock.lock();
+          SayWhoCancelled(cancelled, who);
+        }
+      }
       wake_.wait_for(lock, options_.poll_interval, [&] { return stopping_ || !cancels_.empty(); });
     }
   }
 
+  // Who cancelled each of `keys`, from Slurm's accounting (`sacct
+  // --json`): a user name per job it knows that of. Empty without
+  // accounting.
+  Result<std::map<JobKey, std::string>> WhoCancelled(const std::vector<JobKey>& keys) {
+    std::string ids;
+    for (const auto& key : keys) ids += (ids.empty() ? "" : ",") + Id(key);
+    FLYTECPP_ASSIGN_OR_RETURN(std::string text, RunTool({options_.sacct, "--json", "-j", ids}));
+    google::protobuf::Struct listing;
+    if (!google::protobuf::util::JsonStringToMessage(text, &listing).ok()) {
+      return Internal("sacct --json printed no JSON");
+    }
+    std::map<JobKey, std::string> out;
+    auto jobs = listing.fields().find("jobs");
+    if (jobs == listing.fields().end()) return out;
+    for (const auto& j : jobs->second.list_value().values()) {
+      const auto& f = j.struct_value().fields();
+      auto user = f.find("kill_request_user"), id = f.find("job_id"), array = f.find("array");
+      if (user == f.end() || user->second.string_value().empty() || id == f.end()) continue;
+      JobKey key{static_cast<int64_t>(id->second.number_value()), -1};
+      if (array != f.end()) {
+        const auto& a = array->second.struct_value().fields();
+        auto array_id = a.find("job_id"), task = a.find("task_id");
+        if (array_id != a.end() && array_id->second.number_value() > 0 && task != a.end() &&
+            task->second.kind_case() == google::protobuf::Value::kNumberValue) {
+          key = {static_cast<int64_t>(array_id->second.number_value()),
+                 static_cast<int64_t>(task->second.number_value())};
+        }
+      }
+      out[key] = user->second.string_value();
+    }
+    return out;
+  }
+
+  // Ends the jobs `keys`, cancelled outside flytecpp, saying by whom where
+  // accounting knows. It may record that a moment after the job ended: it
+  // is asked again at the next polls, a few times.
   // REQUIRES: mu_.
-  void Update(const google::protobuf::Struct& listing) {
+  void SayWhoCancelled(const std::vector<JobKey>& keys,
+                       const Result<std::map<JobKey, std::string>>& who) {
+    bool any = false;
+    for (const auto& key : keys) {
+      auto job = jobs_.find(key);
+      if (job == jobs_.end() || job->second.end) continue;
+      auto user = who.ok() ? who->find(key) : std::map<JobKey, std::string>::const_iterator();
+      if (who.ok() && user != who->end()) {
+        End end;
+        end.failure = TaskError{
+            core::ExecutionError::SYSTEM, "JobCancelled",
+            "job " + Id(key) + " was cancelled by " + user->second + " outside flytecpp (scancel)",
+            true};
+        job->second.end = std::move(end);
+      } else if (!who.ok() || ++job->second.who_asked >= 10) {
+        job->second.end = EndOf("CANCELLED", 0, Id(key));
+      } else {
+        continue;
+      }
+      any = true;
+    }
+    if (any) ended_.notify_all();
+  }
+
+  // Reads the listing into the jobs followed; returns those cancelled
+  // outside flytecpp, which end once accounting was asked who did it.
+  // REQUIRES: mu_.
+  std::vector<JobKey> Update(const google::protobuf::Struct& listing) {
     std::map<JobKey, std::pair<std::string, int>> seen;  // -> (state, wait status)
     std::set<int64_t> pending_arrays;  // arrays with tasks not started (listed as one)
     auto jobs = listing.fields().find("jobs");
@@ -520,6 +596,7 @@ class SlurmLauncher : public AttemptLauncher {
       }
     }
     bool any = false;
+    std::vector<JobKey> cancelled;
     for (auto& [key, job] : jobs_) {
       if (job.end) continue;
       auto it = seen.find(key);
@@ -539,12 +616,17 @@ class SlurmLauncher : public AttemptLauncher {
         continue;
       }
       job.missing = 0;
+      if (it->second.first == "CANCELLED" && !cancelled_.count(key)) {
+        cancelled.push_back(key);
+        continue;
+      }
       if (auto end = EndOf(it->second.first, it->second.second, Id(key))) {
         job.end = std::move(end);
         any = true;
       }
     }
     if (any) ended_.notify_all();
+    return cancelled;
   }
 
   SlurmOptions options_;
@@ -552,9 +634,10 @@ class SlurmLauncher : public AttemptLauncher {
   std::condition_variable wake_, ended_, gathered_;
   std::map<JobKey, Job> jobs_;  // guarded by mu_: followed until their Wait returns
   std::map<std::string, std::shared_ptr<Gathering>> gathering_;  // guarded by mu_: open batches
-  std::vector<JobKey> cancels_;                                  // guarded by mu_
-  int64_t max_array_size_ = 0;                                   // guarded by mu_
-  bool stopping_ = false;                                        // guarded by mu_
+  std::vector<JobKey> cancels_;                                  // guarded by mu_: to do
+  std::set<JobKey> cancelled_;  // guarded by mu_: cancelled by flytecpp, followed still
+  int64_t max_array_size_ = 0;  // guarded by mu_
+  bool stopping_ = false;       // guarded by mu_
   std::thread poller_;
 };
 

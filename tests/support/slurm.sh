@@ -17,7 +17,8 @@ stop() {
   fi
   # The pids first: the daemons remove their pid files as they go.
   pids=()
-  for file in "$dir/slurmd.pid" "$dir/slurmctld.pid" "$dir/munge/munged.pid"; do
+  for file in "$dir/slurmd.pid" "$dir/slurmctld.pid" "$dir/slurmdbd.pid" "$dir/mariadb.pid" \
+              "$dir/munge/munged.pid"; do
     [[ -f "$file" ]] && pids+=("$(cat "$file")")
   done
   ((${#pids[@]} == 0)) || kill "${pids[@]}" 2>/dev/null || true
@@ -55,11 +56,49 @@ case "$cmd" in
       --socket="$dir/socket/munge.socket" --pid-file="$dir/munge/munged.pid" \
       --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/munged.seed" ||
       { cat "$dir/munge/munged.log" >&2; exit 1; }
-    read -r ctld_port slurmd_port < <(python3 -c '
+    read -r ctld_port slurmd_port dbd_port db_port < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(2)]
+socks = [socket.socket() for _ in range(4)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
+    # Accounting (sacct: who cancelled a job) where slurmdbd and MariaDB are
+    # installed: a database server of its own in DIR, reached over loopback.
+    accounting="AccountingStorageType=accounting_storage/none"
+    if command -v slurmdbd >/dev/null && command -v mariadbd >/dev/null; then
+      mariadb-install-db --no-defaults --user=root --datadir="$dir/db" --skip-test-db \
+        >"$dir/log/mariadb-install.log" 2>&1 || { cat "$dir/log/mariadb-install.log" >&2; exit 1; }
+      mariadbd --no-defaults --user=root --datadir="$dir/db" --socket="$dir/db.sock" \
+        --port="$db_port" --bind-address=127.0.0.1 --pid-file="$dir/mariadb.pid" \
+        --log-error="$dir/log/mariadb.log" >/dev/null 2>&1 &
+      for _ in $(seq 100); do [[ -S "$dir/db.sock" ]] && break; sleep 0.1; done
+      mariadb --no-defaults -S "$dir/db.sock" -u root -e \
+        "CREATE USER 'slurm'@'127.0.0.1' IDENTIFIED BY 'slurm';
+         GRANT ALL ON *.* TO 'slurm'@'127.0.0.1';" || { cat "$dir/log/mariadb.log" >&2; exit 1; }
+      cat >"$dir/slurmdbd.conf" <<EOF
+AuthType=auth/munge
+AuthInfo=socket=$dir/socket/munge.socket
+DbdAddr=127.0.0.1
+DbdHost=localhost
+DbdPort=$dbd_port
+SlurmUser=root
+PidFile=$dir/slurmdbd.pid
+LogFile=$dir/log/slurmdbd.log
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=$db_port
+StorageUser=slurm
+StoragePass=slurm
+StorageLoc=slurm_acct_db
+EOF
+      chmod 600 "$dir/slurmdbd.conf"
+      accounting="AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=127.0.0.1
+AccountingStoragePort=$dbd_port
+AccountingStoragePass=$dir/socket/munge.socket"
+    else
+      echo "slurm.sh: no slurmdbd or MariaDB (apt-get install slurmdbd mariadb-server): no" \
+           "accounting; the tests that need it will skip" >&2
+    fi
     host=$(hostname -s)
     # Sixteen CPUs whatever the machine has (config_overrides): tests run
     # trivial tasks side by side, and an array's parallelism must be able
@@ -107,7 +146,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=1
-AccountingStorageType=accounting_storage/none
+$accounting
 JobCompType=jobcomp/filetxt
 JobCompLoc=$dir/log/jobcomp.log
 ReturnToService=2
@@ -119,6 +158,13 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
     export SLURM_CONF="$dir/slurm.conf"
+    if [[ -f "$dir/slurmdbd.conf" ]]; then
+      slurmdbd || { cat "$dir/log/slurmdbd.log" >&2; exit 1; }
+      for _ in $(seq 100); do
+        sacctmgr -i add cluster flytecpp-test >/dev/null 2>&1 && break
+        sleep 0.1
+      done
+    fi
     slurmctld -f "$SLURM_CONF" || { cat "$dir/log/slurmctld.log" >&2; exit 1; }
     slurmd -f "$SLURM_CONF" || { cat "$dir/log/slurmd.log" >&2; exit 1; }
     state=""

@@ -29,7 +29,7 @@ struct SlurmOptions {
   int64_t max_array_size = 0;
   // The commands, found on PATH; SLURM_CONF in the environment picks the cluster.
   std::string sbatch = "sbatch", squeue = "squeue", scancel = "scancel", scontrol = "scontrol",
-              sinfo = "sinfo";
+              sinfo = "sinfo", sacct = "sacct";  // sacct: who cancelled a job, where kept
 };
 
 // Reads `slurm:` from a YAML config ($FLYTECPP_HOME/config.yaml); absent: defaults.
