@@ -7,7 +7,8 @@
 // Prints tasks/s for each, the mean submit-to-start latency Slurm recorded
 // for each (its submit_time and start_time), and the ratios.
 //
-//   SLURM_CONF=... slurm_bench [N]   (default 1000; the sandbox as flytecpp runs it)
+//   SLURM_CONF=... slurm_bench [N] [--no-sandbox]
+//   (N default 1000; tasks sandboxed as flytecpp runs them, unless --no-sandbox)
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
@@ -84,7 +85,8 @@ std::map<int64_t, JobTimes> WaitCompleted(const std::string& prefix, int n) {
 // Runs `workflow` (of `task`) on a Slurm runtime with a store of its own;
 // whether it succeeded, and how long it took.
 bool RunOnSlurm(const WorkflowTemplate& workflow, const TaskTemplate& task,
-                flyteidl::core::LiteralMap inputs, const std::string& tag, double* secs) {
+                flyteidl::core::LiteralMap inputs, const std::string& tag, bool sandbox,
+                double* secs) {
   compiler::CompiledTask t;
   *t.mutable_template_() = task;
   auto closure = compiler::CompileWorkflow(workflow, {}, {t}, {});
@@ -95,8 +97,9 @@ bool RunOnSlurm(const WorkflowTemplate& workflow, const TaskTemplate& task,
   const auto dir = std::filesystem::temp_directory_path() / ("flytecpp-slurm-bench-" + tag);
   auto store = store::OpenSqliteStore(dir, store::Durability::kNormal);
   if (!store.ok()) return false;
-  auto slurm_runtime =
-      runtime::MakeSlurmRuntime(runtime::ProcessRuntimeOptions{}, runtime::SlurmOptions{});
+  runtime::ProcessRuntimeOptions process;
+  process.sandbox = sandbox;
+  auto slurm_runtime = runtime::MakeSlurmRuntime(std::move(process), runtime::SlurmOptions{});
   const auto t0 = Wall::now();
   bool ok = false;
   {
@@ -117,8 +120,9 @@ bool RunOnSlurm(const WorkflowTemplate& workflow, const TaskTemplate& task,
 
 int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 1000;
+  const bool sandbox = !(argc > 2 && std::string(argv[2]) == "--no-sandbox");
   if (n <= 0 || std::getenv("SLURM_CONF") == nullptr) {
-    std::fprintf(stderr, "usage: SLURM_CONF=... slurm_bench [N]\n");
+    std::fprintf(stderr, "usage: SLURM_CONF=... slurm_bench [N] [--no-sandbox]\n");
     return 2;
   }
   runtime::SlurmOptions slurm;
@@ -145,7 +149,7 @@ int main(int argc, char** argv) {
   WorkflowBuilder wf("bench.fanout");
   for (int i = 0; i < n; ++i) wf.Add(TaskNode("n" + std::to_string(i), trivial));
   double flytecpp_secs = 0;
-  const bool ok = RunOnSlurm(wf.Build(), trivial, {}, tag, &flytecpp_secs);
+  const bool ok = RunOnSlurm(wf.Build(), trivial, {}, tag, sandbox, &flytecpp_secs);
   const auto ours = Jobs("flytecpp:bench" + tag);
 
   // The array: sbatch --array directly, then an array node of n elements.
@@ -169,10 +173,11 @@ int main(int argc, char** argv) {
   for (int i = 0; i < n; ++i) xs.push_back(lit::Int(i));
   double array_secs = 0;
   const bool array_ok = RunOnSlurm(awf.Build(), element, lit::Inputs({{"xs", lit::List(xs)}}),
-                                   tag + "-array", &array_secs);
+                                   tag + "-array", sandbox, &array_secs);
   const auto our_array = Jobs("flytecpp:bench_element" + tag);
 
-  std::printf("%d trivial tasks, each its own job:\n", n);
+  std::printf("%d trivial tasks, each its own job%s:\n", n,
+              sandbox ? "" : " (flytecpp: no sandbox)");
   std::printf("  sbatch directly: %.1f s, %.1f jobs/s, submit-to-start %.2f s (mean)\n",
               direct_secs, n / direct_secs, MeanLatency(direct));
   std::printf("  flytecpp slurm:  %.1f s, %.1f tasks/s, submit-to-start %.2f s (mean)%s\n",

@@ -1,8 +1,9 @@
 // Slurm as the process runtime's launcher: each attempt is one batch job
-// whose script starts the prepared (sandboxed) command with exactly its
-// environment; one thread follows every job in flight with one `squeue
-// --json` per interval (never one query per job, never a human-readable
-// table), and wakes the attempts whose jobs ended.
+// (array elements: one job array) whose script starts the prepared
+// (sandboxed) command with exactly its environment; one thread follows every
+// job in flight with one `squeue` per interval (never one query per job, in
+// fields and a separator of our choosing, never a human-readable table), and
+// wakes the attempts whose jobs ended.
 #include "flytecpp/runtime/slurm.h"
 
 #include <fcntl.h>
@@ -485,15 +486,16 @@ class SlurmLauncher : public AttemptLauncher {
       }
       std::vector<JobKey> cancels;
       cancels.swap(cancels_);
+      std::set<int64_t> ids;  // an array's id stands for all its tasks
+      for (const auto& [key, job] : jobs_) {
+        if (!job.end) ids.insert(key.first);
+      }
       lock.unlock();
       CancelNow(std::move(cancels));
-      auto text = RunTool({options_.squeue, "--json", "--states=all", "--me"});
-      google::protobuf::Struct listing;
-      const bool parsed =
-          text.ok() && google::protobuf::util::JsonStringToMessage(*text, &listing).ok();
+      auto listing = ListJobs(ids);
       lock.lock();
-      if (parsed) {
-        std::vector<JobKey> cancelled = Update(listing);
+      if (listing.ok()) {
+        std::vector<JobKey> cancelled = Update(*listing);
         if (!cancelled.empty()) {
           lock.unlock();
           auto who = WhoCancelled(cancelled);
@@ -566,35 +568,58 @@ class SlurmLauncher : public AttemptLauncher {
     if (any) ended_.notify_all();
   }
 
+  // What Slurm says of the jobs (and job arrays) `ids`.
+  struct Listing {
+    std::map<JobKey, std::pair<std::string, int>> jobs;  // -> (state, wait status)
+    std::set<int64_t> pending_arrays;  // arrays with tasks not started (listed as one)
+  };
+
+  // One squeue for all `ids`, in fields and a separator of our choosing
+  // (`--Format`, no header). Not `squeue --json`: Slurm 22.05 ignores its
+  // filters there and prints every job the controller knows, megabytes per
+  // poll on a busy cluster. Its `exit_code` is a wait status.
+  Result<Listing> ListJobs(const std::set<int64_t>& ids) const {
+    Listing out;
+    if (ids.empty()) return out;
+    std::string list;
+    for (int64_t id : ids) list += (list.empty() ? "" : ",") + std::to_string(id);
+    auto text = RunTool({options_.squeue, "--noheader", "--states=all", "--jobs=" + list,
+                         "--Format=JobID:|,ArrayJobID:|,ArrayTaskID:|,State:|,exit_code:|"});
+    if (!text.ok()) {
+      // Every one of them purged: squeue refuses the list.
+      if (text.status().message().find("Invalid job id") != std::string::npos) return out;
+      return text.status();
+    }
+    std::istringstream lines(*text);
+    for (std::string line; std::getline(lines, line);) {
+      std::vector<std::string> f;
+      for (size_t start = 0, bar; (bar = line.find('|', start)) != std::string::npos;
+           start = bar + 1) {
+        f.push_back(line.substr(start, bar - start));
+      }
+      if (f.size() < 5) continue;
+      try {
+        const int64_t job = std::stoll(f[0]), array = std::stoll(f[1]);
+        const std::string& task = f[2];
+        if (task == "N/A") {
+          out.jobs[{job, -1}] = {f[3], std::stoi(f[4])};
+        } else if (!task.empty() && task.find_first_not_of("0123456789") == std::string::npos) {
+          out.jobs[{array, std::stoll(task)}] = {f[3], std::stoi(f[4])};
+        } else {
+          out.pending_arrays.insert(array);  // "5-99%10": tasks not started
+        }
+      } catch (...) {
+      }
+    }
+    return out;
+  }
+
   // Reads the listing into the jobs followed; returns those cancelled
   // outside flytecpp, which end once accounting was asked who did it.
   // REQUIRES: mu_.
-  std::vector<JobKey> Update(const google::protobuf::Struct& listing) {
-    std::map<JobKey, std::pair<std::string, int>> seen;  // -> (state, wait status)
-    std::set<int64_t> pending_arrays;  // arrays with tasks not started (listed as one)
-    auto jobs = listing.fields().find("jobs");
-    if (jobs != listing.fields().end()) {
-      for (const auto& j : jobs->second.list_value().values()) {
-        const auto& f = j.struct_value().fields();
-        auto number = [&](const char* name) -> std::optional<int64_t> {
-          auto it = f.find(name);
-          if (it == f.end() || it->second.kind_case() != google::protobuf::Value::kNumberValue) {
-            return std::nullopt;
-          }
-          return static_cast<int64_t>(it->second.number_value());
-        };
-        auto id = number("job_id"), array = number("array_job_id"), task = number("array_task_id");
-        auto state = f.find("job_state");
-        if (!id || state == f.end()) continue;
-        if (array && *array > 0 && !task) {
-          pending_arrays.insert(*array);
-          continue;
-        }
-        const JobKey key = array && *array > 0 && task ? JobKey{*array, *task} : JobKey{*id, -1};
-        seen[key] = {state->second.string_value(),
-                     static_cast<int>(number("exit_code").value_or(0))};
-      }
-    }
+  std::vector<JobKey> Update(const Listing& listing) {
+    const auto& seen = listing.jobs;
+    const auto& pending_arrays = listing.pending_arrays;
     bool any = false;
     std::vector<JobKey> cancelled;
     for (auto& [key, job] : jobs_) {
@@ -771,7 +796,7 @@ Status CheckSlurm(const SlurmOptions& options, const std::filesystem::path& shar
       return FailedPrecondition(std::string("SLURM_CONF=") + conf + ": no such file");
     }
   }
-  auto out = RunTool({options.squeue, "--json", "--me"});
+  auto out = RunTool({options.squeue, "--noheader", "--me", "--Format=JobID"});
   if (!out.ok()) {
     return FailedPrecondition("the Slurm controller does not answer (" + out.status().message() +
                               "); is SLURM_CONF right?");

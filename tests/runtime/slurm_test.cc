@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "../engine/engine_test_util.h"
+#include "flytecpp/idl/io.h"
 #include "flytecpp/store/data_dir.h"
 
 namespace flytecpp::runtime {
@@ -84,6 +85,10 @@ class SlurmTest : public EngineTest {
       }
     }
     return "not found";
+  }
+  static std::string Read(const std::string& file) {
+    auto text = idl::ReadFileBytes(file);
+    return text.ok() ? *text : "(" + text.status().message() + ")";
   }
   static int JobsNamed(const std::string& name) {
     int n = 0;
@@ -255,6 +260,7 @@ TEST_F(SlurmTest, AnArrayNodeIsOneJobArrayHonouringItsParallelism) {
   TaskTemplate twice = Shell(name,
                              "if [ $FLYTE_K8S_ARRAY_INDEX = 7 ] && [ $FLYTE_ATTEMPT_NUMBER = 0 ]; "
                              "then echo flaky >&2; exit 1; fi; sleep 1; "
+                             "echo element $FLYTE_K8S_ARRAY_INDEX; "
                              "echo $(( $(cat /var/inputs/x) * 2 )) > /var/outputs/y");
   WorkflowBuilder wf("slurm.array");
   wf.Input("xs", types::List(types::Int()));
@@ -278,6 +284,11 @@ TEST_F(SlurmTest, AnArrayNodeIsOneJobArrayHonouringItsParallelism) {
   auto elements = reader_->GetElements(r->execution_id, "a");
   ASSERT_TRUE(elements.ok());
   for (const auto& e : *elements) EXPECT_EQ(e.attempts, e.index == 7 ? 1 : 0) << e.index;
+  // Each element's logs are its attempt's (what `flytecpp logs` shows).
+  store::DataDir data(store_->data_dir(), r->execution_id);
+  EXPECT_EQ(Read(data.OutputDir("a/42", 0) + "/stdout.log"), "element 42\n");
+  EXPECT_EQ(Read(data.OutputDir("a/7", 0) + "/stderr.log"), "flaky\n");
+  EXPECT_EQ(Read(data.OutputDir("a/7", 1) + "/stdout.log"), "element 7\n");
 
   // Slurm's record: one array of 100 tasks, at most 10 (and more than one)
   // at once, and one job more, for the retry.

@@ -1,8 +1,9 @@
 // Tasks as Slurm jobs: the process runtime's attempt (the same sandboxed
 // command, the same outputs and errors) submitted with `sbatch --parsable`
-// and followed with `squeue --json` — one query for every job in flight —
-// instead of run here. Slurm's end states become Flyte's (docs/runtime.md).
-// The attempt directories must be on a file system the compute nodes share.
+// — an array node's elements as one job array — and followed with one
+// `squeue` for every job in flight per interval, instead of run here.
+// Slurm's end states become Flyte's (docs/slurm.md). The attempt
+// directories must be on a file system the compute nodes share.
 #pragma once
 
 #include <chrono>
