@@ -446,10 +446,13 @@ class SlurmLauncher : public AttemptLauncher {
   // value, else the controller's, else Slurm's default.
   int64_t MaxArraySize() {
     if (options_.max_array_size > 0) return options_.max_array_size;
-    std::lock_guard lock(mu_);
-    if (max_array_size_ > 0) return max_array_size_;
-    max_array_size_ = 1001;
-    // `scontrol show config` prints "Key = value" lines.
+    {
+      std::lock_guard lock(mu_);
+      if (max_array_size_ > 0) return max_array_size_;
+    }
+    int64_t size = 1001;
+    // `scontrol show config` prints "Key = value" lines. Asked without the
+    // lock: the poller goes on meanwhile.
     auto text = RunTool({options_.scontrol, "show", "config"});
     if (text.ok()) {
       std::istringstream lines(*text);
@@ -457,12 +460,14 @@ class SlurmLauncher : public AttemptLauncher {
         if (line.rfind("MaxArraySize", 0) != 0) continue;
         const size_t eq = line.find('=');
         try {
-          if (eq != std::string::npos) max_array_size_ = std::stoll(line.substr(eq + 1));
+          if (eq != std::string::npos) size = std::max<int64_t>(1, std::stoll(line.substr(eq + 1)));
         } catch (...) {
         }
       }
     }
-    return max_array_size_;
+    std::lock_guard lock(mu_);
+    max_array_size_ = size;
+    return size;
   }
 
   // One scancel for all of `keys`.

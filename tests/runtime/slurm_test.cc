@@ -96,6 +96,25 @@ class SlurmTest : public EngineTest {
     return n;
   }
 
+  // A workflow mapping `task` (x: int -> y: int) over `xs`: ys.
+  Result<compiler::CompiledWorkflowClosure> ArrayOf(const TaskTemplate& task, int parallelism,
+                                                    int retries = 0) {
+    WorkflowBuilder wf("slurm.array_of_" + task.id().name());
+    wf.Input("xs", types::List(types::Int()));
+    wf.Add(ArrayNode("a", TaskNode("a-sub", task).Retries(retries))
+               .Parallelism(parallelism)
+               .Bind("x", WorkflowInput("xs"))
+               .OriginalSubNodeInterface());
+    wf.Output("ys", types::List(types::Int()), Promise("a", "y"));
+    return CompileIt(wf.Build(), {task});
+  }
+  // {"xs": [0, 1, ..., n-1]}
+  static core::LiteralMap Xs(int n) {
+    std::vector<core::Literal> xs;
+    for (int i = 0; i < n; ++i) xs.push_back(lit::Int(i));
+    return lit::Inputs({{"xs", lit::List(xs)}});
+  }
+
   // Submits execution `id` to an engine in a process of its own, which dies
   // without a word (_exit) once `ready` holds for the store (its jobs go on).
   bool SubmitAndDie(const compiler::CompiledWorkflowClosure& closure, core::LiteralMap inputs,
@@ -262,19 +281,10 @@ TEST_F(SlurmTest, AnArrayNodeIsOneJobArrayHonouringItsParallelism) {
                              "then echo flaky >&2; exit 1; fi; sleep 1; "
                              "echo element $FLYTE_K8S_ARRAY_INDEX; "
                              "echo $(( $(cat /var/inputs/x) * 2 )) > /var/outputs/y");
-  WorkflowBuilder wf("slurm.array");
-  wf.Input("xs", types::List(types::Int()));
-  wf.Add(ArrayNode("a", TaskNode("a-sub", twice).Retries(1))
-             .Parallelism(10)
-             .Bind("x", WorkflowInput("xs"))
-             .OriginalSubNodeInterface());
-  wf.Output("ys", types::List(types::Int()), Promise("a", "y"));
-  auto closure = CompileIt(wf.Build(), {twice});
+  auto closure = ArrayOf(twice, /*parallelism=*/10, /*retries=*/1);
   ASSERT_TRUE(closure.ok()) << closure.status().ToString();
-  std::vector<core::Literal> xs;
-  for (int i = 0; i < 100; ++i) xs.push_back(lit::Int(i));
   engine::Engine engine(OnSlurm());
-  auto r = engine.Run({.closure = *closure, .inputs = lit::Inputs({{"xs", lit::List(xs)}})});
+  auto r = engine.Run({.closure = *closure, .inputs = Xs(100)});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
   ASSERT_EQ(r->outputs.literals().count("ys"), 1u);
@@ -312,6 +322,53 @@ TEST_F(SlurmTest, AnArrayNodeIsOneJobArrayHonouringItsParallelism) {
   EXPECT_LE(most, 10);
   EXPECT_GE(most, 3) << "the tasks hardly overlapped: the limit was not exercised";
   EXPECT_EQ(single[0].at("JobState"), "COMPLETED");
+}
+
+// An array larger than the cluster's MaxArraySize (here: as configured, 4)
+// is split into job arrays that share the parallelism; task ids count from
+// each part's first element where the indices would not fit.
+TEST_F(SlurmTest, AnArrayLargerThanMaxArraySizeIsSplit) {
+  const std::string name = "slurm.split" + std::to_string(::getpid());
+  TaskTemplate twice = Shell(name, "echo $(( $(cat /var/inputs/x) * 2 )) > /var/outputs/y");
+  auto closure = ArrayOf(twice, /*parallelism=*/4);
+  ASSERT_TRUE(closure.ok()) << closure.status().ToString();
+  SlurmOptions small;
+  small.poll_interval = 100ms;
+  small.max_array_size = 4;
+  auto runtime = MakeSlurmRuntime(ProcessRuntimeOptions{}, small);
+  auto o = OnSlurm();
+  o.runtimes = {runtime.get()};
+  engine::Engine engine(o);
+  auto r = engine.Run({.closure = *closure, .inputs = Xs(10)});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
+  const auto& ys = r->outputs.literals().at("ys").collection().literals();
+  ASSERT_EQ(ys.size(), 10);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(ys[i].scalar().primitive().integer(), 2 * i) << i;
+  std::map<std::string, std::vector<std::map<std::string, std::string>>> arrays;
+  ASSERT_TRUE(Eventually([&] {
+    arrays.clear();
+    size_t n = 0;
+    for (auto& j : CompletedJobs()) {
+      if (j["Name"] != "flytecpp:" + name || !j.count("ArrayJobId")) continue;
+      arrays[j["ArrayJobId"]].push_back(j);
+      ++n;
+    }
+    return n >= 10;
+  }));
+  std::multiset<std::string> parts;  // each part's task ids
+  std::vector<std::map<std::string, std::string>> all;
+  for (const auto& [id, tasks] : arrays) {
+    std::set<int> ids;
+    for (const auto& t : tasks) ids.insert(std::stoi(t.at("ArrayTaskId")));
+    std::string text;
+    for (int i : ids) text += std::to_string(i);
+    parts.insert(text);
+    EXPECT_LE(MostAtOnce(tasks), 1);  // 4 shared by 3 parts: one task of each at a time
+    all.insert(all.end(), tasks.begin(), tasks.end());
+  }
+  EXPECT_EQ(parts, (std::multiset<std::string>{"0123", "0123", "01"}));
+  EXPECT_LE(MostAtOnce(all), 4);
 }
 
 // Above the memory it asked for, the job ends OUT_OF_MEMORY: a retryable
@@ -462,17 +519,8 @@ TEST_F(SlurmTest, AResumedArrayWaitsOnTheSameJobArray) {
   const std::string name = "slurm.slow_element" + std::to_string(::getpid());
   const TaskTemplate slow =
       Shell(name, "sleep 2; echo $(( $(cat /var/inputs/x) + 100 )) > /var/outputs/y");
-  WorkflowBuilder wf("slurm.slow_array");
-  wf.Input("xs", types::List(types::Int()));
-  wf.Add(ArrayNode("a", TaskNode("a-sub", slow))
-             .Parallelism(2)
-             .Bind("x", WorkflowInput("xs"))
-             .OriginalSubNodeInterface());
-  wf.Output("ys", types::List(types::Int()), Promise("a", "y"));
-  auto closure = CompileIt(wf.Build(), {slow});
+  auto closure = ArrayOf(slow, /*parallelism=*/2);
   ASSERT_TRUE(closure.ok()) << closure.status().ToString();
-  std::vector<core::Literal> xs;
-  for (int i = 0; i < 6; ++i) xs.push_back(lit::Int(i));
   const std::string id = "resumed-array-" + std::to_string(::getpid());
   auto handles_in = [&](store::Store& store) {
     std::set<std::string> out;
@@ -482,7 +530,7 @@ TEST_F(SlurmTest, AResumedArrayWaitsOnTheSameJobArray) {
     }
     return out;
   };
-  ASSERT_TRUE(SubmitAndDie(*closure, lit::Inputs({{"xs", lit::List(xs)}}), id,
+  ASSERT_TRUE(SubmitAndDie(*closure, Xs(6), id,
                            [&](store::Store& store) { return handles_in(store).size() == 6; }));
   const std::set<std::string> handles = handles_in(*reader_);  // all submitted
   ASSERT_EQ(handles.size(), 6u);
