@@ -555,13 +555,15 @@ class SlurmLauncher : public AttemptLauncher {
     for (const auto& key : keys) {
       auto job = jobs_.find(key);
       if (job == jobs_.end() || job->second.end) continue;
-      auto user = who.ok() ? who->find(key) : std::map<JobKey, std::string>::const_iterator();
-      if (who.ok() && user != who->end()) {
+      std::optional<std::string> user;
+      if (who.ok()) {
+        if (auto it = who->find(key); it != who->end()) user = it->second;
+      }
+      if (user) {
         End end;
         end.failure = TaskError{
             core::ExecutionError::SYSTEM, "JobCancelled",
-            "job " + Id(key) + " was cancelled by " + user->second + " outside flytecpp (scancel)",
-            true};
+            "job " + Id(key) + " was cancelled by " + *user + " outside flytecpp (scancel)", true};
         job->second.end = std::move(end);
       } else if (!who.ok() || ++job->second.who_asked >= 10) {
         job->second.end = EndOf("CANCELLED", 0, Id(key));

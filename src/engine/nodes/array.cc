@@ -7,10 +7,11 @@
 // error. Elements start in index order, at most `parallelism` (else a window
 // of 1024) at once — or, on a runtime that runs arrays whole (Slurm's job
 // arrays), all at once as one batch, the runtime honouring the parallelism —
-// each with its own attempts on the sub-node's retry budget and timeout. Success needs
-// `min_successes` (or `min_success_ratio` of the size, else all); once that is impossible the rest
-// is stopped — unless `run_all_sub_nodes` says to run everything. Outputs are collections in input
-// order, None where an element did not succeed.
+// each with its own attempts on the sub-node's retry budget and timeout.
+// Success needs `min_successes` (or `min_success_ratio` of the size, else
+// all); once that is impossible the rest is stopped — unless
+// `run_all_sub_nodes` says to run everything. Outputs are collections in
+// input order, None where an element did not succeed.
 //
 // State is compact (ArrayState); element rows and one aggregated task event
 // per turn (Flyte's array event recorder, §7.4) are added to each commit.
