@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything flytecpp needs on a Debian 12 machine, then the pinned
-# npm packages (the official flyteidl protos and the JS bindings for tests).
+# npm packages (the official flyteidl protos, the JS bindings for tests, and
+# the web console's build: preact, esbuild, TypeScript; playwright-core).
 # Idempotent: installs only what is missing. Run as root or with sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,7 @@ APT_PACKAGES=(
   curl jq sqlite3                                # tests read answers and stores with them
   slurmctld slurmd slurm-client munge            # a one-node Slurm cluster for the Slurm tests
   slurmdbd mariadb-server                        # its accounting (sacct: who cancelled a job)
+  chromium                                       # the console's browser tests (playwright-core drives it)
 )
 
 SUDO=""

@@ -22,8 +22,8 @@ bool Ended(core::WorkflowExecution::Phase p) {
 
 int64_t Ns(const google::protobuf::Timestamp& t) { return TimeUtil::TimestampToNanoseconds(t); }
 
-// flytectl's hydration: every core.Identifier in `m` gets the project,
-// domain and version where it has none (or a {{ registration.* }} placeholder).
+}  // namespace
+
 void Hydrate(google::protobuf::Message* m, const RemoteArgs& a, const std::string& version,
              bool* missing_version) {
   if (m->GetDescriptor() == core::Identifier::descriptor()) {
@@ -54,16 +54,16 @@ void Hydrate(google::protobuf::Message* m, const RemoteArgs& a, const std::strin
   }
 }
 
-}  // namespace
-
 void AddRemoteOptions(CLI::App* cmd, RemoteArgs* args) {
   cmd->add_option("--server", args->server,
                   "Ask this FlyteAdmin server (gRPC host:port, e.g. flytecpp serve's) instead of "
                   "the local store");
   cmd->add_option("--token-file", args->token_file, "With --server: send this bearer token");
   cmd->add_option("--tls-ca", args->tls_ca, "With --server: speak TLS, trusting this CA (PEM)");
-  cmd->add_option("--project", args->project, "With --server: the project")->capture_default_str();
-  cmd->add_option("--domain", args->domain, "With --server: the domain")->capture_default_str();
+  cmd->add_option("--project", args->project, "The project (the server's; a local run's too)")
+      ->capture_default_str();
+  cmd->add_option("--domain", args->domain, "The domain (the server's; a local run's too)")
+      ->capture_default_str();
 }
 
 Result<std::unique_ptr<Remote>> Remote::Connect(const RemoteArgs& args) {

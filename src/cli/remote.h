@@ -28,6 +28,13 @@ struct RemoteArgs {
   std::string project = "flytesnacks", domain = "development";
 };
 
+// flytectl's hydration: every core.Identifier in `m` gets the project,
+// domain and version where it has none (or a {{ registration.* }}
+// placeholder); `missing_version` is set if one needed a version and
+// `version` is empty.
+void Hydrate(google::protobuf::Message* m, const RemoteArgs& a, const std::string& version,
+             bool* missing_version);
+
 // --server, --token-file, --tls-ca, --project, --domain on `cmd`.
 void AddRemoteOptions(CLI::App* cmd, RemoteArgs* args);
 

@@ -1,5 +1,7 @@
 // flytecpp run INPUT:  compile, register and run a workflow (or one task).
 // flytecpp resume EXEC: continue an execution no live engine runs.
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <openssl/evp.h>
 
 #include <iostream>
@@ -196,11 +198,8 @@ int Detach(EngineEnv& e, engine::ExecutionRequest request, const std::string& ou
   return kExitOk;
 }
 
-// The package's version on a server: given, else from its bytes (the same
-// package registers once; a changed one under a new version).
-Result<std::string> PackageVersion(const RunOptions& o) {
-  if (!o.version.empty()) return o.version;
-  FLYTECPP_ASSIGN_OR_RETURN(std::string bytes, idl::ReadFileBytes(o.input));
+// The first 8 bytes of `bytes`' SHA-256, in hex, after "fc-".
+std::string HashVersion(const std::string& bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
@@ -211,6 +210,41 @@ Result<std::string> PackageVersion(const RunOptions& o) {
     version += kHex[digest[i] & 15];
   }
   return version;
+}
+
+// The package's version on a server: given, else from its bytes (the same
+// package registers once; a changed one under a new version).
+Result<std::string> PackageVersion(const RunOptions& o) {
+  if (!o.version.empty()) return o.version;
+  FLYTECPP_ASSIGN_OR_RETURN(std::string bytes, idl::ReadFileBytes(o.input));
+  return HashVersion(bytes);
+}
+
+// A local run's entities get a project, domain and version where they have
+// none, as registering gives them, so that the console reads an execution's
+// workflow back by the id it names. The version: --version, else a hash of
+// what runs (any input kind, not only packages).
+void HydrateLocal(const RunOptions& o, compiler::WorkflowSources* sources) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    for (const auto& t : sources->tasks) t.SerializeToCodedStream(&out);
+    for (const auto& w : sources->workflows) {
+      w.workflow.SerializeToCodedStream(&out);
+      for (const auto& sub : w.sub_workflows) sub.SerializeToCodedStream(&out);
+    }
+    for (const auto& lp : sources->launch_plans) lp.SerializeToCodedStream(&out);
+  }
+  const std::string version = o.version.empty() ? HashVersion(bytes) : o.version;
+  bool missing_version = false;  // cannot be: the version is never empty
+  for (auto& t : sources->tasks) Hydrate(&t, o.remote, version, &missing_version);
+  for (auto& w : sources->workflows) {
+    Hydrate(&w.workflow, o.remote, version, &missing_version);
+    for (auto& sub : w.sub_workflows) Hydrate(&sub, o.remote, version, &missing_version);
+  }
+  for (auto& lp : sources->launch_plans) Hydrate(&lp, o.remote, version, &missing_version);
 }
 
 // run --server: registers the package with the server, launches the
@@ -299,6 +333,7 @@ int RunRun(const CliEnv& env, const RunOptions& o) {
   auto loaded = compiler::LoadWorkflowSources(o.input, {});
   if (!loaded.ok()) return Fail(loaded.status(), kExitBadInput);
   compiler::WorkflowSources sources = std::move(loaded).value();
+  if (o.remote.server.empty()) HydrateLocal(o, &sources);
   const compiler::WorkflowSources::Entry* entry = nullptr;
   if (!o.task.empty()) {
     auto task = FindTask(sources, o.task);
@@ -333,6 +368,10 @@ int RunRun(const CliEnv& env, const RunOptions& o) {
   if (o.max_parallelism >= 0) request.max_parallelism = o.max_parallelism;
   request.overwrite_cache = o.overwrite_cache;
   if (!o.remote.server.empty()) return RunOnServer(o, sources, *entry, request);
+  // Recorded under a project and domain (flytesnacks/development unless
+  // given), so the console lists local runs beside what the API launched.
+  request.project = o.remote.project;
+  request.domain = o.remote.domain;
   auto made = MakeEngineEnv(env);
   if (!made.ok()) return Fail(made.status(), kExitBadInput);
   EngineEnv& e = **made;
@@ -410,7 +449,7 @@ void RegisterRun(CLI::App& app, CliEnv* env, int* exit_code) {
                 "--detach=now: record it and return at once")
       ->check(CLI::IsMember({"gates", "now"}));
   run->add_option("--version", o->version,
-                  "With --server: the version to register under (default: from the package)");
+                  "The version given to entities that have none (default: a hash of the package)");
   AddRemoteOptions(run, &o->remote);
   run->callback([env, o, exit_code] { *exit_code = RunRun(*env, *o); });
 

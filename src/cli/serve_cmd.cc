@@ -1,5 +1,7 @@
 // flytecpp serve [--grpc ADDR] [--http ADDR]: the FlyteAdmin API over the store, until
 // SIGINT/SIGTERM. It prints where it listens, then serves.
+// flytecpp ui [--http ADDR]: the same server for one person on a laptop: the
+// web console's URL is what it prints; gRPC listens on a free loopback port.
 #include <signal.h>
 
 #include <iostream>
@@ -22,6 +24,7 @@ struct ServeArgs {
   std::string grpc = "127.0.0.1:8089";
   std::string http = "127.0.0.1:8088";
   std::string token_file, tls_cert, tls_key;
+  bool ui = false;  // print the console's URL
 };
 
 int RunServe(const CliEnv& env, const ServeArgs& a) {
@@ -60,17 +63,28 @@ int RunServe(const CliEnv& env, const ServeArgs& a) {
   auto server = server::Server::Start(options);
   if (!server.ok()) return Fail(server.status(), kExitBadInput);
   const std::string host = grpc_address.substr(0, grpc_address.rfind(':'));
-  std::cout << "flytecpp serve: gRPC" << (options.tls_cert_pem.empty() ? "" : " (TLS)") << " on "
-            << host << ":" << (*server)->grpc_port();
-  if (!options.http_address.empty()) {
-    std::cout << ", HTTP on " << options.http_address.substr(0, options.http_address.rfind(':'))
-              << ":" << (*server)->http_port();
+  if (a.ui) {
+    std::string http_host = options.http_address.substr(0, options.http_address.rfind(':'));
+    if (http_host == "0.0.0.0" || http_host == "[::]") http_host = "localhost";
+    std::cout << "flytecpp ui: " << (options.tls_cert_pem.empty() ? "http://" : "https://")
+              << http_host << ":" << (*server)->http_port() << "/  (store "
+              << (options.store_url.empty() ? options.store_dir.string()
+                                            : store::StoreDisplayName(options.store_url))
+              << "; gRPC on " << host << ":" << (*server)->grpc_port() << "; Ctrl-C stops)"
+              << std::endl;
+  } else {
+    std::cout << "flytecpp serve: gRPC" << (options.tls_cert_pem.empty() ? "" : " (TLS)") << " on "
+              << host << ":" << (*server)->grpc_port();
+    if (!options.http_address.empty()) {
+      std::cout << ", HTTP on " << options.http_address.substr(0, options.http_address.rfind(':'))
+                << ":" << (*server)->http_port();
+    }
+    std::cout << ", store "
+              << (options.store_url.empty() ? options.store_dir.string()
+                                            : store::StoreDisplayName(options.store_url));
+    if (adopted.ok() && !adopted->empty()) std::cout << ", resumed " << adopted->size();
+    std::cout << std::endl;
   }
-  std::cout << ", store "
-            << (options.store_url.empty() ? options.store_dir.string()
-                                          : store::StoreDisplayName(options.store_url));
-  if (adopted.ok() && !adopted->empty()) std::cout << ", resumed " << adopted->size();
-  std::cout << std::endl;
   // Serving goes on; what was left behind stays where it is until a restart.
   if (!adopted.ok()) {
     std::cerr << "flytecpp serve: could not resume the executions left behind: "
@@ -103,6 +117,19 @@ void RegisterServe(CLI::App& app, CliEnv* env, int* exit_code) {
   serve->add_option("--tls-cert", a->tls_cert, "TLS certificate (PEM)");
   serve->add_option("--tls-key", a->tls_key, "TLS private key (PEM)");
   serve->callback([env, a, exit_code] { *exit_code = RunServe(*env, *a); });
+
+  auto u = std::make_shared<ServeArgs>();
+  u->ui = true;
+  u->grpc = "127.0.0.1:0";
+  auto* ui = app.add_subcommand(
+      "ui", "Serve the web console over the store (and the API it uses), until interrupted");
+  ui->add_option("--http", u->http, "Serve it here (host:port; port 0 picks a free one)")
+      ->capture_default_str();
+  ui->add_option("--token-file", u->token_file,
+                 "Every call must carry this bearer token (needed beyond loopback)");
+  ui->add_option("--tls-cert", u->tls_cert, "TLS certificate (PEM)");
+  ui->add_option("--tls-key", u->tls_key, "TLS private key (PEM)");
+  ui->callback([env, u, exit_code] { *exit_code = RunServe(*env, *u); });
 }
 
 }  // namespace flytecpp::cli

@@ -77,7 +77,12 @@ admin::Execution ToExecution(const store::ExecutionRecord& r) {
   if (Terminal(r.phase)) {
     *c->mutable_duration() = TimeUtil::NanosecondsToDuration(r.updated_ns - r.created_ns);
   }
-  if (r.closure.has_primary()) *c->mutable_workflow_id() = r.closure.primary().template_().id();
+  if (r.closure.has_primary()) {
+    *c->mutable_workflow_id() = r.closure.primary().template_().id();
+  } else if (!r.workflow_name.empty()) {  // a listing reads no closures: the name at least
+    c->mutable_workflow_id()->set_resource_type(core::WORKFLOW);
+    c->mutable_workflow_id()->set_name(r.workflow_name);
+  }
   if (r.error) {
     if (r.phase == core::WorkflowExecution::ABORTED) {
       c->mutable_abort_metadata()->set_cause(r.error->message());

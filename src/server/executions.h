@@ -61,6 +61,13 @@ class Executions {
   // The log file `rest` (what follows /logs/) names, if it is a log of an
   // attempt of a node of one of the server's executions.
   Result<std::filesystem::path> LogFile(const std::string& rest);
+  // Whether the attempt whose log `rest` names has ended (its node ended, or
+  // a later attempt began): a followed log ends then.
+  Result<bool> LogFinished(const std::string& rest);
+  // The file a blob literal names (file://PATH or PATH), if it is a file
+  // under the store's data directory: what GET /blobs?uri= serves. Anything
+  // else is NotFound, so no file outside the data is ever served.
+  Result<std::filesystem::path> BlobFile(const std::string& uri);
 
   // Signals (SignalService): what gates wait for. `origin` says who set it.
   Status SetSignal(const admin::SignalSetRequest& request, const std::string& origin);
@@ -68,6 +75,11 @@ class Executions {
   Result<admin::Signal> GetOrCreateSignal(const admin::SignalGetOrCreateRequest& request);
 
  private:
+  struct LogRef;
+  // `rest` read as a log path, checked to name a node of the execution.
+  // Requires mu_.
+  Result<LogRef> ParseLogPath(const std::string& rest);
+
   // A request to create `id` again as `name`: its spec (mode `mode`,
   // referring to `id`), project, domain and inputs.
   Result<admin::ExecutionCreateRequest> Again(const core::WorkflowExecutionIdentifier& id,

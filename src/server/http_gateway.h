@@ -3,7 +3,10 @@
 // says `application/octet-stream` (as FlyteConsole does). Every request
 // becomes the gRPC call its route names, made over the server's in-process
 // channel: the same handlers, bearer-token check and size bound as gRPC.
-// Also serves the task logs that TaskExecution closures link to.
+// Also serves the task logs that TaskExecution closures link to (followed
+// live with ?follow=true), the web console at / (assets embedded at build
+// time), and the console's live change notices at /events (server-sent
+// events).
 #pragma once
 
 #include <grpcpp/channel.h>
@@ -13,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "change_feed.h"
 #include "flytecpp/util/status.h"
 
 namespace flytecpp::server {
@@ -25,6 +29,12 @@ struct HttpGatewayOptions {
   // GET /logs/<rest>: the file `rest` names (Executions::LogFile), after the
   // `authorized` check of the request's Authorization header.
   std::function<Result<std::filesystem::path>(const std::string& rest)> log_file;
+  // Whether the attempt `rest` names has ended: a followed log ends then.
+  std::function<Result<bool>(const std::string& rest)> log_finished;
+  // GET /blobs?uri=: the file a blob literal names (Executions::BlobFile).
+  std::function<Result<std::filesystem::path>(const std::string& uri)> blob_file;
+  // GET /events: the notices of this feed, one server-sent event each.
+  ChangeFeed* feed = nullptr;
   std::function<bool(const std::string& authorization)> authorized;
 };
 

@@ -3,6 +3,7 @@
 // data directory.
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 
@@ -207,6 +208,9 @@ Result<std::vector<admin::TaskExecution>> Executions::Attempts(
                             store_->GetEvents(id.execution_id().name()));
   const store::DataDir data(store_->data_dir(), id.execution_id().name());
   std::map<uint32_t, admin::TaskExecution> attempts;  // by retry attempt, from its events in order
+  // An array node's events each carry the elements that changed: an attempt
+  // keeps the latest state of every element.
+  std::map<uint32_t, std::map<uint32_t, flyteidl::event::ExternalResourceInfo>> elements;
   for (const auto& e : events) {
     if (e.kind != store::EventKind::kTask || e.node_path != id.node_id()) continue;
     flyteidl::event::TaskExecutionEvent te;
@@ -245,10 +249,17 @@ Result<std::vector<admin::TaskExecution>> Executions::Attempts(
     if (te.has_error()) *c->mutable_error() = te.error();
     if (te.has_custom_info()) *c->mutable_custom_info() = te.custom_info();
     *c->mutable_metadata() = te.metadata();
+    for (auto& r : *c->mutable_metadata()->mutable_external_resources()) {
+      elements[te.retry_attempt()][r.index()] = std::move(r);
+    }
+    c->mutable_metadata()->clear_external_resources();
   }
   std::vector<admin::TaskExecution> out;
   for (auto& [attempt, t] : attempts) {
     auto* c = t.mutable_closure();
+    for (auto& [index, r] : elements[attempt]) {
+      *c->mutable_metadata()->add_external_resources() = std::move(r);
+    }
     const auto p = c->phase();
     if ((p == core::TaskExecution::SUCCEEDED || p == core::TaskExecution::FAILED ||
          p == core::TaskExecution::ABORTED) &&
@@ -322,7 +333,14 @@ Result<admin::TaskExecutionGetDataResponse> Executions::GetTaskData(
   return out;
 }
 
-Result<std::filesystem::path> Executions::LogFile(const std::string& rest) {
+struct Executions::LogRef {
+  core::WorkflowExecutionIdentifier exec;
+  store::NodeRecord node;
+  int attempt = -1;
+  std::string stream;
+};
+
+Result<Executions::LogRef> Executions::ParseLogPath(const std::string& rest) {
   std::vector<std::string> parts;
   for (size_t start = 0;;) {
     const size_t slash = rest.find('/', start);
@@ -336,30 +354,61 @@ Result<std::filesystem::path> Executions::LogFile(const std::string& rest) {
   const auto usage = InvalidArgument(
       "log path '" + rest + "': want <project>/<domain>/<name>/<node>/<attempt>/stdout|stderr");
   if (parts.size() != 6 || (parts[5] != "stdout" && parts[5] != "stderr")) return usage;
-  int attempt = -1;
+  LogRef ref;
   try {
     size_t used = 0;
-    attempt = std::stoi(parts[4], &used);
-    if (used != parts[4].size()) attempt = -1;
+    ref.attempt = std::stoi(parts[4], &used);
+    if (used != parts[4].size()) ref.attempt = -1;
   } catch (...) {
   }
-  if (attempt < 0) return usage;
-  core::WorkflowExecutionIdentifier exec;
-  exec.set_project(parts[0]);
-  exec.set_domain(parts[1]);
-  exec.set_name(parts[2]);
-  std::lock_guard lock(mu_);
+  if (ref.attempt < 0) return usage;
+  ref.exec.set_project(parts[0]);
+  ref.exec.set_domain(parts[1]);
+  ref.exec.set_name(parts[2]);
+  ref.stream = parts[5];
   // Only a node the execution has: a node id is part of the file's path.
-  FLYTECPP_ASSIGN_OR_RETURN(const std::vector<store::NodeRecord> nodes, Nodes(exec));
-  bool known = false;
-  for (const auto& n : nodes) known = known || n.path == parts[3];
-  if (!known) return NotFound("execution " + parts[2] + " has no node " + parts[3]);
-  const store::DataDir data(store_->data_dir(), exec.name());
-  std::filesystem::path file = data.OutputDir(parts[3], attempt) + "/" + parts[5] + ".log";
-  if (!std::filesystem::exists(file)) {
-    return NotFound("no " + parts[5] + " log for node " + parts[3] + " attempt " + parts[4] +
-                    " of " + parts[2]);
+  FLYTECPP_ASSIGN_OR_RETURN(const std::vector<store::NodeRecord> nodes, Nodes(ref.exec));
+  for (const auto& n : nodes) {
+    if (n.path == parts[3]) {
+      ref.node = n;
+      return ref;
+    }
   }
+  return NotFound("execution " + parts[2] + " has no node " + parts[3]);
+}
+
+Result<std::filesystem::path> Executions::LogFile(const std::string& rest) {
+  std::lock_guard lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(const LogRef ref, ParseLogPath(rest));
+  const store::DataDir data(store_->data_dir(), ref.exec.name());
+  std::filesystem::path file =
+      data.OutputDir(ref.node.path, ref.attempt) + "/" + ref.stream + ".log";
+  if (!std::filesystem::exists(file)) {
+    return NotFound("no " + ref.stream + " log for node " + ref.node.path + " attempt " +
+                    std::to_string(ref.attempt) + " of " + ref.exec.name());
+  }
+  return file;
+}
+
+Result<bool> Executions::LogFinished(const std::string& rest) {
+  std::lock_guard lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(const LogRef ref, ParseLogPath(rest));
+  return Terminal(ref.node.phase) || ref.node.attempts > ref.attempt;
+}
+
+Result<std::filesystem::path> Executions::BlobFile(const std::string& uri) {
+  namespace fs = std::filesystem;
+  const std::string path = uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri;
+  const auto not_found = NotFound("blob " + uri + ": not a file of this server's data");
+  if (path.empty() || path.front() != '/') return not_found;
+  std::error_code error;
+  const fs::path file = fs::canonical(path, error);  // symlinks and ".." resolved
+  if (error || !fs::is_regular_file(file, error)) return not_found;
+  std::lock_guard lock(mu_);
+  const fs::path data = fs::canonical(store_->data_dir(), error);
+  if (error) return not_found;
+  const auto [end, rest] = std::mismatch(data.begin(), data.end(), file.begin(), file.end());
+  if (end != data.end() || rest == file.end()) return not_found;
   return file;
 }
 

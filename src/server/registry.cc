@@ -259,10 +259,22 @@ Result<admin::Workflow> Registry::GetWorkflow(const core::Identifier& id) {
   const std::string key = idl::IdentifierString(typed);
   std::lock_guard<std::mutex> lock(mu_);
   if (auto it = workflows_.find(key); it != workflows_.end()) return it->second;
-  FLYTECPP_ASSIGN_OR_RETURN(store::RegisteredEntity e, Get(typed));
+  auto e = Get(typed);
   admin::Workflow wf;
-  *wf.mutable_id() = e.id;
-  wf.mutable_closure()->ParseFromString(e.closure);
+  if (e.ok()) {
+    *wf.mutable_id() = e->id;
+    wf.mutable_closure()->ParseFromString(e->closure);
+  } else {
+    // A workflow `flytecpp run` ran from a package is not registered, but
+    // its compiled closure is kept where the engine finds workflows: read
+    // by id (an execution names it), it is not listed.
+    auto compiled = store_->GetEntity(key);
+    if (e.status().code() != StatusCode::kNotFound || !compiled.ok() || !compiled->has_value() ||
+        !wf.mutable_closure()->mutable_compiled_workflow()->ParseFromString(**compiled)) {
+      return e.status();
+    }
+    *wf.mutable_id() = typed;
+  }
   constexpr size_t kMaxCached = 1024;  // a bound, not a policy: start over when full
   if (workflows_.size() >= kMaxCached) workflows_.clear();
   workflows_.emplace(key, wf);

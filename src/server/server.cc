@@ -337,6 +337,7 @@ struct Server::Impl {
   std::unique_ptr<SignalService> signals;
   std::unique_ptr<grpc::Server> grpc;
   int port = 0;
+  std::unique_ptr<ChangeFeed> feed;  // outlives the gateway that reads it
   std::unique_ptr<HttpGateway> http;
   // Adopting what dead engines left behind, every adopt_interval.
   std::thread adopter;
@@ -392,6 +393,12 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     http.channel = s.grpc->InProcessChannel(args);
     Executions* executions = s.executions.get();
     http.log_file = [executions](const std::string& rest) { return executions->LogFile(rest); };
+    http.log_finished = [executions](const std::string& rest) {
+      return executions->LogFinished(rest);
+    };
+    http.blob_file = [executions](const std::string& uri) { return executions->BlobFile(uri); };
+    s.feed = std::make_unique<ChangeFeed>(*options.engine);
+    http.feed = s.feed.get();
     const Auth* auth = s.auth.get();
     http.authorized = [auth](const std::string& header) { return auth->Allows(header); };
     FLYTECPP_ASSIGN_OR_RETURN(s.http, HttpGateway::Start(std::move(http)));
@@ -429,6 +436,7 @@ void Server::Shutdown() {
   }
   impl_->stop.notify_all();
   if (impl_->adopter.joinable()) impl_->adopter.join();
+  if (impl_->feed) impl_->feed->Close();  // open event streams end
   if (impl_->http) impl_->http->Shutdown();
   if (impl_->grpc) impl_->grpc->Shutdown();
 }

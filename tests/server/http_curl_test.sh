@@ -100,6 +100,24 @@ log=$(jq -r '.task_executions[0].closure.logs[] | select(.name == "stderr") | .u
 check "the attempt's stderr log is served where its TaskLog says" "$(curl -s "$log")" doubling
 check "a log of no such node is 404" \
   "$(curl -s -o /dev/null -w '%{http_code}' "${log/\/n0\//\/n9\/}")" 404
+check "a followed log of an ended attempt is all of it, and ends" \
+  "$(curl -s --max-time 20 "$log?follow=true")" doubling
+
+# ---- Blobs: files of the server's data, and nothing else.
+input_uri=$(api GET /api/v1/node_executions/flytesnacks/development/e1/n0 | jq -r '.input_uri')
+check "GET /blobs serves a file of the data (n0's inputs)" \
+  "$(curl -s -o "$WORK/blob" -w '%{http_code}' --get --data-urlencode "uri=$input_uri" "$H/blobs"; \
+     cmp -s "$WORK/blob" "${input_uri#file://}" && echo " same bytes")" "200 same bytes"
+check "GET /blobs refuses a file outside the data" \
+  "$(curl -s -o /dev/null -w '%{http_code}' --get --data-urlencode "uri=file:///etc/passwd" "$H/blobs")" 404
+check "GET /blobs refuses a way out of the data through .." \
+  "$(curl -s -o /dev/null -w '%{http_code}' --get \
+     --data-urlencode "uri=${input_uri%/*}/../../../../../../../../etc/passwd" "$H/blobs")" 404
+
+# ---- The console's change feed: notices of what the engine records.
+curl -sN --max-time 30 "$H/events" >"$WORK/events" &
+feed=$!
+sleep 0.5
 
 # ---- A gate approved with POST /api/v1/signals.
 launch g1 curl.gated >/dev/null
@@ -112,6 +130,12 @@ check "POST /api/v1/signals approves" "$(status)" 200
 check "g1 then SUCCEEDS with the default input doubled" "$(wait_phase g1 SUCCEEDED FAILED)" SUCCEEDED
 check "g1's output" "$(api GET /api/v1/data/executions/flytesnacks/development/g1 |
   jq -r '.full_outputs.literals.y.scalar.primitive.integer')" 8
+kill $feed 2>/dev/null; wait $feed 2>/dev/null
+check "GET /events: the stream names itself" "$(head -1 "$WORK/events")" ": flytecpp change feed"
+check "GET /events: g1's gate waiting was pushed" \
+  "$(grep -c '"execution":"g1","kind":"node","node":"gate","phase":"RUNNING"' "$WORK/events")" 1
+check "GET /events: g1's success was pushed" \
+  "$(grep -c '"execution":"g1","kind":"workflow","node":"","phase":"SUCCEEDED"' "$WORK/events")" 1
 
 # ---- Terminate a running execution.
 launch s1 curl.slow >/dev/null

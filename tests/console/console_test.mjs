@@ -1,0 +1,222 @@
+// The web console in a real browser: Debian's Chromium driven by
+// playwright-core (pinned; no browser is downloaded). Against `flytecpp ui`
+// over a fresh store it checks that a local run is listed, registers a
+// package, launches from the generated form (a bad value first: inline
+// message, nothing created), watches the graph turn green live, follows a
+// node's logs, approves a gate, sends a typed signal, terminates a run,
+// relaunches from a pre-filled form, shows a server error, renders the
+// 10,000-node graph (time to first render printed, not asserted) and checks
+// that nothing is polled. A screenshot of each page goes to SHOTS_DIR.
+//
+// Usage: node console_test.mjs FLYTECPP WORK_DIR CONSOLE_PACKAGE_BIN SHOTS_DIR
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const [flytecpp, work, packageBin, shots] = process.argv.slice(2);
+if (!shots) {
+  console.error('usage: node console_test.mjs FLYTECPP WORK_DIR CONSOLE_PACKAGE_BIN SHOTS_DIR');
+  process.exit(2);
+}
+const chromiumPath = process.env.FLYTECPP_CHROMIUM ?? '/usr/bin/chromium';
+if (!existsSync(chromiumPath)) {
+  console.log(`SKIPPED: NO CHROMIUM at ${chromiumPath} (scripts/setup.sh installs Debian's chromium)`);
+  process.exit(0);
+}
+const require = createRequire(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'));
+const { chromium } = require('playwright-core');
+
+rmSync(work, { recursive: true, force: true });
+mkdirSync(join(work, 'pkg'), { recursive: true });
+mkdirSync(shots, { recursive: true });
+const store = join(work, 'store');
+const step = (what) => console.log(`-- ${what}`);
+
+// A local run first: the newcomer's `flytecpp ui` must list it.
+execFileSync(packageBin, [join(work, 'pkg')]);
+const pkg = join(work, 'console.tgz');
+execFileSync('tar', ['-czf', pkg, '-C', join(work, 'pkg'), '.']);
+const local = execFileSync(flytecpp, ['--store', store, 'run', pkg, '--workflow', 'console.ask', '--detach=now'], { encoding: 'utf8' });
+const localName = /execution (\S+)/.exec(local)?.[1] ?? /(\w{20})/.exec(local)?.[1];
+assert.ok(localName, `no execution name in: ${local}`);
+
+const ui = spawn(flytecpp, ['--store', store, 'ui', '--http', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+let browser;
+const stop = () => {
+  ui.kill('SIGTERM');
+  return browser?.close();
+};
+process.on('exit', () => ui.kill('SIGKILL'));
+const banner = await new Promise((resolve, reject) => {
+  let text = '';
+  ui.stdout.on('data', (d) => {
+    text += d;
+    if (text.includes('\n')) resolve(text);
+  });
+  ui.on('exit', (code) => reject(new Error(`flytecpp ui exited (${code}): ${text}`)));
+  setTimeout(() => reject(new Error(`flytecpp ui printed nothing in 20 s: ${text}`)), 20000);
+});
+const url = /flytecpp ui: (http:\/\/\S+)/.exec(banner)?.[1];
+const grpc = /gRPC on (\S+?);/.exec(banner)?.[1];
+assert.ok(url && grpc, `unexpected banner: ${banner}`);
+console.log(banner.trim());
+
+execFileSync(flytecpp, ['register', pkg, '--server', grpc, '--version', 'v1'], { stdio: 'inherit' });
+
+const api = async (path) => {
+  const res = await fetch(url.replace(/\/$/, '') + '/api/v1/' + path);
+  assert.equal(res.status, 200, `${path}: HTTP ${res.status}`);
+  return res.json();
+};
+const executions = async () => (await api('executions/flytesnacks/development?limit=100')).executions ?? [];
+
+try {
+  browser = await chromium.launch({ executablePath: chromiumPath, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const apiCalls = [];
+  page.on('request', (r) => r.url().includes('/api/v1/') && apiCalls.push(r.url()));
+  const shot = (name) => page.screenshot({ path: join(shots, name + '.png') });
+  const phaseOf = (sel) => page.locator(sel).getAttribute('data-phase');
+  const waitPhase = (sel, phase, timeout = 60000) =>
+    page.waitForSelector(`${sel}[data-phase="${phase}"]`, { timeout }).catch(async (e) => {
+      throw new Error(`${sel} never reached ${phase} (it is ${await phaseOf(sel).catch(() => '?')}): ${e.message}`);
+    });
+
+  step('the executions page lists the local run');
+  await page.goto(url);
+  await page.waitForSelector(`tr[data-execution="${localName}"]`, { timeout: 15000 });
+  await page.waitForSelector('[data-feed="on"]');
+
+  step('launch form: a bad value is refused inline, nothing is created');
+  await page.click('text=Launch plans');
+  await page.click('tr[data-entity="console.review"] a');
+  await page.waitForSelector('form.launch-form');
+  assert.equal(await page.inputValue('form.launch-form input[name="n"]'), '3', 'the default of n is filled in');
+  assert.equal(JSON.parse(await page.inputValue('form.launch-form textarea[name="xs"]')).length, 5);
+  const before = (await executions()).length;
+  await page.fill('form.launch-form input[name="n"]', 'three');
+  await page.click('form.launch-form button[type="submit"]');
+  await page.waitForSelector('.field.invalid .field-error:has-text("not an integer")');
+  await shot('launch-form');
+  assert.equal((await executions()).length, before, 'a refused form created an execution');
+
+  step('launch console.review; its graph turns green live');
+  await page.fill('form.launch-form input[name="n"]', '6');
+  await page.click('form.launch-form button[type="submit"]');
+  await page.waitForURL(/#\/executions\/flytesnacks\/development\/\w+/);
+  const reviewName = decodeURIComponent(/executions\/flytesnacks\/development\/(\w+)/.exec(page.url())[1]);
+  await waitPhase('[data-node="produce"]', 'RUNNING');
+
+  step("follow produce's logs while it runs");
+  await page.click('[data-node="produce"]');
+  await page.waitForSelector('.node-panel .live');
+  await page.waitForSelector('pre.log:has-text("line 1 of 6")', { timeout: 30000 });
+  const early = await page.textContent('pre.log');
+  assert.ok(!early.includes('line 6 of 6'), `the log was complete when first shown, so nothing was followed: ${early}`);
+  await page.waitForSelector('pre.log:has-text("line 6 of 6")', { timeout: 30000 });
+  await shot('logs');
+  await page.click('.node-panel .tabs button:has-text("stderr")');
+  await page.waitForSelector('pre.log[data-log="stderr"]:has-text("done")');
+
+  step('the array node shows its elements; the gate waits with its buttons');
+  await waitPhase('[data-node="produce"]', 'SUCCEEDED');
+  await waitPhase('[data-node="squares"]', 'SUCCEEDED');
+  const bar = page.locator('[data-node="squares"] .array-bar');
+  assert.equal(await bar.getAttribute('data-total'), '5');
+  assert.equal(await bar.getAttribute('data-succeeded'), '5');
+  await waitPhase('[data-node="review"]', 'RUNNING');
+  assert.equal(await phaseOf('[data-node="report"]'), 'PENDING', 'report ran before the gate was approved');
+  await page.click('[data-node="squares"]');
+  await page.waitForSelector('.node-panel table[data-elements="5"]');
+  await page.click('.node-panel .close');
+  await shot('graph-gate-waiting');
+
+  step('approve the gate from the graph; the run finishes');
+  await page.click('[data-node="review"] [data-gate-action="Approve"]');
+  await waitPhase('[data-node="report"]', 'SUCCEEDED');
+  await waitPhase('.exec-header h2 .phase', 'SUCCEEDED');
+  await page.waitForSelector('.io td:has-text("approved 60")');
+  await shot('execution');
+  await page.click('.tabs button:has-text("Timeline")');
+  await page.waitForSelector('[data-bar="produce #0"]');
+  await shot('timeline');
+
+  step('nothing is polled: an idle page sends no API calls');
+  await page.waitForTimeout(600);
+  const idleFrom = apiCalls.length;
+  await page.waitForTimeout(2500);
+  assert.deepEqual(apiCalls.slice(idleFrom), [], 'API calls while nothing changed');
+
+  step('relaunch: the form is pre-filled with the run\'s inputs');
+  await page.click('.actions a:has-text("Relaunch")');
+  await page.waitForSelector('form.launch-form h3:has-text("Relaunch")');
+  assert.equal(await page.inputValue('form.launch-form input[name="n"]'), '6');
+
+  step('a typed signal: a bad value is refused inline, a good one ends the run');
+  const ask = await fetch(url + 'api/v1/executions', {
+    method: 'POST',
+    body: JSON.stringify({ project: 'flytesnacks', domain: 'development', spec: { launch_plan: { resource_type: 'LAUNCH_PLAN', project: 'flytesnacks', domain: 'development', name: 'console.ask', version: 'v1' } }, inputs: {} }),
+  }).then((r) => r.json());
+  assert.ok(ask.id?.name, JSON.stringify(ask));
+  await page.goto(`${url}#/executions/flytesnacks/development/${ask.id.name}`);
+  await waitPhase('[data-node="ask"]', 'RUNNING');
+  await page.click('[data-node="ask"] [data-gate-action="Set value…"]');
+  await page.fill('.gate-form input[name="limit"]', '7.5');
+  await page.click('.gate-form button[type="submit"]');
+  await page.waitForSelector('.gate-form .field-error:has-text("not an integer")');
+  await shot('signal-form');
+  await page.fill('.gate-form input[name="limit"]', '7');
+  await page.click('.gate-form button[type="submit"]');
+  await waitPhase('.exec-header h2 .phase', 'SUCCEEDED');
+  await page.waitForSelector('.io td:has-text("7")');
+
+  step('terminate a running execution');
+  await page.goto(`${url}#/launch_plans/flytesnacks/development/console.slow/v1`);
+  await page.click('form.launch-form button[type="submit"]');
+  await page.waitForURL(/#\/executions\//);
+  await waitPhase('[data-node="sleep"]', 'RUNNING');
+  page.once('dialog', (d) => d.accept('stopped by the console test'));
+  await page.click('.actions button:has-text("Terminate")');
+  await waitPhase('.exec-header h2 .phase', 'ABORTED');
+  await page.waitForSelector('text=stopped by the console test');
+
+  step('the list: counts, the phase filter');
+  await page.goto(url + '#/executions');
+  await page.waitForSelector(`tr[data-execution="${reviewName}"]`);
+  await page.waitForSelector('[data-count="ABORTED"] b:has-text("1")');
+  await page.click('[data-count="ABORTED"]');
+  await page.waitForFunction(() => document.querySelectorAll('tr[data-execution]').length === 1);
+  await page.click('.counts .chip:has-text("all")');
+  await page.waitForSelector(`tr[data-execution="${reviewName}"]`);
+  await shot('executions');
+
+  step('a server error is shown, not a blank page');
+  await page.goto(`${url}#/executions/flytesnacks/development/nosuchexecution`);
+  await page.waitForSelector('.error-box:has-text("does not exist")');
+
+  step('the 10,000-node workflow renders');
+  const started = Date.now();
+  await page.goto(`${url}#/workflows/flytesnacks/development/console.big/v1`);
+  await page.waitForSelector('svg.graph-canvas[data-nodes="10002"] [data-node="start-node"]', { timeout: 60000 });
+  const firstRender = Date.now() - started;
+  const drawn = await page.locator('svg.graph-canvas [data-node]').count();
+  assert.ok(drawn < 2000, `${drawn} nodes drawn: everything out of view was drawn too`);
+  const fitStarted = Date.now();
+  await page.click('.graph-tools button:has-text("Fit")');
+  await page.waitForFunction(() => document.querySelectorAll('svg.graph-canvas [data-node]').length > 9000, null, { timeout: 60000 });
+  const fitRender = Date.now() - fitStarted;
+  await shot('big-graph');
+  console.log(`console.big_graph_nodes: 10002`);
+  console.log(`console.big_graph_first_render_ms: ${firstRender}`);
+  console.log(`console.big_graph_fit_all_ms: ${fitRender}`);
+
+  assert.deepEqual(pageErrors, [], 'errors in the page');
+  console.log('console_test: all passed');
+} finally {
+  await stop();
+}
