@@ -4,6 +4,8 @@
 //   console.review(n=3, xs=[1..5]): produce (prints n lines, slowly) and an
 //       array of 5 squares, then an approve gate `review`, then a report
 //   console.ask: a signal gate `limit` (integer) whose value is the output
+//   console.shapes(x=1): a sub-workflow (console.inner: one task), then a
+//       branch whose case for x > 0 is a signal gate `pick` (integer)
 //   console.slow: a task that sleeps ten minutes (to terminate)
 //   console.big: a 100 x 100 lattice of pass-through tasks (10,000 nodes)
 //
@@ -90,6 +92,21 @@ int main(int argc, char** argv) {
   ask.Output("limit", types::Int(), Promise("ask", "n"));
   const WorkflowTemplate ask_wf = ask.Build();
 
+  WorkflowBuilder inner("console.inner");
+  inner.Input("x", types::Int());
+  inner.Add(TaskNode("pass", pass).Bind("x", WorkflowInput("x")));
+  inner.Output("y", types::Int(), Promise("pass", "y"));
+  const WorkflowTemplate inner_wf = inner.Build();
+  WorkflowBuilder shapes("console.shapes");
+  shapes.Input("x", types::Int());
+  shapes.Add(SubWorkflowNode("inner", inner_wf.id()).Bind("x", WorkflowInput("x")));
+  shapes.Add(BranchNode("choose")
+                 .Bind("x", Promise("inner", "y"))
+                 .If(Var("x") > Val(0), SignalGate("pick", "pick", types::Int(), "n"))
+                 .ElseFail("x must be positive"));
+  shapes.Output("picked", types::Int(), Promise("choose", "n"));
+  const WorkflowTemplate shapes_wf = shapes.Build();
+
   WorkflowBuilder slow("console.slow");
   slow.Add(TaskNode("sleep", sleep));
   const WorkflowTemplate slow_wf = slow.Build();
@@ -122,15 +139,17 @@ int main(int argc, char** argv) {
     *spec->mutable_template_() = *t;
     add(t->id().name(), 1, std::move(spec));
   }
-  std::vector<LiteralMap> defaults(4);
+  std::vector<LiteralMap> defaults(5);
   std::vector<Literal> xs;
   for (int x = 1; x <= 5; ++x) xs.push_back(lit::Int(x));
   defaults[0] = lit::Inputs({{"n", lit::Int(3)}, {"xs", lit::List(xs)}});
-  defaults[3] = lit::Inputs({{"x", lit::Int(1)}});
+  defaults[2] = lit::Inputs({{"x", lit::Int(1)}});
+  defaults[4] = lit::Inputs({{"x", lit::Int(1)}});
   int w = 0;
-  for (const WorkflowTemplate* wf : {&review_wf, &ask_wf, &slow_wf, &big_wf}) {
+  for (const WorkflowTemplate* wf : {&review_wf, &ask_wf, &shapes_wf, &slow_wf, &big_wf}) {
     auto spec = std::make_unique<admin::WorkflowSpec>();
     *spec->mutable_template_() = *wf;
+    if (wf == &shapes_wf) *spec->add_sub_workflows() = inner_wf;
     add(wf->id().name(), 2, std::move(spec));
     add(wf->id().name(), 3, std::make_unique<admin::LaunchPlan>(PlanFor(*wf, defaults[w++])));
   }

@@ -107,8 +107,8 @@ function build(template: any, connections: any, closure: any, prefix: string, st
     item.expandable = !!inner;
     if (inner && expanded.has(path)) item.inner = build(inner.template, inner.connections, inner.closure, path + '/', state, expanded);
     const text = Math.max(label.length, (detail ?? '').length);
-    item.w = Math.min(260, Math.max(120, 16 + text * 7));
-    item.h = kind === 'array' ? 58 : item.gate ? 64 : 44;
+    item.w = Math.min(260, Math.max(item.gate ? 160 : 120, 16 + text * 7));
+    item.h = kind === 'array' ? 66 : item.gate ? 66 : 44;
     if (item.inner) {
       item.w = Math.max(item.w, item.inner.layout.width + 32);
       item.h = item.inner.layout.height + 56;
@@ -179,10 +179,12 @@ export function Graph(props: GraphProps) {
     const k = Math.min(1.2, (size.w - 40) / Math.max(1, width), (size.h - 40) / Math.max(1, height));
     setView({ k, x: (size.w - width * k) / 2, y: (size.h - height * k) / 2 });
   };
-  // First view: everything, or for a big graph the start at full size.
+  // The view fits everything (and keeps fitting as expansions change the
+  // layout) until the user pans or zooms; a big graph opens at its start.
+  const [autoFit, setAutoFit] = useState(true);
   useEffect(() => {
+    if (!big && autoFit) return fit();
     if (view) return;
-    if (!big) return fit();
     const start = built.layout.pos.get('start-node') ?? { x: 0, y: 0 };
     setView({ k: 1, x: 20 - start.x, y: size.h / 2 - start.y });
   }, [built, size]);
@@ -191,6 +193,7 @@ export function Graph(props: GraphProps) {
   const v = view ?? { x: 0, y: 0, k: 1 };
   const onWheel = (e: WheelEvent) => {
     e.preventDefault();
+    setAutoFit(false);
     const rect = svg.current!.getBoundingClientRect();
     const px = e.clientX - rect.left;
     const py = e.clientY - rect.top;
@@ -200,6 +203,7 @@ export function Graph(props: GraphProps) {
   const onPointerDown = (e: PointerEvent) => {
     if ((e.target as Element).closest('.node')) return;
     drag.current = { x: e.clientX, y: e.clientY, vx: v.x, vy: v.y };
+    setAutoFit(false);
     (e.currentTarget as Element).setPointerCapture(e.pointerId);
   };
   const onPointerMove = (e: PointerEvent) => {
@@ -223,11 +227,11 @@ export function Graph(props: GraphProps) {
     <div class="graph">
       <div class="graph-tools">
         <button type="button" onClick={fit}>Fit</button>
-        <button type="button" onClick={() => setView({ ...v, k: Math.min(3, v.k * 1.25) })}>+</button>
-        <button type="button" onClick={() => setView({ ...v, k: Math.max(0.02, v.k / 1.25) })}>−</button>
+        <button type="button" onClick={() => (setAutoFit(false), setView({ ...v, k: Math.min(3, v.k * 1.25) }))}>+</button>
+        <button type="button" onClick={() => (setAutoFit(false), setView({ ...v, k: Math.max(0.02, v.k / 1.25) }))}>−</button>
         <span class="muted">{built.items.size} nodes</span>
       </div>
-      <svg ref={svg} class="graph-canvas" data-nodes={built.items.size} onWheel={onWheel} onPointerDown={onPointerDown} onPointerMove={onPointerMove} onPointerUp={onPointerUp}>
+      <svg ref={svg} class={labels ? 'graph-canvas' : 'graph-canvas tiny'} data-nodes={built.items.size} onWheel={onWheel} onPointerDown={onPointerDown} onPointerMove={onPointerMove} onPointerUp={onPointerUp}>
         <defs>
           <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto">
             <path d="M0,0 L10,5 L0,10 z" class="arrow" />
@@ -264,10 +268,18 @@ function Level({ built, state, props, viewport, labels, toggle, expanded }: Leve
     const b = pos.get(to)!;
     const ia = items.get(from)!;
     const ib = items.get(to)!;
-    const x1 = a.x + ia.w, y1 = a.y + ia.h / 2, x2 = b.x, y2 = b.y + ib.h / 2;
-    if (!visible(Math.min(x1, x2), Math.min(y1, y2), Math.abs(x2 - x1), Math.abs(y2 - y1))) continue;
-    const mx = (x1 + x2) / 2;
-    out.push(<path key={from + '>' + to} class="edge" d={`M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`} marker-end="url(#arrow)" />);
+    const points = [{ x: a.x + ia.w, y: a.y + ia.h / 2 }, ...(built.layout.bends.get(from + '>' + to) ?? []), { x: b.x, y: b.y + ib.h / 2 }];
+    const xs = points.map((p) => p.x);
+    const ys = points.map((p) => p.y);
+    const x0 = Math.min(...xs), y0 = Math.min(...ys);
+    if (!visible(x0, y0, Math.max(...xs) - x0, Math.max(...ys) - y0)) continue;
+    let d = `M${points[0].x},${points[0].y}`;
+    for (let k = 1; k < points.length; k++) {
+      const p = points[k - 1], q = points[k];
+      const mx = (p.x + q.x) / 2;
+      d += ` C${mx},${p.y} ${mx},${q.y} ${q.x},${q.y}`;
+    }
+    out.push(<path key={from + '>' + to} class="edge" d={d} marker-end="url(#arrow)" />);
   }
   for (const item of items.values()) {
     const p = pos.get(item.id)!;
@@ -324,7 +336,7 @@ function NodeView({ item, x, y, state, props, labels, toggle, expanded }: { item
 
 function GateButton({ x, label, onClick }: { x: number; label: string; onClick: () => void }) {
   return (
-    <g class="gate-button" transform={`translate(${x},40)`} data-gate-action={label} onClick={(e) => (e.stopPropagation(), onClick())}>
+    <g class="gate-button" transform={`translate(${x},42)`} data-gate-action={label} onClick={(e) => (e.stopPropagation(), onClick())}>
       <rect width={label.length * 7 + 12} height={18} rx={3} />
       <text x={6} y={13}>{label}</text>
     </g>
@@ -335,7 +347,7 @@ function ArrayBar({ progress, w }: { progress: ArrayProgress; w: number }) {
   const { total, succeeded, failed, running } = progress;
   const part = (n: number) => (total ? (n / total) * w : 0);
   return (
-    <g class="array-bar" transform="translate(10,40)" data-succeeded={succeeded} data-failed={failed} data-running={running} data-total={total}>
+    <g class="array-bar" transform="translate(10,52)" data-succeeded={succeeded} data-failed={failed} data-running={running} data-total={total}>
       <rect class="track" width={w} height={8} />
       <rect class="ok" width={part(succeeded)} height={8} />
       <rect class="bad" x={part(succeeded)} width={part(failed)} height={8} />

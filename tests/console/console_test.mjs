@@ -3,7 +3,8 @@
 // over a fresh store it checks that a local run is listed, registers a
 // package, launches from the generated form (a bad value first: inline
 // message, nothing created), watches the graph turn green live, follows a
-// node's logs, approves a gate, sends a typed signal, terminates a run,
+// node's logs, approves a gate, sends a typed signal, expands a sub-workflow
+// and releases a gate inside a branch, terminates a run,
 // relaunches from a pre-filled form, shows a server error, renders the
 // 10,000-node graph (time to first render printed, not asserted) and checks
 // that nothing is polled. A screenshot of each page goes to SHOTS_DIR.
@@ -70,6 +71,16 @@ const api = async (path) => {
   const res = await fetch(url.replace(/\/$/, '') + '/api/v1/' + path);
   assert.equal(res.status, 200, `${path}: HTTP ${res.status}`);
   return res.json();
+};
+// Creates an execution of launch plan `name` (v1) with its defaults; its name.
+const launch = async (name) => {
+  const lp = { resource_type: 'LAUNCH_PLAN', project: 'flytesnacks', domain: 'development', name, version: 'v1' };
+  const res = await fetch(url + 'api/v1/executions', {
+    method: 'POST',
+    body: JSON.stringify({ project: 'flytesnacks', domain: 'development', spec: { launch_plan: lp }, inputs: {} }),
+  }).then((r) => r.json());
+  assert.ok(res.id?.name, JSON.stringify(res));
+  return res.id.name;
 };
 const executions = async () => (await api('executions/flytesnacks/development?limit=100')).executions ?? [];
 
@@ -158,12 +169,8 @@ try {
   assert.equal(await page.inputValue('form.launch-form input[name="n"]'), '6');
 
   step('a typed signal: a bad value is refused inline, a good one ends the run');
-  const ask = await fetch(url + 'api/v1/executions', {
-    method: 'POST',
-    body: JSON.stringify({ project: 'flytesnacks', domain: 'development', spec: { launch_plan: { resource_type: 'LAUNCH_PLAN', project: 'flytesnacks', domain: 'development', name: 'console.ask', version: 'v1' } }, inputs: {} }),
-  }).then((r) => r.json());
-  assert.ok(ask.id?.name, JSON.stringify(ask));
-  await page.goto(`${url}#/executions/flytesnacks/development/${ask.id.name}`);
+  const ask = await launch('console.ask');
+  await page.goto(`${url}#/executions/flytesnacks/development/${ask}`);
   await waitPhase('[data-node="ask"]', 'RUNNING');
   await page.click('[data-node="ask"] [data-gate-action="Set value…"]');
   await page.fill('.gate-form input[name="limit"]', '7.5');
@@ -174,6 +181,21 @@ try {
   await page.click('.gate-form button[type="submit"]');
   await waitPhase('.exec-header h2 .phase', 'SUCCEEDED');
   await page.waitForSelector('.io td:has-text("7")');
+
+  step('a sub-workflow expands in place; a gate inside a branch shows as waiting');
+  const shapes = await launch('console.shapes');
+  await page.goto(`${url}#/executions/flytesnacks/development/${shapes}`);
+  await waitPhase('[data-node="inner"]', 'SUCCEEDED');
+  assert.equal(await page.locator('[data-node="inner/pass"]').count(), 0, 'the sub-workflow was open from the start');
+  await page.click('[data-expand="inner"]');
+  await waitPhase('[data-node="inner/pass"]', 'SUCCEEDED');
+  await page.waitForSelector('[data-node="choose"] .detail:has-text("took")');
+  await page.click('[data-node="choose"] [data-gate-action="Set value…"]');
+  await page.fill('.gate-form input[name="pick"]', '5');
+  await shot('branch-subworkflow');
+  await page.click('.gate-form button[type="submit"]');
+  await waitPhase('.exec-header h2 .phase', 'SUCCEEDED');
+  await page.waitForSelector('.io td:has-text("5")');
 
   step('terminate a running execution');
   await page.goto(`${url}#/launch_plans/flytesnacks/development/console.slow/v1`);
@@ -206,11 +228,12 @@ try {
   const firstRender = Date.now() - started;
   const drawn = await page.locator('svg.graph-canvas [data-node]').count();
   assert.ok(drawn < 2000, `${drawn} nodes drawn: everything out of view was drawn too`);
+  await shot('big-graph');
   const fitStarted = Date.now();
   await page.click('.graph-tools button:has-text("Fit")');
   await page.waitForFunction(() => document.querySelectorAll('svg.graph-canvas [data-node]').length > 9000, null, { timeout: 60000 });
   const fitRender = Date.now() - fitStarted;
-  await shot('big-graph');
+  await shot('big-graph-fit');
   console.log(`console.big_graph_nodes: 10002`);
   console.log(`console.big_graph_first_render_ms: ${firstRender}`);
   console.log(`console.big_graph_fit_all_ms: ${fitRender}`);
