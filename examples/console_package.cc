@@ -1,13 +1,15 @@
 // Writes a pyflyte-style package directory of the workflows the web console
 // is tested (and shown) with, each with a launch plan carrying its defaults:
 //
-//   console.review(n=3, xs=[1..5]): produce (prints n lines, slowly) and an
-//       array of 5 squares, then an approve gate `review`, then a report
+//   console.review(n=3, xs=[1..5]): produce (prints n lines, slowly), an
+//       array of 5 squares and a task that fails its first attempt (retried
+//       once), then an approve gate `review`, then a report
 //   console.ask: a signal gate `limit` (integer) whose value is the output
 //   console.shapes(x=1): a sub-workflow (console.inner: one task), then a
 //       branch whose case for x > 0 is a signal gate `pick` (integer)
 //   console.slow: a task that sleeps ten minutes (to terminate)
-//   console.big: a 100 x 100 lattice of pass-through tasks (10,000 nodes)
+//   console.big: a 100 x 100 lattice of pass-through tasks (10,000 nodes;
+//       the pass-through task is cached)
 //
 // Usage: example_console_package OUTDIR   (then: tar -czf pkg.tgz -C OUTDIR .)
 #include <filesystem>
@@ -71,8 +73,15 @@ int main(int argc, char** argv) {
       Shell("console.report", "echo \"approved $(cat /var/inputs/v)\" > /var/outputs/text", {"v"},
             {{"text", types::String()}});
   const TaskTemplate sleep = Shell("console.sleep", "sleep 600", {}, {});
-  const TaskTemplate pass =
+  TaskTemplate flaky = Shell(
+      "console.flaky",
+      "if [ \"$FLYTE_ATTEMPT_NUMBER\" = 0 ]; then echo 'attempt 0 fails' >&2; exit 3; fi", {}, {});
+  flaky.mutable_metadata()->mutable_retries()->set_retries(1);
+  // Cached: the same input a second time is a cache hit.
+  TaskTemplate pass =
       Shell("console.pass", "cp /var/inputs/x /var/outputs/y", {"x"}, {{"y", types::Int()}});
+  pass.mutable_metadata()->set_discoverable(true);
+  pass.mutable_metadata()->set_discovery_version("1");
 
   WorkflowBuilder review("console.review");
   review.Input("n", types::Int()).Input("xs", types::List(types::Int()));
@@ -81,6 +90,7 @@ int main(int argc, char** argv) {
                  .Parallelism(2)
                  .Bind("x", WorkflowInput("xs"))
                  .OriginalSubNodeInterface());
+  review.Add(TaskNode("flaky", flaky));
   review.Add(ApproveGate("review", "review").Bind("v", Promise("produce", "y")));
   review.Add(TaskNode("report", report).Bind("v", Promise("review", "v")));
   review.Output("text", types::String(), Promise("report", "text"));
@@ -134,7 +144,8 @@ int main(int argc, char** argv) {
     ++index;
     files.emplace_back(number + "_" + name + "_" + std::to_string(kind) + ".pb", std::move(m));
   };
-  for (const TaskTemplate* t : {&produce, &square, &report, &sleep, &pass}) {
+  for (const TaskTemplate* t : std::initializer_list<const TaskTemplate*>{
+           &produce, &square, &report, &sleep, &pass, &flaky}) {
     auto spec = std::make_unique<admin::TaskSpec>();
     *spec->mutable_template_() = *t;
     add(t->id().name(), 1, std::move(spec));

@@ -37,7 +37,9 @@ export function NodePanel({ exec, path, view, signals, onClose, onChanged, onSel
   const gate = spec?.gate_node;
   const signalId = gate?.approve?.signal_id ?? gate?.signal?.signal_id;
   const signal = signals.find((s) => s.id?.signal_id === signalId);
-  const cache = node?.closure?.task_node_metadata?.cache_status;
+  // The node alone: its cache status is read for one node, not in lists.
+  const single = useApi(() => (node ? get(`node_executions/${execPath(exec)}/${seg(path)}`) : Promise.resolve(null)), [path, phase]);
+  const cache = single.data?.closure?.task_node_metadata?.cache_status;
 
   return (
     <aside class="node-panel" data-panel={path}>
@@ -51,7 +53,7 @@ export function NodePanel({ exec, path, view, signals, onClose, onChanged, onSel
       {node && (
         <p class="muted">
           queued {time(node.closure.created_at)} · started {time(node.closure.started_at)} · {duration(node.closure.duration)}
-          {cache && cache !== 'CACHE_DISABLED' && <> · cache {cache.replace('CACHE_', '').toLowerCase()}</>}
+          {cache && cache !== 'CACHE_DISABLED' && <span data-cache={cache}> · cache {cache.replace('CACHE_', '').toLowerCase()}</span>}
         </p>
       )}
       <ErrorBox title="Error" error={node?.closure?.error} />

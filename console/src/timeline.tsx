@@ -41,7 +41,9 @@ export function Timeline({ exec, nodes, onSelect }: { exec: ExecId; nodes: NodeE
   const sorted = [...nodes].sort((a, b) => (a.closure.created_at ?? '').localeCompare(b.closure.created_at ?? ''));
   for (const n of sorted) {
     const path = n.id.node_id;
-    const tries = attempts.get(path) ?? [];
+    // An array node's "attempt" carries its elements' states, not an
+    // attempt of its own: the node's bar stands for it.
+    const tries = (attempts.get(path) ?? []).filter((t) => t.closure?.task_type !== 'container_array');
     const end = (c: any) => (TERMINAL.has(c.phase) ? ms(c.updated_at) : now);
     if (tries.length) {
       for (const t of tries) {

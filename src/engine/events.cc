@@ -81,7 +81,9 @@ void Executor::EmitNodeEvent(Scope* s, int i) {
   AddEvent(s, store::EventKind::kNode, std::move(path), n.phase, n.attempts, e.SerializeAsString());
 }
 
-void Executor::AddTaskEvent(Scope* s, int i, const flyteidl::event::TaskExecutionEvent& e) {
+void Executor::AddTaskEvent(Scope* s, int i, flyteidl::event::TaskExecutionEvent e) {
+  *e.mutable_occurred_at() = Stamp(Now());  // as every event recorded here
+  *e.mutable_reported_at() = e.occurred_at();
   AddEvent(s, store::EventKind::kTask, s->Path(i), e.phase(), static_cast<int>(e.retry_attempt()),
            e.SerializeAsString());
 }

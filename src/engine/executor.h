@@ -108,7 +108,7 @@ class Executor {
   // Rows and events a handler adds to the next commit (its BeforeCommit).
   void NotifyBeforeCommit(Scope* s, int i);
   void AddElementRow(Scope* s, store::ElementRecord row);
-  void AddTaskEvent(Scope* s, int i, const flyteidl::event::TaskExecutionEvent& e);
+  void AddTaskEvent(Scope* s, int i, flyteidl::event::TaskExecutionEvent e);  // stamps its time
 
   // Timers that call the node's handler back (TimerDue) at `due_ns`.
   void SetNodeTimer(Scope* s, int i, int64_t due_ns, int tag);

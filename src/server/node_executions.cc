@@ -163,7 +163,21 @@ Result<admin::NodeExecution> Executions::GetNode(const core::NodeExecutionIdenti
     return NotFound("execution " + id.execution_id().name() + " has no node " + id.node_id());
   }
   store::DataDir data(store_->data_dir(), id.execution_id().name());
-  return ToNode(id.execution_id(), *found, data, is_parent);
+  admin::NodeExecution node = ToNode(id.execution_id(), *found, data, is_parent);
+  // A task node's cache status, from its latest event that says it. Read
+  // for one node only: a listing would parse every event of the execution.
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<store::EventRecord> events,
+                            store_->GetEvents(id.execution_id().name()));
+  for (auto e = events.rbegin(); e != events.rend(); ++e) {
+    if (e->kind != store::EventKind::kNode || e->node_path != id.node_id()) continue;
+    flyteidl::event::NodeExecutionEvent ne;
+    if (!ne.ParseFromString(e->payload) || !ne.has_task_node_metadata()) continue;
+    auto* m = node.mutable_closure()->mutable_task_node_metadata();
+    m->set_cache_status(ne.task_node_metadata().cache_status());
+    *m->mutable_catalog_key() = ne.task_node_metadata().catalog_key();
+    break;
+  }
+  return node;
 }
 
 Result<admin::NodeExecutionGetDataResponse> Executions::GetNodeData(

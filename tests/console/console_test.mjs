@@ -1,10 +1,12 @@
 // The web console in a real browser: Debian's Chromium driven by
 // playwright-core (pinned; no browser is downloaded). Against `flytecpp ui`
-// over a fresh store it checks that a local run is listed, registers a
+// over a fresh store it checks that a local run is listed (and that its
+// cached task is a cache hit for the API's run later), registers a
 // package, launches from the generated form (a bad value first: inline
 // message, nothing created), watches the graph turn green live, follows a
 // node's logs, approves a gate, sends a typed signal, expands a sub-workflow
-// and releases a gate inside a branch, terminates a run,
+// and releases a gate inside a branch, shows a retried task's attempts,
+// terminates a run and recovers it,
 // relaunches from a pre-filled form, shows a server error, renders the
 // 10,000-node graph (time to first render printed, not asserted) and checks
 // that nothing is polled. A screenshot of each page goes to SHOTS_DIR.
@@ -40,7 +42,8 @@ const step = (what) => console.log(`-- ${what}`);
 execFileSync(packageBin, [join(work, 'pkg')]);
 const pkg = join(work, 'console.tgz');
 execFileSync('tar', ['-czf', pkg, '-C', join(work, 'pkg'), '.']);
-const local = execFileSync(flytecpp, ['--store', store, 'run', pkg, '--workflow', 'console.ask', '--detach=now'], { encoding: 'utf8' });
+// It runs console.shapes up to its gate (its cached task runs), and waits there.
+const local = execFileSync(flytecpp, ['--store', store, 'run', pkg, '--workflow', 'console.shapes', '--detach'], { encoding: 'utf8' });
 const localName = /execution (\S+)/.exec(local)?.[1] ?? /(\w{20})/.exec(local)?.[1];
 assert.ok(localName, `no execution name in: ${local}`);
 
@@ -155,7 +158,13 @@ try {
   await shot('execution');
   await page.click('.tabs button:has-text("Timeline")');
   await page.waitForSelector('[data-bar="produce #0"]');
+  await page.waitForSelector('[data-bar="flaky #0"][data-phase="FAILED"]');
+  await page.waitForSelector('[data-bar="flaky #1"][data-phase="SUCCEEDED"]');
+  await page.waitForSelector('[data-bar="squares"][data-phase="SUCCEEDED"]');
   await shot('timeline');
+  await page.click('[data-bar="flaky #0"]');
+  await page.waitForSelector('.node-panel tr[data-attempt="1"]');
+  await page.waitForSelector('.node-panel tr[data-attempt="0"] .error:has-text("attempt 0 fails")');
 
   step('nothing is polled: an idle page sends no API calls');
   await page.waitForTimeout(600);
@@ -189,6 +198,8 @@ try {
   assert.equal(await page.locator('[data-node="inner/pass"]').count(), 0, 'the sub-workflow was open from the start');
   await page.click('[data-expand="inner"]');
   await waitPhase('[data-node="inner/pass"]', 'SUCCEEDED');
+  await page.click('[data-node="inner/pass"]');
+  await page.waitForSelector('.node-panel [data-cache="CACHE_HIT"]'); // the local run cached it
   await page.waitForSelector('[data-node="choose"] .detail:has-text("took")');
   await page.click('[data-node="choose"] [data-gate-action="Set value…"]');
   await page.fill('.gate-form input[name="pick"]', '5');
@@ -207,13 +218,30 @@ try {
   await waitPhase('.exec-header h2 .phase', 'ABORTED');
   await page.waitForSelector('text=stopped by the console test');
 
+  step('recover the aborted run: a new execution, marked as its recovery');
+  await page.click('.actions button:has-text("Recover")');
+  await page.waitForSelector('.exec-header p:has-text("recovered of")');
+  await waitPhase('[data-node="sleep"]', 'RUNNING');
+  page.once('dialog', (d) => d.accept('recovered, then stopped'));
+  await page.click('.actions button:has-text("Terminate")');
+  await waitPhase('.exec-header h2 .phase', 'ABORTED');
+
   step('the list: counts, the phase filter');
   await page.goto(url + '#/executions');
   await page.waitForSelector(`tr[data-execution="${reviewName}"]`);
-  await page.waitForSelector('[data-count="ABORTED"] b:has-text("1")');
+  await page.waitForSelector('[data-count="ABORTED"] b:has-text("2")');
   await page.click('[data-count="ABORTED"]');
-  await page.waitForFunction(() => document.querySelectorAll('tr[data-execution]').length === 1);
+  await page.waitForFunction(() => document.querySelectorAll('tr[data-execution]').length === 2);
   await page.click('.counts .chip:has-text("all")');
+  await page.waitForSelector(`tr[data-execution="${reviewName}"]`);
+  await page.fill('input[placeholder="workflow name contains"]', 'shapes');
+  await page.click('.filters button[type="submit"]');
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('tr[data-execution]')];
+    return rows.length === 2 && rows.every((r) => r.textContent.includes('console.shapes'));
+  }); // the local run and the API's
+  await page.fill('input[placeholder="workflow name contains"]', '');
+  await page.click('.filters button[type="submit"]');
   await page.waitForSelector(`tr[data-execution="${reviewName}"]`);
   await shot('executions');
 

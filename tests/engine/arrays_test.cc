@@ -91,6 +91,7 @@ TEST_F(ArraysTest, R43_ElementsAreMappedAndGatheredInInputOrder) {
     flyteidl::event::TaskExecutionEvent te;
     te.ParseFromString(ev.payload);
     EXPECT_EQ(te.task_type(), "container_array");
+    EXPECT_GT(te.occurred_at().seconds(), 0) << "an element event without its time";
     for (const auto& res : te.metadata().external_resources()) {
       if (res.phase() == core::TaskExecution::SUCCEEDED) reported.insert(res.index());
     }
