@@ -6,7 +6,7 @@ import { call, ExecId, execPath, get, post, seg } from './api';
 import { duration, ErrorBox, Loading, Phase, Tabs, TERMINAL, time } from './common';
 import { ArrayProgress, emptyState, Graph, GraphState } from './graph';
 import { href, navigate, Route, useApi, useLive } from './hooks';
-import { LiteralTable } from './literals';
+import { InputsOutputs } from './literals';
 import { branchCases, eachNode } from './closure';
 import { NodePanel } from './node_panel';
 import { Timeline } from './timeline';
@@ -184,16 +184,7 @@ export function ExecutionPage({ exec, route }: { exec: ExecId; route: Route }) {
       {view.error && <ErrorBox title="Refresh failed" error={view.error} />}
       <ErrorBox title="Error" error={c.error} />
       {c.abort_metadata && <p class="muted">Aborted: {c.abort_metadata.cause} {c.abort_metadata.principal && `(by ${c.abort_metadata.principal})`}</p>}
-      <div class="io">
-        <div>
-          <h3>Inputs</h3>
-          <LiteralTable map={data.data?.full_inputs} empty="none" />
-        </div>
-        <div>
-          <h3>Outputs</h3>
-          <LiteralTable map={data.data?.full_outputs} empty={running ? 'not yet' : 'none'} />
-        </div>
-      </div>
+      <InputsOutputs data={data.data} ended={!running} />
       <Tabs tabs={[['graph', 'Graph'], ['timeline', 'Timeline'], ['nodes', 'Nodes']]} value={tab} onChange={(t) => go({ tab: t })} />
       <div class="exec-body">
         <div class="exec-main">

@@ -78,20 +78,8 @@ export function LiteralView({ lit }: { lit: Literal }): JSX.Element {
     );
   }
   if (lit.map) {
-    const entries = Object.entries(lit.map.literals ?? {});
-    if (!entries.length) return <em>{'{}'}</em>;
-    return (
-      <table class="lit">
-        <tbody>
-          {entries.map(([k, l]) => (
-            <tr key={k}>
-              <th>{k}</th>
-              <td><LiteralView lit={l} /></td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    );
+    const entries = Object.entries<Literal>(lit.map.literals ?? {});
+    return entries.length ? <Entries entries={entries} cls="lit" /> : <em>{'{}'}</em>;
   }
   const s = lit.scalar;
   if (!s) return <code>{JSON.stringify(lit)}</code>;
@@ -106,11 +94,10 @@ export function LiteralView({ lit }: { lit: Literal }): JSX.Element {
   return <code>{JSON.stringify(s)}</code>;
 }
 
-export function LiteralTable({ map, empty }: { map?: { literals?: Record<string, Literal> }; empty: string }) {
-  const entries = Object.entries(map?.literals ?? {});
-  if (!entries.length) return <p class="muted">{empty}</p>;
+// Named literals as rows: a map's entries, or a LiteralMap's.
+function Entries({ entries, cls }: { entries: [string, Literal][]; cls: string }) {
   return (
-    <table class="kv">
+    <table class={cls}>
       <tbody>
         {entries.map(([k, l]) => (
           <tr key={k}>
@@ -120,6 +107,29 @@ export function LiteralTable({ map, empty }: { map?: { literals?: Record<string,
         ))}
       </tbody>
     </table>
+  );
+}
+
+export function LiteralTable({ map, empty }: { map?: { literals?: Record<string, Literal> }; empty: string }) {
+  const entries = Object.entries<Literal>(map?.literals ?? {});
+  return entries.length ? <Entries entries={entries} cls="kv" /> : <p class="muted">{empty}</p>;
+}
+
+// Inputs beside outputs (an execution's or a node's data); `ended` says
+// whether missing outputs are "none" or "not yet".
+export function InputsOutputs({ data, ended, small }: { data?: any; ended: boolean; small?: boolean }) {
+  const Heading = small ? 'h4' : 'h3';
+  return (
+    <div class="io">
+      <div>
+        <Heading>Inputs</Heading>
+        <LiteralTable map={data?.full_inputs} empty="none" />
+      </div>
+      <div>
+        <Heading>Outputs</Heading>
+        <LiteralTable map={data?.full_outputs} empty={ended ? 'none' : 'not yet'} />
+      </div>
+    </div>
   );
 }
 

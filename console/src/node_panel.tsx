@@ -8,7 +8,7 @@ import { duration, ErrorBox, Phase, Section, Tabs, TERMINAL, time } from './comm
 import { eachNode } from './closure';
 import type { ExecutionView } from './execution';
 import { useApi } from './hooks';
-import { InputError, LiteralInput, LiteralTable, parseLiteral, typeName } from './literals';
+import { InputError, InputsOutputs, LiteralInput, parseLiteral, typeName } from './literals';
 
 interface Props {
   exec: ExecId;
@@ -73,18 +73,7 @@ export function NodePanel({ exec, path, view, signals, onClose, onChanged, onSel
         </p>
       )}
       {data.error && <ErrorBox title="Data" error={data.error} />}
-      {node && (
-        <div class="io">
-          <div>
-            <h4>Inputs</h4>
-            <LiteralTable map={data.data?.full_inputs} empty="none" />
-          </div>
-          <div>
-            <h4>Outputs</h4>
-            <LiteralTable map={data.data?.full_outputs} empty={TERMINAL.has(phase) ? 'none' : 'not yet'} />
-          </div>
-        </div>
-      )}
+      {node && <InputsOutputs data={data.data} ended={TERMINAL.has(phase)} small />}
       {spec?.array_node && <ArrayElements tasks={tasks} />}
       {tasks.length > 0 && !spec?.array_node && (
         <Section title="Attempts">

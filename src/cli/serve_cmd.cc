@@ -100,6 +100,14 @@ int RunServe(const CliEnv& env, const ServeArgs& a) {
   return kExitOk;
 }
 
+// --token-file, --tls-cert, --tls-key: the same for serve and ui.
+void AddSecurityOptions(CLI::App* cmd, ServeArgs* a) {
+  cmd->add_option("--token-file", a->token_file,
+                  "Every call must carry this bearer token (needed beyond loopback)");
+  cmd->add_option("--tls-cert", a->tls_cert, "TLS certificate (PEM)");
+  cmd->add_option("--tls-key", a->tls_key, "TLS private key (PEM)");
+}
+
 }  // namespace
 
 void RegisterServe(CLI::App& app, CliEnv* env, int* exit_code) {
@@ -112,10 +120,7 @@ void RegisterServe(CLI::App& app, CliEnv* env, int* exit_code) {
       ->add_option("--http", a->http,
                    "HTTP/JSON gateway at flyteadmin's /api/v1 paths here (host:port, or none)")
       ->capture_default_str();
-  serve->add_option("--token-file", a->token_file,
-                    "Every call must carry this bearer token (needed beyond loopback)");
-  serve->add_option("--tls-cert", a->tls_cert, "TLS certificate (PEM)");
-  serve->add_option("--tls-key", a->tls_key, "TLS private key (PEM)");
+  AddSecurityOptions(serve, a.get());
   serve->callback([env, a, exit_code] { *exit_code = RunServe(*env, *a); });
 
   auto u = std::make_shared<ServeArgs>();
@@ -125,10 +130,7 @@ void RegisterServe(CLI::App& app, CliEnv* env, int* exit_code) {
       "ui", "Serve the web console over the store (and the API it uses), until interrupted");
   ui->add_option("--http", u->http, "Serve it here (host:port; port 0 picks a free one)")
       ->capture_default_str();
-  ui->add_option("--token-file", u->token_file,
-                 "Every call must carry this bearer token (needed beyond loopback)");
-  ui->add_option("--tls-cert", u->tls_cert, "TLS certificate (PEM)");
-  ui->add_option("--tls-key", u->tls_key, "TLS private key (PEM)");
+  AddSecurityOptions(ui, u.get());
   ui->callback([env, u, exit_code] { *exit_code = RunServe(*env, *u); });
 }
 
