@@ -33,6 +33,10 @@ int RunServe(const CliEnv& env, const ServeArgs& a) {
   options.store_url = StoreUrl(env);
   options.grpc_address = a.grpc;
   options.http_address = a.http == "none" ? "" : a.http;
+  if (a.ui && options.http_address.empty()) {
+    return Fail(InvalidArgument("ui --http none: the console is served over HTTP; give host:port"),
+                kExitBadInput);
+  }
   if (!a.token_file.empty()) {
     auto token = ReadTokenFile(a.token_file);
     if (!token.ok()) return Fail(token.status(), kExitBadInput);
