@@ -14,7 +14,8 @@ function filters(q: URLSearchParams, withPhase: boolean): string {
   if (withPhase && q.get('phase')) f.push(`eq(phase,${q.get('phase')})`);
   if (q.get('workflow')) f.push(`contains(workflow.name,${q.get('workflow')})`);
   if (q.get('launch_plan')) f.push(`contains(launch_plan.name,${q.get('launch_plan')})`);
-  if (q.get('since')) f.push(`gte(created_at,${new Date(q.get('since')!).toISOString()})`);
+  const since = Date.parse(q.get('since') ?? '');
+  if (!isNaN(since)) f.push(`gte(created_at,${new Date(since).toISOString()})`);
   return f.join('+');
 }
 

@@ -1,7 +1,7 @@
 // The console's shell: navigation, project and domain, the live-feed light,
 // and the routes (all after '#', so the server serves one page).
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useErrorBoundary, useState } from 'preact/hooks';
 import { feedState, get, token } from './api';
 import { ErrorBox } from './common';
 import { EntityKind, EntityList, EntityPage } from './entities';
@@ -41,6 +41,15 @@ function TokenForm() {
       <button type="submit">Use</button>
     </form>
   );
+}
+
+// A page that fails to render says so, with the way back, instead of
+// leaving the page blank.
+function Guarded({ route, project, domain }: { route: Route; project: string; domain: string }) {
+  const [error, reset] = useErrorBoundary();
+  useEffect(() => reset(), [route.path.join('/'), route.query.toString()]);
+  if (error) return <ErrorBox title="This page failed" error={`${(error as Error).message ?? error} — go back, or reload`} />;
+  return <Page route={route} project={project} domain={domain} />;
 }
 
 function Page({ route, project, domain }: { route: Route; project: string; domain: string }) {
@@ -91,7 +100,7 @@ function App() {
       </header>
       <main>
         {unauthorized && <TokenForm />}
-        <Page route={route} project={scope.project} domain={scope.domain} />
+        <Guarded route={route} project={scope.project} domain={scope.domain} />
       </main>
     </>
   );

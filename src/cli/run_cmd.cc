@@ -55,6 +55,8 @@ core::WorkflowTemplate WorkflowForTask(const core::TaskTemplate& task) {
     wf.Output(name, v.type(), idl::Promise("n0", name));
   }
   core::WorkflowTemplate t = wf.Build();
+  t.mutable_id()->set_project(task.id().project());
+  t.mutable_id()->set_domain(task.id().domain());
   t.mutable_id()->set_version(task.id().version());
   return t;
 }
