@@ -39,15 +39,24 @@ async function loadNodes(exec: ExecId): Promise<NodeExec[]> {
   return all;
 }
 
+// Workflows by id: a version never changes, so each is read once per page
+// load (a 10,000-node one is megabytes), not on every refresh.
+const workflows = new Map<string, Promise<any>>();
+function workflow(id: any): Promise<any> {
+  const path = `workflows/${seg(id.project)}/${seg(id.domain)}/${seg(id.name)}/${seg(id.version)}`;
+  if (!workflows.has(path)) workflows.set(path, get(path).catch((e) => (workflows.delete(path), Promise.reject(e))));
+  return workflows.get(path)!;
+}
+
 export async function loadExecution(exec: ExecId): Promise<ExecutionView> {
   const execution = await get(`executions/${execPath(exec)}`);
   const wf = execution.closure?.workflow_id;
-  const [workflow, nodes, signals] = await Promise.all([
-    wf ? get(`workflows/${seg(wf.project)}/${seg(wf.domain)}/${seg(wf.name)}/${seg(wf.version)}`) : Promise.resolve(null),
+  const [registered, nodes, signals] = await Promise.all([
+    wf ? workflow(wf) : Promise.resolve(null),
     loadNodes(exec),
     get(`signals/${execPath(exec)}`, { limit: 1000 }).then((s) => s.signals ?? [], () => []),
   ]);
-  const closure = workflow?.closure?.compiled_workflow;
+  const closure = registered?.closure?.compiled_workflow;
   const state = emptyState();
   for (const n of nodes) state.phases.set(n.id.node_id, n.closure?.phase);
   const extra: Promise<void>[] = [];

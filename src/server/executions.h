@@ -75,6 +75,8 @@ class Executions {
   Result<admin::Signal> GetOrCreateSignal(const admin::SignalGetOrCreateRequest& request);
 
  private:
+  // A node execution as lists give it (no cache status). Requires mu_.
+  Result<admin::NodeExecution> Node(const core::NodeExecutionIdentifier& id);
   struct LogRef;
   // `rest` read as a log path, checked to name a node of the execution.
   // Requires mu_.

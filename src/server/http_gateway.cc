@@ -115,6 +115,8 @@ struct HttpGateway::Impl {
   void Handle(const httplib::Request& req, httplib::Response& res);
   void ServeLog(const httplib::Request& req, httplib::Response& res);
   void FollowLog(const std::string& rest, std::filesystem::path file, httplib::Response& res);
+  bool SendLog(const std::string& rest, const std::filesystem::path& file, std::streamoff* sent,
+               httplib::DataSink& sink);
   void ServeEvents(const httplib::Request& req, httplib::Response& res);
   void ServeBlob(const httplib::Request& req, httplib::Response& res);
   bool Authorized(const httplib::Request& req, httplib::Response& res);
@@ -216,34 +218,38 @@ void HttpGateway::Impl::ServeLog(const httplib::Request& req, httplib::Response&
 // ask, and inotify would cost a descriptor per follower.
 void HttpGateway::Impl::FollowLog(const std::string& rest, std::filesystem::path file,
                                   httplib::Response& res) {
-  auto offset = std::make_shared<std::streamoff>(0);
   res.set_header("Cache-Control", "no-store");
   // Else browsers hold back the first bytes to sniff the type.
   res.set_header("X-Content-Type-Options", "nosniff");
   // Not text/*: cpp-httplib gzips text for clients that accept it, and its
   // compressor holds everything back until the stream ends.
-  res.set_chunked_content_provider("application/octet-stream",
-                                   [this, rest, file, offset](size_t, httplib::DataSink& sink) {
-                                     for (;;) {
-                                       // Whether it ended is asked before reading, so nothing
-                                       // written just before the end is left out.
-                                       auto finished = options.log_finished(rest);
-                                       std::ifstream in(file, std::ios::binary);
-                                       in.seekg(*offset);
-                                       char buffer[64 << 10];
-                                       while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-                                         if (!sink.write(buffer, static_cast<size_t>(in.gcount())))
-                                           return false;
-                                         *offset += in.gcount();
-                                       }
-                                       if (!finished.ok() || *finished || stopping.load()) {
-                                         sink.done();
-                                         return true;
-                                       }
-                                       if (!sink.is_writable()) return false;
-                                       std::this_thread::sleep_for(std::chrono::milliseconds(200));
-                                     }
-                                   });
+  res.set_chunked_content_provider(
+      "application/octet-stream",
+      [this, rest, file, sent = std::streamoff{0}](size_t, httplib::DataSink& sink) mutable {
+        return SendLog(rest, file, &sent, sink);
+      });
+}
+
+bool HttpGateway::Impl::SendLog(const std::string& rest, const std::filesystem::path& file,
+                                std::streamoff* sent, httplib::DataSink& sink) {
+  for (;;) {
+    // Whether it ended is asked before reading: nothing written just
+    // before the end is left out.
+    auto finished = options.log_finished(rest);
+    std::ifstream in(file, std::ios::binary);
+    in.seekg(*sent);
+    char buffer[64 << 10];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+      if (!sink.write(buffer, static_cast<size_t>(in.gcount()))) return false;
+      *sent += in.gcount();
+    }
+    if (!finished.ok() || *finished || stopping.load()) {
+      sink.done();
+      return true;
+    }
+    if (!sink.is_writable()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 // Server-sent events: one `data:` line per notice of the change feed, a

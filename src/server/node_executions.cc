@@ -150,8 +150,7 @@ Result<admin::NodeExecutionList> Executions::ListNodes(
   return out;
 }
 
-Result<admin::NodeExecution> Executions::GetNode(const core::NodeExecutionIdentifier& id) {
-  std::lock_guard<std::mutex> lock(mu_);
+Result<admin::NodeExecution> Executions::Node(const core::NodeExecutionIdentifier& id) {
   FLYTECPP_ASSIGN_OR_RETURN(std::vector<store::NodeRecord> nodes, Nodes(id.execution_id()));
   bool is_parent = false;
   const store::NodeRecord* found = nullptr;
@@ -163,9 +162,14 @@ Result<admin::NodeExecution> Executions::GetNode(const core::NodeExecutionIdenti
     return NotFound("execution " + id.execution_id().name() + " has no node " + id.node_id());
   }
   store::DataDir data(store_->data_dir(), id.execution_id().name());
-  admin::NodeExecution node = ToNode(id.execution_id(), *found, data, is_parent);
-  // A task node's cache status, from its latest event that says it. Read
-  // for one node only: a listing would parse every event of the execution.
+  return ToNode(id.execution_id(), *found, data, is_parent);
+}
+
+Result<admin::NodeExecution> Executions::GetNode(const core::NodeExecutionIdentifier& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(admin::NodeExecution node, Node(id));
+  // A task node's cache status, from its latest event that says it: read
+  // here only, as it means parsing the execution's events.
   FLYTECPP_ASSIGN_OR_RETURN(std::vector<store::EventRecord> events,
                             store_->GetEvents(id.execution_id().name()));
   for (auto e = events.rbegin(); e != events.rend(); ++e) {
@@ -182,9 +186,9 @@ Result<admin::NodeExecution> Executions::GetNode(const core::NodeExecutionIdenti
 
 Result<admin::NodeExecutionGetDataResponse> Executions::GetNodeData(
     const core::NodeExecutionIdentifier& id) {
-  FLYTECPP_ASSIGN_OR_RETURN(admin::NodeExecution node, GetNode(id));
-  admin::NodeExecutionGetDataResponse out;
   std::lock_guard<std::mutex> lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(admin::NodeExecution node, Node(id));
+  admin::NodeExecutionGetDataResponse out;
   store::DataDir data(store_->data_dir(), id.execution_id().name());
   if (auto in = ReadMap(data.InputsPath(id.node_id()))) *out.mutable_full_inputs() = *in;
   const int attempt = std::stoi(node.metadata().retry_group());

@@ -171,6 +171,8 @@ try {
   const idleFrom = apiCalls.length;
   await page.waitForTimeout(2500);
   assert.deepEqual(apiCalls.slice(idleFrom), [], 'API calls while nothing changed');
+  const workflowReads = apiCalls.filter((u) => u.includes('/workflows/flytesnacks/development/console.review/v1'));
+  assert.equal(workflowReads.length, 1, 'the workflow, which never changes, was read again on refreshes');
 
   step('relaunch: the form is pre-filled with the run\'s inputs');
   await page.click('.actions a:has-text("Relaunch")');
