@@ -12,6 +12,7 @@ APT_PACKAGES=(
   protobuf-compiler libprotobuf-dev              # flyteidl C++ generation
   libarchive-dev libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libtbb-dev                                     # bench/run's in-process peer (oneTBB flow_graph)
   libsqlite3-dev
   libpq-dev postgresql                           # SQL tasks on PostgreSQL; its tests start a server
   libssl-dev                                     # SHA-256 for cache keys

@@ -193,6 +193,7 @@ void Executor::Launch(uint64_t token) {
   const int i = it->second.node;
   it->second.launched = true;
   const int64_t element = it->second.element;
+  if (it->second.runtime->reads_input_files()) EnsureInputsFile(s, i);  // an array's: its own
   Status st = it->second.runtime->Start(SpecFor(s, i, token), CallbacksFor());
   if (st.ok()) return;
   ReleaseAttempt(token);

@@ -448,6 +448,23 @@ void Executor::AddElementRow(Scope* s, store::ElementRecord row) {
   element_rows_.push_back({s->exec, std::move(row)});
 }
 
+Result<bool> Executor::PutData(Scope* s, const std::string& key,
+                               const google::protobuf::Message& data) {
+  if (data.ByteSizeLong() > store::kInlineDataMaxBytes) {
+    FLYTECPP_RETURN_IF_ERROR(store::WriteProto(s->data.Path(key), data));
+    return true;
+  }
+  data_rows_.push_back({s->exec, {s->execution_id, key, data.SerializeAsString()}});
+  return false;
+}
+
+void Executor::EnsureInputsFile(Scope* s, int i) {
+  NodeState& n = s->nodes[i];
+  if (n.inputs_file || !n.inputs) return;
+  // A failed write leaves no file: the task then fails naming it.
+  n.inputs_file = store::WriteProto(s->data.InputsPath(s->Path(i)), *n.inputs).ok();
+}
+
 void Executor::Flush() {
   // Handlers that keep rows and events of their own add them now.
   std::vector<std::pair<uint64_t, int>> hooks;
@@ -469,8 +486,8 @@ void Executor::Flush() {
     }
   }
   const bool nothing = dirty_nodes_.empty() && dirty_records_.empty() && events_.empty() &&
-                       signals_.empty() && element_rows_.empty() && cache_puts_.empty() &&
-                       cache_hits_.empty() && cache_releases_.empty();
+                       signals_.empty() && element_rows_.empty() && data_rows_.empty() &&
+                       cache_puts_.empty() && cache_hits_.empty() && cache_releases_.empty();
   if (nothing && after_commit_.empty() && to_launch_.empty()) {
     FinishExecutions();
     return;
@@ -508,6 +525,9 @@ void Executor::Flush() {
     }
     for (const auto& [exec, row] : element_rows_) {
       if (!exec->dropped) batch.elements.push_back(row);
+    }
+    for (const auto& [exec, row] : data_rows_) {
+      if (!exec->dropped) batch.data.push_back(row);
     }
     batch.signals = signals_;
     batch.cache_puts = cache_puts_;
@@ -547,6 +567,7 @@ void Executor::Flush() {
   dirty_nodes_.clear();
   signals_.clear();
   element_rows_.clear();
+  data_rows_.clear();
   cache_puts_.clear();
   cache_hits_.clear();
   cache_releases_.clear();

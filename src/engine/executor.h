@@ -108,6 +108,13 @@ class Executor {
   // Rows and events a handler adds to the next commit (its BeforeCommit).
   void NotifyBeforeCommit(Scope* s, int i);
   void AddElementRow(Scope* s, store::ElementRecord row);
+  // Literal data of scope `s` under `key` (data_dir.h): small data goes
+  // into this turn's batch, committed with the rows that point to it; large
+  // data is written to its file now. Returns whether it went to a file.
+  Result<bool> PutData(Scope* s, const std::string& key, const google::protobuf::Message& data);
+  // Writes node `i`'s inputs.pb if it lives in the database only: for
+  // runtimes whose attempts read the file.
+  void EnsureInputsFile(Scope* s, int i);
   void AddTaskEvent(Scope* s, int i, flyteidl::event::TaskExecutionEvent e);  // stamps its time
 
   // Timers that call the node's handler back (TimerDue) at `due_ns`.
@@ -287,6 +294,7 @@ class Executor {
   std::vector<PendingEvent> events_;
   std::vector<store::SignalRecord> signals_;
   std::vector<std::pair<Execution*, store::ElementRecord>> element_rows_;
+  std::vector<std::pair<Execution*, store::DataRecord>> data_rows_;
   std::vector<store::CacheEntry> cache_puts_;
   std::vector<std::string> cache_hits_;
   std::vector<std::pair<std::string, std::string>> cache_releases_;

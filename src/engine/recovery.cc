@@ -56,7 +56,9 @@ void Executor::RestoreScope(Scope* s) {
       case core::NodeExecution::SUCCEEDED:
       case core::NodeExecution::RECOVERED: {
         auto outputs = std::make_shared<core::LiteralMap>();
-        if (store::ReadProto(s->data.OutputsPath(s->Path(i), n.attempts), outputs.get()).ok()) {
+        if (store::ReadData(store(), s->data, store::DataDir::OutputsKey(s->Path(i), n.attempts),
+                            outputs.get())
+                .ok()) {
           n.outputs = std::move(outputs);
           n.phase = r.phase;
         } else {

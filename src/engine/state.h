@@ -76,6 +76,7 @@ struct NodeState {
   bool interrupted = false;  // restored QUEUED/RUNNING: its work resumes, not starts
   bool aborting = false;     // being aborted: what it runs ends without reporting to it
   bool awaiting = false;     // a gate waiting for its signal
+  bool inputs_file = false;  // its inputs.pb is a file (large, or a runtime reads it)
   std::shared_ptr<const core::LiteralMap> inputs;
   std::shared_ptr<const core::LiteralMap> outputs;
   std::optional<core::ExecutionError> error;

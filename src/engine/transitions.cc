@@ -58,9 +58,10 @@ void Executor::StartScope(Scope* s) {
   // The start node "outputs" the workflow inputs.
   NodeState& start = s->nodes[Plan::kStart];
   start.outputs = s->inputs;
-  Status written = store::WriteProto(s->data.OutputsPath(s->Path(Plan::kStart), 0), *s->inputs);
+  auto written = PutData(s, store::DataDir::OutputsKey(s->Path(Plan::kStart), 0), *s->inputs);
   if (!written.ok()) {
-    start.error = MakeError(core::ExecutionError::SYSTEM, "DataWriteFailed", written.message());
+    start.error =
+        MakeError(core::ExecutionError::SYSTEM, "DataWriteFailed", written.status().message());
     SetPhase(s, Plan::kStart, core::NodeExecution::FAILED);
     FailScope(s, *start.error, s->Path(Plan::kStart));
     return;
@@ -188,12 +189,14 @@ void Executor::Launch(Scope* s, int i) {
   }
   n.inputs = std::make_shared<const core::LiteralMap>(std::move(inputs).value());
   Consumed(s, i);
-  Status written = store::WriteProto(s->data.InputsPath(s->Path(i)), *n.inputs);
+  auto written = PutData(s, store::DataDir::InputsKey(s->Path(i)), *n.inputs);
   SetPhase(s, i, core::NodeExecution::QUEUED);
   if (!written.ok()) {
-    Fail(s, i, MakeError(core::ExecutionError::SYSTEM, "DataWriteFailed", written.message()));
+    Fail(s, i,
+         MakeError(core::ExecutionError::SYSTEM, "DataWriteFailed", written.status().message()));
     return;
   }
+  n.inputs_file = *written;
   if (auto outputs = RecoveredOutputs(s, i)) {
     Succeed(s, i, std::move(outputs), core::NodeExecution::RECOVERED);
     return;
@@ -224,7 +227,8 @@ std::shared_ptr<const core::LiteralMap> Executor::RecoveredOutputs(Scope* s, int
   }
   const store::DataDir original(store().data_dir(), exec->recover_from);
   auto outputs = std::make_shared<core::LiteralMap>();
-  if (!store::ReadProto(original.OutputsPath(row->first, row->second.attempts), outputs.get())
+  if (!store::ReadData(store(), original,
+                       store::DataDir::OutputsKey(row->first, row->second.attempts), outputs.get())
            .ok()) {
     return nullptr;  // its data is gone: it runs again
   }
@@ -239,7 +243,7 @@ void ReleaseRead(Scope* s, const BindingPlan& b) {
   if (b.kind == BindingPlan::Kind::kPromise && b.source >= 0) {
     NodeState& source = s->nodes[b.source];
     if (--source.consumers == 0 && !s->plan->nodes[b.source].keep_outputs) {
-      // Its data is on disk for whoever looks later; memory holds it no more.
+      // Its data is in the store for whoever looks later; memory holds it no more.
       source.outputs.reset();
       if (b.source == Plan::kStart) s->inputs.reset();
     }
@@ -284,10 +288,11 @@ void Executor::Succeed(Scope* s, int i, std::shared_ptr<const core::LiteralMap> 
   NodeState& n = s->nodes[i];
   n.outputs = outputs ? std::move(outputs) : std::make_shared<const core::LiteralMap>();
   // Before the SUCCEEDED row: a recorded success has its data.
-  Status written = store::WriteProto(s->data.OutputsPath(s->Path(i), n.attempts), *n.outputs);
+  auto written = PutData(s, store::DataDir::OutputsKey(s->Path(i), n.attempts), *n.outputs);
   if (!written.ok()) {
     n.outputs.reset();
-    Fail(s, i, MakeError(core::ExecutionError::SYSTEM, "DataWriteFailed", written.message()));
+    Fail(s, i,
+         MakeError(core::ExecutionError::SYSTEM, "DataWriteFailed", written.status().message()));
     return;
   }
   SetPhase(s, i, phase);

@@ -92,10 +92,11 @@ admin::NodeExecution ToNode(const core::WorkflowExecutionIdentifier& exec,
   return out;
 }
 
-// A literal map file, if there is one.
-std::optional<core::LiteralMap> ReadMap(const std::string& path) {
+// A literal map the engine wrote (in the database or a file), if there is one.
+std::optional<core::LiteralMap> ReadMap(store::Store& store, const store::DataDir& data,
+                                        const std::string& key) {
   core::LiteralMap m;
-  if (!idl::ReadMessage(path, &m, idl::Format::kBinary).ok()) return std::nullopt;
+  if (!store::ReadData(store, data, key, &m).ok()) return std::nullopt;
   return m;
 }
 
@@ -190,11 +191,15 @@ Result<admin::NodeExecutionGetDataResponse> Executions::GetNodeData(
   FLYTECPP_ASSIGN_OR_RETURN(admin::NodeExecution node, Node(id));
   admin::NodeExecutionGetDataResponse out;
   store::DataDir data(store_->data_dir(), id.execution_id().name());
-  if (auto in = ReadMap(data.InputsPath(id.node_id()))) *out.mutable_full_inputs() = *in;
+  if (auto in = ReadMap(*store_, data, store::DataDir::InputsKey(id.node_id()))) {
+    *out.mutable_full_inputs() = *in;
+  }
   const int attempt = std::stoi(node.metadata().retry_group());
   const auto phase = node.closure().phase();
   if (phase == core::NodeExecution::SUCCEEDED || phase == core::NodeExecution::RECOVERED) {
-    if (auto o = ReadMap(data.OutputsPath(id.node_id(), attempt))) *out.mutable_full_outputs() = *o;
+    if (auto o = ReadMap(*store_, data, store::DataDir::OutputsKey(id.node_id(), attempt))) {
+      *out.mutable_full_outputs() = *o;
+    }
   }
   // A dynamic task: the workflow it generated, as compiled.
   core::CompiledWorkflowClosure generated;
@@ -339,12 +344,14 @@ Result<admin::TaskExecutionGetDataResponse> Executions::GetTaskData(
   admin::TaskExecutionGetDataResponse out;
   std::lock_guard<std::mutex> lock(mu_);
   store::DataDir data(store_->data_dir(), id.node_execution_id().execution_id().name());
-  if (auto in = ReadMap(data.InputsPath(id.node_execution_id().node_id()))) {
+  if (auto in =
+          ReadMap(*store_, data, store::DataDir::InputsKey(id.node_execution_id().node_id()))) {
     *out.mutable_full_inputs() = *in;
   }
   if (t.closure().phase() == core::TaskExecution::SUCCEEDED) {
-    if (auto o = ReadMap(data.OutputsPath(id.node_execution_id().node_id(),
-                                          static_cast<int>(id.retry_attempt())))) {
+    if (auto o = ReadMap(*store_, data,
+                         store::DataDir::OutputsKey(id.node_execution_id().node_id(),
+                                                    static_cast<int>(id.retry_attempt())))) {
       *out.mutable_full_outputs() = *o;
     }
   }

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "flytecpp/idl/io.h"
+#include "flytecpp/store/store.h"
 
 namespace flytecpp::store {
 
@@ -67,6 +68,17 @@ Status WriteProtoAtomically(const std::string& path, const google::protobuf::Mes
 Status ReadProto(const std::string& path, google::protobuf::Message* message) {
   if (::access(path.c_str(), F_OK) != 0) return NotFound(path + ": no such file");
   return idl::ReadMessage(path, message, idl::Format::kBinary);
+}
+
+Status ReadData(Store& store, const DataDir& data, const std::string& key,
+                google::protobuf::Message* message) {
+  FLYTECPP_ASSIGN_OR_RETURN(std::optional<std::string> row,
+                            store.GetData(data.execution_id(), key));
+  if (!row) return ReadProto(data.Path(key), message);
+  if (!message->ParseFromString(*row)) {
+    return IoError(data.execution_id() + "/" + key + ": unreadable data in the store");
+  }
+  return Status::Ok();
 }
 
 }  // namespace flytecpp::store

@@ -16,7 +16,7 @@ namespace flytecpp::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 // Held while the schema is created: servers starting together do it once.
 constexpr int64_t kSchemaLockKey = 0x666c797465637070;  // "flytecpp"
 
@@ -231,6 +231,8 @@ Status CreateSchema(PostgresDatabase& db) {
         payload BYTEA);
       CREATE INDEX IF NOT EXISTS events_by_execution ON events(execution_id, seq);
       CREATE TABLE IF NOT EXISTS entities(key TEXT PRIMARY KEY, resource_type BIGINT, spec BYTEA);
+      CREATE TABLE IF NOT EXISTS data(
+        execution_id TEXT, key TEXT, value BYTEA, PRIMARY KEY(execution_id, key));
       CREATE TABLE IF NOT EXISTS elements(
         execution_id TEXT, path TEXT, idx BIGINT, phase BIGINT, attempts BIGINT,
         system_failures BIGINT, error BYTEA, outputs BYTEA, attempt_started_ns BIGINT,
@@ -261,6 +263,10 @@ Status CreateSchema(PostgresDatabase& db) {
     if (v->Int(0) > kSchemaVersion) {
       return FailedPrecondition("the store was written by a newer flytecpp (schema " +
                                 std::to_string(v->Int(0)) + ")");
+    }
+    if (v->Int(0) < kSchemaVersion) {  // the tables above were added: that is the migration
+      v.reset();
+      return db.Exec("UPDATE flytecpp_schema SET version = " + std::to_string(kSchemaVersion));
     }
     return Status::Ok();
   }();

@@ -238,6 +238,20 @@ class SqlStore : public Store {
     });
   }
 
+  Result<std::optional<std::string>> GetData(const std::string& execution_id,
+                                             const std::string& key) override {
+    Statement& s = Cached("SELECT value FROM data WHERE execution_id = ? AND key = ?");
+    if (!s.ok()) return Error("read data");
+    s.BindText(1, execution_id);
+    s.BindText(2, key);
+    const StepResult rc = s.Step();
+    std::optional<std::string> value;
+    if (rc == StepResult::kRow) value = s.Blob(0);
+    s.Reset();  // at once: a statement left on a row holds its read snapshot
+    if (rc != StepResult::kRow && rc != StepResult::kDone) return Error("read data");
+    return value;
+  }
+
   Status PutEntity(const std::string& key, int resource_type, const std::string& spec) override {
     Statement s(db_,
                 "INSERT INTO entities(key, resource_type, spec) VALUES(?, ?, ?) "
@@ -695,6 +709,7 @@ class SqlStore : public Store {
     for (const auto& n : batch.nodes) ids.insert(n.execution_id);
     for (const auto& e : batch.elements) ids.insert(e.execution_id);
     for (const auto& e : batch.events) ids.insert(e.execution_id);
+    for (const auto& d : batch.data) ids.insert(d.execution_id);
     // Locked until the commit: a lease taken meanwhile waits for it.
     Statement& s = *db_->ForUpdate() != '\0'
                        ? Cached("SELECT owner FROM executions WHERE id = ? FOR UPDATE")
@@ -808,6 +823,19 @@ class SqlStore : public Store {
         s.BindText(11, e.handle);
         s.Bind(12, e.updated_ns);
         FLYTECPP_RETURN_IF_ERROR(Step(s, "write element"));
+      }
+    }
+    if (!batch.data.empty()) {
+      Statement& s = Cached(R"(
+        INSERT INTO data(execution_id, key, value) VALUES(?, ?, ?)
+        ON CONFLICT(execution_id, key) DO UPDATE SET value = excluded.value)");
+      if (!s.ok()) return Error("write data");
+      for (const auto& d : batch.data) {
+        s.Reset();
+        s.BindText(1, d.execution_id);
+        s.BindText(2, d.key);
+        s.Bind(3, d.value);
+        FLYTECPP_RETURN_IF_ERROR(Step(s, "write data"));
       }
     }
     if (!batch.events.empty()) {

@@ -13,7 +13,7 @@ namespace flytecpp::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 constexpr int kBusyTimeoutMs = 30000;  // writers of one store wait for each other this long
 
 class SqliteStatement : public SqlStatement {
@@ -135,6 +135,9 @@ Status Migrate(SqliteDatabase& db) {
           node_path TEXT, payload BLOB);
         CREATE INDEX IF NOT EXISTS events_by_execution ON events(execution_id, seq);
         CREATE TABLE IF NOT EXISTS entities(key TEXT PRIMARY KEY, resource_type INTEGER, spec BLOB);
+        CREATE TABLE IF NOT EXISTS data(
+          execution_id TEXT, key TEXT, value BLOB, PRIMARY KEY(execution_id, key))
+          WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS elements(
           execution_id TEXT, path TEXT, idx INTEGER, phase INTEGER, attempts INTEGER,
           system_failures INTEGER, error BLOB, outputs BLOB, attempt_started_ns INTEGER,
@@ -161,6 +164,7 @@ Status Migrate(SqliteDatabase& db) {
     // Version 3: who set a signal, and why. Version 4: array elements (above).
     // Version 5: the cache and its reservations (above). Version 6: the
     // server's registry (above), and the project, domain and spec of executions.
+    // Version 7: small literal data in the database (above).
     for (const auto& [table, column] : std::vector<std::pair<std::string, std::string>>{
              {"signals", "origin TEXT DEFAULT ''"},
              {"signals", "note TEXT DEFAULT ''"},
@@ -188,7 +192,7 @@ Status Migrate(SqliteDatabase& db) {
         UPDATE executions SET root = parent WHERE root IS NULL;
         CREATE INDEX IF NOT EXISTS executions_by_root ON executions(root);
         CREATE INDEX IF NOT EXISTS executions_by_owner ON executions(owner);
-        PRAGMA user_version = 6;
+        PRAGMA user_version = 7;
       )")
         .WithContext(db.where() + ": migrate schema");
   }();

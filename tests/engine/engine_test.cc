@@ -532,6 +532,9 @@ class FailingStore : public store::Store {
                           int64_t now_ns) override {
     return inner_->UpdateRegistered(id, state, closure, now_ns);
   }
+  Result<std::optional<std::string>> GetData(const std::string& id, const std::string& k) override {
+    return inner_->GetData(id, k);
+  }
   Result<std::optional<std::string>> GetEntity(const std::string& k) override {
     return inner_->GetEntity(k);
   }

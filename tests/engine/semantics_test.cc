@@ -559,7 +559,7 @@ TEST_F(SemanticsTest, R20_EventsForEveryTransition) {
                                            "task:SUCCEEDED", "a:SUCCEEDED", "wf:SUCCEEDED"}));
 }
 
-TEST_F(SemanticsTest, R21_SucceededNodesHaveTheirOutputsOnDisk) {
+TEST_F(SemanticsTest, R21_SucceededNodesHaveTheirOutputsInTheStore) {
   WorkflowBuilder wf("wf");
   wf.Input("x", types::Int());
   wf.Add(TaskNode("a", kAdd1).Bind("x", WorkflowInput("x")));
@@ -567,15 +567,50 @@ TEST_F(SemanticsTest, R21_SucceededNodesHaveTheirOutputsOnDisk) {
   auto r = RunOk(wf.Build(), {kAdd1}, lit::Inputs({{"x", lit::Int(1)}}));
   store::DataDir data(store_->data_dir(), r.execution_id);
   core::LiteralMap out;
-  ASSERT_TRUE(store::ReadProto(data.OutputsPath("a", 0), &out).ok());
+  ASSERT_TRUE(store::ReadData(*reader_, data, store::DataDir::OutputsKey("a", 0), &out).ok());
   EXPECT_EQ(Int(out, "o0"), 2);
-  ASSERT_TRUE(store::ReadProto(data.OutputsPath("end-node", 0), &out).ok());
+  ASSERT_TRUE(
+      store::ReadData(*reader_, data, store::DataDir::OutputsKey("end-node", 0), &out).ok());
   EXPECT_EQ(Int(out, "y"), 2);
-  ASSERT_TRUE(store::ReadProto(data.InputsPath("a"), &out).ok());
+  ASSERT_TRUE(store::ReadData(*reader_, data, store::DataDir::InputsKey("a"), &out).ok());
   EXPECT_EQ(Int(out, "x"), 1);
+  // Small data lives in the database: no file, no directory per node.
+  EXPECT_FALSE(std::filesystem::exists(data.OutputsPath("a", 0)));
+  EXPECT_FALSE(std::filesystem::exists(data.InputsPath("a")));
   auto stored = StoredResult(*reader_, r.execution_id);
   ASSERT_TRUE(stored.ok());
   EXPECT_TRUE(LiteralMapEquals(stored->outputs, r.outputs));
+}
+
+TEST_F(SemanticsTest, R21_LargeDataIsOffloadedToFiles) {
+  // Above kInlineDataMaxBytes a literal lives in its file, as Flyte offloads
+  // large literals; downstream nodes and readers find it there.
+  const std::string big(store::kInlineDataMaxBytes + 1, 'x');
+  TaskTemplate make = TaskBuilder("t.big").Output("o0", types::String()).Build();
+  TaskTemplate size =
+      TaskBuilder("t.size").Input("s", types::String()).Output("o0", types::Int()).Build();
+  Register("t.big", [&](const core::LiteralMap&) -> runtime::TaskOutcome {
+    return lit::Inputs({{"o0", lit::String(big)}});
+  });
+  Register("t.size", [](const core::LiteralMap& in) -> runtime::TaskOutcome {
+    return lit::Inputs(
+        {{"o0", lit::Int(static_cast<int64_t>(
+                    in.literals().at("s").scalar().primitive().string_value().size()))}});
+  });
+  WorkflowBuilder wf("wf");
+  wf.Add(TaskNode("a", make));
+  wf.Add(TaskNode("b", size).Bind("s", Promise("a", "o0")));
+  wf.Output("n", types::Int(), Promise("b", "o0"));
+  auto r = RunOk(wf.Build(), {make, size}, lit::Inputs({}));
+  EXPECT_EQ(Int(r.outputs, "n"), static_cast<int64_t>(big.size()));
+  store::DataDir data(store_->data_dir(), r.execution_id);
+  EXPECT_TRUE(std::filesystem::exists(data.OutputsPath("a", 0)));  // large: a file
+  EXPECT_TRUE(std::filesystem::exists(data.InputsPath("b")));
+  EXPECT_FALSE(std::filesystem::exists(data.OutputsPath("b", 0)));  // small: a row
+  core::LiteralMap out;
+  ASSERT_TRUE(store::ReadData(*reader_, data, store::DataDir::OutputsKey("a", 0), &out).ok());
+  ASSERT_EQ(out.literals().count("o0"), 1u);
+  EXPECT_EQ(out.literals().at("o0").scalar().primitive().string_value(), big);
 }
 
 TEST_F(SemanticsTest, R22_AbortEndsTheExecution) {

@@ -1,7 +1,9 @@
 // Durable execution state: executions, node executions, events, signals,
 // leases and registered entities, in SQLite (WAL) under a store directory or
 // in PostgreSQL (several servers sharing work), with literal data (inputs.pb / outputs.pb /
-// error.pb) in a data directory laid out as Flyte lays out its metadata store (data_dir.h).
+// error.pb) named as Flyte lays out its metadata store (data_dir.h): small data in the
+// database, in the same transaction as the rows that point to it; data above
+// kInlineDataMaxBytes in files of a data directory, as Flyte offloads large literals.
 //
 // Thread safety: a Store object is used by one thread at a time (an engine
 // uses it from its event loop only). Several Store objects, in one process or
@@ -109,6 +111,18 @@ struct CacheEntry {
   int source_attempt = 0;
 };
 
+// Serialized literal data of an execution, under its data_dir.h key (e.g.
+// "n1/data/inputs.pb"). Data larger than this lives in files instead: a
+// file per node costs more than a row (inodes, directories, a second place
+// to keep consistent) until the data is large.
+constexpr size_t kInlineDataMaxBytes = 64 * 1024;
+
+struct DataRecord {
+  std::string execution_id;
+  std::string key;
+  std::string value;
+};
+
 enum class EventKind { kWorkflow = 1, kNode = 2, kTask = 3 };
 
 struct EventRecord {
@@ -173,10 +187,12 @@ struct Batch {
   std::vector<std::string> cache_hits;      // keys whose used_ns becomes the batch's `now_ns`
   // Cache reservations ended: (key, holder); a reservation held by another is kept.
   std::vector<std::pair<std::string, std::string>> cache_releases;
+  std::vector<DataRecord> data;  // upserts, by (execution_id, key)
   int64_t now_ns = 0;
   bool empty() const {
     return executions.empty() && nodes.empty() && events.empty() && signals.empty() &&
-           elements.empty() && cache_puts.empty() && cache_hits.empty() && cache_releases.empty();
+           elements.empty() && cache_puts.empty() && cache_hits.empty() && cache_releases.empty() &&
+           data.empty();
   }
 };
 
@@ -196,6 +212,11 @@ class Store {
   virtual Result<std::vector<ElementRecord>> GetElements(
       const std::string& execution_id, const std::string& path,
       std::optional<core::NodeExecution::Phase> phase = std::nullopt) = 0;
+
+  // Literal data committed with a batch; nullopt when there is none under
+  // `key` (it may live in a file: see ReadData in data_dir.h).
+  virtual Result<std::optional<std::string>> GetData(const std::string& execution_id,
+                                                     const std::string& key) = 0;
 
   // Registered entities (tasks, workflows, launch plans) by identifier text.
   virtual Status PutEntity(const std::string& key, int resource_type, const std::string& spec) = 0;
