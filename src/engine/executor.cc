@@ -346,6 +346,13 @@ void Executor::Loop() {
       Mailbox& mb = *mailbox_;
       std::unique_lock<std::mutex> lock(mb.mu);
       while (mb.commands.empty() && mb.completions.empty() && mb.handles.empty() && !mb.stopping) {
+        if (commit_due_) {
+          // A deferred commit: real time, whatever the engine's clock (a
+          // fake one must not hold changes back). Timers wait for it.
+          if (std::chrono::steady_clock::now() >= *commit_due_) break;
+          mb.cv.wait_until(lock, *commit_due_);
+          continue;
+        }
         if (timers_.empty()) {
           mb.cv.wait(lock);
           continue;
@@ -359,6 +366,7 @@ void Executor::Loop() {
       handles.swap(mb.handles);
       stopping = mb.stopping;
     }
+    stopping_ = stopping;
     for (auto& [token, handle] : handles) AttemptStarted(token, std::move(handle));
     for (auto& [token, outcome] : completions) AttemptDone(token, std::move(outcome));
     RunTurn(commands);
@@ -388,7 +396,10 @@ void Executor::RunTurn(std::vector<Command>& commands) {
       Launch(s, i);
     }
     PumpPools();
-    Flush();
+    if (Flush()) {
+      if (ready_.empty() && before_commit_.empty()) break;  // changes wait for a later commit
+      continue;
+    }
   } while (!ready_.empty() || !dirty_nodes_.empty() || !dirty_records_.empty() ||
            !events_.empty() || !before_commit_.empty());
 }
@@ -465,7 +476,22 @@ void Executor::EnsureInputsFile(Scope* s, int i) {
   n.inputs_file = store::WriteProto(s->data.InputsPath(s->Path(i)), *n.inputs).ok();
 }
 
-void Executor::Flush() {
+bool Executor::MayDeferCommit() const {
+  // Only what the engine alone can see may wait: no attempt waits for the
+  // commit to start, no caller for an answer, no execution ends. In-process
+  // attempts started meanwhile die with the engine, so a crash loses at
+  // most kCommitDelay of their work, which then runs again.
+  if (stopping_ || !store_error_.ok() || !after_commit_.empty() || !to_launch_.empty() ||
+      !ending_.empty()) {
+    return false;
+  }
+  const size_t rows =
+      dirty_nodes_.size() + events_.size() + element_rows_.size() + data_rows_.size();
+  if (rows >= kMaxDeferredRows) return false;
+  return !commit_due_ || std::chrono::steady_clock::now() < *commit_due_;
+}
+
+bool Executor::Flush() {
   // Handlers that keep rows and events of their own add them now.
   std::vector<std::pair<uint64_t, int>> hooks;
   hooks.swap(before_commit_);
@@ -490,8 +516,13 @@ void Executor::Flush() {
                        cache_puts_.empty() && cache_hits_.empty() && cache_releases_.empty();
   if (nothing && after_commit_.empty() && to_launch_.empty()) {
     FinishExecutions();
-    return;
+    return false;
   }
+  if (!nothing && MayDeferCommit()) {
+    if (!commit_due_) commit_due_ = std::chrono::steady_clock::now() + kCommitDelay;
+    return true;
+  }
+  commit_due_.reset();
   auto build = [&] {
     store::Batch batch;
     batch.owner = owner_;
@@ -603,6 +634,7 @@ void Executor::Flush() {
   to_launch_.clear();
   AnswerBlocked();
   FinishExecutions();
+  return false;
 }
 
 void Executor::EndExecution(Execution* exec) {

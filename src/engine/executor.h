@@ -9,12 +9,14 @@
 // Everything here runs on the engine's thread unless it says otherwise.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <future>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <set>
 #include <string>
@@ -163,7 +165,10 @@ class Executor {
   void Loop();
   void RunTurn(std::vector<Command>& commands);
   void FireTimers();
-  void Flush();
+  // Commits this turn's changes, or leaves them to a later turn's commit
+  // (returns true) when nothing waits for them (MayDeferCommit).
+  bool Flush();
+  bool MayDeferCommit() const;
   void AfterCommit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
   void FinishExecutions();
   void EndExecution(Execution* exec);  // finished: free it after the commit
@@ -282,7 +287,13 @@ class Executor {
   // Gates awaiting signals: (execution id, signal id) -> (scope serial, node).
   std::map<std::pair<std::string, std::string>, std::vector<std::pair<uint64_t, int>>> awaiting_;
 
-  // The next commit.
+  // The next commit. Turns that only moved in-process work on may leave
+  // their changes to it (group commit across turns), for at most
+  // kCommitDelay of real time: `commit_due_` is then set.
+  static constexpr std::chrono::milliseconds kCommitDelay{2};
+  static constexpr size_t kMaxDeferredRows = 8192;
+  std::optional<std::chrono::steady_clock::time_point> commit_due_;
+  bool stopping_ = false;  // the last turn: it commits whatever is left
   std::vector<std::pair<Scope*, int>> dirty_nodes_;
   std::vector<Scope*> dirty_records_;
   struct PendingEvent {

@@ -223,6 +223,49 @@ TEST_F(ProcessTest, WritesOutsideTheAttemptFail) {
   EXPECT_EQ(RunTask(home, lit::Inputs({})).phase, core::WorkflowExecution::SUCCEEDED);
 }
 
+TEST_F(ProcessTest, ConcurrentTasksCannotSeeEachOthersFilesOrProcesses) {
+  // Two sandboxed tasks at once (the root bound whole, recursively): each
+  // starts with an empty private /tmp, lives in a pid namespace of its own
+  // (the only pids it sees are the few small ones of that namespace), and
+  // still finds only its own file after the other has written its own.
+  // (The store may live under /tmp: the way to it is there, mounted in.)
+  const auto store_dir = fs::relative(dir_.path(), "/tmp");
+  const std::string keep = store_dir.empty() || *store_dir.begin() == ".."
+                               ? std::string("-")
+                               : store_dir.begin()->string();
+  const std::string others = "$(ls -A /tmp | grep -vx -- '" + keep + "')";
+  const std::string script =
+      "test -z \"" + others + "\" || exit 5; echo secret > /tmp/mine-$$; "
+      "top=$(ls /proc | grep '^[0-9]' | sort -n | tail -1); test \"$top\" -lt 20 || exit 6; "
+      "sleep 0.3; "
+      "test \"" + others + "\" = mine-$$ || exit 7; test ! -e " + dir_.path().string() +
+      "/app || exit 8";
+  TaskTemplate t = Shell("sandbox.private", script);
+  WorkflowBuilder wf("wf");
+  wf.Add(TaskNode("a", t));
+  wf.Add(TaskNode("b", t));
+  auto closure = CompileIt(wf.Build(), {t});
+  ASSERT_TRUE(closure.ok()) << closure.status().ToString();
+  engine::Engine engine(ProcessOptions());
+  auto r = engine.Run({.closure = *closure});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED)
+      << (r->error ? r->error->message() : "") << Stderr(r->execution_id, "a")
+      << Stderr(r->execution_id, "b");
+  // They did run at the same time: each started before the other ended.
+  auto nodes = store_->GetNodes(r->execution_id);
+  ASSERT_TRUE(nodes.ok());
+  const store::NodeRecord *a = nullptr, *b = nullptr;
+  for (const auto& n : *nodes) {
+    if (n.path == "a") a = &n;
+    if (n.path == "b") b = &n;
+  }
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_LT(a->attempt_started_ns, b->updated_ns);
+  EXPECT_LT(b->attempt_started_ns, a->updated_ns);
+}
+
 TEST_F(ProcessTest, NoNetworkUnlessAllowed) {
   // A listener on the host's loopback; the sandbox has its own network.
   flytecpp::testing::LoopbackListener listener;

@@ -46,6 +46,7 @@ class SqlRuntime : public Runtime {
 
   std::string_view name() const override { return "sql"; }
   bool CanRun(const core::TaskTemplate& task) const override;
+  bool reads_input_files() const override { return false; }  // statements bind the map
   Status Start(AttemptSpec spec, AttemptCallbacks callbacks) override;
   void Abort(const AttemptId& id) override;
 
