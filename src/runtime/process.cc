@@ -530,13 +530,11 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(
   launch.out_dir = out_dir;
   launch.raw = out_dir + "/raw";
   std::error_code ec;
-  fs::create_directories(launch.raw + "/_flytecheckpoints", ec);
   fs::create_directories(out_dir + "/work", ec);
   for (const auto& v : pod.empty_dirs) fs::create_directories(out_dir + "/volumes/" + v, ec);
   if (ec)
     return Failure("RuntimeStartFailed", out_dir + ": " + ec.message(), true,
                    core::ExecutionError::SYSTEM);
-  (void)idl::WriteMessage(data_dir + "/task.pb", task, idl::Format::kBinary);
 
   const bool single = pod.init_containers.empty() && pod.containers.size() == 1;
   if (!single && !options.sandbox) {
@@ -601,6 +599,28 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(
   }
   launch.memory = PodLimit(pod, &PodContainer::memory);
   launch.cpu = PodLimit(pod, &PodContainer::cpu);
+
+  // What Flyte's protocol offers a task (the raw output and checkpoint
+  // directories, the task template) is made only when its command names
+  // it, as flytekit's does: every file and directory is a cost per attempt,
+  // and on a slow file system the largest one.
+  auto named = [&](const std::string& path) {
+    for (const auto& arg : launch.argv) {
+      if (arg.find(path) != std::string::npos) return true;
+    }
+    for (const auto& [name, value] : launch.env) {
+      if (value.find(path) != std::string::npos) return true;
+    }
+    return false;
+  };
+  if (named(launch.raw)) fs::create_directories(vars.checkpoint_output_prefix, ec);
+  if (ec) {
+    return Failure("RuntimeStartFailed", launch.raw + ": " + ec.message(), true,
+                   core::ExecutionError::SYSTEM);
+  }
+  if (named(vars.task_template_path) && !fs::exists(vars.task_template_path, ec)) {
+    (void)idl::WriteMessage(vars.task_template_path, task, idl::Format::kBinary);
+  }
 
   // Last: nothing after this may fail and leave the files behind.
   if (!launch.secrets.files.empty()) {

@@ -235,11 +235,12 @@ TEST_F(ProcessTest, ConcurrentTasksCannotSeeEachOthersFilesOrProcesses) {
                                : store_dir.begin()->string();
   const std::string others = "$(ls -A /tmp | grep -vx -- '" + keep + "')";
   const std::string script =
-      "test -z \"" + others + "\" || exit 5; echo secret > /tmp/mine-$$; "
+      "test -z \"" + others +
+      "\" || exit 5; echo secret > /tmp/mine-$$; "
       "top=$(ls /proc | grep '^[0-9]' | sort -n | tail -1); test \"$top\" -lt 20 || exit 6; "
       "sleep 0.3; "
-      "test \"" + others + "\" = mine-$$ || exit 7; test ! -e " + dir_.path().string() +
-      "/app || exit 8";
+      "test \"" +
+      others + "\" = mine-$$ || exit 7; test ! -e " + dir_.path().string() + "/app || exit 8";
   TaskTemplate t = Shell("sandbox.private", script);
   WorkflowBuilder wf("wf");
   wf.Add(TaskNode("a", t));
