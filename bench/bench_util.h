@@ -15,7 +15,28 @@
 #include <thread>
 #include <vector>
 
+#include "flytecpp/idl/builders.h"
+
 namespace flytecpp::bench {
+
+// The no-op tasks the in-process shapes and the compile benchmark use:
+// one int in (or two), one int out.
+inline idl::TaskTemplate UnaryTask() {
+  return idl::TaskBuilder("bench.unary")
+      .Input("x", idl::types::Int())
+      .Output("o0", idl::types::Int())
+      .Container(idl::ContainerBuilder("img").Command({"run"}))
+      .Build();
+}
+
+inline idl::TaskTemplate BinaryTask() {
+  return idl::TaskBuilder("bench.binary")
+      .Input("a", idl::types::Int())
+      .Input("b", idl::types::Int())
+      .Output("o0", idl::types::Int())
+      .Container(idl::ContainerBuilder("img").Command({"run"}))
+      .Build();
+}
 
 // A DAG: per node, the nodes it runs after (all earlier in the order).
 struct Shape {

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "bench_util.h"
 #include "flytecpp/compiler/compiler.h"
 #include "flytecpp/idl/builders.h"
 
@@ -13,22 +14,8 @@ namespace {
 using namespace flytecpp::idl;
 using flytecpp::compiler::CompiledTask;
 
-TaskTemplate UnaryTask() {
-  return TaskBuilder("bench.unary")
-      .Input("x", types::Int())
-      .Output("o0", types::Int())
-      .Container(ContainerBuilder("img").Command({"run"}))
-      .Build();
-}
-
-TaskTemplate BinaryTask() {
-  return TaskBuilder("bench.binary")
-      .Input("a", types::Int())
-      .Input("b", types::Int())
-      .Output("o0", types::Int())
-      .Container(ContainerBuilder("img").Command({"run"}))
-      .Build();
-}
+using flytecpp::bench::BinaryTask;
+using flytecpp::bench::UnaryTask;
 
 std::string Id(int64_t i) { return "n" + std::to_string(i); }
 

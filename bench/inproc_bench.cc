@@ -6,6 +6,7 @@
 //
 //   inproc_bench --shapes chain-10000,fan-out-100000,lattice-100x100
 //                [--runs R] [--dir DIR] [--durability off|normal|full|memory]
+//   (memory: store::OpenMemoryStore, an in-memory database: nothing on disk)
 //   inproc_bench --memory 10000,1000000 [--dir DIR]    engine state per node
 //   inproc_bench --executions 1000 [--dir DIR]         many small executions
 //
@@ -39,28 +40,11 @@ double Since(Wall::time_point start) {
   return std::chrono::duration<double>(Wall::now() - start).count();
 }
 
-TaskTemplate Unary() {
-  return TaskBuilder("bench.unary")
-      .Input("x", types::Int())
-      .Output("o0", types::Int())
-      .Container(ContainerBuilder("img").Command({"run"}))
-      .Build();
-}
-
-TaskTemplate Binary() {
-  return TaskBuilder("bench.binary")
-      .Input("a", types::Int())
-      .Input("b", types::Int())
-      .Output("o0", types::Int())
-      .Container(ContainerBuilder("img").Command({"run"}))
-      .Build();
-}
-
 // `shape` as a workflow: a node after one node reads its output, after two
 // reads both, after none reads the workflow's input; the last node's output
 // is the workflow's.
 compiler::CompiledWorkflowClosure Workflow(const Shape& shape) {
-  const TaskTemplate unary = Unary(), binary = Binary();
+  const TaskTemplate unary = UnaryTask(), binary = BinaryTask();
   WorkflowBuilder wf("bench." + shape.name);
   wf.Input("x", types::Int());
   auto id = [](int i) { return "n" + std::to_string(i); };
@@ -105,7 +89,8 @@ store::Durability DurabilityNamed(const std::string& name) {
 double RunFlytecpp(const compiler::CompiledWorkflowClosure& closure, const fs::path& dir,
                    const std::string& durability) {
   fs::remove_all(dir);
-  auto store = store::OpenSqliteStore(dir, DurabilityNamed(durability));
+  auto store = durability == "memory" ? store::OpenMemoryStore(dir / "data")
+                                      : store::OpenSqliteStore(dir, DurabilityNamed(durability));
   if (!store.ok()) Die(store.status().ToString());
   runtime::InProcessRuntime tasks;
   RegisterTasks(tasks);
@@ -283,7 +268,8 @@ int main(int argc, char** argv) {
   app.add_option("--shapes", shapes, "shapes to run")->delimiter(',');
   app.add_option("--runs", runs, "runs of each (median, min, max)")->check(CLI::PositiveNumber);
   app.add_option("--dir", dir, "where the stores live");
-  app.add_option("--durability", durability)->check(CLI::IsMember({"off", "normal", "full"}));
+  app.add_option("--durability", durability)
+      ->check(CLI::IsMember({"off", "normal", "full", "memory"}));
   app.add_option("--memory", memory, "fan-out sizes whose engine memory to measure")
       ->delimiter(',');
   app.add_option("--executions", executions, "small executions to submit at once");

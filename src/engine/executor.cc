@@ -385,6 +385,13 @@ void Executor::Loop() {
 }
 
 void Executor::RunTurn(std::vector<Command>& commands) {
+  if (!commands.empty() && commit_due_) {
+    // Callers see the store as the engine does: what earlier turns left to
+    // a deferred commit is committed before any command runs.
+    force_commit_ = true;
+    Flush();
+    force_commit_ = false;
+  }
   for (auto& command : commands) command();
   FireTimers();
   // Transitions can make more work ready, and starting attempts after a
@@ -481,8 +488,8 @@ bool Executor::MayDeferCommit() const {
   // commit to start, no caller for an answer, no execution ends. In-process
   // attempts started meanwhile die with the engine, so a crash loses at
   // most kCommitDelay of their work, which then runs again.
-  if (stopping_ || !store_error_.ok() || !after_commit_.empty() || !to_launch_.empty() ||
-      !ending_.empty()) {
+  if (stopping_ || force_commit_ || !store_error_.ok() || !after_commit_.empty() ||
+      !to_launch_.empty() || !ending_.empty()) {
     return false;
   }
   const size_t rows =

@@ -293,7 +293,8 @@ class Executor {
   static constexpr std::chrono::milliseconds kCommitDelay{2};
   static constexpr size_t kMaxDeferredRows = 8192;
   std::optional<std::chrono::steady_clock::time_point> commit_due_;
-  bool stopping_ = false;  // the last turn: it commits whatever is left
+  bool stopping_ = false;      // the last turn: it commits whatever is left
+  bool force_commit_ = false;  // commands are waiting: commit what earlier turns deferred
   std::vector<std::pair<Scope*, int>> dirty_nodes_;
   std::vector<Scope*> dirty_records_;
   struct PendingEvent {

@@ -216,6 +216,7 @@ Result<std::optional<ExecutionResult>> Executor::WaitUntilBlocked(const std::str
 }
 
 void Executor::AnswerBlocked() {
+  if (commit_due_) return;  // what the answer implies must be in the store first
   for (auto& [id, exec] : executions_) {
     if (exec->blocked_waiters.empty() || exec->finished || exec->dropped) continue;
     // Moving: attempts in flight or waiting for room, or nodes about to start.

@@ -247,4 +247,27 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& dir_
   return MakeSqlStore(std::move(db), dir / "data");
 }
 
+Result<std::unique_ptr<Store>> OpenMemoryStore(const std::filesystem::path& data_dir_in) {
+  std::error_code ec;
+  const std::filesystem::path data_dir =
+      std::filesystem::absolute(data_dir_in, ec).lexically_normal();
+  if (data_dir_in.empty() || ec) {
+    return InvalidArgument("a memory store needs a data directory (for data above 64 KiB)");
+  }
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return IoError(data_dir.string() + ": cannot create the data directory: " + ec.message());
+  sqlite3* raw = nullptr;
+  if (sqlite3_open_v2(":memory:", &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    sqlite3_close(raw);
+    return IoError("cannot open an in-memory database");
+  }
+  auto db = std::make_unique<SqliteDatabase>(raw, "memory store");
+  // WAL does not apply in memory (SQLite keeps its "memory" journal).
+  FLYTECPP_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=OFF; PRAGMA foreign_keys=OFF;")
+                               .WithContext("memory store: configure"));
+  FLYTECPP_RETURN_IF_ERROR(Migrate(*db));
+  return MakeSqlStore(std::move(db), data_dir);
+}
+
 }  // namespace flytecpp::store

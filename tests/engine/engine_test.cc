@@ -89,6 +89,35 @@ TEST_F(EngineServiceTest, AThousandExecutionsInOneEngine) {
   EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists);
 }
 
+TEST(MemoryStoreTest, RunsWorkflowsWithNothingOnDisk) {
+  flytecpp::testing::TempDir dir;
+  auto store = store::OpenMemoryStore(dir.path() / "data");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  runtime::InProcessRuntime tasks;
+  tasks.Register("t.add1", Add1);
+  WorkflowBuilder wf("wf");
+  wf.Input("x", types::Int());
+  wf.Add(TaskNode("a", kAdd1).Bind("x", WorkflowInput("x")));
+  wf.Add(TaskNode("b", kAdd1).Bind("x", Promise("a", "o0")));
+  wf.Output("y", types::Int(), Promise("b", "o0"));
+  compiler::CompiledTask t;
+  *t.mutable_template_() = kAdd1;
+  auto closure = compiler::CompileWorkflow(wf.Build(), {}, {t}, {});
+  ASSERT_TRUE(closure.ok()) << closure.status().ToString();
+  Engine engine({.store = store->get(), .runtimes = {&tasks}});
+  auto r = engine.Run({.closure = *closure, .inputs = lit::Inputs({{"x", lit::Int(1)}})});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED);
+  ASSERT_EQ(r->outputs.literals().count("y"), 1u);
+  EXPECT_EQ(r->outputs.literals().at("y").scalar().primitive().integer(), 3);
+  // Its rows are in memory: readable through the store, nothing in files.
+  auto nodes = (*store)->GetNodes(r->execution_id);
+  ASSERT_TRUE(nodes.ok());
+  EXPECT_EQ(nodes->size(), 4u);  // start, a, b, end
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path() / "data"));
+  EXPECT_FALSE(store::OpenMemoryStore("").ok());  // large data needs somewhere to go
+}
+
 TEST_F(EngineServiceTest, SubmitReturnsOnceTheExecutionIsRecorded) {
   FakeRuntime fake;
   Engine engine(FakeOptions(&fake));

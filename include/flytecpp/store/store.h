@@ -291,6 +291,13 @@ class Store {
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::filesystem::path& dir,
                                                Durability durability = Durability::kNormal);
 
+// A store in memory (an SQLite database of its own, never on disk): for
+// programs that embed the engine as a typed DAG library and want nothing to
+// outlive the Store object. Its executions cannot be resumed, and no other
+// process can read it. Data above kInlineDataMaxBytes still goes to files
+// under `data_dir` (required; created if missing).
+Result<std::unique_ptr<Store>> OpenMemoryStore(const std::filesystem::path& data_dir);
+
 // Opens the store on PostgreSQL: `conninfo` is a postgres:// URL or libpq's
 // "host=... dbname=..." form; the tables are created if missing. Literal
 // data lives under `data_dir` (required): servers that share the database
