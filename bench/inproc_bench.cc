@@ -11,11 +11,9 @@
 //   inproc_bench --executions 1000 [--dir DIR]         many small executions
 //
 // DIR holds the stores (/dev/shm leaves the disk out). Prints markdown rows.
-#include <sys/wait.h>
 #include <tbb/flow_graph.h>
 
 #include <CLI/CLI.hpp>
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -206,17 +204,16 @@ void Executions(int count, const fs::path& dir) {
   if (!store.ok()) Die(store.status().ToString());
   runtime::InProcessRuntime tasks;
   RegisterTasks(tasks);
-  engine::Engine engine({.store = store->get(), .runtimes = {&tasks}});
+  // Declared before the engine: its listener uses them until the engine stops.
   std::mutex mu;
   std::map<std::string, Wall::time_point> submitted, ended;
-  std::atomic<int> done{0};
+  engine::Engine engine({.store = store->get(), .runtimes = {&tasks}});
   engine.Subscribe([&](const engine::Event& e) {
     if (e.kind != store::EventKind::kWorkflow || e.phase != core::WorkflowExecution::SUCCEEDED) {
       return;
     }
     std::lock_guard<std::mutex> lock(mu);
     ended[e.execution_id] = Wall::now();
-    done.fetch_add(1);
   });
   const auto start = Wall::now();
   std::vector<std::thread> submitters;

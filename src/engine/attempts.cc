@@ -193,7 +193,8 @@ void Executor::Launch(uint64_t token) {
   const int i = it->second.node;
   it->second.launched = true;
   const int64_t element = it->second.element;
-  if (it->second.runtime->reads_input_files()) EnsureInputsFile(s, i);  // an array's: its own
+  // For an array element, node i is the array: elements index its inputs.pb.
+  if (it->second.runtime->reads_input_files()) EnsureInputsFile(s, i);
   Status st = it->second.runtime->Start(SpecFor(s, i, token), CallbacksFor());
   if (st.ok()) return;
   ReleaseAttempt(token);

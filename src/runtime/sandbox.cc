@@ -22,6 +22,7 @@ bool TargetsExist(const fs::path& root, const std::string& dir,
                   const std::vector<std::string>& targets) {
   std::error_code ec;
   for (const auto& t : targets) {
+    if (t.empty() || t[0] != '/') return false;  // not a path inside: the careful way
     if ((dir.empty() || Under(t, dir)) && !fs::exists(root / t.substr(1), ec)) return false;
   }
   return true;
