@@ -367,6 +367,15 @@ void Executor::Loop() {
       stopping = mb.stopping;
     }
     stopping_ = stopping;
+    if (!commands.empty() && commit_due_) {
+      // Callers see the store as the engine does: what earlier turns left
+      // to a deferred commit is committed before any command runs. First
+      // thing in the turn, while nothing is ready to launch: a commit that
+      // loses a lease frees that execution's scopes.
+      force_commit_ = true;
+      Flush();
+      force_commit_ = false;
+    }
     for (auto& [token, handle] : handles) AttemptStarted(token, std::move(handle));
     for (auto& [token, outcome] : completions) AttemptDone(token, std::move(outcome));
     RunTurn(commands);
@@ -385,13 +394,6 @@ void Executor::Loop() {
 }
 
 void Executor::RunTurn(std::vector<Command>& commands) {
-  if (!commands.empty() && commit_due_) {
-    // Callers see the store as the engine does: what earlier turns left to
-    // a deferred commit is committed before any command runs.
-    force_commit_ = true;
-    Flush();
-    force_commit_ = false;
-  }
   for (auto& command : commands) command();
   FireTimers();
   // Transitions can make more work ready, and starting attempts after a

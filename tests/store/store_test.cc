@@ -121,6 +121,36 @@ TEST_P(StoreTest, NodeRowsAreKeyedByExecutionAndPath) {
   EXPECT_EQ(child["n0"].queued_ns, 10);
 }
 
+TEST_P(StoreTest, DataRowsAreKeyedByExecutionAndKeyAndFencedLikeRows) {
+  auto s = Open();
+  Batch b;
+  b.owner = "me";
+  b.executions = {Execution("p", core::WorkflowExecution::RUNNING)};
+  b.data = {{"p", "n0/data/inputs.pb", "in"}, {"p", "n0/data/0/outputs.pb", "out"}};
+  ASSERT_TRUE(s->Commit(b).ok());
+  auto in = s->GetData("p", "n0/data/inputs.pb");
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  ASSERT_TRUE(in->has_value());
+  EXPECT_EQ(**in, "in");
+  // Written again (a retried node): the new value replaces the old.
+  Batch again;
+  again.owner = "me";
+  again.data = {{"p", "n0/data/inputs.pb", "in, again"}};
+  ASSERT_TRUE(s->Commit(again).ok());
+  EXPECT_EQ(**s->GetData("p", "n0/data/inputs.pb"), "in, again");
+  EXPECT_EQ(**s->GetData("p", "n0/data/0/outputs.pb"), "out");
+  // Another execution's key, or a missing one: nothing.
+  auto missing = s->GetData("q", "n0/data/inputs.pb");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+  // Another owner's batch writes no data of an execution it does not hold.
+  Batch thief;
+  thief.owner = "other";
+  thief.data = {{"p", "n0/data/inputs.pb", "stolen"}};
+  EXPECT_EQ(s->Commit(thief).code(), StatusCode::kAborted);
+  EXPECT_EQ(**s->GetData("p", "n0/data/inputs.pb"), "in, again");
+}
+
 TEST_P(StoreTest, ExecutionUpsertsKeepClosureAndInputsFromTheFirstRow) {
   auto s = Open();
   ExecutionRecord first = Execution("e", core::WorkflowExecution::RUNNING);
