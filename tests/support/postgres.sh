@@ -3,7 +3,8 @@
 # an unprivileged user (nobody, when started by root):
 #   postgres.sh start DIR   initdb + pg_ctl start; writes DIR/conninfo (no
 #                           password) and DIR/password (the user's)
-#   postgres.sh stop DIR    stops it and removes DIR
+#   postgres.sh stop DIR    stops it and removes DIR (only a DIR that start made,
+#                           or an empty one)
 # The tests that need it read DIR from FLYTECPP_TEST_PG_DIR and skip loudly
 # when DIR/conninfo is missing.
 set -euo pipefail
@@ -13,6 +14,17 @@ if [[ -z "$bin" || ! -x "$bin/initdb" ]]; then
   echo "postgres.sh: PostgreSQL is not installed (apt-get install postgresql); its tests will skip" >&2
   exit 0
 fi
+# Removes DIR only if this script made it (its marker) or it is empty: a
+# wrong DIR must not cost its contents.
+remove_dir() {
+  [[ -e "$dir" ]] || return 0
+  if [[ -f "$dir/.flytecpp-postgres" || -z "$(ls -A "$dir")" ]]; then
+    rm -rf "$dir"
+    return 0
+  fi
+  echo "postgres.sh: $dir was not made by 'postgres.sh start': left as it is" >&2
+  return 1
+}
 as_user=()
 if [[ $(id -u) -eq 0 ]]; then as_user=(runuser -u nobody --); fi
 
@@ -21,8 +33,9 @@ case "$cmd" in
     if [[ -f "$dir/data/postmaster.pid" ]]; then
       "${as_user[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
     fi
-    rm -rf "$dir"
+    remove_dir
     mkdir -p "$dir"
+    touch "$dir/.flytecpp-postgres"
     head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/password"
     [[ ${#as_user[@]} -eq 0 ]] || chown -R nobody "$dir"
     chmod 700 "$dir"
@@ -42,7 +55,7 @@ case "$cmd" in
     if [[ -d "$dir/data" ]]; then
       "${as_user[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
     fi
-    rm -rf "$dir"
+    remove_dir
     ;;
   *) echo "postgres.sh: start|stop DIR" >&2; exit 2 ;;
 esac

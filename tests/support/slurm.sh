@@ -4,12 +4,25 @@
 # on free ports, one partition `debug` of sixteen CPUs.
 #   slurm.sh start DIR   DIR/slurm.conf, and DIR/ready once the node is idle
 #   slurm.sh stop DIR    cancels every job, stops the daemons, removes DIR
+#                        (only a DIR that start made, or an empty one)
 # Tests read DIR from FLYTECPP_TEST_SLURM_DIR (SLURM_CONF=DIR/slurm.conf) and
 # skip loudly when DIR/ready is missing. slurmd must run as root (it starts
 # jobs as their users): without root, or without the packages, this says so
 # and leaves no DIR/ready.
 set -euo pipefail
 cmd="${1:?start|stop}" dir="${2:?DIR}"
+
+# Removes DIR only if this script made it (its marker) or it is empty: a
+# wrong DIR must not cost its contents.
+remove_dir() {
+  [[ -e "$dir" ]] || return 0
+  if [[ -f "$dir/.flytecpp-slurm" || -z "$(ls -A "$dir")" ]]; then
+    rm -rf "$dir"
+    return 0
+  fi
+  echo "slurm.sh: $dir was not made by 'slurm.sh start': left as it is" >&2
+  return 1
+}
 
 stop() {
   if [[ -f "$dir/slurm.conf" ]]; then
@@ -28,7 +41,7 @@ stop() {
     ((alive == 0)) && break
     sleep 0.1
   done
-  rm -rf "$dir"
+  remove_dir
 }
 
 case "$cmd" in
@@ -46,6 +59,7 @@ case "$cmd" in
     fi
     stop
     mkdir -p "$dir"/{munge,socket,state,spool,log}
+    touch "$dir/.flytecpp-slurm"
     # munge: a key of our own; the key's directory private, the socket's open.
     dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
     chown -R munge:munge "$dir/munge" "$dir/socket"
