@@ -228,6 +228,8 @@ TEST_F(ProcessTest, ConcurrentTasksCannotSeeEachOthersFilesOrProcesses) {
   // starts with an empty private /tmp, lives in a pid namespace of its own
   // (the only pids it sees are the few small ones of that namespace), and
   // still finds only its own file after the other has written its own.
+  // (Their attempt directories stay readable, as all data in the store is
+  // to downstream tasks.)
   // (The store may live under /tmp: the way to it is there, mounted in.)
   const auto store_dir = fs::relative(dir_.path(), "/tmp");
   const std::string keep = store_dir.empty() || *store_dir.begin() == ".."

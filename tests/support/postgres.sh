@@ -14,17 +14,9 @@ if [[ -z "$bin" || ! -x "$bin/initdb" ]]; then
   echo "postgres.sh: PostgreSQL is not installed (apt-get install postgresql); its tests will skip" >&2
   exit 0
 fi
-# Removes DIR only if this script made it (its marker) or it is empty: a
-# wrong DIR must not cost its contents.
-remove_dir() {
-  [[ -e "$dir" ]] || return 0
-  if [[ -f "$dir/.flytecpp-postgres" || -z "$(ls -A "$dir")" ]]; then
-    rm -rf "$dir"
-    return 0
-  fi
-  echo "postgres.sh: $dir was not made by 'postgres.sh start': left as it is" >&2
-  return 1
-}
+marker=.flytecpp-postgres
+# shellcheck source=remove_dir.sh
+source "$(dirname "$0")/remove_dir.sh"
 as_user=()
 if [[ $(id -u) -eq 0 ]]; then as_user=(runuser -u nobody --); fi
 
@@ -35,7 +27,7 @@ case "$cmd" in
     fi
     remove_dir
     mkdir -p "$dir"
-    touch "$dir/.flytecpp-postgres"
+    touch "$dir/$marker"
     head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/password"
     [[ ${#as_user[@]} -eq 0 ]] || chown -R nobody "$dir"
     chmod 700 "$dir"

@@ -12,17 +12,9 @@
 set -euo pipefail
 cmd="${1:?start|stop}" dir="${2:?DIR}"
 
-# Removes DIR only if this script made it (its marker) or it is empty: a
-# wrong DIR must not cost its contents.
-remove_dir() {
-  [[ -e "$dir" ]] || return 0
-  if [[ -f "$dir/.flytecpp-slurm" || -z "$(ls -A "$dir")" ]]; then
-    rm -rf "$dir"
-    return 0
-  fi
-  echo "slurm.sh: $dir was not made by 'slurm.sh start': left as it is" >&2
-  return 1
-}
+marker=.flytecpp-slurm
+# shellcheck source=remove_dir.sh
+source "$(dirname "$0")/remove_dir.sh"
 
 stop() {
   if [[ -f "$dir/slurm.conf" ]]; then
@@ -59,7 +51,7 @@ case "$cmd" in
     fi
     stop
     mkdir -p "$dir"/{munge,socket,state,spool,log}
-    touch "$dir/.flytecpp-slurm"
+    touch "$dir/$marker"
     # munge: a key of our own; the key's directory private, the socket's open.
     dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
     chown -R munge:munge "$dir/munge" "$dir/socket"
