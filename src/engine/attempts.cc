@@ -194,8 +194,8 @@ void Executor::Launch(uint64_t token) {
   it->second.launched = true;
   const int64_t element = it->second.element;
   // For an array element, node i is the array: elements index its inputs.pb.
-  if (it->second.runtime->reads_input_files()) EnsureInputsFile(s, i);
-  Status st = it->second.runtime->Start(SpecFor(s, i, token), CallbacksFor());
+  Status st = it->second.runtime->reads_input_files() ? EnsureInputsFile(s, i) : Status::Ok();
+  if (st.ok()) st = it->second.runtime->Start(SpecFor(s, i, token), CallbacksFor());
   if (st.ok()) return;
   ReleaseAttempt(token);
   if (element >= 0) {

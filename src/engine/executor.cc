@@ -390,6 +390,13 @@ void Executor::Loop() {
       DropExecution(exec, Aborted("the engine stopped"));
     }
   }
+  // Nothing more is committed: what is left unwritten goes, and every
+  // waiter is answered.
+  dirty_nodes_.clear();
+  dirty_records_.clear();
+  events_.clear();
+  element_rows_.clear();
+  data_rows_.clear();
   FinishExecutions();
 }
 
@@ -478,11 +485,13 @@ Result<bool> Executor::PutData(Scope* s, const std::string& key,
   return false;
 }
 
-void Executor::EnsureInputsFile(Scope* s, int i) {
+Status Executor::EnsureInputsFile(Scope* s, int i) {
   NodeState& n = s->nodes[i];
-  if (n.inputs_file || !n.inputs) return;
-  // A failed write leaves no file: the task then fails naming it.
-  n.inputs_file = store::WriteProto(s->data.InputsPath(s->Path(i)), *n.inputs).ok();
+  if (n.inputs_file || !n.inputs) return Status::Ok();
+  // A failed write fails the attempt (retryable), naming the file.
+  FLYTECPP_RETURN_IF_ERROR(store::WriteProto(s->data.InputsPath(s->Path(i)), *n.inputs));
+  n.inputs_file = true;
+  return Status::Ok();
 }
 
 bool Executor::MayDeferCommit() const {
@@ -651,7 +660,16 @@ void Executor::EndExecution(Execution* exec) {
   ending_.push_back(exec);
 }
 
+bool Executor::RowsPending() const {
+  return !dirty_nodes_.empty() || !dirty_records_.empty() || !events_.empty() ||
+         !element_rows_.empty() || !data_rows_.empty();
+}
+
 void Executor::FinishExecutions() {
+  // Rows not committed yet may name an ending execution's scopes (an attempt
+  // that failed to start after the commit, say): it is freed after the next
+  // commit, which comes at once (ending executions are never deferred).
+  if (RowsPending()) return;
   std::vector<Execution*> ending;
   ending.swap(ending_);
   for (Execution* exec : ending) {

@@ -115,8 +115,8 @@ class Executor {
   // data is written to its file now. Returns whether it went to a file.
   Result<bool> PutData(Scope* s, const std::string& key, const google::protobuf::Message& data);
   // Writes node `i`'s inputs.pb if it lives in the database only: for
-  // runtimes whose attempts read the file.
-  void EnsureInputsFile(Scope* s, int i);
+  // runtimes whose attempts read the file. Errors name the file.
+  Status EnsureInputsFile(Scope* s, int i);
   void AddTaskEvent(Scope* s, int i, flyteidl::event::TaskExecutionEvent e);  // stamps its time
 
   // Timers that call the node's handler back (TimerDue) at `due_ns`.
@@ -170,7 +170,8 @@ class Executor {
   bool Flush();
   bool MayDeferCommit() const;
   void AfterCommit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
-  void FinishExecutions();
+  void FinishExecutions();  // frees ending executions once nothing uncommitted names them
+  bool RowsPending() const;
   void EndExecution(Execution* exec);  // finished: free it after the commit
   void Forget(Scope* s);               // it and its children leave scopes_
   void DropExecution(Execution* exec, const Status& why);

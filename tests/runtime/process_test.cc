@@ -269,6 +269,27 @@ TEST_F(ProcessTest, ConcurrentTasksCannotSeeEachOthersFilesOrProcesses) {
   EXPECT_LT(b->attempt_started_ns, a->updated_ns);
 }
 
+TEST_F(ProcessTest, AnInputsFileThatCannotBeWrittenFailsTheAttemptNamingIt) {
+  // Small inputs live in the database; a process task's inputs.pb is written
+  // just before it starts. Here a file stands where the node's directory goes.
+  TaskTemplate t = Shell("inputs.blocked", "exit 0");
+  WorkflowBuilder wf("wf");
+  wf.Add(TaskNode("n0", t));
+  auto closure = CompileIt(wf.Build(), {t});
+  ASSERT_TRUE(closure.ok()) << closure.status().ToString();
+  const fs::path exec_dir = store_->data_dir() / "blockedinputs";
+  fs::create_directories(exec_dir);
+  std::ofstream(exec_dir / "n0") << "in the way";
+  engine::Engine engine(ProcessOptions());
+  auto r = engine.Run({.closure = *closure, .execution_id = "blockedinputs"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(r->error.has_value());
+  EXPECT_NE(r->error->code().find("RuntimeStartFailed"), std::string::npos) << r->error->code();
+  EXPECT_NE(r->error->message().find("blockedinputs/n0/data"), std::string::npos)
+      << r->error->message();
+}
+
 TEST_F(ProcessTest, NoNetworkUnlessAllowed) {
   // A listener on the host's loopback; the sandbox has its own network.
   flytecpp::testing::LoopbackListener listener;
