@@ -105,7 +105,10 @@ double RunFlytecpp(const compiler::CompiledWorkflowClosure& closure, const fs::p
   const double secs = std::chrono::duration<double>(Wall::now() - start).count();
   if (!r.ok() || r->phase != flyteidl::core::WorkflowExecution::SUCCEEDED) {
     Die(std::string("the ") + (mode == Mode::kSandboxed ? "sandboxed" : "unsandboxed") +
-        " run failed");
+        " run failed: " +
+        (!r.ok()    ? r.status().ToString()
+         : r->error ? r->failed_node + ": " + r->error->message()
+                    : "phase " + std::to_string(r->phase)));
   }
   return secs;
 }

@@ -453,8 +453,9 @@ int RunLogs(const CliEnv& env, const std::string& id, const std::string& node, i
                          ")"),
                 kExitBadInput);
   }
-  if (!std::filesystem::exists(dir + "/stdout.log") &&
-      !std::filesystem::exists(dir + "/stderr.log")) {
+  // A process attempt's log files are made when it first prints: a silent
+  // one has its directory but none (and prints nothing here).
+  if (!std::filesystem::is_directory(dir)) {
     return Fail(NotFound("node " + node + " attempt " + std::to_string(attempt) +
                          " has no logs (only process tasks write them)"),
                 kExitBadInput);

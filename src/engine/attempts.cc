@@ -193,9 +193,11 @@ void Executor::Launch(uint64_t token) {
   const int i = it->second.node;
   it->second.launched = true;
   const int64_t element = it->second.element;
+  runtime::Runtime* runtime = it->second.runtime;
+  runtime::AttemptSpec spec = SpecFor(s, i, token);
   // For an array element, node i is the array: elements index its inputs.pb.
-  Status st = it->second.runtime->reads_input_files() ? EnsureInputsFile(s, i) : Status::Ok();
-  if (st.ok()) st = it->second.runtime->Start(SpecFor(s, i, token), CallbacksFor());
+  Status st = runtime->ReadsInputFiles(*spec.task) ? EnsureInputsFile(s, i) : Status::Ok();
+  if (st.ok()) st = runtime->Start(std::move(spec), CallbacksFor());
   if (st.ok()) return;
   ReleaseAttempt(token);
   if (element >= 0) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -34,8 +35,10 @@
 #include "flytecpp/util/process.h"
 #include "flyteidl/core/errors.pb.h"
 #include "gpu.h"
+#include "output_pump.h"
 #include "pod.h"
 #include "sandbox.h"
+#include "sandbox_helper.h"
 #include "spawn.h"
 #include "template.h"
 
@@ -250,6 +253,10 @@ void ReplaceAll(std::string* s, const std::string& from, const std::string& to) 
 // Everything needed to start an attempt's process.
 struct Launch {
   std::vector<std::string> argv;  // bwrap ... -- command, or the command alone
+  // A single sandboxed container: its sandbox and command, for a start
+  // through the sandbox helper instead of `argv`.
+  std::optional<internal::SandboxSpec> sandbox;
+  std::vector<std::string> command;
   std::vector<std::pair<std::string, std::string>> env;
   std::string cwd;  // where the (outer) process starts
   std::optional<uint64_t> memory;
@@ -276,6 +283,7 @@ struct PodContext {
 struct ContainerLaunch {
   std::vector<std::string> command;
   std::vector<std::string> sandbox;  // bwrap and its options, without "--"; empty unsandboxed
+  std::optional<internal::SandboxSpec> sandbox_spec;  // what `sandbox` makes
   std::vector<std::pair<std::string, std::string>> env;
   std::string cwd;
 };
@@ -334,6 +342,7 @@ struct ProcessRuntime::Impl {
   };
   std::vector<Worker> workers;  // guarded by mu; finished ones are joined on the next Start
   std::unique_ptr<internal::GpuSlots> gpus;
+  std::unique_ptr<internal::SandboxHelpers> helpers;  // sandboxed runtimes only
 
   const ImageMapping* ImageFor(const std::string& image) const {
     for (const auto& m : options.images) {
@@ -371,6 +380,11 @@ ProcessRuntime::ProcessRuntime(ProcessRuntimeOptions options) : impl_(std::make_
   impl_->options = std::move(options);
   impl_->gpus = std::make_unique<internal::GpuSlots>(
       impl_->options.gpus ? internal::GpusFrom(*impl_->options.gpus) : internal::DetectGpus());
+  if (impl_->options.sandbox && !impl_->options.launcher) {
+    impl_->helpers = std::make_unique<internal::SandboxHelpers>(
+        impl_->options.bwrap,
+        impl_->options.sandbox_helper.value_or(internal::DefaultSandboxHelper()));
+  }
 }
 
 ProcessRuntime::~ProcessRuntime() {
@@ -399,6 +413,16 @@ std::string_view ProcessRuntime::name() const { return impl_->options.name; }
 bool ProcessRuntime::CanRun(const core::TaskTemplate& task) const {
   return (task.has_container() || task.has_k8s_pod()) &&
          (!impl_->options.selects || impl_->options.selects(task));
+}
+
+bool ProcessRuntime::ReadsInputFiles(const core::TaskTemplate& task) const {
+  if (!task.has_container()) return true;  // a pod's commands are inside its spec: assume so
+  const core::Container& c = task.container();
+  auto names = [](const auto& args) {
+    return std::any_of(args.begin(), args.end(),
+                       [](const std::string& a) { return internal::NamesInputFile(a); });
+  };
+  return names(c.command()) || names(c.args());
 }
 
 bool ProcessRuntime::runs_arrays() const {
@@ -530,6 +554,9 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(
   launch.out_dir = out_dir;
   launch.raw = out_dir + "/raw";
   std::error_code ec;
+  // The node's data directory is bound into the sandbox; an array element's
+  // attempt directory is not inside it.
+  fs::create_directories(data_dir, ec);
   fs::create_directories(out_dir + "/work", ec);
   for (const auto& v : pod.empty_dirs) fs::create_directories(out_dir + "/volumes/" + v, ec);
   if (ec)
@@ -588,6 +615,8 @@ std::variant<Launch, TaskError> ProcessRuntime::Impl::Prepare(
     launch.argv = std::move(c.sandbox);
     if (!launch.argv.empty()) launch.argv.push_back("--");
     launch.argv.insert(launch.argv.end(), c.command.begin(), c.command.end());
+    launch.sandbox = std::move(c.sandbox_spec);
+    launch.command = std::move(c.command);
     launch.env = std::move(c.env);
     launch.cwd = std::move(c.cwd);
   } else {
@@ -705,6 +734,7 @@ std::variant<ContainerLaunch, TaskError> ProcessRuntime::Impl::PrepareContainer(
   if (uses_gpus) sandbox.dev_binds = GpuBinds(ctx.gpus);
   out.sandbox = internal::SandboxArgv(options.bwrap, sandbox);
   out.sandbox.pop_back();  // "--"
+  out.sandbox_spec = std::move(sandbox);
   out.cwd = ctx.out_dir;
   return out;
 }
@@ -856,26 +886,44 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
   request.cgroup_dirs = cgroup.dirs();
   request.cgroups_required = cgroup.limits_cpu() || cgroup.limits_memory();
   if (!cgroup.limits_memory()) request.address_space = launch.memory;
-  const std::string out_log = launch.out_dir + "/stdout.log",
-                    err_log = launch.out_dir + "/stderr.log";
-  request.stdout_fd = ::open(out_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  request.stderr_fd = ::open(err_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  auto close_logs = [&] {
-    ::close(request.stdout_fd);
-    ::close(request.stderr_fd);
-  };
+  internal::OutputPump logs(launch.out_dir + "/stdout.log", launch.out_dir + "/stderr.log");
+  if (!logs.status().ok()) {
+    return done(
+        Failure("RuntimeStartFailed", logs.status().message(), true, core::ExecutionError::SYSTEM));
+  }
+  request.stdout_fd = logs.stdout_fd();
+  request.stderr_fd = logs.stderr_fd();
 
+  // Sandboxed, through the long-lived helper where it can take the attempt;
+  // else a process of its own (a bubblewrap, or the command unsandboxed).
+  std::optional<internal::HelperAttempt> in_helper;
   Result<pid_t> spawned = Internal("not spawned");
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    if (aborted.count(spec.id.token)) {  // aborted before it started
-      close_logs();
-      return;
+  if (launch.sandbox && helpers && helpers->Fits(*launch.sandbox)) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (aborted.count(spec.id.token)) return;  // aborted before it started
     }
+    auto started =
+        helpers->Start(*launch.sandbox, launch.command, *request.env, request.address_space,
+                       logs.stdout_fd(), logs.stderr_fd(), cgroup.dirs());
+    if (started && !started->ok()) {
+      return done(Failure("RuntimeStartFailed", started->status().message(), true,
+                          core::ExecutionError::SYSTEM));
+    }
+    if (started) {
+      in_helper.emplace(std::move(**started));
+      std::lock_guard<std::mutex> lock(mu);
+      if (aborted.count(spec.id.token)) ::kill(-in_helper->pid(), SIGKILL);  // aborted meanwhile
+      running[spec.id.token] = in_helper->pid();
+      spawned = in_helper->pid();
+    }
+  }
+  if (!in_helper) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (aborted.count(spec.id.token)) return;  // aborted before it started
     spawned = internal::Spawn(request);
     if (spawned.ok()) running[spec.id.token] = *spawned;
   }
-  close_logs();
   if (!spawned.ok()) {
     const Status& st = spawned.status();
     if (st.code() == StatusCode::kFailedPrecondition) {  // its cgroup refused it
@@ -891,13 +939,24 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
   }
   const pid_t pid = *spawned;
   // The handle, for an engine that has to find this attempt after this one
-  // died (its cgroup it can also find by name).
+  // died before recording it. An attempt in cgroups is found by their name;
+  // only one without needs the file (a file is a cost per attempt).
   const Handle handle{pid, ProcessStartTime(pid), cgroup.dirs()};
-  (void)idl::WriteFileAtomic(launch.out_dir + "/" + kHandleFile, handle.ToString());
+  if (cgroup.empty()) {
+    (void)idl::WriteFileAtomic(launch.out_dir + "/" + kHandleFile, handle.ToString());
+  }
   if (callbacks.started) callbacks.started(spec.id, handle.ToString());
 
+  logs.CopyUntilExit(pid);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  Status ended = Status::Ok();
+  if (in_helper) {
+    auto waited = in_helper->Wait();
+    if (waited.ok()) status = *waited;
+    ended = waited.status();
+  } else {
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
   }
   ::kill(-pid, SIGKILL);  // nothing of the attempt outlives it
   const bool oom_killed = cgroup.OomKilled();
@@ -906,6 +965,9 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
     std::lock_guard<std::mutex> lock(mu);
     running.erase(spec.id.token);
     if (aborted.count(spec.id.token)) return;  // the engine no longer waits for it
+  }
+  if (!ended.ok()) {  // the helper could not set the sandbox up, or died
+    return done(Failure("RuntimeStartFailed", ended.message(), true, core::ExecutionError::SYSTEM));
   }
   TaskOutcome outcome =
       Classify(spec, launch, status, oom_killed, request.address_space.has_value());

@@ -63,6 +63,10 @@ void BuildRoot(const fs::path& root, const std::string& dir,
 
 }  // namespace
 
+bool SandboxTargetsExist(const fs::path& root, const std::vector<std::string>& targets) {
+  return TargetsExist(root, "", targets);
+}
+
 std::vector<std::string> SandboxArgv(const std::string& bwrap, const SandboxSpec& spec) {
   std::vector<std::string> argv = {bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc",
                                    "--unshare-uts"};

@@ -29,4 +29,9 @@ struct SandboxSpec {
 // The bwrap arguments up to and including "--"; the command follows them.
 std::vector<std::string> SandboxArgv(const std::string& bwrap, const SandboxSpec& spec);
 
+// Whether every mount target (a path inside) already exists under `root`,
+// so that the root can be bound whole and the targets mounted over it.
+bool SandboxTargetsExist(const std::filesystem::path& root,
+                         const std::vector<std::string>& targets);
+
 }  // namespace flytecpp::runtime::internal

@@ -88,7 +88,8 @@ Result<pid_t> Spawn(const SpawnRequest& r) {
       if (!joined && r.cgroups_required) fail(0);
     }
     if (limit_address_space && ::setrlimit(RLIMIT_AS, &limit) != 0) fail(1);
-    if (::dup2(devnull, 0) < 0 || ::dup2(r.stdout_fd, 1) < 0 || ::dup2(r.stderr_fd, 2) < 0) {
+    if (::dup2(r.stdin_fd >= 0 ? r.stdin_fd : devnull, 0) < 0 || ::dup2(r.stdout_fd, 1) < 0 ||
+        ::dup2(r.stderr_fd, 2) < 0) {
       fail(2);
     }
     if (::chdir(r.cwd.c_str()) != 0) fail(3);

@@ -22,7 +22,8 @@ struct SpawnRequest {
   std::string search_path;        // a PATH value
   std::optional<std::vector<std::string>> env;  // KEY=VALUE; nullopt: this process's own
   std::string cwd;
-  int stdout_fd = -1, stderr_fd = -1;     // stdin is /dev/null
+  int stdin_fd = -1;  // -1: /dev/null
+  int stdout_fd = -1, stderr_fd = -1;
   std::vector<std::string> cgroup_dirs;   // joined by the child itself
   bool cgroups_required = false;          // a join that fails: the process does not start
   std::optional<uint64_t> address_space;  // RLIMIT_AS, bytes

@@ -25,6 +25,11 @@ std::string ShortestDouble(double v) {
   return std::string(buf, end);
 }
 
+const std::regex& TemplateVariable() {
+  static const std::regex kVar(R"(\{\{\s*[\.\$]([A-Za-z_][A-Za-z0-9_]*)(\.([^}\s]+))?\s*\}\})");
+  return kVar;
+}
+
 }  // namespace
 
 Result<std::string> RenderValue(const flyteidl::core::Literal& value) {
@@ -54,8 +59,19 @@ Result<std::string> RenderValue(const flyteidl::core::Literal& value) {
   }
 }
 
+bool NamesInputFile(const std::string& text) {
+  if (text.find("{{") == std::string::npos) return false;  // the common case, without a regex
+  const auto end = std::sregex_iterator();
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), TemplateVariable()); it != end;
+       ++it) {
+    const std::string name = Lower((*it)[1].str());
+    if (!(*it)[3].matched && (name == "input" || name == "inputprefix")) return true;
+  }
+  return false;
+}
+
 Result<std::string> RenderTemplate(const std::string& text, const TemplateVars& vars) {
-  static const std::regex kVar(R"(\{\{\s*[\.\$]([A-Za-z_][A-Za-z0-9_]*)(\.([^}\s]+))?\s*\}\})");
+  const std::regex& kVar = TemplateVariable();
   std::string out;
   auto begin = std::sregex_iterator(text.begin(), text.end(), kVar);
   size_t last = 0;

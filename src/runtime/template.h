@@ -29,6 +29,10 @@ struct TemplateVars {
 
 Result<std::string> RenderTemplate(const std::string& text, const TemplateVars& vars);
 
+// Whether `text` names the inputs file or its directory ({{.input}},
+// {{.inputPrefix}}): what a command must do to read them.
+bool NamesInputFile(const std::string& text);
+
 // An input value as text, as templating and copilot files render it.
 Result<std::string> RenderValue(const flyteidl::core::Literal& value);
 

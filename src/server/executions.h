@@ -16,6 +16,7 @@
 #include "flyteidl/admin/node_execution.pb.h"
 #include "flyteidl/admin/signal.pb.h"
 #include "flyteidl/admin/task_execution.pb.h"
+#include "http_gateway.h"
 #include "registry.h"
 
 namespace flytecpp::server {
@@ -59,15 +60,18 @@ class Executions {
   // serving.
   void set_log_base_url(std::string base) { log_base_url_ = std::move(base); }
   // The log file `rest` (what follows /logs/) names, if it is a log of an
-  // attempt of a node of one of the server's executions.
+  // attempt of a node of one of the server's executions (which may not
+  // exist: the attempt has printed nothing there yet).
   Result<std::filesystem::path> LogFile(const std::string& rest);
   // Whether the attempt whose log `rest` names has ended (its node ended, or
   // a later attempt began): a followed log ends then.
   Result<bool> LogFinished(const std::string& rest);
-  // The file a blob literal names (file://PATH or PATH), if it is a file
-  // under the store's data directory: what GET /blobs?uri= serves. Anything
-  // else is NotFound, so no file outside the data is ever served.
-  Result<std::filesystem::path> BlobFile(const std::string& uri);
+  // The data a URI names (file://PATH or PATH) under the store's data
+  // directory: its file, else the small data the store keeps in its
+  // database under that name (an input_uri, an output_uri). What GET
+  // /blobs?uri= serves. Anything else is NotFound, so no file outside the
+  // data is ever served.
+  Result<BlobData> Blob(const std::string& uri);
 
   // Signals (SignalService): what gates wait for. `origin` says who set it.
   Status SetSignal(const admin::SignalSetRequest& request, const std::string& origin);

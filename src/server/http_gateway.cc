@@ -278,14 +278,20 @@ void HttpGateway::Impl::ServeEvents(const httplib::Request& req, httplib::Respon
   });
 }
 
-// A blob, read from its file as it is sent (blobs may be large).
+// A blob: from the database, or read from its file as it is sent.
 void HttpGateway::Impl::ServeBlob(const httplib::Request& req, httplib::Response& res) {
   if (!Authorized(req, res)) return;
-  auto file = options.blob_file(req.get_param_value("uri"));
-  if (!file.ok()) {
-    SendError(res, GrpcCodeOf(file.status()), file.status().message());
+  auto blob = options.blob(req.get_param_value("uri"));
+  if (!blob.ok()) {
+    SendError(res, GrpcCodeOf(blob.status()), blob.status().message());
     return;
   }
+  if (blob->bytes) {
+    res.set_header("Content-Disposition", "attachment; filename=\"" + blob->name + "\"");
+    res.set_content(std::move(*blob->bytes), "application/octet-stream");
+    return;
+  }
+  const std::filesystem::path* file = &blob->file;
   std::error_code error;
   const auto size = std::filesystem::file_size(*file, error);
   if (error) {

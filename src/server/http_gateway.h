@@ -14,12 +14,21 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "change_feed.h"
 #include "flytecpp/util/status.h"
 
 namespace flytecpp::server {
+
+// What GET /blobs serves: a file, read as it is sent (blobs may be large),
+// or the bytes of small data the store keeps in its database (store.h).
+struct BlobData {
+  std::filesystem::path file;        // when not `bytes`
+  std::optional<std::string> bytes;  // with `name` for the download
+  std::string name;
+};
 
 struct HttpGatewayOptions {
   std::string address;  // host:port; port 0 picks a free one
@@ -31,8 +40,8 @@ struct HttpGatewayOptions {
   std::function<Result<std::filesystem::path>(const std::string& rest)> log_file;
   // Whether the attempt `rest` names has ended: a followed log ends then.
   std::function<Result<bool>(const std::string& rest)> log_finished;
-  // GET /blobs?uri=: the file a blob literal names (Executions::BlobFile).
-  std::function<Result<std::filesystem::path>(const std::string& uri)> blob_file;
+  // GET /blobs?uri=: the data a URI names (Executions::BlobData).
+  std::function<Result<BlobData>(const std::string& uri)> blob;
   // GET /events: the notices of this feed, one server-sent event each.
   ChangeFeed* feed = nullptr;
   std::function<bool(const std::string& authorization)> authorized;

@@ -406,13 +406,14 @@ Result<std::filesystem::path> Executions::LogFile(const std::string& rest) {
   std::lock_guard lock(mu_);
   FLYTECPP_ASSIGN_OR_RETURN(const LogRef ref, ParseLogPath(rest));
   const store::DataDir data(store_->data_dir(), ref.exec.name());
-  std::filesystem::path file =
-      data.OutputDir(ref.node.path, ref.attempt) + "/" + ref.stream + ".log";
-  if (!std::filesystem::exists(file)) {
+  const std::string dir = data.OutputDir(ref.node.path, ref.attempt);
+  // A process attempt's log file is made when it first prints: its
+  // directory without the file is an empty log (that may still grow).
+  if (!std::filesystem::is_directory(dir)) {
     return NotFound("no " + ref.stream + " log for node " + ref.node.path + " attempt " +
                     std::to_string(ref.attempt) + " of " + ref.exec.name());
   }
-  return file;
+  return std::filesystem::path(dir + "/" + ref.stream + ".log");
 }
 
 Result<bool> Executions::LogFinished(const std::string& rest) {
@@ -421,20 +422,30 @@ Result<bool> Executions::LogFinished(const std::string& rest) {
   return Terminal(ref.node.phase) || ref.node.attempts > ref.attempt;
 }
 
-Result<std::filesystem::path> Executions::BlobFile(const std::string& uri) {
+Result<BlobData> Executions::Blob(const std::string& uri) {
   namespace fs = std::filesystem;
   const std::string path = uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri;
-  const auto not_found = NotFound("blob " + uri + ": not a file of this server's data");
+  const auto not_found = NotFound("blob " + uri + ": not data of this server's executions");
   if (path.empty() || path.front() != '/') return not_found;
   std::error_code error;
-  const fs::path file = fs::canonical(path, error);  // symlinks and ".." resolved
-  if (error || !fs::is_regular_file(file, error)) return not_found;
+  // Symlinks and ".." resolved (lexically past what does not exist).
+  const fs::path file = fs::weakly_canonical(path, error);
+  if (error) return not_found;
   std::lock_guard lock(mu_);
   const fs::path data = fs::canonical(store_->data_dir(), error);
   if (error) return not_found;
   const auto [end, rest] = std::mismatch(data.begin(), data.end(), file.begin(), file.end());
   if (end != data.end() || rest == file.end()) return not_found;
-  return file;
+  if (fs::is_regular_file(file, error)) return BlobData{file, std::nullopt, ""};
+  // Not a file: small data of an execution, `<data>/<execution>/<key>`.
+  const std::string execution = rest->string();
+  fs::path key;
+  for (auto part = std::next(rest); part != file.end(); ++part) key /= *part;
+  if (key.empty()) return not_found;
+  FLYTECPP_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                            store_->GetData(execution, key.string()));
+  if (!bytes) return not_found;
+  return BlobData{{}, std::move(bytes), file.filename().string()};
 }
 
 }  // namespace flytecpp::server

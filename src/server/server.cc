@@ -396,7 +396,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     http.log_finished = [executions](const std::string& rest) {
       return executions->LogFinished(rest);
     };
-    http.blob_file = [executions](const std::string& uri) { return executions->BlobFile(uri); };
+    http.blob = [executions](const std::string& uri) { return executions->Blob(uri); };
     s.feed = std::make_unique<ChangeFeed>(*options.engine);
     http.feed = s.feed.get();
     const Auth* auth = s.auth.get();

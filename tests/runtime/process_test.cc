@@ -64,6 +64,14 @@ TEST(TemplateTest, EveryVariableAndInputRendering) {
   EXPECT_NE(missing.status().message().find("no input named zzz"), std::string::npos);
 }
 
+TEST(TemplateTest, WhatNamesTheInputsFile) {
+  EXPECT_TRUE(internal::NamesInputFile("--inputs {{.input}}"));
+  EXPECT_TRUE(internal::NamesInputFile("{{ $InputPrefix }}/inputs.pb"));
+  EXPECT_FALSE(internal::NamesInputFile("{{.inputs.x}} {{.outputPrefix}}"));
+  EXPECT_FALSE(internal::NamesInputFile("inputs.pb"));
+  EXPECT_FALSE(internal::NamesInputFile(""));
+}
+
 class ProcessTest : public EngineTest {
  protected:
   void SetUp() override {
@@ -92,10 +100,9 @@ open(sys.argv[2] + "/metadata", "w").write("[from python rawcontainer]")
     image.root = "/";
     image.workdir = "/app";
     image.mounts = {{app_, "/app"}, {bin_, "/usr/local/bin"}};
-    ProcessRuntimeOptions options;
-    options.images = {image};
-    options.secrets.emplace(dir_.path() / "secrets");
-    process_ = std::make_unique<ProcessRuntime>(options);
+    options_.images = {image};
+    options_.secrets.emplace(dir_.path() / "secrets");
+    process_ = std::make_unique<ProcessRuntime>(options_);
     if (!process_->CheckSandbox().ok()) GTEST_SKIP() << "bubblewrap cannot run here";
   }
 
@@ -127,6 +134,7 @@ open(sys.argv[2] + "/metadata", "w").write("[from python rawcontainer]")
   }
 
   fs::path app_, bin_;
+  ProcessRuntimeOptions options_;
   std::unique_ptr<ProcessRuntime> process_;
 };
 
@@ -223,14 +231,45 @@ TEST_F(ProcessTest, WritesOutsideTheAttemptFail) {
   EXPECT_EQ(RunTask(home, lit::Inputs({})).phase, core::WorkflowExecution::SUCCEEDED);
 }
 
-TEST_F(ProcessTest, ConcurrentTasksCannotSeeEachOthersFilesOrProcesses) {
+TEST_F(ProcessTest, SandboxedAttemptsStartThroughTheHelperUnlessItIsTurnedOff) {
+  // Pid 1 of a sandboxed task's pid namespace is what started it.
+  TaskTemplate t = Shell("sandbox.init", "tr '\\0' ' ' < /proc/1/cmdline");
+  auto helped = RunTask(t, lit::Inputs({}));
+  ASSERT_EQ(helped.phase, core::WorkflowExecution::SUCCEEDED)
+      << (helped.error ? helped.error->message() : "");
+  auto out = idl::ReadFileBytes(
+      store::DataDir(store_->data_dir(), helped.execution_id).OutputDir("n0", 0) + "/stdout.log");
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_NE(out->find("flytecpp-sandbox-helper"), std::string::npos) << *out;
+
+  options_.sandbox_helper = "";
+  process_ = std::make_unique<ProcessRuntime>(options_);
+  auto alone = RunTask(t, lit::Inputs({}));
+  ASSERT_EQ(alone.phase, core::WorkflowExecution::SUCCEEDED)
+      << (alone.error ? alone.error->message() : "");
+  out = idl::ReadFileBytes(
+      store::DataDir(store_->data_dir(), alone.execution_id).OutputDir("n0", 0) + "/stdout.log");
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->find("flytecpp-sandbox-helper"), std::string::npos) << *out;
+  EXPECT_NE(out->find("bwrap"), std::string::npos) << *out;
+}
+
+class ProcessIsolationTest : public ProcessTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(ProcessIsolationTest, ConcurrentTasksCannotSeeEachOthersFilesOrProcesses) {
   // Two sandboxed tasks at once (the root bound whole, recursively): each
   // starts with an empty private /tmp, lives in a pid namespace of its own
   // (the only pids it sees are the few small ones of that namespace), and
   // still finds only its own file after the other has written its own.
   // (Their attempt directories stay readable, as all data in the store is
-  // to downstream tasks.)
+  // to downstream tasks.) Started through the sandbox helper or a
+  // bubblewrap each (the parameter); the helper's view of the host's /dev
+  // is gone before a task runs.
   // (The store may live under /tmp: the way to it is there, mounted in.)
+  if (!GetParam()) {
+    options_.sandbox_helper = "";
+    process_ = std::make_unique<ProcessRuntime>(options_);
+  }
   const auto store_dir = fs::relative(dir_.path(), "/tmp");
   const std::string keep = store_dir.empty() || *store_dir.begin() == ".."
                                ? std::string("-")
@@ -238,11 +277,15 @@ TEST_F(ProcessTest, ConcurrentTasksCannotSeeEachOthersFilesOrProcesses) {
   const std::string others = "$(ls -A /tmp | grep -vx -- '" + keep + "')";
   const std::string script =
       "test -z \"" + others +
-      "\" || exit 5; echo secret > /tmp/mine-$$; "
+      "\" || exit 5; echo secret > /tmp/mine-$$; echo secret > /dev/shm/mine-$$; "
+      "{ echo secret > /dev/mine-$$; } 2>/dev/null; "
       "top=$(ls /proc | grep '^[0-9]' | sort -n | tail -1); test \"$top\" -lt 20 || exit 6; "
       "sleep 0.3; "
       "test \"" +
-      others + "\" = mine-$$ || exit 7; test ! -e " + dir_.path().string() + "/app || exit 8";
+      others + "\" = mine-$$ || exit 7; test ! -e " + dir_.path().string() +
+      "/app || exit 8; test -z \"$(ls -A /dev/.flytecpp-host 2>/dev/null)\" || exit 9; "
+      "test \"$(ls -A /dev/shm)\" = mine-$$ || exit 10; "
+      "test -z \"$(ls /dev | grep '^mine-' | grep -vx mine-$$)\" || exit 11";
   TaskTemplate t = Shell("sandbox.private", script);
   WorkflowBuilder wf("wf");
   wf.Add(TaskNode("a", t));
@@ -269,24 +312,61 @@ TEST_F(ProcessTest, ConcurrentTasksCannotSeeEachOthersFilesOrProcesses) {
   EXPECT_LT(b->attempt_started_ns, a->updated_ns);
 }
 
+INSTANTIATE_TEST_SUITE_P(HelperOrBubblewrap, ProcessIsolationTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Helper" : "Bubblewrap"; });
+
+TEST_F(ProcessTest, AnAttemptMakesOnlyTheFilesItUses) {
+  // Silent, with a command that does not name its inputs: no inputs.pb, no
+  // log files — every file is a cost per attempt.
+  auto with_input = [](TaskTemplate t) {
+    TaskTemplate typed =
+        TaskBuilder(t.id().name(), "raw-container").Input("x", types::Int()).Build();
+    *t.mutable_interface() = typed.interface();
+    return t;
+  };
+  TaskTemplate quiet = with_input(Shell("files.quiet", "test -d ."));
+  auto q = RunTask(quiet, lit::Inputs({{"x", lit::Int(1)}}));
+  ASSERT_EQ(q.phase, core::WorkflowExecution::SUCCEEDED) << (q.error ? q.error->message() : "");
+  store::DataDir qdata(store_->data_dir(), q.execution_id);
+  ASSERT_TRUE(fs::is_directory(qdata.OutputDir("n0", 0)));
+  EXPECT_FALSE(fs::exists(qdata.InputsPath("n0")));
+  EXPECT_FALSE(fs::exists(qdata.OutputDir("n0", 0) + "/stdout.log"));
+  EXPECT_FALSE(fs::exists(qdata.OutputDir("n0", 0) + "/stderr.log"));
+
+  // One that names {{.input}} finds the file there; what a task prints is in
+  // its logs, and a process it leaves behind holding the logs' pipes does
+  // not hold the attempt up: the copying ends when the task exits.
+  TaskTemplate loud =
+      with_input(Shell("files.loud",
+                       "test -s {{.input}} || exit 3; echo out; echo err >&2; "
+                       "setsid sh -c 'sleep 1; echo late; echo late >&2' </dev/null &"));
+  auto l = RunTask(loud, lit::Inputs({{"x", lit::Int(1)}}));
+  ASSERT_EQ(l.phase, core::WorkflowExecution::SUCCEEDED) << (l.error ? l.error->message() : "");
+  store::DataDir ldata(store_->data_dir(), l.execution_id);
+  EXPECT_TRUE(fs::exists(ldata.InputsPath("n0")));
+  auto out = idl::ReadFileBytes(ldata.OutputDir("n0", 0) + "/stdout.log");
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(*out, "out\n");
+  EXPECT_EQ(Stderr(l.execution_id), "err\n");
+}
+
 TEST_F(ProcessTest, AnInputsFileThatCannotBeWrittenFailsTheAttemptNamingIt) {
   // Small inputs live in the database; a process task's inputs.pb is written
-  // just before it starts. Here a file stands where the node's directory goes.
-  TaskTemplate t = Shell("inputs.blocked", "exit 0");
+  // just before it starts. Here a directory stands where the file goes.
+  TaskTemplate t = Shell("inputs.blocked", "cat {{.input}} >/dev/null");
   WorkflowBuilder wf("wf");
   wf.Add(TaskNode("n0", t));
   auto closure = CompileIt(wf.Build(), {t});
   ASSERT_TRUE(closure.ok()) << closure.status().ToString();
   const fs::path exec_dir = store_->data_dir() / "blockedinputs";
-  fs::create_directories(exec_dir);
-  std::ofstream(exec_dir / "n0") << "in the way";
+  fs::create_directories(exec_dir / "n0/data/inputs.pb/in-the-way");
   engine::Engine engine(ProcessOptions());
   auto r = engine.Run({.closure = *closure, .execution_id = "blockedinputs"});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->phase, core::WorkflowExecution::FAILED);
   ASSERT_TRUE(r->error.has_value());
   EXPECT_NE(r->error->code().find("RuntimeStartFailed"), std::string::npos) << r->error->code();
-  EXPECT_NE(r->error->message().find("blockedinputs/n0/data"), std::string::npos)
+  EXPECT_NE(r->error->message().find("blockedinputs/n0/data/inputs.pb"), std::string::npos)
       << r->error->message();
 }
 

@@ -105,9 +105,15 @@ check "a followed log of an ended attempt is all of it, and ends" \
 
 # ---- Blobs: files of the server's data, and nothing else.
 input_uri=$(api GET /api/v1/node_executions/flytesnacks/development/e1/n0 | jq -r '.input_uri')
-check "GET /blobs serves a file of the data (n0's inputs)" \
+# Small data lives in the store's database, not in the file its URI names.
+check "GET /blobs serves data the store keeps in its database (n0's inputs: x = 21)" \
   "$(curl -s -o "$WORK/blob" -w '%{http_code}' --get --data-urlencode "uri=$input_uri" "$H/blobs"; \
-     cmp -s "$WORK/blob" "${input_uri#file://}" && echo " same bytes")" "200 same bytes"
+     [[ ! -e ${input_uri#file://} ]] && echo " $(protoc --decode_raw <"$WORK/blob" | tr -s ' \n' ' ')")" \
+  '200 1 { 1: "x" 2 { 1 { 1 { 1: 21 } } } } '
+attempt_file="$(dirname "${input_uri#file://}")/0/stderr.log"
+check "GET /blobs serves a file of the data (n0's stderr log)" \
+  "$(curl -s -o "$WORK/blob" -w '%{http_code}' --get --data-urlencode "uri=file://$attempt_file" \
+     "$H/blobs"; cmp -s "$WORK/blob" "$attempt_file" && echo " same bytes")" "200 same bytes"
 check "GET /blobs refuses a file outside the data" \
   "$(curl -s -o /dev/null -w '%{http_code}' --get --data-urlencode "uri=file:///etc/passwd" "$H/blobs")" 404
 check "GET /blobs refuses a way out of the data through .." \

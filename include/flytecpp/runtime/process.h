@@ -76,6 +76,10 @@ struct ProcessRuntimeOptions {
   std::function<bool(const core::TaskTemplate&)> selects;
   bool sandbox = true;  // false: run plainly on the host (flytecpp --no-sandbox)
   std::string bwrap = "bwrap";
+  // The sandbox helper executable (docs/runtime.md): nullopt: the one built
+  // with flytecpp, or $FLYTECPP_SANDBOX_HELPER; "": none, a bubblewrap per
+  // attempt.
+  std::optional<std::string> sandbox_helper;
   std::vector<ImageMapping> images;
   int jobs = 0;  // attempts running at once (flytecpp run -j); 0: one per core
   // Where tasks' secrets come from; without one, the environment only.
@@ -109,6 +113,9 @@ class ProcessRuntime : public Runtime {
   bool CanRun(const core::TaskTemplate& task) const override;
   int max_in_flight() const override;
   bool runs_arrays() const override;
+  // Only a command that names the file (`{{.input}}`, `{{.inputPrefix}}`):
+  // Flyte's container protocol passes paths no other way.
+  bool ReadsInputFiles(const core::TaskTemplate& task) const override;
   Status Start(AttemptSpec spec, AttemptCallbacks callbacks) override;
   void Abort(const AttemptId& id) override;
   Result<bool> Reattach(AttemptSpec spec, const std::string& handle,

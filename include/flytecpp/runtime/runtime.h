@@ -89,10 +89,10 @@ class Runtime {
   // A runtime whose attempts leave nothing behind that outlives the engine
   // (no files, no processes) may say yes and save the wait.
   virtual bool may_start_unrecorded() const { return false; }
-  // Whether attempts read their inputs from `data_dir`/inputs.pb (processes,
-  // batch jobs). The engine keeps small inputs in its database and writes
-  // the file only for runtimes that read it.
-  virtual bool reads_input_files() const { return true; }
+  // Whether attempts of `task` read their inputs from `data_dir`/inputs.pb
+  // (processes, batch jobs). The engine keeps small inputs in its database
+  // and writes the file only for attempts that read it.
+  virtual bool ReadsInputFiles(const core::TaskTemplate&) const { return true; }
   // Whether the runtime runs an array node's elements as one batch and
   // honours the array's parallelism itself (a batch system's job arrays).
   // The engine then starts every element at once, telling each its batch
@@ -131,7 +131,9 @@ class InProcessRuntime : public Runtime {
   bool CanRun(const core::TaskTemplate& task) const override;
   // Callables get no directory and die with their engine.
   bool may_start_unrecorded() const override { return true; }
-  bool reads_input_files() const override { return false; }  // callables get the map
+  bool ReadsInputFiles(const core::TaskTemplate&) const override {
+    return false;  // callables get the map
+  }
   Status Start(AttemptSpec spec, AttemptCallbacks callbacks) override;
   void Abort(const AttemptId& id) override;
 

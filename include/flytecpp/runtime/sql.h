@@ -46,7 +46,9 @@ class SqlRuntime : public Runtime {
 
   std::string_view name() const override { return "sql"; }
   bool CanRun(const core::TaskTemplate& task) const override;
-  bool reads_input_files() const override { return false; }  // statements bind the map
+  bool ReadsInputFiles(const core::TaskTemplate&) const override {
+    return false;  // statements bind the map
+  }
   Status Start(AttemptSpec spec, AttemptCallbacks callbacks) override;
   void Abort(const AttemptId& id) override;
 
