@@ -27,10 +27,12 @@ class OutputPump {
   int stderr_fd() const { return err_[1]; }
 
   // Closes the child's ends (once it has them), then copies what arrives
-  // into the files until process `pid` (a child of this process) has exited
-  // and what it wrote before exiting is in them, or it closed both. Does not
-  // reap it. Processes the task left behind may hold the pipes open: they
-  // are not waited for.
+  // into the files until process `pid` has exited and what it wrote before
+  // exiting is in them, or it closed both. Does not reap it. Processes the
+  // task left behind may hold the pipes open: they are not waited for. On
+  // kernels without pidfd_open (before 5.3) an exit is seen only for a child
+  // of this process; for another (the sandbox helper's) the copying then ends
+  // when the pipes close.
   void CopyUntilExit(pid_t pid);
 
  private:

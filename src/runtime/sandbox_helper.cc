@@ -89,7 +89,6 @@ void SandboxHelpers::Stop(Helper& h) {
 }
 
 bool SandboxHelpers::Fits(const SandboxSpec& spec) const {
-  if (helpers_[spec.network ? 1 : 0].broken) return false;
   if (spec.root != "/" || !spec.dev_binds.empty()) return false;
   std::vector<std::string> targets = {spec.data_dir, spec.out_dir, spec.workdir};
   for (const auto& [host, inside] : spec.ro_binds) targets.push_back(inside);
@@ -156,6 +155,10 @@ std::optional<Result<HelperAttempt>> SandboxHelpers::Start(
     const SandboxSpec& spec, const std::vector<std::string>& command,
     const std::vector<std::string>& env, std::optional<uint64_t> address_space, int stdout_fd,
     int stderr_fd, const std::vector<std::string>& cgroup_dirs) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (helpers_[spec.network ? 1 : 0].broken) return std::nullopt;  // without making anything
+  }
   HelperRequest request;
   request.argv = command;
   request.env = env;

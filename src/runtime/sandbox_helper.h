@@ -50,8 +50,9 @@ class SandboxHelpers {
   SandboxHelpers& operator=(const SandboxHelpers&) = delete;
   ~SandboxHelpers();  // closes the sockets: the helpers and their attempts end
 
-  // Whether an attempt sandboxed as `spec` can start in a helper: the host's
-  // root, every mount target already in it, no devices, a helper available.
+  // Whether an attempt sandboxed as `spec` is one a helper takes: the host's
+  // root, every mount target already in it, no devices. (Whether a helper
+  // runs here, Start finds out.)
   bool Fits(const SandboxSpec& spec) const;
 
   // Starts `command` sandboxed as `spec` (which must fit). nullopt: no helper
@@ -68,7 +69,7 @@ class SandboxHelpers {
   struct Helper {
     int socket = -1;
     pid_t pid = -1;       // its bubblewrap
-    bool broken = false;  // could not start: not tried again
+    bool broken = false;  // none, or it could not start: not tried again
   };
   // The helper for `network`, started if needed; nullptr if none can run.
   Helper* Get(bool network);

@@ -90,7 +90,7 @@ std::string Lookup(const std::string& name, const std::vector<std::string>& env)
 // does: the command's exit code, or 128 + the signal that killed it.
 [[noreturn]] void Init(const HelperRequest& r, int reply, int out, int err) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  ::setpgid(0, 0);  // as its parent also says, before the command can be forked
+  ::setpgid(0, 0);  // its own group (the parent sets it too): the command joins it
   // The binds' sources first: a private /tmp may hide them (bwrap resolves
   // them from outside its new root for the same reason).
   std::vector<int> sources;

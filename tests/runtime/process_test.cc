@@ -16,6 +16,7 @@
 #include "flytecpp/idl/io.h"
 #include "flytecpp/store/data_dir.h"
 #include "flyteidl/admin/task.pb.h"
+#include "sandbox_helper_protocol.h"
 #include "spawn.h"
 #include "template.h"
 
@@ -550,6 +551,34 @@ TEST_F(ProcessTest, ProcessesThatLeaveTheGroupDieWithTheirCgroup) {
 
 namespace flytecpp::runtime {
 namespace {
+
+TEST(SandboxTest, TheHelpersRequestsRoundTripAndWhatIsNotWholeIsRefused) {
+  internal::HelperRequest r;
+  r.argv = {"sh", "-c", "echo 'a b'"};
+  r.env = {"PATH=/usr/bin", "EMPTY="};
+  r.workdir = "/w";
+  r.address_space = 1 << 20;
+  r.mounts = {{"/dev/.flytecpp-host/shm/x", "/dev/shm/x", true}, {"/o", "/o", false}};
+  const std::string wire = internal::EncodeHelperRequest(r);
+  internal::HelperRequest back;
+  ASSERT_TRUE(internal::DecodeHelperRequest(wire, &back));
+  EXPECT_EQ(back.argv, r.argv);
+  EXPECT_EQ(back.env, r.env);
+  EXPECT_EQ(back.workdir, "/w");
+  ASSERT_TRUE(back.address_space.has_value());
+  EXPECT_EQ(*back.address_space, uint64_t{1} << 20);
+  ASSERT_EQ(back.mounts.size(), 2u);
+  EXPECT_EQ(back.mounts[0].host, "/dev/.flytecpp-host/shm/x");
+  EXPECT_TRUE(back.mounts[0].read_only);
+  EXPECT_FALSE(back.mounts[1].read_only);
+  // Cut anywhere, or with more after it, a request is not taken.
+  for (size_t n = 0; n < wire.size(); ++n) {
+    EXPECT_FALSE(internal::DecodeHelperRequest(wire.substr(0, n), &back)) << n;
+  }
+  EXPECT_FALSE(internal::DecodeHelperRequest(wire + "x", &back));
+  r.argv.clear();  // nothing to run
+  EXPECT_FALSE(internal::DecodeHelperRequest(internal::EncodeHelperRequest(r), &back));
+}
 
 TEST(SandboxTest, MissingBubblewrapSaysHowToFixIt) {
   ProcessRuntimeOptions options;
