@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "find_program.h"
 #include "sandbox_helper_protocol.h"
 
 namespace {
@@ -68,21 +69,13 @@ void Bind(int reply, int source, const std::string& host, const std::string& ins
   }
 }
 
+// The program on the task's PATH (bubblewrap's default when it has none).
 std::string Lookup(const std::string& name, const std::vector<std::string>& env) {
-  if (name.find('/') != std::string::npos) return name;
   std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   for (const auto& e : env) {
     if (e.rfind("PATH=", 0) == 0) path = e.substr(5);
   }
-  size_t start = 0;
-  for (;;) {
-    const size_t end = path.find(':', start);
-    const std::string dir = path.substr(start, end == std::string::npos ? end : end - start);
-    const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    if (end == std::string::npos) return "";
-    start = end + 1;
-  }
+  return FindProgram(name, path);
 }
 
 // Pid 1 of the attempt's namespaces: makes its mounts, starts the command

@@ -3,7 +3,7 @@
 // sandbox (the read-only root, /dev, an empty network namespace). It starts
 // each attempt with a fork into new mount, pid, IPC and UTS namespaces where
 // only the attempt's own mounts are made (its /proc, a private /tmp, its
-// writable directories) — about 1 ms, where a fresh bubblewrap per task
+// writable directories) — 1–2 ms, where a fresh bubblewrap per task
 // costs 4–5. See docs/runtime.md.
 //
 // Protocol, over a SOCK_SEQPACKET socket that is the helper's stdin: one

@@ -8,7 +8,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <sstream>
+
+#include "find_program.h"
 
 namespace flytecpp::runtime::internal {
 
@@ -22,23 +23,13 @@ struct ChildError {
 constexpr const char* kSteps[] = {"join the cgroup", "set the memory limit", "redirect output",
                                   "change to the working directory", "execute the command"};
 
-std::string Find(const std::string& name, const std::string& search_path) {
-  if (name.find('/') != std::string::npos) return name;
-  std::stringstream dirs(search_path);
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
 }  // namespace
 
 Result<pid_t> Spawn(const SpawnRequest& r) {
   if (r.argv.empty()) return InvalidArgument("no command");
   // Everything the child needs is made here: between vfork and exec the
   // child shares this process's memory and may only make system calls.
-  const std::string program = Find(r.argv[0], r.search_path);
+  const std::string program = FindProgram(r.argv[0], r.search_path);
   if (program.empty()) {
     return NotFound("cannot execute the task command: \"" + r.argv[0] + "\" is not on its PATH (" +
                     r.search_path + ")");

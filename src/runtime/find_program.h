@@ -1,0 +1,29 @@
+// Where a command's program is: as execvp looks it up, without executing.
+// Shared by the process runtime's spawn and the sandbox helper (a program of
+// its own), so both find the same file.
+#pragma once
+
+#include <unistd.h>
+
+#include <string>
+
+namespace flytecpp::runtime::internal {
+
+// `name` itself if it has a '/'; else the first executable `dir/name` on
+// `search_path` (a PATH value; an empty entry is the working directory);
+// "" if none, or if `search_path` is empty.
+inline std::string FindProgram(const std::string& name, const std::string& search_path) {
+  if (name.find('/') != std::string::npos) return name;
+  if (search_path.empty()) return "";
+  size_t start = 0;
+  for (;;) {
+    const size_t end = search_path.find(':', start);
+    const std::string dir = search_path.substr(start, end == std::string::npos ? end : end - start);
+    const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (end == std::string::npos) return "";
+    start = end + 1;
+  }
+}
+
+}  // namespace flytecpp::runtime::internal
