@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything flytecpp needs on a Debian 12 machine, then the pinned
 # npm packages (the official flyteidl protos, the JS bindings for tests, and
-# the web console's build: preact, esbuild, TypeScript; playwright-core).
+# the web console's build: preact, esbuild, TypeScript; playwright-core) and
+# the pinned Python environment Flyte users' tasks run with (flytekit and
+# what the flytesnacks examples import: requirements.lock, in .venv, or in
+# $FLYTECPP_VENV when that is set).
 # Idempotent: installs only what is missing. Run as root or with sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +14,7 @@ APT_PACKAGES=(
   clang libclang-rt-14-dev                       # asan preset and libFuzzer
   protobuf-compiler libprotobuf-dev              # flyteidl C++ generation
   libarchive-dev libyaml-cpp-dev libcli11-dev
+  libmsgpack-cxx-dev                             # flytekit's msgpack values, printed as JSON
   libgtest-dev libgmock-dev libbenchmark-dev
   libtbb-dev                                     # bench/run's in-process peer (oneTBB flow_graph)
   libsqlite3-dev
@@ -23,6 +27,7 @@ APT_PACKAGES=(
   slurmctld slurmd slurm-client munge            # a one-node Slurm cluster for the Slurm tests
   slurmdbd mariadb-server                        # its accounting (sacct: who cancelled a job)
   chromium                                       # the console's browser tests (playwright-core drives it)
+  python3 python3-venv                           # Python tasks: a venv of the pinned flytekit
 )
 
 SUDO=""
@@ -54,5 +59,21 @@ if [[ ! -f node_modules/.flytecpp-lock-hash ]] || [[ "$(cat node_modules/.flytec
   echo "setup: npm ci (the pinned packages of package-lock.json)"
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   echo "$lock_hash" >node_modules/.flytecpp-lock-hash
+fi
+# The Python environment: Debian's python3, every package pinned with its
+# hashes (requirements.lock); rebuilt whenever the lock changes.
+venv="${FLYTECPP_VENV:-$PWD/.venv}"
+lock_hash=$(sha256sum requirements.lock | cut -d' ' -f1)
+if [[ ! -f "$venv/.flytecpp-lock-hash" ]] || [[ "$(cat "$venv/.flytecpp-lock-hash")" != "$lock_hash" ]]; then
+  echo "setup: python venv $venv (the pinned packages of requirements.lock)"
+  if [[ -e "$venv" && ! -f "$venv/pyvenv.cfg" ]]; then
+    echo "setup: $venv exists and is not a Python venv; move it away or set FLYTECPP_VENV" >&2
+    exit 1
+  fi
+  rm -rf "$venv"
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --require-hashes \
+    -r requirements.lock
+  echo "$lock_hash" >"$venv/.flytecpp-lock-hash"
 fi
 echo "setup: ok"

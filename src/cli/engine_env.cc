@@ -24,6 +24,7 @@ Result<std::unique_ptr<EngineEnv>> MakeEngineEnv(const CliEnv& env) {
   runtime::ProcessRuntimeOptions options;
   options.sandbox = !env.no_sandbox;
   options.jobs = env.jobs;
+  options.data_dir = e->store->data_dir();
   std::error_code ec;
   std::filesystem::path config = env.config.empty() ? StoreDir(env) / "config.yaml"
                                                     : std::filesystem::absolute(env.config, ec);
@@ -47,7 +48,9 @@ Result<std::unique_ptr<EngineEnv>> MakeEngineEnv(const CliEnv& env) {
   FLYTECPP_ASSIGN_OR_RETURN(sql.connections, runtime::LoadSqlConnections(config));
   sql.secrets.emplace(SecretsDir(env));
   e->sql = std::make_unique<runtime::SqlRuntime>(std::move(sql));
+  e->echo = std::make_unique<runtime::EchoRuntime>();
   e->runtimes = env.runtimes;
+  e->runtimes.push_back(e->echo.get());
   e->runtimes.push_back(e->sql.get());
   if (e->slurm) e->runtimes.push_back(e->slurm.get());
   e->runtimes.push_back(e->process.get());

@@ -22,7 +22,8 @@ namespace flytecpp::cli {
 
 struct EngineEnv {
   std::unique_ptr<store::Store> store;
-  std::unique_ptr<runtime::SqlRuntime> sql;  // before process: SQLite3Task has a container too
+  std::unique_ptr<runtime::EchoRuntime> echo;  // Flyte's echo tasks
+  std::unique_ptr<runtime::SqlRuntime> sql;    // before process: SQLite3Task has a container too
   std::unique_ptr<runtime::ProcessRuntime> slurm;  // --runtime slurm: before process
   std::unique_ptr<runtime::ProcessRuntime> process;
   std::vector<runtime::Runtime*> runtimes;

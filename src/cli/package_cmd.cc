@@ -18,8 +18,9 @@ int RunPackageLs(const std::string& path) {
     std::cout << std::setw(3) << i++ << "  " << std::left << std::setw(12)
               << idl::EntityKindName(e.kind) << std::right << e.name() << "  (" << e.entry << ")\n";
   }
-  for (const auto& ignored : pkg->ignored_entries) {
-    std::cout << "  -  ignored     " << ignored << "  (fast-register source bundle)\n";
+  for (const auto& b : pkg->bundles) {
+    std::cout << "  -  code        " << b.entry << "  (fast-registration source bundle, "
+              << b.bytes.size() << " bytes)\n";
   }
   return kExitOk;
 }

@@ -17,6 +17,7 @@
 #include "flytecpp/idl/literals.h"
 #include "flytecpp/idl/nodes.h"
 #include "flyteidl/admin/launch_plan.pb.h"
+#include "python_source.h"
 #include "remote.h"
 #include "report.h"
 #include "store_util.h"
@@ -29,6 +30,7 @@ namespace {
 
 struct RunOptions {
   std::string input;
+  std::string entity;  // the workflow or task, as pyflyte run names it
   std::string workflow;
   std::string task;
   std::vector<std::string> inputs;  // k=v
@@ -249,6 +251,28 @@ void HydrateLocal(const RunOptions& o, compiler::WorkflowSources* sources) {
   for (auto& lp : sources->launch_plans) Hydrate(&lp, o.remote, version, &missing_version);
 }
 
+// A package's fast-registration code goes into the store's data directory
+// (its name holds its digest: written once), and its tasks are pointed at it
+// as `flytectl register files` points them at the upload.
+Status PlaceSourceBundle(const CliEnv& env, const std::string& input,
+                         compiler::WorkflowSources* sources) {
+  if (sources->bundles.empty()) return Status::Ok();
+  if (sources->bundles.size() > 1) {
+    return InvalidArgument(input + ": " + std::to_string(sources->bundles.size()) +
+                           " fast-registration source bundles; a package holds one");
+  }
+  const idl::SourceBundle& bundle = sources->bundles[0];
+  const std::filesystem::path dir = StoreDir(env) / "data" / "fast";
+  const std::filesystem::path file = dir / std::filesystem::path(bundle.entry).filename();
+  std::error_code ec;
+  if (std::filesystem::file_size(file, ec) != bundle.bytes.size() || ec) {
+    std::filesystem::create_directories(dir, ec);
+    FLYTECPP_RETURN_IF_ERROR(idl::WriteFileAtomic(file, bundle.bytes));
+  }
+  for (auto& t : sources->tasks) idl::FillFastRegistration(&t, "file://" + file.string(), ".");
+  return Status::Ok();
+}
+
 // run --server: registers the package with the server, launches the
 // workflow's launch plan (or the task) there, and waits for it as a local
 // run does (--detach: returns once it is created).
@@ -331,11 +355,48 @@ int RunOnServer(const RunOptions& o, const compiler::WorkflowSources& sources,
   return Report(result, o.outputs_file);
 }
 
-int RunRun(const CliEnv& env, const RunOptions& o) {
-  auto loaded = compiler::LoadWorkflowSources(o.input, {});
+// A Python module: packaged by the user's flytekit into a temporary folder,
+// read, and the folder removed.
+Result<compiler::WorkflowSources> LoadPythonSource(const std::string& file) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string dir_pattern =
+      (tmp != nullptr && *tmp != '\0' ? std::string(tmp) : "/tmp") + "/flytecpp-run-XXXXXX";
+  std::vector<char> buf(dir_pattern.begin(), dir_pattern.end());
+  buf.push_back('\0');
+  if (::mkdtemp(buf.data()) == nullptr) return Internal("mkdtemp: " + std::string(strerror(errno)));
+  const std::filesystem::path dir = buf.data();
+  Status packaged = PackagePythonSource(file, dir / "package.tgz");
+  auto loaded = packaged.ok() ? compiler::LoadWorkflowSources(dir / "package.tgz", {})
+                              : Result<compiler::WorkflowSources>(packaged);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return loaded;
+}
+
+int RunRun(const CliEnv& env, RunOptions o) {
+  if (!o.entity.empty()) {
+    if (!o.workflow.empty() || !o.task.empty()) {
+      return Fail(InvalidArgument("run: name the workflow either as " + o.entity +
+                                  " or with --workflow/--task, not both"),
+                  kExitBadInput);
+    }
+  }
+  const bool python = IsPythonSource(o.input);
+  auto loaded = python ? LoadPythonSource(o.input) : compiler::LoadWorkflowSources(o.input, {});
   if (!loaded.ok()) return Fail(loaded.status(), kExitBadInput);
   compiler::WorkflowSources sources = std::move(loaded).value();
-  if (o.remote.server.empty()) HydrateLocal(o, &sources);
+  if (!o.entity.empty()) {  // a workflow of that name, else a task (as pyflyte run)
+    if (compiler::FindWorkflow(sources, o.entity).ok() || !FindTask(sources, o.entity).ok()) {
+      o.workflow = o.entity;
+    } else {
+      o.task = o.entity;
+    }
+  }
+  if (o.remote.server.empty()) {
+    Status placed = PlaceSourceBundle(env, o.input, &sources);
+    if (!placed.ok()) return Fail(placed, kExitBadInput);
+    HydrateLocal(o, &sources);
+  }
   const compiler::WorkflowSources::Entry* entry = nullptr;
   if (!o.task.empty()) {
     auto task = FindTask(sources, o.task);
@@ -432,8 +493,13 @@ int RunResume(const CliEnv& env, const std::string& exec_id, const std::string& 
 void RegisterRun(CLI::App& app, CliEnv* env, int* exit_code) {
   auto o = std::make_shared<RunOptions>();
   auto* run = app.add_subcommand("run", "Compile, register and run a workflow (or one task)");
-  run->add_option("INPUT", o->input, "A pyflyte package, or a WorkflowSpec/WorkflowClosure file")
+  run->add_option("INPUT", o->input,
+                  "A Python module (file.py: packaged by the flytekit on PATH), a pyflyte "
+                  "package, or a WorkflowSpec/WorkflowClosure file")
       ->required();
+  run->add_option("ENTITY", o->entity,
+                  "The workflow (else the task) to run, as pyflyte run names it; the same as "
+                  "--workflow or --task");
   run->add_option("--workflow", o->workflow, "The workflow to run (full or short name)");
   run->add_option("--task", o->task, "Run this task alone instead of a workflow");
   run->add_option("--input", o->inputs, "An input as name=value (value parsed by its type)");

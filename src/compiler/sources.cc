@@ -50,6 +50,7 @@ Result<WorkflowSources> LoadWorkflowSources(const std::filesystem::path& input,
         case idl::EntityKind::kLaunchPlan: out.launch_plans.push_back(e.launch_plan); break;
       }
     }
+    out.bundles = std::move(pkg.bundles);
   } else {
     FLYTECPP_ASSIGN_OR_RETURN(idl::LoadedMessage loaded, idl::LoadMessage(input));
     const google::protobuf::Message& m = *loaded.message;

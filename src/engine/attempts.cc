@@ -30,6 +30,15 @@ Executor::Pool* Executor::PoolOf(runtime::Runtime* r) {
   return &pools_.back();
 }
 
+void Executor::SetExecutionOf(const Scope* s, runtime::AttemptSpec* spec) const {
+  const Scope* e = s;
+  while (!e->is_execution && e->parent != nullptr) e = e->parent;
+  const store::ExecutionRecord& top = s->exec->root->record;
+  spec->project = e->record.project.empty() ? top.project : e->record.project;
+  spec->domain = e->record.domain.empty() ? top.domain : e->record.domain;
+  spec->workflow = e->record.workflow_name;
+}
+
 runtime::AttemptSpec Executor::SpecFor(Scope* s, int i, uint64_t token) {
   if (auto it = attempts_.find(token); it != attempts_.end() && it->second.element >= 0) {
     return Handler(s, i).ElementSpec(*this, s, i, it->second.element, token);
@@ -39,6 +48,7 @@ runtime::AttemptSpec Executor::SpecFor(Scope* s, int i, uint64_t token) {
   const std::string path = s->Path(i);
   runtime::AttemptSpec spec;
   spec.id = {s->execution_id, path, n.attempts, token};
+  SetExecutionOf(s, &spec);
   spec.task = p.task;
   spec.inputs = n.inputs;
   spec.data_dir = s->data.NodeDataDir(path);

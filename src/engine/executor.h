@@ -118,6 +118,8 @@ class Executor {
   // runtimes whose attempts read the file. Errors name the file.
   Status EnsureInputsFile(Scope* s, int i);
   void AddTaskEvent(Scope* s, int i, flyteidl::event::TaskExecutionEvent e);  // stamps its time
+  // Fills the project, domain and workflow of the execution `s` belongs to.
+  void SetExecutionOf(const Scope* s, runtime::AttemptSpec* spec) const;
 
   // Timers that call the node's handler back (TimerDue) at `due_ns`.
   void SetNodeTimer(Scope* s, int i, int64_t due_ns, int tag);

@@ -1,10 +1,14 @@
 #include "flytecpp/idl/literals.h"
 
+#include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <google/protobuf/util/time_util.h>
 
+// Header-only; Boost is not needed for unpacking.
+#define MSGPACK_NO_BOOST
 #include <charconv>
+#include <msgpack.hpp>
 
 namespace flytecpp::idl {
 
@@ -245,6 +249,61 @@ void AppendElided(std::string& out, const Range& items, size_t count, size_t max
   }
 }
 
+// A msgpack value (flytekit's encoding of dataclasses, dicts and pydantic
+// models) as JSON, keys in their order (a dataclass's fields). Scalars are
+// written by protobuf's JSON printer (its escaping, its numbers).
+void AppendJson(std::string& out, const msgpack::object& o) {
+  auto scalar = [&out](const google::protobuf::Value& v) {
+    std::string json;
+    (void)google::protobuf::util::MessageToJsonString(v, &json);
+    out += json;
+  };
+  google::protobuf::Value v;
+  switch (o.type) {
+    case msgpack::type::NIL: out += "null"; return;
+    case msgpack::type::BOOLEAN: out += o.via.boolean ? "true" : "false"; return;
+    case msgpack::type::POSITIVE_INTEGER: out += std::to_string(o.via.u64); return;
+    case msgpack::type::NEGATIVE_INTEGER: out += std::to_string(o.via.i64); return;
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64: v.set_number_value(o.via.f64); return scalar(v);
+    case msgpack::type::STR:
+      v.set_string_value(std::string(o.via.str.ptr, o.via.str.size));
+      return scalar(v);
+    case msgpack::type::ARRAY:
+      out += "[";
+      for (uint32_t i = 0; i < o.via.array.size; ++i) {
+        if (i > 0) out += ",";
+        AppendJson(out, o.via.array.ptr[i]);
+      }
+      out += "]";
+      return;
+    case msgpack::type::MAP:
+      out += "{";
+      for (uint32_t i = 0; i < o.via.map.size; ++i) {
+        if (i > 0) out += ",";
+        const msgpack::object& key = o.via.map.ptr[i].key;
+        if (key.type == msgpack::type::STR) {
+          v.set_string_value(std::string(key.via.str.ptr, key.via.str.size));
+          scalar(v);
+        } else {  // JSON keys are strings
+          std::string k;
+          AppendJson(k, key);
+          v.set_string_value(k);
+          scalar(v);
+        }
+        out += ":";
+        AppendJson(out, o.via.map.ptr[i].val);
+      }
+      out += "}";
+      return;
+    default:  // bytes and extensions: their size only
+      v.set_string_value(
+          "<" + std::to_string(o.type == msgpack::type::BIN ? o.via.bin.size : o.via.ext.size) +
+          " bytes>");
+      return scalar(v);
+  }
+}
+
 void Append(std::string& out, const Literal& l, size_t max_elements) {
   const auto& s = l.scalar();
   switch (KindOf(l)) {
@@ -279,6 +338,19 @@ void Append(std::string& out, const Literal& l, size_t max_elements) {
       return;
     }
     case LiteralKind::kBinary:
+      if (s.binary().tag() == "msgpack") {
+        try {
+          const std::string& bytes = s.binary().value();
+          std::size_t used = 0;
+          msgpack::object_handle h = msgpack::unpack(bytes.data(), bytes.size(), used);
+          if (used == bytes.size()) {
+            AppendJson(out, h.get());
+            return;
+          }
+        } catch (const std::exception&) {
+          // not msgpack after all: printed as bytes below
+        }
+      }
       out += "binary(" + std::to_string(s.binary().value().size()) + " bytes";
       if (!s.binary().tag().empty()) out += ", " + s.binary().tag();
       out += ")";

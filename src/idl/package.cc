@@ -103,11 +103,8 @@ Result<Package> ReadEntries(archive* a, const std::string& where) {
     const char* pathname = archive_entry_pathname(entry);
     std::string name = pathname ? pathname : "";
     while (name.rfind("./", 0) == 0) name.erase(0, 2);
-    if (IsFastBundle(name)) {
-      pkg.ignored_entries.push_back(name);
-      continue;
-    }
-    if (!EndsWith(name, ".pb")) {
+    const bool bundle = IsFastBundle(name);
+    if (!bundle && !EndsWith(name, ".pb")) {
       return InvalidArgument(where + ": invalid entry \"" + name +
                              "\": a package holds only NNN_name_{1,2,3}.pb files and "
                              "fast*.tar.gz source bundles");
@@ -122,7 +119,11 @@ Result<Package> ReadEntries(archive* a, const std::string& where) {
       }
       bytes.append(buf, static_cast<size_t>(n));
     }
-    raw.push_back({std::move(name), std::move(bytes)});
+    if (bundle) {
+      pkg.bundles.push_back({std::move(name), std::move(bytes)});
+    } else {
+      raw.push_back({std::move(name), std::move(bytes)});
+    }
   }
   if (raw.empty()) {
     return InvalidArgument(where + ": the package holds no .pb entities");
@@ -147,6 +148,31 @@ std::unique_ptr<archive, ArchiveCloser> NewTarReader() {
 }
 
 }  // namespace
+
+bool FillFastRegistration(flyteidl::core::TaskTemplate* task, const std::string& package_uri,
+                          const std::string& dest_dir) {
+  auto compact = [](const std::string& arg) {
+    std::string out;
+    for (char c : arg) {
+      if (c != ' ') out += c;
+    }
+    return out;
+  };
+  bool filled = false;
+  if (!task->has_container()) return false;
+  for (std::string& arg : *task->mutable_container()->mutable_args()) {
+    if (arg.find("{{") == std::string::npos) continue;
+    const std::string c = compact(arg);
+    if (c == "{{.remote_package_path}}") {
+      arg = package_uri;
+      filled = true;
+    } else if (c == "{{.dest_dir}}") {
+      arg = dest_dir;
+      filled = true;
+    }
+  }
+  return filled;
+}
 
 Result<Package> ReadPackage(const std::filesystem::path& path) {
   const std::string where = path.string();

@@ -92,3 +92,34 @@ void InProcessRuntime::Abort(const AttemptId&) {
 }
 
 }  // namespace flytecpp::runtime
+
+namespace flytecpp::runtime {
+
+Status EchoRuntime::Start(AttemptSpec spec, AttemptCallbacks callbacks) {
+  // As Flyte's echo plugin: the one input becomes the one output, whatever
+  // their names (flytekit names the output o0).
+  const core::TypedInterface& iface = spec.task->interface();
+  const auto& in = iface.inputs().variables();
+  const auto& out = iface.outputs().variables();
+  core::LiteralMap outputs;
+  if (in.size() != out.size() || in.size() > 1) {
+    callbacks.done(
+        spec.id,
+        TaskError{core::ExecutionError::USER, "BadTaskSpecification",
+                  "echo task " + spec.task->id().name() + " has " + std::to_string(in.size()) +
+                      " inputs and " + std::to_string(out.size()) +
+                      " outputs; an echo task passes one input on as its one output",
+                  false});
+    return Status::Ok();
+  }
+  if (!in.empty() && spec.inputs != nullptr) {
+    auto value = spec.inputs->literals().find(in.begin()->first);
+    if (value != spec.inputs->literals().end()) {
+      (*outputs.mutable_literals())[out.begin()->first] = value->second;
+    }
+  }
+  callbacks.done(spec.id, std::move(outputs));
+  return Status::Ok();
+}
+
+}  // namespace flytecpp::runtime

@@ -35,8 +35,10 @@
 #include "flytecpp/util/process.h"
 #include "flyteidl/core/errors.pb.h"
 #include "gpu.h"
+#include "input_paths.h"
 #include "output_pump.h"
 #include "pod.h"
+#include "python_env.h"
 #include "sandbox.h"
 #include "sandbox_helper.h"
 #include "spawn.h"
@@ -141,8 +143,9 @@ std::vector<std::pair<std::string, std::string>> TaskEnvironment(
       {"HOME", "/tmp"},
       {"LANG", "C.UTF-8"},
       {"FLYTE_INTERNAL_EXECUTION_ID", spec.id.execution_id},
-      {"FLYTE_INTERNAL_EXECUTION_PROJECT", ""},
-      {"FLYTE_INTERNAL_EXECUTION_DOMAIN", ""},
+      {"FLYTE_INTERNAL_EXECUTION_PROJECT", spec.project},
+      {"FLYTE_INTERNAL_EXECUTION_DOMAIN", spec.domain},
+      {"FLYTE_INTERNAL_EXECUTION_WORKFLOW", spec.workflow},
       {"FLYTE_ATTEMPT_NUMBER", std::to_string(spec.id.attempt)},
       {"FLYTE_INTERNAL_TASK_PROJECT", task.id().project()},
       {"FLYTE_INTERNAL_TASK_DOMAIN", task.id().domain()},
@@ -288,9 +291,13 @@ struct ContainerLaunch {
   std::string cwd;
 };
 
+// Where an attempt's copies of its input files and directories are made.
+constexpr const char* kInputCopiesDir = ".inputs";
+
 // The attempt's directories that hold secrets (their files, a pod's
-// containers' environments): removed when the attempt ends, however it ends.
-constexpr const char* kPrivateDirs[] = {"secrets", ".pod"};
+// containers' environments) and its copies of its inputs: removed when the
+// attempt ends, however it ends.
+constexpr const char* kPrivateDirs[] = {"secrets", ".pod", kInputCopiesDir};
 
 void RemovePrivateDirs(const std::string& out_dir) {
   std::error_code ec;
@@ -313,6 +320,7 @@ Result<std::vector<ImageMapping>> LoadImageConfig(const fs::path& path) {
       m.pattern = e["image"].as<std::string>();
       if (e["root"]) m.root = host_path(e["root"].as<std::string>());
       if (e["workdir"]) m.workdir = e["workdir"].as<std::string>();
+      if (e["python"]) m.python = host_path(e["python"].as<std::string>());
       for (const auto& mount : e["mounts"]) {
         std::string s = mount.as<std::string>();
         size_t colon = s.find(':');
@@ -343,6 +351,7 @@ struct ProcessRuntime::Impl {
   std::vector<Worker> workers;  // guarded by mu; finished ones are joined on the next Start
   std::unique_ptr<internal::GpuSlots> gpus;
   std::unique_ptr<internal::SandboxHelpers> helpers;  // sandboxed runtimes only
+  std::optional<fs::path> python;  // flytekit tasks' environment where no image names one
 
   const ImageMapping* ImageFor(const std::string& image) const {
     for (const auto& m : options.images) {
@@ -378,6 +387,12 @@ struct ProcessRuntime::Impl {
 
 ProcessRuntime::ProcessRuntime(ProcessRuntimeOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
+  if (impl_->options.python) {
+    if (!impl_->options.python->empty()) impl_->python = impl_->options.python;
+  } else {
+    const char* path = std::getenv("PATH");
+    impl_->python = internal::FindPythonEnvironment(path != nullptr ? path : "");
+  }
   impl_->gpus = std::make_unique<internal::GpuSlots>(
       impl_->options.gpus ? internal::GpusFrom(*impl_->options.gpus) : internal::DetectGpus());
   if (impl_->options.sandbox && !impl_->options.launcher) {
@@ -684,6 +699,55 @@ std::variant<ContainerLaunch, TaskError> ProcessRuntime::Impl::PrepareContainer(
   }
   out.env = TaskEnvironment(ctx.spec, c.env);
   for (const auto& kv : launch.secrets.env) out.env.push_back(kv);
+  const ImageMapping* image = ImageFor(c.image);
+  // flytekit's entrypoints run in a Python environment: the image's, else
+  // the runtime's; its bin/ first on PATH.
+  const fs::path* python = nullptr;
+  std::string code_dir;  // a fast-registered task's code, unpacked
+  if (!out.command.empty() && internal::IsFlytekitEntrypoint(out.command[0])) {
+    python = image != nullptr && !image->python.empty() ? &image->python
+             : this->python                             ? &*this->python
+                                                        : nullptr;
+    const std::string& program = out.command[0];
+    if (python == nullptr) {
+      return Failure("PythonEnvironmentNotFound",
+                     "image \"" + c.image + "\" has no Python environment to run " + program +
+                         ": map the image to one in config.yaml (images: - image: \"" + c.image +
+                         "\" python: /path/to/venv) or put flytekit's " + program +
+                         " on flytecpp's PATH",
+                     false, core::ExecutionError::SYSTEM);
+    }
+    if (std::string bad = internal::CheckPythonEnvironment(*python, program); !bad.empty()) {
+      return Failure("PythonEnvironmentNotFound", "image \"" + c.image + "\": " + bad, false,
+                     core::ExecutionError::SYSTEM);
+    }
+    for (auto& [k, v] : out.env) {
+      if (k == "PATH") v = (*python / "bin").string() + ":" + v;
+    }
+    auto fast = internal::PrepareFastExecute(out.command);
+    if (!fast.ok()) {
+      return Failure("CodeBundleNotFound", fast.status().message(),
+                     fast.status().code() != StatusCode::kNotFound, core::ExecutionError::SYSTEM);
+    }
+    if (*fast) {  // its code unpacked: the task's own command, started at once
+      out.command = std::move((*fast)->command);
+      code_dir = std::move((*fast)->code_dir);
+      auto path = std::find_if(out.env.begin(), out.env.end(),
+                               [](const auto& kv) { return kv.first == "PYTHONPATH"; });
+      if (path == out.env.end()) {
+        out.env.emplace_back("PYTHONPATH", code_dir);
+      } else {
+        path->second += ":" + code_dir;
+      }
+      if (std::string bad = internal::CheckPythonEnvironment(*python, out.command[0]);
+          !bad.empty()) {
+        return Failure("PythonEnvironmentNotFound", "image \"" + c.image + "\": " + bad, false,
+                       core::ExecutionError::SYSTEM);
+      }
+    } else {
+      internal::RewriteFastExecuteDestDir(&out.command, ctx.out_dir + "/work");
+    }
+  }
   // The attempt's GPUs, to the containers that asked for them.
   const bool uses_gpus = !ctx.gpus.empty() && (c.gpus > 0 || ctx.single);
   if (uses_gpus) {
@@ -693,7 +757,6 @@ std::variant<ContainerLaunch, TaskError> ProcessRuntime::Impl::PrepareContainer(
     out.env.emplace_back("CUDA_VISIBLE_DEVICES", visible);
     out.env.emplace_back("NVIDIA_VISIBLE_DEVICES", visible);
   }
-  const ImageMapping* image = ImageFor(c.image);
   std::string workdir = !c.working_dir.empty()                        ? c.working_dir
                         : image != nullptr && !image->workdir.empty() ? image->workdir
                                                                       : ctx.out_dir + "/work";
@@ -722,6 +785,74 @@ std::variant<ContainerLaunch, TaskError> ProcessRuntime::Impl::PrepareContainer(
   if (image != nullptr) {
     for (const auto& [host, inside] : image->mounts) {
       sandbox.ro_binds.emplace_back(host.string(), inside);
+    }
+  }
+  // An image root of its own does not hold the host's Python environment.
+  if (python != nullptr && image != nullptr && image->root != "/") {
+    sandbox.ro_binds.emplace_back(python->string(), python->string());
+  }
+  // What the task reads outside its node: its code bundle, and the files
+  // its inputs name (an upstream task's outputs), each read-only.
+  if (!code_dir.empty()) sandbox.ro_binds.emplace_back(code_dir, code_dir);
+  if (python != nullptr) {  // a bundle pyflyte-fast-execute fetches itself
+    if (std::string code = internal::FastExecuteDistribution(out.command); !code.empty()) {
+      std::error_code ec;
+      if (fs::exists(code, ec)) sandbox.ro_binds.emplace_back(code, code);
+    }
+  }
+  if (primary && ctx.spec.inputs != nullptr) {
+    // A file or directory input: the task's own copy, as Flyte downloads
+    // one. Under the store's data directory, copied into a folder of its
+    // own that stands in for the folder it is in (a task may write beside
+    // it, as into its download folder; the folder's other entries are other
+    // tasks' data); elsewhere (a user's file) only the copy itself.
+    const std::string data_root = options.data_dir.string();
+    auto stored = [&](const std::string& p) {
+      return !data_root.empty() && p.rfind(data_root + "/", 0) == 0;
+    };
+    auto under = [](const std::string& p, const std::string& dir) {
+      return p.size() > dir.size() && p.compare(0, dir.size(), dir) == 0 && p[dir.size()] == '/';
+    };
+    std::vector<internal::InputPath> blobs;
+    std::set<std::string> folders;  // the folders that get a stand-in
+    for (const internal::InputPath& in : internal::LocalInputPaths(*ctx.spec.inputs)) {
+      if (!in.blob) {
+        sandbox.ro_binds.emplace_back(in.path, in.path);
+        continue;
+      }
+      blobs.push_back(in);
+      folders.insert(stored(in.path) ? fs::path(in.path).parent_path().string() : in.path);
+    }
+    // A folder inside another's stand-in is part of it.
+    std::map<std::string, std::string> stand_ins;  // outermost folder -> its stand-in
+    auto holder = [&](const std::string& p) {
+      return std::find_if(stand_ins.begin(), stand_ins.end(),
+                          [&](const auto& kv) { return p == kv.first || under(p, kv.first); });
+    };
+    for (const std::string& f : folders) {  // sorted: a folder before those inside it
+      if (holder(f) != stand_ins.end()) continue;
+      stand_ins.emplace(
+          f, ctx.out_dir + "/" + kInputCopiesDir + "/" + std::to_string(stand_ins.size()));
+    }
+    for (const internal::InputPath& in : blobs) {
+      auto it = holder(in.path);
+      if (it == stand_ins.end()) continue;  // cannot be: every blob's folder is held
+      const fs::path copy =
+          in.path == it->first
+              ? fs::path(it->second)
+              : fs::path(it->second) / fs::path(in.path).lexically_relative(it->first);
+      std::error_code ec;
+      fs::create_directories(copy.parent_path(), ec);
+      if (!ec) fs::copy(in.path, copy, fs::copy_options::recursive, ec);
+      if (ec) {
+        return Failure("InputDownloadFailed", in.path + ": " + ec.message(), true,
+                       core::ExecutionError::SYSTEM);
+      }
+    }
+    for (const auto& [folder, stand_in] : stand_ins) {
+      std::error_code ec;
+      fs::create_directories(stand_in, ec);  // a folder whose inputs are all deeper
+      sandbox.rw_binds.emplace_back(stand_in, folder);
     }
   }
   for (const auto& m : c.mounts) {
@@ -1044,12 +1175,16 @@ TaskOutcome ProcessRuntime::Impl::Classify(const AttemptSpec& spec, const Launch
   const std::string err_log = launch.out_dir + "/stderr.log";
   // An error document beats everything (the flytekit protocol).
   core::ErrorDocument doc;
+  // flytekit's messages are a traceback and the exception: the exception is
+  // the error; the traceback stays in the task's stderr log.
+  const bool python = !launch.command.empty() && internal::IsFlytekitEntrypoint(launch.command[0]);
   if (idl::ReadMessage(launch.out_dir + "/error.pb", &doc, idl::Format::kBinary).ok()) {
-    return TaskError{doc.error().origin() == core::ExecutionError::SYSTEM
-                         ? core::ExecutionError::SYSTEM
-                         : core::ExecutionError::USER,
-                     doc.error().code(), doc.error().message(),
-                     doc.error().kind() == core::ContainerError::RECOVERABLE};
+    return TaskError{
+        doc.error().origin() == core::ExecutionError::SYSTEM ? core::ExecutionError::SYSTEM
+                                                             : core::ExecutionError::USER,
+        doc.error().code(),
+        python ? internal::FlytekitErrorSummary(doc.error().message()) : doc.error().message(),
+        doc.error().kind() == core::ContainerError::RECOVERABLE};
   }
   // A pod's init container that failed ended the pod before the rest ran.
   std::error_code ec;
@@ -1081,6 +1216,12 @@ TaskOutcome ProcessRuntime::Impl::Classify(const AttemptSpec& spec, const Launch
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   if (code != 0) {
     std::string tail = Tail(err_log, 400);
+    if (python) {  // a traceback without an error document: its exception
+      auto text = idl::ReadFileBytes(err_log);
+      if (std::string line = text.ok() ? internal::LastErrorLine(*text) : ""; !line.empty()) {
+        tail = line.size() > 400 ? line.substr(0, 400) + "…" : line;
+      }
+    }
     // Under RLIMIT_AS allocations fail inside the task instead; recognise
     // the usual ways programs report that.
     if (address_space_limited && (tail.find("MemoryError") != std::string::npos ||

@@ -17,12 +17,13 @@
 #include <string>
 #include <vector>
 
-#include "find_program.h"
+#include "flytecpp/util/find_program.h"
 #include "sandbox_helper_protocol.h"
 
 namespace {
 
 using namespace flytecpp::runtime::internal;
+using flytecpp::FindProgram;
 
 void Send(int fd, const std::string& message) {
   (void)!::send(fd, message.data(), message.size(), MSG_NOSIGNAL);

@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "find_program.h"
+#include "flytecpp/util/find_program.h"
 
 namespace flytecpp::runtime::internal {
 

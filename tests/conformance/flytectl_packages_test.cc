@@ -33,11 +33,11 @@ TEST(FlytectlPackagesTest, ValidArchivesListEntitiesInOrder) {
     auto pkg = ReadPackage(pkgs / name);
     ASSERT_TRUE(pkg.ok()) << pkg.status().ToString();
     EXPECT_EQ(Listing(*pkg), kBasicWorkflow);
-    EXPECT_TRUE(pkg->ignored_entries.empty());
+    EXPECT_TRUE(pkg->bundles.empty());
   }
 }
 
-TEST(FlytectlPackagesTest, FastRegisterPackageIgnoresSourceBundle) {
+TEST(FlytectlPackagesTest, FastRegisterPackageKeepsSourceBundle) {
   FLYTECPP_REQUIRE_CONFORMANCE(dir);
   auto pkg = ReadPackage(dir / "flytectl-packages" / "flyte-package.tgz");
   ASSERT_TRUE(pkg.ok()) << pkg.status().ToString();
@@ -46,8 +46,9 @@ TEST(FlytectlPackagesTest, FastRegisterPackageIgnoresSourceBundle) {
                                "workflow myapp.workflows.example.my_wf",
                                "launch_plan myapp.workflows.example.my_wf",
                            }));
-  ASSERT_EQ(pkg->ignored_entries.size(), 1u);
-  EXPECT_EQ(pkg->ignored_entries[0], "fastf5f188e159f61e00271e16ed59786c44.tar.gz");
+  ASSERT_EQ(pkg->bundles.size(), 1u);
+  EXPECT_EQ(pkg->bundles[0].entry, "fastf5f188e159f61e00271e16ed59786c44.tar.gz");
+  EXPECT_FALSE(pkg->bundles[0].bytes.empty());
   // 2021 pyflyte left registration placeholders in the ids.
   EXPECT_EQ(pkg->entities[0].task.template_().id().project(), "{{ registration.project }}");
 }

@@ -109,6 +109,10 @@ TEST(LiteralsTest, ShortStrings) {
   EXPECT_EQ(ShortString(lit::None()), "none");
   EXPECT_EQ(ShortString(lit::Blob("/d/x.csv", "csv")), "blob:csv(/d/x.csv)");
   EXPECT_EQ(ShortString(lit::Error("n1", "bad")), "error(n1: bad)");
+  // flytekit's msgpack (dataclasses, dicts) as JSON; bytes that are not one
+  // whole msgpack value as their size.
+  EXPECT_EQ(ShortString(lit::Binary("\x82\xa4name\xa1x\xa5total\x93\x01\xc3\xc0", "msgpack")),
+            R"({"name":"x","total":[1,true,null]})");
   EXPECT_EQ(ShortString(lit::Binary("abc", "msgpack")), "binary(3 bytes, msgpack)");
   EXPECT_EQ(ShortString(lit::Union(lit::Int(1), types::Int())), "1");
   EXPECT_EQ(ShortString(lit::List({lit::Int(1), lit::Int(2)})), "[1, 2]");

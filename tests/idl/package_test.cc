@@ -69,7 +69,28 @@ TEST(PackageTest, ReadsEntitiesInEntryOrderAtAnyDepth) {
   EXPECT_EQ(pkg->entities[1].kind, EntityKind::kWorkflow);
   EXPECT_EQ(pkg->entities[2].kind, EntityKind::kLaunchPlan);
   EXPECT_EQ(pkg->entities[2].entry, "pkg/2_app.wf_3.pb");
-  ASSERT_EQ(pkg->ignored_entries.size(), 1u);
+  ASSERT_EQ(pkg->bundles.size(), 1u);
+  EXPECT_EQ(pkg->bundles[0].entry, "fastabc123.tar.gz");
+  EXPECT_EQ(pkg->bundles[0].bytes, "not inspected");
+}
+
+TEST(PackageTest, FillFastRegistrationReplacesWholePlaceholderArguments) {
+  flyteidl::core::TaskTemplate task;
+  for (const char* a : {"pyflyte-fast-execute", "--additional-distribution",
+                        "{{ .remote_package_path }}", "--dest-dir", "{{.dest_dir}}", "--",
+                        "pyflyte-execute", "--inputs", "{{.input}}", "x{{ .dest_dir }}"}) {
+    task.mutable_container()->add_args(a);
+  }
+  EXPECT_TRUE(FillFastRegistration(&task, "file:///d/fast1.tar.gz", "."));
+  const auto& args = task.container().args();
+  ASSERT_EQ(args.size(), 10);
+  EXPECT_EQ(args[2], "file:///d/fast1.tar.gz");
+  EXPECT_EQ(args[4], ".");
+  EXPECT_EQ(args[8], "{{.input}}");          // propeller's, rendered per attempt
+  EXPECT_EQ(args[9], "x{{ .dest_dir }}");    // only whole arguments, as flytectl
+  flyteidl::core::TaskTemplate plain;
+  plain.mutable_container()->add_args("pyflyte-execute");
+  EXPECT_FALSE(FillFastRegistration(&plain, "file:///d/fast1.tar.gz", "."));
 }
 
 TEST(PackageTest, ForeignFileRejectsWholePackage) {

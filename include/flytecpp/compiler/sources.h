@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "flytecpp/compiler/compiler.h"
+#include "flytecpp/idl/package.h"
 #include "flyteidl/admin/launch_plan.pb.h"
 
 namespace flytecpp::compiler {
@@ -22,6 +23,7 @@ struct WorkflowSources {
   std::vector<Entry> workflows;
   std::vector<TaskTemplate> tasks;
   std::vector<flyteidl::admin::LaunchPlan> launch_plans;
+  std::vector<idl::SourceBundle> bundles;  // a package's fast-registration code
 };
 
 // `input` is a package (.tgz/.tar.gz/.tar), or a WorkflowSpec / WorkflowClosure

@@ -2,9 +2,10 @@
 // `flytectl register files --archive` reads them.
 //
 // An archive (.tgz, .tar.gz or .tar) holds `NNN_<name>_{1,2,3}.pb` entries at
-// any depth: admin.TaskSpec, admin.WorkflowSpec, admin.LaunchPlan. Fast-register
-// source bundles (`fast*.tar.gz`) are ignored; any other regular file makes
-// the whole package invalid. Entities come back sorted by entry path, which
+// any depth: admin.TaskSpec, admin.WorkflowSpec, admin.LaunchPlan, and
+// fast-registration source bundles (`fast*.tar.gz`: the code of the tasks,
+// `pyflyte package --copy all|auto`); any other regular file makes the
+// whole package invalid. Entities come back sorted by entry path, which
 // pyflyte's zero-padded index makes the registration order.
 #pragma once
 
@@ -33,10 +34,25 @@ struct PackageEntity {
   const std::string& name() const;
 };
 
+// A fast-registration source bundle: the tasks' code, which
+// pyflyte-fast-execute fetches and extracts before it runs a task.
+struct SourceBundle {
+  std::string entry;  // path inside the archive: its base name holds the code's digest
+  std::string bytes;
+};
+
 struct Package {
   std::vector<PackageEntity> entities;
-  std::vector<std::string> ignored_entries;  // fast-register source bundles
+  std::vector<SourceBundle> bundles;
 };
+
+// flytectl's hydration of a fast-registered task (`register files`): a
+// container argument that is exactly `{{ .remote_package_path }}` becomes
+// `package_uri` (where the bundle now is), and `{{ .dest_dir }}` becomes
+// `dest_dir`. Spaces inside the braces are optional. Returns whether the
+// task had either.
+bool FillFastRegistration(flyteidl::core::TaskTemplate* task, const std::string& package_uri,
+                          const std::string& dest_dir);
 
 // True for names flytectl accepts as archives: .tgz, .tar.gz, .tar.
 bool IsPackagePath(const std::filesystem::path& path);

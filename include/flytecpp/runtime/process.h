@@ -25,6 +25,10 @@ struct ImageMapping {
   std::filesystem::path root = "/";  // mounted read-only as the sandbox's /
   std::string workdir;               // cwd inside the sandbox ("" = per-attempt dir)
   std::vector<std::pair<std::filesystem::path, std::string>> mounts;  // host -> sandbox, read-only
+  // The Python environment (a venv or interpreter prefix) that runs the
+  // image's flytekit tasks: its bin/ goes first on their PATH; "" = the
+  // runtime's default (ProcessRuntimeOptions::python).
+  std::filesystem::path python;
 };
 
 // Where an attempt's prepared command runs, when not as a process of this
@@ -87,6 +91,15 @@ struct ProcessRuntimeOptions {
   // The GPUs tasks may hold (device nodes); nullopt: this machine's
   // /dev/nvidia<N>.
   std::optional<std::vector<std::string>> gpus;
+  // The store's data directory: a task's input files and directories under
+  // it are shown as copies in a stand-in for their folder (the task may
+  // write beside them); elsewhere as copies of themselves only. Empty: none
+  // is under it.
+  std::filesystem::path data_dir;
+  // The Python environment of flytekit tasks (pyflyte-execute and its
+  // siblings) whose image maps to none: nullopt: the environment of the
+  // pyflyte-execute on this process's PATH, if any; "": none.
+  std::optional<std::filesystem::path> python;
 };
 
 // Reads `images:` from a YAML config ($FLYTECPP_HOME/config.yaml); relative
@@ -96,6 +109,8 @@ struct ProcessRuntimeOptions {
 //       root: /srv/images/raw
 //       workdir: /app
 //       mounts: ["/host/dir:/in/sandbox"]
+//     - image: "cr.flyte.org/flyteorg/flytekit:*"
+//       python: /srv/venvs/flytekit   # runs the image's flytekit tasks
 Result<std::vector<ImageMapping>> LoadImageConfig(const std::filesystem::path& path);
 
 // Runs tasks that have a container. Attempts run on their own threads; an

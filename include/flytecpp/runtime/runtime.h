@@ -2,8 +2,9 @@
 // on each through callbacks, from any thread. The engine owns all execution
 // state; runtimes never touch it.
 //
-// Implementations: InProcessRuntime (C++ callables, below) and
-// ProcessRuntime (sandboxed local processes, process.h).
+// Implementations: InProcessRuntime (C++ callables) and EchoRuntime (below),
+// ProcessRuntime (sandboxed local processes, process.h) with its Slurm
+// launcher (slurm.h), SqlRuntime (sql.h).
 #pragma once
 
 #include <chrono>
@@ -46,6 +47,9 @@ using TaskOutcome = std::variant<core::LiteralMap, TaskError, core::DynamicJobSp
 
 struct AttemptSpec {
   AttemptId id;
+  // The execution's project, domain and workflow name (Flyte hands them to
+  // a task as FLYTE_INTERNAL_EXECUTION_*); empty when it has none.
+  std::string project, domain, workflow;
   std::shared_ptr<const core::TaskTemplate> task;
   std::shared_ptr<const core::LiteralMap> inputs;
   std::filesystem::path data_dir;    // the node's: holds inputs.pb
@@ -140,6 +144,18 @@ class InProcessRuntime : public Runtime {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// Flyte's echo plugin: a task of type "echo" (flytekit's Echo) succeeds at
+// once with its inputs as its outputs. No process, no directory.
+class EchoRuntime : public Runtime {
+ public:
+  std::string_view name() const override { return "echo"; }
+  bool CanRun(const core::TaskTemplate& task) const override { return task.type() == "echo"; }
+  bool may_start_unrecorded() const override { return true; }
+  bool ReadsInputFiles(const core::TaskTemplate&) const override { return false; }
+  Status Start(AttemptSpec spec, AttemptCallbacks callbacks) override;
+  void Abort(const AttemptId&) override {}  // it has ended before anyone can abort it
 };
 
 }  // namespace flytecpp::runtime

@@ -135,6 +135,7 @@ class ArrayHandler : public NodeHandler {
     const std::string path = ElementPath(s, i, element);
     runtime::AttemptSpec spec;
     spec.id = {s->execution_id, path, a.attempts[element], token};
+    x.SetExecutionOf(s, &spec);
     spec.task = p.array.element_task ? p.array.element_task : sub.task;
     spec.inputs = std::make_shared<const core::LiteralMap>(ElementInputs(s, i, element));
     if (p.array.individual_input_files) {

@@ -1,13 +1,13 @@
 // Where a command's program is: as execvp looks it up, without executing.
-// Shared by the process runtime's spawn and the sandbox helper (a program of
-// its own), so both find the same file.
+// Shared by the process runtime's spawn, the sandbox helper (a program of
+// its own) and the CLI, so all find the same file.
 #pragma once
 
 #include <unistd.h>
 
 #include <string>
 
-namespace flytecpp::runtime::internal {
+namespace flytecpp {
 
 // `name` itself if it has a '/'; else the first executable `dir/name` on
 // `search_path` (a PATH value; an empty entry is the working directory);
@@ -26,4 +26,4 @@ inline std::string FindProgram(const std::string& name, const std::string& searc
   }
 }
 
-}  // namespace flytecpp::runtime::internal
+}  // namespace flytecpp
