@@ -347,6 +347,7 @@ def main():
     if not args.examples or not root.is_dir():
         print(f"SKIPPED: NO FLYTESNACKS EXAMPLES (looked in {root}; set FLYTECPP_CONFORMANCE_DIR)")
         return 0
+    args.flytecpp = os.path.abspath(args.flytecpp)
     work = pathlib.Path(args.work).absolute()
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -354,6 +355,8 @@ def main():
     os.environ["FLYTECPP_HOME"] = str(work / "store")
     os.environ["PATH"] = str(pathlib.Path(sys.executable).parent) + ":" + os.environ["PATH"]
     (work / "home").mkdir()
+    (work / "cwd").mkdir()
+    os.chdir(work / "cwd")  # what local runs write into their working directory
 
     rows, jobs = [], []
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs))
