@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Sets up, builds, and runs real workflows on the embedded store: a branch
-# workflow built with the C++ builders, and flytesnacks workflows from a
+# Sets up, builds, and runs real workflows on the embedded store: a Python
+# workflow written with flytekit, run from its .py file with the pinned
+# flytekit (setup.sh's venv); a branch workflow built with the C++ builders;
+# shell tasks as sandboxed processes; and flytesnacks workflows from a
 # pyflyte package, executed by flytecpp's engine with in-process C++ tasks
 # (flytecpp-demo = the flytecpp command + a few registered tasks).
 set -euo pipefail
@@ -22,6 +24,13 @@ export FLYTECPP_HOME="$out/store"  # the embedded store (SQLite + data directory
 run() { echo; echo "\$ $*"; "$@"; }
 
 run "$flytecpp" --version
+
+# Python tasks written with flytekit, from a .py file, as `pyflyte run`
+# takes it: each task a sandboxed process of the pinned flytekit.
+export PATH="${FLYTECPP_VENV:-$PWD/.venv}/bin:$PATH"
+run "$flytecpp" run examples/python/word_stats.py word_stats \
+  --input text="Flyte users' Python tasks, run by flytecpp without Kubernetes." --exec-id words
+run "$flytecpp" executions get words
 run build/dev/examples/example_branch_workflow "$out/branch_workflow.pb"
 run "$flytecpp" inspect "$out/branch_workflow.pb"
 run "$flytecpp" graph "$out/branch_workflow.pb" --format mermaid

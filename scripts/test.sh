@@ -20,6 +20,8 @@ git ls-files -z --cached --others --exclude-standard |
   while IFS= read -r -d '' f; do [[ -e "$f" ]] && printf '%s\0' "$f"; done |
   tar --null -T - -cf - | tar -xf - -C "$demo_dir"
 cp -a node_modules "$demo_dir/"  # the pinned packages setup.sh installed: no second download
+# The pinned Python environment likewise (a venv cannot be copied: named).
+export FLYTECPP_VENV="${FLYTECPP_VENV:-$PWD/.venv}"
 conformance="$(cd .. && pwd)/shared/conformance"
 if (cd "$demo_dir" && FLYTECPP_CONFORMANCE_DIR="${FLYTECPP_CONFORMANCE_DIR:-$conformance}" \
       ./scripts/demo.sh) >"$demo_dir/demo.log" 2>&1; then

@@ -381,6 +381,11 @@ int RunRun(const CliEnv& env, RunOptions o) {
                   kExitBadInput);
     }
   }
+  if (!o.exec_id.empty()) {
+    if (Status st = engine::CheckExecutionName(o.exec_id); !st.ok()) {
+      return Fail(st.WithContext("--exec-id"), kExitBadInput);
+    }
+  }
   const bool python = IsPythonSource(o.input);
   auto loaded = python ? LoadPythonSource(o.input) : compiler::LoadWorkflowSources(o.input, {});
   if (!loaded.ok()) return Fail(loaded.status(), kExitBadInput);

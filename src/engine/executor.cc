@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <fstream>
 #include <future>
 #include <random>
@@ -912,6 +913,20 @@ std::string NewExecutionId() {
   std::string id(1, "abcdefghijklmnopqrstuvwxyz"[rng() % 26]);
   while (id.size() < 20) id += kAlnum[rng() % 36];
   return id;
+}
+
+Status CheckExecutionName(const std::string& name) {
+  if (name.size() > 63) return InvalidArgument("name: longer than 63 characters");
+  for (char c : name) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '-')) {
+      return InvalidArgument("name \"" + name + "\": only lower-case letters, digits and '-'");
+    }
+  }
+  if (name.empty() || !std::islower(static_cast<unsigned char>(name[0]))) {
+    return InvalidArgument("name \"" + name + "\": must start with a letter");
+  }
+  return Status::Ok();
 }
 
 Result<ExecutionResult> StoredResult(store::Store& store, const std::string& execution_id) {

@@ -204,6 +204,29 @@ Result<Plan*> PlanSet::PlanWorkflow(const core::CompiledWorkflow& wf) {
     }
   }
 
+  // A branch waits for what its cases read. The compiled connections list a
+  // case's upstream nodes under the case's own id, with no downstream entry:
+  // propeller holds the case node back until they end; here the branch
+  // node waits for them (the same outcome: a case never reads outputs that
+  // are not there yet).
+  for (const auto& [to, ids] : wf.connections().upstream()) {
+    auto t = plan->index.find(to);
+    if (t == plan->index.end() || plan->nodes[t->second].owner < 0) continue;
+    int branch = plan->nodes[t->second].owner;
+    while (plan->nodes[branch].owner >= 0) branch = plan->nodes[branch].owner;
+    if (plan->nodes[branch].kind != NodeKind::kBranch) continue;
+    for (const auto& from : ids.ids()) {
+      auto f = plan->index.find(from);
+      if (f == plan->index.end() || f->second == branch || plan->nodes[f->second].owner >= 0) {
+        continue;  // within the branch itself
+      }
+      auto& down = plan->nodes[f->second].downstream;
+      if (std::find(down.begin(), down.end(), branch) != down.end()) continue;
+      down.push_back(branch);
+      ++plan->nodes[branch].upstream_count;
+    }
+  }
+
   Planner planner{plan.get()};
   const bool default_interruptible = tmpl.metadata_defaults().interruptible();
   for (PlanNode& n : plan->nodes) {

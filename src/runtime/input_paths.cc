@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 
 namespace flytecpp::runtime::internal {
 
@@ -68,6 +69,55 @@ std::vector<InputPath> LocalInputPaths(const core::LiteralMap& inputs) {
     }
   }
   return out;
+}
+
+Status ShowInputPaths(const core::LiteralMap& inputs, const std::string& data_root,
+                      const std::string& copies_dir, SandboxSpec* sandbox) {
+  namespace fs = std::filesystem;
+  auto stored = [&](const std::string& p) {
+    return !data_root.empty() && p.rfind(data_root + "/", 0) == 0;
+  };
+  std::vector<InputPath> blobs;
+  std::set<std::string> folders;  // the folders that get a stand-in
+  for (const InputPath& in : LocalInputPaths(inputs)) {
+    if (!in.blob) {
+      sandbox->ro_binds.emplace_back(in.path, in.path);
+      continue;
+    }
+    blobs.push_back(in);
+    folders.insert(stored(in.path) ? fs::path(in.path).parent_path().string() : in.path);
+  }
+  // A folder inside another's stand-in is part of it.
+  std::map<std::string, std::string> stand_ins;  // outermost folder -> its stand-in
+  auto holder = [&](const std::string& p) {
+    return std::find_if(stand_ins.begin(), stand_ins.end(),
+                        [&](const auto& kv) { return p == kv.first || Under(p, kv.first); });
+  };
+  for (const std::string& f : folders) {  // sorted: a folder before those inside it
+    if (holder(f) == stand_ins.end()) {
+      stand_ins.emplace(f, copies_dir + "/" + std::to_string(stand_ins.size()));
+    }
+  }
+  for (const InputPath& in : blobs) {
+    auto it = holder(in.path);  // every blob's folder is held
+    const fs::path copy =
+        in.path == it->first
+            ? fs::path(it->second)
+            : fs::path(it->second) / fs::path(in.path).lexically_relative(it->first);
+    std::error_code ec;
+    fs::create_directories(copy.parent_path(), ec);
+    if (!ec) fs::copy(in.path, copy, fs::copy_options::recursive, ec);
+    if (ec) return Internal(in.path + ": " + ec.message());
+  }
+  for (const auto& [folder, stand_in] : stand_ins) {
+    std::error_code ec;
+    if (!fs::exists(stand_in, ec)) {  // a folder whose inputs are all deeper
+      fs::create_directories(stand_in, ec);
+      if (ec) return Internal(stand_in + ": " + ec.message());
+    }
+    sandbox->rw_binds.emplace_back(stand_in, folder);
+  }
+  return Status::Ok();
 }
 
 }  // namespace flytecpp::runtime::internal

@@ -801,58 +801,10 @@ std::variant<ContainerLaunch, TaskError> ProcessRuntime::Impl::PrepareContainer(
     }
   }
   if (primary && ctx.spec.inputs != nullptr) {
-    // A file or directory input: the task's own copy, as Flyte downloads
-    // one. Under the store's data directory, copied into a folder of its
-    // own that stands in for the folder it is in (a task may write beside
-    // it, as into its download folder; the folder's other entries are other
-    // tasks' data); elsewhere (a user's file) only the copy itself.
-    const std::string data_root = options.data_dir.string();
-    auto stored = [&](const std::string& p) {
-      return !data_root.empty() && p.rfind(data_root + "/", 0) == 0;
-    };
-    auto under = [](const std::string& p, const std::string& dir) {
-      return p.size() > dir.size() && p.compare(0, dir.size(), dir) == 0 && p[dir.size()] == '/';
-    };
-    std::vector<internal::InputPath> blobs;
-    std::set<std::string> folders;  // the folders that get a stand-in
-    for (const internal::InputPath& in : internal::LocalInputPaths(*ctx.spec.inputs)) {
-      if (!in.blob) {
-        sandbox.ro_binds.emplace_back(in.path, in.path);
-        continue;
-      }
-      blobs.push_back(in);
-      folders.insert(stored(in.path) ? fs::path(in.path).parent_path().string() : in.path);
-    }
-    // A folder inside another's stand-in is part of it.
-    std::map<std::string, std::string> stand_ins;  // outermost folder -> its stand-in
-    auto holder = [&](const std::string& p) {
-      return std::find_if(stand_ins.begin(), stand_ins.end(),
-                          [&](const auto& kv) { return p == kv.first || under(p, kv.first); });
-    };
-    for (const std::string& f : folders) {  // sorted: a folder before those inside it
-      if (holder(f) != stand_ins.end()) continue;
-      stand_ins.emplace(
-          f, ctx.out_dir + "/" + kInputCopiesDir + "/" + std::to_string(stand_ins.size()));
-    }
-    for (const internal::InputPath& in : blobs) {
-      auto it = holder(in.path);
-      if (it == stand_ins.end()) continue;  // cannot be: every blob's folder is held
-      const fs::path copy =
-          in.path == it->first
-              ? fs::path(it->second)
-              : fs::path(it->second) / fs::path(in.path).lexically_relative(it->first);
-      std::error_code ec;
-      fs::create_directories(copy.parent_path(), ec);
-      if (!ec) fs::copy(in.path, copy, fs::copy_options::recursive, ec);
-      if (ec) {
-        return Failure("InputDownloadFailed", in.path + ": " + ec.message(), true,
-                       core::ExecutionError::SYSTEM);
-      }
-    }
-    for (const auto& [folder, stand_in] : stand_ins) {
-      std::error_code ec;
-      fs::create_directories(stand_in, ec);  // a folder whose inputs are all deeper
-      sandbox.rw_binds.emplace_back(stand_in, folder);
+    Status shown = internal::ShowInputPaths(*ctx.spec.inputs, options.data_dir.string(),
+                                            ctx.out_dir + "/" + kInputCopiesDir, &sandbox);
+    if (!shown.ok()) {
+      return Failure("InputDownloadFailed", shown.message(), true, core::ExecutionError::SYSTEM);
     }
   }
   for (const auto& m : c.mounts) {

@@ -30,21 +30,6 @@ std::string NewName() {
   return name;
 }
 
-// flyteadmin's rule for names: what Kubernetes accepts as an object name.
-Status CheckName(const std::string& name) {
-  if (name.size() > 63) return InvalidArgument("name: longer than 63 characters");
-  for (char c : name) {
-    if (!(std::islower(static_cast<unsigned char>(c)) ||
-          std::isdigit(static_cast<unsigned char>(c)) || c == '-')) {
-      return InvalidArgument("name \"" + name + "\": only lower-case letters, digits and '-'");
-    }
-  }
-  if (name.empty() || !std::islower(static_cast<unsigned char>(name[0]))) {
-    return InvalidArgument("name \"" + name + "\": must start with a letter");
-  }
-  return Status::Ok();
-}
-
 // A single task as the workflow flyteadmin makes for it (".flytegen.<task>"):
 // its inputs in, its outputs out.
 Result<core::CompiledWorkflowClosure> SingleTaskWorkflow(const admin::Task& task) {
@@ -106,7 +91,7 @@ Result<admin::ExecutionCreateResponse> Executions::Create(
   const core::Identifier& target = request.spec().launch_plan();
   if (target.name().empty()) return InvalidArgument("missing spec.launch_plan");
   const std::string name = request.name().empty() ? NewName() : request.name();
-  FLYTECPP_RETURN_IF_ERROR(CheckName(name));
+  FLYTECPP_RETURN_IF_ERROR(engine::CheckExecutionName(name));
 
   engine::ExecutionRequest run;
   if (target.resource_type() == core::TASK) {

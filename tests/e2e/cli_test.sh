@@ -257,6 +257,17 @@ if [[ $rc -eq 0 ]] && grep -q "^execution e2e-one SUCCEEDED$" "$WORK/out" && gre
 else
   bad "run (rc=$rc): $(cat "$WORK/out" "$WORK/err")"
 fi
+# An execution id names a folder of the data directory: the server's rule,
+# so that none leaves it (written outside the store before).
+expect_bad_input "run --exec-id ../../etc is refused" "only lower-case letters, digits and '-'" \
+  "$DEMO" run "$WORK/tw.pb" --input x=3 --exec-id ../../escaped
+expect_bad_input "run --exec-id with a space is refused" "only lower-case letters, digits and '-'" \
+  "$DEMO" run "$WORK/tw.pb" --input x=3 --exec-id "a b"
+if [[ ! -e "$WORK/escaped" && ! -e "$WORK/home/escaped" ]]; then
+  ok "nothing was written for them"
+else
+  bad "a refused --exec-id left files behind"
+fi
 if "$DEMO" executions ls | grep -q "^e2e-one .*SUCCEEDED .*examples.double_then_square"; then
   ok "executions ls lists the run"
 else

@@ -365,6 +365,47 @@ TEST_F(SemanticsTest, R13_BranchesRunTheFirstTrueCase) {
   EXPECT_EQ(fail.error->kind(), core::ExecutionError::USER);
 }
 
+TEST_F(SemanticsTest, R13_ABranchWaitsForWhatItsCasesRead) {
+  // The case reads "slow", which the branch node does not bind: flytekit
+  // writes such workflows (a conditional over one task's output whose case
+  // uses another's). "slow" is released only once "fast" (the condition's
+  // input) has ended and been recorded: a branch that did not wait would
+  // have run its case without slow's outputs by then.
+  TaskTemplate slow = Task("t.slow", {}, {{"o0", types::Int()}});
+  TaskTemplate fast = Task("t.fast", {}, {{"o0", types::Int()}});
+  auto release = NewLatch();
+  Register("t.slow", [release](const core::LiteralMap&) -> runtime::TaskOutcome {
+    release->Wait();
+    return lit::Inputs({{"o0", lit::Int(41)}});
+  });
+  Register("t.fast", [](const core::LiteralMap&) -> runtime::TaskOutcome {
+    return lit::Inputs({{"o0", lit::Int(1)}});
+  });
+  WorkflowBuilder wf("wf");
+  wf.Add(TaskNode("slow", slow));
+  wf.Add(TaskNode("fast", fast));
+  wf.Add(BranchNode("b")
+             .Bind("c", Promise("fast", "o0"))
+             .If(Var("c") > Val(0), TaskNode("use", kAdd1).Bind("x", Promise("slow", "o0")))
+             .ElseFail("no"));
+  wf.Output("y", types::Int(), Promise("b", "o0"));
+  auto closure = CompileIt(wf.Build(), {slow, fast, kAdd1});
+  ASSERT_TRUE(closure.ok()) << closure.status().ToString();
+  Engine engine(Options());
+  engine.Subscribe([release](const engine::Event& e) {
+    if (e.kind == store::EventKind::kNode && e.node_path == "fast" &&
+        e.phase == core::NodeExecution::SUCCEEDED) {
+      release->Open();
+    }
+  });
+  auto r = engine.Run({.closure = *closure});
+  release->Open();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED)
+      << (r->error ? r->error->message() : std::string("no error"));
+  EXPECT_EQ(Int(r->outputs, "y"), 42);
+}
+
 TEST_F(SemanticsTest, R14_ConditionsCompareTypedValues) {
   core::LiteralMap in = lit::Inputs({{"i", lit::Int(3)},
                                      {"f", lit::Float(2.5)},

@@ -217,6 +217,11 @@ core::LiteralMap MergeInputs(core::LiteralMap given, const core::ParameterMap& d
 // A new execution name: 20 lowercase letters and digits, starting with a letter.
 std::string NewExecutionId();
 
+// flyteadmin's rule for an execution name a user gives (what Kubernetes
+// accepts as an object name): 1-63 lower-case letters, digits and '-',
+// starting with a letter. A name keeps to its folder of the data directory.
+Status CheckExecutionName(const std::string& name);
+
 // The result of a stored execution.
 Result<ExecutionResult> StoredResult(store::Store& store, const std::string& execution_id);
 
