@@ -11,6 +11,7 @@
 
 #include "flytecpp/idl/io.h"
 #include "flytecpp/util/find_program.h"
+#include "flytecpp/util/text.h"
 
 extern char** environ;
 
@@ -31,13 +32,6 @@ std::pair<fs::path, std::string> ModuleOf(const fs::path& file) {
     dir = dir.parent_path();
   }
   return {dir, module};
-}
-
-std::string LastLine(const std::string& text) {
-  size_t end = text.find_last_not_of(" \n\r\t");
-  if (end == std::string::npos) return "";
-  size_t start = text.rfind('\n', end);
-  return text.substr(start == std::string::npos ? 0 : start + 1, end - (start + 1) + 1);
 }
 
 }  // namespace
@@ -79,7 +73,16 @@ Status PackagePythonSource(const fs::path& file, const fs::path& out) {
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   posix_spawn_file_actions_addchdir_np(&actions, root.c_str());
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, pyflyte.c_str(), &actions, nullptr, argv.data(), environ);
+  // Rich wraps what pyflyte prints at 80 columns off a terminal: a wide
+  // one keeps its error on one line.
+  std::vector<std::string> env_strings = {"COLUMNS=1000"};
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "COLUMNS=", 8) != 0) env_strings.emplace_back(*e);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const int rc = posix_spawn(&pid, pyflyte.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return Internal(pyflyte + ": " + std::strerror(rc));
   int status = 0;
@@ -90,7 +93,7 @@ Status PackagePythonSource(const fs::path& file, const fs::path& out) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return InvalidArgument(file.string() + ": pyflyte could not package module " + module +
                            " (from " + root.string() +
-                           "): " + (output.ok() ? LastLine(*output) : "no output"));
+                           "): " + (output.ok() ? LastMessageLine(*output) : "no output"));
   }
   return Status::Ok();
 }

@@ -33,6 +33,7 @@
 #include "copilot.h"
 #include "flytecpp/idl/io.h"
 #include "flytecpp/util/process.h"
+#include "flytecpp/util/text.h"
 #include "flyteidl/core/errors.pb.h"
 #include "gpu.h"
 #include "input_paths.h"
@@ -1170,7 +1171,7 @@ TaskOutcome ProcessRuntime::Impl::Classify(const AttemptSpec& spec, const Launch
     std::string tail = Tail(err_log, 400);
     if (python) {  // a traceback without an error document: its exception
       auto text = idl::ReadFileBytes(err_log);
-      if (std::string line = text.ok() ? internal::LastErrorLine(*text) : ""; !line.empty()) {
+      if (std::string line = text.ok() ? LastMessageLine(*text) : ""; !line.empty()) {
         tail = line.size() > 400 ? line.substr(0, 400) + "…" : line;
       }
     }

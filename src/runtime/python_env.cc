@@ -12,6 +12,7 @@
 #include <random>
 
 #include "flytecpp/util/find_program.h"
+#include "flytecpp/util/text.h"
 
 namespace flytecpp::runtime::internal {
 
@@ -168,47 +169,11 @@ std::string FastExecuteDistribution(const std::vector<std::string>& command) {
   return "";
 }
 
-namespace {
-
-std::string Collapsed(std::string_view text) {
-  std::string out;
-  bool space = false;
-  for (char c : text) {
-    if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string FlytekitErrorSummary(const std::string& message) {
   constexpr std::string_view kSection = "\nMessage:\n";
   const size_t at = message.rfind(kSection);
   if (at == std::string::npos) return Collapsed(message);
   return Collapsed(std::string_view(message).substr(at + kSection.size()));
-}
-
-std::string LastErrorLine(const std::string& stderr_text) {
-  size_t end = stderr_text.size();
-  while (end > 0) {
-    const size_t start = stderr_text.rfind('\n', end - 1);
-    const size_t from = start == std::string::npos ? 0 : start + 1;
-    std::string line = Collapsed(std::string_view(stderr_text).substr(from, end - from));
-    // Box-drawing frames of rich tracebacks and blank lines say nothing.
-    if (!line.empty() && line.find("\u2502") == std::string::npos &&
-        line.find("\u2570") == std::string::npos && line.find("\u256d") == std::string::npos) {
-      return line;
-    }
-    if (start == std::string::npos) break;
-    end = start;
-  }
-  return "";
 }
 
 void RewriteFastExecuteDestDir(std::vector<std::string>* command, const std::string& dest) {

@@ -58,8 +58,4 @@ Result<std::optional<FastExecute>> PrepareFastExecute(const std::vector<std::str
 // whitespace collapsed. A message without that section is collapsed whole.
 std::string FlytekitErrorSummary(const std::string& message);
 
-// The last line of a Python program's stderr that says something: after a
-// traceback, the exception ("RuntimeError: ..."); "" if there is none.
-std::string LastErrorLine(const std::string& stderr_text);
-
 }  // namespace flytecpp::runtime::internal

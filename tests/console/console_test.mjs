@@ -13,8 +13,8 @@
 //
 // Usage: node console_test.mjs FLYTECPP WORK_DIR CONSOLE_PACKAGE_BIN SHOTS_DIR
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,23 @@ execFileSync('tar', ['-czf', pkg, '-C', join(work, 'pkg'), '.']);
 const local = execFileSync(flytecpp, ['--store', store, 'run', pkg, '--workflow', 'console.shapes', '--detach'], { encoding: 'utf8' });
 const localName = /execution (\S+)/.exec(local)?.[1] ?? /(\w{20})/.exec(local)?.[1];
 assert.ok(localName, `no execution name in: ${local}`);
+
+// A Python task that raises (with the pinned flytekit, when the test has
+// it): the console must show its exception in one line, not a traceback.
+const pythonBin = process.env.FLYTECPP_PYTHON_BIN ?? '';
+const withPython = pythonBin !== '' && existsSync(join(pythonBin, 'pyflyte-execute'));
+if (withPython) {
+  writeFileSync(join(work, 'fails.py'), [
+    'from flytekit import task, workflow', '', '',
+    '@task', 'def boom(x: int) -> int:', '    if x > 1:', '        raise ValueError(f"x is too big: {x}")',
+    '    return x', '', '',
+    '@workflow', 'def fails(x: int = 5) -> int:', '    return boom(x=x)', ''].join('\n'));
+  const env = { ...process.env, PATH: `${pythonBin}:${process.env.PATH}` };
+  const failed = spawnSync(flytecpp, ['--store', store, 'run', join(work, 'fails.py'), 'fails', '--exec-id', 'pyfails'], { env, encoding: 'utf8' });
+  assert.equal(failed.status, 1, `the Python run should fail: ${failed.stderr}`);
+} else {
+  console.log(`NOTE: no flytekit at FLYTECPP_PYTHON_BIN=${pythonBin}: the Python task's error is not checked`);
+}
 
 const ui = spawn(flytecpp, ['--store', store, 'ui', '--http', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
 let browser;
@@ -250,6 +267,16 @@ try {
   step('a server error is shown, not a blank page');
   await page.goto(`${url}#/executions/flytesnacks/development/nosuchexecution`);
   await page.waitForSelector('.error-box:has-text("does not exist")');
+
+  if (withPython) {
+    step("a Python task's exception, in one line");
+    await page.goto(`${url}#/executions/flytesnacks/development/pyfails`);
+    const box = page.locator('.error-box:has-text("ValueError: x is too big: 5")');
+    await box.waitFor();
+    const text = await box.innerText();
+    assert.ok(!text.includes('Traceback'), `a traceback in the console: ${text}`);
+    await shot('python-error');
+  }
 
   step('the 10,000-node workflow renders');
   const started = Date.now();

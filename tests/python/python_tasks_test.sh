@@ -89,6 +89,26 @@ def files(text: str = "hello") -> str:
     return read(a=f, b=append(f=f))
 
 
+class Point:  # no type transformer: flytekit pickles it into the raw output folder
+    def __init__(self, x: int, y: int):
+        self.x, self.y = x, y
+
+
+@task
+def make_point(x: int) -> Point:
+    return Point(x, x + 1)
+
+
+@task
+def norm(p: Point) -> int:
+    return p.x * p.x + p.y * p.y
+
+
+@workflow
+def pickled(x: int = 3) -> int:
+    return norm(p=make_point(x=x))
+
+
 @task
 def total(values: list[int]) -> int:
     return sum(values)
@@ -130,6 +150,10 @@ expect_in "the traceback stays in its log" "Traceback" "$out$err"
 # Files: a task changes its own copy of an input file, never the upstream's.
 run_ok "run with files" "$flytecpp" run app/flows.py files --exec-id files
 expect_in "upstream file unchanged, the copy changed" 'o0 = "hello|hello+more"' "$out"
+
+# A pickled value (a class flytekit has no transformer for) between tasks.
+run_ok "run with a pickle" "$flytecpp" run app/flows.py pickled --exec-id pickled
+expect_in "the next task read the pickle" "o0 = 25" "$out"
 
 # Which Python runs a task. The package made once; then run without
 # flytekit on PATH: a clear error naming the image and what to configure,

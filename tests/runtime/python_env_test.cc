@@ -10,6 +10,7 @@
 
 #include "flytecpp/idl/io.h"
 #include "flytecpp/idl/literals.h"
+#include "flytecpp/util/text.h"
 #include "input_paths.h"
 #include "test_support.h"
 
@@ -140,8 +141,8 @@ TEST(PythonEnvTest, ErrorsAreTheExceptionInOneLine) {
   const std::string rich =
       "\u256d\u2500 Traceback \u2500\u256e\n\u2502 x.py:3 \u2502\n\u2570\u2500\u256f\n"
       "RuntimeError: task execution code was not found\n\n";
-  EXPECT_EQ(LastErrorLine(rich), "RuntimeError: task execution code was not found");
-  EXPECT_EQ(LastErrorLine("\n\n"), "");
+  EXPECT_EQ(LastMessageLine(rich), "RuntimeError: task execution code was not found");
+  EXPECT_EQ(LastMessageLine("\n\n"), "");
 }
 
 TEST(InputPathsTest, LocalPathsOfBlobsDatasetsAndOffloadedLiterals) {

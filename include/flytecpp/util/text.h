@@ -1,0 +1,19 @@
+// One-line summaries of what programs print: errors are shown in one line
+// (the CLI, the console), whatever wall of text a program left.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace flytecpp {
+
+// `text` with every run of whitespace (newlines too) made one space, and
+// none at either end.
+std::string Collapsed(std::string_view text);
+
+// The last line of `text` that says something: not blank, and not a frame
+// of a box-drawn traceback (Python's rich prints those); after a traceback,
+// the exception ("RuntimeError: ..."). "" if there is none.
+std::string LastMessageLine(std::string_view text);
+
+}  // namespace flytecpp
