@@ -1,6 +1,7 @@
 // The flytecpp command's parser and subcommand table.
 #include <google/protobuf/stubs/common.h>
 
+#include <charconv>
 #include <iostream>
 
 #include "commands.h"
@@ -12,6 +13,20 @@ namespace {
 constexpr const char* kVersion =
     "flytecpp " FLYTECPP_VERSION " (flyteidl " FLYTECPP_FLYTEIDL_VERSION ")";
 }  // namespace
+
+CLI::Validator AtLeast(int min) {
+  return CLI::Validator(
+      [min](std::string& text) -> std::string {
+        int value = 0;
+        const char* end = text.data() + text.size();
+        auto [at, ec] = std::from_chars(text.data(), end, value);
+        if (ec != std::errc() || at != end || value < min) {
+          return "must be a whole number, " + std::to_string(min) + " or more (got " + text + ")";
+        }
+        return "";
+      },
+      "N>=" + std::to_string(min));
+}
 
 int RunCli(int argc, char** argv, std::vector<runtime::Runtime*> runtimes) {
   GOOGLE_PROTOBUF_VERIFY_VERSION;
@@ -39,7 +54,7 @@ int RunCli(int argc, char** argv, std::vector<runtime::Runtime*> runtimes) {
   app.add_option("--config", env.config,
                  "Config file (default: <store>/config.yaml): image mappings");
   app.add_option("-j,--jobs", env.jobs, "Process tasks running at once (default: one per core)")
-      ->check(CLI::PositiveNumber);
+      ->check(AtLeast(1));
 
   int exit_code = kExitOk;
   RegisterInspect(app, &exit_code);

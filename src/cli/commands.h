@@ -26,6 +26,10 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;    // the workflow/task failed
 inline constexpr int kExitBadInput = 2;  // bad input or usage
 
+// A whole-number option of at least `min`, with the rule in words (CLI11's
+// own range checks print their double limits, 300 digits long).
+CLI::Validator AtLeast(int min);
+
 void RegisterInspect(CLI::App& app, int* exit_code);
 void RegisterConvert(CLI::App& app, int* exit_code);
 void RegisterPackage(CLI::App& app, int* exit_code);

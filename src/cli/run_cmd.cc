@@ -514,7 +514,7 @@ void RegisterRun(CLI::App& app, CliEnv* env, int* exit_code) {
   run->add_option("--max-parallelism", o->max_parallelism,
                   "Task attempts of the execution running at once (0: no limit; default: the "
                   "launch plan's)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(AtLeast(0));
   run->add_flag("--overwrite-cache", o->overwrite_cache,
                 "Run cacheable tasks again and replace their cached outputs");
   run->add_flag("--detach{gates}", o->detach,

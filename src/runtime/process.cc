@@ -1139,6 +1139,10 @@ TaskOutcome ProcessRuntime::Impl::Classify(const AttemptSpec& spec, const Launch
         python ? internal::FlytekitErrorSummary(doc.error().message()) : doc.error().message(),
         doc.error().kind() == core::ContainerError::RECOVERABLE};
   }
+  // A copilot task's `_ERROR` is its error, whatever its exit status.
+  if (launch.copilot && std::filesystem::exists(launch.host_out + "/_ERROR")) {
+    return internal::CollectOutputs(spec.task->interface(), launch.host_out, launch.raw);
+  }
   // A pod's init container that failed ended the pod before the rest ran.
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(launch.out_dir, ec)) {

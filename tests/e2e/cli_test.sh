@@ -257,6 +257,12 @@ if [[ $rc -eq 0 ]] && grep -q "^execution e2e-one SUCCEEDED$" "$WORK/out" && gre
 else
   bad "run (rc=$rc): $(cat "$WORK/out" "$WORK/err")"
 fi
+# Numeric options say their rule in words (CLI11's printed a 300-digit range).
+expect_bad_input "-j 0 is refused with its rule" "--jobs: must be a whole number, 1 or more (got 0)" \
+  "$DEMO" -j 0 run "$WORK/tw.pb" --input x=3
+expect_bad_input "--max-parallelism -1 likewise" "must be a whole number, 0 or more (got -1)" \
+  "$DEMO" run "$WORK/tw.pb" --input x=3 --max-parallelism -1
+
 # An execution id names a folder of the data directory: the server's rule,
 # so that none leaves it (written outside the store before).
 expect_bad_input "run --exec-id ../../etc is refused" "only lower-case letters, digits and '-'" \

@@ -221,6 +221,24 @@ TEST_F(ProcessTest, MissingOrBadOutputsNameTheVariable) {
   EXPECT_EQ(r.error->kind(), core::ExecutionError::USER);
 }
 
+TEST_F(ProcessTest, ACopilotTasksErrorFileIsItsErrorWhateverItsExitCode) {
+  // docs/runtime.md: `_ERROR` is the task's error; it was lost to "exit code 1".
+  TaskTemplate t = TaskBuilder("copilot.error", "raw-container")
+                       .Output("n", types::Int())
+                       .Container(ContainerBuilder("debian:12")
+                                      .Command({"sh", "-c",
+                                                "echo 'the input was odd' > /var/outputs/_ERROR; "
+                                                "exit 1"})
+                                      .DataConfig("/var/inputs", "/var/outputs"))
+                       .Build();
+  auto r = RunTask(t, lit::Inputs({}));
+  EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(r.error.has_value());
+  EXPECT_NE(r.error->message().find("the input was odd"), std::string::npos) << r.error->message();
+  EXPECT_EQ(r.error->message().find("exit code"), std::string::npos) << r.error->message();
+  EXPECT_EQ(r.error->kind(), core::ExecutionError::USER);
+}
+
 TEST_F(ProcessTest, WritesOutsideTheAttemptFail) {
   TaskTemplate t = Shell("sandbox.write", "touch /etc/flytecpp-was-here || exit 3; exit 0");
   auto r = RunTask(t, lit::Inputs({}));
