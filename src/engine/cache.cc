@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "executor.h"
+#include "flytecpp/idl/literals.h"
 
 namespace flytecpp::engine {
 
@@ -97,16 +98,10 @@ core::Literal ForKey(const core::Literal& l) {
 }
 
 bool LocalPresent(const std::string& uri) {
-  std::string path;
-  if (uri.rfind("file://", 0) == 0) {
-    path = uri.substr(7);
-  } else if (!uri.empty() && uri[0] == '/') {
-    path = uri;
-  } else {
-    return true;  // remote data: not ours to check
-  }
+  const std::optional<std::string> path = idl::LocalPathOf(uri);
+  if (!path) return true;  // remote data: not ours to check
   std::error_code ec;
-  return std::filesystem::exists(path, ec);
+  return std::filesystem::exists(*path, ec);
 }
 
 bool Present(const core::Literal& l) {

@@ -432,4 +432,10 @@ Result<std::chrono::nanoseconds> DecodeDurationLiteral(const Literal& l) {
       TimeUtil::DurationToNanoseconds(u.scalar().primitive().duration()));
 }
 
+std::optional<std::string> LocalPathOf(std::string_view uri) {
+  if (uri.rfind("file://", 0) == 0) return std::string(uri.substr(7));
+  if (!uri.empty() && uri[0] == '/') return std::string(uri);
+  return std::nullopt;
+}
+
 }  // namespace flytecpp::idl

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
+
+#include "flytecpp/idl/literals.h"
 
 namespace flytecpp::runtime::internal {
 
@@ -12,14 +15,9 @@ namespace core = flyteidl::core;
 namespace {
 
 void AddUri(const std::string& uri, bool blob, std::map<std::string, bool>* out) {
-  std::string path;
-  if (uri.rfind("file://", 0) == 0) {
-    path = uri.substr(7);
-  } else if (!uri.empty() && uri[0] == '/') {
-    path = uri;
-  } else {
-    return;  // remote (s3://, gs://, …) or relative: nothing to show
-  }
+  std::optional<std::string> local = idl::LocalPathOf(uri);
+  if (!local) return;  // remote (s3://, gs://, …) or relative: nothing to show
+  std::string path = std::move(*local);
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   std::error_code ec;
   if (!path.empty() && path[0] == '/' && std::filesystem::exists(path, ec)) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <random>
 
+#include "flytecpp/idl/literals.h"
 #include "flytecpp/util/find_program.h"
 #include "flytecpp/util/text.h"
 
@@ -162,9 +163,7 @@ std::string FastExecuteDistribution(const std::vector<std::string>& command) {
   for (size_t i = 1; i + 1 < command.size(); ++i) {
     if (command[i] == "--") return "";
     if (command[i] != "--additional-distribution") continue;
-    const std::string& uri = command[i + 1];
-    if (uri.rfind("file://", 0) == 0) return uri.substr(7);
-    return !uri.empty() && uri[0] == '/' ? uri : "";
+    return idl::LocalPathOf(command[i + 1]).value_or("");
   }
   return "";
 }

@@ -85,6 +85,11 @@ bool LiteralMapEquals(const LiteralMap& a, const LiteralMap& b);
 std::string ShortString(const Literal& literal, size_t max_elements = 10);
 std::string ShortString(const LiteralMap& map, size_t max_elements = 10);
 
+// The local path a data URI (a blob's, a dataset's, an offloaded literal's)
+// names: a `file://` URI's path, or an absolute path; nullopt for anything
+// else (s3://, gs://, … : not this machine's to look at).
+std::optional<std::string> LocalPathOf(std::string_view uri);
+
 // The value a union literal wraps (through nested unions); any other
 // literal itself.
 const Literal& Unwrapped(const Literal& literal);
