@@ -1,7 +1,11 @@
 // Pieces every page uses: phase badges, times, errors, tabs.
 import { ComponentChildren } from 'preact';
 
-export const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT', 'SKIPPED', 'RECOVERED']);
+// The phases that end a workflow execution, a node and a task attempt:
+// include/flytecpp/idl/phases.h, mirrored once.
+export const WORKFLOW_TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT']);
+export const NODE_TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT', 'SKIPPED', 'RECOVERED']);
+export const TASK_TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'ABORTED', 'RETRYABLE_FAILED']);
 
 export function Phase({ phase }: { phase?: string }) {
   const p = phase || 'UNDEFINED';

@@ -3,7 +3,7 @@
 // current by the change feed; a node panel for the node selected.
 import { useMemo, useState } from 'preact/hooks';
 import { call, ExecId, execPath, get, post, seg } from './api';
-import { duration, ErrorBox, Loading, Phase, Tabs, TERMINAL, time } from './common';
+import { duration, ErrorBox, Loading, Phase, Tabs, time, WORKFLOW_TERMINAL } from './common';
 import { ArrayProgress, emptyState, Graph, GraphState } from './graph';
 import { href, navigate, Route, useApi, useLive } from './hooks';
 import { InputsOutputs } from './literals';
@@ -135,7 +135,7 @@ export function ExecutionPage({ exec, route }: { exec: ExecId; route: Route }) {
   const c = execution.closure ?? {};
   const spec = execution.spec ?? {};
   const lp = spec.launch_plan;
-  const running = !TERMINAL.has(c.phase);
+  const running = !WORKFLOW_TERMINAL.has(c.phase);
 
   const act = async (what: () => Promise<void>) => {
     setActionError(undefined);

@@ -4,7 +4,7 @@
 // streamed from the server as they are written.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ExecId, execPath, followLog, get, post, seg } from './api';
-import { duration, ErrorBox, Phase, Section, Tabs, TERMINAL, time } from './common';
+import { duration, ErrorBox, NODE_TERMINAL, Phase, Section, Tabs, time } from './common';
 import { eachNode } from './closure';
 import type { ExecutionView } from './execution';
 import { useApi } from './hooks';
@@ -73,7 +73,7 @@ export function NodePanel({ exec, path, view, signals, onClose, onChanged, onSel
         </p>
       )}
       {data.error && <ErrorBox title="Data" error={data.error} />}
-      {node && <InputsOutputs data={data.data} ended={TERMINAL.has(phase)} small />}
+      {node && <InputsOutputs data={data.data} ended={NODE_TERMINAL.has(phase)} small />}
       {spec?.array_node && <ArrayElements tasks={tasks} />}
       {tasks.length > 0 && !spec?.array_node && (
         <Section title="Attempts">

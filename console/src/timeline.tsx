@@ -3,7 +3,7 @@
 // is its own bar, so retries show.
 import { useEffect, useState } from 'preact/hooks';
 import { ExecId, execPath, get, seg } from './api';
-import { duration, ms, TERMINAL } from './common';
+import { duration, ms, NODE_TERMINAL, TASK_TERMINAL } from './common';
 import type { NodeExec } from './execution';
 
 interface Bar {
@@ -44,17 +44,17 @@ export function Timeline({ exec, nodes, onSelect }: { exec: ExecId; nodes: NodeE
     // An array node's "attempt" carries its elements' states, not an
     // attempt of its own: the node's bar stands for it.
     const tries = (attempts.get(path) ?? []).filter((t) => t.closure?.task_type !== 'container_array');
-    const end = (c: any) => (TERMINAL.has(c.phase) ? ms(c.updated_at) : now);
+    const end = (c: any, terminal: Set<string>) => (terminal.has(c.phase) ? ms(c.updated_at) : now);
     if (tries.length) {
       for (const t of tries) {
         const c = t.closure ?? {};
         const queued = ms(c.created_at);
-        bars.push({ path, label: `${path} #${t.id.retry_attempt ?? 0}`, queued, started: ms(c.started_at) || queued, ended: end(c), phase: c.phase });
+        bars.push({ path, label: `${path} #${t.id.retry_attempt ?? 0}`, queued, started: ms(c.started_at) || queued, ended: end(c, TASK_TERMINAL), phase: c.phase });
       }
     } else {
       const c = n.closure ?? {};
       const queued = ms(c.created_at);
-      bars.push({ path, label: path, queued, started: ms(c.started_at) || queued, ended: end(c), phase: c.phase });
+      bars.push({ path, label: path, queued, started: ms(c.started_at) || queued, ended: end(c, NODE_TERMINAL), phase: c.phase });
     }
   }
   const valid = bars.filter((b) => Number.isFinite(b.queued));

@@ -15,6 +15,7 @@
 #include "flytecpp/engine/engine.h"
 #include "flytecpp/idl/io.h"
 #include "flytecpp/idl/literals.h"
+#include "flytecpp/idl/phases.h"
 #include "flytecpp/store/data_dir.h"
 #include "flyteidl/event/event.pb.h"
 #include "remote.h"
@@ -42,11 +43,6 @@ std::string EventTime(const google::protobuf::Timestamp& t) {
 
 std::string Phase(core::WorkflowExecution::Phase p) {
   return core::WorkflowExecution::Phase_Name(p);
-}
-
-bool Terminal(core::WorkflowExecution::Phase p) {
-  return p == core::WorkflowExecution::SUCCEEDED || p == core::WorkflowExecution::FAILED ||
-         p == core::WorkflowExecution::ABORTED || p == core::WorkflowExecution::TIMED_OUT;
 }
 
 int RunList(const CliEnv& env, const RemoteArgs& remote_args) {
@@ -157,7 +153,7 @@ int RunGet(const CliEnv& env, const RemoteArgs& remote_args, const std::string& 
             << "\nphase:     " << Phase(e->phase) << "\ncreated:   " << Time(e->created_ns)
             << "\nupdated:   " << Time(e->updated_ns) << "\n";
   if (!e->parent.empty()) std::cout << "parent:    " << e->parent << "\n";
-  if (!e->owner.empty() && !Terminal(e->phase)) {
+  if (!e->owner.empty() && !idl::IsTerminal(e->phase)) {
     const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
@@ -235,7 +231,7 @@ int RunRemoteEvents(const RemoteArgs& remote_args, const std::string& id, bool j
                    [](const Line& a, const Line& b) { return a.ns < b.ns; });
   // An execution ends after its nodes (its row may carry a time a moment
   // before theirs, stamped in the same turn).
-  if (Terminal(e->phase)) {
+  if (idl::IsTerminal(e->phase)) {
     add(e->updated_ns, "workflow", "", Phase(e->phase));
   } else if (e->phase != core::WorkflowExecution::QUEUED) {
     lines.insert(lines.begin() + std::min<size_t>(1, lines.size()),

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "flytecpp/idl/io.h"
+#include "flytecpp/idl/phases.h"
 #include "token.h"
 
 namespace flytecpp::cli {
@@ -14,11 +15,6 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 constexpr auto kDeadline = std::chrono::seconds(60);
-
-bool Ended(core::WorkflowExecution::Phase p) {
-  return p == core::WorkflowExecution::SUCCEEDED || p == core::WorkflowExecution::FAILED ||
-         p == core::WorkflowExecution::ABORTED || p == core::WorkflowExecution::TIMED_OUT;
-}
 
 int64_t Ns(const google::protobuf::Timestamp& t) { return TimeUtil::TimestampToNanoseconds(t); }
 
@@ -226,7 +222,7 @@ Result<std::vector<engine::SignalState>> Remote::Signals(const std::string& name
     if (s.has_value()) state.value = s.value();
     // The API does not say whether a gate waits now: an unset signal of a
     // running execution is taken to be waited for.
-    state.waiting = !s.has_value() && !Ended(e.phase);
+    state.waiting = !s.has_value() && !idl::IsTerminal(e.phase);
     out.push_back(std::move(state));
   }
   return out;
@@ -305,7 +301,7 @@ Result<store::ExecutionRecord> Remote::WaitForEnd(const std::string& name) {
   auto pause = std::chrono::milliseconds(50);
   while (true) {
     FLYTECPP_ASSIGN_OR_RETURN(store::ExecutionRecord e, GetExecution(name, /*data=*/false));
-    if (Ended(e.phase)) return GetExecution(name, /*data=*/true);
+    if (idl::IsTerminal(e.phase)) return GetExecution(name, /*data=*/true);
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(1000));
   }

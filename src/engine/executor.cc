@@ -20,6 +20,7 @@
 
 #include "flytecpp/compiler/compiler.h"
 #include "flytecpp/idl/identifiers.h"
+#include "flytecpp/idl/phases.h"
 #include "flytecpp/util/process.h"
 #include "flyteidl/admin/launch_plan.pb.h"
 
@@ -42,11 +43,6 @@ core::ExecutionError MakeError(core::ExecutionError::ErrorKind kind, std::string
   e.set_code(std::move(code));
   e.set_message(std::move(message));
   return e;
-}
-
-bool Terminal(WorkflowPhase p) {
-  return p == core::WorkflowExecution::SUCCEEDED || p == core::WorkflowExecution::FAILED ||
-         p == core::WorkflowExecution::ABORTED || p == core::WorkflowExecution::TIMED_OUT;
 }
 
 namespace {
@@ -275,7 +271,7 @@ Result<ExecutionResult> Executor::Wait(const std::string& id) {
     if (!store_error_.ok()) return reply(store_error_);
     auto record = store().GetExecution(id);
     if (!record.ok()) return reply(record.status());
-    if (!Terminal(record->phase)) {
+    if (!idl::IsTerminal(record->phase)) {
       return reply(FailedPrecondition(
           "execution " + id + " is not run by this engine" +
           (record->owner.empty() ? std::string() : " (its lease holder: " + record->owner + ")")));
@@ -291,7 +287,7 @@ Result<AbortOutcome> Executor::Abort(const std::string& id, const std::string& r
     if (exec == nullptr) {
       auto record = store().GetExecution(id);
       if (!record.ok()) return reply(record.status());
-      if (Terminal(record->phase)) {
+      if (idl::IsTerminal(record->phase)) {
         return reply(FailedPrecondition("execution " + id + " already ended " +
                                         core::WorkflowExecution::Phase_Name(record->phase)));
       }
@@ -780,7 +776,7 @@ Result<Execution*> Executor::Adopt(const std::string& id) {
   }
   FLYTECPP_RETURN_IF_ERROR(leased);
   FLYTECPP_ASSIGN_OR_RETURN(store::ExecutionRecord record, store().GetExecution(id));
-  if (Terminal(record.phase)) return static_cast<Execution*>(nullptr);
+  if (idl::IsTerminal(record.phase)) return static_cast<Execution*>(nullptr);
   FLYTECPP_ASSIGN_OR_RETURN(std::unique_ptr<PlanSet> plans, PlanSet::Build(record.closure));
   auto exec = std::make_unique<Execution>();
   exec->id = id;

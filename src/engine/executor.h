@@ -348,7 +348,6 @@ Retry DecideRetry(int attempts, int system_failures, int max_attempts, int max_s
 std::string ErrorKindName(core::ExecutionError::ErrorKind kind);
 core::ExecutionError MakeError(core::ExecutionError::ErrorKind kind, std::string code,
                                std::string message);
-bool Terminal(WorkflowPhase phase);
 
 // This engine's lease owner name when none is given:
 // "<host>/<boot id>/<pid namespace>:<pid>:<start time>:<tag>", unique per

@@ -6,6 +6,7 @@
 #include "executor.h"
 #include "flytecpp/compiler/compiler.h"
 #include "flytecpp/idl/literals.h"
+#include "flytecpp/idl/phases.h"
 #include "flytecpp/idl/types.h"
 
 namespace flytecpp::engine::internal {
@@ -95,7 +96,7 @@ Status Executor::Signal(const std::string& id, const std::string& signal_id, cor
     if (!store_error_.ok()) return reply(store_error_);
     auto record = store().GetExecution(id);
     if (!record.ok()) return reply(record.status());
-    if (Terminal(record->phase)) {
+    if (idl::IsTerminal(record->phase)) {
       return reply(FailedPrecondition("execution " + id + " already ended " +
                                       core::WorkflowExecution::Phase_Name(record->phase)));
     }
@@ -168,7 +169,7 @@ Result<std::vector<SignalState>> Executor::SignalsOf(const std::string& id) {
   }
   // Another engine's gates: awaited (a type recorded) and not set.
   for (const auto& r : stored) {
-    if (r.type && !out[r.signal_id].value && !Terminal(record.phase))
+    if (r.type && !out[r.signal_id].value && !idl::IsTerminal(record.phase))
       out[r.signal_id].waiting = true;
   }
   std::vector<SignalState> list;
@@ -206,7 +207,7 @@ Result<std::optional<ExecutionResult>> Executor::WaitUntilBlocked(const std::str
     if (!store_error_.ok()) return reply(store_error_);
     auto record = store().GetExecution(id);
     if (!record.ok()) return reply(record.status());
-    if (!Terminal(record->phase)) {
+    if (!idl::IsTerminal(record->phase)) {
       return reply(FailedPrecondition("execution " + id + " is not run by this engine"));
     }
     auto result = StoredResult(store(), id);

@@ -9,17 +9,13 @@
 #include "flytecpp/compiler/compiler.h"
 #include "flytecpp/idl/builders.h"
 #include "flytecpp/idl/identifiers.h"
+#include "flytecpp/idl/phases.h"
 
 namespace flytecpp::server {
 
 namespace {
 
 using google::protobuf::util::TimeUtil;
-
-bool Terminal(core::WorkflowExecution::Phase p) {
-  return p == core::WorkflowExecution::SUCCEEDED || p == core::WorkflowExecution::FAILED ||
-         p == core::WorkflowExecution::ABORTED || p == core::WorkflowExecution::TIMED_OUT;
-}
 
 // flyteadmin's generated names: a letter, then 19 letters or digits.
 std::string NewName() {
@@ -59,7 +55,7 @@ admin::Execution ToExecution(const store::ExecutionRecord& r) {
   *c->mutable_created_at() = TimeUtil::NanosecondsToTimestamp(r.created_ns);
   *c->mutable_started_at() = c->created_at();
   *c->mutable_updated_at() = TimeUtil::NanosecondsToTimestamp(r.updated_ns);
-  if (Terminal(r.phase)) {
+  if (idl::IsTerminal(r.phase)) {
     *c->mutable_duration() = TimeUtil::NanosecondsToDuration(r.updated_ns - r.created_ns);
   }
   if (r.closure.has_primary()) {

@@ -10,6 +10,7 @@
 #include "executions.h"
 #include "filters.h"
 #include "flytecpp/idl/io.h"
+#include "flytecpp/idl/phases.h"
 #include "flytecpp/store/data_dir.h"
 #include "flyteidl/event/event.pb.h"
 
@@ -18,12 +19,6 @@ namespace flytecpp::server {
 namespace {
 
 using google::protobuf::util::TimeUtil;
-
-bool Terminal(core::NodeExecution::Phase p) {
-  return p == core::NodeExecution::SUCCEEDED || p == core::NodeExecution::FAILED ||
-         p == core::NodeExecution::ABORTED || p == core::NodeExecution::SKIPPED ||
-         p == core::NodeExecution::TIMED_OUT || p == core::NodeExecution::RECOVERED;
-}
 
 // `path`'s parent ("" at the top level).
 std::string Parent(const std::string& path) {
@@ -81,7 +76,7 @@ admin::NodeExecution ToNode(const core::WorkflowExecutionIdentifier& exec,
   *c->mutable_created_at() = TimeUtil::NanosecondsToTimestamp(n.queued_ns);
   *c->mutable_started_at() = TimeUtil::NanosecondsToTimestamp(started);
   *c->mutable_updated_at() = TimeUtil::NanosecondsToTimestamp(n.updated_ns);
-  if (Terminal(n.phase) && started != 0) {
+  if (idl::IsTerminal(n.phase) && started != 0) {
     *c->mutable_duration() = TimeUtil::NanosecondsToDuration(n.updated_ns - started);
   }
   // Outputs come from GetNodeExecutionData (output_uri is deprecated).
@@ -284,9 +279,7 @@ Result<std::vector<admin::TaskExecution>> Executions::Attempts(
       *c->mutable_metadata()->add_external_resources() = std::move(r);
     }
     const auto p = c->phase();
-    if ((p == core::TaskExecution::SUCCEEDED || p == core::TaskExecution::FAILED ||
-         p == core::TaskExecution::ABORTED) &&
-        c->has_started_at()) {
+    if (idl::IsTerminal(p) && c->has_started_at()) {
       *c->mutable_duration() =
           TimeUtil::NanosecondsToDuration(TimeUtil::TimestampToNanoseconds(c->updated_at()) -
                                           TimeUtil::TimestampToNanoseconds(c->started_at()));
@@ -419,7 +412,7 @@ Result<std::filesystem::path> Executions::LogFile(const std::string& rest) {
 Result<bool> Executions::LogFinished(const std::string& rest) {
   std::lock_guard lock(mu_);
   FLYTECPP_ASSIGN_OR_RETURN(const LogRef ref, ParseLogPath(rest));
-  return Terminal(ref.node.phase) || ref.node.attempts > ref.attempt;
+  return idl::IsTerminal(ref.node.phase) || ref.node.attempts > ref.attempt;
 }
 
 Result<BlobData> Executions::Blob(const std::string& uri) {

@@ -36,6 +36,7 @@
 #include <unordered_map>
 
 #include "flytecpp/idl/identifiers.h"
+#include "flytecpp/idl/phases.h"
 #include "flytecpp/store/store.h"
 #include "sql_db.h"
 
@@ -43,17 +44,15 @@ namespace flytecpp::store {
 
 namespace {
 
-bool Terminal(core::WorkflowExecution::Phase p) {
-  return p == core::WorkflowExecution::SUCCEEDED || p == core::WorkflowExecution::FAILED ||
-         p == core::WorkflowExecution::ABORTED || p == core::WorkflowExecution::TIMED_OUT;
-}
-
-// The phases of a finished execution, as an SQL list (those of Terminal).
+// The phases of a finished execution, as an SQL list.
 const std::string& TerminalPhases() {
-  static const std::string list = "(" + std::to_string(core::WorkflowExecution::SUCCEEDED) + ", " +
-                                  std::to_string(core::WorkflowExecution::FAILED) + ", " +
-                                  std::to_string(core::WorkflowExecution::ABORTED) + ", " +
-                                  std::to_string(core::WorkflowExecution::TIMED_OUT) + ")";
+  static const std::string list = [] {
+    std::string out;
+    for (auto p : idl::kTerminalWorkflowPhases) {
+      out += (out.empty() ? "(" : ", ") + std::to_string(p);
+    }
+    return out + ")";
+  }();
   return list;
 }
 
@@ -762,7 +761,7 @@ class SqlStore : public Store {
         s.Bind(11, e.created_ns);
         s.Bind(12, e.updated_ns);
         s.BindText(13, batch.owner);
-        s.Bind(14, Terminal(e.phase) ? 0 : batch.lease_expires_ns);
+        s.Bind(14, idl::IsTerminal(e.phase) ? 0 : batch.lease_expires_ns);
         s.Bind(15, int64_t{e.overwrite_cache});
         s.BindText(16, e.project);
         s.BindText(17, e.domain);

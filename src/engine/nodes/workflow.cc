@@ -5,6 +5,7 @@
 #include "../executor.h"
 #include "flytecpp/compiler/compiler.h"
 #include "flytecpp/idl/identifiers.h"
+#include "flytecpp/idl/phases.h"
 #include "launch_plan_child.h"
 
 namespace flytecpp::engine::internal {
@@ -190,7 +191,7 @@ Result<std::unique_ptr<Scope>> RestoreLaunchPlanChild(Executor& x, Scope* s, int
   c->phase = record.phase;
   c->started_ns = record.created_ns;
   c->error = record.error;
-  if (Terminal(record.phase)) {
+  if (idl::IsTerminal(record.phase)) {
     c->state = Scope::State::kDone;
     if (record.outputs) c->nodes[Plan::kEnd].outputs = record.outputs;
   }
