@@ -167,16 +167,26 @@ namespace flytecpp::engine::internal {
 
 std::shared_ptr<const core::LiteralMap> Executor::CacheLookup(const std::string& key,
                                                               const core::TaskTemplate& task) {
-  auto entry = store().GetCacheEntry(key);
-  if (!entry.ok() || !entry->has_value() || !(*entry)->outputs) return nullptr;
-  const core::LiteralMap& outputs = *(*entry)->outputs;
+  // An entry put this turn, or in one whose commit is deferred, is not in
+  // the store yet: a node after the one that ran the key hits it too (its
+  // success is committed with, or after, the entry).
+  std::shared_ptr<const core::LiteralMap> found;
+  for (auto it = cache_puts_.rbegin(); it != cache_puts_.rend() && !found; ++it) {
+    if (it->key == key) found = it->outputs;
+  }
+  if (!found) {
+    auto entry = store().GetCacheEntry(key);
+    if (!entry.ok() || !entry->has_value() || !(*entry)->outputs) return nullptr;
+    found = (*entry)->outputs;
+  }
+  const core::LiteralMap& outputs = *found;
   // An entry that does not fit, or whose data is gone, is a miss.
   for (const auto& [name, var] : task.interface().outputs().variables()) {
     if (!outputs.literals().count(name)) return nullptr;
   }
   if (!CachedDataPresent(outputs)) return nullptr;
   cache_hits_.push_back(key);
-  return (*entry)->outputs;
+  return found;
 }
 
 void Executor::CachePut(Scope* s, const std::string& path, int attempt, const std::string& key,

@@ -97,6 +97,62 @@ TEST_F(CacheTest, R50_ASuccessIsCachedAndTheSameInputsHitWithoutRunning) {
   EXPECT_EQ(Int(other.outputs, "y"), 50);
 }
 
+TEST_F(CacheTest, R50_ANodeAfterTheOneThatRanAKeyHitsItInTheSameExecution) {
+  // The entry is not committed yet when n1 looks (the same turn, or a
+  // deferred commit): it was a miss, and the task ran twice.
+  WorkflowBuilder wf("twice");
+  wf.Input("x", types::Int());
+  wf.Input("salt", types::String());
+  wf.Add(
+      TaskNode("n0", Cached()).Bind("x", WorkflowInput("x")).Bind("salt", WorkflowInput("salt")));
+  wf.Add(TaskNode("n1", Cached())
+             .Bind("x", WorkflowInput("x"))
+             .Bind("salt", WorkflowInput("salt"))
+             .After("n0"));
+  wf.Output("y", types::Int(), Promise("n1", "o0"));
+  auto closure = CompileIt(wf.Build(), {Cached()});
+  ASSERT_TRUE(closure.ok()) << closure.status().ToString();
+  Engine engine(Options());
+  auto r = engine.Run({.closure = *closure, .inputs = In(6)});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED);
+  EXPECT_EQ(Int(r->outputs, "y"), 60);
+  EXPECT_EQ(Calls("t.cached"), 1);
+  EXPECT_EQ(CacheStatus(r->execution_id, "n0"), core::CatalogCacheStatus::CACHE_POPULATED);
+  EXPECT_EQ(CacheStatus(r->execution_id, "n1"), core::CatalogCacheStatus::CACHE_HIT);
+}
+
+TEST_F(CacheTest, R50_AnAttemptAResumedEngineFinishesIsCached) {
+  // Its key was made only for cache_serializable tasks on resume: the
+  // success was never cached and the next run ran it again.
+  FakeRuntime fake;
+  fake.set_survives(true);  // the attempt outlives its engine, as a Slurm job
+  std::string id;
+  {
+    Engine a(FakeOptions(&fake));
+    auto submitted = a.Submit({.closure = Closure(Cached()), .inputs = In(3)});
+    ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
+    id = *submitted;
+    ASSERT_TRUE(fake.WaitRunning(id, "n0"));
+  }
+  Engine b(FakeOptions(&fake));
+  ASSERT_TRUE(b.Resume(id).ok());
+  ASSERT_TRUE(fake.Complete(id, "n0", lit::Inputs({{"o0", lit::Int(30)}})));
+  auto r = b.Wait(id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED);
+  EXPECT_EQ(CacheStatus(id), core::CatalogCacheStatus::CACHE_POPULATED);
+  auto entries = reader_->ListCache();
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].source_execution, id);
+  // The next run with the same inputs takes it from the cache.
+  auto again = b.Run({.closure = Closure(Cached()), .inputs = In(3)});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(CacheStatus(again->execution_id), core::CatalogCacheStatus::CACHE_HIT);
+  EXPECT_EQ(fake.Starts(again->execution_id, "n0"), 0);
+}
+
 TEST_F(CacheTest, R51_KeysHonourIgnoredInputsAndLiteralHashes) {
   Engine engine(Options());
   RunIt(engine, Cached("1", "v1", {"salt"}), In(4, "a"));

@@ -41,6 +41,9 @@ class TaskHandler : public NodeHandler {
     ArmActiveDeadline(x, s, i);  // from the stored queueing time: no clock restarts
     if (n.attempt_started_ns > 0 && dynamic::Resume(x, s, i)) return;
     if (n.attempt_started_ns > 0) {
+      // Its key again (it is not stored): its success is cached as an
+      // uninterrupted run's would be.
+      if (!SetCacheKey(x, s, i)) return;
       KeepReservation(x, s, i);
       x.ReattachAttempt(s, i, previous);
     } else if (!LookInCache(x, s, i)) {
@@ -192,15 +195,7 @@ class TaskHandler : public NodeHandler {
     NodeState& n = s->nodes[i];
     if (!p.task->metadata().discoverable()) return false;
     n.cache_waiting = false;
-    if (n.cache_key.empty()) {
-      auto key = CacheKeyOf(*p.task, *n.inputs);
-      if (!key.ok()) {
-        x.Fail(s, i,
-               MakeError(core::ExecutionError::USER, "CacheKeyFailed", key.status().message()));
-        return true;
-      }
-      n.cache_key = *key;
-    }
+    if (!SetCacheKey(x, s, i)) return true;
     if (s->exec->overwrite_cache) {
       n.cache_status = core::CatalogCacheStatus::CACHE_SKIPPED;
       return false;
@@ -229,18 +224,28 @@ class TaskHandler : public NodeHandler {
     return true;
   }
 
+  // A discoverable task's cache key, made once per node from its inputs;
+  // false (the node failed) if it cannot be made.
+  static bool SetCacheKey(Executor& x, Scope* s, int i) {
+    const PlanNode& p = s->plan->nodes[i];
+    NodeState& n = s->nodes[i];
+    if (!p.task->metadata().discoverable() || !n.cache_key.empty()) return true;
+    auto key = CacheKeyOf(*p.task, *n.inputs);
+    if (!key.ok()) {
+      x.Fail(s, i, MakeError(core::ExecutionError::USER, "CacheKeyFailed", key.status().message()));
+      return false;
+    }
+    n.cache_key = *key;
+    return true;
+  }
+
   // Extends the reservation while the node runs (and after a resume).
   static void KeepReservation(Executor& x, Scope* s, int i) {
     const PlanNode& p = s->plan->nodes[i];
     NodeState& n = s->nodes[i];
     if (!p.task->metadata().discoverable() || !p.task->metadata().cache_serializable() ||
-        s->exec->overwrite_cache) {
+        s->exec->overwrite_cache || n.cache_key.empty()) {
       return;
-    }
-    if (n.cache_key.empty()) {
-      auto key = CacheKeyOf(*p.task, *n.inputs);
-      if (!key.ok()) return;
-      n.cache_key = *key;
     }
     auto mine = x.ReserveCache(n.cache_key, Holder(x, s, i));
     n.cache_reserved = mine.ok() && *mine;  // lost: it runs on regardless (as Flyte's)
