@@ -276,6 +276,15 @@ Status PlaceSourceBundle(const CliEnv& env, const std::string& input,
 // run --server: registers the package with the server, launches the
 // workflow's launch plan (or the task) there, and waits for it as a local
 // run does (--detach: returns once it is created).
+// " --project P --domain D" where `id`'s differ from what the command was
+// given: what a later command needs to find what `id` names.
+std::string ScopeFlags(const core::Identifier& id, const RemoteArgs& given) {
+  std::string out;
+  if (id.project() != given.project) out += " --project " + id.project();
+  if (id.domain() != given.domain) out += " --domain " + id.domain();
+  return out;
+}
+
 int RunOnServer(const RunOptions& o, const compiler::WorkflowSources& sources,
                 const compiler::WorkflowSources::Entry& entry,
                 const engine::ExecutionRequest& request) {
@@ -302,18 +311,17 @@ int RunOnServer(const RunOptions& o, const compiler::WorkflowSources& sources,
   if (!st.ok()) {
     return Fail(st, st.code() == StatusCode::kFailedPrecondition ? kExitFailed : kExitBadInput);
   }
-  // What to launch: the task itself, or the workflow's launch plan.
+  // What to launch: the task itself, or the workflow's launch plan, under
+  // the id registration gave it (its own project, domain and version where
+  // the package names them; else --project/--domain and the version).
   core::Identifier target;
-  target.set_project(o.remote.project);
-  target.set_domain(o.remote.domain);
-  target.set_version(*version);
   if (!o.task.empty()) {
+    target = entry.workflow.id();  // the task's (WorkflowForTask)
     target.set_resource_type(core::TASK);
-    target.set_name(entry.workflow.id().name());  // the task's name (WorkflowForTask)
   } else {
     for (const auto& lp : sources.launch_plans) {
       if (lp.spec().workflow_id().name() == entry.workflow.id().name()) {
-        target.set_name(lp.id().name());
+        target = lp.id();
         break;
       }
     }
@@ -324,9 +332,12 @@ int RunOnServer(const RunOptions& o, const compiler::WorkflowSources& sources,
     }
     target.set_resource_type(core::LAUNCH_PLAN);
   }
+  bool missing_version = false;  // cannot be: the version is never empty
+  Hydrate(&target, o.remote, *version, &missing_version);
+  // The execution lives where what it runs is registered.
   admin::ExecutionCreateRequest create;
-  create.set_project(o.remote.project);
-  create.set_domain(o.remote.domain);
+  create.set_project(target.project());
+  create.set_domain(target.domain());
   create.set_name(o.exec_id);
   *create.mutable_spec()->mutable_launch_plan() = target;
   if (o.max_parallelism >= 0) create.mutable_spec()->set_max_parallelism(o.max_parallelism);
@@ -342,10 +353,15 @@ int RunOnServer(const RunOptions& o, const compiler::WorkflowSources& sources,
   if (!o.detach.empty()) {
     std::cout << "execution " << name << " created on " << o.remote.server
               << "; flytecpp executions get " << name << " --server " << o.remote.server
-              << " shows it\n";
+              << ScopeFlags(target, o.remote) << " shows it\n";
     return kExitOk;
   }
-  auto ended = (*remote)->WaitForEnd(name);
+  RemoteArgs where = o.remote;
+  where.project = target.project();
+  where.domain = target.domain();
+  auto waiter = Remote::Connect(where);
+  if (!waiter.ok()) return Fail(waiter.status(), kExitBadInput);
+  auto ended = (*waiter)->WaitForEnd(name);
   if (!ended.ok()) return Fail(ended.status(), kExitFailed);
   engine::ExecutionResult result;
   result.execution_id = name;

@@ -226,6 +226,28 @@ if [[ -n "$MAKER" ]]; then
     "$(api GET /api/v1/executions/flytesnacks/development/r1 | jq -r .closure.phase)" SUCCEEDED
   again=$(cli run "$PACKAGE" --exec-id r2 2>&1 >/dev/null)
   check "running it again registers nothing new" "$(grep -o '0 entities registered' <<<"$again")" "0 entities registered"
+  # The same package with ids of its own (project e2e, version 1): it is
+  # registered under them, and run there (it looked under the defaults).
+  mkdir -p "$WORK/own"
+  for f in "$WORK"/pkg/*.pb; do
+    base=$(basename "$f" .pb)
+    case "$base" in
+      *_1) type=flyteidl.admin.TaskSpec ;; *_2) type=flyteidl.admin.WorkflowSpec ;;
+      *) type=flyteidl.admin.LaunchPlan ;;
+    esac
+    "$FLYTECPP" convert "$f" -o "$WORK/own/$base.json" --type "$type" >/dev/null
+    jq 'walk(if type == "object" and has("resourceType")
+             then .project = "e2e" | .domain = "development" | .version = "1" else . end)' \
+      "$WORK/own/$base.json" >"$WORK/own/$base.tmp.json"
+    "$FLYTECPP" convert "$WORK/own/$base.tmp.json" -o "$WORK/own/$base.pb" --type "$type" >/dev/null
+    rm "$WORK/own/$base.json" "$WORK/own/$base.tmp.json"
+  done
+  tar -czf "$WORK/own.tgz" -C "$WORK/own" .
+  out=$(cli run "$WORK/own.tgz" --exec-id r3 2>"$WORK/err")
+  check "run PKG --server of entities with their own ids" "$?:$(head -1 <<<"$out")" \
+    "0:execution r3 SUCCEEDED"
+  check "... created in their project" \
+    "$(api GET /api/v1/executions/e2e/development/r3 | jq -r .spec.launch_plan.version)" 1
 fi
 "$FLYTECPP" executions ls --server 127.0.0.1:1 >/dev/null 2>"$WORK/err"
 check "an unreachable server: exit 2, named" "$? $(grep -c 'server 127.0.0.1:1' "$WORK/err")" "2 1"
