@@ -40,7 +40,7 @@ struct HttpGatewayOptions {
   std::function<Result<std::filesystem::path>(const std::string& rest)> log_file;
   // Whether the attempt `rest` names has ended: a followed log ends then.
   std::function<Result<bool>(const std::string& rest)> log_finished;
-  // GET /blobs?uri=: the data a URI names (Executions::BlobData).
+  // GET /blobs?uri=: the data a URI names (Executions::Blob).
   std::function<Result<BlobData>(const std::string& uri)> blob;
   // GET /events: the notices of this feed, one server-sent event each.
   ChangeFeed* feed = nullptr;

@@ -79,7 +79,8 @@ struct EngineOptions {
   LaunchPlanResolver launch_plans{};
   const Clock* clock = nullptr;  // default: the system clock
   int max_system_retries = 3;    // system failures retried per node, beside user retries
-  // Leases: this engine's name in the store (default: host:pid:start:random),
+  // Leases: this engine's name in the store (default:
+  // host/boot id/pid namespace:pid:start time:random),
   // how long a lease lasts without renewal (renewed every third of it), and
   // how often requests from other processes (abort) are looked for.
   std::string owner{};

@@ -115,10 +115,10 @@ Result<std::vector<ImageMapping>> LoadImageConfig(const std::filesystem::path& p
 
 // Runs tasks that have a container. Attempts run on their own threads; an
 // abort or timeout kills the attempt's whole process tree. Each attempt's
-// handle (pid, its start time, its cgroups) is reported and also written to
-// `<output_dir>/attempt.handle` before the task runs anything; processes do
-// not outlive their engine, so Reattach kills whatever is left and reports
-// the attempt gone.
+// handle (pid, its start time, its cgroups) is reported once it is spawned;
+// an attempt without cgroups also writes it to `<output_dir>/attempt.handle`
+// (one in cgroups is found by their names). Processes do not outlive their
+// engine, so Reattach kills whatever is left and reports the attempt gone.
 class ProcessRuntime : public Runtime {
  public:
   explicit ProcessRuntime(ProcessRuntimeOptions options);

@@ -97,7 +97,7 @@ struct ElementRecord {
 };
 
 // A cached task result (the catalog, flyte-executor.md §5): the outputs of
-// a discoverable task for one cache key (engine/cache_key.h).
+// a discoverable task for one cache key (include/flytecpp/engine/cache.h).
 struct CacheEntry {
   std::string key;   // "<dataset>:<tag>"
   std::string task;  // the task's name (its version is not part of the key)
