@@ -6,8 +6,11 @@
 #include <endian.h>
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "sql_store.h"
@@ -17,6 +20,8 @@ namespace flytecpp::store {
 namespace {
 
 constexpr int kSchemaVersion = 7;
+// How long a lost connection is tried again before the call fails.
+constexpr std::chrono::seconds kReconnectFor{30};
 // Held while the schema is created: servers starting together do it once.
 constexpr int64_t kSchemaLockKey = 0x666c797465637070;  // "flytecpp"
 
@@ -64,8 +69,12 @@ class PostgresDatabase;
 
 class PostgresStatement : public SqlStatement {
  public:
-  PostgresStatement(PostgresDatabase* db, std::string name, int params)
-      : db_(db), name_(std::move(name)), values_(params), formats_(params, 0) {}
+  PostgresStatement(PostgresDatabase* db, std::string name, std::string text, int params)
+      : db_(db),
+        name_(std::move(name)),
+        text_(std::move(text)),
+        values_(params),
+        formats_(params, 0) {}
   ~PostgresStatement() override { PQclear(result_); }
 
   void Reset() override {
@@ -119,8 +128,10 @@ class PostgresStatement : public SqlStatement {
     formats_[i - 1] = format;
   }
 
+  PGresult* Execute();
+
   PostgresDatabase* db_;
-  std::string name_;
+  std::string name_, text_;  // its prepared name, and its SQL in PostgreSQL's placeholders
   std::vector<std::optional<std::string>> values_;
   std::vector<int> formats_;
   PGresult* result_ = nullptr;
@@ -133,23 +144,20 @@ class PostgresDatabase : public SqlDatabase {
   ~PostgresDatabase() override { PQfinish(conn_); }
 
   std::unique_ptr<SqlStatement> Prepare(const std::string& sql) override {
-    auto it = prepared_.find(sql);
-    if (it == prepared_.end()) {
-      int params = 0;
-      const std::string text = Renumber(sql, &params);
-      std::string name = "s" + std::to_string(prepared_.size());
-      PGresult* r = PQprepare(conn_, name.c_str(), text.c_str(), params, nullptr);
-      const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-      if (!ok) Failed(r);
-      PQclear(r);
-      if (!ok) return nullptr;
-      it = prepared_.emplace(sql, std::make_pair(std::move(name), params)).first;
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+      Known known;
+      known.text = Renumber(sql, &known.params);
+      known.name = "s" + std::to_string(statements_.size());
+      it = statements_.emplace(sql, std::move(known)).first;
     }
-    return std::make_unique<PostgresStatement>(this, it->second.first, it->second.second);
+    const Known& k = it->second;
+    if (!EnsurePrepared(k.name, k.text, k.params)) return nullptr;
+    return std::make_unique<PostgresStatement>(this, k.name, k.text, k.params);
   }
 
   Status Exec(const std::string& sql) override {
-    PGresult* r = PQexec(conn_, sql.c_str());
+    PGresult* r = Run(sql, [&] { return PQexec(conn_, sql.c_str()); });
     const auto status = PQresultStatus(r);
     const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
     if (!ok) Failed(r);
@@ -159,13 +167,70 @@ class PostgresDatabase : public SqlDatabase {
 
   std::string LastError() override { return error_; }
   bool LastErrorRetryable() override {
-    return sqlstate_ == "40001" || sqlstate_ == "40P01";  // serialization failure, deadlock
+    // A serialization failure, a deadlock, or a transaction the connection
+    // lost (it was made again: the whole transaction can be tried again).
+    return sqlstate_ == "40001" || sqlstate_ == "40P01" || lost_transaction_;
+  }
+
+  // Prepares statement `name` on this connection unless it already is
+  // (a connection made again has none).
+  bool EnsurePrepared(const std::string& name, const std::string& text, int params) {
+    if (prepared_.count(name)) return true;
+    PGresult* r =
+        Run("", [&] { return PQprepare(conn_, name.c_str(), text.c_str(), params, nullptr); });
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) Failed(r);
+    PQclear(r);
+    if (ok) prepared_.insert(name);
+    return ok;
+  }
+
+  // Runs `call` (a libpq call on conn_). If the connection was lost (the
+  // server restarted, the network broke), it is made again, with back-off,
+  // for up to kReconnectFor: a call outside a transaction is then run
+  // again; one inside a transaction is not (the transaction is gone) and
+  // fails as retryable, so that the store runs the whole transaction again.
+  // `sql`: the statement, when it is one ("BEGIN" starts a transaction).
+  template <typename Call>
+  PGresult* Run(const std::string& sql, Call call) {
+    lost_transaction_ = false;
+    const PGTransactionStatusType before = PQtransactionStatus(conn_);
+    // (UNKNOWN: the connection was lost before; no transaction of ours is open.)
+    const bool in_transaction = before != PQTRANS_IDLE && before != PQTRANS_UNKNOWN;
+    PGresult* r = call();
+    if (PQstatus(conn_) != CONNECTION_BAD) return r;
+    if (!Reconnect()) return r;
+    if (in_transaction) {
+      lost_transaction_ = true;
+      return r;
+    }
+    PQclear(r);
+    return call();
   }
   const char* BeginWrite() const override { return "BEGIN"; }
   const char* ForUpdate() const override { return " FOR UPDATE"; }
   const std::string& where() const override { return where_; }
 
   PGconn* conn() { return conn_; }
+
+  // Makes the connection again (PQreset), waiting longer between tries, for
+  // up to kReconnectFor; the statements it had are prepared again on use.
+  bool Reconnect() {
+    const auto give_up = std::chrono::steady_clock::now() + kReconnectFor;
+    auto wait = std::chrono::milliseconds(50);
+    for (;;) {
+      PQreset(conn_);
+      if (PQstatus(conn_) == CONNECTION_OK) {
+        prepared_.clear();
+        PQsetNoticeProcessor(
+            conn_, [](void*, const char*) {}, nullptr);
+        return true;
+      }
+      if (std::chrono::steady_clock::now() + wait > give_up) return false;
+      std::this_thread::sleep_for(wait);
+      wait = std::min(wait * 2, std::chrono::milliseconds(2000));
+    }
+  }
 
   // Remembers why `r` failed (or the connection, when there is no result).
   void Failed(const PGresult* r) {
@@ -177,22 +242,36 @@ class PostgresDatabase : public SqlDatabase {
   }
 
  private:
+  struct Known {  // a statement's name and text, for every connection
+    std::string name, text;
+    int params = 0;
+  };
   PGconn* conn_;
   std::string where_;
-  std::unordered_map<std::string, std::pair<std::string, int>> prepared_;  // sql -> (name, params)
+  std::unordered_map<std::string, Known> statements_;  // by the SQL it was asked for
+  std::unordered_set<std::string> prepared_;           // names prepared on this connection
   std::string error_, sqlstate_;
+  bool lost_transaction_ = false;
 };
+
+PGresult* PostgresStatement::Execute() {
+  std::vector<const char*> values(values_.size());
+  std::vector<int> lengths(values_.size());
+  for (size_t i = 0; i < values_.size(); ++i) {
+    values[i] = values_[i] ? values_[i]->data() : nullptr;
+    lengths[i] = values_[i] ? static_cast<int>(values_[i]->size()) : 0;
+  }
+  return db_->Run(text_, [&]() -> PGresult* {
+    // Prepared again on a connection made again.
+    if (!db_->EnsurePrepared(name_, text_, static_cast<int>(values.size()))) return nullptr;
+    return PQexecPrepared(db_->conn(), name_.c_str(), static_cast<int>(values.size()),
+                          values.data(), lengths.data(), formats_.data(), /*binary=*/1);
+  });
+}
 
 StepResult PostgresStatement::Step() {
   if (result_ == nullptr) {
-    std::vector<const char*> values(values_.size());
-    std::vector<int> lengths(values_.size());
-    for (size_t i = 0; i < values_.size(); ++i) {
-      values[i] = values_[i] ? values_[i]->data() : nullptr;
-      lengths[i] = values_[i] ? static_cast<int>(values_[i]->size()) : 0;
-    }
-    result_ = PQexecPrepared(db_->conn(), name_.c_str(), static_cast<int>(values.size()),
-                             values.data(), lengths.data(), formats_.data(), /*binary=*/1);
+    result_ = Execute();
     const auto status = PQresultStatus(result_);
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
       db_->Failed(result_);

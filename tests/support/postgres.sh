@@ -3,12 +3,14 @@
 # an unprivileged user (nobody, when started by root):
 #   postgres.sh start DIR   initdb + pg_ctl start; writes DIR/conninfo (no
 #                           password) and DIR/password (the user's)
+#   postgres.sh restart DIR stops it at once and starts it again (its clients'
+#                           connections are cut)
 #   postgres.sh stop DIR    stops it and removes DIR (only a DIR that start made,
 #                           or an empty one)
 # The tests that need it read DIR from FLYTECPP_TEST_PG_DIR and skip loudly
 # when DIR/conninfo is missing.
 set -euo pipefail
-cmd="${1:?start|stop}" dir="${2:?DIR}"
+cmd="${1:?start|restart|stop}" dir="${2:?DIR}"
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 if [[ -z "$bin" || ! -x "$bin/initdb" ]]; then
   echo "postgres.sh: PostgreSQL is not installed (apt-get install postgresql); its tests will skip" >&2
@@ -43,11 +45,15 @@ case "$cmd" in
     echo "host=127.0.0.1 port=$port dbname=postgres user=flyte" >"$dir/conninfo"
     echo "postgres.sh: PostgreSQL $(basename "$(dirname "$bin")") on 127.0.0.1:$port ($dir)"
     ;;
+  restart)  # the same server, its connections cut (as a crash or an upgrade would)
+    "${as_user[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w restart >/dev/null 2>&1 ||
+      { cat "$dir/server.log" >&2; exit 1; }
+    ;;
   stop)
     if [[ -d "$dir/data" ]]; then
       "${as_user[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
     fi
     remove_dir
     ;;
-  *) echo "postgres.sh: start|stop DIR" >&2; exit 2 ;;
+  *) echo "postgres.sh: start|restart|stop DIR" >&2; exit 2 ;;
 esac
