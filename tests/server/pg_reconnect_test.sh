@@ -3,11 +3,12 @@
 # the shared one serves other tests): the calls after the restart work (the
 # connections are made again), an execution gated across the restart is
 # released and finishes, a new one runs; nothing is lost.
-# Usage: pg_reconnect_test.sh FLYTECPP WORK_DIR EXAMPLE_PROCESS_PACKAGE
+# Usage: pg_reconnect_test.sh FLYTECPP WORK_DIR EXAMPLE_PROCESS_PACKAGE EXAMPLE_CONSOLE_PACKAGE
 set -uo pipefail
 FLYTECPP=$(realpath "$1")
 WORK=$2
 MAKER=$3
+GATED_MAKER=$4
 SUPPORT=$(cd "$(dirname "$0")/../support" && pwd)
 rm -rf "$WORK" && mkdir -p "$WORK"
 source "$SUPPORT/checks.sh"
@@ -34,7 +35,21 @@ cli() { "$FLYTECPP" --store "$WORK/cli-store" "$@" --server "$G"; }
 run_ok "an execution before the restart" cli run "$WORK/pkg.tgz" --exec-id before
 expect_in "it succeeded" "execution before SUCCEEDED" "$out"
 
+# One waits at its approve gate while the database restarts.
+"$GATED_MAKER" "$WORK/gated" >/dev/null && tar -czf "$WORK/gated.tgz" -C "$WORK/gated" .
+run_ok "an execution that waits at a gate" cli run "$WORK/gated.tgz" --workflow console.review \
+  --exec-id gated --detach
+for _ in $(seq 100); do cli signals ls gated 2>/dev/null | grep -q waiting && break; sleep 0.1; done
+check "its gate waits" "$(cli signals ls gated | awk 'NR > 1 {print $2, $4}')" "review waiting"
+
 "$SUPPORT/postgres.sh" restart "$PG" || { echo "FAIL - PostgreSQL did not restart"; exit 1; }
+run_ok "approving it after the restart" cli approve gated review
+for _ in $(seq 100); do
+  phase=$(cli executions get gated 2>/dev/null | awk '/^phase:/ {print $2}')
+  [[ "$phase" == SUCCEEDED || "$phase" == FAILED ]] && break
+  sleep 0.1
+done
+check "it goes on to the end" "$phase" SUCCEEDED
 run_ok "a read after the restart" cli executions get before
 expect_in "answers from the database" "SUCCEEDED" "$out"
 run_ok "an execution after the restart" cli run "$WORK/pkg.tgz" --exec-id after
