@@ -149,24 +149,24 @@ std::unique_ptr<archive, ArchiveCloser> NewTarReader() {
 
 }  // namespace
 
+bool IsRegistrationPlaceholder(std::string_view arg, std::string_view name) {
+  std::string compact;
+  for (char c : arg) {
+    if (c != ' ') compact += c;
+  }
+  return compact == "{{." + std::string(name) + "}}";
+}
+
 bool FillFastRegistration(flyteidl::core::TaskTemplate* task, const std::string& package_uri,
                           const std::string& dest_dir) {
-  auto compact = [](const std::string& arg) {
-    std::string out;
-    for (char c : arg) {
-      if (c != ' ') out += c;
-    }
-    return out;
-  };
-  bool filled = false;
   if (!task->has_container()) return false;
+  bool filled = false;
   for (std::string& arg : *task->mutable_container()->mutable_args()) {
     if (arg.find("{{") == std::string::npos) continue;
-    const std::string c = compact(arg);
-    if (c == "{{.remote_package_path}}") {
+    if (IsRegistrationPlaceholder(arg, "remote_package_path")) {
       arg = package_uri;
       filled = true;
-    } else if (c == "{{.dest_dir}}") {
+    } else if (IsRegistrationPlaceholder(arg, "dest_dir")) {
       arg = dest_dir;
       filled = true;
     }

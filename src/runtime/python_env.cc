@@ -12,6 +12,7 @@
 #include <random>
 
 #include "flytecpp/idl/literals.h"
+#include "flytecpp/idl/package.h"
 #include "flytecpp/util/find_program.h"
 #include "flytecpp/util/text.h"
 
@@ -23,16 +24,6 @@ namespace {
 
 constexpr const char* kEntrypoints[] = {"pyflyte-execute", "pyflyte-fast-execute",
                                         "pyflyte-map-execute"};
-
-// "{{ .dest_dir }}" as flytectl matches it: the whole argument, spaces
-// inside the braces optional.
-bool IsDestDirPlaceholder(const std::string& arg) {
-  std::string compact;
-  for (char c : arg) {
-    if (c != ' ') compact += c;
-  }
-  return compact == "{{.dest_dir}}";
-}
 
 }  // namespace
 
@@ -182,7 +173,8 @@ void RewriteFastExecuteDestDir(std::vector<std::string>* command, const std::str
     if (flag == "--") return;  // the task's own command follows
     if (flag != "--dest-dir") continue;
     std::string& value = (*command)[i + 1];
-    if (IsDestDirPlaceholder(value) || (!value.empty() && value[0] == '/')) value = dest;
+    if (idl::IsRegistrationPlaceholder(value, "dest_dir") || (!value.empty() && value[0] == '/'))
+      value = dest;
     return;
   }
 }

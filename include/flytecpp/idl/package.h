@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "flytecpp/util/status.h"
@@ -45,6 +46,10 @@ struct Package {
   std::vector<PackageEntity> entities;
   std::vector<SourceBundle> bundles;
 };
+
+// Whether `arg` is flytectl's placeholder `{{ .NAME }}` (the whole
+// argument; spaces inside the braces optional).
+bool IsRegistrationPlaceholder(std::string_view arg, std::string_view name);
 
 // flytectl's hydration of a fast-registered task (`register files`): a
 // container argument that is exactly `{{ .remote_package_path }}` becomes
