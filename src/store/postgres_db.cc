@@ -157,7 +157,7 @@ class PostgresDatabase : public SqlDatabase {
   }
 
   Status Exec(const std::string& sql) override {
-    PGresult* r = Run(sql, [&] { return PQexec(conn_, sql.c_str()); });
+    PGresult* r = Run([&] { return PQexec(conn_, sql.c_str()); });
     const auto status = PQresultStatus(r);
     const bool ok = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
     if (!ok) Failed(r);
@@ -177,7 +177,7 @@ class PostgresDatabase : public SqlDatabase {
   bool EnsurePrepared(const std::string& name, const std::string& text, int params) {
     if (prepared_.count(name)) return true;
     PGresult* r =
-        Run("", [&] { return PQprepare(conn_, name.c_str(), text.c_str(), params, nullptr); });
+        Run([&] { return PQprepare(conn_, name.c_str(), text.c_str(), params, nullptr); });
     const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok) Failed(r);
     PQclear(r);
@@ -190,9 +190,8 @@ class PostgresDatabase : public SqlDatabase {
   // for up to kReconnectFor: a call outside a transaction is then run
   // again; one inside a transaction is not (the transaction is gone) and
   // fails as retryable, so that the store runs the whole transaction again.
-  // `sql`: the statement, when it is one ("BEGIN" starts a transaction).
   template <typename Call>
-  PGresult* Run(const std::string& sql, Call call) {
+  PGresult* Run(Call call) {
     lost_transaction_ = false;
     const PGTransactionStatusType before = PQtransactionStatus(conn_);
     // (UNKNOWN: the connection was lost before; no transaction of ours is open.)
@@ -261,7 +260,7 @@ PGresult* PostgresStatement::Execute() {
     values[i] = values_[i] ? values_[i]->data() : nullptr;
     lengths[i] = values_[i] ? static_cast<int>(values_[i]->size()) : 0;
   }
-  return db_->Run(text_, [&]() -> PGresult* {
+  return db_->Run([&]() -> PGresult* {
     // Prepared again on a connection made again.
     if (!db_->EnsurePrepared(name_, text_, static_cast<int>(values.size()))) return nullptr;
     return PQexecPrepared(db_->conn(), name_.c_str(), static_cast<int>(values.size()),
@@ -272,6 +271,7 @@ PGresult* PostgresStatement::Execute() {
 StepResult PostgresStatement::Step() {
   if (result_ == nullptr) {
     result_ = Execute();
+    if (result_ == nullptr) return StepResult::kError;  // not prepared: LastError says why
     const auto status = PQresultStatus(result_);
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
       db_->Failed(result_);
