@@ -86,8 +86,8 @@ TEST(PackageTest, FillFastRegistrationReplacesWholePlaceholderArguments) {
   ASSERT_EQ(args.size(), 10);
   EXPECT_EQ(args[2], "file:///d/fast1.tar.gz");
   EXPECT_EQ(args[4], ".");
-  EXPECT_EQ(args[8], "{{.input}}");          // propeller's, rendered per attempt
-  EXPECT_EQ(args[9], "x{{ .dest_dir }}");    // only whole arguments, as flytectl
+  EXPECT_EQ(args[8], "{{.input}}");        // propeller's, rendered per attempt
+  EXPECT_EQ(args[9], "x{{ .dest_dir }}");  // only whole arguments, as flytectl
   flyteidl::core::TaskTemplate plain;
   plain.mutable_container()->add_args("pyflyte-execute");
   EXPECT_FALSE(FillFastRegistration(&plain, "file:///d/fast1.tar.gz", "."));
