@@ -407,10 +407,14 @@ int RunRun(const CliEnv& env, RunOptions o) {
   if (!loaded.ok()) return Fail(loaded.status(), kExitBadInput);
   compiler::WorkflowSources sources = std::move(loaded).value();
   if (!o.entity.empty()) {  // a workflow of that name, else a task (as pyflyte run)
-    if (compiler::FindWorkflow(sources, o.entity).ok() || !FindTask(sources, o.entity).ok()) {
-      o.workflow = o.entity;
-    } else {
+    auto workflow = compiler::FindWorkflow(sources, o.entity);
+    if (workflow.ok() || workflow.status().code() != StatusCode::kNotFound) {
+      o.workflow = o.entity;  // found, or ambiguous (said below)
+    } else if (FindTask(sources, o.entity).ok()) {
       o.task = o.entity;
+    } else {
+      return Fail(NotFound(o.input + ": no workflow or task named \"" + o.entity + "\""),
+                  kExitBadInput);
     }
   }
   if (o.remote.server.empty()) {

@@ -171,10 +171,9 @@ std::shared_ptr<const core::LiteralMap> Executor::CacheLookup(const std::string&
   // the store yet: a node after the one that ran the key hits it too (its
   // success is committed with, or after, the entry).
   std::shared_ptr<const core::LiteralMap> found;
-  for (auto it = cache_puts_.rbegin(); it != cache_puts_.rend() && !found; ++it) {
-    if (it->key == key) found = it->outputs;
-  }
-  if (!found) {
+  if (auto pending = cache_pending_.find(key); pending != cache_pending_.end()) {
+    found = pending->second;
+  } else {
     auto entry = store().GetCacheEntry(key);
     if (!entry.ok() || !entry->has_value() || !(*entry)->outputs) return nullptr;
     found = (*entry)->outputs;
@@ -200,6 +199,7 @@ void Executor::CachePut(Scope* s, const std::string& path, int attempt, const st
   e.source_execution = s->execution_id;
   e.source_node = path;
   e.source_attempt = attempt;
+  cache_pending_[key] = e.outputs;
   cache_puts_.push_back(std::move(e));
 }
 

@@ -615,6 +615,7 @@ bool Executor::Flush() {
   element_rows_.clear();
   data_rows_.clear();
   cache_puts_.clear();
+  cache_pending_.clear();
   cache_hits_.clear();
   cache_releases_.clear();
   std::vector<PendingEvent> events;

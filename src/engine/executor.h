@@ -311,6 +311,8 @@ class Executor {
   std::vector<std::pair<Execution*, store::ElementRecord>> element_rows_;
   std::vector<std::pair<Execution*, store::DataRecord>> data_rows_;
   std::vector<store::CacheEntry> cache_puts_;
+  // The outputs of cache_puts_ by key, for lookups before they are committed.
+  std::unordered_map<std::string, std::shared_ptr<const core::LiteralMap>> cache_pending_;
   std::vector<std::string> cache_hits_;
   std::vector<std::pair<std::string, std::string>> cache_releases_;
   std::vector<std::function<void()>> after_commit_;

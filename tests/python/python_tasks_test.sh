@@ -176,6 +176,10 @@ run_ok "config.yaml python mapping" env PATH=/usr/bin:/bin "$flytecpp" run "$wor
   --workflow squares --input n=3 --exec-id mapped
 expect_in "mapped environment ran it" '"total":5' "$out"
 rm "$FLYTECPP_HOME/config.yaml"
+# A name that is neither a workflow nor a task of the module.
+run_fails 2 "an unknown entity" "$flytecpp" run app/flows.py nosuch
+expect_in "names it" 'app/flows.py: no workflow or task named "nosuch"' "$err"
+
 # A module pyflyte cannot import: one line naming the file.
 printf 'import no_such_module_here\n' >"$work/project/broken.py"
 run_fails 2 "a module that does not import" "$flytecpp" run broken.py wf
