@@ -273,9 +273,6 @@ Status PlaceSourceBundle(const CliEnv& env, const std::string& input,
   return Status::Ok();
 }
 
-// run --server: registers the package with the server, launches the
-// workflow's launch plan (or the task) there, and waits for it as a local
-// run does (--detach: returns once it is created).
 // " --project P --domain D" where `id`'s differ from what the command was
 // given: what a later command needs to find what `id` names.
 std::string ScopeFlags(const core::Identifier& id, const RemoteArgs& given) {
@@ -285,6 +282,9 @@ std::string ScopeFlags(const core::Identifier& id, const RemoteArgs& given) {
   return out;
 }
 
+// run --server: registers the package with the server, launches the
+// workflow's launch plan (or the task) there, and waits for it as a local
+// run does (--detach: returns once it is created).
 int RunOnServer(const RunOptions& o, const compiler::WorkflowSources& sources,
                 const compiler::WorkflowSources::Entry& entry,
                 const engine::ExecutionRequest& request) {
