@@ -358,7 +358,7 @@ def main():
     (work / "cwd").mkdir()
     os.chdir(work / "cwd")  # what local runs write into their working directory
 
-    rows, jobs = [], []
+    rows, jobs, failures_found = [], [], []
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs))
     for folder, pkg in examples(root):
         if args.only and args.only not in pkg:
@@ -367,7 +367,11 @@ def main():
         scratch = work / "inputs" / pkg
         scratch.mkdir(parents=True)
         made = Inputs(folder, scratch)
-        for wf in workflows_of(pkg, folder):
+        found = workflows_of(pkg, folder)
+        if not found:  # a package of examples with nothing to run: the finder broke
+            rows.append((pkg, "-", "ERROR: no workflow found in the package's modules"))
+            failures_found.append(pkg)
+        for wf in found:
             name = wf.name
             if args.only and args.only not in name and args.only != pkg:
                 continue
@@ -382,7 +386,7 @@ def main():
             gates = gate_values(wf, made)
             job = pool.submit(run_flytecpp, args, tgz, name, inputs_pb(wf, values), gates, work)
             jobs.append((pkg, wf, run_local(wf, values, gates), job))
-    failures = 0
+    failures = len(failures_found)
     for pkg, wf, local, future in jobs:
         name = wf.name
         try:
@@ -418,7 +422,11 @@ def main():
     for pkg, name, result in rows:
         print(f"{pkg:24} {name:{width}} {result}")
     compared = sum(1 for r in rows if not r[2].startswith("not run"))
-    print(f"{compared - failures} passed, {failures} failed, "
+    passed = compared - failures
+    if compared == 0:  # a suite that compared nothing proves nothing
+        print("ERROR: no workflow was run and compared")
+        failures += 1
+    print(f"{passed} passed, {failures} failed, "
           f"{len(rows) - compared} not run")
     return 1 if failures else 0
 
