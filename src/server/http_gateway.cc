@@ -17,6 +17,7 @@
 #include "console_assets.h"
 #include "flyteidl/service/admin.grpc.pb.h"
 #include "flyteidl/service/signal.grpc.pb.h"
+#include "grpc_status.h"
 #include "http_routes.h"
 
 namespace flytecpp::server {
@@ -46,14 +47,6 @@ int HttpStatusOf(grpc::StatusCode code) {
     case grpc::StatusCode::UNIMPLEMENTED: return 501;
     case grpc::StatusCode::UNAVAILABLE: return 503;
     default: return 500;
-  }
-}
-
-grpc::StatusCode GrpcCodeOf(const Status& st) {
-  switch (st.code()) {
-    case StatusCode::kInvalidArgument: return grpc::StatusCode::INVALID_ARGUMENT;
-    case StatusCode::kNotFound: return grpc::StatusCode::NOT_FOUND;
-    default: return grpc::StatusCode::INTERNAL;
   }
 }
 
@@ -132,7 +125,7 @@ bool HttpGateway::Impl::Authorized(const httplib::Request& req, httplib::Respons
 void HttpGateway::Impl::Handle(const httplib::Request& req, httplib::Response& res) {
   auto call = routes.Match(req.method, RawPath(req), req.params);
   if (!call.ok()) {
-    SendError(res, GrpcCodeOf(call.status()), call.status().message());
+    SendError(res, admin::ToGrpc(call.status()).error_code(), call.status().message());
     return;
   }
   pb::Message& request = *call->request;
@@ -200,7 +193,7 @@ void HttpGateway::Impl::ServeLog(const httplib::Request& req, httplib::Response&
   const std::string rest = RawPath(req).substr(std::string("/logs/").size());
   auto file = options.log_file(rest);
   if (!file.ok()) {
-    SendError(res, GrpcCodeOf(file.status()), file.status().message());
+    SendError(res, admin::ToGrpc(file.status()).error_code(), file.status().message());
     return;
   }
   if (req.get_param_value("follow") == "true") {
@@ -283,7 +276,7 @@ void HttpGateway::Impl::ServeBlob(const httplib::Request& req, httplib::Response
   if (!Authorized(req, res)) return;
   auto blob = options.blob(req.get_param_value("uri"));
   if (!blob.ok()) {
-    SendError(res, GrpcCodeOf(blob.status()), blob.status().message());
+    SendError(res, admin::ToGrpc(blob.status()).error_code(), blob.status().message());
     return;
   }
   if (blob->bytes) {

@@ -18,17 +18,10 @@
 #include <string>
 
 #include "change_feed.h"
+#include "executions.h"
 #include "flytecpp/util/status.h"
 
 namespace flytecpp::server {
-
-// What GET /blobs serves: a file, read as it is sent (blobs may be large),
-// or the bytes of small data the store keeps in its database (store.h).
-struct BlobData {
-  std::filesystem::path file;        // when not `bytes`
-  std::optional<std::string> bytes;  // with `name` for the download
-  std::string name;
-};
 
 struct HttpGatewayOptions {
   std::string address;  // host:port; port 0 picks a free one
@@ -41,7 +34,7 @@ struct HttpGatewayOptions {
   // Whether the attempt `rest` names has ended: a followed log ends then.
   std::function<Result<bool>(const std::string& rest)> log_finished;
   // GET /blobs?uri=: the data a URI names (Executions::Blob).
-  std::function<Result<BlobData>(const std::string& uri)> blob;
+  std::function<Result<admin::BlobData>(const std::string& uri)> blob;
   // GET /events: the notices of this feed, one server-sent event each.
   ChangeFeed* feed = nullptr;
   std::function<bool(const std::string& authorization)> authorized;

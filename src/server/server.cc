@@ -1,6 +1,7 @@
-// The gRPC glue: AdminService methods call the registry; its Status codes
-// become gRPC's. Methods not yet served answer UNIMPLEMENTED (the generated
-// base class's default), naming nothing they do not do.
+// The gRPC glue: each AdminService and SignalService method authenticates
+// the caller once (Calls) and answers with the admin layer's namesake
+// (admin/local_admin.h). Methods not served answer UNIMPLEMENTED (the
+// generated base class's default).
 #include "flytecpp/server/server.h"
 
 #include <grpcpp/grpcpp.h>
@@ -11,38 +12,17 @@
 #include <optional>
 #include <thread>
 
-#include "executions.h"
 #include "flyteidl/service/admin.grpc.pb.h"
 #include "flyteidl/service/signal.grpc.pb.h"
+#include "grpc_status.h"
 #include "http_gateway.h"
-#include "registry.h"
+#include "local_admin.h"
 
 namespace flytecpp::server {
 
+namespace flyteadmin = flyteidl::admin;
+
 namespace {
-
-grpc::Status ToGrpc(const Status& st) {
-  if (st.ok()) return grpc::Status::OK;
-  grpc::StatusCode code = grpc::StatusCode::INTERNAL;
-  switch (st.code()) {
-    case StatusCode::kInvalidArgument: code = grpc::StatusCode::INVALID_ARGUMENT; break;
-    case StatusCode::kNotFound: code = grpc::StatusCode::NOT_FOUND; break;
-    case StatusCode::kAlreadyExists: code = grpc::StatusCode::ALREADY_EXISTS; break;
-    case StatusCode::kFailedPrecondition: code = grpc::StatusCode::FAILED_PRECONDITION; break;
-    case StatusCode::kUnimplemented: code = grpc::StatusCode::UNIMPLEMENTED; break;
-    case StatusCode::kAborted: code = grpc::StatusCode::ABORTED; break;
-    default: break;
-  }
-  return grpc::Status(code, st.message());
-}
-
-// A call answered from a Result: the value into *response, or the error.
-template <typename T>
-grpc::Status Answer(Result<T> result, T* response) {
-  if (!result.ok()) return ToGrpc(result.status());
-  *response = std::move(result).value();
-  return grpc::Status::OK;
-}
 
 // The bearer token every call must carry, when the server has one.
 class Auth {
@@ -75,235 +55,120 @@ class Auth {
   std::string token_;
 };
 
-class AdminService final : public flyteidl::service::AdminService::Service {
+// Every call of both services: the caller authenticated, then the admin
+// layer's answer (or its error, as gRPC's).
+class Calls {
  public:
-  AdminService(Registry& registry, Executions& executions, const Auth& auth)
-      : registry_(registry), executions_(executions), auth_(auth) {}
+  Calls(admin::AdminApi& api, const Auth& auth) : api_(api), auth_(auth) {}
 
-  // ---- Executions, on the engine.
-  grpc::Status CreateExecution(grpc::ServerContext* context,
-                               const admin::ExecutionCreateRequest* request,
-                               admin::ExecutionCreateResponse* response) override {
+  template <typename Request, typename Response>
+  grpc::Status Serve(grpc::ServerContext* context,
+                     Result<Response> (admin::AdminApi::*method)(const Request&),
+                     const Request& request, Response* response) {
     if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(executions_.Create(*request), response);
+    return Answer((api_.*method)(request), response);
   }
-  grpc::Status GetExecution(grpc::ServerContext* context,
-                            const admin::WorkflowExecutionGetRequest* request,
-                            admin::Execution* response) override {
+  grpc::Status SetSignal(grpc::ServerContext* context, const flyteadmin::SignalSetRequest& request,
+                         flyteadmin::SignalSetResponse* response) {
     if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(executions_.Get(request->id()), response);
-  }
-  grpc::Status GetExecutionData(grpc::ServerContext* context,
-                                const admin::WorkflowExecutionGetDataRequest* request,
-                                admin::WorkflowExecutionGetDataResponse* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(executions_.GetData(request->id()), response);
-  }
-  grpc::Status ListExecutions(grpc::ServerContext* context,
-                              const admin::ResourceListRequest* request,
-                              admin::ExecutionList* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(executions_.List(*request), response);
-  }
-  grpc::Status ListNodeExecutions(grpc::ServerContext* context,
-                                  const admin::NodeExecutionListRequest* request,
-                                  admin::NodeExecutionList* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(executions_.ListNodes(*request), response);
-  }
-  grpc::Status GetNodeExecution(grpc::ServerContext* context,
-                                const admin::NodeExecutionGetRequest* request,
-                                admin::NodeExecution* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(executions_.GetNode(request->id()), response);
-  }
-  grpc::Status GetNodeExecutionData(grpc::ServerContext* context,
-                                    const admin::NodeExecutionGetDataRequest* request,
-                                    admin::NodeExecutionGetDataResponse* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(executions_.GetNodeData(request->id()), response);
-  }
-  grpc::Status GetDynamicNodeWorkflow(grpc::ServerContext* context,
-                                      const admin::GetDynamicNodeWorkflowRequest* request,
-                                      admin::DynamicNodeWorkflowResponse* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(executions_.GetDynamicWorkflow(request->id()), response);
-  }
-  grpc::Status ListTaskExecutions(grpc::ServerContext* context,
-                                  const admin::TaskExecutionListRequest* request,
-                                  admin::TaskExecutionList* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(executions_.ListTasks(*request), response);
-  }
-  grpc::Status GetTaskExecution(grpc::ServerContext* context,
-                                const admin::TaskExecutionGetRequest* request,
-                                admin::TaskExecution* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(executions_.GetTask(request->id()), response);
-  }
-  grpc::Status GetTaskExecutionData(grpc::ServerContext* context,
-                                    const admin::TaskExecutionGetDataRequest* request,
-                                    admin::TaskExecutionGetDataResponse* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(executions_.GetTaskData(request->id()), response);
-  }
-  grpc::Status RelaunchExecution(grpc::ServerContext* context,
-                                 const admin::ExecutionRelaunchRequest* request,
-                                 admin::ExecutionCreateResponse* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(executions_.Relaunch(*request), response);
-  }
-  grpc::Status RecoverExecution(grpc::ServerContext* context,
-                                const admin::ExecutionRecoverRequest* request,
-                                admin::ExecutionCreateResponse* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(executions_.Recover(*request), response);
-  }
-  grpc::Status TerminateExecution(grpc::ServerContext* context,
-                                  const admin::ExecutionTerminateRequest* request,
-                                  admin::ExecutionTerminateResponse*) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return ToGrpc(executions_.Terminate(*request));
-  }
-
-  grpc::Status CreateTask(grpc::ServerContext* context, const admin::TaskCreateRequest* request,
-                          admin::TaskCreateResponse*) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return ToGrpc(registry_.CreateTask(*request));
-  }
-  grpc::Status GetTask(grpc::ServerContext* context, const admin::ObjectGetRequest* request,
-                       admin::Task* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(registry_.GetTask(request->id()), response);
-  }
-  grpc::Status ListTasks(grpc::ServerContext* context, const admin::ResourceListRequest* request,
-                         admin::TaskList* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(registry_.ListTasks(*request), response);
-  }
-
-  grpc::Status CreateWorkflow(grpc::ServerContext* context,
-                              const admin::WorkflowCreateRequest* request,
-                              admin::WorkflowCreateResponse*) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return ToGrpc(registry_.CreateWorkflow(*request));
-  }
-  grpc::Status GetWorkflow(grpc::ServerContext* context, const admin::ObjectGetRequest* request,
-                           admin::Workflow* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(registry_.GetWorkflow(request->id()), response);
-  }
-  grpc::Status ListWorkflows(grpc::ServerContext* context,
-                             const admin::ResourceListRequest* request,
-                             admin::WorkflowList* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(registry_.ListWorkflows(*request), response);
-  }
-
-  grpc::Status CreateLaunchPlan(grpc::ServerContext* context,
-                                const admin::LaunchPlanCreateRequest* request,
-                                admin::LaunchPlanCreateResponse*) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return ToGrpc(registry_.CreateLaunchPlan(*request));
-  }
-  grpc::Status GetLaunchPlan(grpc::ServerContext* context, const admin::ObjectGetRequest* request,
-                             admin::LaunchPlan* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(registry_.GetLaunchPlan(request->id()), response);
-  }
-  grpc::Status ListLaunchPlans(grpc::ServerContext* context,
-                               const admin::ResourceListRequest* request,
-                               admin::LaunchPlanList* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(registry_.ListLaunchPlans(*request), response);
-  }
-  grpc::Status UpdateLaunchPlan(grpc::ServerContext* context,
-                                const admin::LaunchPlanUpdateRequest* request,
-                                admin::LaunchPlanUpdateResponse*) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return ToGrpc(registry_.UpdateLaunchPlan(*request));
-  }
-  grpc::Status GetActiveLaunchPlan(grpc::ServerContext* context,
-                                   const admin::ActiveLaunchPlanRequest* request,
-                                   admin::LaunchPlan* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(registry_.GetActiveLaunchPlan(*request), response);
-  }
-  grpc::Status ListActiveLaunchPlans(grpc::ServerContext* context,
-                                     const admin::ActiveLaunchPlanListRequest* request,
-                                     admin::LaunchPlanList* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(registry_.ListActiveLaunchPlans(*request), response);
-  }
-
-  grpc::Status RegisterProject(grpc::ServerContext* context,
-                               const admin::ProjectRegisterRequest* request,
-                               admin::ProjectRegisterResponse*) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return ToGrpc(registry_.RegisterProject(*request));
-  }
-  grpc::Status UpdateProject(grpc::ServerContext* context, const admin::Project* request,
-                             admin::ProjectUpdateResponse*) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return ToGrpc(registry_.UpdateProject(*request));
-  }
-  grpc::Status GetProject(grpc::ServerContext* context, const admin::ProjectGetRequest* request,
-                          admin::Project* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(registry_.GetProject(*request), response);
-  }
-  grpc::Status ListProjects(grpc::ServerContext* context, const admin::ProjectListRequest* request,
-                            admin::Projects* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(registry_.ListProjects(*request), response);
-  }
-  grpc::Status GetDomains(grpc::ServerContext* context, const admin::GetDomainRequest*,
-                          admin::GetDomainsResponse* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    *response = Registry::Domains();
-    return grpc::Status::OK;
-  }
-  grpc::Status GetVersion(grpc::ServerContext* context, const admin::GetVersionRequest*,
-                          admin::GetVersionResponse* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    auto* v = response->mutable_control_plane_version();
-    v->set_version(std::string("flytecpp (flyteidl ") + FLYTECPP_FLYTEIDL_VERSION + ")");
-    v->set_build("flytecpp");
-    return grpc::Status::OK;
+    return Answer(api_.SetSignal(request, "SetSignal from " + context->peer()), response);
   }
 
  private:
-  Registry& registry_;
-  Executions& executions_;
+  template <typename Response>
+  static grpc::Status Answer(Result<Response> result, Response* response) {
+    if (!result.ok()) return admin::ToGrpc(result.status());
+    *response = std::move(result).value();
+    return grpc::Status::OK;
+  }
+
+  admin::AdminApi& api_;
   const Auth& auth_;
+};
+
+// Declares the override of service method NAME, answered by the admin
+// layer's namesake.
+#define FLYTECPP_SERVE(NAME, REQUEST, RESPONSE)                                               \
+  grpc::Status NAME(grpc::ServerContext* context, const REQUEST* request, RESPONSE* response) \
+      override {                                                                              \
+    return calls_.Serve(context, &admin::AdminApi::NAME, *request, response);                 \
+  }
+
+class AdminService final : public flyteidl::service::AdminService::Service {
+ public:
+  explicit AdminService(Calls& calls) : calls_(calls) {}
+
+  FLYTECPP_SERVE(CreateExecution, flyteadmin::ExecutionCreateRequest,
+                 flyteadmin::ExecutionCreateResponse)
+  FLYTECPP_SERVE(GetExecution, flyteadmin::WorkflowExecutionGetRequest, flyteadmin::Execution)
+  FLYTECPP_SERVE(GetExecutionData, flyteadmin::WorkflowExecutionGetDataRequest,
+                 flyteadmin::WorkflowExecutionGetDataResponse)
+  FLYTECPP_SERVE(ListExecutions, flyteadmin::ResourceListRequest, flyteadmin::ExecutionList)
+  FLYTECPP_SERVE(ListNodeExecutions, flyteadmin::NodeExecutionListRequest,
+                 flyteadmin::NodeExecutionList)
+  FLYTECPP_SERVE(GetNodeExecution, flyteadmin::NodeExecutionGetRequest, flyteadmin::NodeExecution)
+  FLYTECPP_SERVE(GetNodeExecutionData, flyteadmin::NodeExecutionGetDataRequest,
+                 flyteadmin::NodeExecutionGetDataResponse)
+  FLYTECPP_SERVE(GetDynamicNodeWorkflow, flyteadmin::GetDynamicNodeWorkflowRequest,
+                 flyteadmin::DynamicNodeWorkflowResponse)
+  FLYTECPP_SERVE(ListTaskExecutions, flyteadmin::TaskExecutionListRequest,
+                 flyteadmin::TaskExecutionList)
+  FLYTECPP_SERVE(GetTaskExecution, flyteadmin::TaskExecutionGetRequest, flyteadmin::TaskExecution)
+  FLYTECPP_SERVE(GetTaskExecutionData, flyteadmin::TaskExecutionGetDataRequest,
+                 flyteadmin::TaskExecutionGetDataResponse)
+  FLYTECPP_SERVE(RelaunchExecution, flyteadmin::ExecutionRelaunchRequest,
+                 flyteadmin::ExecutionCreateResponse)
+  FLYTECPP_SERVE(RecoverExecution, flyteadmin::ExecutionRecoverRequest,
+                 flyteadmin::ExecutionCreateResponse)
+  FLYTECPP_SERVE(TerminateExecution, flyteadmin::ExecutionTerminateRequest,
+                 flyteadmin::ExecutionTerminateResponse)
+
+  FLYTECPP_SERVE(CreateTask, flyteadmin::TaskCreateRequest, flyteadmin::TaskCreateResponse)
+  FLYTECPP_SERVE(GetTask, flyteadmin::ObjectGetRequest, flyteadmin::Task)
+  FLYTECPP_SERVE(ListTasks, flyteadmin::ResourceListRequest, flyteadmin::TaskList)
+  FLYTECPP_SERVE(CreateWorkflow, flyteadmin::WorkflowCreateRequest,
+                 flyteadmin::WorkflowCreateResponse)
+  FLYTECPP_SERVE(GetWorkflow, flyteadmin::ObjectGetRequest, flyteadmin::Workflow)
+  FLYTECPP_SERVE(ListWorkflows, flyteadmin::ResourceListRequest, flyteadmin::WorkflowList)
+  FLYTECPP_SERVE(CreateLaunchPlan, flyteadmin::LaunchPlanCreateRequest,
+                 flyteadmin::LaunchPlanCreateResponse)
+  FLYTECPP_SERVE(GetLaunchPlan, flyteadmin::ObjectGetRequest, flyteadmin::LaunchPlan)
+  FLYTECPP_SERVE(ListLaunchPlans, flyteadmin::ResourceListRequest, flyteadmin::LaunchPlanList)
+  FLYTECPP_SERVE(UpdateLaunchPlan, flyteadmin::LaunchPlanUpdateRequest,
+                 flyteadmin::LaunchPlanUpdateResponse)
+  FLYTECPP_SERVE(GetActiveLaunchPlan, flyteadmin::ActiveLaunchPlanRequest, flyteadmin::LaunchPlan)
+  FLYTECPP_SERVE(ListActiveLaunchPlans, flyteadmin::ActiveLaunchPlanListRequest,
+                 flyteadmin::LaunchPlanList)
+
+  FLYTECPP_SERVE(RegisterProject, flyteadmin::ProjectRegisterRequest,
+                 flyteadmin::ProjectRegisterResponse)
+  FLYTECPP_SERVE(UpdateProject, flyteadmin::Project, flyteadmin::ProjectUpdateResponse)
+  FLYTECPP_SERVE(GetProject, flyteadmin::ProjectGetRequest, flyteadmin::Project)
+  FLYTECPP_SERVE(ListProjects, flyteadmin::ProjectListRequest, flyteadmin::Projects)
+  FLYTECPP_SERVE(GetDomains, flyteadmin::GetDomainRequest, flyteadmin::GetDomainsResponse)
+  FLYTECPP_SERVE(GetVersion, flyteadmin::GetVersionRequest, flyteadmin::GetVersionResponse)
+
+ private:
+  Calls& calls_;
 };
 
 // What gate nodes wait for: approve, reject, give a value.
 class SignalService final : public flyteidl::service::SignalService::Service {
  public:
-  SignalService(Executions& executions, const Auth& auth) : executions_(executions), auth_(auth) {}
+  explicit SignalService(Calls& calls) : calls_(calls) {}
 
-  grpc::Status GetOrCreateSignal(grpc::ServerContext* context,
-                                 const admin::SignalGetOrCreateRequest* request,
-                                 admin::Signal* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(executions_.GetOrCreateSignal(*request), response);
-  }
-  grpc::Status ListSignals(grpc::ServerContext* context, const admin::SignalListRequest* request,
-                           admin::SignalList* response) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(executions_.ListSignals(*request), response);
-  }
-  grpc::Status SetSignal(grpc::ServerContext* context, const admin::SignalSetRequest* request,
-                         admin::SignalSetResponse*) override {
-    if (auto denied = auth_.Deny(context)) return *denied;
-    return ToGrpc(executions_.SetSignal(*request, "SetSignal from " + context->peer()));
+  FLYTECPP_SERVE(GetOrCreateSignal, flyteadmin::SignalGetOrCreateRequest, flyteadmin::Signal)
+  FLYTECPP_SERVE(ListSignals, flyteadmin::SignalListRequest, flyteadmin::SignalList)
+  grpc::Status SetSignal(grpc::ServerContext* context, const flyteadmin::SignalSetRequest* request,
+                         flyteadmin::SignalSetResponse* response) override {
+    return calls_.SetSignal(context, *request, response);
   }
 
  private:
-  Executions& executions_;
-  const Auth& auth_;
+  Calls& calls_;
 };
+
+#undef FLYTECPP_SERVE
 
 std::string HostOf(const std::string& address) { return address.substr(0, address.rfind(':')); }
 
@@ -331,8 +196,8 @@ Status CheckExposure(const ServerOptions& options) {
 
 struct Server::Impl {
   std::unique_ptr<Auth> auth;
-  std::unique_ptr<Registry> registry;
-  std::unique_ptr<Executions> executions;
+  std::unique_ptr<admin::LocalAdmin> api;
+  std::unique_ptr<Calls> calls;
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<SignalService> signals;
   std::unique_ptr<grpc::Server> grpc;
@@ -351,19 +216,17 @@ Server::~Server() { Shutdown(); }
 
 Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   if (options.engine == nullptr) return InvalidArgument("the server needs an engine");
-  const auto open_store = [&options]() {
-    return store::OpenStore(
-        options.store_url.empty() ? options.store_dir.string() : options.store_url,
-        options.store_dir / "data");
-  };
-  FLYTECPP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, open_store());
+  admin::LocalAdminOptions local;
+  local.store = options.store_url.empty() ? options.store_dir.string() : options.store_url;
+  local.data_dir = (options.store_dir / "data").string();
+  engine::Engine* engine = options.engine;
+  local.engine = [engine]() -> Result<engine::Engine*> { return engine; };
   std::unique_ptr<Server> server(new Server());
   Impl& s = *server->impl_;
-  s.registry = std::make_unique<Registry>(std::move(store));
-  FLYTECPP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> reads, open_store());
-  s.executions = std::make_unique<Executions>(*s.registry, *options.engine, std::move(reads));
+  FLYTECPP_ASSIGN_OR_RETURN(s.api, admin::LocalAdmin::Open(local));
   s.auth = std::make_unique<Auth>(options.token);
-  s.admin = std::make_unique<AdminService>(*s.registry, *s.executions, *s.auth);
+  s.calls = std::make_unique<Calls>(*s.api, *s.auth);
+  s.admin = std::make_unique<AdminService>(*s.calls);
   FLYTECPP_RETURN_IF_ERROR(CheckExposure(options));
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (!options.tls_cert_pem.empty()) {
@@ -375,7 +238,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   builder.AddListeningPort(options.grpc_address, credentials, &s.port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options.max_message_bytes));
   builder.RegisterService(s.admin.get());
-  s.signals = std::make_unique<SignalService>(*s.executions, *s.auth);
+  s.signals = std::make_unique<SignalService>(*s.calls);
   builder.RegisterService(s.signals.get());
   s.grpc = builder.BuildAndStart();
   if (s.grpc == nullptr || s.port == 0) {
@@ -391,7 +254,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(-1);  // the server bounds requests; answers are ours
     http.channel = s.grpc->InProcessChannel(args);
-    Executions* executions = s.executions.get();
+    admin::Executions* executions = &s.api->executions();
     http.log_file = [executions](const std::string& rest) { return executions->LogFile(rest); };
     http.log_finished = [executions](const std::string& rest) {
       return executions->LogFinished(rest);
@@ -408,11 +271,10 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
       char name[256] = {};
       host = gethostname(name, sizeof name - 1) == 0 ? name : "localhost";
     }
-    s.executions->set_log_base_url((options.tls_cert_pem.empty() ? "http://" : "https://") + host +
-                                   ":" + std::to_string(s.http->port()));
+    s.api->executions().set_log_base_url((options.tls_cert_pem.empty() ? "http://" : "https://") +
+                                         host + ":" + std::to_string(s.http->port()));
   }
   if (options.adopt_interval.count() > 0) {
-    engine::Engine* engine = options.engine;
     const auto interval = options.adopt_interval;
     s.adopter = std::thread([&s, engine, interval] {
       std::unique_lock lock(s.mu);

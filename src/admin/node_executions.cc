@@ -14,7 +14,7 @@
 #include "flytecpp/store/data_dir.h"
 #include "flyteidl/event/event.pb.h"
 
-namespace flytecpp::server {
+namespace flytecpp::admin {
 
 namespace {
 
@@ -63,10 +63,10 @@ std::optional<std::string> PathUnescape(const std::string& text) {
   return out;
 }
 
-admin::NodeExecution ToNode(const core::WorkflowExecutionIdentifier& exec,
-                            const store::NodeRecord& n, const store::DataDir& data,
-                            bool is_parent) {
-  admin::NodeExecution out;
+flyteadmin::NodeExecution ToNode(const core::WorkflowExecutionIdentifier& exec,
+                                 const store::NodeRecord& n, const store::DataDir& data,
+                                 bool is_parent) {
+  flyteadmin::NodeExecution out;
   out.mutable_id()->set_node_id(n.path);
   *out.mutable_id()->mutable_execution_id() = exec;
   out.set_input_uri(FileUri(data.InputsPath(n.path)));
@@ -103,8 +103,8 @@ Result<std::vector<store::NodeRecord>> Executions::Nodes(
   return store_->GetNodes(exec.name());
 }
 
-Result<admin::NodeExecutionList> Executions::ListNodes(
-    const admin::NodeExecutionListRequest& request) {
+Result<flyteadmin::NodeExecutionList> Executions::ListNodes(
+    const flyteadmin::NodeExecutionListRequest& request) {
   if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
   FLYTECPP_ASSIGN_OR_RETURN(std::vector<Predicate> filters, ParseFilters(request.filters()));
   FLYTECPP_ASSIGN_OR_RETURN(size_t offset, PageOffset(request.token()));
@@ -137,7 +137,7 @@ Result<admin::NodeExecutionList> Executions::ListNodes(
   std::stable_sort(level.begin(), level.end(),
                    [](auto* a, auto* b) { return a->queued_ns < b->queued_ns; });
   store::DataDir data(store_->data_dir(), exec.name());
-  admin::NodeExecutionList out;
+  flyteadmin::NodeExecutionList out;
   const size_t end = std::min(level.size(), offset + std::min<size_t>(request.limit(), 10000));
   for (size_t i = offset; i < end; ++i) {
     *out.add_node_executions() = ToNode(exec, *level[i], data, parents.count(level[i]->path) > 0);
@@ -146,7 +146,7 @@ Result<admin::NodeExecutionList> Executions::ListNodes(
   return out;
 }
 
-Result<admin::NodeExecution> Executions::Node(const core::NodeExecutionIdentifier& id) {
+Result<flyteadmin::NodeExecution> Executions::Node(const core::NodeExecutionIdentifier& id) {
   FLYTECPP_ASSIGN_OR_RETURN(std::vector<store::NodeRecord> nodes, Nodes(id.execution_id()));
   bool is_parent = false;
   const store::NodeRecord* found = nullptr;
@@ -161,9 +161,9 @@ Result<admin::NodeExecution> Executions::Node(const core::NodeExecutionIdentifie
   return ToNode(id.execution_id(), *found, data, is_parent);
 }
 
-Result<admin::NodeExecution> Executions::GetNode(const core::NodeExecutionIdentifier& id) {
+Result<flyteadmin::NodeExecution> Executions::GetNode(const core::NodeExecutionIdentifier& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  FLYTECPP_ASSIGN_OR_RETURN(admin::NodeExecution node, Node(id));
+  FLYTECPP_ASSIGN_OR_RETURN(flyteadmin::NodeExecution node, Node(id));
   // A task node's cache status, from its latest event that says it: read
   // here only, as it means parsing the execution's events.
   FLYTECPP_ASSIGN_OR_RETURN(std::vector<store::EventRecord> events,
@@ -180,11 +180,11 @@ Result<admin::NodeExecution> Executions::GetNode(const core::NodeExecutionIdenti
   return node;
 }
 
-Result<admin::NodeExecutionGetDataResponse> Executions::GetNodeData(
+Result<flyteadmin::NodeExecutionGetDataResponse> Executions::GetNodeData(
     const core::NodeExecutionIdentifier& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  FLYTECPP_ASSIGN_OR_RETURN(admin::NodeExecution node, Node(id));
-  admin::NodeExecutionGetDataResponse out;
+  FLYTECPP_ASSIGN_OR_RETURN(flyteadmin::NodeExecution node, Node(id));
+  flyteadmin::NodeExecutionGetDataResponse out;
   store::DataDir data(store_->data_dir(), id.execution_id().name());
   if (auto in = ReadMap(*store_, data, store::DataDir::InputsKey(id.node_id()))) {
     *out.mutable_full_inputs() = *in;
@@ -207,25 +207,26 @@ Result<admin::NodeExecutionGetDataResponse> Executions::GetNodeData(
   return out;
 }
 
-Result<admin::DynamicNodeWorkflowResponse> Executions::GetDynamicWorkflow(
+Result<flyteadmin::DynamicNodeWorkflowResponse> Executions::GetDynamicWorkflow(
     const core::NodeExecutionIdentifier& id) {
-  FLYTECPP_ASSIGN_OR_RETURN(admin::NodeExecutionGetDataResponse data, GetNodeData(id));
+  FLYTECPP_ASSIGN_OR_RETURN(flyteadmin::NodeExecutionGetDataResponse data, GetNodeData(id));
   if (!data.has_dynamic_workflow()) {
     return NotFound("node " + id.node_id() + " of " + id.execution_id().name() +
                     " generated no dynamic workflow");
   }
-  admin::DynamicNodeWorkflowResponse out;
+  flyteadmin::DynamicNodeWorkflowResponse out;
   *out.mutable_compiled_workflow() = data.dynamic_workflow().compiled_workflow();
   return out;
 }
 
-Result<std::vector<admin::TaskExecution>> Executions::Attempts(
+Result<std::vector<flyteadmin::TaskExecution>> Executions::Attempts(
     const core::NodeExecutionIdentifier& id) {
   FLYTECPP_RETURN_IF_ERROR(Record(id.execution_id()).status());
   FLYTECPP_ASSIGN_OR_RETURN(std::vector<store::EventRecord> events,
                             store_->GetEvents(id.execution_id().name()));
   const store::DataDir data(store_->data_dir(), id.execution_id().name());
-  std::map<uint32_t, admin::TaskExecution> attempts;  // by retry attempt, from its events in order
+  std::map<uint32_t, flyteadmin::TaskExecution>
+      attempts;  // by retry attempt, from its events in order
   // An array node's events each carry the elements that changed: an attempt
   // keeps the latest state of every element.
   std::map<uint32_t, std::map<uint32_t, flyteidl::event::ExternalResourceInfo>> elements;
@@ -234,7 +235,7 @@ Result<std::vector<admin::TaskExecution>> Executions::Attempts(
     flyteidl::event::TaskExecutionEvent te;
     if (!te.ParseFromString(e.payload)) continue;
     auto [it, first] = attempts.try_emplace(te.retry_attempt());
-    admin::TaskExecution& t = it->second;
+    flyteadmin::TaskExecution& t = it->second;
     auto* c = t.mutable_closure();
     if (first) {
       *t.mutable_id()->mutable_task_id() = te.task_id();
@@ -272,7 +273,7 @@ Result<std::vector<admin::TaskExecution>> Executions::Attempts(
     }
     c->mutable_metadata()->clear_external_resources();
   }
-  std::vector<admin::TaskExecution> out;
+  std::vector<flyteadmin::TaskExecution> out;
   for (auto& [attempt, t] : attempts) {
     auto* c = t.mutable_closure();
     for (auto& [index, r] : elements[attempt]) {
@@ -289,15 +290,15 @@ Result<std::vector<admin::TaskExecution>> Executions::Attempts(
   return out;
 }
 
-Result<admin::TaskExecutionList> Executions::ListTasks(
-    const admin::TaskExecutionListRequest& request) {
+Result<flyteadmin::TaskExecutionList> Executions::ListTasks(
+    const flyteadmin::TaskExecutionListRequest& request) {
   if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
   FLYTECPP_ASSIGN_OR_RETURN(std::vector<Predicate> filters, ParseFilters(request.filters()));
   FLYTECPP_ASSIGN_OR_RETURN(size_t offset, PageOffset(request.token()));
   std::lock_guard<std::mutex> lock(mu_);
-  FLYTECPP_ASSIGN_OR_RETURN(std::vector<admin::TaskExecution> all,
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<flyteadmin::TaskExecution> all,
                             Attempts(request.node_execution_id()));
-  std::vector<admin::TaskExecution> attempts;
+  std::vector<flyteadmin::TaskExecution> attempts;
   for (auto& t : all) {
     FLYTECPP_ASSIGN_OR_RETURN(
         bool match, Matches(filters, [&](const std::string& f) -> std::optional<FieldValue> {
@@ -312,16 +313,16 @@ Result<admin::TaskExecutionList> Executions::ListTasks(
         }));
     if (match) attempts.push_back(std::move(t));
   }
-  admin::TaskExecutionList out;
+  flyteadmin::TaskExecutionList out;
   const size_t end = std::min(attempts.size(), offset + std::min<size_t>(request.limit(), 10000));
   for (size_t i = offset; i < end; ++i) *out.add_task_executions() = std::move(attempts[i]);
   if (end < attempts.size()) out.set_token(std::to_string(end));
   return out;
 }
 
-Result<admin::TaskExecution> Executions::GetTask(const core::TaskExecutionIdentifier& id) {
+Result<flyteadmin::TaskExecution> Executions::GetTask(const core::TaskExecutionIdentifier& id) {
   std::lock_guard<std::mutex> lock(mu_);
-  FLYTECPP_ASSIGN_OR_RETURN(std::vector<admin::TaskExecution> attempts,
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<flyteadmin::TaskExecution> attempts,
                             Attempts(id.node_execution_id()));
   for (auto& t : attempts) {
     if (t.id().retry_attempt() == id.retry_attempt()) return std::move(t);
@@ -331,10 +332,10 @@ Result<admin::TaskExecution> Executions::GetTask(const core::TaskExecutionIdenti
                   std::to_string(id.retry_attempt()));
 }
 
-Result<admin::TaskExecutionGetDataResponse> Executions::GetTaskData(
+Result<flyteadmin::TaskExecutionGetDataResponse> Executions::GetTaskData(
     const core::TaskExecutionIdentifier& id) {
-  FLYTECPP_ASSIGN_OR_RETURN(admin::TaskExecution t, GetTask(id));
-  admin::TaskExecutionGetDataResponse out;
+  FLYTECPP_ASSIGN_OR_RETURN(flyteadmin::TaskExecution t, GetTask(id));
+  flyteadmin::TaskExecutionGetDataResponse out;
   std::lock_guard<std::mutex> lock(mu_);
   store::DataDir data(store_->data_dir(), id.node_execution_id().execution_id().name());
   if (auto in =
@@ -441,4 +442,4 @@ Result<BlobData> Executions::Blob(const std::string& uri) {
   return BlobData{{}, std::move(bytes), file.filename().string()};
 }
 
-}  // namespace flytecpp::server
+}  // namespace flytecpp::admin

@@ -11,7 +11,7 @@
 #include "flytecpp/idl/identifiers.h"
 #include "flytecpp/idl/phases.h"
 
-namespace flytecpp::server {
+namespace flytecpp::admin {
 
 namespace {
 
@@ -28,7 +28,7 @@ std::string NewName() {
 
 // A single task as the workflow flyteadmin makes for it (".flytegen.<task>"):
 // its inputs in, its outputs out.
-Result<core::CompiledWorkflowClosure> SingleTaskWorkflow(const admin::Task& task) {
+Result<core::CompiledWorkflowClosure> SingleTaskWorkflow(const flyteadmin::Task& task) {
   const core::TaskTemplate& t = task.closure().compiled_task().template_();
   idl::WorkflowBuilder wf(".flytegen." + t.id().name());
   wf.Project(t.id().project(), t.id().domain()).Version(t.id().version());
@@ -44,8 +44,8 @@ Result<core::CompiledWorkflowClosure> SingleTaskWorkflow(const admin::Task& task
   return compiler::CompileWorkflow(wf.Build(), {}, {task.closure().compiled_task()}, {});
 }
 
-admin::Execution ToExecution(const store::ExecutionRecord& r) {
-  admin::Execution e;
+flyteadmin::Execution ToExecution(const store::ExecutionRecord& r) {
+  flyteadmin::Execution e;
   e.mutable_id()->set_project(r.project);
   e.mutable_id()->set_domain(r.domain);
   e.mutable_id()->set_name(r.id);
@@ -76,12 +76,20 @@ admin::Execution ToExecution(const store::ExecutionRecord& r) {
 
 }  // namespace
 
-Executions::Executions(Registry& registry, engine::Engine& engine,
-                       std::unique_ptr<store::Store> store)
-    : registry_(registry), engine_(engine), store_(std::move(store)) {}
+Executions::Executions(Registry& registry, EngineSource engine, std::unique_ptr<store::Store> store)
+    : registry_(registry), engine_source_(std::move(engine)), store_(std::move(store)) {}
 
-Result<admin::ExecutionCreateResponse> Executions::Create(
-    const admin::ExecutionCreateRequest& request, const std::string& recover_from) {
+Result<engine::Engine*> Executions::GetEngine() {
+  std::lock_guard<std::mutex> lock(engine_mu_);
+  if (engine_ == nullptr) {
+    FLYTECPP_ASSIGN_OR_RETURN(engine_, engine_source_());
+    if (engine_ == nullptr) return Internal("no engine to run executions on");
+  }
+  return engine_;
+}
+
+Result<flyteadmin::ExecutionCreateResponse> Executions::Create(
+    const flyteadmin::ExecutionCreateRequest& request, const std::string& recover_from) {
   if (request.project().empty()) return InvalidArgument("missing project");
   if (request.domain().empty()) return InvalidArgument("missing domain");
   const core::Identifier& target = request.spec().launch_plan();
@@ -92,13 +100,14 @@ Result<admin::ExecutionCreateResponse> Executions::Create(
   engine::ExecutionRequest run;
   if (target.resource_type() == core::TASK) {
     // A single task (flytekit's remote.execute(task)).
-    FLYTECPP_ASSIGN_OR_RETURN(admin::Task task, registry_.GetTask(target));
+    FLYTECPP_ASSIGN_OR_RETURN(flyteadmin::Task task, registry_.GetTask(target));
     FLYTECPP_ASSIGN_OR_RETURN(run.closure, SingleTaskWorkflow(task));
   } else {
     core::Identifier lp_id = target;
     lp_id.set_resource_type(core::LAUNCH_PLAN);
-    FLYTECPP_ASSIGN_OR_RETURN(admin::LaunchPlan lp, registry_.GetLaunchPlan(lp_id));
-    FLYTECPP_ASSIGN_OR_RETURN(admin::Workflow wf, registry_.GetWorkflow(lp.spec().workflow_id()));
+    FLYTECPP_ASSIGN_OR_RETURN(flyteadmin::LaunchPlan lp, registry_.GetLaunchPlan(lp_id));
+    FLYTECPP_ASSIGN_OR_RETURN(flyteadmin::Workflow wf,
+                              registry_.GetWorkflow(lp.spec().workflow_id()));
     run.closure = wf.closure().compiled_workflow();
     run.defaults = lp.spec().default_inputs();
     run.fixed_inputs = lp.spec().fixed_inputs();
@@ -117,31 +126,33 @@ Result<admin::ExecutionCreateResponse> Executions::Create(
   run.recover_from = recover_from;
   run.project = request.project();
   run.domain = request.domain();
-  admin::ExecutionSpec spec = request.spec();
-  if (!spec.has_metadata()) spec.mutable_metadata()->set_mode(admin::ExecutionMetadata::MANUAL);
+  flyteadmin::ExecutionSpec spec = request.spec();
+  if (!spec.has_metadata())
+    spec.mutable_metadata()->set_mode(flyteadmin::ExecutionMetadata::MANUAL);
   run.spec = spec.SerializeAsString();
-  auto submitted = engine_.Submit(std::move(run));
+  FLYTECPP_ASSIGN_OR_RETURN(engine::Engine * engine, GetEngine());
+  auto submitted = engine->Submit(std::move(run));
   if (!submitted.ok()) {
     return submitted.status().code() == StatusCode::kAlreadyExists
                ? AlreadyExists("execution " + name + " already exists")
                : submitted.status();
   }
-  admin::ExecutionCreateResponse out;
+  flyteadmin::ExecutionCreateResponse out;
   out.mutable_id()->set_project(request.project());
   out.mutable_id()->set_domain(request.domain());
   out.mutable_id()->set_name(*submitted);
   return out;
 }
 
-Result<admin::ExecutionCreateRequest> Executions::Again(
+Result<flyteadmin::ExecutionCreateRequest> Executions::Again(
     const core::WorkflowExecutionIdentifier& id, const std::string& name,
-    admin::ExecutionMetadata::ExecutionMode mode) {
+    flyteadmin::ExecutionMetadata::ExecutionMode mode) {
   store::ExecutionRecord original;
   {
     std::lock_guard<std::mutex> lock(mu_);
     FLYTECPP_ASSIGN_OR_RETURN(original, Record(id));
   }
-  admin::ExecutionCreateRequest create;
+  flyteadmin::ExecutionCreateRequest create;
   create.set_project(original.project);
   create.set_domain(original.domain);
   create.set_name(name);
@@ -153,20 +164,20 @@ Result<admin::ExecutionCreateRequest> Executions::Again(
   return create;
 }
 
-Result<admin::ExecutionCreateResponse> Executions::Relaunch(
-    const admin::ExecutionRelaunchRequest& request) {
+Result<flyteadmin::ExecutionCreateResponse> Executions::Relaunch(
+    const flyteadmin::ExecutionRelaunchRequest& request) {
   FLYTECPP_ASSIGN_OR_RETURN(
-      admin::ExecutionCreateRequest create,
-      Again(request.id(), request.name(), admin::ExecutionMetadata::RELAUNCH));
+      flyteadmin::ExecutionCreateRequest create,
+      Again(request.id(), request.name(), flyteadmin::ExecutionMetadata::RELAUNCH));
   create.mutable_spec()->set_overwrite_cache(request.overwrite_cache());
   return Create(create);
 }
 
-Result<admin::ExecutionCreateResponse> Executions::Recover(
-    const admin::ExecutionRecoverRequest& request) {
+Result<flyteadmin::ExecutionCreateResponse> Executions::Recover(
+    const flyteadmin::ExecutionRecoverRequest& request) {
   FLYTECPP_ASSIGN_OR_RETURN(
-      admin::ExecutionCreateRequest create,
-      Again(request.id(), request.name(), admin::ExecutionMetadata::RECOVERED));
+      flyteadmin::ExecutionCreateRequest create,
+      Again(request.id(), request.name(), flyteadmin::ExecutionMetadata::RECOVERED));
   return Create(create, /*recover_from=*/request.id().name());
 }
 
@@ -183,30 +194,30 @@ Result<store::ExecutionRecord> Executions::Record(const core::WorkflowExecutionI
   return r;
 }
 
-Result<admin::Execution> Executions::Get(const core::WorkflowExecutionIdentifier& id) {
+Result<flyteadmin::Execution> Executions::Get(const core::WorkflowExecutionIdentifier& id) {
   std::lock_guard<std::mutex> lock(mu_);
   FLYTECPP_ASSIGN_OR_RETURN(store::ExecutionRecord r, Record(id));
   return ToExecution(r);
 }
 
-Result<admin::WorkflowExecutionGetDataResponse> Executions::GetData(
+Result<flyteadmin::WorkflowExecutionGetDataResponse> Executions::GetData(
     const core::WorkflowExecutionIdentifier& id) {
   std::lock_guard<std::mutex> lock(mu_);
   FLYTECPP_ASSIGN_OR_RETURN(store::ExecutionRecord r, Record(id));
   // The literals themselves: there is no blob store a client could read.
-  admin::WorkflowExecutionGetDataResponse out;
+  flyteadmin::WorkflowExecutionGetDataResponse out;
   if (r.inputs) *out.mutable_full_inputs() = *r.inputs;
   if (r.outputs) *out.mutable_full_outputs() = *r.outputs;
   return out;
 }
 
-Result<admin::ExecutionList> Executions::List(const admin::ResourceListRequest& request) {
+Result<flyteadmin::ExecutionList> Executions::List(const flyteadmin::ResourceListRequest& request) {
   if (request.id().project().empty()) return InvalidArgument("missing id.project");
   if (request.id().domain().empty()) return InvalidArgument("missing id.domain");
   if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
   FLYTECPP_ASSIGN_OR_RETURN(std::vector<Predicate> filters, ParseFilters(request.filters()));
   const bool ascending =
-      request.has_sort_by() && request.sort_by().direction() == admin::Sort::ASCENDING;
+      request.has_sort_by() && request.sort_by().direction() == flyteadmin::Sort::ASCENDING;
   if (request.has_sort_by() && request.sort_by().key() != "created_at" &&
       !request.sort_by().key().empty()) {
     return InvalidArgument("sort_by.key: cannot sort executions by \"" + request.sort_by().key() +
@@ -222,7 +233,7 @@ Result<admin::ExecutionList> Executions::List(const admin::ResourceListRequest& 
           r.domain != request.id().domain()) {
         continue;
       }
-      admin::ExecutionSpec spec;
+      flyteadmin::ExecutionSpec spec;
       spec.ParseFromString(r.spec);
       FLYTECPP_ASSIGN_OR_RETURN(
           bool match, Matches(filters, [&](const std::string& f) -> std::optional<FieldValue> {
@@ -236,7 +247,7 @@ Result<admin::ExecutionList> Executions::List(const admin::ResourceListRequest& 
             if (field == "launch_plan.name") return FieldValue{spec.launch_plan().name(), {}};
             if (field == "mode") {
               return FieldValue{
-                  admin::ExecutionMetadata::ExecutionMode_Name(spec.metadata().mode()), {}};
+                  flyteadmin::ExecutionMetadata::ExecutionMode_Name(spec.metadata().mode()), {}};
             }
             return std::nullopt;
           }));
@@ -244,7 +255,7 @@ Result<admin::ExecutionList> Executions::List(const admin::ResourceListRequest& 
     }
   }
   if (ascending) std::reverse(rows.begin(), rows.end());
-  admin::ExecutionList out;
+  flyteadmin::ExecutionList out;
   const size_t limit = std::min<size_t>(request.limit(), 10000);
   for (size_t i = offset; i < rows.size() && i < offset + limit; ++i) {
     *out.add_executions() = ToExecution(rows[i]);
@@ -253,13 +264,14 @@ Result<admin::ExecutionList> Executions::List(const admin::ResourceListRequest& 
   return out;
 }
 
-Status Executions::Terminate(const admin::ExecutionTerminateRequest& request) {
+Status Executions::Terminate(const flyteadmin::ExecutionTerminateRequest& request) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     FLYTECPP_RETURN_IF_ERROR(Record(request.id()).status());
   }
   const std::string cause = request.cause().empty() ? "terminated" : request.cause();
-  auto outcome = engine_.Abort(request.id().name(), cause);
+  FLYTECPP_ASSIGN_OR_RETURN(engine::Engine * engine, GetEngine());
+  auto outcome = engine->Abort(request.id().name(), cause);
   return outcome.ok() ? Status::Ok() : outcome.status();
 }
 
@@ -267,9 +279,9 @@ Status Executions::Terminate(const admin::ExecutionTerminateRequest& request) {
 
 namespace {
 
-admin::Signal ToSignal(const core::WorkflowExecutionIdentifier& exec,
-                       const engine::SignalState& state) {
-  admin::Signal out;
+flyteadmin::Signal ToSignal(const core::WorkflowExecutionIdentifier& exec,
+                            const engine::SignalState& state) {
+  flyteadmin::Signal out;
   *out.mutable_id()->mutable_execution_id() = exec;
   out.mutable_id()->set_signal_id(state.signal_id);
   *out.mutable_type() = state.type;
@@ -279,7 +291,8 @@ admin::Signal ToSignal(const core::WorkflowExecutionIdentifier& exec,
 
 }  // namespace
 
-Status Executions::SetSignal(const admin::SignalSetRequest& request, const std::string& origin) {
+Status Executions::SetSignal(const flyteadmin::SignalSetRequest& request,
+                             const std::string& origin) {
   const auto& exec = request.id().execution_id();
   if (request.id().signal_id().empty()) return InvalidArgument("missing id.signal_id");
   if (!request.has_value()) return InvalidArgument("missing value");
@@ -287,10 +300,12 @@ Status Executions::SetSignal(const admin::SignalSetRequest& request, const std::
     std::lock_guard<std::mutex> lock(mu_);
     FLYTECPP_RETURN_IF_ERROR(Record(exec).status());
   }
-  return engine_.Signal(exec.name(), request.id().signal_id(), request.value(), origin);
+  FLYTECPP_ASSIGN_OR_RETURN(engine::Engine * engine, GetEngine());
+  return engine->Signal(exec.name(), request.id().signal_id(), request.value(), origin);
 }
 
-Result<admin::SignalList> Executions::ListSignals(const admin::SignalListRequest& request) {
+Result<flyteadmin::SignalList> Executions::ListSignals(
+    const flyteadmin::SignalListRequest& request) {
   const auto& exec = request.workflow_execution_id();
   if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
   if (!request.filters().empty()) {
@@ -301,24 +316,26 @@ Result<admin::SignalList> Executions::ListSignals(const admin::SignalListRequest
     std::lock_guard<std::mutex> lock(mu_);
     FLYTECPP_RETURN_IF_ERROR(Record(exec).status());
   }
-  FLYTECPP_ASSIGN_OR_RETURN(std::vector<engine::SignalState> states, engine_.Signals(exec.name()));
+  FLYTECPP_ASSIGN_OR_RETURN(engine::Engine * engine, GetEngine());
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<engine::SignalState> states, engine->Signals(exec.name()));
   FLYTECPP_ASSIGN_OR_RETURN(const size_t offset, PageOffset(request.token()));
-  admin::SignalList out;
+  flyteadmin::SignalList out;
   const size_t end = std::min<size_t>(states.size(), offset + request.limit());
   for (size_t i = offset; i < end; ++i) *out.add_signals() = ToSignal(exec, states[i]);
   if (end < states.size()) out.set_token(std::to_string(end));
   return out;
 }
 
-Result<admin::Signal> Executions::GetOrCreateSignal(
-    const admin::SignalGetOrCreateRequest& request) {
+Result<flyteadmin::Signal> Executions::GetOrCreateSignal(
+    const flyteadmin::SignalGetOrCreateRequest& request) {
   const auto& exec = request.id().execution_id();
   if (request.id().signal_id().empty()) return InvalidArgument("missing id.signal_id");
   {
     std::lock_guard<std::mutex> lock(mu_);
     FLYTECPP_RETURN_IF_ERROR(Record(exec).status());
   }
-  FLYTECPP_ASSIGN_OR_RETURN(std::vector<engine::SignalState> states, engine_.Signals(exec.name()));
+  FLYTECPP_ASSIGN_OR_RETURN(engine::Engine * engine, GetEngine());
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<engine::SignalState> states, engine->Signals(exec.name()));
   for (const auto& s : states) {
     if (s.signal_id == request.id().signal_id()) return ToSignal(exec, s);
   }
@@ -339,4 +356,4 @@ Result<admin::Signal> Executions::GetOrCreateSignal(
   return ToSignal(exec, created);
 }
 
-}  // namespace flytecpp::server
+}  // namespace flytecpp::admin

@@ -15,7 +15,7 @@
 
 #include "flytecpp/util/status.h"
 
-namespace flytecpp::server {
+namespace flytecpp::admin {
 
 // The offset `token` carries; InvalidArgument for a token no list gave out.
 Result<size_t> PageOffset(const std::string& token);
@@ -45,4 +45,4 @@ using FieldOf = std::function<std::optional<FieldValue>(const std::string& field
 // InvalidArgument naming it.
 Result<bool> Matches(const std::vector<Predicate>& predicates, const FieldOf& field_of);
 
-}  // namespace flytecpp::server
+}  // namespace flytecpp::admin

@@ -10,48 +10,66 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 
+#include "flytecpp/admin/admin_api.h"
 #include "flytecpp/engine/engine.h"
 #include "flyteidl/admin/execution.pb.h"
 #include "flyteidl/admin/node_execution.pb.h"
 #include "flyteidl/admin/signal.pb.h"
 #include "flyteidl/admin/task_execution.pb.h"
-#include "http_gateway.h"
 #include "registry.h"
 
-namespace flytecpp::server {
+namespace flytecpp::admin {
+
+// What a data URI names (Executions::Blob): a file, read as it is sent (blobs
+// may be large), or the bytes of small data the store keeps in its database
+// (store.h).
+struct BlobData {
+  std::filesystem::path file;        // when not `bytes`
+  std::optional<std::string> bytes;  // with `name` for the download
+  std::string name;
+};
 
 class Executions {
  public:
-  Executions(Registry& registry, engine::Engine& engine, std::unique_ptr<store::Store> store);
+  // `engine`: asked for on the first call that runs or changes an execution.
+  Executions(Registry& registry, EngineSource engine, std::unique_ptr<store::Store> store);
 
   // With `recover_from` (an execution's name): what succeeded there is reused.
-  Result<admin::ExecutionCreateResponse> Create(const admin::ExecutionCreateRequest& request,
-                                                const std::string& recover_from = "");
-  Result<admin::Execution> Get(const core::WorkflowExecutionIdentifier& id);
-  Result<admin::WorkflowExecutionGetDataResponse> GetData(
+  Result<flyteadmin::ExecutionCreateResponse> Create(
+      const flyteadmin::ExecutionCreateRequest& request, const std::string& recover_from = "");
+  Result<flyteadmin::Execution> Get(const core::WorkflowExecutionIdentifier& id);
+  Result<flyteadmin::WorkflowExecutionGetDataResponse> GetData(
       const core::WorkflowExecutionIdentifier& id);
-  Result<admin::ExecutionList> List(const admin::ResourceListRequest& request);
-  Status Terminate(const admin::ExecutionTerminateRequest& request);
+  Result<flyteadmin::ExecutionList> List(const flyteadmin::ResourceListRequest& request);
+  Status Terminate(const flyteadmin::ExecutionTerminateRequest& request);
   // The same launch plan (or task) with the same inputs, under a new name;
   // its metadata says RELAUNCH of the original.
-  Result<admin::ExecutionCreateResponse> Relaunch(const admin::ExecutionRelaunchRequest& request);
+  Result<flyteadmin::ExecutionCreateResponse> Relaunch(
+      const flyteadmin::ExecutionRelaunchRequest& request);
   // The same again, reusing the outputs of the nodes that succeeded in the
   // original (RECOVERED); marked RECOVERED of the original.
-  Result<admin::ExecutionCreateResponse> Recover(const admin::ExecutionRecoverRequest& request);
+  Result<flyteadmin::ExecutionCreateResponse> Recover(
+      const flyteadmin::ExecutionRecoverRequest& request);
 
   // Node executions: a node's path in its execution is its id (`n1/n0`
   // inside sub-workflow node n1); without unique_parent_id, the top level.
-  Result<admin::NodeExecutionList> ListNodes(const admin::NodeExecutionListRequest& request);
-  Result<admin::NodeExecution> GetNode(const core::NodeExecutionIdentifier& id);
+  Result<flyteadmin::NodeExecutionList> ListNodes(
+      const flyteadmin::NodeExecutionListRequest& request);
+  Result<flyteadmin::NodeExecution> GetNode(const core::NodeExecutionIdentifier& id);
   // Inputs, outputs and, for a dynamic task, the workflow it generated.
-  Result<admin::NodeExecutionGetDataResponse> GetNodeData(const core::NodeExecutionIdentifier& id);
-  Result<admin::DynamicNodeWorkflowResponse> GetDynamicWorkflow(
+  Result<flyteadmin::NodeExecutionGetDataResponse> GetNodeData(
+      const core::NodeExecutionIdentifier& id);
+  Result<flyteadmin::DynamicNodeWorkflowResponse> GetDynamicWorkflow(
       const core::NodeExecutionIdentifier& id);
   // Task executions: a task node's attempts, from its events.
-  Result<admin::TaskExecutionList> ListTasks(const admin::TaskExecutionListRequest& request);
-  Result<admin::TaskExecution> GetTask(const core::TaskExecutionIdentifier& id);
-  Result<admin::TaskExecutionGetDataResponse> GetTaskData(const core::TaskExecutionIdentifier& id);
+  Result<flyteadmin::TaskExecutionList> ListTasks(
+      const flyteadmin::TaskExecutionListRequest& request);
+  Result<flyteadmin::TaskExecution> GetTask(const core::TaskExecutionIdentifier& id);
+  Result<flyteadmin::TaskExecutionGetDataResponse> GetTaskData(
+      const core::TaskExecutionIdentifier& id);
 
   // Task logs: with a base URL ("http://host:8088"), TaskExecution closures
   // link to `<base>/logs/<project>/<domain>/<name>/<node>/<attempt>/<stream>`
@@ -74,13 +92,13 @@ class Executions {
   Result<BlobData> Blob(const std::string& uri);
 
   // Signals (SignalService): what gates wait for. `origin` says who set it.
-  Status SetSignal(const admin::SignalSetRequest& request, const std::string& origin);
-  Result<admin::SignalList> ListSignals(const admin::SignalListRequest& request);
-  Result<admin::Signal> GetOrCreateSignal(const admin::SignalGetOrCreateRequest& request);
+  Status SetSignal(const flyteadmin::SignalSetRequest& request, const std::string& origin);
+  Result<flyteadmin::SignalList> ListSignals(const flyteadmin::SignalListRequest& request);
+  Result<flyteadmin::Signal> GetOrCreateSignal(const flyteadmin::SignalGetOrCreateRequest& request);
 
  private:
   // A node execution as lists give it (no cache status). Requires mu_.
-  Result<admin::NodeExecution> Node(const core::NodeExecutionIdentifier& id);
+  Result<flyteadmin::NodeExecution> Node(const core::NodeExecutionIdentifier& id);
   struct LogRef;
   // `rest` read as a log path, checked to name a node of the execution.
   // Requires mu_.
@@ -88,22 +106,27 @@ class Executions {
 
   // A request to create `id` again as `name`: its spec (mode `mode`,
   // referring to `id`), project, domain and inputs.
-  Result<admin::ExecutionCreateRequest> Again(const core::WorkflowExecutionIdentifier& id,
-                                              const std::string& name,
-                                              admin::ExecutionMetadata::ExecutionMode mode);
+  Result<flyteadmin::ExecutionCreateRequest> Again(
+      const core::WorkflowExecutionIdentifier& id, const std::string& name,
+      flyteadmin::ExecutionMetadata::ExecutionMode mode);
   // The record of `id`, if it is one of the server's in that project and domain.
   // REQUIRES: mu_.
   Result<store::ExecutionRecord> Record(const core::WorkflowExecutionIdentifier& id);
   // The nodes of `exec` (checked as Record does). REQUIRES: mu_.
   Result<std::vector<store::NodeRecord>> Nodes(const core::WorkflowExecutionIdentifier& exec);
   // The attempts of task node `id`, from its task events. REQUIRES: mu_.
-  Result<std::vector<admin::TaskExecution>> Attempts(const core::NodeExecutionIdentifier& id);
+  Result<std::vector<flyteadmin::TaskExecution>> Attempts(const core::NodeExecutionIdentifier& id);
+
+  // The engine: asked for once (EngineSource), on first need.
+  Result<engine::Engine*> GetEngine();
 
   Registry& registry_;
-  engine::Engine& engine_;
+  std::mutex engine_mu_;
+  EngineSource engine_source_;        // guarded by engine_mu_
+  engine::Engine* engine_ = nullptr;  // guarded by engine_mu_; once got
   std::string log_base_url_;
   std::mutex mu_;
   std::unique_ptr<store::Store> store_;  // guarded by mu_
 };
 
-}  // namespace flytecpp::server
+}  // namespace flytecpp::admin

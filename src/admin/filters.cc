@@ -5,7 +5,7 @@
 #include <regex>
 #include <set>
 
-namespace flytecpp::server {
+namespace flytecpp::admin {
 
 Result<size_t> PageOffset(const std::string& token) {
   if (token.empty()) return size_t{0};
@@ -101,4 +101,4 @@ Result<bool> Matches(const std::vector<Predicate>& predicates, const FieldOf& fi
   return true;
 }
 
-}  // namespace flytecpp::server
+}  // namespace flytecpp::admin

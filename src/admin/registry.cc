@@ -10,7 +10,7 @@
 #include "flytecpp/compiler/compiler.h"
 #include "flytecpp/idl/identifiers.h"
 
-namespace flytecpp::server {
+namespace flytecpp::admin {
 
 namespace {
 
@@ -91,7 +91,8 @@ Status Registry::Register(store::RegisteredEntity entity, const google::protobuf
 }
 
 Result<std::vector<store::RegisteredEntity>> Registry::List(
-    core::ResourceType type, const admin::ResourceListRequest& request, std::string* next_token) {
+    core::ResourceType type, const flyteadmin::ResourceListRequest& request,
+    std::string* next_token) {
   if (request.id().project().empty()) return InvalidArgument("missing id.project");
   if (request.id().domain().empty()) return InvalidArgument("missing id.domain");
   if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
@@ -104,7 +105,7 @@ Result<std::vector<store::RegisteredEntity>> Registry::List(
   q.org = request.id().org();
   if (request.has_sort_by()) {
     q.sort_key = request.sort_by().key();
-    q.ascending = request.sort_by().direction() == admin::Sort::ASCENDING;
+    q.ascending = request.sort_by().direction() == flyteadmin::Sort::ASCENDING;
   }
   const int limit = static_cast<int>(std::min<uint32_t>(request.limit(), 10000));
   FLYTECPP_ASSIGN_OR_RETURN(const size_t offset, PageOffset(request.token()));
@@ -148,17 +149,17 @@ Result<std::vector<store::RegisteredEntity>> Registry::List(
 
 // ---- Tasks ----------------------------------------------------------------------------
 
-Status Registry::CreateTask(const admin::TaskCreateRequest& request) {
+Status Registry::CreateTask(const flyteadmin::TaskCreateRequest& request) {
   FLYTECPP_RETURN_IF_ERROR(CheckId(request.id(), "id"));
   if (!request.spec().has_template_()) return InvalidArgument("missing spec.template");
   const core::Identifier id = Typed(request.id(), core::TASK);
-  admin::TaskSpec spec = request.spec();
+  flyteadmin::TaskSpec spec = request.spec();
   *spec.mutable_template_()->mutable_id() = id;  // the template is what the id names
   std::vector<compiler::CompileError> errors;
   auto compiled = compiler::CompileTask(spec.template_(), &errors);
   if (!compiled.ok()) return InvalidArgument(compiled.status().message());
   const int64_t now = NowNs();
-  admin::TaskClosure closure;
+  flyteadmin::TaskClosure closure;
   *closure.mutable_compiled_task() = *compiled;
   *closure.mutable_created_at() = TimeUtil::NanosecondsToTimestamp(now);
   store::RegisteredEntity e;
@@ -167,22 +168,22 @@ Status Registry::CreateTask(const admin::TaskCreateRequest& request) {
   e.created_ns = e.updated_ns = now;
   std::lock_guard<std::mutex> lock(mu_);
   FLYTECPP_RETURN_IF_ERROR(EnsureProject(id.project(), id.org()));
-  admin::TaskSpec registered;
+  flyteadmin::TaskSpec registered;
   return Register(std::move(e), spec, &registered);
 }
 
-Result<admin::Task> Registry::GetTask(const core::Identifier& id) {
+Result<flyteadmin::Task> Registry::GetTask(const core::Identifier& id) {
   std::lock_guard<std::mutex> lock(mu_);
   FLYTECPP_ASSIGN_OR_RETURN(store::RegisteredEntity e, Get(Typed(id, core::TASK)));
-  admin::Task task;
+  flyteadmin::Task task;
   *task.mutable_id() = e.id;
   task.mutable_closure()->ParseFromString(e.closure);
   return task;
 }
 
-Result<admin::TaskList> Registry::ListTasks(const admin::ResourceListRequest& request) {
+Result<flyteadmin::TaskList> Registry::ListTasks(const flyteadmin::ResourceListRequest& request) {
   std::lock_guard<std::mutex> lock(mu_);
-  admin::TaskList out;
+  flyteadmin::TaskList out;
   FLYTECPP_ASSIGN_OR_RETURN(auto rows, List(core::TASK, request, out.mutable_token()));
   for (const auto& e : rows) {
     auto* t = out.add_tasks();
@@ -194,11 +195,11 @@ Result<admin::TaskList> Registry::ListTasks(const admin::ResourceListRequest& re
 
 // ---- Workflows ------------------------------------------------------------------------
 
-Status Registry::CreateWorkflow(const admin::WorkflowCreateRequest& request) {
+Status Registry::CreateWorkflow(const flyteadmin::WorkflowCreateRequest& request) {
   FLYTECPP_RETURN_IF_ERROR(CheckId(request.id(), "id"));
   if (!request.spec().has_template_()) return InvalidArgument("missing spec.template");
   const core::Identifier id = Typed(request.id(), core::WORKFLOW);
-  admin::WorkflowSpec spec = request.spec();
+  flyteadmin::WorkflowSpec spec = request.spec();
   *spec.mutable_template_()->mutable_id() = id;
   const std::vector<core::WorkflowTemplate> subs(spec.sub_workflows().begin(),
                                                  spec.sub_workflows().end());
@@ -217,7 +218,7 @@ Status Registry::CreateWorkflow(const admin::WorkflowCreateRequest& request) {
       missing += (missing.empty() ? "" : ", ") + Name(Typed(task_id, core::TASK));
       continue;
     }
-    admin::TaskClosure closure;
+    flyteadmin::TaskClosure closure;
     closure.ParseFromString((*e)->closure);
     tasks.push_back(closure.compiled_task());
   }
@@ -228,7 +229,7 @@ Status Registry::CreateWorkflow(const admin::WorkflowCreateRequest& request) {
       missing += (missing.empty() ? "" : ", ") + Name(Typed(lp_id, core::LAUNCH_PLAN));
       continue;
     }
-    admin::LaunchPlan lp;
+    flyteadmin::LaunchPlan lp;
     *lp.mutable_id() = (*e)->id;
     lp.mutable_spec()->ParseFromString((*e)->spec);
     lp.mutable_closure()->ParseFromString((*e)->closure);
@@ -240,7 +241,7 @@ Status Registry::CreateWorkflow(const admin::WorkflowCreateRequest& request) {
   auto compiled = compiler::CompileWorkflow(spec.template_(), subs, tasks, launch_plans);
   if (!compiled.ok()) return InvalidArgument(compiled.status().message());
   const int64_t now = NowNs();
-  admin::WorkflowClosure closure;
+  flyteadmin::WorkflowClosure closure;
   *closure.mutable_compiled_workflow() = *compiled;
   *closure.mutable_created_at() = TimeUtil::NanosecondsToTimestamp(now);
   store::RegisteredEntity e;
@@ -248,19 +249,19 @@ Status Registry::CreateWorkflow(const admin::WorkflowCreateRequest& request) {
   e.closure = closure.SerializeAsString();
   e.created_ns = e.updated_ns = now;
   FLYTECPP_RETURN_IF_ERROR(EnsureProject(id.project(), id.org()));
-  admin::WorkflowSpec registered;
+  flyteadmin::WorkflowSpec registered;
   FLYTECPP_RETURN_IF_ERROR(Register(std::move(e), spec, &registered));
   // The engine finds a launch plan's workflow as compiled, by id.
   return store_->PutEntity(Name(id), core::WORKFLOW, compiled->SerializeAsString());
 }
 
-Result<admin::Workflow> Registry::GetWorkflow(const core::Identifier& id) {
+Result<flyteadmin::Workflow> Registry::GetWorkflow(const core::Identifier& id) {
   const core::Identifier typed = Typed(id, core::WORKFLOW);
   const std::string key = idl::IdentifierString(typed);
   std::lock_guard<std::mutex> lock(mu_);
   if (auto it = workflows_.find(key); it != workflows_.end()) return it->second;
   auto e = Get(typed);
-  admin::Workflow wf;
+  flyteadmin::Workflow wf;
   if (e.ok()) {
     *wf.mutable_id() = e->id;
     wf.mutable_closure()->ParseFromString(e->closure);
@@ -281,9 +282,10 @@ Result<admin::Workflow> Registry::GetWorkflow(const core::Identifier& id) {
   return wf;
 }
 
-Result<admin::WorkflowList> Registry::ListWorkflows(const admin::ResourceListRequest& request) {
+Result<flyteadmin::WorkflowList> Registry::ListWorkflows(
+    const flyteadmin::ResourceListRequest& request) {
   std::lock_guard<std::mutex> lock(mu_);
-  admin::WorkflowList out;
+  flyteadmin::WorkflowList out;
   FLYTECPP_ASSIGN_OR_RETURN(auto rows, List(core::WORKFLOW, request, out.mutable_token()));
   for (const auto& e : rows) {
     auto* w = out.add_workflows();
@@ -297,19 +299,19 @@ Result<admin::WorkflowList> Registry::ListWorkflows(const admin::ResourceListReq
 
 namespace {
 
-admin::LaunchPlan LaunchPlanOf(const store::RegisteredEntity& e) {
-  admin::LaunchPlan lp;
+flyteadmin::LaunchPlan LaunchPlanOf(const store::RegisteredEntity& e) {
+  flyteadmin::LaunchPlan lp;
   *lp.mutable_id() = e.id;
   lp.mutable_spec()->ParseFromString(e.spec);
   lp.mutable_closure()->ParseFromString(e.closure);
-  lp.mutable_closure()->set_state(static_cast<admin::LaunchPlanState>(e.state));
+  lp.mutable_closure()->set_state(static_cast<flyteadmin::LaunchPlanState>(e.state));
   *lp.mutable_closure()->mutable_updated_at() = TimeUtil::NanosecondsToTimestamp(e.updated_ns);
   return lp;
 }
 
 }  // namespace
 
-Status Registry::CreateLaunchPlan(const admin::LaunchPlanCreateRequest& request) {
+Status Registry::CreateLaunchPlan(const flyteadmin::LaunchPlanCreateRequest& request) {
   FLYTECPP_RETURN_IF_ERROR(CheckId(request.id(), "id"));
   FLYTECPP_RETURN_IF_ERROR(CheckId(request.spec().workflow_id(), "spec.workflow_id"));
   const core::Identifier id = Typed(request.id(), core::LAUNCH_PLAN);
@@ -320,10 +322,10 @@ Status Registry::CreateLaunchPlan(const admin::LaunchPlanCreateRequest& request)
                ? InvalidArgument("launch plan " + Name(id) + ": " + wf.status().message())
                : wf.status();
   }
-  admin::WorkflowClosure wf_closure;
+  flyteadmin::WorkflowClosure wf_closure;
   wf_closure.ParseFromString(wf->closure);
   const core::WorkflowTemplate& workflow = wf_closure.compiled_workflow().primary().template_();
-  admin::LaunchPlan lp;
+  flyteadmin::LaunchPlan lp;
   *lp.mutable_id() = id;
   *lp.mutable_spec() = request.spec();
   *lp.mutable_spec()->mutable_workflow_id() = wf->id;
@@ -334,8 +336,8 @@ Status Registry::CreateLaunchPlan(const admin::LaunchPlanCreateRequest& request)
   const compiler::LaunchPlanInterface iface =
       compiler::LaunchPlanInterfaceOf(lp, workflow.interface());
   const int64_t now = NowNs();
-  admin::LaunchPlanClosure closure;
-  closure.set_state(admin::INACTIVE);
+  flyteadmin::LaunchPlanClosure closure;
+  closure.set_state(flyteadmin::INACTIVE);
   *closure.mutable_expected_inputs() = iface.expected_inputs;
   *closure.mutable_expected_outputs() = iface.expected_outputs;
   *closure.mutable_created_at() = TimeUtil::NanosecondsToTimestamp(now);
@@ -343,36 +345,37 @@ Status Registry::CreateLaunchPlan(const admin::LaunchPlanCreateRequest& request)
   store::RegisteredEntity e;
   e.id = id;
   e.closure = closure.SerializeAsString();
-  e.state = admin::INACTIVE;
+  e.state = flyteadmin::INACTIVE;
   e.created_ns = e.updated_ns = now;
   FLYTECPP_RETURN_IF_ERROR(EnsureProject(id.project(), id.org()));
-  admin::LaunchPlanSpec registered;
+  flyteadmin::LaunchPlanSpec registered;
   FLYTECPP_RETURN_IF_ERROR(Register(std::move(e), lp.spec(), &registered));
   *lp.mutable_closure() = closure;
   // Launch-plan nodes find it by id, as an admin.LaunchPlan.
   return store_->PutEntity(Name(id), core::LAUNCH_PLAN, lp.SerializeAsString());
 }
 
-Result<admin::LaunchPlan> Registry::GetLaunchPlan(const core::Identifier& id) {
+Result<flyteadmin::LaunchPlan> Registry::GetLaunchPlan(const core::Identifier& id) {
   std::lock_guard<std::mutex> lock(mu_);
   FLYTECPP_ASSIGN_OR_RETURN(store::RegisteredEntity e, Get(Typed(id, core::LAUNCH_PLAN)));
   return LaunchPlanOf(e);
 }
 
-Result<admin::LaunchPlanList> Registry::ListLaunchPlans(const admin::ResourceListRequest& request) {
+Result<flyteadmin::LaunchPlanList> Registry::ListLaunchPlans(
+    const flyteadmin::ResourceListRequest& request) {
   std::lock_guard<std::mutex> lock(mu_);
-  admin::LaunchPlanList out;
+  flyteadmin::LaunchPlanList out;
   FLYTECPP_ASSIGN_OR_RETURN(auto rows, List(core::LAUNCH_PLAN, request, out.mutable_token()));
   for (const auto& e : rows) *out.add_launch_plans() = LaunchPlanOf(e);
   return out;
 }
 
-Status Registry::UpdateLaunchPlan(const admin::LaunchPlanUpdateRequest& request) {
+Status Registry::UpdateLaunchPlan(const flyteadmin::LaunchPlanUpdateRequest& request) {
   const core::Identifier id = Typed(request.id(), core::LAUNCH_PLAN);
   std::lock_guard<std::mutex> lock(mu_);
   FLYTECPP_ASSIGN_OR_RETURN(store::RegisteredEntity e, Get(id));
   const int64_t now = NowNs();
-  if (request.state() == admin::ACTIVE) {
+  if (request.state() == flyteadmin::ACTIVE) {
     // One active version per name.
     store::EntityQuery q;
     q.resource_type = core::LAUNCH_PLAN;
@@ -380,19 +383,19 @@ Status Registry::UpdateLaunchPlan(const admin::LaunchPlanUpdateRequest& request)
     q.domain = id.domain();
     q.name = id.name();
     q.org = id.org();
-    q.state = admin::ACTIVE;
+    q.state = flyteadmin::ACTIVE;
     FLYTECPP_ASSIGN_OR_RETURN(auto active, store_->ListRegistered(q));
     for (const auto& other : active) {
       if (other.id.version() == id.version()) continue;
       FLYTECPP_RETURN_IF_ERROR(
-          store_->UpdateRegistered(other.id, admin::INACTIVE, other.closure, now));
+          store_->UpdateRegistered(other.id, flyteadmin::INACTIVE, other.closure, now));
     }
   }
   return store_->UpdateRegistered(id, request.state(), e.closure, now);
 }
 
-Result<admin::LaunchPlan> Registry::GetActiveLaunchPlan(
-    const admin::ActiveLaunchPlanRequest& request) {
+Result<flyteadmin::LaunchPlan> Registry::GetActiveLaunchPlan(
+    const flyteadmin::ActiveLaunchPlanRequest& request) {
   if (request.id().project().empty() || request.id().domain().empty() ||
       request.id().name().empty()) {
     return InvalidArgument("missing id.project, id.domain or id.name");
@@ -404,7 +407,7 @@ Result<admin::LaunchPlan> Registry::GetActiveLaunchPlan(
   q.domain = request.id().domain();
   q.name = request.id().name();
   q.org = request.id().org();
-  q.state = admin::ACTIVE;
+  q.state = flyteadmin::ACTIVE;
   q.limit = 1;
   FLYTECPP_ASSIGN_OR_RETURN(auto active, store_->ListRegistered(q));
   if (active.empty()) {
@@ -413,8 +416,8 @@ Result<admin::LaunchPlan> Registry::GetActiveLaunchPlan(
   return LaunchPlanOf(active.front());
 }
 
-Result<admin::LaunchPlanList> Registry::ListActiveLaunchPlans(
-    const admin::ActiveLaunchPlanListRequest& request) {
+Result<flyteadmin::LaunchPlanList> Registry::ListActiveLaunchPlans(
+    const flyteadmin::ActiveLaunchPlanListRequest& request) {
   if (request.project().empty() || request.domain().empty()) {
     return InvalidArgument("missing project or domain");
   }
@@ -425,16 +428,16 @@ Result<admin::LaunchPlanList> Registry::ListActiveLaunchPlans(
   q.project = request.project();
   q.domain = request.domain();
   q.org = request.org();
-  q.state = admin::ACTIVE;
+  q.state = flyteadmin::ACTIVE;
   q.limit = static_cast<int>(std::min<uint32_t>(request.limit(), 10000));
   FLYTECPP_ASSIGN_OR_RETURN(const size_t offset, PageOffset(request.token()));
   q.offset = static_cast<int>(std::min<size_t>(offset, std::numeric_limits<int>::max()));
   if (request.has_sort_by()) {
     q.sort_key = request.sort_by().key();
-    q.ascending = request.sort_by().direction() == admin::Sort::ASCENDING;
+    q.ascending = request.sort_by().direction() == flyteadmin::Sort::ASCENDING;
   }
   FLYTECPP_ASSIGN_OR_RETURN(auto rows, store_->ListRegistered(q));
-  admin::LaunchPlanList out;
+  flyteadmin::LaunchPlanList out;
   for (const auto& e : rows) *out.add_launch_plans() = LaunchPlanOf(e);
   if (static_cast<int>(rows.size()) == q.limit) out.set_token(std::to_string(q.offset + q.limit));
   return out;
@@ -455,17 +458,17 @@ core::Identifier ProjectKey(const std::string& id, const std::string& org) {
   return key;
 }
 
-admin::Project WithDomains(admin::Project p) {
+flyteadmin::Project WithDomains(flyteadmin::Project p) {
   p.clear_domains();
-  const admin::GetDomainsResponse domains = Registry::Domains();  // outlives the loop
+  const flyteadmin::GetDomainsResponse domains = Registry::Domains();  // outlives the loop
   for (const auto& d : domains.domains()) *p.add_domains() = d;
   return p;
 }
 
 }  // namespace
 
-admin::GetDomainsResponse Registry::Domains() {
-  admin::GetDomainsResponse out;
+flyteadmin::GetDomainsResponse Registry::Domains() {
+  flyteadmin::GetDomainsResponse out;
   for (const char* d : {"development", "staging", "production"}) {
     auto* domain = out.add_domains();
     domain->set_id(d);
@@ -479,7 +482,7 @@ Status Registry::EnsureProject(const std::string& project, const std::string& or
   if (known) return Status::Ok();
   store::RegisteredEntity e;
   e.id = ProjectKey(project, org);
-  admin::Project p;
+  flyteadmin::Project p;
   p.set_id(project);
   p.set_name(project);
   p.set_org(org);
@@ -488,8 +491,8 @@ Status Registry::EnsureProject(const std::string& project, const std::string& or
   return store_->RegisterEntity(e).status();
 }
 
-Status Registry::RegisterProject(const admin::ProjectRegisterRequest& request) {
-  const admin::Project& p = request.project();
+Status Registry::RegisterProject(const flyteadmin::ProjectRegisterRequest& request) {
+  const flyteadmin::Project& p = request.project();
   if (p.id().empty()) return InvalidArgument("missing project.id");
   if (p.name().empty()) return InvalidArgument("missing project.name");
   store::RegisteredEntity e;
@@ -503,7 +506,7 @@ Status Registry::RegisterProject(const admin::ProjectRegisterRequest& request) {
   return Status::Ok();
 }
 
-Status Registry::UpdateProject(const admin::Project& project) {
+Status Registry::UpdateProject(const flyteadmin::Project& project) {
   if (project.id().empty()) return InvalidArgument("missing id");
   std::lock_guard<std::mutex> lock(mu_);
   const core::Identifier key = ProjectKey(project.id(), project.org());
@@ -512,18 +515,18 @@ Status Registry::UpdateProject(const admin::Project& project) {
   return store_->UpdateRegistered(key, project.state(), project.SerializeAsString(), NowNs());
 }
 
-Result<admin::Project> Registry::GetProject(const admin::ProjectGetRequest& request) {
+Result<flyteadmin::Project> Registry::GetProject(const flyteadmin::ProjectGetRequest& request) {
   if (request.id().empty()) return InvalidArgument("missing id");
   std::lock_guard<std::mutex> lock(mu_);
   FLYTECPP_ASSIGN_OR_RETURN(auto known,
                             store_->GetRegistered(ProjectKey(request.id(), request.org())));
   if (!known) return NotFound("project " + request.id() + " does not exist");
-  admin::Project p;
+  flyteadmin::Project p;
   p.ParseFromString(known->closure);
   return WithDomains(std::move(p));
 }
 
-Result<admin::Projects> Registry::ListProjects(const admin::ProjectListRequest& request) {
+Result<flyteadmin::Projects> Registry::ListProjects(const flyteadmin::ProjectListRequest& request) {
   FLYTECPP_ASSIGN_OR_RETURN(std::vector<Predicate> filters, ParseFilters(request.filters()));
   FLYTECPP_ASSIGN_OR_RETURN(const size_t offset, PageOffset(request.token()));
   const int limit =
@@ -536,9 +539,9 @@ Result<admin::Projects> Registry::ListProjects(const admin::ProjectListRequest& 
   q.limit = std::numeric_limits<int>::max();
   std::lock_guard<std::mutex> lock(mu_);
   FLYTECPP_ASSIGN_OR_RETURN(auto rows, store_->ListRegistered(q));
-  std::vector<admin::Project> kept;
+  std::vector<flyteadmin::Project> kept;
   for (const auto& e : rows) {
-    admin::Project p;
+    flyteadmin::Project p;
     p.ParseFromString(e.closure);
     FLYTECPP_ASSIGN_OR_RETURN(
         bool match, Matches(filters, [&](const std::string& f) -> std::optional<FieldValue> {
@@ -550,7 +553,7 @@ Result<admin::Projects> Registry::ListProjects(const admin::ProjectListRequest& 
         }));
     if (match) kept.push_back(WithDomains(std::move(p)));
   }
-  admin::Projects out;
+  flyteadmin::Projects out;
   const size_t from = std::min<size_t>(offset, kept.size());
   const size_t to = std::min<size_t>(from + limit, kept.size());
   for (size_t i = from; i < to; ++i) *out.add_projects() = kept[i];
@@ -558,4 +561,4 @@ Result<admin::Projects> Registry::ListProjects(const admin::ProjectListRequest& 
   return out;
 }
 
-}  // namespace flytecpp::server
+}  // namespace flytecpp::admin

@@ -21,9 +21,9 @@
 #include "flyteidl/admin/task.pb.h"
 #include "flyteidl/admin/workflow.pb.h"
 
-namespace flytecpp::server {
+namespace flytecpp::admin {
 
-namespace admin = flyteidl::admin;
+namespace flyteadmin = flyteidl::admin;
 namespace core = flyteidl::core;
 
 class Registry {
@@ -31,31 +31,33 @@ class Registry {
   // `store`: the registry's own (not shared with an engine's thread).
   Registry(std::unique_ptr<store::Store> store, Clock* clock = nullptr);
 
-  Status CreateTask(const admin::TaskCreateRequest& request);
-  Result<admin::Task> GetTask(const core::Identifier& id);
-  Result<admin::TaskList> ListTasks(const admin::ResourceListRequest& request);
+  Status CreateTask(const flyteadmin::TaskCreateRequest& request);
+  Result<flyteadmin::Task> GetTask(const core::Identifier& id);
+  Result<flyteadmin::TaskList> ListTasks(const flyteadmin::ResourceListRequest& request);
 
-  Status CreateWorkflow(const admin::WorkflowCreateRequest& request);
-  Result<admin::Workflow> GetWorkflow(const core::Identifier& id);
-  Result<admin::WorkflowList> ListWorkflows(const admin::ResourceListRequest& request);
+  Status CreateWorkflow(const flyteadmin::WorkflowCreateRequest& request);
+  Result<flyteadmin::Workflow> GetWorkflow(const core::Identifier& id);
+  Result<flyteadmin::WorkflowList> ListWorkflows(const flyteadmin::ResourceListRequest& request);
 
-  Status CreateLaunchPlan(const admin::LaunchPlanCreateRequest& request);
-  Result<admin::LaunchPlan> GetLaunchPlan(const core::Identifier& id);
-  Result<admin::LaunchPlanList> ListLaunchPlans(const admin::ResourceListRequest& request);
+  Status CreateLaunchPlan(const flyteadmin::LaunchPlanCreateRequest& request);
+  Result<flyteadmin::LaunchPlan> GetLaunchPlan(const core::Identifier& id);
+  Result<flyteadmin::LaunchPlanList> ListLaunchPlans(
+      const flyteadmin::ResourceListRequest& request);
   // ACTIVE deactivates the name's other active version, as flyteadmin does.
-  Status UpdateLaunchPlan(const admin::LaunchPlanUpdateRequest& request);
-  Result<admin::LaunchPlan> GetActiveLaunchPlan(const admin::ActiveLaunchPlanRequest& request);
-  Result<admin::LaunchPlanList> ListActiveLaunchPlans(
-      const admin::ActiveLaunchPlanListRequest& request);
+  Status UpdateLaunchPlan(const flyteadmin::LaunchPlanUpdateRequest& request);
+  Result<flyteadmin::LaunchPlan> GetActiveLaunchPlan(
+      const flyteadmin::ActiveLaunchPlanRequest& request);
+  Result<flyteadmin::LaunchPlanList> ListActiveLaunchPlans(
+      const flyteadmin::ActiveLaunchPlanListRequest& request);
 
   // Projects. Registering an entity in an unknown project registers the
   // project too (flyteadmin requires it first). Every project has the
   // domains development, staging and production.
-  Status RegisterProject(const admin::ProjectRegisterRequest& request);
-  Status UpdateProject(const admin::Project& project);
-  Result<admin::Project> GetProject(const admin::ProjectGetRequest& request);
-  Result<admin::Projects> ListProjects(const admin::ProjectListRequest& request);
-  static admin::GetDomainsResponse Domains();
+  Status RegisterProject(const flyteadmin::ProjectRegisterRequest& request);
+  Status UpdateProject(const flyteadmin::Project& project);
+  Result<flyteadmin::Project> GetProject(const flyteadmin::ProjectGetRequest& request);
+  Result<flyteadmin::Projects> ListProjects(const flyteadmin::ProjectListRequest& request);
+  static flyteadmin::GetDomainsResponse Domains();
 
  private:
   // Registers `project` unless it is known. REQUIRES: mu_.
@@ -67,7 +69,7 @@ class Registry {
   Status Register(store::RegisteredEntity entity, const google::protobuf::Message& spec,
                   google::protobuf::Message* scratch);
   Result<std::vector<store::RegisteredEntity>> List(core::ResourceType type,
-                                                    const admin::ResourceListRequest& request,
+                                                    const flyteadmin::ResourceListRequest& request,
                                                     std::string* next_token);
   int64_t NowNs() const;
 
@@ -75,8 +77,8 @@ class Registry {
   std::unique_ptr<store::Store> store_;  // guarded by mu_
   // Workflows read, by identifier: versions are immutable, so a copy never
   // goes stale (every execution created reads its workflow). Guarded by mu_.
-  std::unordered_map<std::string, admin::Workflow> workflows_;
+  std::unordered_map<std::string, flyteadmin::Workflow> workflows_;
   Clock* clock_;
 };
 
-}  // namespace flytecpp::server
+}  // namespace flytecpp::admin

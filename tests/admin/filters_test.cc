@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-namespace flytecpp::server {
+namespace flytecpp::admin {
 namespace {
 
 FieldOf Row(const std::string& phase, int64_t created_ns) {
@@ -64,4 +64,4 @@ TEST(FiltersTest, PageTokensAreOffsetsAndNothingElse) {
 }
 
 }  // namespace
-}  // namespace flytecpp::server
+}  // namespace flytecpp::admin
