@@ -185,11 +185,15 @@ Result<store::ExecutionRecord> Executions::Record(const core::WorkflowExecutionI
   if (id.name().empty()) return InvalidArgument("missing id.name");
   auto r = store_->GetExecution(id.name());
   const std::string name = id.project() + ":" + id.domain() + ":" + id.name();
-  if (!r.ok() || r->project != id.project() || r->domain != id.domain()) {
-    if (r.ok() || r.status().code() == StatusCode::kNotFound) {
+  if (!r.ok()) {
+    if (r.status().code() == StatusCode::kNotFound) {
       return NotFound("execution " + name + " does not exist");
     }
     return r.status();
+  }
+  if (r->project != id.project() || r->domain != id.domain()) {
+    return NotFound("execution " + name + " does not exist (there is one named " + id.name() +
+                    " in project " + r->project + ", domain " + r->domain + ")");
   }
   return r;
 }
@@ -291,8 +295,8 @@ flyteadmin::Signal ToSignal(const core::WorkflowExecutionIdentifier& exec,
 
 }  // namespace
 
-Status Executions::SetSignal(const flyteadmin::SignalSetRequest& request,
-                             const std::string& origin) {
+Status Executions::SetSignal(const flyteadmin::SignalSetRequest& request, const std::string& origin,
+                             const std::string& reason) {
   const auto& exec = request.id().execution_id();
   if (request.id().signal_id().empty()) return InvalidArgument("missing id.signal_id");
   if (!request.has_value()) return InvalidArgument("missing value");
@@ -301,7 +305,7 @@ Status Executions::SetSignal(const flyteadmin::SignalSetRequest& request,
     FLYTECPP_RETURN_IF_ERROR(Record(exec).status());
   }
   FLYTECPP_ASSIGN_OR_RETURN(engine::Engine * engine, GetEngine());
-  return engine->Signal(exec.name(), request.id().signal_id(), request.value(), origin);
+  return engine->Signal(exec.name(), request.id().signal_id(), request.value(), origin, reason);
 }
 
 Result<flyteadmin::SignalList> Executions::ListSignals(

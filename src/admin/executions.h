@@ -91,8 +91,10 @@ class Executions {
   // data is ever served.
   Result<BlobData> Blob(const std::string& uri);
 
-  // Signals (SignalService): what gates wait for. `origin` says who set it.
-  Status SetSignal(const flyteadmin::SignalSetRequest& request, const std::string& origin);
+  // Signals (SignalService): what gates wait for. `origin` says who set it,
+  // `reason` why (a rejection's).
+  Status SetSignal(const flyteadmin::SignalSetRequest& request, const std::string& origin,
+                   const std::string& reason = "");
   Result<flyteadmin::SignalList> ListSignals(const flyteadmin::SignalListRequest& request);
   Result<flyteadmin::Signal> GetOrCreateSignal(const flyteadmin::SignalGetOrCreateRequest& request);
 

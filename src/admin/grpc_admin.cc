@@ -171,7 +171,11 @@ class GrpcAdmin final : public AdminApi {
     return Call(signals_.get(), &SignalStub::ListSignals, request);
   }
   Result<flyteadmin::SignalSetResponse> SetSignal(const flyteadmin::SignalSetRequest& request,
-                                                  const std::string& /*origin*/) override {
+                                                  const SignalOrigin& origin) override {
+    if (!origin.reason.empty()) {
+      return InvalidArgument("a reason for signal " + request.id().signal_id() +
+                             ": FlyteAdmin's SetSignal carries none (server " + address_ + ")");
+    }
     return Call(signals_.get(), &SignalStub::SetSignal, request);
   }
 

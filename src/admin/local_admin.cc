@@ -180,8 +180,9 @@ Result<flyteadmin::SignalList> LocalAdmin::ListSignals(
   return executions_->ListSignals(request);
 }
 Result<flyteadmin::SignalSetResponse> LocalAdmin::SetSignal(
-    const flyteadmin::SignalSetRequest& request, const std::string& origin) {
-  return Empty<flyteadmin::SignalSetResponse>(executions_->SetSignal(request, origin));
+    const flyteadmin::SignalSetRequest& request, const SignalOrigin& origin) {
+  return Empty<flyteadmin::SignalSetResponse>(
+      executions_->SetSignal(request, origin.who, origin.reason));
 }
 
 }  // namespace flytecpp::admin

@@ -83,7 +83,7 @@ class LocalAdmin final : public AdminApi {
       const flyteadmin::SignalGetOrCreateRequest& request) override;
   Result<flyteadmin::SignalList> ListSignals(const flyteadmin::SignalListRequest& request) override;
   Result<flyteadmin::SignalSetResponse> SetSignal(const flyteadmin::SignalSetRequest& request,
-                                                  const std::string& origin) override;
+                                                  const SignalOrigin& origin) override;
 
  private:
   LocalAdmin() = default;

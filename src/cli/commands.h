@@ -42,6 +42,6 @@ void RegisterSignals(CLI::App& app, CliEnv* env,
 void RegisterCache(CLI::App& app, CliEnv* env, int* exit_code);    // cache ls, rm, prune
 void RegisterSecrets(CLI::App& app, CliEnv* env, int* exit_code);  // secrets set, ls, rm
 void RegisterServe(CLI::App& app, CliEnv* env, int* exit_code);    // serve, ui
-void RegisterRegister(CLI::App& app, int* exit_code);              // register PKG --server
+void RegisterRegister(CLI::App& app, CliEnv* env, int* exit_code);  // register PKG --server
 
 }  // namespace flytecpp::cli

@@ -10,15 +10,14 @@
 #include <map>
 #include <thread>
 
+#include "admin_client.h"
 #include "commands.h"
-#include "engine_env.h"
 #include "flytecpp/engine/engine.h"
 #include "flytecpp/idl/io.h"
 #include "flytecpp/idl/literals.h"
 #include "flytecpp/idl/phases.h"
 #include "flytecpp/store/data_dir.h"
 #include "flyteidl/event/event.pb.h"
-#include "remote.h"
 #include "report.h"
 #include "store_util.h"
 
@@ -45,32 +44,40 @@ std::string Phase(core::WorkflowExecution::Phase p) {
   return core::WorkflowExecution::Phase_Name(p);
 }
 
-int RunList(const CliEnv& env, const RemoteArgs& remote_args) {
-  Result<std::vector<store::ExecutionRecord>> list = Internal("not read");
-  if (!remote_args.server.empty()) {
-    auto remote = Remote::Connect(remote_args);
-    if (!remote.ok()) return Fail(remote.status(), kExitBadInput);
-    list = (*remote)->ListExecutions();
-  } else {
-    auto store = OpenStore(env);
-    if (!store.ok()) return Fail(store.status(), kExitBadInput);
-    list = (*store)->ListExecutions();
-  }
+int64_t Ns(const google::protobuf::Timestamp& t) { return TimeUtil::TimestampToNanoseconds(t); }
+
+// The workflow an execution runs (a listing may name only its launch plan).
+std::string WorkflowName(const admin::Execution& e) {
+  const auto& c = e.closure();
+  return c.workflow_id().name().empty() ? e.spec().launch_plan().name() : c.workflow_id().name();
+}
+
+std::string ParentName(const admin::Execution& e) {
+  return e.spec().metadata().parent_node_execution().execution_id().name();
+}
+
+int Retries(const admin::NodeExecution& n) { return std::atoi(n.metadata().retry_group().c_str()); }
+
+int RunList(const CliEnv& env, const AdminArgs& args) {
+  auto client = AdminClient::Open(env, args);
+  if (!client.ok()) return Fail(client.status(), kExitBadInput);
+  auto list = (*client)->ListExecutions();
   if (!list.ok()) return Fail(list.status(), kExitBadInput);
   std::cout << std::left << std::setw(24) << "EXECUTION" << std::setw(11) << "PHASE"
             << std::setw(22) << "CREATED"
             << "WORKFLOW\n";
   for (const auto& e : *list) {
-    std::cout << std::setw(24) << e.id << std::setw(11) << Phase(e.phase) << std::setw(22)
-              << Time(e.created_ns) << e.workflow_name
-              << (e.parent.empty() ? "" : "  (child of " + e.parent + ")") << "\n";
+    const std::string parent = ParentName(e);
+    std::cout << std::setw(24) << e.id().name() << std::setw(11) << Phase(e.closure().phase())
+              << std::setw(22) << Time(Ns(e.closure().created_at())) << WorkflowName(e)
+              << (parent.empty() ? "" : "  (child of " + parent + ")") << "\n";
   }
   return kExitOk;
 }
 
 // One node of an execution: its row, and an array node's elements (all, or
 // those in `phase`), with a count per phase.
-int RunGetNode(store::Store* store, const std::vector<store::NodeRecord>& nodes,
+int RunGetNode(AdminClient& client, const std::vector<admin::NodeExecution>& nodes,
                const std::string& id, const std::string& path, const std::string& phase_text) {
   std::optional<core::NodeExecution::Phase> phase;
   if (!phase_text.empty()) {
@@ -85,20 +92,23 @@ int RunGetNode(store::Store* store, const std::vector<store::NodeRecord>& nodes,
     }
     phase = p;
   }
-  const store::NodeRecord* row = nullptr;
+  const admin::NodeExecution* row = nullptr;
   for (const auto& n : nodes) {
-    if (n.path == path) row = &n;
+    if (n.id().node_id() == path) row = &n;
   }
   if (row == nullptr) {
     return Fail(NotFound("execution " + id + " has no node " + path + " (yet)"), kExitBadInput);
   }
-  std::cout << "node:      " << row->path
-            << "\nphase:     " << core::NodeExecution::Phase_Name(row->phase) << "\n";
-  if (row->attempts > 0) std::cout << "retries:   " << row->attempts << "\n";
-  if (row->error && row->phase != core::NodeExecution::SUCCEEDED) {
-    std::cout << "error:     " << row->error->code() << ": " << row->error->message() << "\n";
+  const auto& c = row->closure();
+  std::cout << "node:      " << path << "\nphase:     " << core::NodeExecution::Phase_Name(c.phase())
+            << "\n";
+  if (Retries(*row) > 0) std::cout << "retries:   " << Retries(*row) << "\n";
+  if (c.has_error() && c.phase() != core::NodeExecution::SUCCEEDED) {
+    std::cout << "error:     " << c.error().code() << ": " << c.error().message() << "\n";
   }
-  if (store == nullptr) return kExitOk;  // elements are not in the FlyteAdmin API
+  // An array's elements, with their outputs: not in FlyteAdmin's API.
+  store::Store* store = client.local_store();
+  if (store == nullptr) return kExitOk;
   auto all = store->GetElements(id, path);
   if (!all.ok()) return Fail(all.status(), kExitFailed);
   if (all->empty()) return kExitOk;  // not an array node, or none started
@@ -122,138 +132,80 @@ int RunGetNode(store::Store* store, const std::vector<store::NodeRecord>& nodes,
   return kExitOk;
 }
 
-int RunGet(const CliEnv& env, const RemoteArgs& remote_args, const std::string& id,
+// Who runs an execution of the local store, and until when: leases are
+// not in FlyteAdmin's API.
+void PrintLease(AdminClient& client, const std::string& id) {
+  store::Store* store = client.local_store();
+  if (store == nullptr) return;
+  auto e = store->GetExecution(id);
+  if (!e.ok() || e->owner.empty() || idl::IsTerminal(e->phase)) return;
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  if (e->lease_expires_ns >= now) {
+    std::cout << "run by:    " << e->owner << " (lease until " << Time(e->lease_expires_ns)
+              << ")\n";
+  } else {
+    std::cout << "last run by: " << e->owner << " (lease ran out; flytecpp resume " << e->id
+              << " continues it)\n";
+  }
+}
+
+int RunGet(const CliEnv& env, const AdminArgs& args, const std::string& id,
            const std::string& node, const std::string& phase) {
   if (node.empty() && !phase.empty()) {
     return Fail(InvalidArgument("--phase filters the elements of --node: give --node"),
                 kExitBadInput);
   }
-  // Read from the local store, or from the server.
-  std::unique_ptr<store::Store> store;
-  std::unique_ptr<Remote> remote;
-  Result<store::ExecutionRecord> e = Internal("not read");
-  Result<std::vector<store::NodeRecord>> nodes = Internal("not read");
-  if (!remote_args.server.empty()) {
-    auto connected = Remote::Connect(remote_args);
-    if (!connected.ok()) return Fail(connected.status(), kExitBadInput);
-    remote = std::move(connected).value();
-    e = remote->GetExecution(id, /*data=*/true);
-    if (e.ok()) nodes = remote->GetNodes(id);
-  } else {
-    auto opened = OpenStore(env);
-    if (!opened.ok()) return Fail(opened.status(), kExitBadInput);
-    store = std::move(opened).value();
-    e = store->GetExecution(id);
-    if (e.ok()) nodes = store->GetNodes(id);
-  }
+  auto client = AdminClient::Open(env, args);
+  if (!client.ok()) return Fail(client.status(), kExitBadInput);
+  AdminClient& c = **client;
+  auto e = c.GetExecution(id);
   if (!e.ok()) return Fail(e.status(), kExitBadInput);
+  auto nodes = c.ListNodes(id);
   if (!nodes.ok()) return Fail(nodes.status(), kExitBadInput);
-  if (!node.empty()) return RunGetNode(store.get(), *nodes, id, node, phase);
-  std::cout << "execution: " << e->id << "\nworkflow:  " << e->workflow_name
-            << "\nphase:     " << Phase(e->phase) << "\ncreated:   " << Time(e->created_ns)
-            << "\nupdated:   " << Time(e->updated_ns) << "\n";
-  if (!e->parent.empty()) std::cout << "parent:    " << e->parent << "\n";
-  if (!e->owner.empty() && !idl::IsTerminal(e->phase)) {
-    const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-    if (e->lease_expires_ns >= now) {
-      std::cout << "run by:    " << e->owner << " (lease until " << Time(e->lease_expires_ns)
-                << ")\n";
-    } else {
-      std::cout << "last run by: " << e->owner << " (lease ran out; flytecpp resume " << e->id
-                << " continues it)\n";
-    }
+  if (!node.empty()) return RunGetNode(c, *nodes, id, node, phase);
+  auto data = c.GetExecutionData(id);
+  if (!data.ok()) return Fail(data.status(), kExitBadInput);
+  const auto& closure = e->closure();
+  std::cout << "execution: " << id << "\nworkflow:  " << WorkflowName(*e)
+            << "\nphase:     " << Phase(closure.phase())
+            << "\ncreated:   " << Time(Ns(closure.created_at()))
+            << "\nupdated:   " << Time(Ns(closure.updated_at())) << "\n";
+  if (const std::string parent = ParentName(*e); !parent.empty()) {
+    std::cout << "parent:    " << parent << "\n";
   }
-  if (e->inputs) std::cout << "inputs:    " << idl::ShortString(*e->inputs) << "\n";
-  if (e->outputs) std::cout << "outputs:   " << idl::ShortString(*e->outputs) << "\n";
-  if (e->error)
-    std::cout << "error:     " << e->error->code() << ": " << e->error->message() << "\n";
+  PrintLease(c, id);
+  if (data->has_full_inputs()) {
+    std::cout << "inputs:    " << idl::ShortString(data->full_inputs()) << "\n";
+  }
+  if (data->has_full_outputs()) {
+    std::cout << "outputs:   " << idl::ShortString(data->full_outputs()) << "\n";
+  }
+  if (closure.has_error()) {
+    std::cout << "error:     " << closure.error().code() << ": " << closure.error().message()
+              << "\n";
+  } else if (closure.has_abort_metadata()) {
+    std::cout << "aborted:   " << closure.abort_metadata().cause() << "\n";
+  }
   std::cout << "nodes:\n";
   for (const auto& n : *nodes) {
-    std::cout << "  " << std::left << std::setw(28) << n.path << std::setw(11)
-              << core::NodeExecution::Phase_Name(n.phase);
-    if (n.attempts > 0) std::cout << " retries " << n.attempts;
-    if (n.error && n.phase != core::NodeExecution::SUCCEEDED) {
-      std::cout << " " << n.error->code() << ": " << n.error->message();
+    const auto& nc = n.closure();
+    std::cout << "  " << std::left << std::setw(28) << n.id().node_id() << std::setw(11)
+              << core::NodeExecution::Phase_Name(nc.phase());
+    if (Retries(n) > 0) std::cout << " retries " << Retries(n);
+    if (nc.has_error() && nc.phase() != core::NodeExecution::SUCCEEDED) {
+      std::cout << " " << nc.error().code() << ": " << nc.error().message();
     }
     std::cout << "\n";
   }
   return kExitOk;
 }
 
-// events --server: FlyteAdmin's API gives no events, only where each
-// execution, node and task attempt is now and when it got there. The same
-// lines are rebuilt from that: the phases reached, each at its time (not
-// every event: a retried attempt's intermediate phases are gone).
-int RunRemoteEvents(const RemoteArgs& remote_args, const std::string& id, bool json) {
-  if (json) {
-    return Fail(InvalidArgument("events --json with --server: FlyteAdmin's API does not give the "
-                                "events themselves"),
-                kExitBadInput);
-  }
-  auto remote = Remote::Connect(remote_args);
-  if (!remote.ok()) return Fail(remote.status(), kExitBadInput);
-  auto e = (*remote)->GetExecution(id, /*data=*/false);
-  if (!e.ok()) return Fail(e.status(), kExitBadInput);
-  auto nodes = (*remote)->GetNodes(id);
-  if (!nodes.ok()) return Fail(nodes.status(), kExitBadInput);
-  struct Line {
-    int64_t ns;
-    std::string kind, node, phase;
-  };
-  std::vector<Line> lines;
-  const auto add = [&](int64_t ns, std::string kind, std::string node, std::string phase) {
-    if (ns > 0) lines.push_back({ns, std::move(kind), std::move(node), std::move(phase)});
-  };
-  add(e->created_ns, "workflow", "", Phase(core::WorkflowExecution::QUEUED));
-  for (const auto& n : *nodes) {
-    add(n.queued_ns, "node", n.path, "QUEUED");
-    if (n.phase == core::NodeExecution::QUEUED) continue;
-    if (n.attempt_started_ns > 0 && n.phase != core::NodeExecution::RUNNING) {
-      add(n.attempt_started_ns, "node", n.path, "RUNNING");
-    }
-    add(n.updated_ns, "node", n.path, core::NodeExecution::Phase_Name(n.phase));
-    auto attempts = (*remote)->Attempts(id, n.path);
-    if (!attempts.ok()) return Fail(attempts.status(), kExitBadInput);
-    for (const auto& a : *attempts) {
-      const std::string number = " attempt " + std::to_string(a.id().retry_attempt());
-      const auto& c = a.closure();
-      add(TimeUtil::TimestampToNanoseconds(c.started_at()), "task", n.path,
-          core::TaskExecution::Phase_Name(core::TaskExecution::RUNNING) + number);
-      if (c.phase() != core::TaskExecution::RUNNING) {
-        add(TimeUtil::TimestampToNanoseconds(c.updated_at()), "task", n.path,
-            core::TaskExecution::Phase_Name(c.phase()) + number);
-      }
-    }
-  }
-  std::stable_sort(lines.begin(), lines.end(),
-                   [](const Line& a, const Line& b) { return a.ns < b.ns; });
-  // An execution ends after its nodes (its row may carry a time a moment
-  // before theirs, stamped in the same turn).
-  if (idl::IsTerminal(e->phase)) {
-    add(e->updated_ns, "workflow", "", Phase(e->phase));
-  } else if (e->phase != core::WorkflowExecution::QUEUED) {
-    lines.insert(lines.begin() + std::min<size_t>(1, lines.size()),
-                 {e->created_ns, "workflow", "", Phase(e->phase)});
-  }
-  int seq = 0;
-  for (const auto& l : lines) {
-    std::cout << std::setw(5) << std::right << ++seq << "  " << std::left << std::setw(26)
-              << EventTime(TimeUtil::NanosecondsToTimestamp(l.ns)) << std::setw(9) << l.kind
-              << std::setw(22) << (l.node.empty() ? "-" : l.node) << l.phase << "\n";
-  }
-  std::cerr << "flytecpp: rebuilt from " << remote_args.server
-            << "'s node and task executions: the phases reached, at their times\n";
-  return kExitOk;
-}
-
-int RunEvents(const CliEnv& env, const RemoteArgs& remote, const std::string& id, bool json) {
-  if (!remote.server.empty()) return RunRemoteEvents(remote, id, json);
-  auto store = OpenStore(env);
-  if (!store.ok()) return Fail(store.status(), kExitBadInput);
-  if (auto e = (*store)->GetExecution(id); !e.ok()) return Fail(e.status(), kExitBadInput);
-  auto events = (*store)->GetEvents(id);
+// The events of an execution of the local store, in order: each flyteidl
+// event the engine recorded (with `json`, whole).
+int PrintStoredEvents(store::Store& store, const std::string& id, bool json) {
+  auto events = store.GetEvents(id);
   if (!events.ok()) return Fail(events.status(), kExitBadInput);
   for (const auto& e : *events) {
     std::unique_ptr<google::protobuf::Message> m;
@@ -305,59 +257,119 @@ int RunEvents(const CliEnv& env, const RemoteArgs& remote, const std::string& id
   return kExitOk;
 }
 
-// Aborts through an engine: the one running the execution is asked
-// through the store; if none runs it, this process's engine takes it over
-// and aborts it (node rows end ABORTED, events as always).
-int RunAbort(const CliEnv& env, const RemoteArgs& remote_args, const std::string& id) {
-  if (!remote_args.server.empty()) {
-    auto remote = Remote::Connect(remote_args);
-    if (!remote.ok()) return Fail(remote.status(), kExitBadInput);
-    admin::ExecutionTerminateRequest request;
-    *request.mutable_id() = (*remote)->ExecutionId(id);
-    request.set_cause("aborted on request (flytecpp abort)");
-    admin::ExecutionTerminateResponse response;
-    Status st = (*remote)->Call((*remote)->admin(),
-                                &flyteidl::service::AdminService::Stub::TerminateExecution, request,
-                                &response);
-    if (!st.ok()) return Fail(st, kExitBadInput);
-    auto ended = (*remote)->WaitForEnd(id);
-    if (!ended.ok()) return Fail(ended.status(), kExitFailed);
-    std::cout << "execution " << id << " " << Phase(ended->phase) << "\n";
-    return kExitOk;
-  }
-  auto made = MakeEngineEnv(env);
-  if (!made.ok()) return Fail(made.status(), kExitBadInput);
-  engine::Engine& engine = *(*made)->engine;
-  auto outcome = engine.Abort(id, "aborted on request (flytecpp abort)");
-  if (!outcome.ok()) return Fail(outcome.status(), kExitBadInput);
-  if (*outcome == engine::AbortOutcome::kRequested) {
-    // The engine running it looks for requests a few times a second.
-    for (int i = 0; i < 100; ++i) {
-      auto ended = engine.Wait(id);  // answered from the store once it ended
-      if (ended.ok()) {
-        std::cout << "execution " << id << " " << Phase(ended->phase) << "\n";
-        return kExitOk;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+// Without the events themselves (FlyteAdmin's API gives none, only where
+// each execution, node and task attempt is now and when it got there): the
+// same lines rebuilt from that, the phases reached, each at its time (not
+// every event: a retried attempt's intermediate phases are gone).
+int PrintRebuiltEvents(AdminClient& client, const admin::Execution& e,
+                       const std::vector<admin::NodeExecution>& nodes) {
+  struct Line {
+    int64_t ns;
+    std::string kind, node, phase;
+  };
+  std::vector<Line> lines;
+  const auto add = [&](int64_t ns, std::string kind, std::string node, std::string phase) {
+    if (ns > 0) lines.push_back({ns, std::move(kind), std::move(node), std::move(phase)});
+  };
+  const std::string& id = e.id().name();
+  const auto phase = e.closure().phase();
+  const int64_t created = Ns(e.closure().created_at());
+  add(created, "workflow", "", Phase(core::WorkflowExecution::QUEUED));
+  for (const auto& n : nodes) {
+    const auto& c = n.closure();
+    const std::string& path = n.id().node_id();
+    add(Ns(c.created_at()), "node", path, "QUEUED");
+    if (c.phase() == core::NodeExecution::QUEUED) continue;
+    const int64_t started = Ns(c.started_at());
+    if (started > 0 && c.phase() != core::NodeExecution::RUNNING) {
+      add(started, "node", path, "RUNNING");
     }
-    std::cout << "abort requested; execution " << id << " is still stopping\n";
-    return kExitOk;
+    add(Ns(c.updated_at()), "node", path, core::NodeExecution::Phase_Name(c.phase()));
+    auto attempts = client.ListAttempts(id, path);
+    if (!attempts.ok()) return Fail(attempts.status(), kExitBadInput);
+    for (const auto& a : *attempts) {
+      const std::string number = " attempt " + std::to_string(a.id().retry_attempt());
+      const auto& ac = a.closure();
+      add(Ns(ac.started_at()), "task", path,
+          core::TaskExecution::Phase_Name(core::TaskExecution::RUNNING) + number);
+      if (ac.phase() != core::TaskExecution::RUNNING) {
+        add(Ns(ac.updated_at()), "task", path, core::TaskExecution::Phase_Name(ac.phase()) + number);
+      }
+    }
   }
-  std::cout << "execution " << id << " ABORTED\n";
+  std::stable_sort(lines.begin(), lines.end(),
+                   [](const Line& a, const Line& b) { return a.ns < b.ns; });
+  // An execution ends after its nodes (its row may carry a time a moment
+  // before theirs, stamped in the same turn).
+  if (idl::IsTerminal(phase)) {
+    add(Ns(e.closure().updated_at()), "workflow", "", Phase(phase));
+  } else if (phase != core::WorkflowExecution::QUEUED) {
+    lines.insert(lines.begin() + std::min<size_t>(1, lines.size()),
+                 {created, "workflow", "", Phase(phase)});
+  }
+  int seq = 0;
+  for (const auto& l : lines) {
+    std::cout << std::setw(5) << std::right << ++seq << "  " << std::left << std::setw(26)
+              << EventTime(TimeUtil::NanosecondsToTimestamp(l.ns)) << std::setw(9) << l.kind
+              << std::setw(22) << (l.node.empty() ? "-" : l.node) << l.phase << "\n";
+  }
+  std::cerr << "flytecpp: rebuilt from " << client.Where()
+            << "'s node and task executions: the phases reached, at their times\n";
   return kExitOk;
 }
 
-// The text a TaskLog URI names: a file of this machine, or what the server
-// serves over HTTP(S) (with the token, trusting --tls-ca).
-Result<std::string> FetchLog(const RemoteArgs& remote, const std::string& token,
+int RunEvents(const CliEnv& env, const AdminArgs& args, const std::string& id, bool json) {
+  auto client = AdminClient::Open(env, args);
+  if (!client.ok()) return Fail(client.status(), kExitBadInput);
+  AdminClient& c = **client;
+  auto e = c.GetExecution(id);
+  if (!e.ok()) return Fail(e.status(), kExitBadInput);
+  if (store::Store* store = c.local_store()) return PrintStoredEvents(*store, id, json);
+  if (json) {
+    return Fail(InvalidArgument("events --json with --server: FlyteAdmin's API does not give the "
+                                "events themselves"),
+                kExitBadInput);
+  }
+  auto nodes = c.ListNodes(id);
+  if (!nodes.ok()) return Fail(nodes.status(), kExitBadInput);
+  return PrintRebuiltEvents(c, *e, *nodes);
+}
+
+// Aborts through an engine: locally, the one running the execution is asked
+// through the store, or, if none runs it, this process's engine takes it
+// over and aborts it (node rows end ABORTED, events as always); with
+// --server, the server's.
+int RunAbort(const CliEnv& env, const AdminArgs& args, const std::string& id) {
+  auto client = AdminClient::Open(env, args);
+  if (!client.ok()) return Fail(client.status(), kExitBadInput);
+  admin::ExecutionTerminateRequest request;
+  *request.mutable_id() = (*client)->ExecutionId(id);
+  request.set_cause("aborted on request (flytecpp abort)");
+  if (auto st = (*client)->api().TerminateExecution(request); !st.ok()) {
+    return Fail(st.status(), kExitBadInput);
+  }
+  auto ended = (*client)->WaitForEnd(id);
+  if (!ended.ok()) return Fail(ended.status(), kExitFailed);
+  std::cout << "execution " << id << " " << Phase(ended->closure().phase()) << "\n";
+  return kExitOk;
+}
+
+// The text a TaskLog URI names: a file of this machine (nothing yet if it
+// is not there: a process attempt's log is made when it first prints), or
+// what the server serves over HTTP(S) (with the token, trusting --tls-ca).
+Result<std::string> FetchLog(const AdminArgs& args, const std::string& token,
                              const std::string& uri) {
-  if (uri.rfind("file://", 0) == 0) return idl::ReadFileBytes(uri.substr(7));
+  if (uri.rfind("file://", 0) == 0) {
+    const std::string path = uri.substr(7);
+    if (!std::filesystem::exists(path)) return std::string();
+    return idl::ReadFileBytes(path);
+  }
   const size_t slash = uri.find('/', uri.find("://") + 3);
   if (uri.rfind("http", 0) != 0 || slash == std::string::npos) {
     return InvalidArgument("log " + uri + ": neither a file nor an HTTP URL");
   }
   httplib::Client client(uri.substr(0, slash));
-  if (!remote.tls_ca.empty()) client.set_ca_cert_path(remote.tls_ca.c_str());
+  if (!args.tls_ca.empty()) client.set_ca_cert_path(args.tls_ca.c_str());
   httplib::Headers headers;
   if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
   auto answer = client.Get(uri.substr(slash).c_str(), headers);
@@ -369,20 +381,48 @@ Result<std::string> FetchLog(const RemoteArgs& remote, const std::string& token,
   return answer->body;
 }
 
-// logs --server: the attempt's logs where its TaskLogs point.
-int RunRemoteLogs(const RemoteArgs& remote_args, const std::string& id, const std::string& node,
-                  int attempt, const std::string& container, bool follow) {
-  if (!container.empty()) {
-    return Fail(InvalidArgument("--container with --server: the API links the primary "
-                                "container's logs only"),
-                kExitBadInput);
+// `uri` (a primary container's log) for `container`, a pod's init container
+// or sidecar: its log beside the primary's, named "<container>.<stream>.log".
+// Only a file's: the API links the primary container's logs only.
+Result<std::string> ContainerLog(const std::string& uri, const std::string& container,
+                                 const std::string& node, int attempt) {
+  if (uri.rfind("file://", 0) != 0) {
+    return InvalidArgument("--container with --server: the API links the primary container's "
+                           "logs only");
   }
-  auto remote = Remote::Connect(remote_args);
-  if (!remote.ok()) return Fail(remote.status(), kExitBadInput);
-  const std::string& token = (*remote)->token();
+  const std::filesystem::path primary(uri.substr(7));
+  const std::filesystem::path dir = primary.parent_path();
+  if (std::filesystem::exists(dir / (container + ".stdout.log"))) {
+    return "file://" + (dir / (container + "." + primary.filename().string())).string();
+  }
+  std::string others;
+  std::error_code ec;
+  for (const auto& f : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = f.path().filename().string();
+    const std::string suffix = ".stdout.log";
+    if (name.size() > suffix.size() && name.ends_with(suffix)) {
+      others += (others.empty() ? "" : ", ") + name.substr(0, name.size() - suffix.size());
+    }
+  }
+  return NotFound("node " + node + " attempt " + std::to_string(attempt) + " has no container " +
+                  container + " with logs (" +
+                  (others.empty() ? std::string("it has none besides the primary")
+                                  : "it has: " + others) +
+                  ")");
+}
+
+// Prints an attempt's stdout and stderr, where its TaskLogs point; with
+// `follow`, keeps printing what is appended until the attempt ends.
+// `container`: a pod's init container or sidecar (default: the primary).
+int RunLogs(const CliEnv& env, const AdminArgs& args, const std::string& id,
+            const std::string& node, int attempt, const std::string& container, bool follow) {
+  auto client = AdminClient::Open(env, args);
+  if (!client.ok()) return Fail(client.status(), kExitBadInput);
+  AdminClient& c = **client;
+  if (auto e = c.GetExecution(id); !e.ok()) return Fail(e.status(), kExitBadInput);
   std::map<std::string, size_t> printed;
   while (true) {
-    auto attempts = (*remote)->Attempts(id, node);
+    auto attempts = c.ListAttempts(id, node);
     if (!attempts.ok()) return Fail(attempts.status(), kExitBadInput);
     const admin::TaskExecution* chosen = nullptr;
     for (const auto& a : *attempts) {
@@ -393,9 +433,16 @@ int RunRemoteLogs(const RemoteArgs& remote_args, const std::string& id, const st
                            (attempt < 0 ? "" : " " + std::to_string(attempt))),
                   kExitBadInput);
     }
+    const int number = static_cast<int>(chosen->id().retry_attempt());
     for (const auto& log : chosen->closure().logs()) {
       if (log.name() != "stdout" && log.name() != "stderr") continue;
-      auto text = FetchLog(remote_args, token, log.uri());
+      std::string uri = log.uri();
+      if (!container.empty()) {
+        auto other = ContainerLog(uri, container, node, number);
+        if (!other.ok()) return Fail(other.status(), kExitBadInput);
+        uri = *other;
+      }
+      auto text = FetchLog(args, c.token(), uri);
       if (!text.ok()) return Fail(text.status(), kExitFailed);
       size_t& done = printed[log.name()];
       if (text->size() > done) {
@@ -403,86 +450,9 @@ int RunRemoteLogs(const RemoteArgs& remote_args, const std::string& id, const st
         done = text->size();
       }
     }
-    const auto phase = chosen->closure().phase();
-    const bool running = phase == core::TaskExecution::QUEUED ||
-                         phase == core::TaskExecution::RUNNING ||
-                         phase == core::TaskExecution::INITIALIZING;
-    if (!follow || !running) return kExitOk;
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
-}
-
-// Prints an attempt's stdout and stderr; with `follow`, keeps printing what
-// is appended until the node is no longer running.
-// `container`: a pod's init container or sidecar (default: the primary).
-int RunLogs(const CliEnv& env, const std::string& id, const std::string& node, int attempt,
-            const std::string& container, bool follow) {
-  auto store = OpenStore(env);
-  if (!store.ok()) return Fail(store.status(), kExitBadInput);
-  auto nodes = (*store)->GetNodes(id);
-  if (!nodes.ok()) return Fail(nodes.status(), kExitBadInput);
-  if (auto e = (*store)->GetExecution(id); !e.ok()) return Fail(e.status(), kExitBadInput);
-  const store::NodeRecord* rec = nullptr;
-  for (const auto& n : *nodes) {
-    if (n.path == node) rec = &n;
-  }
-  if (rec == nullptr)
-    return Fail(NotFound("execution " + id + " has no node " + node), kExitBadInput);
-  if (attempt < 0) attempt = rec->attempts;
-  store::DataDir data((*store)->data_dir(), id);
-  const std::string dir = data.OutputDir(node, attempt);
-  const std::string prefix = container.empty() ? "" : container + ".";
-  if (!container.empty() && !std::filesystem::exists(dir + "/" + prefix + "stdout.log")) {
-    std::string others;
-    std::error_code ec;
-    for (const auto& f : std::filesystem::directory_iterator(dir, ec)) {
-      const std::string name = f.path().filename().string();
-      const std::string suffix = ".stdout.log";
-      if (name.size() > suffix.size() && name.ends_with(suffix)) {
-        others += (others.empty() ? "" : ", ") + name.substr(0, name.size() - suffix.size());
-      }
-    }
-    return Fail(NotFound("node " + node + " attempt " + std::to_string(attempt) +
-                         " has no container " + container + " with logs (" +
-                         (others.empty() ? std::string("it has none besides the primary")
-                                         : "it has: " + others) +
-                         ")"),
-                kExitBadInput);
-  }
-  // A process attempt's log files are made when it first prints: a silent
-  // one has its directory but none (and prints nothing here).
-  if (!std::filesystem::is_directory(dir)) {
-    return Fail(NotFound("node " + node + " attempt " + std::to_string(attempt) +
-                         " has no logs (only process tasks write them)"),
-                kExitBadInput);
-  }
-  std::map<std::string, std::streamoff> offsets;
-  auto print_new = [&]() {
-    for (const char* name : {"stdout.log", "stderr.log"}) {
-      std::ifstream in(dir + "/" + prefix + name, std::ios::binary);
-      in.seekg(offsets[name]);
-      std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      offsets[name] += static_cast<std::streamoff>(chunk.size());
-      (std::string(name) == "stdout.log" ? std::cout : std::cerr) << chunk << std::flush;
-    }
-  };
-  print_new();
-  while (follow) {
+    if (!follow || idl::IsTerminal(chosen->closure().phase())) return kExitOk;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    print_new();
-    auto now = (*store)->GetNodes(id);
-    bool running = false;
-    for (const auto& n : now.ok() ? *now : std::vector<store::NodeRecord>{}) {
-      if (n.path == node) {
-        running = n.phase == core::NodeExecution::RUNNING || n.phase == core::NodeExecution::QUEUED;
-      }
-    }
-    if (!running) {
-      print_new();
-      break;
-    }
   }
-  return kExitOk;
 }
 
 }  // namespace
@@ -491,13 +461,13 @@ void RegisterExecutions(CLI::App& app, CliEnv* env, int* exit_code) {
   auto* ex = app.add_subcommand("executions", "List or show executions in the store");
   ex->require_subcommand(1);
   auto* ls = ex->add_subcommand("ls", "List executions, newest first");
-  auto ls_remote = std::make_shared<RemoteArgs>();
-  AddRemoteOptions(ls, ls_remote.get());
+  auto ls_remote = std::make_shared<AdminArgs>();
+  AddAdminOptions(ls, ls_remote.get());
   ls->callback([env, ls_remote, exit_code] { *exit_code = RunList(*env, *ls_remote); });
   auto get_id = std::make_shared<std::string>();
   auto* get = ex->add_subcommand("get", "Show an execution: inputs, outputs, error, nodes");
-  auto get_remote = std::make_shared<RemoteArgs>();
-  AddRemoteOptions(get, get_remote.get());
+  auto get_remote = std::make_shared<AdminArgs>();
+  AddAdminOptions(get, get_remote.get());
   get->add_option("EXEC", *get_id, "Execution id")->required();
   auto get_node = std::make_shared<std::string>();
   auto get_phase = std::make_shared<std::string>();
@@ -512,8 +482,8 @@ void RegisterExecutions(CLI::App& app, CliEnv* env, int* exit_code) {
   auto* events = app.add_subcommand("events", "Show an execution's events, in order");
   events->add_option("EXEC", *ev_id, "Execution id")->required();
   events->add_flag("--json", *json, "One flyteidl event per line, as JSON");
-  auto ev_remote = std::make_shared<RemoteArgs>();
-  AddRemoteOptions(events, ev_remote.get());
+  auto ev_remote = std::make_shared<AdminArgs>();
+  AddAdminOptions(events, ev_remote.get());
   events->callback([env, ev_remote, ev_id, json, exit_code] {
     *exit_code = RunEvents(*env, *ev_remote, *ev_id, *json);
   });
@@ -522,7 +492,7 @@ void RegisterExecutions(CLI::App& app, CliEnv* env, int* exit_code) {
     std::string id, node, container;
     int attempt = -1;
     bool follow = false;
-    RemoteArgs remote;
+    AdminArgs remote;
   };
   auto la = std::make_shared<LogsArgs>();
   auto* logs = app.add_subcommand("logs", "Show a process task's stdout and stderr");
@@ -533,19 +503,16 @@ void RegisterExecutions(CLI::App& app, CliEnv* env, int* exit_code) {
   logs->add_option("--container", la->container,
                    "A pod's init container or sidecar (default: the primary)");
   logs->add_flag("--follow,-f", la->follow, "Keep printing while the node runs");
-  AddRemoteOptions(logs, &la->remote);
+  AddAdminOptions(logs, &la->remote);
   logs->callback([env, la, exit_code] {
-    *exit_code =
-        la->remote.server.empty()
-            ? RunLogs(*env, la->id, la->node, la->attempt, la->container, la->follow)
-            : RunRemoteLogs(la->remote, la->id, la->node, la->attempt, la->container, la->follow);
+    *exit_code = RunLogs(*env, la->remote, la->id, la->node, la->attempt, la->container, la->follow);
   });
 
   auto ab_id = std::make_shared<std::string>();
   auto* abort = app.add_subcommand("abort", "Abort a running execution");
   abort->add_option("EXEC", *ab_id, "Execution id")->required();
-  auto ab_remote = std::make_shared<RemoteArgs>();
-  AddRemoteOptions(abort, ab_remote.get());
+  auto ab_remote = std::make_shared<AdminArgs>();
+  AddAdminOptions(abort, ab_remote.get());
   abort->callback(
       [env, ab_remote, ab_id, exit_code] { *exit_code = RunAbort(*env, *ab_remote, *ab_id); });
 }

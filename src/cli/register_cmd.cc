@@ -8,7 +8,7 @@
 
 #include "commands.h"
 #include "flytecpp/idl/package.h"
-#include "remote.h"
+#include "admin_client.h"
 #include "report.h"
 
 namespace flytecpp::cli {
@@ -18,16 +18,16 @@ namespace {
 struct RegisterArgs {
   RegisterArgs() { remote.server = "127.0.0.1:8089"; }  // flyteadmin's gRPC port
   std::string package, version;
-  RemoteArgs remote;
+  AdminArgs remote;
 };
 
-int RunRegister(const RegisterArgs& a) {
+int RunRegister(const CliEnv& env, const RegisterArgs& a) {
   auto package = idl::ReadPackage(a.package);
   if (!package.ok()) return Fail(package.status(), kExitBadInput);
-  auto remote = Remote::Connect(a.remote);
-  if (!remote.ok()) return Fail(remote.status(), kExitBadInput);
+  auto client = AdminClient::Open(env, a.remote);
+  if (!client.ok()) return Fail(client.status(), kExitBadInput);
   int registered = 0, existing = 0;
-  Status st = (*remote)->Register(std::move(package).value(), a.version, a.package,
+  Status st = (*client)->Register(std::move(package).value(), a.version, a.package,
                                   [&](const std::string& what, bool existed) {
                                     ++(existed ? existing : registered);
                                     std::cout << (existed ? "exists      " : "registered  ") << what
@@ -39,20 +39,20 @@ int RunRegister(const RegisterArgs& a) {
     return Fail(st, st.code() == StatusCode::kFailedPrecondition ? kExitFailed : kExitBadInput);
   }
   std::cout << registered << " registered, " << existing << " already registered, on "
-            << a.remote.server << " (" << a.remote.project << "/" << a.remote.domain << ")\n";
+            << (*client)->Where() << " (" << a.remote.project << "/" << a.remote.domain << ")\n";
   return kExitOk;
 }
 
 }  // namespace
 
-void RegisterRegister(CLI::App& app, int* exit_code) {
+void RegisterRegister(CLI::App& app, CliEnv* env, int* exit_code) {
   auto a = std::make_shared<RegisterArgs>();
   auto* cmd = app.add_subcommand(
       "register", "Register a pyflyte package with a FlyteAdmin server (flytecpp serve)");
   cmd->add_option("PACKAGE", a->package, "The package (.tgz, .tar.gz, .tar)")->required();
   cmd->add_option("--version", a->version, "Version of ids that name none");
-  AddRemoteOptions(cmd, &a->remote);
-  cmd->callback([a, exit_code] { *exit_code = RunRegister(*a); });
+  AddAdminOptions(cmd, &a->remote);
+  cmd->callback([env, a, exit_code] { *exit_code = RunRegister(*env, *a); });
 }
 
 }  // namespace flytecpp::cli

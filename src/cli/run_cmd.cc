@@ -18,7 +18,7 @@
 #include "flytecpp/idl/nodes.h"
 #include "flyteidl/admin/launch_plan.pb.h"
 #include "python_source.h"
-#include "remote.h"
+#include "admin_client.h"
 #include "report.h"
 #include "store_util.h"
 
@@ -40,7 +40,7 @@ struct RunOptions {
   int max_parallelism = -1;  // -1: the launch plan's (else no limit)
   std::string detach;        // "", "gates" (--detach) or "now" (--detach=now)
   bool overwrite_cache = false;
-  RemoteArgs remote;    // --server: register the package there and run it there
+  AdminArgs remote;    // --server: register the package there and run it there
   std::string version;  // of what is registered (default: from the package's bytes)
 };
 
@@ -275,7 +275,7 @@ Status PlaceSourceBundle(const CliEnv& env, const std::string& input,
 
 // " --project P --domain D" where `id`'s differ from what the command was
 // given: what a later command needs to find what `id` names.
-std::string ScopeFlags(const core::Identifier& id, const RemoteArgs& given) {
+std::string ScopeFlags(const core::Identifier& id, const AdminArgs& given) {
   std::string out;
   if (id.project() != given.project) out += " --project " + id.project();
   if (id.domain() != given.domain) out += " --domain " + id.domain();
@@ -285,7 +285,7 @@ std::string ScopeFlags(const core::Identifier& id, const RemoteArgs& given) {
 // run --server: registers the package with the server, launches the
 // workflow's launch plan (or the task) there, and waits for it as a local
 // run does (--detach: returns once it is created).
-int RunOnServer(const RunOptions& o, const compiler::WorkflowSources& sources,
+int RunOnServer(const CliEnv& env, const RunOptions& o, const compiler::WorkflowSources& sources,
                 const compiler::WorkflowSources::Entry& entry,
                 const engine::ExecutionRequest& request) {
   if (!idl::IsPackagePath(o.input)) {
@@ -302,11 +302,11 @@ int RunOnServer(const RunOptions& o, const compiler::WorkflowSources& sources,
   if (!package.ok()) return Fail(package.status(), kExitBadInput);
   auto version = PackageVersion(o);
   if (!version.ok()) return Fail(version.status(), kExitBadInput);
-  auto remote = Remote::Connect(o.remote);
-  if (!remote.ok()) return Fail(remote.status(), kExitBadInput);
+  auto client = AdminClient::Open(env, o.remote);
+  if (!client.ok()) return Fail(client.status(), kExitBadInput);
   int registered = 0;
   Status st =
-      (*remote)->Register(std::move(package).value(), *version, o.input,
+      (*client)->Register(std::move(package).value(), *version, o.input,
                           [&](const std::string&, bool existed) { registered += !existed; });
   if (!st.ok()) {
     return Fail(st, st.code() == StatusCode::kFailedPrecondition ? kExitFailed : kExitBadInput);
@@ -343,11 +343,9 @@ int RunOnServer(const RunOptions& o, const compiler::WorkflowSources& sources,
   if (o.max_parallelism >= 0) create.mutable_spec()->set_max_parallelism(o.max_parallelism);
   create.mutable_spec()->set_overwrite_cache(o.overwrite_cache);
   *create.mutable_inputs() = request.inputs;
-  admin::ExecutionCreateResponse created;
-  st = (*remote)->Call((*remote)->admin(), &flyteidl::service::AdminService::Stub::CreateExecution,
-                       create, &created);
-  if (!st.ok()) return Fail(st, kExitBadInput);
-  const std::string& name = created.id().name();
+  auto created = (*client)->api().CreateExecution(create);
+  if (!created.ok()) return Fail(created.status(), kExitBadInput);
+  const std::string& name = created->id().name();
   std::cerr << "flytecpp: " << o.input << " (" << *version << "): " << registered
             << " entities registered on " << o.remote.server << "; execution " << name << "\n";
   if (!o.detach.empty()) {
@@ -356,18 +354,20 @@ int RunOnServer(const RunOptions& o, const compiler::WorkflowSources& sources,
               << ScopeFlags(target, o.remote) << " shows it\n";
     return kExitOk;
   }
-  RemoteArgs where = o.remote;
+  AdminArgs where = o.remote;
   where.project = target.project();
   where.domain = target.domain();
-  auto waiter = Remote::Connect(where);
+  auto waiter = AdminClient::Open(env, where);
   if (!waiter.ok()) return Fail(waiter.status(), kExitBadInput);
   auto ended = (*waiter)->WaitForEnd(name);
   if (!ended.ok()) return Fail(ended.status(), kExitFailed);
+  auto data = (*waiter)->GetExecutionData(name);
+  if (!data.ok()) return Fail(data.status(), kExitFailed);
   engine::ExecutionResult result;
   result.execution_id = name;
-  result.phase = ended->phase;
-  if (ended->outputs) result.outputs = *ended->outputs;
-  result.error = ended->error;
+  result.phase = ended->closure().phase();
+  if (data->has_full_outputs()) result.outputs = data->full_outputs();
+  if (ended->closure().has_error()) result.error = ended->closure().error();
   return Report(result, o.outputs_file);
 }
 
@@ -455,7 +455,7 @@ int RunRun(const CliEnv& env, RunOptions o) {
   }
   if (o.max_parallelism >= 0) request.max_parallelism = o.max_parallelism;
   request.overwrite_cache = o.overwrite_cache;
-  if (!o.remote.server.empty()) return RunOnServer(o, sources, *entry, request);
+  if (!o.remote.server.empty()) return RunOnServer(env, o, sources, *entry, request);
   // Recorded under a project and domain (flytesnacks/development unless
   // given), so the console lists local runs beside what the API launched.
   request.project = o.remote.project;
@@ -543,7 +543,7 @@ void RegisterRun(CLI::App& app, CliEnv* env, int* exit_code) {
       ->check(CLI::IsMember({"gates", "now"}));
   run->add_option("--version", o->version,
                   "The version given to entities that have none (default: a hash of the package)");
-  AddRemoteOptions(run, &o->remote);
+  AddAdminOptions(run, &o->remote);
   run->callback([env, o, exit_code] { *exit_code = RunRun(*env, *o); });
 
   auto id = std::make_shared<std::string>();

@@ -71,7 +71,7 @@ class Calls {
   grpc::Status SetSignal(grpc::ServerContext* context, const flyteadmin::SignalSetRequest& request,
                          flyteadmin::SignalSetResponse* response) {
     if (auto denied = auth_.Deny(context)) return *denied;
-    return Answer(api_.SetSignal(request, "SetSignal from " + context->peer()), response);
+    return Answer(api_.SetSignal(request, {"SetSignal from " + context->peer(), ""}), response);
   }
 
  private:

@@ -404,7 +404,7 @@ else
   bad "resume finished"
 fi
 expect_bad_input "abort of a finished execution" "already ended SUCCEEDED" "$DEMO" abort e2e-resume
-expect_bad_input "unknown execution" "no execution \"nope\"" "$DEMO" executions get nope
+expect_bad_input "unknown execution" "execution flytesnacks:development:nope does not exist" "$DEMO" executions get nope
 
 # --- the engine as a service: concurrency, slots, leases, reattach ---------------------
 # 8 runs started at once on a new store all succeed.

@@ -111,10 +111,15 @@ class AdminApi {
       const flyteadmin::SignalGetOrCreateRequest& request) = 0;
   virtual Result<flyteadmin::SignalList> ListSignals(
       const flyteadmin::SignalListRequest& request) = 0;
-  // `origin` says who set it, for the record (flytecpp signals ls shows it);
-  // over gRPC the server names the caller itself and `origin` is not sent.
+  // `origin`: who sets it and why, for the record (flytecpp signals ls
+  // shows it; a rejected gate's error gives the reason). Over gRPC the
+  // server names the caller itself, and a reason cannot be sent
+  // (InvalidArgument: FlyteAdmin's SetSignal carries none).
+  struct SignalOrigin {
+    std::string who, reason;
+  };
   virtual Result<flyteadmin::SignalSetResponse> SetSignal(
-      const flyteadmin::SignalSetRequest& request, const std::string& origin) = 0;
+      const flyteadmin::SignalSetRequest& request, const SignalOrigin& origin) = 0;
 };
 
 // ---- In process.
