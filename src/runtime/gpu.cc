@@ -50,37 +50,28 @@ std::vector<std::string> GpuControlDevices() {
   return out;
 }
 
-std::optional<std::vector<GpuDevice>> GpuSlots::Acquire(int n,
-                                                        const std::function<bool()>& cancelled) {
-  std::unique_lock<std::mutex> lock(mu_);
-  for (;;) {
-    std::vector<size_t> free;
-    for (size_t i = 0; i < devices_.size() && free.size() < static_cast<size_t>(n); ++i) {
-      if (!busy_[i]) free.push_back(i);
-    }
-    if (free.size() == static_cast<size_t>(n)) {
-      std::vector<GpuDevice> held;
-      for (size_t i : free) {
-        busy_[i] = true;
-        held.push_back(devices_[i]);
-      }
-      return held;
-    }
-    if (cancelled()) return std::nullopt;
-    freed_.wait_for(lock, std::chrono::milliseconds(100));
+std::optional<std::vector<GpuDevice>> GpuSlots::TryAcquire(int n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<size_t> free;
+  for (size_t i = 0; i < devices_.size() && free.size() < static_cast<size_t>(n); ++i) {
+    if (!busy_[i]) free.push_back(i);
   }
+  if (free.size() != static_cast<size_t>(n)) return std::nullopt;
+  std::vector<GpuDevice> held;
+  for (size_t i : free) {
+    busy_[i] = true;
+    held.push_back(devices_[i]);
+  }
+  return held;
 }
 
 void GpuSlots::Release(const std::vector<GpuDevice>& held) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& d : held) {
-      for (size_t i = 0; i < devices_.size(); ++i) {
-        if (devices_[i].path == d.path) busy_[i] = false;
-      }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& d : held) {
+    for (size_t i = 0; i < devices_.size(); ++i) {
+      if (devices_[i].path == d.path) busy_[i] = false;
     }
   }
-  freed_.notify_all();
 }
 
 }  // namespace flytecpp::runtime::internal

@@ -4,8 +4,6 @@
 // sandbox, with CUDA_VISIBLE_DEVICES naming them.
 #pragma once
 
-#include <condition_variable>
-#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -32,15 +30,14 @@ class GpuSlots {
 
   size_t total() const { return devices_.size(); }
 
-  // Blocks until `n` devices are free, then holds them. REQUIRES: n <= total().
-  // Returns nullopt, holding nothing, once `cancelled()` says so (polled).
-  std::optional<std::vector<GpuDevice>> Acquire(int n, const std::function<bool()>& cancelled);
+  // Holds `n` devices if that many are free; else nullopt, holding none.
+  // REQUIRES: n <= total().
+  std::optional<std::vector<GpuDevice>> TryAcquire(int n);
   void Release(const std::vector<GpuDevice>& held);
 
  private:
   const std::vector<GpuDevice> devices_;
   std::mutex mu_;
-  std::condition_variable freed_;
   std::vector<bool> busy_ = std::vector<bool>(devices_.size());  // guarded by mu_
 };
 

@@ -1,9 +1,6 @@
 #include "output_pump.h"
 
 #include <fcntl.h>
-#include <poll.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,24 +13,6 @@ namespace {
 void CloseFd(int& fd) {
   if (fd >= 0) ::close(fd);
   fd = -1;
-}
-
-// A descriptor that becomes readable when `pid` exits; -1 on kernels
-// without pidfd_open (before 5.3), which then poll with a timeout.
-int OpenPidFd(pid_t pid) {
-#ifdef SYS_pidfd_open
-  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-#else
-  (void)pid;
-  return -1;
-#endif
-}
-
-bool Exited(pid_t pid) {
-  siginfo_t info{};
-  // WNOWAIT: the caller reaps it.
-  return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-         info.si_pid == pid;
 }
 
 }  // namespace
@@ -58,12 +37,19 @@ OutputPump::~OutputPump() {
   }
 }
 
-bool OutputPump::Drain(int from, Sink& sink) {
+bool OutputPump::Drain(int& from, Sink& sink) {
+  if (from < 0) return false;
   char buffer[65536];
   for (;;) {
     const ssize_t n = ::read(from, buffer, sizeof buffer);
-    if (n == 0) return false;
-    if (n < 0) return errno == EINTR || errno == EAGAIN;  // EAGAIN: nothing more for now
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+      CloseFd(from);
+      return false;
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return true;  // EAGAIN: nothing more for now
+    }
     if (sink.fd < 0) {
       sink.fd = ::open(sink.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     }
@@ -77,29 +63,9 @@ bool OutputPump::Drain(int from, Sink& sink) {
   }
 }
 
-void OutputPump::CopyUntilExit(pid_t pid) {
+void OutputPump::CloseChildEnds() {
   CloseFd(out_[1]);
   CloseFd(err_[1]);
-  if (!status_.ok()) return;
-  int pidfd = OpenPidFd(pid);
-  bool out_open = true, err_open = true, exited = false;
-  while (!exited && (out_open || err_open)) {  // both closed: nothing more to copy
-    pollfd fds[3];
-    nfds_t count = 0;
-    if (out_open) fds[count++] = {out_[0], POLLIN, 0};
-    if (err_open) fds[count++] = {err_[0], POLLIN, 0};
-    const nfds_t pid_slot = count;
-    if (pidfd >= 0) fds[count++] = {pidfd, POLLIN, 0};
-    const int ready = ::poll(fds, count, pidfd >= 0 ? -1 : 50);
-    if (ready < 0 && errno != EINTR) break;
-    if (out_open) out_open = Drain(out_[0], out_sink_);
-    if (err_open) err_open = Drain(err_[0], err_sink_);
-    exited = pidfd >= 0 ? (ready > 0 && (fds[pid_slot].revents & POLLIN) != 0) : Exited(pid);
-  }
-  // What it wrote just before exiting.
-  if (out_open) Drain(out_[0], out_sink_);
-  if (err_open) Drain(err_[0], err_sink_);
-  CloseFd(pidfd);
 }
 
 }  // namespace flytecpp::runtime::internal

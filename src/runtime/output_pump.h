@@ -26,22 +26,26 @@ class OutputPump {
   int stdout_fd() const { return out_[1]; }
   int stderr_fd() const { return err_[1]; }
 
-  // Closes the child's ends (once it has them), then copies what arrives
-  // into the files until process `pid` has exited and what it wrote before
-  // exiting is in them, or it closed both. Does not reap it. Processes the
-  // task left behind may hold the pipes open: they are not waited for. On
-  // kernels without pidfd_open (before 5.3) an exit is seen only for a child
-  // of this process; for another (the sandbox helper's) the copying then ends
-  // when the pipes close.
-  void CopyUntilExit(pid_t pid);
+  // Closes the child's ends, once it has them: the pipes then end when the
+  // task (and whatever it left behind holding them) is gone.
+  void CloseChildEnds();
+
+  // Our ends, non-blocking, to watch for what arrives (-1 once at their end).
+  int stdout_read_fd() const { return out_[0]; }
+  int stderr_read_fd() const { return err_[0]; }
+  // Copies what the pipe holds now into its file; false once it reached its
+  // end (its descriptor is then closed).
+  bool DrainStdout() { return Drain(out_[0], out_sink_); }
+  bool DrainStderr() { return Drain(err_[0], err_sink_); }
 
  private:
   struct Sink {
     std::string path;
     int fd = -1;  // the file, once made
   };
-  // Copies what `from` holds now; false once it reached its end.
-  bool Drain(int from, Sink& sink);
+  // Copies what `from` holds now; false (and `from` closed) once it reached
+  // its end.
+  bool Drain(int& from, Sink& sink);
 
   Status status_ = Status::Ok();
   int out_[2] = {-1, -1}, err_[2] = {-1, -1};

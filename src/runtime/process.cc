@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -19,6 +20,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -40,6 +42,7 @@
 #include "output_pump.h"
 #include "pod.h"
 #include "python_env.h"
+#include "reactor.h"
 #include "sandbox.h"
 #include "sandbox_helper.h"
 #include "spawn.h"
@@ -341,7 +344,7 @@ Result<std::vector<ImageMapping>> LoadImageConfig(const fs::path& path) {
 struct ProcessRuntime::Impl {
   ProcessRuntimeOptions options;
   std::mutex mu;
-  std::set<uint64_t> live;                   // guarded by mu: tokens from Start to the end of Run
+  std::set<uint64_t> live;                   // guarded by mu: tokens from Start to their end
   std::map<uint64_t, pid_t> running;         // guarded by mu: token -> process group, once spawned
   std::map<uint64_t, std::string> launched;  // guarded by mu: token -> launcher handle
   std::set<uint64_t> aborted;                // guarded by mu: live tokens aborted
@@ -354,6 +357,26 @@ struct ProcessRuntime::Impl {
   std::unique_ptr<internal::SandboxHelpers> helpers;  // sandboxed runtimes only
   std::optional<fs::path> python;  // flytekit tasks' environment where no image names one
 
+  // An attempt running as a process of this machine, followed by the reactor.
+  struct Running {
+    AttemptSpec spec;
+    AttemptCallbacks callbacks;
+    Launch launch;
+    std::vector<internal::GpuDevice> gpus;
+    std::unique_ptr<AttemptCgroup> cgroup;
+    std::unique_ptr<internal::OutputPump> logs;
+    std::optional<internal::HelperAttempt> in_helper;
+    pid_t pid = -1;
+    int pidfd = -1;  // a child's; -1 in the helper or without pidfd_open (polled)
+    bool address_space_limited = false;
+    std::vector<uint64_t> watches;
+  };
+  // Reactor thread only: what runs, and what waits for GPUs to start.
+  std::map<uint64_t, std::unique_ptr<Running>> runs;
+  std::deque<std::pair<AttemptSpec, AttemptCallbacks>> gpu_waiting;
+  // Last: stopped (ProcessRuntime's destructor) before the rest goes.
+  internal::Reactor reactor;
+
   const ImageMapping* ImageFor(const std::string& image) const {
     for (const auto& m : options.images) {
       if (fnmatch(m.pattern.c_str(), image.c_str(), 0) == 0) return &m;
@@ -361,7 +384,24 @@ struct ProcessRuntime::Impl {
     return nullptr;
   }
 
-  void Run(const AttemptSpec& spec, const AttemptCallbacks& callbacks);
+  // On the reactor: prepares and starts an attempt (or parks it until the
+  // GPUs it needs are free).
+  void Begin(AttemptSpec spec, AttemptCallbacks callbacks);
+  // On the reactor: what a running attempt's end descriptor says.
+  void OnEndReadable(uint64_t token);
+  // On the reactor, without pidfds: whether the attempt's process exited.
+  void PollExit(uint64_t token);
+  // On the reactor: reaps, classifies and reports attempt `token`, which ended
+  // with `status` (or `ended`: its sandbox failed).
+  void End(uint64_t token, int status, Status ended);
+  // On the reactor: the parked attempts try again (GPUs were freed, or one
+  // of them was aborted).
+  void RetryGpuWaiting();
+  // The attempt is no longer live (it ended, or was dropped unstarted).
+  void Forget(uint64_t token);
+  bool Aborted(uint64_t token);
+  // Runs an attempt through options.launcher on this thread.
+  void RunLaunchedAttempt(const AttemptSpec& spec, const AttemptCallbacks& callbacks);
   // Runs `body` on a thread of its own, the attempt live until it returns.
   void StartWorker(AttemptSpec spec, std::function<void(const AttemptSpec&)> body);
   // Follows launched attempt `handle` (a restarted engine's) to its end.
@@ -421,6 +461,23 @@ ProcessRuntime::~ProcessRuntime() {
     }
     workers.swap(impl_->workers);
   }
+  impl_->reactor.Stop();
+  // What was running is killed: reaped here, its cgroups and secrets gone.
+  for (auto& [token, run] : impl_->runs) {
+    if (run->pidfd >= 0) {
+      int status;
+      while (::waitpid(run->pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      ::close(run->pidfd);
+    } else if (!run->in_helper && run->pid > 0) {
+      int status;
+      while (::waitpid(run->pid, &status, 0) < 0 && errno == EINTR) {
+      }
+    }
+    run->cgroup->Remove();
+    impl_->gpus->Release(run->gpus);
+    RemovePrivateDirs(run->launch.out_dir);
+  }
   for (auto& w : workers) w.thread.join();
 }
 
@@ -465,9 +522,34 @@ Status ProcessRuntime::CheckSandbox() const {
 }
 
 Status ProcessRuntime::Start(AttemptSpec spec, AttemptCallbacks callbacks) {
-  impl_->StartWorker(std::move(spec), [this, callbacks = std::move(callbacks)](
-                                          const AttemptSpec& s) { impl_->Run(s, callbacks); });
+  if (impl_->options.launcher) {
+    impl_->StartWorker(std::move(spec),
+                       [this, callbacks = std::move(callbacks)](const AttemptSpec& s) {
+                         impl_->RunLaunchedAttempt(s, callbacks);
+                       });
+    return Status::Ok();
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->live.insert(spec.id.token);
+  }
+  impl_->reactor.Post(
+      [impl = impl_.get(), spec = std::move(spec), callbacks = std::move(callbacks)]() mutable {
+        impl->Begin(std::move(spec), std::move(callbacks));
+      });
   return Status::Ok();
+}
+
+void ProcessRuntime::Impl::Forget(uint64_t token) {
+  std::lock_guard<std::mutex> lock(mu);
+  live.erase(token);
+  aborted.erase(token);
+  running.erase(token);
+}
+
+bool ProcessRuntime::Impl::Aborted(uint64_t token) {
+  std::lock_guard<std::mutex> lock(mu);
+  return aborted.count(token) > 0;
 }
 
 void ProcessRuntime::Impl::StartWorker(AttemptSpec spec,
@@ -524,6 +606,8 @@ void ProcessRuntime::Abort(const AttemptId& id) {
   if (it != impl_->running.end()) ::kill(-it->second, SIGKILL);  // the whole process tree
   auto job = impl_->launched.find(id.token);
   if (job != impl_->launched.end()) impl_->options.launcher->Cancel(job->second);
+  // One parked for GPUs goes now.
+  impl_->reactor.Post([impl = impl_.get()] { impl->RetryGpuWaiting(); });
 }
 
 Result<bool> ProcessRuntime::Reattach(AttemptSpec spec, const std::string& handle,
@@ -895,63 +979,87 @@ std::variant<std::vector<std::string>, TaskError> ProcessRuntime::Impl::PodComma
   return argv;
 }
 
-void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& callbacks) {
+namespace {
+
+// A descriptor that becomes readable when `pid` exits; -1 on kernels
+// without pidfd_open (before 5.3), where the exit is polled for instead.
+int OpenPidFd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+// Whether child `pid` has exited (not reaped: WNOWAIT).
+bool Exited(pid_t pid) {
+  siginfo_t info{};
+  return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == pid;
+}
+
+constexpr auto kExitPollInterval = std::chrono::milliseconds(50);
+
+}  // namespace
+
+void ProcessRuntime::Impl::Begin(AttemptSpec spec, AttemptCallbacks callbacks) {
+  const uint64_t token = spec.id.token;
+  if (Aborted(token)) return Forget(token);  // aborted before it started
+  const auto fail = [&](TaskError error) {
+    Forget(token);
+    callbacks.done(spec.id, std::move(error));
+  };
   auto pod = PodOf(*spec.task);
-  if (!pod.ok()) {
-    return callbacks.done(spec.id, Failure("BadTaskSpecification", pod.status().message(), false));
-  }
+  if (!pod.ok()) return fail(Failure("BadTaskSpecification", pod.status().message(), false));
   // GPUs first: a task that needs more than the machine has fails at once
   // (never a silent CPU run); one that needs some waits for them.
   const int64_t need = GpusNeeded(*spec.task, *pod);
-  std::vector<internal::GpuDevice> held;
-  if (need > static_cast<int64_t>(gpus->total()) && !options.launcher) {
-    return callbacks.done(
-        spec.id,
+  if (need > static_cast<int64_t>(gpus->total())) {
+    return fail(
         Failure("InsufficientGpus",
                 "the task needs " + std::to_string(need) + " GPU(s) and this machine " +
                     (gpus->total() == 0 ? std::string("has none (no /dev/nvidia<N> devices)")
                                         : "has " + std::to_string(gpus->total())),
                 false));
   }
-  if (need > 0 && !options.launcher) {
-    auto acquired = gpus->Acquire(static_cast<int>(need), [&] {
-      std::lock_guard<std::mutex> lock(mu);
-      return aborted.count(spec.id.token) > 0;
-    });
-    if (!acquired) return;  // aborted while waiting
+  std::vector<internal::GpuDevice> held;
+  if (need > 0) {
+    auto acquired = gpus->TryAcquire(static_cast<int>(need));
+    if (!acquired) {
+      gpu_waiting.emplace_back(std::move(spec), std::move(callbacks));
+      return;
+    }
     held = std::move(*acquired);
   }
-  struct ReleaseGpus {
-    internal::GpuSlots& slots;
-    const std::vector<internal::GpuDevice>& held;
-    ~ReleaseGpus() { slots.Release(held); }
-  } release_gpus{*gpus, held};
   auto prepared = Prepare(spec, *pod, held);
   if (auto* error = std::get_if<TaskError>(&prepared)) {
     RemovePrivateDirs(spec.output_dir.string());  // a pod may have written some
-    return callbacks.done(spec.id, *error);
+    gpus->Release(held);
+    return fail(*error);
   }
-  const Launch& launch = std::get<Launch>(prepared);
-  // Files holding secrets live as long as the attempt: gone before the
-  // engine hears it ended, and on every way out.
-  struct RemovePrivate {
-    const std::string& out_dir;
-    void Now() const { RemovePrivateDirs(out_dir); }
-    ~RemovePrivate() { Now(); }
-  } remove_private{launch.out_dir};
-  auto done = [&](TaskOutcome outcome) {
-    remove_private.Now();
-    callbacks.done(spec.id, std::move(outcome));
+  auto run = std::make_unique<Running>();
+  run->spec = std::move(spec);
+  run->callbacks = std::move(callbacks);
+  run->launch = std::move(std::get<Launch>(prepared));
+  run->gpus = std::move(held);
+  Running& r = *run;
+  const Launch& launch = r.launch;
+  // Ends an attempt that did not start: its secrets and GPUs released; the
+  // error reported, unless it was aborted (the engine no longer waits).
+  const auto not_started = [&](std::optional<TaskError> error) {
+    RemovePrivateDirs(launch.out_dir);
+    gpus->Release(r.gpus);
+    r.cgroup.reset();
+    if (!error) return Forget(token);
+    fail(std::move(*error));
   };
-  if (options.launcher) {
-    if (auto outcome = RunLaunched(spec, callbacks, launch, need)) done(std::move(*outcome));
-    return;
-  }
 
   // Limits and tracking: a per-attempt cgroup the process joins before it
   // runs anything; memory falls back to RLIMIT_AS where no memory cgroup
   // can be made. See docs/runtime.md.
-  AttemptCgroup cgroup(internal::AttemptCgroupName(launch.out_dir), launch.cpu, launch.memory);
+  r.cgroup = std::make_unique<AttemptCgroup>(internal::AttemptCgroupName(launch.out_dir),
+                                             launch.cpu, launch.memory);
   internal::SpawnRequest request;
   request.argv = launch.argv;
   // The task's environment goes through exec, never the command line (bwrap
@@ -967,99 +1075,177 @@ void ProcessRuntime::Impl::Run(const AttemptSpec& spec, const AttemptCallbacks& 
     request.search_path = path != nullptr ? path : "/usr/bin:/bin";
   }
   request.cwd = launch.cwd;
-  request.cgroup_dirs = cgroup.dirs();
-  request.cgroups_required = cgroup.limits_cpu() || cgroup.limits_memory();
-  if (!cgroup.limits_memory()) request.address_space = launch.memory;
-  internal::OutputPump logs(launch.out_dir + "/stdout.log", launch.out_dir + "/stderr.log");
-  if (!logs.status().ok()) {
-    return done(
-        Failure("RuntimeStartFailed", logs.status().message(), true, core::ExecutionError::SYSTEM));
+  request.cgroup_dirs = r.cgroup->dirs();
+  request.cgroups_required = r.cgroup->limits_cpu() || r.cgroup->limits_memory();
+  if (!r.cgroup->limits_memory()) request.address_space = launch.memory;
+  r.address_space_limited = request.address_space.has_value();
+  r.logs = std::make_unique<internal::OutputPump>(launch.out_dir + "/stdout.log",
+                                                  launch.out_dir + "/stderr.log");
+  if (!r.logs->status().ok()) {
+    return not_started(Failure("RuntimeStartFailed", r.logs->status().message(), true,
+                               core::ExecutionError::SYSTEM));
   }
-  request.stdout_fd = logs.stdout_fd();
-  request.stderr_fd = logs.stderr_fd();
+  request.stdout_fd = r.logs->stdout_fd();
+  request.stderr_fd = r.logs->stderr_fd();
 
   // Sandboxed, through the long-lived helper where it can take the attempt;
   // else a process of its own (a bubblewrap, or the command unsandboxed).
-  std::optional<internal::HelperAttempt> in_helper;
   Result<pid_t> spawned = Internal("not spawned");
   if (launch.sandbox && helpers && helpers->Fits(*launch.sandbox)) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (aborted.count(spec.id.token)) return;  // aborted before it started
-    }
+    if (Aborted(token)) return not_started(std::nullopt);
     auto started =
         helpers->Start(*launch.sandbox, launch.command, *request.env, request.address_space,
-                       logs.stdout_fd(), logs.stderr_fd(), cgroup.dirs());
+                       r.logs->stdout_fd(), r.logs->stderr_fd(), r.cgroup->dirs());
     if (started && !started->ok()) {
-      return done(Failure("RuntimeStartFailed", started->status().message(), true,
-                          core::ExecutionError::SYSTEM));
+      return not_started(Failure("RuntimeStartFailed", started->status().message(), true,
+                                 core::ExecutionError::SYSTEM));
     }
     if (started) {
-      in_helper.emplace(std::move(**started));
+      r.in_helper.emplace(std::move(**started));
       std::lock_guard<std::mutex> lock(mu);
-      if (aborted.count(spec.id.token)) ::kill(-in_helper->pid(), SIGKILL);  // aborted meanwhile
-      running[spec.id.token] = in_helper->pid();
-      spawned = in_helper->pid();
+      if (aborted.count(token)) ::kill(-r.in_helper->pid(), SIGKILL);  // aborted meanwhile
+      running[token] = r.in_helper->pid();
+      spawned = r.in_helper->pid();
     }
   }
-  if (!in_helper) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (aborted.count(spec.id.token)) return;  // aborted before it started
+  if (!r.in_helper) {
+    std::unique_lock<std::mutex> lock(mu);
+    if (aborted.count(token)) {
+      lock.unlock();
+      return not_started(std::nullopt);
+    }
     spawned = internal::Spawn(request);
-    if (spawned.ok()) running[spec.id.token] = *spawned;
+    if (spawned.ok()) running[token] = *spawned;
   }
   if (!spawned.ok()) {
     const Status& st = spawned.status();
     if (st.code() == StatusCode::kFailedPrecondition) {  // its cgroup refused it
-      return done(
+      return not_started(
           Failure("ResourceLimitsNotApplied",
-                  st.message() + " (" + cgroup.dirs().front() + "), so the task was not started",
+                  st.message() + " (" + r.cgroup->dirs().front() + "), so the task was not started",
                   true, core::ExecutionError::SYSTEM));
     }
     if (st.code() == StatusCode::kNotFound) {
-      return done(Failure("ContainerFailed", st.message(), true));
+      return not_started(Failure("ContainerFailed", st.message(), true));
     }
-    return done(Failure("RuntimeStartFailed", st.message(), true, core::ExecutionError::SYSTEM));
+    return not_started(
+        Failure("RuntimeStartFailed", st.message(), true, core::ExecutionError::SYSTEM));
   }
-  const pid_t pid = *spawned;
+  r.pid = *spawned;
   // The handle, for an engine that has to find this attempt after this one
   // died before recording it. An attempt in cgroups is found by their name;
   // only one without needs the file (a file is a cost per attempt).
-  const Handle handle{pid, ProcessStartTime(pid), cgroup.dirs()};
-  if (cgroup.empty()) {
+  const Handle handle{r.pid, ProcessStartTime(r.pid), r.cgroup->dirs()};
+  if (r.cgroup->empty()) {
     (void)idl::WriteFileAtomic(launch.out_dir + "/" + kHandleFile, handle.ToString());
   }
-  if (callbacks.started) callbacks.started(spec.id, handle.ToString());
+  if (r.callbacks.started) r.callbacks.started(r.spec.id, handle.ToString());
 
-  logs.CopyUntilExit(pid);
-  int status = 0;
-  Status ended = Status::Ok();
-  if (in_helper) {
-    auto waited = in_helper->Wait();
-    if (waited.ok()) status = *waited;
-    ended = waited.status();
+  // Followed from here by the reactor: its output as it comes, its end.
+  r.logs->CloseChildEnds();
+  internal::OutputPump* logs = r.logs.get();
+  r.watches.push_back(reactor.Watch(logs->stdout_read_fd(), [this, token, logs] {
+    if (!logs->DrainStdout()) reactor.Unwatch(runs[token]->watches[0]);
+  }));
+  r.watches.push_back(reactor.Watch(logs->stderr_read_fd(), [this, token, logs] {
+    if (!logs->DrainStderr()) reactor.Unwatch(runs[token]->watches[1]);
+  }));
+  int end_fd = -1;
+  if (r.in_helper) {
+    end_fd = r.in_helper->reply_fd();
   } else {
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    r.pidfd = OpenPidFd(r.pid);
+    end_fd = r.pidfd;
   }
-  ::kill(-pid, SIGKILL);  // nothing of the attempt outlives it
-  const bool oom_killed = cgroup.OomKilled();
-  cgroup.Remove();
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    running.erase(spec.id.token);
-    if (aborted.count(spec.id.token)) return;  // the engine no longer waits for it
+  runs.emplace(token, std::move(run));
+  if (end_fd >= 0) {
+    runs[token]->watches.push_back(reactor.Watch(end_fd, [this, token] { OnEndReadable(token); }));
+  } else {
+    reactor.After(kExitPollInterval, [this, token] { PollExit(token); });  // no pidfd
   }
-  if (!ended.ok()) {  // the helper could not set the sandbox up, or died
-    return done(Failure("RuntimeStartFailed", ended.message(), true, core::ExecutionError::SYSTEM));
+}
+
+void ProcessRuntime::Impl::PollExit(uint64_t token) {
+  auto it = runs.find(token);
+  if (it == runs.end()) return;
+  if (Exited(it->second->pid)) return OnEndReadable(token);
+  reactor.After(kExitPollInterval, [this, token] { PollExit(token); });
+}
+
+void ProcessRuntime::Impl::OnEndReadable(uint64_t token) {
+  auto it = runs.find(token);
+  if (it == runs.end()) return;
+  Running& r = *it->second;
+  if (r.in_helper) {
+    auto report = r.in_helper->Next();
+    if (!report) return;  // it runs on
+    return report->ok() ? End(token, **report, Status::Ok()) : End(token, 0, report->status());
   }
-  TaskOutcome outcome =
-      Classify(spec, launch, status, oom_killed, request.address_space.has_value());
+  int status = 0;
+  pid_t reaped;
+  while ((reaped = ::waitpid(r.pid, &status, WNOHANG)) < 0 && errno == EINTR) {
+  }
+  if (reaped == 0) return;  // not yet
+  End(token, status, Status::Ok());
+}
+
+void ProcessRuntime::Impl::End(uint64_t token, int status, Status ended) {
+  std::unique_ptr<Running> run = std::move(runs[token]);
+  runs.erase(token);
+  Running& r = *run;
+  // What it wrote just before exiting.
+  r.logs->DrainStdout();
+  r.logs->DrainStderr();
+  for (uint64_t w : r.watches) reactor.Unwatch(w);
+  if (r.pidfd >= 0) ::close(r.pidfd);
+  ::kill(-r.pid, SIGKILL);  // nothing of the attempt outlives it
+  const bool oom_killed = r.cgroup->OomKilled();
+  r.cgroup->Remove();
+  gpus->Release(r.gpus);
+  if (!r.gpus.empty()) RetryGpuWaiting();
+  const bool dropped = Aborted(token);  // the engine no longer waits for it
+  Forget(token);
+  const Launch& launch = r.launch;
+  if (dropped) return RemovePrivateDirs(launch.out_dir);
+  TaskOutcome outcome = ended.ok()
+                            ? Classify(r.spec, launch, status, oom_killed, r.address_space_limited)
+                            : TaskOutcome(Failure("RuntimeStartFailed", ended.message(), true,
+                                                  core::ExecutionError::SYSTEM));
   // Error messages quote what the task printed; its secrets stay out.
   if (auto* error = std::get_if<TaskError>(&outcome)) {
     error->message = Redacted(std::move(error->message), launch.secrets);
   }
-  done(std::move(outcome));
+  // Files holding secrets live as long as the attempt: gone before the
+  // engine hears it ended.
+  RemovePrivateDirs(launch.out_dir);
+  r.callbacks.done(r.spec.id, std::move(outcome));
+}
+
+void ProcessRuntime::Impl::RetryGpuWaiting() {
+  std::deque<std::pair<AttemptSpec, AttemptCallbacks>> waiting;
+  waiting.swap(gpu_waiting);
+  for (auto& [spec, callbacks] : waiting) Begin(std::move(spec), std::move(callbacks));
+}
+
+void ProcessRuntime::Impl::RunLaunchedAttempt(const AttemptSpec& spec,
+                                              const AttemptCallbacks& callbacks) {
+  auto pod = PodOf(*spec.task);
+  if (!pod.ok()) {
+    return callbacks.done(spec.id, Failure("BadTaskSpecification", pod.status().message(), false));
+  }
+  // The batch system holds the GPUs: none of this machine's.
+  const int64_t need = GpusNeeded(*spec.task, *pod);
+  auto prepared = Prepare(spec, *pod, {});
+  if (auto* error = std::get_if<TaskError>(&prepared)) {
+    RemovePrivateDirs(spec.output_dir.string());  // a pod may have written some
+    return callbacks.done(spec.id, *error);
+  }
+  const Launch& launch = std::get<Launch>(prepared);
+  auto outcome = RunLaunched(spec, callbacks, launch, need);
+  // Files holding secrets live as long as the attempt: gone before the
+  // engine hears it ended, and on every way out.
+  RemovePrivateDirs(launch.out_dir);
+  if (outcome) callbacks.done(spec.id, std::move(*outcome));
 }
 
 std::optional<TaskOutcome> ProcessRuntime::Impl::RunLaunched(const AttemptSpec& spec,

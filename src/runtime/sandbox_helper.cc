@@ -51,21 +51,22 @@ HelperAttempt::~HelperAttempt() {
   if (reply_ >= 0) ::close(reply_);
 }
 
-Result<int> HelperAttempt::Wait() {
-  std::string error = error_;
-  for (;;) {
-    const std::string message = Receive(reply_);
-    std::string rest;
-    if (Starts(message, "error ", &rest)) {
-      error = rest;  // its "exit" follows
-    } else if (Starts(message, "exit ", &rest)) {
-      if (!error.empty()) return Internal("the sandbox could not start the task: " + error);
-      return std::atoi(rest.c_str());
-    } else if (message.empty()) {
-      return Internal("the sandbox helper ended before the task did" +
-                      (error.empty() ? std::string() : ": " + error));
-    }
+std::optional<Result<int>> HelperAttempt::Next() {
+  const std::string message = Receive(reply_);
+  std::string rest;
+  if (Starts(message, "error ", &rest)) {
+    error_ = rest;  // its "exit" follows
+    return std::nullopt;
   }
+  if (Starts(message, "exit ", &rest)) {
+    if (!error_.empty()) return Internal("the sandbox could not start the task: " + error_);
+    return std::atoi(rest.c_str());
+  }
+  if (message.empty()) {
+    return Internal("the sandbox helper ended before the task did" +
+                    (error_.empty() ? std::string() : ": " + error_));
+  }
+  return std::nullopt;  // a report of no interest
 }
 
 SandboxHelpers::SandboxHelpers(std::string bwrap, std::string helper)

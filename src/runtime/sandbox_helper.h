@@ -30,9 +30,12 @@ class HelperAttempt {
   HelperAttempt(const HelperAttempt&) = delete;
   ~HelperAttempt();
   pid_t pid() const { return pid_; }
-  // Blocks until the attempt ended: its wait status (as waitpid gives it), or
-  // an error if its setup failed or the helper died.
-  Result<int> Wait();
+  // Readable when the helper reports on the attempt (Next then does not block).
+  int reply_fd() const { return reply_; }
+  // Reads one report: nullopt while the attempt runs on; once it ended, its
+  // wait status (as waitpid gives it), or an error if its setup failed or
+  // the helper died.
+  std::optional<Result<int>> Next();
 
  private:
   pid_t pid_;
