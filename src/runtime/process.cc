@@ -348,11 +348,6 @@ struct ProcessRuntime::Impl {
   std::map<uint64_t, pid_t> running;         // guarded by mu: token -> process group, once spawned
   std::map<uint64_t, std::string> launched;  // guarded by mu: token -> launcher handle
   std::set<uint64_t> aborted;                // guarded by mu: live tokens aborted
-  struct Worker {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> finished;
-  };
-  std::vector<Worker> workers;  // guarded by mu; finished ones are joined on the next Start
   std::unique_ptr<internal::GpuSlots> gpus;
   std::unique_ptr<internal::SandboxHelpers> helpers;  // sandboxed runtimes only
   std::optional<fs::path> python;  // flytekit tasks' environment where no image names one
@@ -371,11 +366,22 @@ struct ProcessRuntime::Impl {
     bool address_space_limited = false;
     std::vector<uint64_t> watches;
   };
-  // Reactor thread only: what runs, and what waits for GPUs to start.
+  // An attempt handed to options.launcher, followed through its callbacks.
+  struct Submitted {
+    AttemptSpec spec;
+    AttemptCallbacks callbacks;
+    Launch launch;
+    bool reattached = false;  // a restarted engine's: submitted by another
+  };
+  // Reactor thread only: what runs here, what waits for GPUs to start, and
+  // what was handed to the launcher.
   std::map<uint64_t, std::unique_ptr<Running>> runs;
   std::deque<std::pair<AttemptSpec, AttemptCallbacks>> gpu_waiting;
-  // Last: stopped (ProcessRuntime's destructor) before the rest goes.
-  internal::Reactor reactor;
+  std::map<uint64_t, std::unique_ptr<Submitted>> submitted;
+  // Shared with the launcher's callbacks, which may outlive this (what they
+  // post after Stop is dropped). Stopped by ProcessRuntime's destructor
+  // before the rest goes.
+  std::shared_ptr<internal::Reactor> reactor = std::make_shared<internal::Reactor>();
 
   const ImageMapping* ImageFor(const std::string& image) const {
     for (const auto& m : options.images) {
@@ -400,18 +406,12 @@ struct ProcessRuntime::Impl {
   // The attempt is no longer live (it ended, or was dropped unstarted).
   void Forget(uint64_t token);
   bool Aborted(uint64_t token);
-  // Runs an attempt through options.launcher on this thread.
-  void RunLaunchedAttempt(const AttemptSpec& spec, const AttemptCallbacks& callbacks);
-  // Runs `body` on a thread of its own, the attempt live until it returns.
-  void StartWorker(AttemptSpec spec, std::function<void(const AttemptSpec&)> body);
-  // Follows launched attempt `handle` (a restarted engine's) to its end.
-  void Follow(const AttemptSpec& spec, const std::string& handle,
-              const AttemptCallbacks& callbacks);
-  // Runs a prepared attempt through options.launcher; its outcome.
-  // `handle`: an attempt launched already (reattached), else it is launched here.
-  std::optional<TaskOutcome> RunLaunched(const AttemptSpec& spec, const AttemptCallbacks& callbacks,
-                                         const Launch& launch, int64_t gpus,
-                                         const std::string& handle = "");
+  // On the reactor: prepares an attempt and hands it to options.launcher.
+  void BeginLaunched(AttemptSpec spec, AttemptCallbacks callbacks);
+  // On the reactor: the launcher submitted attempt `token` (or could not).
+  void OnLaunched(uint64_t token, Result<std::string> handle);
+  // On the reactor: the launcher says attempt `token`'s job ended.
+  void OnJobEnded(uint64_t token, AttemptLauncher::End end);
   // `pod`: what the attempt runs; `gpus`: the devices it holds.
   std::variant<Launch, TaskError> Prepare(const AttemptSpec& spec, const PodPlan& pod,
                                           const std::vector<internal::GpuDevice>& gpus) const;
@@ -444,7 +444,6 @@ ProcessRuntime::ProcessRuntime(ProcessRuntimeOptions options) : impl_(std::make_
 }
 
 ProcessRuntime::~ProcessRuntime() {
-  std::vector<Impl::Worker> workers;
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     for (auto& [token, pid] : impl_->running) {
@@ -459,9 +458,8 @@ ProcessRuntime::~ProcessRuntime() {
       impl_->aborted.insert(token);
       impl_->options.launcher->Cancel(handle);
     }
-    workers.swap(impl_->workers);
   }
-  impl_->reactor.Stop();
+  impl_->reactor->Stop();
   // What was running is killed: reaped here, its cgroups and secrets gone.
   for (auto& [token, run] : impl_->runs) {
     if (run->pidfd >= 0) {
@@ -478,7 +476,7 @@ ProcessRuntime::~ProcessRuntime() {
     impl_->gpus->Release(run->gpus);
     RemovePrivateDirs(run->launch.out_dir);
   }
-  for (auto& w : workers) w.thread.join();
+  for (auto& [token, job] : impl_->submitted) RemovePrivateDirs(job->launch.out_dir);
 }
 
 std::string_view ProcessRuntime::name() const { return impl_->options.name; }
@@ -522,19 +520,15 @@ Status ProcessRuntime::CheckSandbox() const {
 }
 
 Status ProcessRuntime::Start(AttemptSpec spec, AttemptCallbacks callbacks) {
-  if (impl_->options.launcher) {
-    impl_->StartWorker(std::move(spec),
-                       [this, callbacks = std::move(callbacks)](const AttemptSpec& s) {
-                         impl_->RunLaunchedAttempt(s, callbacks);
-                       });
-    return Status::Ok();
-  }
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     impl_->live.insert(spec.id.token);
   }
-  impl_->reactor.Post(
+  impl_->reactor->Post(
       [impl = impl_.get(), spec = std::move(spec), callbacks = std::move(callbacks)]() mutable {
+        if (impl->options.launcher) {
+          return impl->BeginLaunched(std::move(spec), std::move(callbacks));
+        }
         impl->Begin(std::move(spec), std::move(callbacks));
       });
   return Status::Ok();
@@ -552,52 +546,6 @@ bool ProcessRuntime::Impl::Aborted(uint64_t token) {
   return aborted.count(token) > 0;
 }
 
-void ProcessRuntime::Impl::StartWorker(AttemptSpec spec,
-                                       std::function<void(const AttemptSpec&)> body) {
-  std::lock_guard<std::mutex> lock(mu);
-  // Join the attempts that ended, so long workflows do not pile up threads.
-  for (auto it = workers.begin(); it != workers.end();) {
-    if (it->finished->load()) {
-      it->thread.join();
-      it = workers.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  auto finished = std::make_shared<std::atomic<bool>>(false);
-  live.insert(spec.id.token);
-  std::thread t([this, finished, spec = std::move(spec), body = std::move(body)] {
-    body(spec);
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      live.erase(spec.id.token);
-      aborted.erase(spec.id.token);
-    }
-    finished->store(true);
-  });
-  workers.push_back({std::move(t), finished});
-}
-
-void ProcessRuntime::Impl::Follow(const AttemptSpec& spec, const std::string& handle,
-                                  const AttemptCallbacks& callbacks) {
-  // What Classify reads, without preparing anything again: the job still
-  // reads what its first engine prepared.
-  const core::TaskTemplate& task = *spec.task;
-  Launch launch;
-  launch.out_dir = spec.output_dir.string();
-  launch.raw = launch.out_dir + "/raw";
-  const core::DataLoadingConfig& dc =
-      task.has_k8s_pod() ? task.k8s_pod().data_config() : task.container().data_config();
-  launch.copilot = dc.enabled();
-  launch.host_out = launch.out_dir + "/copilot/outputs";
-  auto secrets = ResolveSecrets(task, options.secrets ? &*options.secrets : nullptr,
-                                options.sandbox ? kSecretMountDir : launch.out_dir + "/secrets");
-  if (secrets.ok()) launch.secrets = std::move(secrets).value();  // for redaction only
-  auto outcome = RunLaunched(spec, callbacks, launch, 0, handle);
-  RemovePrivateDirs(launch.out_dir);
-  if (outcome) callbacks.done(spec.id, std::move(*outcome));
-}
-
 void ProcessRuntime::Abort(const AttemptId& id) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   if (!impl_->live.count(id.token)) return;  // ended already
@@ -607,7 +555,7 @@ void ProcessRuntime::Abort(const AttemptId& id) {
   auto job = impl_->launched.find(id.token);
   if (job != impl_->launched.end()) impl_->options.launcher->Cancel(job->second);
   // One parked for GPUs goes now.
-  impl_->reactor.Post([impl = impl_.get()] { impl->RetryGpuWaiting(); });
+  impl_->reactor->Post([impl = impl_.get()] { impl->RetryGpuWaiting(); });
 }
 
 Result<bool> ProcessRuntime::Reattach(AttemptSpec spec, const std::string& handle,
@@ -619,8 +567,32 @@ Result<bool> ProcessRuntime::Reattach(AttemptSpec spec, const std::string& handl
       RemovePrivateDirs(spec.output_dir.string());
       return false;
     }
-    impl_->StartWorker(std::move(spec), [this, handle, callbacks](const AttemptSpec& s) {
-      impl_->Follow(s, handle, callbacks);
+    // What Classify reads, without preparing anything again: the job still
+    // reads what its first engine prepared.
+    auto job = std::make_shared<Impl::Submitted>();
+    const core::TaskTemplate& task = *spec.task;
+    Launch& launch = job->launch;
+    launch.out_dir = spec.output_dir.string();
+    launch.raw = launch.out_dir + "/raw";
+    const core::DataLoadingConfig& dc =
+        task.has_k8s_pod() ? task.k8s_pod().data_config() : task.container().data_config();
+    launch.copilot = dc.enabled();
+    launch.host_out = launch.out_dir + "/copilot/outputs";
+    const auto& options = impl_->options;
+    auto secrets = ResolveSecrets(task, options.secrets ? &*options.secrets : nullptr,
+                                  options.sandbox ? kSecretMountDir : launch.out_dir + "/secrets");
+    if (secrets.ok()) launch.secrets = std::move(secrets).value();  // for redaction only
+    job->spec = std::move(spec);
+    job->callbacks = std::move(callbacks);
+    job->reattached = true;
+    {
+      std::lock_guard<std::mutex> lock(impl_->mu);
+      impl_->live.insert(job->spec.id.token);
+    }
+    impl_->reactor->Post([impl = impl_.get(), job, handle] {
+      const uint64_t token = job->spec.id.token;
+      impl->submitted[token] = std::make_unique<Impl::Submitted>(std::move(*job));
+      impl->OnLaunched(token, handle);
     });
     return true;
   }
@@ -1144,11 +1116,11 @@ void ProcessRuntime::Impl::Begin(AttemptSpec spec, AttemptCallbacks callbacks) {
   // Followed from here by the reactor: its output as it comes, its end.
   r.logs->CloseChildEnds();
   internal::OutputPump* logs = r.logs.get();
-  r.watches.push_back(reactor.Watch(logs->stdout_read_fd(), [this, token, logs] {
-    if (!logs->DrainStdout()) reactor.Unwatch(runs[token]->watches[0]);
+  r.watches.push_back(reactor->Watch(logs->stdout_read_fd(), [this, token, logs] {
+    if (!logs->DrainStdout()) reactor->Unwatch(runs[token]->watches[0]);
   }));
-  r.watches.push_back(reactor.Watch(logs->stderr_read_fd(), [this, token, logs] {
-    if (!logs->DrainStderr()) reactor.Unwatch(runs[token]->watches[1]);
+  r.watches.push_back(reactor->Watch(logs->stderr_read_fd(), [this, token, logs] {
+    if (!logs->DrainStderr()) reactor->Unwatch(runs[token]->watches[1]);
   }));
   int end_fd = -1;
   if (r.in_helper) {
@@ -1159,9 +1131,9 @@ void ProcessRuntime::Impl::Begin(AttemptSpec spec, AttemptCallbacks callbacks) {
   }
   runs.emplace(token, std::move(run));
   if (end_fd >= 0) {
-    runs[token]->watches.push_back(reactor.Watch(end_fd, [this, token] { OnEndReadable(token); }));
+    runs[token]->watches.push_back(reactor->Watch(end_fd, [this, token] { OnEndReadable(token); }));
   } else {
-    reactor.After(kExitPollInterval, [this, token] { PollExit(token); });  // no pidfd
+    reactor->After(kExitPollInterval, [this, token] { PollExit(token); });  // no pidfd
   }
 }
 
@@ -1169,7 +1141,7 @@ void ProcessRuntime::Impl::PollExit(uint64_t token) {
   auto it = runs.find(token);
   if (it == runs.end()) return;
   if (Exited(it->second->pid)) return OnEndReadable(token);
-  reactor.After(kExitPollInterval, [this, token] { PollExit(token); });
+  reactor->After(kExitPollInterval, [this, token] { PollExit(token); });
 }
 
 void ProcessRuntime::Impl::OnEndReadable(uint64_t token) {
@@ -1196,7 +1168,7 @@ void ProcessRuntime::Impl::End(uint64_t token, int status, Status ended) {
   // What it wrote just before exiting.
   r.logs->DrainStdout();
   r.logs->DrainStderr();
-  for (uint64_t w : r.watches) reactor.Unwatch(w);
+  for (uint64_t w : r.watches) reactor->Unwatch(w);
   if (r.pidfd >= 0) ::close(r.pidfd);
   ::kill(-r.pid, SIGKILL);  // nothing of the attempt outlives it
   const bool oom_killed = r.cgroup->OomKilled();
@@ -1227,33 +1199,30 @@ void ProcessRuntime::Impl::RetryGpuWaiting() {
   for (auto& [spec, callbacks] : waiting) Begin(std::move(spec), std::move(callbacks));
 }
 
-void ProcessRuntime::Impl::RunLaunchedAttempt(const AttemptSpec& spec,
-                                              const AttemptCallbacks& callbacks) {
+void ProcessRuntime::Impl::BeginLaunched(AttemptSpec spec, AttemptCallbacks callbacks) {
+  const uint64_t token = spec.id.token;
+  if (Aborted(token)) return Forget(token);  // aborted before it started
   auto pod = PodOf(*spec.task);
   if (!pod.ok()) {
+    Forget(token);
     return callbacks.done(spec.id, Failure("BadTaskSpecification", pod.status().message(), false));
   }
   // The batch system holds the GPUs: none of this machine's.
-  const int64_t need = GpusNeeded(*spec.task, *pod);
+  const int64_t gpus_needed = GpusNeeded(*spec.task, *pod);
   auto prepared = Prepare(spec, *pod, {});
   if (auto* error = std::get_if<TaskError>(&prepared)) {
     RemovePrivateDirs(spec.output_dir.string());  // a pod may have written some
+    Forget(token);
     return callbacks.done(spec.id, *error);
   }
-  const Launch& launch = std::get<Launch>(prepared);
-  auto outcome = RunLaunched(spec, callbacks, launch, need);
-  // Files holding secrets live as long as the attempt: gone before the
-  // engine hears it ended, and on every way out.
-  RemovePrivateDirs(launch.out_dir);
-  if (outcome) callbacks.done(spec.id, std::move(*outcome));
-}
-
-std::optional<TaskOutcome> ProcessRuntime::Impl::RunLaunched(const AttemptSpec& spec,
-                                                             const AttemptCallbacks& callbacks,
-                                                             const Launch& launch, int64_t gpus,
-                                                             const std::string& reattached) {
+  auto job = std::make_unique<Submitted>();
+  job->spec = std::move(spec);
+  job->callbacks = std::move(callbacks);
+  job->launch = std::move(std::get<Launch>(prepared));
+  const AttemptSpec& s = job->spec;
+  const Launch& launch = job->launch;
   AttemptLauncher::Request request;
-  request.name = spec.task->id().name();
+  request.name = s.task->id().name();
   request.argv = launch.argv;
   request.env = launch.env;
   request.cwd = launch.cwd;
@@ -1262,50 +1231,74 @@ std::optional<TaskOutcome> ProcessRuntime::Impl::RunLaunched(const AttemptSpec& 
   request.private_dir = launch.out_dir + "/.pod";
   request.cpu = launch.cpu;
   request.memory = launch.memory;
-  request.gpus = gpus;
-  if (spec.task->metadata().has_timeout()) {
-    const auto seconds = spec.task->metadata().timeout().seconds() +
-                         (spec.task->metadata().timeout().nanos() > 0 ? 1 : 0);
+  request.gpus = gpus_needed;
+  if (s.task->metadata().has_timeout()) {
+    const auto seconds =
+        s.task->metadata().timeout().seconds() + (s.task->metadata().timeout().nanos() > 0 ? 1 : 0);
     if (seconds > 0) request.time_limit = std::chrono::seconds(seconds);
   }
-  request.interruptible = spec.interruptible;
-  request.array_index = spec.array_index;
-  request.array_batch = spec.array_batch;
-  request.array_batch_size = spec.array_batch_size;
-  request.array_parallelism = spec.array_parallelism;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    if (aborted.count(spec.id.token)) return std::nullopt;  // aborted before it started
-  }
-  // Submitting (sbatch) takes its time: not under the lock, so attempts
-  // submit side by side; an abort meanwhile cancels the job once known.
-  Result<std::string> handle =
-      reattached.empty() ? options.launcher->Launch(request) : Result<std::string>(reattached);
-  if (handle.ok()) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (aborted.count(spec.id.token)) {
-      options.launcher->Cancel(*handle);
-      return std::nullopt;
-    }
-    launched[spec.id.token] = *handle;
-  }
+  request.interruptible = s.interruptible;
+  request.array_index = s.array_index;
+  request.array_batch = s.array_batch;
+  request.array_batch_size = s.array_batch_size;
+  request.array_parallelism = s.array_parallelism;
+  submitted[token] = std::move(job);
+  // Submitting (sbatch) takes its time: the launcher does it on its own
+  // thread and says when it is done.
+  options.launcher->Launch(std::move(request),
+                           [reactor = reactor, this, token](Result<std::string> handle) {
+                             reactor->Post([this, token, handle = std::move(handle)]() mutable {
+                               OnLaunched(token, std::move(handle));
+                             });
+                           });
+}
+
+void ProcessRuntime::Impl::OnLaunched(uint64_t token, Result<std::string> handle) {
+  auto it = submitted.find(token);
+  if (it == submitted.end()) return;
+  Submitted& job = *it->second;
   if (!handle.ok()) {
-    return Failure("RuntimeStartFailed", handle.status().message(), true,
-                   core::ExecutionError::SYSTEM);
+    AttemptLauncher::End refused;
+    refused.failure = Failure("RuntimeStartFailed", handle.status().message(), true,
+                              core::ExecutionError::SYSTEM);
+    return OnJobEnded(token, std::move(refused));
   }
-  if (reattached.empty() && callbacks.started) callbacks.started(spec.id, *handle);
-  const AttemptLauncher::End end = options.launcher->Wait(*handle);
   {
     std::lock_guard<std::mutex> lock(mu);
-    launched.erase(spec.id.token);
-    if (aborted.count(spec.id.token)) return std::nullopt;  // the engine no longer waits for it
+    launched[token] = *handle;
+    // Aborted while it was submitted: its watcher hears the cancel.
+    if (aborted.count(token)) options.launcher->Cancel(*handle);
   }
-  if (end.failure) return *end.failure;
-  TaskOutcome outcome = Classify(spec, launch, end.wait_status, end.oom_killed, false);
+  if (!job.reattached && job.callbacks.started) job.callbacks.started(job.spec.id, *handle);
+  options.launcher->Watch(*handle, [reactor = reactor, this, token](AttemptLauncher::End end) {
+    reactor->Post(
+        [this, token, end = std::move(end)]() mutable { OnJobEnded(token, std::move(end)); });
+  });
+}
+
+void ProcessRuntime::Impl::OnJobEnded(uint64_t token, AttemptLauncher::End end) {
+  auto it = submitted.find(token);
+  if (it == submitted.end()) return;
+  std::unique_ptr<Submitted> job = std::move(it->second);
+  submitted.erase(it);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    launched.erase(token);
+  }
+  const bool dropped = Aborted(token);  // the engine no longer waits for it
+  Forget(token);
+  const Launch& launch = job->launch;
+  if (dropped) return RemovePrivateDirs(launch.out_dir);
+  TaskOutcome outcome = end.failure
+                            ? TaskOutcome(*end.failure)
+                            : Classify(job->spec, launch, end.wait_status, end.oom_killed, false);
   if (auto* error = std::get_if<TaskError>(&outcome)) {
     error->message = Redacted(std::move(error->message), launch.secrets);
   }
-  return outcome;
+  // Files holding secrets live as long as the attempt: gone before the
+  // engine hears it ended.
+  RemovePrivateDirs(launch.out_dir);
+  job->callbacks.done(job->spec.id, std::move(outcome));
 }
 
 TaskOutcome ProcessRuntime::Impl::Classify(const AttemptSpec& spec, const Launch& launch,

@@ -1,9 +1,11 @@
 // Slurm as the process runtime's launcher: each attempt is one batch job
 // (array elements: one job array) whose script starts the prepared
-// (sandboxed) command with exactly its environment; one thread follows every
-// job in flight with one `squeue` per interval (never one query per job, in
-// fields and a separator of our choosing, never a human-readable table), and
-// wakes the attempts whose jobs ended.
+// (sandboxed) command with exactly its environment. One thread does all of
+// it: submits what was asked for (an array batch once whole), cancels, and
+// follows every job in flight with one `squeue` per interval (never one
+// query per job, in fields and a separator of our choosing, never a
+// human-readable table), telling each attempt's watcher when its job ended.
+// Nothing waits on a thread of its own.
 #include "flytecpp/runtime/slurm.h"
 
 #include <fcntl.h>
@@ -19,6 +21,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -184,47 +187,67 @@ class SlurmLauncher : public AttemptLauncher {
       stopping_ = true;
     }
     wake_.notify_all();
-    ended_.notify_all();
     if (poller_.joinable()) poller_.join();
     CancelNow(std::move(cancels_));  // asked for, not yet done
+    // Whoever still waits hears why.
+    for (auto& submission : singles_) {
+      submission.launched(Aborted("the engine stopped before the job was submitted"));
+    }
+    for (auto& [name, g] : gathering_) {
+      for (auto& submission : g.parts) {
+        submission.launched(Aborted("the engine stopped before the job was submitted"));
+      }
+    }
+    for (auto& [key, job] : jobs_) {
+      if (!job.watcher) continue;
+      End stopped;
+      stopped.failure = TaskError{core::ExecutionError::SYSTEM, "Interrupted",
+                                  "the engine stopped while job " + Id(key) + " ran", true};
+      job.watcher(std::move(stopped));
+    }
   }
 
   bool runs_arrays() const override { return true; }
 
-  Result<std::string> Launch(const Request& r) override {
-    if (r.array_batch.empty() || r.array_index < 0) {
-      FLYTECPP_ASSIGN_OR_RETURN(std::string script, WriteElementScript(r, false));
-      std::vector<std::string> argv = SbatchOptions(r);
-      argv.insert(argv.end(), {"--output=" + r.stdout_path, "--error=" + r.stderr_path,
-                               "--chdir=" + r.cwd, script});
-      FLYTECPP_ASSIGN_OR_RETURN(int64_t job, Submit(argv));
-      return Follow({job, -1});
+  void Launch(Request r, std::function<void(Result<std::string>)> launched) override {
+    {
+      std::lock_guard lock(mu_);
+      if (r.array_batch.empty() || r.array_index < 0) {
+        singles_.push_back({std::move(r), std::move(launched)});
+      } else {
+        Gathering& g = gathering_[r.array_batch];
+        g.size = r.array_batch_size;
+        g.last = std::chrono::steady_clock::now();
+        g.parts.push_back({std::move(r), std::move(launched)});
+      }
+      StartPolling();
     }
-    return LaunchInBatch(r);
+    wake_.notify_all();
   }
 
-  End Wait(const std::string& handle) override {
+  void Watch(const std::string& handle, std::function<void(End)> ended) override {
     const JobKey key = KeyOf(handle);
-    std::unique_lock lock(mu_);
     if (key.first <= 0) {
       End lost;
       lost.failure = TaskError{core::ExecutionError::SYSTEM, "JobLost",
                                "not a Slurm job handle: " + handle, true};
-      return lost;
+      return ended(std::move(lost));
     }
-    jobs_[key];
-    StartPolling();
-    ended_.wait(lock, [&] { return jobs_[key].end.has_value() || stopping_; });
-    if (!jobs_[key].end) {
-      End stopped;
-      stopped.failure = TaskError{core::ExecutionError::SYSTEM, "Interrupted",
-                                  "the engine stopped while job " + Id(key) + " ran", true};
-      return stopped;
+    std::optional<End> now;
+    {
+      std::lock_guard lock(mu_);
+      Job& job = jobs_[key];
+      if (job.end) {
+        now = std::move(job.end);
+        jobs_.erase(key);
+        cancelled_.erase(key);
+      } else {
+        job.watcher = std::move(ended);
+        StartPolling();
+      }
     }
-    End end = *jobs_[key].end;
-    jobs_.erase(key);
-    cancelled_.erase(key);
-    return end;
+    if (now) ended(std::move(*now));  // ended before anyone watched
+    wake_.notify_all();
   }
 
   // Batched: the poller cancels everything asked for since its last turn
@@ -244,15 +267,23 @@ class SlurmLauncher : public AttemptLauncher {
  private:
   struct Job {
     std::optional<End> end;
-    int missing = 0;    // polls that did not list it
-    int who_asked = 0;  // cancelled outside: times accounting was asked who did it
+    std::function<void(End)> watcher;  // told once it ended
+    int missing = 0;                   // polls that did not list it
+    int who_asked = 0;                 // cancelled outside: times accounting was asked who did it
+  };
+  // A request, and who hears its handle.
+  struct Submission {
+    Request request;
+    std::function<void(Result<std::string>)> launched;
   };
   // Requests of one array batch, gathered until the batch is whole.
   struct Gathering {
-    std::vector<const Request*> requests;
-    std::vector<Result<std::string>> handles;  // once submitted, in the order of `requests`
-    bool submitted = false;
+    std::vector<Submission> parts;
+    int64_t size = 0;                            // how many the batch has
     std::chrono::steady_clock::time_point last;  // the latest arrival
+    bool Due(std::chrono::steady_clock::time_point now) const {
+      return static_cast<int64_t>(parts.size()) >= size || now - last >= kGatherWait;
+    }
   };
   // How long a batch waits for its stragglers (elements the engine held
   // back, e.g. for the execution's max parallelism) before it is submitted
@@ -332,48 +363,22 @@ class SlurmLauncher : public AttemptLauncher {
   std::string Follow(const JobKey& key) {
     std::lock_guard lock(mu_);
     jobs_[key];
-    StartPolling();
-    wake_.notify_all();
     return HandleOf(key);
+  }
+
+  // A job on its own; its handle.
+  Result<std::string> SubmitSingle(const Request& r) {
+    FLYTECPP_ASSIGN_OR_RETURN(std::string script, WriteElementScript(r, false));
+    std::vector<std::string> argv = SbatchOptions(r);
+    argv.insert(argv.end(), {"--output=" + r.stdout_path, "--error=" + r.stderr_path,
+                             "--chdir=" + r.cwd, script});
+    FLYTECPP_ASSIGN_OR_RETURN(int64_t job, Submit(argv));
+    return Follow({job, -1});
   }
 
   // REQUIRES: mu_.
   void StartPolling() {
     if (!poller_.joinable() && !stopping_) poller_ = std::thread([this] { Poll(); });
-  }
-
-  // An element of an array batch: waits until the batch is whole (or its
-  // stragglers are late), one of its threads submitting it for all.
-  Result<std::string> LaunchInBatch(const Request& r) {
-    std::unique_lock lock(mu_);
-    std::shared_ptr<Gathering>& slot = gathering_[r.array_batch];
-    if (!slot) slot = std::make_shared<Gathering>();
-    std::shared_ptr<Gathering> g = slot;
-    const size_t mine = g->requests.size();
-    g->requests.push_back(&r);
-    g->last = std::chrono::steady_clock::now();
-    gathered_.notify_all();
-    for (;;) {
-      if (g->submitted) return std::move(g->handles[mine]);
-      auto it = gathering_.find(r.array_batch);
-      const bool open = it != gathering_.end() && it->second == g;
-      if (open && (static_cast<int64_t>(g->requests.size()) >= r.array_batch_size ||
-                   std::chrono::steady_clock::now() - g->last >= kGatherWait)) {
-        gathering_.erase(it);  // later arrivals gather anew
-        lock.unlock();
-        std::vector<Result<std::string>> handles = SubmitArray(g->requests);
-        lock.lock();
-        g->handles = std::move(handles);
-        g->submitted = true;
-        gathered_.notify_all();
-        continue;
-      }
-      if (open) {
-        gathered_.wait_until(lock, g->last + kGatherWait);
-      } else {
-        gathered_.wait(lock, [&] { return g->submitted; });
-      }
-    }
   }
 
   // Submits gathered elements as job arrays, `--array=<ids>%<parallelism>`:
@@ -478,16 +483,26 @@ class SlurmLauncher : public AttemptLauncher {
     (void)RunTool(argv);
   }
 
-  // Every interval: the cancels asked for, then one squeue for all the
-  // jobs in flight.
+  // Every turn: what was asked to be submitted (array batches once whole,
+  // or once their stragglers are late), the cancels asked for, then one
+  // squeue for all the jobs in flight, whose ends go to their watchers.
   void Poll() {
     std::unique_lock lock(mu_);
     while (!stopping_) {
-      bool waiting = !cancels_.empty();
-      for (const auto& [id, job] : jobs_) waiting = waiting || !job.end;
-      if (!waiting) {
-        wake_.wait(lock);
-        continue;
+      const auto now = std::chrono::steady_clock::now();
+      std::deque<Submission> singles;
+      singles.swap(singles_);
+      std::vector<std::vector<Submission>> batches;
+      std::optional<std::chrono::steady_clock::time_point> next_due;
+      for (auto it = gathering_.begin(); it != gathering_.end();) {
+        if (it->second.Due(now)) {
+          batches.push_back(std::move(it->second.parts));
+          it = gathering_.erase(it);  // later arrivals gather anew
+        } else {
+          const auto due = it->second.last + kGatherWait;
+          if (!next_due || due < *next_due) next_due = due;
+          ++it;
+        }
       }
       std::vector<JobKey> cancels;
       cancels.swap(cancels_);
@@ -495,7 +510,23 @@ class SlurmLauncher : public AttemptLauncher {
       for (const auto& [key, job] : jobs_) {
         if (!job.end) ids.insert(key.first);
       }
+      if (singles.empty() && batches.empty() && cancels.empty() && ids.empty()) {
+        if (next_due) {
+          wake_.wait_until(lock, *next_due);
+        } else {
+          wake_.wait(lock);
+        }
+        continue;
+      }
       lock.unlock();
+      // Submitting (sbatch) takes its time: not under the lock.
+      for (auto& single : singles) single.launched(SubmitSingle(single.request));
+      for (auto& batch : batches) {
+        std::vector<const Request*> requests;
+        for (const auto& part : batch) requests.push_back(&part.request);
+        std::vector<Result<std::string>> handles = SubmitArray(requests);
+        for (size_t k = 0; k < batch.size(); ++k) batch[k].launched(std::move(handles[k]));
+      }
       CancelNow(std::move(cancels));
       auto listing = ListJobs(ids);
       lock.lock();
@@ -508,8 +539,34 @@ class SlurmLauncher : public AttemptLauncher {
           SayWhoCancelled(cancelled, who);
         }
       }
-      wake_.wait_for(lock, options_.poll_interval, [&] { return stopping_ || !cancels_.empty(); });
+      Deliver(lock);
+      auto until = std::chrono::steady_clock::now() + options_.poll_interval;
+      if (next_due && *next_due < until) until = *next_due;
+      wake_.wait_until(lock, until, [&] {
+        bool due = false;
+        const auto t = std::chrono::steady_clock::now();
+        for (const auto& [name, g] : gathering_) due = due || g.Due(t);
+        return stopping_ || !cancels_.empty() || !singles_.empty() || due;
+      });
     }
+  }
+
+  // Tells the watchers of the jobs that ended, without the lock.
+  void Deliver(std::unique_lock<std::mutex>& lock) {
+    std::vector<std::pair<std::function<void(End)>, End>> told;
+    for (auto it = jobs_.begin(); it != jobs_.end();) {
+      if (it->second.end && it->second.watcher) {
+        told.emplace_back(std::move(it->second.watcher), std::move(*it->second.end));
+        cancelled_.erase(it->first);
+        it = jobs_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (told.empty()) return;
+    lock.unlock();
+    for (auto& [watcher, end] : told) watcher(std::move(end));
+    lock.lock();
   }
 
   // Who cancelled each of `keys`, from Slurm's accounting (`sacct
@@ -551,7 +608,6 @@ class SlurmLauncher : public AttemptLauncher {
   // REQUIRES: mu_.
   void SayWhoCancelled(const std::vector<JobKey>& keys,
                        const Result<std::map<JobKey, std::string>>& who) {
-    bool any = false;
     for (const auto& key : keys) {
       auto job = jobs_.find(key);
       if (job == jobs_.end() || job->second.end) continue;
@@ -567,12 +623,8 @@ class SlurmLauncher : public AttemptLauncher {
         job->second.end = std::move(end);
       } else if (!who.ok() || ++job->second.who_asked >= 10) {
         job->second.end = EndOf("CANCELLED", 0, Id(key));
-      } else {
-        continue;
       }
-      any = true;
     }
-    if (any) ended_.notify_all();
   }
 
   // What Slurm says of the jobs (and job arrays) `ids`.
@@ -627,7 +679,6 @@ class SlurmLauncher : public AttemptLauncher {
   std::vector<JobKey> Update(const Listing& listing) {
     const auto& seen = listing.jobs;
     const auto& pending_arrays = listing.pending_arrays;
-    bool any = false;
     std::vector<JobKey> cancelled;
     for (auto& [key, job] : jobs_) {
       if (job.end) continue;
@@ -643,7 +694,6 @@ class SlurmLauncher : public AttemptLauncher {
           lost.failure = TaskError{core::ExecutionError::SYSTEM, "JobLost",
                                    "job " + Id(key) + " is no longer known to Slurm", true};
           job.end = lost;
-          any = true;
         }
         continue;
       }
@@ -654,19 +704,18 @@ class SlurmLauncher : public AttemptLauncher {
       }
       if (auto end = EndOf(it->second.first, it->second.second, Id(key))) {
         job.end = std::move(end);
-        any = true;
       }
     }
-    if (any) ended_.notify_all();
     return cancelled;
   }
 
   SlurmOptions options_;
   std::mutex mu_;
-  std::condition_variable wake_, ended_, gathered_;
-  std::map<JobKey, Job> jobs_;  // guarded by mu_: followed until their Wait returns
-  std::map<std::string, std::shared_ptr<Gathering>> gathering_;  // guarded by mu_: open batches
-  std::vector<JobKey> cancels_;                                  // guarded by mu_: to do
+  std::condition_variable wake_;
+  std::map<JobKey, Job> jobs_;      // guarded by mu_: followed until their watchers are told
+  std::deque<Submission> singles_;  // guarded by mu_: to submit
+  std::map<std::string, Gathering> gathering_;  // guarded by mu_: open batches
+  std::vector<JobKey> cancels_;                 // guarded by mu_: to do
   std::set<JobKey> cancelled_;  // guarded by mu_: cancelled by flytecpp, followed still
   int64_t max_array_size_ = 0;  // guarded by mu_
   bool stopping_ = false;       // guarded by mu_

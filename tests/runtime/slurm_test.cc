@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -369,6 +370,60 @@ TEST_F(SlurmTest, AnArrayLargerThanMaxArraySizeIsSplit) {
   }
   EXPECT_EQ(parts, (std::multiset<std::string>{"0123", "0123", "01"}));
   EXPECT_LE(MostAtOnce(all), 4);
+}
+
+// This process's threads, from /proc.
+int ThreadCount() {
+  int n = 0;
+  for ([[maybe_unused]] const auto& t : fs::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+// Thousands of jobs in flight hold no thread each: the launcher submits and
+// follows them all from one thread, the runtime waits on them from its
+// reactor.
+TEST_F(SlurmTest, ATwoThousandElementArrayHoldsNoThreadPerJob) {
+  constexpr int kElements = 2000;
+  const std::string name = "slurm.wide" + std::to_string(::getpid());
+  auto closure = ArrayOf(Shell(name, "sleep 60"), /*parallelism=*/0);
+  ASSERT_TRUE(closure.ok()) << closure.status().ToString();
+  std::atomic<bool> stop{false};
+  std::atomic<int> most{0};
+  std::thread sampler([&] {
+    while (!stop) {
+      most = std::max(most.load(), ThreadCount());
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  engine::Engine engine(OnSlurm());
+  const int before = ThreadCount();  // the sampler, the engine and the runtime's reactor among them
+  const std::string exec = "wide" + std::to_string(::getpid());
+  ASSERT_TRUE(
+      engine.Submit({.closure = *closure, .inputs = Xs(kElements), .execution_id = exec}).ok());
+  // Every element submitted (its job's handle recorded): all in flight.
+  size_t submitted = 0;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        submitted = 0;
+        auto elements = reader_->GetElements(exec, "a");
+        for (const auto& e : elements.ok() ? *elements : std::vector<store::ElementRecord>{}) {
+          submitted += !e.handle.empty();
+        }
+        return submitted == kElements;
+      },
+      std::chrono::milliseconds(120000)))
+      << submitted << " of " << kElements << " submitted";
+  std::this_thread::sleep_for(300ms);  // a few polls of them all
+  stop = true;
+  sampler.join();
+  // The launcher's one thread, started with the first job; the engine's and
+  // SQLite's own stay as they were.
+  EXPECT_LE(most.load() - before, 2) << before << " threads before, at most " << most.load()
+                                     << " while " << kElements << " jobs were in flight";
+  ASSERT_TRUE(engine.Abort(exec, "enough").ok());
+  auto r = engine.Wait(exec);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->phase, core::WorkflowExecution::ABORTED);
 }
 
 // Above the memory it asked for, the job ends OUT_OF_MEMORY: a retryable

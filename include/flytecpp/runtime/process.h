@@ -60,14 +60,17 @@ class AttemptLauncher {
     std::optional<TaskError> failure;  // ended by the system (time limit, node failure, …)
   };
   virtual ~AttemptLauncher() = default;
-  // Whether requests of one array batch are submitted together (Launch
-  // then returns once the batch is whole, or has waited long enough).
+  // Whether requests of one array batch are submitted together (once the
+  // batch is whole, or has waited long enough).
   virtual bool runs_arrays() const { return false; }
-  // Submits; returns the attempt's handle (e.g. "slurm:1234").
-  virtual Result<std::string> Launch(const Request& request) = 0;
-  // Blocks until the attempt `handle` ends.
-  virtual End Wait(const std::string& handle) = 0;
-  // Stops it (its Wait then returns).
+  // Submits, without waiting: `launched` hears the attempt's handle (e.g.
+  // "slurm:1234") or why it was not submitted, once, from the launcher's
+  // own thread.
+  virtual void Launch(Request request, std::function<void(Result<std::string>)> launched) = 0;
+  // `ended` hears, once, when the attempt `handle` ended (from the
+  // launcher's own thread; at once if it has already).
+  virtual void Watch(const std::string& handle, std::function<void(End)> ended) = 0;
+  // Stops it (its watcher then hears).
   virtual void Cancel(const std::string& handle) = 0;
 };
 
@@ -113,8 +116,9 @@ struct ProcessRuntimeOptions {
 //       python: /srv/venvs/flytekit   # runs the image's flytekit tasks
 Result<std::vector<ImageMapping>> LoadImageConfig(const std::filesystem::path& path);
 
-// Runs tasks that have a container. Attempts run on their own threads; an
-// abort or timeout kills the attempt's whole process tree. Each attempt's
+// Runs tasks that have a container. One thread (a reactor) starts the
+// attempts and waits on all of them at once; an abort or timeout kills the
+// attempt's whole process tree. Each attempt's
 // handle (pid, its start time, its cgroups) is reported once it is spawned;
 // an attempt without cgroups also writes it to `<output_dir>/attempt.handle`
 // (one in cgroups is found by their names). Processes do not outlive their
