@@ -10,6 +10,7 @@
 #include "flytecpp/idl/literals.h"
 #include "flytecpp/idl/nodes.h"
 #include "flytecpp/idl/types.h"
+#include "flytecpp/runtime/config.h"
 #include "flytecpp/runtime/slurm.h"
 #include "flyteidl/event/event.pb.h"
 #include "store_util.h"
@@ -31,21 +32,20 @@ Result<std::unique_ptr<EngineEnv>> MakeEngineEnv(const CliEnv& env) {
   if (!env.config.empty() && !std::filesystem::exists(config)) {
     return InvalidArgument(config.string() + ": no such config file");
   }
-  FLYTECPP_ASSIGN_OR_RETURN(options.images, runtime::LoadImageConfig(config));
+  FLYTECPP_ASSIGN_OR_RETURN(runtime::RuntimeConfig loaded, runtime::LoadRuntimeConfig(config));
+  options.images = std::move(loaded.images);
   options.secrets.emplace(SecretsDir(env));
   // Slurm: every container task with --runtime slurm; else those the
   // config's slurm: section selects (task types, images, a task's config).
-  bool configured = false;
-  FLYTECPP_ASSIGN_OR_RETURN(runtime::SlurmOptions slurm,
-                            runtime::LoadSlurmConfig(config, &configured));
   const bool all = env.runtime == "slurm";
-  if (all || configured) {
+  if (all || loaded.slurm) {
+    runtime::SlurmOptions slurm = loaded.slurm.value_or(runtime::SlurmOptions{});
     FLYTECPP_RETURN_IF_ERROR(runtime::CheckSlurm(slurm, StoreDir(env)));
     e->slurm = runtime::MakeSlurmRuntime(options, std::move(slurm), all);
   }
   e->process = std::make_unique<runtime::ProcessRuntime>(std::move(options));
   runtime::SqlRuntimeOptions sql;
-  FLYTECPP_ASSIGN_OR_RETURN(sql.connections, runtime::LoadSqlConnections(config));
+  sql.connections = std::move(loaded.sql_connections);
   sql.secrets.emplace(SecretsDir(env));
   e->sql = std::make_unique<runtime::SqlRuntime>(std::move(sql));
   e->echo = std::make_unique<runtime::EchoRuntime>();

@@ -34,6 +34,7 @@
 #include "cgroup.h"
 #include "copilot.h"
 #include "flytecpp/idl/io.h"
+#include "flytecpp/util/find_program.h"
 #include "flytecpp/util/process.h"
 #include "flytecpp/util/text.h"
 #include "flyteidl/core/errors.pb.h"
@@ -309,37 +310,6 @@ void RemovePrivateDirs(const std::string& out_dir) {
 }
 
 }  // namespace
-
-Result<std::vector<ImageMapping>> LoadImageConfig(const fs::path& path) {
-  std::vector<ImageMapping> out;
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return out;
-  // Host paths in the file are relative to the file, wherever flytecpp runs.
-  const fs::path base = fs::absolute(path, ec).parent_path();
-  auto host_path = [&](const std::string& p) { return (base / p).lexically_normal(); };
-  try {
-    YAML::Node root = YAML::LoadFile(path.string());
-    for (const auto& e : root["images"]) {
-      ImageMapping m;
-      m.pattern = e["image"].as<std::string>();
-      if (e["root"]) m.root = host_path(e["root"].as<std::string>());
-      if (e["workdir"]) m.workdir = e["workdir"].as<std::string>();
-      if (e["python"]) m.python = host_path(e["python"].as<std::string>());
-      for (const auto& mount : e["mounts"]) {
-        std::string s = mount.as<std::string>();
-        size_t colon = s.find(':');
-        if (colon == std::string::npos) {
-          return InvalidArgument(path.string() + ": mount \"" + s + "\": expected host:sandbox");
-        }
-        m.mounts.emplace_back(host_path(s.substr(0, colon)), s.substr(colon + 1));
-      }
-      out.push_back(std::move(m));
-    }
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(path.string() + ": " + e.what());
-  }
-  return out;
-}
 
 struct ProcessRuntime::Impl {
   ProcessRuntimeOptions options;
@@ -1042,10 +1012,7 @@ void ProcessRuntime::Impl::Begin(AttemptSpec spec, AttemptCallbacks callbacks) {
     if (k == "PATH" && !options.sandbox) request.search_path = v;
   }
   request.env = std::move(env);
-  if (options.sandbox) {
-    const char* path = std::getenv("PATH");
-    request.search_path = path != nullptr ? path : "/usr/bin:/bin";
-  }
+  if (options.sandbox) request.search_path = OwnSearchPath();
   request.cwd = launch.cwd;
   request.cgroup_dirs = r.cgroup->dirs();
   request.cgroups_required = r.cgroup->limits_cpu() || r.cgroup->limits_memory();

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "flytecpp/util/find_program.h"
 #include "spawn.h"
 
 #ifndef FLYTECPP_SANDBOX_HELPER
@@ -128,8 +129,7 @@ SandboxHelpers::Helper* SandboxHelpers::Get(bool network) {
   request.argv.insert(request.argv.end(),
                       {"--ro-bind", "/", "/", "--tmpfs", "/sys", "--dev", "/dev", "--ro-bind",
                        "/dev", kHelperHostDev, "--proc", "/proc", "--", helper_});
-  const char* path = std::getenv("PATH");
-  request.search_path = path != nullptr ? path : "/usr/bin:/bin";
+  request.search_path = OwnSearchPath();
   request.cwd = "/";
   request.stdin_fd = sv[1];
   const int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);

@@ -30,6 +30,7 @@
 #include <sstream>
 #include <thread>
 
+#include "flytecpp/util/find_program.h"
 #include "spawn.h"
 
 namespace flytecpp::runtime {
@@ -59,8 +60,7 @@ Result<std::string> RunTool(const std::vector<std::string>& argv) {
   }
   internal::SpawnRequest request;
   request.argv = argv;
-  const char* path = std::getenv("PATH");
-  request.search_path = path != nullptr ? path : "/usr/bin:/bin";
+  request.search_path = OwnSearchPath();
   request.cwd = "/";
   request.stdout_fd = out[1];
   request.stderr_fd = err[1];
@@ -723,52 +723,6 @@ class SlurmLauncher : public AttemptLauncher {
 };
 
 }  // namespace
-
-Result<SlurmOptions> LoadSlurmConfig(const std::filesystem::path& path, bool* configured) {
-  SlurmOptions out;
-  if (configured != nullptr) *configured = false;
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return out;
-  try {
-    const YAML::Node slurm = YAML::LoadFile(path.string())["slurm"];
-    if (!slurm) return out;
-    if (!slurm.IsMap()) return InvalidArgument(path.string() + ": slurm: expected a map");
-    if (configured != nullptr) *configured = true;
-    const std::map<std::string, std::string*> text = {
-        {"partition", &out.partition},
-        {"account", &out.account},
-        {"qos", &out.qos},
-        {"interruptible_partition", &out.interruptible_partition},
-        {"interruptible_qos", &out.interruptible_qos}};
-    const std::map<std::string, std::vector<std::string>*> lists = {{"task_types", &out.task_types},
-                                                                    {"images", &out.images}};
-    for (const auto& field : slurm) {
-      const std::string key = field.first.as<std::string>();
-      if (auto t = text.find(key); t != text.end()) {
-        *t->second = field.second.as<std::string>();
-      } else if (key == "max_array_size") {
-        out.max_array_size = field.second.as<int64_t>();
-        if (out.max_array_size < 1) {
-          return InvalidArgument(path.string() +
-                                 ": slurm.max_array_size: expected a positive number");
-        }
-      } else if (auto l = lists.find(key); l != lists.end()) {
-        if (!field.second.IsSequence()) {
-          return InvalidArgument(path.string() + ": slurm." + key + ": expected a list");
-        }
-        *l->second = field.second.as<std::vector<std::string>>();
-      } else {
-        return InvalidArgument(path.string() + ": slurm." + key +
-                               ": unknown field (partition, account, qos, "
-                               "interruptible_partition, interruptible_qos, task_types, images, "
-                               "max_array_size)");
-      }
-    }
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(path.string() + ": " + e.what());
-  }
-  return out;
-}
 
 std::shared_ptr<AttemptLauncher> MakeSlurmLauncher(SlurmOptions options) {
   return std::make_shared<SlurmLauncher>(std::move(options));

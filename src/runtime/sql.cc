@@ -239,50 +239,6 @@ TaskOutcome Outputs(const core::TaskTemplate& task, const ResultSet& rs,
 
 }  // namespace
 
-Result<std::map<std::string, SqlConnection>> LoadSqlConnections(const fs::path& path) {
-  std::map<std::string, SqlConnection> out;
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return out;
-  try {
-    YAML::Node root = YAML::LoadFile(path.string());
-    const YAML::Node connections = root["sql"]["connections"];
-    if (!connections) return out;
-    if (!connections.IsMap()) {
-      return InvalidArgument(path.string() + ": sql.connections: expected a map of NAME: {...}");
-    }
-    for (const auto& c : connections) {
-      const std::string name = c.first.as<std::string>();
-      const std::string where = path.string() + ": sql.connections." + name;
-      SqlConnection conn;
-      for (const auto& field : c.second) {
-        const std::string key = field.first.as<std::string>();
-        if (key == "postgres") {
-          conn.conninfo = field.second.as<std::string>();
-        } else if (key == "password_secret") {
-          conn.password_secret = field.second.as<std::string>();
-          if (std::count(conn.password_secret.begin(), conn.password_secret.end(), '/') != 1) {
-            return InvalidArgument(where + ".password_secret: expected GROUP/KEY");
-          }
-        } else {
-          return InvalidArgument(where + "." + key + ": unknown field (postgres, password_secret)");
-        }
-      }
-      if (conn.conninfo.empty()) {
-        return InvalidArgument(where + ": no postgres: connection string");
-      }
-      if (conn.conninfo.find("password") != std::string::npos) {
-        return InvalidArgument(where +
-                               ".postgres: holds a password; use password_secret (a secret "
-                               "set with flytecpp secrets set) instead");
-      }
-      out[name] = std::move(conn);
-    }
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(path.string() + ": " + e.what());
-  }
-  return out;
-}
-
 struct SqlRuntime::Impl {
   SqlRuntimeOptions options;
   std::mutex mu;

@@ -14,6 +14,7 @@
 
 #include "../engine/engine_test_util.h"
 #include "flytecpp/idl/io.h"
+#include "flytecpp/runtime/config.h"
 #include "flytecpp/store/data_dir.h"
 #include "flyteidl/admin/task.pb.h"
 #include "sandbox_helper_protocol.h"
@@ -774,9 +775,10 @@ TEST(ImageConfigTest, RelativeHostPathsAreRelativeToTheConfigFile) {
 )";
   const auto cwd = std::filesystem::current_path();
   std::filesystem::current_path(dir.path());  // read through a relative path, from elsewhere
-  auto images = LoadImageConfig("conf/config.yaml");
+  auto loaded = LoadRuntimeConfig("conf/config.yaml");
   std::filesystem::current_path(cwd);
-  ASSERT_TRUE(images.ok()) << images.status().ToString();
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  const auto* images = &loaded->images;
   ASSERT_EQ(images->size(), 1u);
   const auto conf = std::filesystem::weakly_canonical(dir.path()) / "conf";
   EXPECT_EQ((*images)[0].root, conf / "roots/img");

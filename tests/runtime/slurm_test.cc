@@ -18,6 +18,7 @@
 
 #include "../engine/engine_test_util.h"
 #include "flytecpp/idl/io.h"
+#include "flytecpp/runtime/config.h"
 #include "flytecpp/store/data_dir.h"
 
 namespace flytecpp::runtime {
@@ -466,10 +467,10 @@ TEST(SlurmConfigTest, SelectsTasksByTypeImageOrTheirOwnConfig) {
   const auto config = dir.path() / "config.yaml";
   std::ofstream(config) << "slurm:\n  partition: batch\n  interruptible_qos: preempt\n"
                            "  task_types: [mpi]\n  images: [\"ghcr.io/acme/hpc-*\"]\n";
-  bool configured = false;
-  auto o = LoadSlurmConfig(config, &configured);
-  ASSERT_TRUE(o.ok()) << o.status().ToString();
-  EXPECT_TRUE(configured);
+  auto loaded = LoadRuntimeConfig(config);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_TRUE(loaded->slurm.has_value());
+  const SlurmOptions* o = &*loaded->slurm;
   EXPECT_EQ(o->partition, "batch");
   EXPECT_EQ(o->interruptible_qos, "preempt");
   auto task = [](const std::string& type, const std::string& image) {
@@ -486,12 +487,19 @@ TEST(SlurmConfigTest, SelectsTasksByTypeImageOrTheirOwnConfig) {
   EXPECT_FALSE(SelectedForSlurm(*o, opts_out));
 
   std::ofstream(config) << "slurm:\n  partitoin: batch\n";
-  auto bad = LoadSlurmConfig(config);
+  auto bad = LoadRuntimeConfig(config);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("slurm.partitoin: unknown field"), std::string::npos);
   std::ofstream(config) << "images: []\n";
-  ASSERT_TRUE(LoadSlurmConfig(config, &configured).ok());
-  EXPECT_FALSE(configured);
+  auto without = LoadRuntimeConfig(config);
+  ASSERT_TRUE(without.ok()) << without.status().ToString();
+  EXPECT_FALSE(without->slurm.has_value());
+  std::ofstream(config) << "slrum:\n  partition: batch\n";  // a section's name mistyped
+  auto mistyped = LoadRuntimeConfig(config);
+  ASSERT_FALSE(mistyped.ok());
+  EXPECT_NE(mistyped.status().message().find("slrum: unknown field (images, slurm, sql)"),
+            std::string::npos)
+      << mistyped.status().ToString();
 }
 
 // The attempts' directory must be one the compute nodes see. The cluster

@@ -5,6 +5,7 @@
 
 #include "../engine/engine_test_util.h"
 #include "flytecpp/idl/io.h"
+#include "flytecpp/runtime/config.h"
 #include "flytecpp/runtime/sql.h"
 #include "support/pg_schema.h"
 
@@ -156,19 +157,20 @@ TEST(SqlConfigTest, ConnectionsComeFromTheConfigAndNeverHoldPasswords) {
   const fs::path config = dir.path() / "config.yaml";
   std::ofstream(config) << "sql:\n  connections:\n    wh:\n      postgres: \"host=db dbname=x\"\n"
                            "      password_secret: db/pw\n";
-  auto c = LoadSqlConnections(config);
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto loaded = LoadRuntimeConfig(config);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  const auto* c = &loaded->sql_connections;
   ASSERT_TRUE(c->contains("wh"));
   EXPECT_EQ(c->at("wh").conninfo, "host=db dbname=x");
   EXPECT_EQ(c->at("wh").password_secret, "db/pw");
   std::ofstream(config)
       << "sql:\n  connections:\n    wh:\n      postgres: \"host=db password=x\"\n";
-  auto leaky = LoadSqlConnections(config);
+  auto leaky = LoadRuntimeConfig(config);
   ASSERT_FALSE(leaky.ok());
   EXPECT_NE(leaky.status().message().find("sql.connections.wh.postgres: holds a password"),
             std::string::npos);
   std::ofstream(config) << "sql:\n  connections:\n    wh:\n      postgress: \"host=db\"\n";
-  auto typo = LoadSqlConnections(config);
+  auto typo = LoadRuntimeConfig(config);
   ASSERT_FALSE(typo.ok());
   EXPECT_NE(typo.status().message().find("sql.connections.wh.postgress: unknown field"),
             std::string::npos);

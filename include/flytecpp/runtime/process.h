@@ -105,17 +105,6 @@ struct ProcessRuntimeOptions {
   std::optional<std::filesystem::path> python;
 };
 
-// Reads `images:` from a YAML config ($FLYTECPP_HOME/config.yaml); relative
-// host paths (root, mount sources) are relative to the file's directory:
-//   images:
-//     - image: "ghcr.io/flyteorg/rawcontainers-*"
-//       root: /srv/images/raw
-//       workdir: /app
-//       mounts: ["/host/dir:/in/sandbox"]
-//     - image: "cr.flyte.org/flyteorg/flytekit:*"
-//       python: /srv/venvs/flytekit   # runs the image's flytekit tasks
-Result<std::vector<ImageMapping>> LoadImageConfig(const std::filesystem::path& path);
-
 // Runs tasks that have a container. One thread (a reactor) starts the
 // attempts and waits on all of them at once; an abort or timeout kills the
 // attempt's whole process tree. Each attempt's

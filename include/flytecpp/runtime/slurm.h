@@ -33,18 +33,6 @@ struct SlurmOptions {
               sinfo = "sinfo", sacct = "sacct";  // sacct: who cancelled a job, where kept
 };
 
-// Reads `slurm:` from a YAML config ($FLYTECPP_HOME/config.yaml); absent: defaults.
-//   slurm:
-//     partition: batch
-//     account: physics
-//     qos: normal
-//     interruptible_partition: preempt     # or interruptible_qos
-//     task_types: [mpi-task]               # these go to Slurm without --runtime slurm,
-//     images: ["ghcr.io/acme/hpc-*"]       # and these (globs)
-//     max_array_size: 1000                 # else the cluster's MaxArraySize
-// `configured` says whether the file has a `slurm:` section.
-Result<SlurmOptions> LoadSlurmConfig(const std::filesystem::path& path, bool* configured = nullptr);
-
 // Whether `task` goes to Slurm by `options` (task types, images, or its
 // config `flytecpp.runtime: slurm`).
 bool SelectedForSlurm(const SlurmOptions& options, const core::TaskTemplate& task);

@@ -35,10 +35,6 @@ struct SqlRuntimeOptions {
   std::optional<SecretStore> secrets;                // passwords; else the environment
 };
 
-// Reads `sql: {connections: {NAME: {postgres: CONNINFO, password_secret:
-// GROUP/KEY}}}` from a YAML config ($FLYTECPP_HOME/config.yaml).
-Result<std::map<std::string, SqlConnection>> LoadSqlConnections(const std::filesystem::path& path);
-
 class SqlRuntime : public Runtime {
  public:
   explicit SqlRuntime(SqlRuntimeOptions options = {});

@@ -5,9 +5,17 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <string>
 
 namespace flytecpp {
+
+// Where this process finds the programs it starts itself (bwrap, sbatch,
+// the sandbox helper): its PATH, else /usr/bin:/bin.
+inline std::string OwnSearchPath() {
+  const char* path = std::getenv("PATH");
+  return path != nullptr ? path : "/usr/bin:/bin";
+}
 
 // `name` itself if it has a '/'; else the first executable `dir/name` on
 // `search_path` (a PATH value; an empty entry is the working directory);
