@@ -61,11 +61,9 @@ Result<std::unique_ptr<EngineEnv>> MakeEngineEnv(const CliEnv& env) {
   return e;
 }
 
-bool RunsAsProcess(const EngineEnv& e, const CliEnv& env, const core::TaskTemplate& task) {
-  for (runtime::Runtime* r : env.runtimes) {
-    if (r->CanRun(task)) return false;
-  }
-  return !e.sql->CanRun(task) && e.process->CanRun(task);
+bool RunsSandboxed(const EngineEnv& e, const core::TaskTemplate& task) {
+  const runtime::Runtime* r = runtime::RuntimeFor(e.runtimes, task);
+  return r != nullptr && (r == e.process.get() || r == e.slurm.get());
 }
 
 std::string SignalOrigin(const std::string& command) {
@@ -76,30 +74,6 @@ std::string SignalOrigin(const std::string& command) {
   ::gethostname(host, sizeof host - 1);
   return (user.empty() ? std::string("someone") : user) + "@" + host + " (flytecpp " + command +
          ")";
-}
-
-std::map<std::string, Gate> GatesOf(const core::CompiledWorkflowClosure& closure) {
-  std::map<std::string, Gate> out;
-  auto collect = [&](const core::Node& n) {
-    if (!n.has_gate_node()) return;
-    const auto& g = n.gate_node();
-    Gate gate;
-    if (g.has_approve()) {
-      gate.kind = Gate::Kind::kApprove;
-      gate.signal_id = g.approve().signal_id();
-      gate.type.set_simple(core::BOOLEAN);
-    } else if (g.has_signal()) {
-      gate.kind = Gate::Kind::kSignal;
-      gate.signal_id = g.signal().signal_id();
-      gate.type = g.signal().type();
-    } else {
-      gate.sleep = google::protobuf::util::TimeUtil::ToString(g.sleep().duration());
-    }
-    out[n.id()] = gate;
-  };
-  idl::ForEachNode(closure.primary().template_(), collect);
-  for (const auto& sw : closure.sub_workflows()) idl::ForEachNode(sw.template_(), collect);
-  return out;
 }
 
 std::string ReleaseCommand(const std::string& exec, const Gate& gate) {
@@ -196,7 +170,10 @@ void ProgressLine::Print() {
   if (!waiting_.empty()) {
     const Waiting& w = waiting_.begin()->second;
     const std::string cmd = ReleaseCommand(w.exec, w.gate);
-    line += "  waiting: " + (cmd.empty() ? w.path + " sleeps " + w.gate.sleep : cmd);
+    line += "  waiting: " +
+            (cmd.empty()
+                 ? w.path + " sleeps " + google::protobuf::util::TimeUtil::ToString(w.gate.sleep)
+                 : cmd);
     if (waiting_.size() > 1) line += " (+" + std::to_string(waiting_.size() - 1) + " more)";
   } else if (!running_.empty()) {
     line += "  [";

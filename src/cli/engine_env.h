@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "flytecpp/engine/engine.h"
+#include "flytecpp/idl/nodes.h"
 #include "flytecpp/runtime/process.h"
 #include "flytecpp/runtime/sql.h"
 
@@ -34,21 +35,15 @@ struct EngineEnv {
 // engine. Errors are the user's (bad paths, bad config).
 Result<std::unique_ptr<EngineEnv>> MakeEngineEnv(const CliEnv& env);
 
-// Whether the program's own runtimes leave a task to the process runtime.
-bool RunsAsProcess(const EngineEnv& e, const CliEnv& env, const flyteidl::core::TaskTemplate& task);
+// Whether `task` runs in the sandbox: the runtime that runs it is the
+// process runtime, or Slurm's (the same sandbox, on the cluster's node).
+bool RunsSandboxed(const EngineEnv& e, const flyteidl::core::TaskTemplate& task);
 
 // "<user>@<host> (flytecpp <command>)": who set a signal.
 std::string SignalOrigin(const std::string& command);
 
-// A gate node, and what releases it.
-struct Gate {
-  enum class Kind { kApprove, kSignal, kSleep } kind = Kind::kSleep;
-  std::string signal_id;
-  flyteidl::core::LiteralType type;
-  std::string sleep;  // the duration, as text
-};
-// The gates of a closure's workflows, by node id.
-std::map<std::string, Gate> GatesOf(const flyteidl::core::CompiledWorkflowClosure& closure);
+using idl::Gate;
+using idl::GatesOf;
 // The command that releases `gate` of execution `exec` ("" for sleeps).
 std::string ReleaseCommand(const std::string& exec, const Gate& gate);
 

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <set>
 
+#include "admin_client.h"
 #include "commands.h"
 #include "engine_env.h"
 #include "flytecpp/compiler/sources.h"
@@ -18,7 +19,6 @@
 #include "flytecpp/idl/nodes.h"
 #include "flyteidl/admin/launch_plan.pb.h"
 #include "python_source.h"
-#include "admin_client.h"
 #include "report.h"
 #include "store_util.h"
 
@@ -40,7 +40,7 @@ struct RunOptions {
   int max_parallelism = -1;  // -1: the launch plan's (else no limit)
   std::string detach;        // "", "gates" (--detach) or "now" (--detach=now)
   bool overwrite_cache = false;
-  AdminArgs remote;    // --server: register the package there and run it there
+  AdminArgs remote;     // --server: register the package there and run it there
   std::string version;  // of what is registered (default: from the package's bytes)
 };
 
@@ -161,10 +161,9 @@ int Report(const Result<engine::ExecutionResult>& result, const std::string& out
 }
 
 // Before anything runs: tasks that will run as processes need the sandbox.
-Status CheckProcessTasks(const CliEnv& env, const EngineEnv& e,
-                         const core::CompiledWorkflowClosure& closure) {
+Status CheckProcessTasks(const EngineEnv& e, const core::CompiledWorkflowClosure& closure) {
   for (const auto& t : closure.tasks()) {
-    if (RunsAsProcess(e, env, t.template_())) return e.process->CheckSandbox();
+    if (RunsSandboxed(e, t.template_())) return e.process->CheckSandbox();
   }
   return Status::Ok();
 }
@@ -463,7 +462,7 @@ int RunRun(const CliEnv& env, RunOptions o) {
   auto made = MakeEngineEnv(env);
   if (!made.ok()) return Fail(made.status(), kExitBadInput);
   EngineEnv& e = **made;
-  st = CheckProcessTasks(env, e, *closure);
+  st = CheckProcessTasks(e, *closure);
   if (!st.ok()) return Fail(st, kExitBadInput);
   // Registered entities: what runs, as compiled.
   for (const auto& t : closure->tasks()) {

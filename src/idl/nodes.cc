@@ -49,4 +49,28 @@ void ForEachNode(const core::WorkflowTemplate& workflow,
   if (workflow.has_failure_node()) visit(workflow.failure_node());
 }
 
+std::map<std::string, Gate> GatesOf(const core::CompiledWorkflowClosure& closure) {
+  std::map<std::string, Gate> out;
+  auto collect = [&](const core::Node& n) {
+    if (!n.has_gate_node()) return;
+    const auto& g = n.gate_node();
+    Gate gate;
+    if (g.has_approve()) {
+      gate.kind = Gate::Kind::kApprove;
+      gate.signal_id = g.approve().signal_id();
+      gate.type.set_simple(core::BOOLEAN);
+    } else if (g.has_signal()) {
+      gate.kind = Gate::Kind::kSignal;
+      gate.signal_id = g.signal().signal_id();
+      gate.type = g.signal().type();
+    } else {
+      gate.sleep = g.sleep().duration();
+    }
+    out[n.id()] = gate;
+  };
+  ForEachNode(closure.primary().template_(), collect);
+  for (const auto& sw : closure.sub_workflows()) ForEachNode(sw.template_(), collect);
+  return out;
+}
+
 }  // namespace flytecpp::idl

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "flytecpp/util/status.h"
 #include "flyteidl/core/dynamic_job.pb.h"
@@ -116,6 +117,15 @@ class Runtime {
     return false;
   }
 };
+
+// Which of `runtimes` runs `task`: the first that can (a program puts its
+// own first); nullptr if none can. The one rule, for the engine and the CLI.
+inline Runtime* RuntimeFor(const std::vector<Runtime*>& runtimes, const core::TaskTemplate& task) {
+  for (Runtime* r : runtimes) {
+    if (r->CanRun(task)) return r;
+  }
+  return nullptr;
+}
 
 // Runs C++ callables registered by task name on a pool of worker threads.
 // For embedders, tests and benchmarks. A callable that throws fails its

@@ -417,13 +417,7 @@ class ArrayHandler : public NodeHandler {
       }
       launch_plan_interface = target->closure.primary().template_().interface();
     }
-    n.runtime = nullptr;
-    for (runtime::Runtime* r : x.options().runtimes) {
-      if (sub.task && r->CanRun(*sub.task)) {
-        n.runtime = r;
-        break;
-      }
-    }
+    n.runtime = sub.task ? runtime::RuntimeFor(x.options().runtimes, *sub.task) : nullptr;
     if (sub.task && n.runtime == nullptr) {
       x.Fail(s, i,
              MakeError(core::ExecutionError::SYSTEM, "UnsupportedTaskType",

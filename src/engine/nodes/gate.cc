@@ -90,14 +90,9 @@ std::unique_ptr<NodeHandler> MakeGateHandler() { return std::make_unique<GateHan
 std::map<std::string, core::LiteralType> DeclaredSignals(
     const core::CompiledWorkflowClosure& closure) {
   std::map<std::string, core::LiteralType> out;
-  auto collect = [&](const core::Node& n) {
-    if (!n.has_gate_node()) return;
-    const auto& g = n.gate_node();
-    if (g.has_approve()) out.emplace(g.approve().signal_id(), BooleanType());
-    if (g.has_signal()) out.emplace(g.signal().signal_id(), g.signal().type());
-  };
-  idl::ForEachNode(closure.primary().template_(), collect);
-  for (const auto& sw : closure.sub_workflows()) idl::ForEachNode(sw.template_(), collect);
+  for (const auto& [node, gate] : idl::GatesOf(closure)) {
+    if (gate.kind != idl::Gate::Kind::kSleep) out.emplace(gate.signal_id, gate.type);
+  }
   return out;
 }
 

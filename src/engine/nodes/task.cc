@@ -268,13 +268,8 @@ class TaskHandler : public NodeHandler {
   static bool SelectRuntime(Executor& x, Scope* s, int i) {
     const PlanNode& p = s->plan->nodes[i];
     NodeState& n = s->nodes[i];
-    n.runtime = nullptr;
-    for (runtime::Runtime* r : x.options().runtimes) {
-      if (r->CanRun(*p.task)) {
-        n.runtime = r;
-        return true;
-      }
-    }
+    n.runtime = runtime::RuntimeFor(x.options().runtimes, *p.task);
+    if (n.runtime != nullptr) return true;
     x.Fail(s, i,
            MakeError(
                core::ExecutionError::SYSTEM, "UnsupportedTaskType",
