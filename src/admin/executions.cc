@@ -108,10 +108,7 @@ Result<flyteadmin::ExecutionCreateResponse> Executions::Create(
     FLYTECPP_ASSIGN_OR_RETURN(flyteadmin::LaunchPlan lp, registry_.GetLaunchPlan(lp_id));
     FLYTECPP_ASSIGN_OR_RETURN(flyteadmin::Workflow wf,
                               registry_.GetWorkflow(lp.spec().workflow_id()));
-    run.closure = wf.closure().compiled_workflow();
-    run.defaults = lp.spec().default_inputs();
-    run.fixed_inputs = lp.spec().fixed_inputs();
-    run.max_parallelism = static_cast<int>(lp.spec().max_parallelism());
+    engine::UseLaunchPlan(engine::TargetOf(lp.spec(), wf.closure().compiled_workflow()), &run);
   }
   // Inputs: the request's, else the spec's (deprecated, still sent by old clients).
 #pragma GCC diagnostic push

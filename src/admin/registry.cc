@@ -250,9 +250,7 @@ Status Registry::CreateWorkflow(const flyteadmin::WorkflowCreateRequest& request
   e.created_ns = e.updated_ns = now;
   FLYTECPP_RETURN_IF_ERROR(EnsureProject(id.project(), id.org()));
   flyteadmin::WorkflowSpec registered;
-  FLYTECPP_RETURN_IF_ERROR(Register(std::move(e), spec, &registered));
-  // The engine finds a launch plan's workflow as compiled, by id.
-  return store_->PutEntity(Name(id), core::WORKFLOW, compiled->SerializeAsString());
+  return Register(std::move(e), spec, &registered);
 }
 
 Result<flyteadmin::Workflow> Registry::GetWorkflow(const core::Identifier& id) {
@@ -260,22 +258,10 @@ Result<flyteadmin::Workflow> Registry::GetWorkflow(const core::Identifier& id) {
   const std::string key = idl::IdentifierString(typed);
   std::lock_guard<std::mutex> lock(mu_);
   if (auto it = workflows_.find(key); it != workflows_.end()) return it->second;
-  auto e = Get(typed);
+  FLYTECPP_ASSIGN_OR_RETURN(store::RegisteredEntity e, Get(typed));
   flyteadmin::Workflow wf;
-  if (e.ok()) {
-    *wf.mutable_id() = e->id;
-    wf.mutable_closure()->ParseFromString(e->closure);
-  } else {
-    // A workflow `flytecpp run` ran from a package is not registered, but
-    // its compiled closure is kept where the engine finds workflows: read
-    // by id (an execution names it), it is not listed.
-    auto compiled = store_->GetEntity(key);
-    if (e.status().code() != StatusCode::kNotFound || !compiled.ok() || !compiled->has_value() ||
-        !wf.mutable_closure()->mutable_compiled_workflow()->ParseFromString(**compiled)) {
-      return e.status();
-    }
-    *wf.mutable_id() = typed;
-  }
+  *wf.mutable_id() = e.id;
+  wf.mutable_closure()->ParseFromString(e.closure);
   constexpr size_t kMaxCached = 1024;  // a bound, not a policy: start over when full
   if (workflows_.size() >= kMaxCached) workflows_.clear();
   workflows_.emplace(key, wf);
@@ -349,10 +335,7 @@ Status Registry::CreateLaunchPlan(const flyteadmin::LaunchPlanCreateRequest& req
   e.created_ns = e.updated_ns = now;
   FLYTECPP_RETURN_IF_ERROR(EnsureProject(id.project(), id.org()));
   flyteadmin::LaunchPlanSpec registered;
-  FLYTECPP_RETURN_IF_ERROR(Register(std::move(e), lp.spec(), &registered));
-  *lp.mutable_closure() = closure;
-  // Launch-plan nodes find it by id, as an admin.LaunchPlan.
-  return store_->PutEntity(Name(id), core::LAUNCH_PLAN, lp.SerializeAsString());
+  return Register(std::move(e), lp.spec(), &registered);
 }
 
 Result<flyteadmin::LaunchPlan> Registry::GetLaunchPlan(const core::Identifier& id) {

@@ -17,6 +17,7 @@
 #include "flytecpp/idl/io.h"
 #include "flytecpp/idl/literals.h"
 #include "flytecpp/idl/nodes.h"
+#include "flytecpp/store/registry_rows.h"
 #include "flyteidl/admin/launch_plan.pb.h"
 #include "python_source.h"
 #include "report.h"
@@ -126,11 +127,9 @@ Status RegisterLaunchPlans(store::Store& store, const compiler::WorkflowSources&
     if (lp == nullptr) return NotFound("launch plan " + key + " is not in the package");
     FLYTECPP_ASSIGN_OR_RETURN(const compiler::WorkflowSources::Entry* entry,
                               compiler::FindWorkflow(sources, lp->spec().workflow_id().name()));
-    engine::LaunchPlanTarget target;
-    FLYTECPP_ASSIGN_OR_RETURN(target.closure, compiler::CompileFromSources(sources, *entry));
-    target.fixed_inputs = lp->spec().fixed_inputs();
-    target.default_inputs = lp->spec().default_inputs();
-    target.max_parallelism = static_cast<int>(lp->spec().max_parallelism());
+    FLYTECPP_ASSIGN_OR_RETURN(core::CompiledWorkflowClosure compiled,
+                              compiler::CompileFromSources(sources, *entry));
+    const engine::LaunchPlanTarget target = engine::TargetOf(lp->spec(), std::move(compiled));
     FLYTECPP_RETURN_IF_ERROR(engine::RegisterLaunchPlan(store, id, target));
     FLYTECPP_RETURN_IF_ERROR(RegisterLaunchPlans(store, sources, target.closure, done));
   }
@@ -441,17 +440,15 @@ int RunRun(const CliEnv& env, RunOptions o) {
     return kExitBadInput;
   }
   engine::ExecutionRequest request;
-  Status st = ParseInputs(o, closure->primary().template_().interface(), &request.inputs);
-  if (!st.ok()) return Fail(st, kExitBadInput);
   // The workflow's launch plan in the package supplies defaults, fixed
   // inputs and parallelism.
   for (const auto& lp : sources.launch_plans) {
     if (lp.spec().workflow_id().name() != entry->workflow.id().name()) continue;
-    request.defaults = lp.spec().default_inputs();
-    request.fixed_inputs = lp.spec().fixed_inputs();
-    request.max_parallelism = static_cast<int>(lp.spec().max_parallelism());
+    engine::UseLaunchPlan(engine::TargetOf(lp.spec(), {}), &request);
     break;
   }
+  Status st = ParseInputs(o, closure->primary().template_().interface(), &request.inputs);
+  if (!st.ok()) return Fail(st, kExitBadInput);
   if (o.max_parallelism >= 0) request.max_parallelism = o.max_parallelism;
   request.overwrite_cache = o.overwrite_cache;
   if (!o.remote.server.empty()) return RunOnServer(env, o, sources, *entry, request);
@@ -464,13 +461,17 @@ int RunRun(const CliEnv& env, RunOptions o) {
   EngineEnv& e = **made;
   st = CheckProcessTasks(e, *closure);
   if (!st.ok()) return Fail(st, kExitBadInput);
-  // Registered entities: what runs, as compiled.
+  // What runs, registered as compiled: the console reads an execution's
+  // workflow and tasks back by the ids it names. Versions are immutable: an
+  // id taken by something else keeps it (a local run's versions are hashes
+  // of what runs, unless --version is given).
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   for (const auto& t : closure->tasks()) {
-    (void)e.store->PutEntity(idl::IdentifierString(t.template_().id()), core::TASK,
-                             t.template_().SerializeAsString());
+    (void)e.store->RegisterEntity(store::TaskRow(t.template_(), now));
   }
-  (void)e.store->PutEntity(idl::IdentifierString(entry->workflow.id()), core::WORKFLOW,
-                           closure->SerializeAsString());
+  (void)e.store->RegisterEntity(store::WorkflowRow(*closure, now));
   std::set<std::string> registered;
   st = RegisterLaunchPlans(*e.store, sources, *closure, &registered);
   if (!st.ok()) return Fail(st.WithContext(o.input), kExitBadInput);

@@ -21,8 +21,10 @@
 #include "flytecpp/compiler/compiler.h"
 #include "flytecpp/idl/identifiers.h"
 #include "flytecpp/idl/phases.h"
+#include "flytecpp/store/registry_rows.h"
 #include "flytecpp/util/process.h"
 #include "flyteidl/admin/launch_plan.pb.h"
+#include "flyteidl/admin/workflow.pb.h"
 
 namespace flytecpp::engine {
 
@@ -817,22 +819,27 @@ void Executor::AbortExecution(Execution* exec, const std::string& reason) {
 
 Result<LaunchPlanTarget> Executor::ResolveLaunchPlan(const core::Identifier& id) {
   if (options_.launch_plans) return options_.launch_plans(id);
-  const std::string key = idl::IdentifierString(id);
-  FLYTECPP_ASSIGN_OR_RETURN(std::optional<std::string> lp_bytes, store().GetEntity(key));
-  if (!lp_bytes) return NotFound("launch plan " + key + " is not registered in the store");
-  flyteidl::admin::LaunchPlan lp;
-  if (!lp.ParseFromString(*lp_bytes)) return Internal("launch plan " + key + ": unreadable");
-  const std::string wf_key = idl::IdentifierString(lp.spec().workflow_id());
-  FLYTECPP_ASSIGN_OR_RETURN(std::optional<std::string> wf_bytes, store().GetEntity(wf_key));
-  if (!wf_bytes)
+  core::Identifier lp_id = id;
+  lp_id.set_resource_type(core::LAUNCH_PLAN);
+  const std::string key = idl::IdentifierString(lp_id);
+  FLYTECPP_ASSIGN_OR_RETURN(std::optional<store::RegisteredEntity> lp_row,
+                            store().GetRegistered(lp_id));
+  if (!lp_row) return NotFound("launch plan " + key + " is not registered in the store");
+  flyteidl::admin::LaunchPlanSpec spec;
+  if (!spec.ParseFromString(lp_row->spec)) return Internal("launch plan " + key + ": unreadable");
+  core::Identifier wf_id = spec.workflow_id();
+  wf_id.set_resource_type(core::WORKFLOW);
+  const std::string wf_key = idl::IdentifierString(wf_id);
+  FLYTECPP_ASSIGN_OR_RETURN(std::optional<store::RegisteredEntity> wf_row,
+                            store().GetRegistered(wf_id));
+  if (!wf_row) {
     return NotFound("workflow " + wf_key + " of launch plan " + key + " is not registered");
-  LaunchPlanTarget target;
-  if (!target.closure.ParseFromString(*wf_bytes))
+  }
+  flyteidl::admin::WorkflowClosure workflow;
+  if (!workflow.ParseFromString(wf_row->closure)) {
     return Internal("workflow " + wf_key + ": unreadable");
-  target.fixed_inputs = lp.spec().fixed_inputs();
-  target.default_inputs = lp.spec().default_inputs();
-  target.max_parallelism = lp.spec().max_parallelism();
-  return target;
+  }
+  return TargetOf(spec, workflow.compiled_workflow());
 }
 
 }  // namespace internal
@@ -877,18 +884,42 @@ uint64_t Engine::Subscribe(EventListener listener) {
 void Engine::Unsubscribe(uint64_t id) { impl_->executor.Unsubscribe(id); }
 const std::string& Engine::owner() const { return impl_->executor.owner(); }
 
-Status RegisterLaunchPlan(store::Store& store, const core::Identifier& id,
-                          const LaunchPlanTarget& target) {
+LaunchPlanTarget TargetOf(const flyteidl::admin::LaunchPlanSpec& spec,
+                          core::CompiledWorkflowClosure workflow) {
+  LaunchPlanTarget target;
+  target.closure = std::move(workflow);
+  target.fixed_inputs = spec.fixed_inputs();
+  target.default_inputs = spec.default_inputs();
+  target.max_parallelism = static_cast<int>(spec.max_parallelism());
+  return target;
+}
+
+flyteidl::admin::LaunchPlan LaunchPlanOf(const core::Identifier& id,
+                                         const LaunchPlanTarget& target) {
   flyteidl::admin::LaunchPlan lp;
   *lp.mutable_id() = id;
+  lp.mutable_id()->set_resource_type(core::LAUNCH_PLAN);
   *lp.mutable_spec()->mutable_workflow_id() = target.closure.primary().template_().id();
   *lp.mutable_spec()->mutable_fixed_inputs() = target.fixed_inputs;
   *lp.mutable_spec()->mutable_default_inputs() = target.default_inputs;
   lp.mutable_spec()->set_max_parallelism(target.max_parallelism);
-  FLYTECPP_RETURN_IF_ERROR(
-      store.PutEntity(idl::IdentifierString(id), core::LAUNCH_PLAN, lp.SerializeAsString()));
-  return store.PutEntity(idl::IdentifierString(target.closure.primary().template_().id()),
-                         core::WORKFLOW, target.closure.SerializeAsString());
+  return lp;
+}
+
+void UseLaunchPlan(const LaunchPlanTarget& target, ExecutionRequest* request) {
+  request->closure = target.closure;
+  request->defaults = target.default_inputs;
+  request->fixed_inputs = target.fixed_inputs;
+  request->max_parallelism = target.max_parallelism;
+}
+
+Status RegisterLaunchPlan(store::Store& store, const core::Identifier& id,
+                          const LaunchPlanTarget& target) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  FLYTECPP_RETURN_IF_ERROR(store.RegisterEntity(store::WorkflowRow(target.closure, now)).status());
+  return store.RegisterEntity(store::LaunchPlanRow(LaunchPlanOf(id, target), now)).status();
 }
 
 core::LiteralMap MergeInputs(core::LiteralMap given, const core::ParameterMap& defaults,

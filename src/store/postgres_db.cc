@@ -13,13 +13,14 @@
 #include <unordered_set>
 #include <vector>
 
+#include "migrations.h"
 #include "sql_store.h"
 
 namespace flytecpp::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 7;
+constexpr int kSchemaVersion = 8;
 // How long a lost connection is tried again before the call fails.
 constexpr std::chrono::seconds kReconnectFor{30};
 // Held while the schema is created: servers starting together do it once.
@@ -309,7 +310,6 @@ Status CreateSchema(PostgresDatabase& db) {
         seq BIGSERIAL PRIMARY KEY, execution_id TEXT, kind BIGINT, node_path TEXT,
         payload BYTEA);
       CREATE INDEX IF NOT EXISTS events_by_execution ON events(execution_id, seq);
-      CREATE TABLE IF NOT EXISTS entities(key TEXT PRIMARY KEY, resource_type BIGINT, spec BYTEA);
       CREATE TABLE IF NOT EXISTS data(
         execution_id TEXT, key TEXT, value BYTEA, PRIMARY KEY(execution_id, key));
       CREATE TABLE IF NOT EXISTS elements(
@@ -344,7 +344,17 @@ Status CreateSchema(PostgresDatabase& db) {
                                 std::to_string(v->Int(0)) + ")");
     }
     if (v->Int(0) < kSchemaVersion) {  // the tables above were added: that is the migration
+      const int64_t from = v->Int(0);
       v.reset();
+      if (from < 8) {
+        auto entities = db.Prepare(
+            "SELECT COUNT(*) FROM pg_tables WHERE tablename = 'entities' AND "
+            "schemaname = current_schema()");
+        if (!entities || entities->Step() != StepResult::kRow) return IoError(db.LastError());
+        const bool has_entities = entities->Int(0) > 0;
+        entities.reset();
+        if (has_entities) FLYTECPP_RETURN_IF_ERROR(MoveEntitiesToRegistry(db));
+      }
       return db.Exec("UPDATE flytecpp_schema SET version = " + std::to_string(kSchemaVersion));
     }
     return Status::Ok();

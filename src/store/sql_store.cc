@@ -14,7 +14,6 @@
 //   events(seq PK increasing, execution_id, kind, node_path, payload)
 //   signals(execution_id, signal_id, type, value, origin, note, updated_ns,
 //           PK(execution_id, signal_id))
-//   entities(key PK, resource_type, spec)
 //   cache(key PK, ...), cache_reservations(key PK, holder, expires_ns)
 //   registry(resource_type, project, domain, name, version, org, spec,
 //            closure, state, created_ns, updated_ns, PK(the id))
@@ -249,27 +248,6 @@ class SqlStore : public Store {
     s.Reset();  // at once: a statement left on a row holds its read snapshot
     if (rc != StepResult::kRow && rc != StepResult::kDone) return Error("read data");
     return value;
-  }
-
-  Status PutEntity(const std::string& key, int resource_type, const std::string& spec) override {
-    Statement s(db_,
-                "INSERT INTO entities(key, resource_type, spec) VALUES(?, ?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET spec = excluded.spec");
-    if (!s.ok()) return Error("register entity");
-    s.BindText(1, key);
-    s.Bind(2, static_cast<int64_t>(resource_type));
-    s.Bind(3, spec);
-    return Step(s, "register entity");
-  }
-
-  Result<std::optional<std::string>> GetEntity(const std::string& key) override {
-    Statement s(db_, "SELECT spec FROM entities WHERE key = ?");
-    if (!s.ok()) return Error("read entity");
-    s.BindText(1, key);
-    StepResult rc = s.Step();
-    if (rc == StepResult::kDone) return std::optional<std::string>();
-    if (rc != StepResult::kRow) return Error("read entity");
-    return std::optional<std::string>(s.Blob(0));
   }
 
   static constexpr const char* kRegistryColumns =

@@ -7,13 +7,14 @@
 #include <chrono>
 #include <thread>
 
+#include "migrations.h"
 #include "sql_store.h"
 
 namespace flytecpp::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 7;
+constexpr int kSchemaVersion = 8;
 constexpr int kBusyTimeoutMs = 30000;  // writers of one store wait for each other this long
 
 class SqliteStatement : public SqlStatement {
@@ -134,7 +135,6 @@ Status Migrate(SqliteDatabase& db) {
           seq INTEGER PRIMARY KEY AUTOINCREMENT, execution_id TEXT, kind INTEGER,
           node_path TEXT, payload BLOB);
         CREATE INDEX IF NOT EXISTS events_by_execution ON events(execution_id, seq);
-        CREATE TABLE IF NOT EXISTS entities(key TEXT PRIMARY KEY, resource_type INTEGER, spec BLOB);
         CREATE TABLE IF NOT EXISTS data(
           execution_id TEXT, key TEXT, value BLOB, PRIMARY KEY(execution_id, key))
           WITHOUT ROWID;
@@ -164,7 +164,8 @@ Status Migrate(SqliteDatabase& db) {
     // Version 3: who set a signal, and why. Version 4: array elements (above).
     // Version 5: the cache and its reservations (above). Version 6: the
     // server's registry (above), and the project, domain and spec of executions.
-    // Version 7: small literal data in the database (above).
+    // Version 7: small literal data in the database (above). Version 8: one
+    // registry (what `entities` held, moved into it below).
     for (const auto& [table, column] : std::vector<std::pair<std::string, std::string>>{
              {"signals", "origin TEXT DEFAULT ''"},
              {"signals", "note TEXT DEFAULT ''"},
@@ -185,6 +186,13 @@ Status Migrate(SqliteDatabase& db) {
                                      .WithContext(db.where() + ": migrate schema"));
       }
     }
+    auto entities =
+        db.Prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'entities'");
+    if (!entities) return Fail(db, "read schema");
+    const StepResult has_entities = entities->Step();
+    entities.reset();
+    if (has_entities == StepResult::kError) return Fail(db, "read schema");
+    if (has_entities == StepResult::kRow) FLYTECPP_RETURN_IF_ERROR(MoveEntitiesToRegistry(db));
     return db
         .Exec(R"(
         UPDATE executions SET parent = '' WHERE parent IS NULL;
@@ -192,7 +200,7 @@ Status Migrate(SqliteDatabase& db) {
         UPDATE executions SET root = parent WHERE root IS NULL;
         CREATE INDEX IF NOT EXISTS executions_by_root ON executions(root);
         CREATE INDEX IF NOT EXISTS executions_by_owner ON executions(owner);
-        PRAGMA user_version = 7;
+        PRAGMA user_version = 8;
       )")
         .WithContext(db.where() + ": migrate schema");
   }();

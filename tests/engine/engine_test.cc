@@ -542,9 +542,6 @@ class FailingStore : public store::Store {
       std::optional<core::NodeExecution::Phase> phase) override {
     return inner_->GetElements(id, path, phase);
   }
-  Status PutEntity(const std::string& k, int t, const std::string& s) override {
-    return inner_->PutEntity(k, t, s);
-  }
   Result<std::pair<store::RegisteredEntity, bool>> RegisterEntity(
       const store::RegisteredEntity& e) override {
     return inner_->RegisterEntity(e);
@@ -563,9 +560,6 @@ class FailingStore : public store::Store {
   }
   Result<std::optional<std::string>> GetData(const std::string& id, const std::string& k) override {
     return inner_->GetData(id, k);
-  }
-  Result<std::optional<std::string>> GetEntity(const std::string& k) override {
-    return inner_->GetEntity(k);
   }
   Status AcquireLease(const std::string& id, const std::string& o, int64_t n, int64_t e,
                       const std::string& d) override {

@@ -11,6 +11,9 @@
 
 #include <thread>
 
+#include "flyteidl/admin/launch_plan.pb.h"
+#include "flyteidl/admin/task.pb.h"
+#include "flyteidl/admin/workflow.pb.h"
 #include "support/pg_schema.h"
 #include "test_support.h"
 
@@ -408,6 +411,80 @@ TEST(SqliteStoreTest, AStoreOfTheFirstSchemaIsMigrated) {
   EXPECT_TRUE(s->Commit(b).ok());
   // Opening again is a no-op.
   EXPECT_NE(Open(dir.path() / "old"), nullptr);
+}
+
+// Schema 8: what the `entities` table held (a local run's tasks, compiled
+// workflows and launch plans, by identifier text) is in the registry, and
+// the table is gone.
+TEST(SqliteStoreTest, EntitiesOfAnOldStoreMoveIntoTheRegistry) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "old");
+  core::Identifier task_id;
+  task_id.set_resource_type(core::TASK);
+  task_id.set_project("p");
+  task_id.set_domain("d");
+  task_id.set_name("t");
+  task_id.set_version("v1");
+  core::TaskTemplate task;
+  *task.mutable_id() = task_id;
+  task.set_type("python-task");
+  core::CompiledWorkflowClosure workflow;
+  core::Identifier wf_id = task_id;
+  wf_id.set_resource_type(core::WORKFLOW);
+  wf_id.set_name("wf");
+  *workflow.mutable_primary()->mutable_template_()->mutable_id() = wf_id;
+  *workflow.add_tasks()->mutable_template_() = task;
+  flyteidl::admin::LaunchPlan lp;
+  *lp.mutable_id() = wf_id;
+  lp.mutable_id()->set_resource_type(core::LAUNCH_PLAN);
+  *lp.mutable_spec()->mutable_workflow_id() = wf_id;
+  lp.mutable_spec()->set_max_parallelism(3);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() / "old" / "flytecpp.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE entities(key TEXT PRIMARY KEY, resource_type INTEGER, "
+                         "spec BLOB); PRAGMA user_version = 7;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_stmt* insert = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO entities VALUES(?, ?, ?)", -1, &insert, nullptr),
+            SQLITE_OK);
+  const std::vector<std::pair<int, std::string>> rows = {
+      {core::TASK, task.SerializeAsString()},
+      {core::WORKFLOW, workflow.SerializeAsString()},
+      {core::LAUNCH_PLAN, lp.SerializeAsString()}};
+  for (const auto& [type, bytes] : rows) {
+    sqlite3_reset(insert);
+    sqlite3_bind_text(insert, 1, ("key" + std::to_string(type)).c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(insert, 2, type);
+    sqlite3_bind_blob(insert, 3, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
+  }
+  sqlite3_finalize(insert);
+  sqlite3_close(db);
+
+  auto s = Open(dir.path() / "old");
+  ASSERT_NE(s, nullptr);
+  auto got_task = s->GetRegistered(task_id);
+  ASSERT_TRUE(got_task.ok() && got_task->has_value()) << got_task.status().ToString();
+  flyteidl::admin::TaskClosure task_closure;
+  ASSERT_TRUE(task_closure.ParseFromString((*got_task)->closure));
+  EXPECT_EQ(task_closure.compiled_task().template_().type(), "python-task");
+  auto got_wf = s->GetRegistered(wf_id);
+  ASSERT_TRUE(got_wf.ok() && got_wf->has_value()) << got_wf.status().ToString();
+  flyteidl::admin::WorkflowClosure wf_closure;
+  ASSERT_TRUE(wf_closure.ParseFromString((*got_wf)->closure));
+  EXPECT_EQ(wf_closure.compiled_workflow().tasks_size(), 1);
+  auto got_lp = s->GetRegistered(lp.id());
+  ASSERT_TRUE(got_lp.ok() && got_lp->has_value()) << got_lp.status().ToString();
+  flyteidl::admin::LaunchPlanSpec lp_spec;
+  ASSERT_TRUE(lp_spec.ParseFromString((*got_lp)->spec));
+  EXPECT_EQ(lp_spec.max_parallelism(), 3u);
+  s.reset();
+  ASSERT_EQ(sqlite3_open((dir.path() / "old" / "flytecpp.db").c_str(), &db), SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "SELECT * FROM entities", nullptr, nullptr, nullptr), SQLITE_OK)
+      << "the entities table is gone";
+  sqlite3_close(db);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 #include "flytecpp/runtime/runtime.h"
 #include "flytecpp/store/store.h"
 #include "flytecpp/util/clock.h"
+#include "flyteidl/admin/launch_plan.pb.h"
 #include "flyteidl/core/compiler.pb.h"
 #include "flyteidl/core/execution.pb.h"
 #include "flyteidl/core/interface.pb.h"
@@ -50,9 +51,18 @@ struct LaunchPlanTarget {
 };
 using LaunchPlanResolver = std::function<Result<LaunchPlanTarget>(const core::Identifier&)>;
 
-// Registers a launch plan in `store` so that the default resolver finds it:
-// the launch plan (flyteidl.admin.LaunchPlan) under its identifier, and the
-// compiled workflow it launches under the workflow's identifier.
+// What a launch plan runs: `workflow` (its workflow, compiled) with the
+// plan's default and fixed inputs and parallelism. The one reading of an
+// admin.LaunchPlanSpec; LaunchPlanOf is the way back.
+LaunchPlanTarget TargetOf(const flyteidl::admin::LaunchPlanSpec& spec,
+                          core::CompiledWorkflowClosure workflow);
+flyteidl::admin::LaunchPlan LaunchPlanOf(const core::Identifier& id,
+                                         const LaunchPlanTarget& target);
+
+// Registers a launch plan in `store`'s registry (registry_rows.h) so that
+// the default resolver finds it: the launch plan under its identifier, and
+// the compiled workflow it launches under the workflow's. What is
+// registered under either id already stays (versions are immutable).
 Status RegisterLaunchPlan(store::Store& store, const core::Identifier& id,
                           const LaunchPlanTarget& target);
 
@@ -113,6 +123,10 @@ struct ExecutionRequest {
   std::string project{}, domain{}, spec{};
 };
 using RunRequest = ExecutionRequest;
+
+// `request` runs `target`: its workflow, with its launch plan's default and
+// fixed inputs and parallelism.
+void UseLaunchPlan(const LaunchPlanTarget& target, ExecutionRequest* request);
 
 struct ExecutionResult {
   std::string execution_id;

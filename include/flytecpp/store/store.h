@@ -218,13 +218,11 @@ class Store {
   virtual Result<std::optional<std::string>> GetData(const std::string& execution_id,
                                                      const std::string& key) = 0;
 
-  // Registered entities (tasks, workflows, launch plans) by identifier text.
-  virtual Status PutEntity(const std::string& key, int resource_type, const std::string& spec) = 0;
-  virtual Result<std::optional<std::string>> GetEntity(const std::string& key) = 0;
-
-  // The server's registry. RegisterEntity inserts `entity` unless its id is
-  // taken; either way it returns what is registered under the id, and
-  // whether this call registered it.
+  // The registry: tasks, workflows and launch plans (flyteadmin's tables),
+  // registered through the API or by a local run (registry_rows.h).
+  // RegisterEntity inserts `entity` unless its id is taken; either way it
+  // returns what is registered under the id, and whether this call
+  // registered it.
   virtual Result<std::pair<RegisteredEntity, bool>> RegisterEntity(
       const RegisteredEntity& entity) = 0;
   virtual Result<std::optional<RegisteredEntity>> GetRegistered(const core::Identifier& id) = 0;
