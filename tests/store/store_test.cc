@@ -487,6 +487,48 @@ TEST(SqliteStoreTest, EntitiesOfAnOldStoreMoveIntoTheRegistry) {
   sqlite3_close(db);
 }
 
+// The same on PostgreSQL: a store of schema 7 with an `entities` row.
+TEST(PostgresStoreTest, EntitiesOfAnOldStoreMoveIntoTheRegistry) {
+  flytecpp::testing::PgSchema pg;
+  if (!pg.available()) GTEST_SKIP() << flytecpp::testing::PgSchema::kSkip;
+  TempDir dir;
+  {
+    auto fresh = OpenPostgresStore(pg.conninfo_in_schema(), dir.path() / "data");
+    ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  }
+  flyteidl::admin::LaunchPlan lp;
+  lp.mutable_id()->set_resource_type(core::LAUNCH_PLAN);
+  lp.mutable_id()->set_project("p");
+  lp.mutable_id()->set_domain("d");
+  lp.mutable_id()->set_name("lp");
+  lp.mutable_id()->set_version("v1");
+  lp.mutable_spec()->set_max_parallelism(7);
+  std::string hex;
+  for (unsigned char c : lp.SerializeAsString()) {
+    static const char kDigits[] = "0123456789abcdef";
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 15];
+  }
+  const std::string schema = pg.name();
+  pg.Exec("CREATE TABLE " + schema +
+          ".entities(key TEXT PRIMARY KEY, resource_type BIGINT, spec BYTEA)");
+  pg.Exec("INSERT INTO " + schema + ".entities VALUES('k', " + std::to_string(core::LAUNCH_PLAN) +
+          ", decode('" + hex + "', 'hex'))");
+  pg.Exec("UPDATE " + schema + ".flytecpp_schema SET version = 7");
+
+  auto s = OpenPostgresStore(pg.conninfo_in_schema(), dir.path() / "data");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto got = (*s)->GetRegistered(lp.id());
+  ASSERT_TRUE(got.ok() && got->has_value()) << got.status().ToString();
+  flyteidl::admin::LaunchPlanSpec spec;
+  ASSERT_TRUE(spec.ParseFromString((*got)->spec));
+  EXPECT_EQ(spec.max_parallelism(), 7u);
+  EXPECT_EQ(pg.Exec("SELECT COUNT(*) FROM pg_tables WHERE schemaname = '" + schema +
+                    "' AND tablename = 'entities'"),
+            "0");
+  EXPECT_EQ(pg.Exec("SELECT version FROM " + schema + ".flytecpp_schema"), "8");
+}
+
 }  // namespace
 }  // namespace flytecpp::store
 
