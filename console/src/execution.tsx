@@ -10,20 +10,8 @@ import { InputsOutputs } from './literals';
 import { branchCases, eachNode } from './closure';
 import { NodePanel } from './node_panel';
 import { Timeline } from './timeline';
+import type { ExecutionView, NodeExec } from './views';
 
-export interface NodeExec {
-  id: { node_id: string };
-  closure: any;
-  metadata: any;
-}
-
-export interface ExecutionView {
-  execution: any;
-  closure: any; // the compiled workflow
-  nodes: NodeExec[]; // every node execution, children included
-  state: GraphState;
-  signals: any[];
-}
 
 const TASK_PHASES = { SUCCEEDED: 'succeeded', FAILED: 'failed', RUNNING: 'running', QUEUED: 'running', INITIALIZING: 'running', WAITING_FOR_RESOURCES: 'running' } as const;
 

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ExecId, execPath, followLog, get, post, seg } from './api';
 import { duration, ErrorBox, NODE_TERMINAL, Phase, Section, Tabs, time } from './common';
 import { eachNode } from './closure';
-import type { ExecutionView } from './execution';
+import type { ExecutionView } from './views';
 import { useApi } from './hooks';
 import { InputError, InputsOutputs, LiteralInput, parseLiteral, typeName } from './literals';
 

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ExecId, execPath, get, seg } from './api';
 import { duration, ms, NODE_TERMINAL, TASK_TERMINAL } from './common';
-import type { NodeExec } from './execution';
+import type { NodeExec } from './views';
 
 interface Bar {
   path: string;

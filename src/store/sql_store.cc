@@ -913,15 +913,4 @@ std::unique_ptr<Store> MakeSqlStore(std::unique_ptr<SqlDatabase> db,
   return std::make_unique<SqlStore>(std::move(db), std::move(data_dir));
 }
 
-bool IsPostgresUrl(const std::string& where) {
-  return where.rfind("postgres://", 0) == 0 || where.rfind("postgresql://", 0) == 0;
-}
-
-Result<std::unique_ptr<Store>> OpenStore(const std::string& where,
-                                         const std::filesystem::path& data_dir,
-                                         Durability durability) {
-  if (IsPostgresUrl(where)) return OpenPostgresStore(where, data_dir);
-  return OpenSqliteStore(where, durability);
-}
-
 }  // namespace flytecpp::store
