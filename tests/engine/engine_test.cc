@@ -9,6 +9,7 @@
 #include "fake_runtime.h"
 #include "flytecpp/idl/identifiers.h"
 #include "flytecpp/store/data_dir.h"
+#include "flytecpp/store/store_wrapper.h"
 #include "plan.h"
 
 namespace flytecpp::engine {
@@ -502,86 +503,16 @@ TEST_F(EngineServiceTest, ListenersHearOnlyWhatIsCommitted) {
 }
 
 // A store whose commits fail once told to.
-class FailingStore : public store::Store {
+class FailingStore : public store::StoreWrapper {
  public:
-  explicit FailingStore(store::Store* inner) : inner_(inner) {}
+  explicit FailingStore(store::Store* inner) : StoreWrapper(inner) {}
   void FailFromNowOn() { failing_ = true; }
   Status Commit(const store::Batch& batch) override {
     if (failing_) return IoError("disk full (injected)");
-    return inner_->Commit(batch);
+    return StoreWrapper::Commit(batch);
   }
-  Result<store::ExecutionRecord> GetExecution(const std::string& id) override {
-    return inner_->GetExecution(id);
-  }
-  Result<std::optional<store::CacheEntry>> GetCacheEntry(const std::string& key) override {
-    return inner_->GetCacheEntry(key);
-  }
-  Result<std::vector<store::CacheEntry>> ListCache() override { return inner_->ListCache(); }
-  Status RemoveCacheEntry(const std::string& key) override { return inner_->RemoveCacheEntry(key); }
-  Result<std::vector<store::CacheEntry>> PruneCache(int64_t before, int64_t max) override {
-    return inner_->PruneCache(before, max);
-  }
-  Result<std::string> ReserveCache(const std::string& key, const std::string& holder,
-                                   int64_t now_ns, int64_t expires_ns) override {
-    return inner_->ReserveCache(key, holder, now_ns, expires_ns);
-  }
-  Result<std::vector<store::ExecutionRecord>> ListExecutions() override {
-    return inner_->ListExecutions();
-  }
-  Result<std::vector<store::NodeRecord>> GetNodes(const std::string& id) override {
-    return inner_->GetNodes(id);
-  }
-  Result<std::vector<store::EventRecord>> GetEvents(const std::string& id) override {
-    return inner_->GetEvents(id);
-  }
-  Result<std::vector<store::SignalRecord>> GetSignals(const std::string& id) override {
-    return inner_->GetSignals(id);
-  }
-  Result<std::vector<store::ElementRecord>> GetElements(
-      const std::string& id, const std::string& path,
-      std::optional<core::NodeExecution::Phase> phase) override {
-    return inner_->GetElements(id, path, phase);
-  }
-  Result<std::pair<store::RegisteredEntity, bool>> RegisterEntity(
-      const store::RegisteredEntity& e) override {
-    return inner_->RegisterEntity(e);
-  }
-  Result<std::optional<store::RegisteredEntity>> GetRegistered(
-      const core::Identifier& id) override {
-    return inner_->GetRegistered(id);
-  }
-  Result<std::vector<store::RegisteredEntity>> ListRegistered(
-      const store::EntityQuery& q) override {
-    return inner_->ListRegistered(q);
-  }
-  Status UpdateRegistered(const core::Identifier& id, int state, const std::string& closure,
-                          int64_t now_ns) override {
-    return inner_->UpdateRegistered(id, state, closure, now_ns);
-  }
-  Result<std::optional<std::string>> GetData(const std::string& id, const std::string& k) override {
-    return inner_->GetData(id, k);
-  }
-  Status AcquireLease(const std::string& id, const std::string& o, int64_t n, int64_t e,
-                      const std::string& d) override {
-    return inner_->AcquireLease(id, o, n, e, d);
-  }
-  Result<std::vector<std::string>> RenewLeases(const std::string& o, int64_t e) override {
-    return inner_->RenewLeases(o, e);
-  }
-  Status ReleaseLease(const std::string& id, const std::string& o) override {
-    return inner_->ReleaseLease(id, o);
-  }
-  Result<std::vector<store::ExecutionRecord>> ListUnfinished() override {
-    return inner_->ListUnfinished();
-  }
-  Status RequestAbort(const std::string& id) override { return inner_->RequestAbort(id); }
-  Result<std::vector<std::string>> AbortRequests(const std::string& o) override {
-    return inner_->AbortRequests(o);
-  }
-  const std::filesystem::path& data_dir() const override { return inner_->data_dir(); }
 
  private:
-  store::Store* inner_;
   std::atomic<bool> failing_{false};
 };
 

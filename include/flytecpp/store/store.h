@@ -196,9 +196,17 @@ struct Batch {
   }
 };
 
-class Store {
+// The store has three roles, each an interface of its own, so that a reader
+// may ask for the one it needs (and a test may stand in for one): the
+// execution log (with its leases), the registry and the cache. One
+// database holds all three: what the Open functions below return is a
+// Store, all of them.
+
+// Executions as the engine records them, the leases saying which engine
+// runs which, and requests to the engine holding one.
+class ExecutionLog {
  public:
-  virtual ~Store() = default;
+  virtual ~ExecutionLog() = default;
 
   // Applies `batch` atomically: all of it or, on error, nothing.
   virtual Status Commit(const Batch& batch) = 0;
@@ -217,19 +225,6 @@ class Store {
   // `key` (it may live in a file: see ReadData in data_dir.h).
   virtual Result<std::optional<std::string>> GetData(const std::string& execution_id,
                                                      const std::string& key) = 0;
-
-  // The registry: tasks, workflows and launch plans (flyteadmin's tables),
-  // registered through the API or by a local run (registry_rows.h).
-  // RegisterEntity inserts `entity` unless its id is taken; either way it
-  // returns what is registered under the id, and whether this call
-  // registered it.
-  virtual Result<std::pair<RegisteredEntity, bool>> RegisterEntity(
-      const RegisteredEntity& entity) = 0;
-  virtual Result<std::optional<RegisteredEntity>> GetRegistered(const core::Identifier& id) = 0;
-  virtual Result<std::vector<RegisteredEntity>> ListRegistered(const EntityQuery& query) = 0;
-  // Launch plans: sets `id`'s state and closure (NotFound if unregistered).
-  virtual Status UpdateRegistered(const core::Identifier& id, int state, const std::string& closure,
-                                  int64_t now_ns) = 0;
 
   // ---- Leases: which engine runs which execution. A lease covers a
   // top-level execution and every child recorded under it (same root).
@@ -259,7 +254,33 @@ class Store {
   // Unfinished executions held by `owner` whose abort was requested.
   virtual Result<std::vector<std::string>> AbortRequests(const std::string& owner) = 0;
 
-  // ---- The cache (catalog): written with batches, read and evicted here.
+  // Where literal data lives (absolute).
+  virtual const std::filesystem::path& data_dir() const = 0;
+};
+
+// The registry: tasks, workflows and launch plans (flyteadmin's tables),
+// registered through the API or by a local run (registry_rows.h).
+class RegistryStore {
+ public:
+  virtual ~RegistryStore() = default;
+
+  // RegisterEntity inserts `entity` unless its id is taken; either way it
+  // returns what is registered under the id, and whether this call
+  // registered it.
+  virtual Result<std::pair<RegisteredEntity, bool>> RegisterEntity(
+      const RegisteredEntity& entity) = 0;
+  virtual Result<std::optional<RegisteredEntity>> GetRegistered(const core::Identifier& id) = 0;
+  virtual Result<std::vector<RegisteredEntity>> ListRegistered(const EntityQuery& query) = 0;
+  // Launch plans: sets `id`'s state and closure (NotFound if unregistered).
+  virtual Status UpdateRegistered(const core::Identifier& id, int state, const std::string& closure,
+                                  int64_t now_ns) = 0;
+};
+
+// The cache (catalog): written with the log's batches (Batch::cache_puts),
+// read and evicted here.
+class CacheStore {
+ public:
+  virtual ~CacheStore() = default;
 
   // The entry for `key`, with its outputs; nullopt if there is none.
   virtual Result<std::optional<CacheEntry>> GetCacheEntry(const std::string& key) = 0;
@@ -277,10 +298,9 @@ class Store {
   // Returns who holds it afterwards.
   virtual Result<std::string> ReserveCache(const std::string& key, const std::string& holder,
                                            int64_t now_ns, int64_t expires_ns) = 0;
-
-  // Where literal data lives (absolute).
-  virtual const std::filesystem::path& data_dir() const = 0;
 };
+
+class Store : public ExecutionLog, public RegistryStore, public CacheStore {};
 
 // Opens (creating if needed) the store in `dir`: `dir/flytecpp.db` and
 // `dir/data/`. A relative `dir` is made absolute first, so the data paths

@@ -1,0 +1,97 @@
+// A Store that forwards every call to another, as leveldb's EnvWrapper does
+// for its Env: derive from it and override only what a test injects faults
+// into (or an embedder observes).
+#pragma once
+
+#include "flytecpp/store/store.h"
+
+namespace flytecpp::store {
+
+class StoreWrapper : public Store {
+ public:
+  explicit StoreWrapper(Store* target) : target_(target) {}
+  Store* target() const { return target_; }
+
+  // ExecutionLog.
+  Status Commit(const Batch& batch) override { return target_->Commit(batch); }
+  Result<ExecutionRecord> GetExecution(const std::string& id) override {
+    return target_->GetExecution(id);
+  }
+  Result<std::vector<ExecutionRecord>> ListExecutions() override {
+    return target_->ListExecutions();
+  }
+  Result<std::vector<NodeRecord>> GetNodes(const std::string& execution_id) override {
+    return target_->GetNodes(execution_id);
+  }
+  Result<std::vector<EventRecord>> GetEvents(const std::string& execution_id) override {
+    return target_->GetEvents(execution_id);
+  }
+  Result<std::vector<SignalRecord>> GetSignals(const std::string& execution_id) override {
+    return target_->GetSignals(execution_id);
+  }
+  Result<std::vector<ElementRecord>> GetElements(
+      const std::string& execution_id, const std::string& path,
+      std::optional<core::NodeExecution::Phase> phase = std::nullopt) override {
+    return target_->GetElements(execution_id, path, phase);
+  }
+  Result<std::optional<std::string>> GetData(const std::string& execution_id,
+                                             const std::string& key) override {
+    return target_->GetData(execution_id, key);
+  }
+  Status AcquireLease(const std::string& id, const std::string& owner, int64_t now_ns,
+                      int64_t expires_ns, const std::string& dead_holder = "") override {
+    return target_->AcquireLease(id, owner, now_ns, expires_ns, dead_holder);
+  }
+  Result<std::vector<std::string>> RenewLeases(const std::string& owner,
+                                               int64_t expires_ns) override {
+    return target_->RenewLeases(owner, expires_ns);
+  }
+  Status ReleaseLease(const std::string& id, const std::string& owner) override {
+    return target_->ReleaseLease(id, owner);
+  }
+  Result<std::vector<ExecutionRecord>> ListUnfinished() override {
+    return target_->ListUnfinished();
+  }
+  Status RequestAbort(const std::string& id) override { return target_->RequestAbort(id); }
+  Result<std::vector<std::string>> AbortRequests(const std::string& owner) override {
+    return target_->AbortRequests(owner);
+  }
+  const std::filesystem::path& data_dir() const override { return target_->data_dir(); }
+
+  // RegistryStore.
+  Result<std::pair<RegisteredEntity, bool>> RegisterEntity(
+      const RegisteredEntity& entity) override {
+    return target_->RegisterEntity(entity);
+  }
+  Result<std::optional<RegisteredEntity>> GetRegistered(const core::Identifier& id) override {
+    return target_->GetRegistered(id);
+  }
+  Result<std::vector<RegisteredEntity>> ListRegistered(const EntityQuery& query) override {
+    return target_->ListRegistered(query);
+  }
+  Status UpdateRegistered(const core::Identifier& id, int state, const std::string& closure,
+                          int64_t now_ns) override {
+    return target_->UpdateRegistered(id, state, closure, now_ns);
+  }
+
+  // CacheStore.
+  Result<std::optional<CacheEntry>> GetCacheEntry(const std::string& key) override {
+    return target_->GetCacheEntry(key);
+  }
+  Result<std::vector<CacheEntry>> ListCache() override { return target_->ListCache(); }
+  Status RemoveCacheEntry(const std::string& key) override {
+    return target_->RemoveCacheEntry(key);
+  }
+  Result<std::vector<CacheEntry>> PruneCache(int64_t used_before_ns, int64_t max_bytes) override {
+    return target_->PruneCache(used_before_ns, max_bytes);
+  }
+  Result<std::string> ReserveCache(const std::string& key, const std::string& holder,
+                                   int64_t now_ns, int64_t expires_ns) override {
+    return target_->ReserveCache(key, holder, now_ns, expires_ns);
+  }
+
+ private:
+  Store* target_;
+};
+
+}  // namespace flytecpp::store
