@@ -417,6 +417,18 @@ void Executor::RunTurn(std::vector<Command>& commands) {
     }
   } while (!ready_.empty() || !dirty_nodes_.empty() || !dirty_records_.empty() ||
            !events_.empty() || !before_commit_.empty());
+  if (!settled_.empty()) {
+    // Settle: whatever this turn deferred is committed before the answer.
+    force_commit_ = true;
+    Flush();
+    force_commit_ = false;
+    for (auto& reply : settled_) reply(store_error_);
+    settled_.clear();
+  }
+}
+
+Status Executor::Settle() {
+  return Call<Status>([this](auto reply) { settled_.push_back(std::move(reply)); });
 }
 
 void Executor::FireTimers() {
@@ -878,6 +890,7 @@ Result<std::vector<SignalState>> Engine::Signals(const std::string& id) {
 Result<std::optional<ExecutionResult>> Engine::WaitUntilBlocked(const std::string& id) {
   return impl_->executor.WaitUntilBlocked(id);
 }
+Status Engine::Settle() { return impl_->executor.Settle(); }
 uint64_t Engine::Subscribe(EventListener listener) {
   return impl_->executor.Subscribe(std::move(listener));
 }

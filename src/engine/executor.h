@@ -45,6 +45,7 @@ class Executor {
                 std::string origin, std::string note);
   Result<std::vector<SignalState>> Signals(const std::string& id);
   Result<std::optional<ExecutionResult>> WaitUntilBlocked(const std::string& id);
+  Status Settle();
   uint64_t Subscribe(EventListener listener);
   void Unsubscribe(uint64_t id);
   const std::string& owner() const { return owner_; }
@@ -298,6 +299,7 @@ class Executor {
   std::optional<std::chrono::steady_clock::time_point> commit_due_;
   bool stopping_ = false;      // the last turn: it commits whatever is left
   bool force_commit_ = false;  // commands are waiting: commit what earlier turns deferred
+  std::vector<std::function<void(Status)>> settled_;  // Settle callers: answered at a turn's end
   std::vector<std::pair<Scope*, int>> dirty_nodes_;
   std::vector<Scope*> dirty_records_;
   struct PendingEvent {

@@ -267,7 +267,7 @@ TEST_F(CacheTest, R54_SerializableWorkRunsOnceAndADeadHoldersReservationRunsOut)
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE(Eventually([&] { return NodePhases(*c)["n0"] == core::NodeExecution::QUEUED; }));
   clock_.Advance(3s);
-  std::this_thread::sleep_for(50ms);  // let the engine look again: still held
+  ASSERT_TRUE(engine.Settle().ok());  // the engine looked again: still held
   EXPECT_EQ(fake.Starts(*c, "n0"), 0);
   clock_.Advance(3s);  // past the ghost's time
   ASSERT_TRUE(fake.WaitRunning(*c, "n0"));

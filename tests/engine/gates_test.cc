@@ -56,7 +56,7 @@ TEST_F(GatesTest, R36_ASleepGateWaitsItsDurationOnTheEnginesClock) {
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(Reaches(*id, "nap"));
   clock_.Advance(9min);
-  std::this_thread::sleep_for(20ms);  // the engine's wait (fake time) spans this
+  ASSERT_TRUE(engine.Settle().ok());  // the engine has looked at its clock since
   EXPECT_EQ(NodePhases(*id)["nap"], core::NodeExecution::RUNNING);
   clock_.Advance(1min);
   auto r = engine.Wait(*id);
@@ -245,7 +245,7 @@ TEST_F(GatesTest, R41_ASignalSetByAnotherProcessReachesTheRunningEngine) {
     Engine other(o);
     ASSERT_TRUE(other.Signal(*id, "go", lit::Bool(true), "elsewhere").ok());
   }
-  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(engine.Settle().ok());
   EXPECT_EQ(NodePhases(*id)["g"], core::NodeExecution::RUNNING);  // not looked for yet
   clock_.Advance(250ms);                                          // past the engine's control poll
   auto r = engine.Wait(*id);

@@ -212,6 +212,14 @@ class Engine {
   // waits for a slot any more, so that only gates can move it on (nullopt).
   Result<std::optional<ExecutionResult>> WaitUntilBlocked(const std::string& execution_id);
 
+  // Returns once the engine has run a whole turn begun after the call:
+  // every earlier call handled, every timer due by its clock fired, what
+  // runtimes reported by then taken in, and all of it committed. With a
+  // fake clock, what has not happened then cannot happen until the clock
+  // moves or something arrives: a test asserts that something did not
+  // happen without sleeping.
+  Status Settle();
+
   // Adds a listener for every event recorded from now on; returns its id.
   uint64_t Subscribe(EventListener listener);
   void Unsubscribe(uint64_t id);
