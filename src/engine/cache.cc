@@ -184,7 +184,7 @@ std::shared_ptr<const core::LiteralMap> Executor::CacheLookup(const std::string&
     if (!outputs.literals().count(name)) return nullptr;
   }
   if (!CachedDataPresent(outputs)) return nullptr;
-  cache_hits_.push_back(key);
+  pending_.cache_hits.push_back(key);
   return found;
 }
 
@@ -200,7 +200,7 @@ void Executor::CachePut(Scope* s, const std::string& path, int attempt, const st
   e.source_node = path;
   e.source_attempt = attempt;
   cache_pending_[key] = e.outputs;
-  cache_puts_.push_back(std::move(e));
+  pending_.cache_puts.push_back(std::move(e));
 }
 
 Result<bool> Executor::ReserveCache(const std::string& key, const std::string& holder) {
@@ -210,7 +210,7 @@ Result<bool> Executor::ReserveCache(const std::string& key, const std::string& h
 }
 
 void Executor::ReleaseCache(const std::string& key, const std::string& holder) {
-  cache_releases_.emplace_back(key, holder);
+  pending_.cache_releases.emplace_back(key, holder);
 }
 
 }  // namespace flytecpp::engine::internal

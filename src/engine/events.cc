@@ -21,7 +21,7 @@ std::string Uri(const std::string& p) { return "file://" + p; }
 
 void Executor::AddEvent(Scope* s, store::EventKind kind, std::string path, int phase, int attempt,
                         std::string payload) {
-  events_.push_back(
+  pending_.events.push_back(
       {s->exec, {0, s->execution_id, kind, std::move(path), std::move(payload)}, phase, attempt});
 }
 

@@ -391,11 +391,7 @@ void Executor::Loop() {
   }
   // Nothing more is committed: what is left unwritten goes, and every
   // waiter is answered.
-  dirty_nodes_.clear();
-  dirty_records_.clear();
-  events_.clear();
-  element_rows_.clear();
-  data_rows_.clear();
+  pending_ = PendingCommit();
   FinishExecutions();
 }
 
@@ -415,8 +411,7 @@ void Executor::RunTurn(std::vector<Command>& commands) {
       if (ready_.empty() && before_commit_.empty()) break;  // changes wait for a later commit
       continue;
     }
-  } while (!ready_.empty() || !dirty_nodes_.empty() || !dirty_records_.empty() ||
-           !events_.empty() || !before_commit_.empty());
+  } while (!ready_.empty() || !pending_.empty() || !before_commit_.empty());
   if (!settled_.empty()) {
     // Settle: whatever this turn deferred is committed before the answer.
     force_commit_ = true;
@@ -483,7 +478,7 @@ void Executor::ScheduleHousekeeping() {
 void Executor::NotifyBeforeCommit(Scope* s, int i) { before_commit_.push_back({s->serial, i}); }
 
 void Executor::AddElementRow(Scope* s, store::ElementRecord row) {
-  element_rows_.push_back({s->exec, std::move(row)});
+  pending_.element_rows.push_back({s->exec, std::move(row)});
 }
 
 Result<bool> Executor::PutData(Scope* s, const std::string& key,
@@ -492,7 +487,7 @@ Result<bool> Executor::PutData(Scope* s, const std::string& key,
     FLYTECPP_RETURN_IF_ERROR(store::WriteProto(s->data.Path(key), data));
     return true;
   }
-  data_rows_.push_back({s->exec, {s->execution_id, key, data.SerializeAsString()}});
+  pending_.data_rows.push_back({s->exec, {s->execution_id, key, data.SerializeAsString()}});
   return false;
 }
 
@@ -514,9 +509,7 @@ bool Executor::MayDeferCommit() const {
       !to_launch_.empty() || !ending_.empty()) {
     return false;
   }
-  const size_t rows =
-      dirty_nodes_.size() + events_.size() + element_rows_.size() + data_rows_.size();
-  if (rows >= kMaxDeferredRows) return false;
+  if (pending_.rows() >= kMaxDeferredRows) return false;
   return !commit_due_ || std::chrono::steady_clock::now() < *commit_due_;
 }
 
@@ -540,9 +533,7 @@ bool Executor::Flush() {
       exec->root->nodes[i].outputs.reset();
     }
   }
-  const bool nothing = dirty_nodes_.empty() && dirty_records_.empty() && events_.empty() &&
-                       signals_.empty() && element_rows_.empty() && data_rows_.empty() &&
-                       cache_puts_.empty() && cache_hits_.empty() && cache_releases_.empty();
+  const bool nothing = pending_.empty();
   if (nothing && after_commit_.empty() && to_launch_.empty()) {
     FinishExecutions();
     return false;
@@ -556,14 +547,14 @@ bool Executor::Flush() {
     store::Batch batch;
     batch.owner = owner_;
     batch.lease_expires_ns = Now() + lease_ns_;
-    for (Scope* s : dirty_records_) {
+    for (Scope* s : pending_.dirty_records) {
       if (s->exec->dropped) continue;
       batch.executions.push_back(s->record);  // closure and inputs: first row only
       if (s->phase == core::WorkflowExecution::SUCCEEDED) {
         batch.executions.back().outputs = s->nodes[Plan::kEnd].outputs;
       }
     }
-    for (auto [s, i] : dirty_nodes_) {
+    for (auto [s, i] : pending_.dirty_nodes) {
       if (s->exec->dropped) continue;
       const NodeState& n = s->nodes[i];
       store::NodeRecord r;
@@ -580,19 +571,19 @@ bool Executor::Flush() {
       r.updated_ns = Now();
       batch.nodes.push_back(std::move(r));
     }
-    for (const auto& e : events_) {
+    for (const auto& e : pending_.events) {
       if (!e.exec->dropped) batch.events.push_back(e.record);
     }
-    for (const auto& [exec, row] : element_rows_) {
+    for (const auto& [exec, row] : pending_.element_rows) {
       if (!exec->dropped) batch.elements.push_back(row);
     }
-    for (const auto& [exec, row] : data_rows_) {
+    for (const auto& [exec, row] : pending_.data_rows) {
       if (!exec->dropped) batch.data.push_back(row);
     }
-    batch.signals = signals_;
-    batch.cache_puts = cache_puts_;
-    batch.cache_hits = cache_hits_;
-    batch.cache_releases = cache_releases_;
+    batch.signals = pending_.signals;
+    batch.cache_puts = pending_.cache_puts;
+    batch.cache_hits = pending_.cache_hits;
+    batch.cache_releases = pending_.cache_releases;
     batch.now_ns = Now();
     return batch;
   };
@@ -614,7 +605,7 @@ bool Executor::Flush() {
     for (auto& [id, exec] : executions_) live.push_back(exec.get());
     for (Execution* exec : live) DropExecution(exec, st);
   }
-  for (Scope* s : dirty_records_) {
+  for (Scope* s : pending_.dirty_records) {
     s->record_dirty = false;
     if (st.ok() && !s->recorded) {
       s->recorded = true;
@@ -622,18 +613,11 @@ bool Executor::Flush() {
       s->record.inputs.reset();
     }
   }
-  for (auto [s, i] : dirty_nodes_) s->nodes[i].dirty = false;
-  dirty_records_.clear();
-  dirty_nodes_.clear();
-  signals_.clear();
-  element_rows_.clear();
-  data_rows_.clear();
-  cache_puts_.clear();
-  cache_pending_.clear();
-  cache_hits_.clear();
-  cache_releases_.clear();
+  for (auto [s, i] : pending_.dirty_nodes) s->nodes[i].dirty = false;
   std::vector<PendingEvent> events;
-  events.swap(events_);
+  events.swap(pending_.events);
+  pending_ = PendingCommit();
+  cache_pending_.clear();
   if (st.ok()) {
     std::vector<store::EventRecord> committed;
     for (auto& e : events) {
@@ -672,16 +656,11 @@ void Executor::EndExecution(Execution* exec) {
   ending_.push_back(exec);
 }
 
-bool Executor::RowsPending() const {
-  return !dirty_nodes_.empty() || !dirty_records_.empty() || !events_.empty() ||
-         !element_rows_.empty() || !data_rows_.empty();
-}
-
 void Executor::FinishExecutions() {
   // Rows not committed yet may name an ending execution's scopes (an attempt
   // that failed to start after the commit, say): it is freed after the next
   // commit, which comes at once (ending executions are never deferred).
-  if (RowsPending()) return;
+  if (pending_.NamesScopes()) return;
   std::vector<Execution*> ending;
   ending.swap(ending_);
   for (Execution* exec : ending) {

@@ -174,7 +174,6 @@ class Executor {
   bool MayDeferCommit() const;
   void AfterCommit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
   void FinishExecutions();  // frees ending executions once nothing uncommitted names them
-  bool RowsPending() const;
   void EndExecution(Execution* exec);  // finished: free it after the commit
   void Forget(Scope* s);               // it and its children leave scopes_
   void DropExecution(Execution* exec, const Status& why);
@@ -300,23 +299,43 @@ class Executor {
   bool stopping_ = false;      // the last turn: it commits whatever is left
   bool force_commit_ = false;  // commands are waiting: commit what earlier turns deferred
   std::vector<std::function<void(Status)>> settled_;  // Settle callers: answered at a turn's end
-  std::vector<std::pair<Scope*, int>> dirty_nodes_;
-  std::vector<Scope*> dirty_records_;
+  // What the next commit writes, gathered during turns.
   struct PendingEvent {
     Execution* exec;
     store::EventRecord record;
     int phase;
     int attempt;
   };
-  std::vector<PendingEvent> events_;
-  std::vector<store::SignalRecord> signals_;
-  std::vector<std::pair<Execution*, store::ElementRecord>> element_rows_;
-  std::vector<std::pair<Execution*, store::DataRecord>> data_rows_;
-  std::vector<store::CacheEntry> cache_puts_;
-  // The outputs of cache_puts_ by key, for lookups before they are committed.
+  struct PendingCommit {
+    std::vector<std::pair<Scope*, int>> dirty_nodes;
+    std::vector<Scope*> dirty_records;
+    std::vector<PendingEvent> events;
+    std::vector<std::pair<Execution*, store::ElementRecord>> element_rows;
+    std::vector<std::pair<Execution*, store::DataRecord>> data_rows;
+    std::vector<store::SignalRecord> signals;
+    std::vector<store::CacheEntry> cache_puts;
+    std::vector<std::string> cache_hits;
+    std::vector<std::pair<std::string, std::string>> cache_releases;
+
+    // Rows that name an execution's scopes (an ending execution is freed
+    // only once they are written).
+    bool NamesScopes() const {
+      return !dirty_nodes.empty() || !dirty_records.empty() || !events.empty() ||
+             !element_rows.empty() || !data_rows.empty();
+    }
+    // Nothing at all to write.
+    bool empty() const {
+      return !NamesScopes() && signals.empty() && cache_puts.empty() && cache_hits.empty() &&
+             cache_releases.empty();
+    }
+    // How many rows a deferred commit holds (kMaxDeferredRows bounds it).
+    size_t rows() const {
+      return dirty_nodes.size() + events.size() + element_rows.size() + data_rows.size();
+    }
+  };
+  PendingCommit pending_;
+  // The outputs of pending_.cache_puts by key, for lookups before they are committed.
   std::unordered_map<std::string, std::shared_ptr<const core::LiteralMap>> cache_pending_;
-  std::vector<std::string> cache_hits_;
-  std::vector<std::pair<std::string, std::string>> cache_releases_;
   std::vector<std::function<void()>> after_commit_;
   Status store_error_;  // sticky: once a commit fails for good, nothing more runs
 

@@ -15,7 +15,7 @@ void Executor::AwaitSignal(Scope* s, int i, const std::string& signal_id,
                            const core::LiteralType& type) {
   NodeState& n = s->nodes[i];
   // Set already: in the store, or in this turn's batch.
-  for (const auto& pending : signals_) {
+  for (const auto& pending : pending_.signals) {
     if (pending.execution_id == s->execution_id && pending.signal_id == signal_id &&
         pending.value) {
       Handler(s, i).SignalReceived(*this, s, i, pending);
@@ -39,7 +39,7 @@ void Executor::AwaitSignal(Scope* s, int i, const std::string& signal_id,
   r.signal_id = signal_id;
   r.type = type;
   r.updated_ns = Now();
-  signals_.push_back(std::move(r));
+  pending_.signals.push_back(std::move(r));
 }
 
 void Executor::StopAwaiting(Scope* s, int i) {
@@ -131,7 +131,7 @@ Status Executor::Signal(const std::string& id, const std::string& signal_id, cor
     r.origin = origin;
     r.note = note;
     r.updated_ns = Now();
-    signals_.push_back(r);
+    pending_.signals.push_back(r);
     DeliverSignal(r);  // recorded in the same commit as what it sets off
     AfterCommit([this, reply] { reply(store_error_); });
   });
@@ -161,7 +161,7 @@ Result<std::vector<SignalState>> Executor::SignalsOf(const std::string& id) {
     }
   };
   for (const auto& r : stored) merge(r);
-  for (const auto& r : signals_) {
+  for (const auto& r : pending_.signals) {
     if (r.execution_id == id) merge(r);
   }
   for (const auto& [key, waiting] : awaiting_) {

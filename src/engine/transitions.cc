@@ -38,7 +38,7 @@ void Executor::MarkDirty(Scope* s, int i) {
   NodeState& n = s->nodes[i];
   if (n.dirty) return;
   n.dirty = true;
-  dirty_nodes_.push_back({s, i});
+  pending_.dirty_nodes.push_back({s, i});
 }
 
 void Executor::SetPhase(Scope* s, int i, NodePhase phase, bool emit_event) {
@@ -137,7 +137,7 @@ void Executor::SetWorkflowPhase(Scope* s, WorkflowPhase phase) {
   }
   if (!s->record_dirty) {
     s->record_dirty = true;
-    dirty_records_.push_back(s);
+    pending_.dirty_records.push_back(s);
   }
   EmitWorkflowEvent(s);
 }
