@@ -41,7 +41,7 @@ void Executor::SetExecutionOf(const Scope* s, runtime::AttemptSpec* spec) const 
 
 runtime::AttemptSpec Executor::SpecFor(Scope* s, int i, uint64_t token) {
   if (auto it = attempts_.find(token); it != attempts_.end() && it->second.element >= 0) {
-    return Handler(s, i).ElementSpec(*this, s, i, it->second.element, token);
+    return Elements(s, i).ElementSpec(*this, s, i, it->second.element, token);
   }
   const PlanNode& p = s->plan->nodes[i];
   const NodeState& n = s->nodes[i];
@@ -135,7 +135,7 @@ void Executor::TakeSlot(uint64_t token) {
   const auto timeout = s->plan->nodes[a.task_node].timeout;
   if (a.element >= 0) {
     const int64_t now = Now();
-    Handler(s, i).ElementStarted(*this, s, i, a.element, now);
+    Elements(s, i).ElementStarted(*this, s, i, a.element, now);
     if (timeout.count() > 0) {
       timers_.push({now + timeout.count(), Timer::Kind::kAttempt, token, i, 0});
     }
@@ -211,7 +211,7 @@ void Executor::Launch(uint64_t token) {
   if (st.ok()) return;
   ReleaseAttempt(token);
   if (element >= 0) {
-    Handler(s, i).ElementDone(
+    Elements(s, i).ElementDone(
         *this, s, i, element,
         runtime::TaskError{core::ExecutionError::SYSTEM, "RuntimeStartFailed", st.message(), true});
     return;
@@ -225,7 +225,7 @@ void Executor::AttemptStarted(uint64_t token, std::string handle) {
   auto it = attempts_.find(token);
   if (it == attempts_.end()) return;
   if (it->second.element >= 0) {
-    Handler(it->second.scope, it->second.node)
+    Elements(it->second.scope, it->second.node)
         .ElementHandle(*this, it->second.scope, it->second.node, it->second.element,
                        std::move(handle));
     return;
@@ -243,7 +243,7 @@ void Executor::AttemptDone(uint64_t token, runtime::TaskOutcome outcome) {
   const int64_t element = it->second.element;
   ReleaseAttempt(token);
   if (element >= 0) {
-    Handler(s, i).ElementDone(*this, s, i, element, std::move(outcome));
+    Elements(s, i).ElementDone(*this, s, i, element, std::move(outcome));
     return;
   }
   s->nodes[i].token = 0;
@@ -262,7 +262,7 @@ void Executor::AttemptTimedOut(uint64_t token) {
   AbortInRuntime(token);
   ReleaseAttempt(token);
   if (element >= 0) {
-    Handler(s, i).ElementDone(
+    Elements(s, i).ElementDone(
         *this, s, i, element,
         runtime::TaskError{core::ExecutionError::USER, "TimeoutExpired", message, true});
     return;

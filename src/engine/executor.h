@@ -160,6 +160,8 @@ class Executor {
   NodeHandler& Handler(const Scope* s, int i) {
     return *handlers_[static_cast<int>(s->plan->nodes[i].kind)];
   }
+  // REQUIRES: node i runs elements (an array node).
+  ElementHooks& Elements(const Scope* s, int i) { return *Handler(s, i).elements(); }
 
   // ---- executor.cc: the loop.
   using Command = std::function<void()>;

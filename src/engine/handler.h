@@ -14,6 +14,29 @@ namespace flytecpp::engine::internal {
 
 class Executor;
 
+// What only a node that runs elements (the array node) hears about them:
+// the attempts it started with Executor::QueueElementAttempt, and the
+// scopes of its sub-node elements. Kept off NodeHandler, which every kind
+// implements.
+class ElementHooks {
+ public:
+  virtual ~ElementHooks() = default;
+
+  // The scope running element `child->array_element` ended.
+  virtual void ElementScopeDone(Executor& x, Scope* s, int i, Scope* child) = 0;
+  // What the element's attempt runs.
+  virtual runtime::AttemptSpec ElementSpec(Executor& x, Scope* s, int i, int64_t element,
+                                           uint64_t token) = 0;
+  // The element's attempt took its slot at `started_ns`.
+  virtual void ElementStarted(Executor& x, Scope* s, int i, int64_t element,
+                              int64_t started_ns) = 0;
+  // Its runtime reported the attempt's handle.
+  virtual void ElementHandle(Executor& x, Scope* s, int i, int64_t element, std::string handle) = 0;
+  // It ended (a timeout is a retryable USER TimeoutExpired).
+  virtual void ElementDone(Executor& x, Scope* s, int i, int64_t element,
+                           runtime::TaskOutcome outcome) = 0;
+};
+
 class NodeHandler {
  public:
   virtual ~NodeHandler() = default;
@@ -27,8 +50,6 @@ class NodeHandler {
   virtual void OwnedNodeDone(Executor& x, Scope* s, int i, int owned) {}
   // The scope this node runs (NodeState::child) ended.
   virtual void ChildScopeDone(Executor& x, Scope* s, int i) {}
-  // Array nodes: the scope running element `child->array_element` ended.
-  virtual void ElementScopeDone(Executor& x, Scope* s, int i, Scope* child) {}
   // An attempt of the node ended (its token is already cleared).
   virtual void AttemptDone(Executor& x, Scope* s, int i, runtime::TaskOutcome outcome) {}
   // A timer the node set (Executor::SetNodeTimer) is due.
@@ -44,19 +65,9 @@ class NodeHandler {
   // its own to the commit about to be made.
   virtual void BeforeCommit(Executor& x, Scope* s, int i) {}
 
-  // ---- Elements: attempts the node started with Executor::QueueElementAttempt.
-  // What the element's attempt runs.
-  virtual runtime::AttemptSpec ElementSpec(Executor& x, Scope* s, int i, int64_t element,
-                                           uint64_t token) {
-    return {};
-  }
-  // The element's attempt took its slot at `started_ns`.
-  virtual void ElementStarted(Executor& x, Scope* s, int i, int64_t element, int64_t started_ns) {}
-  // Its runtime reported the attempt's handle.
-  virtual void ElementHandle(Executor& x, Scope* s, int i, int64_t element, std::string handle) {}
-  // It ended (a timeout is a retryable USER TimeoutExpired).
-  virtual void ElementDone(Executor& x, Scope* s, int i, int64_t element,
-                           runtime::TaskOutcome outcome) {}
+  // The node's element hooks, if it runs elements (the array node); null
+  // for every other kind.
+  virtual ElementHooks* elements() { return nullptr; }
 };
 
 // The handlers of the node kinds this engine runs (nodes/*.cc).

@@ -106,7 +106,7 @@ void Executor::FinishScope(Scope* s, WorkflowPhase phase) {
   if (s->array_element >= 0) {
     if (p->nodes[s->parent_node].phase == core::NodeExecution::RUNNING &&
         !p->nodes[s->parent_node].aborting) {
-      Handler(p, s->parent_node).ElementScopeDone(*this, p, s->parent_node, s);
+      Elements(p, s->parent_node).ElementScopeDone(*this, p, s->parent_node, s);
     }
     return;
   }

@@ -44,8 +44,10 @@ core::TaskExecution::Phase TaskPhase(NodePhase p) {
   }
 }
 
-class ArrayHandler : public NodeHandler {
+class ArrayHandler : public NodeHandler, public ElementHooks {
  public:
+  ElementHooks* elements() override { return this; }
+
   void Start(Executor& x, Scope* s, int i) override {
     if (!Prepare(x, s, i)) return;
     if (s->nodes[i].phase != core::NodeExecution::RUNNING) {
