@@ -9,6 +9,7 @@
 // listeners hear of events. So whatever anyone saw happen is in the store.
 #include "executor.h"
 
+#include <google/protobuf/util/message_differencer.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -910,8 +911,24 @@ Status RegisterLaunchPlan(store::Store& store, const core::Identifier& id,
   const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  FLYTECPP_RETURN_IF_ERROR(store.RegisterEntity(store::WorkflowRow(target.closure, now)).status());
-  return store.RegisterEntity(store::LaunchPlanRow(LaunchPlanOf(id, target), now)).status();
+  // Registered before: the same spec (compared as messages: map fields
+  // serialize in no fixed order), or an error naming the id.
+  auto once = [&store](const store::RegisteredEntity& row, google::protobuf::Message* mine,
+                       google::protobuf::Message* theirs) -> Status {
+    FLYTECPP_ASSIGN_OR_RETURN(auto registered, store.RegisterEntity(row));
+    if (registered.second) return Status::Ok();
+    if (mine->ParseFromString(row.spec) && theirs->ParseFromString(registered.first.spec) &&
+        google::protobuf::util::MessageDifferencer::Equals(*mine, *theirs)) {
+      return Status::Ok();
+    }
+    return AlreadyExists(idl::IdentifierString(row.id) +
+                         " is registered with a different spec (versions are immutable: give "
+                         "another version)");
+  };
+  flyteidl::admin::WorkflowSpec wf_mine, wf_theirs;
+  FLYTECPP_RETURN_IF_ERROR(once(store::WorkflowRow(target.closure, now), &wf_mine, &wf_theirs));
+  flyteidl::admin::LaunchPlanSpec lp_mine, lp_theirs;
+  return once(store::LaunchPlanRow(LaunchPlanOf(id, target), now), &lp_mine, &lp_theirs);
 }
 
 core::LiteralMap MergeInputs(core::LiteralMap given, const core::ParameterMap& defaults,

@@ -385,10 +385,9 @@ class LaunchPlanResumeTest : public EngineServiceTest {
     auto child_closure = CompileIt(child.Build(), {kAdd1});
     ASSERT_TRUE(child_closure.ok());
     lp_id_ = MakeIdentifier(core::LAUNCH_PLAN, "child_lp");
-    LaunchPlanTarget target;
-    target.closure = *child_closure;
+    target_.closure = *child_closure;
     // Registered in the store: the engine's default resolver reads it from there.
-    ASSERT_TRUE(RegisterLaunchPlan(*store_, lp_id_, target).ok());
+    ASSERT_TRUE(RegisterLaunchPlan(*store_, lp_id_, target_).ok());
     compiler::LaunchPlanInterface lpi;
     lpi.id = lp_id_;
     *(*lpi.expected_inputs.mutable_parameters())["x"].mutable_var()->mutable_type() = types::Int();
@@ -406,8 +405,25 @@ class LaunchPlanResumeTest : public EngineServiceTest {
     closure_ = *closure;
   }
   core::Identifier lp_id_;
+  LaunchPlanTarget target_;
   compiler::CompiledWorkflowClosure closure_;
 };
+
+// Versions are immutable: registering the same launch plan again is a
+// no-op; another under its id is refused, naming it, and the first stays.
+TEST_F(LaunchPlanResumeTest, ALaunchPlanRegisteredAgainMustBeTheSame) {
+  EXPECT_TRUE(RegisterLaunchPlan(*store_, lp_id_, target_).ok());
+  LaunchPlanTarget other = target_;
+  other.max_parallelism = 3;
+  Status st = RegisterLaunchPlan(*store_, lp_id_, other);
+  EXPECT_EQ(st.code(), StatusCode::kAlreadyExists) << st.ToString();
+  EXPECT_NE(st.message().find("child_lp"), std::string::npos) << st.ToString();
+  auto row = reader_->GetRegistered(lp_id_);
+  ASSERT_TRUE(row.ok() && row->has_value());
+  flyteidl::admin::LaunchPlanSpec spec;
+  ASSERT_TRUE(spec.ParseFromString((*row)->spec));
+  EXPECT_EQ(spec.max_parallelism(), 0u);
+}
 
 TEST_F(LaunchPlanResumeTest, RowsOfAParentAndItsChildWithTheSamePathAreBothKept) {
   auto r = Engine(Options()).Run(

@@ -61,8 +61,9 @@ flyteidl::admin::LaunchPlan LaunchPlanOf(const core::Identifier& id,
 
 // Registers a launch plan in `store`'s registry (registry_rows.h) so that
 // the default resolver finds it: the launch plan under its identifier, and
-// the compiled workflow it launches under the workflow's. What is
-// registered under either id already stays (versions are immutable).
+// the compiled workflow it launches under the workflow's. Versions are
+// immutable: the same again is a no-op, something else under a taken id is
+// AlreadyExists naming it.
 Status RegisterLaunchPlan(store::Store& store, const core::Identifier& id,
                           const LaunchPlanTarget& target);
 
