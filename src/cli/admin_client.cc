@@ -185,7 +185,7 @@ Result<std::vector<admin::Signal>> AdminClient::ListSignals(const std::string& n
 }
 
 Result<std::vector<admin::TaskExecution>> AdminClient::ListAttempts(const std::string& name,
-                                                                  const std::string& path) {
+                                                                    const std::string& path) {
   admin::TaskExecutionListRequest request;
   *request.mutable_node_execution_id()->mutable_execution_id() = ExecutionId(name);
   request.mutable_node_execution_id()->set_node_id(path);

@@ -39,9 +39,9 @@ void RegisterExecutions(CLI::App& app, CliEnv* env,
                         int* exit_code);  // executions, events, abort, logs
 void RegisterSignals(CLI::App& app, CliEnv* env,
                      int* exit_code);  // signals ls, signal, approve, reject
-void RegisterCache(CLI::App& app, CliEnv* env, int* exit_code);    // cache ls, rm, prune
-void RegisterSecrets(CLI::App& app, CliEnv* env, int* exit_code);  // secrets set, ls, rm
-void RegisterServe(CLI::App& app, CliEnv* env, int* exit_code);    // serve, ui
+void RegisterCache(CLI::App& app, CliEnv* env, int* exit_code);     // cache ls, rm, prune
+void RegisterSecrets(CLI::App& app, CliEnv* env, int* exit_code);   // secrets set, ls, rm
+void RegisterServe(CLI::App& app, CliEnv* env, int* exit_code);     // serve, ui
 void RegisterRegister(CLI::App& app, CliEnv* env, int* exit_code);  // register PKG --server
 
 }  // namespace flytecpp::cli

@@ -100,8 +100,8 @@ int RunGetNode(AdminClient& client, const std::vector<admin::NodeExecution>& nod
     return Fail(NotFound("execution " + id + " has no node " + path + " (yet)"), kExitBadInput);
   }
   const auto& c = row->closure();
-  std::cout << "node:      " << path << "\nphase:     " << core::NodeExecution::Phase_Name(c.phase())
-            << "\n";
+  std::cout << "node:      " << path
+            << "\nphase:     " << core::NodeExecution::Phase_Name(c.phase()) << "\n";
   if (Retries(*row) > 0) std::cout << "retries:   " << Retries(*row) << "\n";
   if (c.has_error() && c.phase() != core::NodeExecution::SUCCEEDED) {
     std::cout << "error:     " << c.error().code() << ": " << c.error().message() << "\n";
@@ -151,8 +151,8 @@ void PrintLease(AdminClient& client, const std::string& id) {
   }
 }
 
-int RunGet(const CliEnv& env, const AdminArgs& args, const std::string& id,
-           const std::string& node, const std::string& phase) {
+int RunGet(const CliEnv& env, const AdminArgs& args, const std::string& id, const std::string& node,
+           const std::string& phase) {
   if (node.empty() && !phase.empty()) {
     return Fail(InvalidArgument("--phase filters the elements of --node: give --node"),
                 kExitBadInput);
@@ -293,7 +293,8 @@ int PrintRebuiltEvents(AdminClient& client, const admin::Execution& e,
       add(Ns(ac.started_at()), "task", path,
           core::TaskExecution::Phase_Name(core::TaskExecution::RUNNING) + number);
       if (ac.phase() != core::TaskExecution::RUNNING) {
-        add(Ns(ac.updated_at()), "task", path, core::TaskExecution::Phase_Name(ac.phase()) + number);
+        add(Ns(ac.updated_at()), "task", path,
+            core::TaskExecution::Phase_Name(ac.phase()) + number);
       }
     }
   }
@@ -387,8 +388,9 @@ Result<std::string> FetchLog(const AdminArgs& args, const std::string& token,
 Result<std::string> ContainerLog(const std::string& uri, const std::string& container,
                                  const std::string& node, int attempt) {
   if (uri.rfind("file://", 0) != 0) {
-    return InvalidArgument("--container with --server: the API links the primary container's "
-                           "logs only");
+    return InvalidArgument(
+        "--container with --server: the API links the primary container's "
+        "logs only");
   }
   const std::filesystem::path primary(uri.substr(7));
   const std::filesystem::path dir = primary.parent_path();
@@ -404,11 +406,11 @@ Result<std::string> ContainerLog(const std::string& uri, const std::string& cont
       others += (others.empty() ? "" : ", ") + name.substr(0, name.size() - suffix.size());
     }
   }
-  return NotFound("node " + node + " attempt " + std::to_string(attempt) + " has no container " +
-                  container + " with logs (" +
-                  (others.empty() ? std::string("it has none besides the primary")
-                                  : "it has: " + others) +
-                  ")");
+  return NotFound(
+      "node " + node + " attempt " + std::to_string(attempt) + " has no container " + container +
+      " with logs (" +
+      (others.empty() ? std::string("it has none besides the primary") : "it has: " + others) +
+      ")");
 }
 
 // Prints an attempt's stdout and stderr, where its TaskLogs point; with
@@ -505,7 +507,8 @@ void RegisterExecutions(CLI::App& app, CliEnv* env, int* exit_code) {
   logs->add_flag("--follow,-f", la->follow, "Keep printing while the node runs");
   AddAdminOptions(logs, &la->remote);
   logs->callback([env, la, exit_code] {
-    *exit_code = RunLogs(*env, la->remote, la->id, la->node, la->attempt, la->container, la->follow);
+    *exit_code =
+        RunLogs(*env, la->remote, la->id, la->node, la->attempt, la->container, la->follow);
   });
 
   auto ab_id = std::make_shared<std::string>();

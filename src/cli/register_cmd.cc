@@ -6,9 +6,9 @@
 // as registered. The first refusal stops it, naming the file.
 #include <iostream>
 
+#include "admin_client.h"
 #include "commands.h"
 #include "flytecpp/idl/package.h"
-#include "admin_client.h"
 #include "report.h"
 
 namespace flytecpp::cli {

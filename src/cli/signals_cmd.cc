@@ -115,11 +115,11 @@ int RunSet(const CliEnv& env, const AdminArgs& args, const std::string& command,
   core::Literal value;
   if (approval) {
     if (type.simple() != core::BOOLEAN) {
-      return Fail(InvalidArgument("signal " + id + " of execution " + exec + " takes a " +
-                                  idl::TypeString(type) +
-                                  ", not an approval: use flytecpp signal " + exec + " " + id +
-                                  " VALUE"),
-                  kExitBadInput);
+      return Fail(
+          InvalidArgument("signal " + id + " of execution " + exec + " takes a " +
+                          idl::TypeString(type) + ", not an approval: use flytecpp signal " + exec +
+                          " " + id + " VALUE"),
+          kExitBadInput);
     }
     value = idl::lit::Bool(*approval);
   } else {

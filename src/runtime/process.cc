@@ -429,8 +429,8 @@ void ProcessRuntime::Impl::Begin(AttemptSpec spec, AttemptCallbacks callbacks) {
     RemovePrivateDirs(launch.out_dir);
     gpus->Release(r.gpus);
     r.cgroup.reset();
-    if (!error) return Forget(token);
-    fail(std::move(*error));
+    Forget(token);
+    if (error) r.callbacks.done(r.spec.id, std::move(*error));  // `spec`, `callbacks`: moved into r
   };
 
   // Limits and tracking: a per-attempt cgroup the process joins before it

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "flytecpp/idl/builders.h"
@@ -99,6 +101,44 @@ TEST(ProcessReactorTest, TwoThousandAttemptsInFlightAddNoThreadEach) {
   for (const auto& id : ids) process->Abort(id);
   process.reset();  // kills and reaps what is left
   EXPECT_EQ(done.load(), 0) << "an aborted attempt is not reported";
+}
+
+// An attempt that cannot start (its program is nowhere on the PATH) ends
+// at once with an error naming it, reported like any other end.
+TEST(ProcessReactorTest, AnAttemptThatCannotStartIsReportedOnce) {
+  flytecpp::testing::TempDir dir;
+  ProcessRuntimeOptions options;
+  options.sandbox = false;
+  options.python = "";
+  ProcessRuntime process(options);
+  auto task = std::make_shared<core::TaskTemplate>(
+      idl::TaskBuilder("missing")
+          .Container(idl::ContainerBuilder("img").Command({"flytecpp-no-such-program"}))
+          .Build());
+  AttemptSpec spec;
+  spec.id = {"e", "n0", 0, 1};
+  spec.task = task;
+  spec.data_dir = dir.path() / "n0";
+  spec.output_dir = spec.data_dir / "0";
+  fs::create_directories(spec.output_dir);
+  std::atomic<int> done{0};
+  std::mutex mu;
+  std::optional<TaskOutcome> outcome;
+  AttemptCallbacks callbacks;
+  callbacks.done = [&](const AttemptId&, TaskOutcome o) {
+    std::lock_guard<std::mutex> lock(mu);
+    outcome = std::move(o);
+    ++done;
+  };
+  ASSERT_TRUE(process.Start(std::move(spec), callbacks).ok());
+  ASSERT_TRUE(Within(30s, [&] { return done.load() > 0; }));
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_TRUE(outcome.has_value());
+  const auto* error = std::get_if<TaskError>(&*outcome);
+  ASSERT_NE(error, nullptr);
+  EXPECT_EQ(error->code, "ContainerFailed");
+  EXPECT_NE(error->message.find("flytecpp-no-such-program"), std::string::npos) << error->message;
+  EXPECT_EQ(done.load(), 1);
 }
 
 }  // namespace
