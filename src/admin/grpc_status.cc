@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "flytecpp/util/text.h"
+
 namespace flytecpp::admin {
 
 namespace {
@@ -42,8 +44,7 @@ bool IsTransportCode(grpc::StatusCode code) {
 
 Status FromGrpc(const grpc::Status& st) {
   if (st.ok()) return Status::Ok();
-  std::string message = st.error_message();
-  std::replace(message.begin(), message.end(), '\n', ' ');
+  std::string message = OneLine(st.error_message());
   if (!IsTransportCode(st.error_code())) {
     for (const auto& pair : kCodes) {  // the first pair for a code is its own
       if (pair.theirs == st.error_code()) return Status(pair.ours, std::move(message));

@@ -16,6 +16,7 @@
 
 #include "flytecpp/idl/literals.h"
 #include "flytecpp/idl/types.h"
+#include "flytecpp/util/text.h"
 
 namespace flytecpp::runtime {
 
@@ -420,9 +421,7 @@ struct SqlRuntime::Impl {
     PGconn* conn = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
     auto close = [&] { PQfinish(conn); };
     if (PQstatus(conn) != CONNECTION_OK) {
-      std::string why = conn ? PQerrorMessage(conn) : "out of memory";
-      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-      for (char& c : why) c = c == '\n' ? ' ' : c;
+      std::string why = OneLine(conn ? PQerrorMessage(conn) : "out of memory");
       close();
       if (password) {  // libpq does not echo it, but make sure
         for (size_t p = why.find(*password); p != std::string::npos; p = why.find(*password))
@@ -457,9 +456,7 @@ struct SqlRuntime::Impl {
                                         nullptr, pointers.data(), nullptr, nullptr, 0);
       const ExecStatusType status = PQresultStatus(result);
       if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-        std::string why = PQresultErrorMessage(result);
-        while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-        for (char& c : why) c = c == '\n' ? ' ' : c;
+        const std::string why = OneLine(PQresultErrorMessage(result));
         failed = UserError("SqlError", "task " + name + ": " + why);
       } else if (status == PGRES_TUPLES_OK) {
         const int ncol = PQnfields(result);

@@ -13,6 +13,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "flytecpp/util/text.h"
 #include "migrations.h"
 #include "sql_store.h"
 
@@ -235,8 +236,7 @@ class PostgresDatabase : public SqlDatabase {
   // Remembers why `r` failed (or the connection, when there is no result).
   void Failed(const PGresult* r) {
     const char* msg = r != nullptr ? PQresultErrorMessage(r) : "";
-    error_ = *msg != '\0' ? msg : PQerrorMessage(conn_);
-    while (!error_.empty() && (error_.back() == '\n' || error_.back() == ' ')) error_.pop_back();
+    error_ = OneLine(*msg != '\0' ? msg : PQerrorMessage(conn_));
     const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     sqlstate_ = state != nullptr ? state : "";
   }
@@ -388,8 +388,7 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& conninfo,
     return IoError(data_dir_in.string() + ": cannot create the data directory: " + ec.message());
   PGconn* conn = PQconnectdb(conninfo.c_str());
   if (PQstatus(conn) != CONNECTION_OK) {
-    std::string msg = PQerrorMessage(conn);
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    const std::string msg = OneLine(PQerrorMessage(conn));
     PQfinish(conn);
     return IoError(where + ": cannot connect: " + msg);
   }

@@ -17,6 +17,17 @@ std::string Collapsed(std::string_view text) {
   return out;
 }
 
+std::string OneLine(std::string_view text) {
+  std::string out(text);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ' || out.back() == '\r')) {
+    out.pop_back();
+  }
+  for (char& c : out) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return out;
+}
+
 std::string LastMessageLine(std::string_view text) {
   size_t end = text.size();
   while (end > 0) {

@@ -11,6 +11,11 @@ namespace flytecpp {
 // none at either end.
 std::string Collapsed(std::string_view text);
 
+// `text` on one line: blanks and newlines at its end dropped, newlines
+// inside made spaces, the rest kept as written (a database's "ERROR:  ..."
+// stays as it is). For messages a library hands over with line breaks.
+std::string OneLine(std::string_view text);
+
 // The last line of `text` that says something: not blank, and not a frame
 // of a box-drawn traceback (Python's rich prints those); after a traceback,
 // the exception ("RuntimeError: ..."). "" if there is none.

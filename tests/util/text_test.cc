@@ -1,0 +1,22 @@
+// One-line messages from what libraries and programs print.
+#include "flytecpp/util/text.h"
+
+#include <gtest/gtest.h>
+
+namespace flytecpp {
+namespace {
+
+TEST(TextTest, OneLineKeepsTheTextAndDropsOnlyLineBreaksAndTheTrailingBlanks) {
+  EXPECT_EQ(OneLine("ERROR:  syntax error at or near \"SELEC\"\nLINE 1: SELEC 1\n        ^\n"),
+            "ERROR:  syntax error at or near \"SELEC\" LINE 1: SELEC 1         ^");
+  EXPECT_EQ(OneLine("could not connect\r\n"), "could not connect");
+  EXPECT_EQ(OneLine(""), "");
+  EXPECT_EQ(OneLine("\n \n"), "");
+}
+
+TEST(TextTest, CollapsedMakesEveryRunOfWhitespaceOneSpace) {
+  EXPECT_EQ(Collapsed("  a \n\t b  "), "a b");
+}
+
+}  // namespace
+}  // namespace flytecpp
