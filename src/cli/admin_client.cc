@@ -101,12 +101,10 @@ core::WorkflowExecutionIdentifier AdminClient::ExecutionId(const std::string& na
   return id;
 }
 
-store::Store* AdminClient::local_store() {
-  if (!args_.server.empty()) return nullptr;
+Result<store::Store*> AdminClient::local_store() {
+  if (!args_.server.empty()) return static_cast<store::Store*>(nullptr);
   if (local_store_ == nullptr) {
-    auto opened = OpenStore(env_);
-    if (!opened.ok()) return nullptr;  // the admin layer opened it: not expected
-    local_store_ = std::move(opened).value();
+    FLYTECPP_ASSIGN_OR_RETURN(local_store_, OpenStore(env_));
   }
   return local_store_.get();
 }

@@ -51,8 +51,8 @@ class AdminClient {
 
   // What FlyteAdmin's API does not carry (leases, array elements, the
   // events themselves, signals' origins): the local store, or nullptr with
-  // --server.
-  store::Store* local_store();
+  // --server; an error if the local store cannot be opened.
+  Result<store::Store*> local_store();
   // The local engine (made on first use), or nullptr with --server.
   Result<engine::Engine*> local_engine();
 

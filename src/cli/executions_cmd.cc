@@ -107,7 +107,9 @@ int RunGetNode(AdminClient& client, const std::vector<admin::NodeExecution>& nod
     std::cout << "error:     " << c.error().code() << ": " << c.error().message() << "\n";
   }
   // An array's elements, with their outputs: not in FlyteAdmin's API.
-  store::Store* store = client.local_store();
+  auto local = client.local_store();
+  if (!local.ok()) return Fail(local.status(), kExitFailed);
+  store::Store* store = *local;
   if (store == nullptr) return kExitOk;
   auto all = store->GetElements(id, path);
   if (!all.ok()) return Fail(all.status(), kExitFailed);
@@ -135,9 +137,9 @@ int RunGetNode(AdminClient& client, const std::vector<admin::NodeExecution>& nod
 // Who runs an execution of the local store, and until when: leases are
 // not in FlyteAdmin's API.
 void PrintLease(AdminClient& client, const std::string& id) {
-  store::Store* store = client.local_store();
-  if (store == nullptr) return;
-  auto e = store->GetExecution(id);
+  auto local = client.local_store();
+  if (!local.ok() || *local == nullptr) return;  // a read that failed shows no lease
+  auto e = (*local)->GetExecution(id);
   if (!e.ok() || e->owner.empty() || idl::IsTerminal(e->phase)) return;
   const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
@@ -325,7 +327,9 @@ int RunEvents(const CliEnv& env, const AdminArgs& args, const std::string& id, b
   AdminClient& c = **client;
   auto e = c.GetExecution(id);
   if (!e.ok()) return Fail(e.status(), kExitBadInput);
-  if (store::Store* store = c.local_store()) return PrintStoredEvents(*store, id, json);
+  auto local = c.local_store();
+  if (!local.ok()) return Fail(local.status(), kExitFailed);
+  if (*local != nullptr) return PrintStoredEvents(**local, id, json);
   if (json) {
     return Fail(InvalidArgument("events --json with --server: FlyteAdmin's API does not give the "
                                 "events themselves"),
