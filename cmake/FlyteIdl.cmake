@@ -62,7 +62,8 @@ set_target_properties(flytecpp_idl_proto PROPERTIES POSITION_INDEPENDENT_CODE ON
 target_compile_definitions(flytecpp_idl_proto PUBLIC
   FLYTECPP_FLYTEIDL_VERSION="${FLYTEIDL_VERSION}")
 
-# ---- The service definitions: flyteidl.service.AdminService and SignalService ----
+# ---- The service definitions: flyteidl.service.AdminService, SignalService,
+#      DataProxyService and AuthMetadataService ----
 #
 # Generated from the pinned package's own service/*.proto, so method names,
 # HTTP paths and messages are exactly Flyte's. They import google/api's HTTP
@@ -105,7 +106,8 @@ extend google.protobuf.MethodOptions {
 }
 ]=])
 
-set(_service_protos flyteidl/service/admin.proto flyteidl/service/signal.proto)
+set(_service_protos flyteidl/service/admin.proto flyteidl/service/signal.proto
+    flyteidl/service/dataproxy.proto flyteidl/service/auth.proto)
 set(_support_protos google/api/annotations.proto google/api/http.proto
     protoc-gen-openapiv2/options/annotations.proto)
 set(_service_srcs "")
@@ -126,7 +128,9 @@ add_custom_command(
           --cpp_out "${FLYTEIDL_GEN_DIR}" --grpc_out "${FLYTEIDL_GEN_DIR}"
           "--plugin=protoc-gen-grpc=${GRPC_CPP_PLUGIN}" ${_service_protos}
   DEPENDS "${FLYTEIDL_PROTO_ROOT}/flyteidl/service/admin.proto"
-          "${FLYTEIDL_PROTO_ROOT}/flyteidl/service/signal.proto" protobuf::protoc
+          "${FLYTEIDL_PROTO_ROOT}/flyteidl/service/signal.proto"
+          "${FLYTEIDL_PROTO_ROOT}/flyteidl/service/dataproxy.proto"
+          "${FLYTEIDL_PROTO_ROOT}/flyteidl/service/auth.proto" protobuf::protoc
   WORKING_DIRECTORY "${FLYTEIDL_PROTO_ROOT}"
   COMMENT "protoc: generating C++ and gRPC for the flyteidl services"
   VERBATIM)

@@ -4,7 +4,8 @@
 # the web console's build: preact, esbuild, TypeScript; playwright-core) and
 # the pinned Python environment Flyte users' tasks run with (flytekit and
 # what the flytesnacks examples import: requirements.lock, in .venv, or in
-# $FLYTECPP_VENV when that is set).
+# $FLYTECPP_VENV when that is set), and flytectl at a pinned version (in
+# .tools, built with Go when there is a Go toolchain).
 # Idempotent: installs only what is missing. Run as root or with sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,5 +76,37 @@ if [[ ! -f "$venv/.flytecpp-lock-hash" ]] || [[ "$(cat "$venv/.flytecpp-lock-has
   "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --require-hashes \
     -r requirements.lock
   echo "$lock_hash" >"$venv/.flytecpp-lock-hash"
+fi
+# flytectl, Flyte's Go CLI, for the tests of Flyte's own clients: the
+# standalone module at an exact version, its module hash checked, built from
+# the Go module proxy. `go install module@version` refuses it (its go.mod has
+# `replace` lines), so a copy of the module is built as the main module, where
+# its go.sum checks every dependency. No Go toolchain: the flytectl tests say
+# they are skipped.
+FLYTECTL_MODULE=github.com/flyteorg/flytectl
+FLYTECTL_VERSION=v0.8.22
+FLYTECTL_SUM="h1:hYQsJMawNvnsRnOgPic/217KqNMlKK/fCtU/6Ls978Q="
+tools="$PWD/.tools"
+if [[ ! -x "$tools/flytectl-$FLYTECTL_VERSION" ]]; then
+  if command -v go >/dev/null; then
+    echo "setup: building flytectl $FLYTECTL_VERSION"
+    info=$(cd / && go mod download -json "$FLYTECTL_MODULE@$FLYTECTL_VERSION")
+    if [[ $(jq -r .Sum <<<"$info") != "$FLYTECTL_SUM" ]]; then
+      echo "setup: $FLYTECTL_MODULE@$FLYTECTL_VERSION is not the pinned module ($FLYTECTL_SUM)" >&2
+      exit 1
+    fi
+    src=$(mktemp -d)
+    cp -r "$(jq -r .Dir <<<"$info")/." "$src"
+    chmod -R u+w "$src"
+    mkdir -p "$tools"
+    (cd "$src" && go build -trimpath -o "$tools/flytectl-$FLYTECTL_VERSION.part" .)
+    rm -rf "$src"
+    mv "$tools/flytectl-$FLYTECTL_VERSION.part" "$tools/flytectl-$FLYTECTL_VERSION"
+  else
+    echo "setup: NO GO TOOLCHAIN: flytectl is not built, and its tests will say SKIPPED" >&2
+  fi
+fi
+if [[ -x "$tools/flytectl-$FLYTECTL_VERSION" ]]; then
+  ln -sfn "flytectl-$FLYTECTL_VERSION" "$tools/flytectl"
 fi
 echo "setup: ok"

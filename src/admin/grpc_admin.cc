@@ -92,6 +92,14 @@ class GrpcAdmin final : public AdminApi {
   Result<flyteadmin::Project> GetProject(const flyteadmin::ProjectGetRequest& request) override {
     return Call(admin_.get(), &AdminStub::GetProject, request);
   }
+  Result<flyteadmin::NamedEntityList> ListNamedEntities(
+      const flyteadmin::NamedEntityListRequest& request) override {
+    return Call(admin_.get(), &AdminStub::ListNamedEntities, request);
+  }
+  Result<flyteadmin::NamedEntity> GetNamedEntity(
+      const flyteadmin::NamedEntityGetRequest& request) override {
+    return Call(admin_.get(), &AdminStub::GetNamedEntity, request);
+  }
   Result<flyteadmin::Projects> ListProjects(
       const flyteadmin::ProjectListRequest& request) override {
     return Call(admin_.get(), &AdminStub::ListProjects, request);

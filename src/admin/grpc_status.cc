@@ -21,6 +21,7 @@ constexpr CodePair kCodes[] = {
     {StatusCode::kFailedPrecondition, grpc::StatusCode::FAILED_PRECONDITION},
     {StatusCode::kUnimplemented, grpc::StatusCode::UNIMPLEMENTED},
     {StatusCode::kAborted, grpc::StatusCode::ABORTED},
+    {StatusCode::kPermissionDenied, grpc::StatusCode::PERMISSION_DENIED},
     {StatusCode::kInternal, grpc::StatusCode::INTERNAL},
     {StatusCode::kIoError, grpc::StatusCode::INTERNAL},
 };

@@ -94,6 +94,14 @@ Result<flyteadmin::ProjectUpdateResponse> LocalAdmin::UpdateProject(
 Result<flyteadmin::Project> LocalAdmin::GetProject(const flyteadmin::ProjectGetRequest& request) {
   return registry_->GetProject(request);
 }
+Result<flyteadmin::NamedEntityList> LocalAdmin::ListNamedEntities(
+    const flyteadmin::NamedEntityListRequest& request) {
+  return registry_->ListNamedEntities(request);
+}
+Result<flyteadmin::NamedEntity> LocalAdmin::GetNamedEntity(
+    const flyteadmin::NamedEntityGetRequest& request) {
+  return registry_->GetNamedEntity(request);
+}
 Result<flyteadmin::Projects> LocalAdmin::ListProjects(
     const flyteadmin::ProjectListRequest& request) {
   return registry_->ListProjects(request);

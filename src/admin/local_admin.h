@@ -44,6 +44,10 @@ class LocalAdmin final : public AdminApi {
   Result<flyteadmin::ProjectUpdateResponse> UpdateProject(
       const flyteadmin::Project& request) override;
   Result<flyteadmin::Project> GetProject(const flyteadmin::ProjectGetRequest& request) override;
+  Result<flyteadmin::NamedEntityList> ListNamedEntities(
+      const flyteadmin::NamedEntityListRequest& request) override;
+  Result<flyteadmin::NamedEntity> GetNamedEntity(
+      const flyteadmin::NamedEntityGetRequest& request) override;
   Result<flyteadmin::Projects> ListProjects(const flyteadmin::ProjectListRequest& request) override;
   Result<flyteadmin::GetDomainsResponse> GetDomains(
       const flyteadmin::GetDomainRequest& request) override;

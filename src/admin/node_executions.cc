@@ -12,6 +12,7 @@
 #include "flytecpp/idl/io.h"
 #include "flytecpp/idl/phases.h"
 #include "flytecpp/store/data_dir.h"
+#include "flytecpp/util/text.h"
 #include "flyteidl/event/event.pb.h"
 
 namespace flytecpp::admin {
@@ -27,41 +28,6 @@ std::string Parent(const std::string& path) {
 }
 
 std::string FileUri(const std::string& path) { return "file://" + path; }
-
-// `text` fit for one path segment of a URL: unreserved characters stay, the
-// rest (a node id's '/' included) are percent-encoded.
-std::string PathEscape(const std::string& text) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : text) {
-    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += kHex[ch >> 4];
-      out += kHex[ch & 15];
-    }
-  }
-  return out;
-}
-
-// The inverse of PathEscape; nullopt if `text` is not well encoded.
-std::optional<std::string> PathUnescape(const std::string& text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size() || !std::isxdigit(static_cast<unsigned char>(text[i + 1])) ||
-        !std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-      return std::nullopt;
-    }
-    out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
-    i += 2;
-  }
-  return out;
-}
 
 flyteadmin::NodeExecution ToNode(const core::WorkflowExecutionIdentifier& exec,
                                  const store::NodeRecord& n, const store::DataDir& data,

@@ -544,4 +544,82 @@ Result<flyteadmin::Projects> Registry::ListProjects(const flyteadmin::ProjectLis
   return out;
 }
 
+// ---- Named entities -------------------------------------------------------------------
+
+Result<flyteadmin::NamedEntityList> Registry::ListNamedEntities(
+    const flyteadmin::NamedEntityListRequest& request) {
+  if (request.project().empty()) return InvalidArgument("missing project");
+  if (request.domain().empty()) return InvalidArgument("missing domain");
+  if (request.resource_type() != core::TASK && request.resource_type() != core::WORKFLOW &&
+      request.resource_type() != core::LAUNCH_PLAN) {
+    return InvalidArgument("resource_type must be TASK, WORKFLOW or LAUNCH_PLAN");
+  }
+  if (request.limit() == 0) return InvalidArgument("limit must be greater than 0");
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<Predicate> filters, ParseFilters(request.filters()));
+  FLYTECPP_ASSIGN_OR_RETURN(const size_t offset, PageOffset(request.token()));
+  store::EntityQuery q;
+  q.resource_type = request.resource_type();
+  q.project = request.project();
+  q.domain = request.domain();
+  q.org = request.org();
+  q.sort_key = "name";
+  q.ascending = !request.has_sort_by() || request.sort_by().key() != "name" ||
+                request.sort_by().direction() == flyteadmin::Sort::ASCENDING;
+  q.limit = std::numeric_limits<int>::max();
+  std::vector<flyteadmin::NamedEntity> kept;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    FLYTECPP_ASSIGN_OR_RETURN(auto rows, store_->ListRegistered(q));
+    for (const auto& e : rows) {
+      if (!kept.empty() && kept.back().id().name() == e.id.name()) continue;  // another version
+      FLYTECPP_ASSIGN_OR_RETURN(
+          bool match, Matches(filters, [&](const std::string& f) -> std::optional<FieldValue> {
+            const std::string field = OwnField(f, {"named_entity", "entities"});
+            if (field == "name") return FieldValue{e.id.name(), {}};
+            if (field == "project") return FieldValue{e.id.project(), {}};
+            if (field == "domain") return FieldValue{e.id.domain(), {}};
+            return std::nullopt;
+          }));
+      if (!match) continue;
+      flyteadmin::NamedEntity entity;
+      entity.set_resource_type(request.resource_type());
+      entity.mutable_id()->set_project(e.id.project());
+      entity.mutable_id()->set_domain(e.id.domain());
+      entity.mutable_id()->set_name(e.id.name());
+      entity.mutable_id()->set_org(e.id.org());
+      kept.push_back(std::move(entity));
+    }
+  }
+  flyteadmin::NamedEntityList out;
+  const size_t limit = std::min(request.limit(), 10000u);
+  const size_t from = std::min(offset, kept.size());
+  const size_t to = std::min(from + limit, kept.size());
+  for (size_t i = from; i < to; ++i) *out.add_entities() = kept[i];
+  if (to < kept.size()) out.set_token(std::to_string(to));
+  return out;
+}
+
+Result<flyteadmin::NamedEntity> Registry::GetNamedEntity(
+    const flyteadmin::NamedEntityGetRequest& request) {
+  flyteadmin::ResourceListRequest list;
+  list.mutable_id()->set_project(request.id().project());
+  list.mutable_id()->set_domain(request.id().domain());
+  list.mutable_id()->set_name(request.id().name());
+  list.mutable_id()->set_org(request.id().org());
+  list.set_limit(1);
+  if (request.id().name().empty()) return InvalidArgument("missing id.name");
+  std::string token;
+  std::lock_guard<std::mutex> lock(mu_);
+  FLYTECPP_ASSIGN_OR_RETURN(auto rows, List(request.resource_type(), list, &token));
+  if (rows.empty()) {
+    return NotFound(std::string(core::ResourceType_Name(request.resource_type())) + " " +
+                    request.id().project() + ":" + request.id().domain() + ":" +
+                    request.id().name() + " does not exist");
+  }
+  flyteadmin::NamedEntity out;
+  out.set_resource_type(request.resource_type());
+  *out.mutable_id() = request.id();
+  return out;
+}
+
 }  // namespace flytecpp::admin

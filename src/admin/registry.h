@@ -57,6 +57,12 @@ class Registry {
   Status UpdateProject(const flyteadmin::Project& project);
   Result<flyteadmin::Project> GetProject(const flyteadmin::ProjectGetRequest& request);
   Result<flyteadmin::Projects> ListProjects(const flyteadmin::ProjectListRequest& request);
+
+  // One entity per name of a kind (its versions together), by name unless
+  // sort_by says otherwise; metadata is empty (no descriptions are kept).
+  Result<flyteadmin::NamedEntityList> ListNamedEntities(
+      const flyteadmin::NamedEntityListRequest& request);
+  Result<flyteadmin::NamedEntity> GetNamedEntity(const flyteadmin::NamedEntityGetRequest& request);
   static flyteadmin::GetDomainsResponse Domains();
 
  private:

@@ -43,5 +43,6 @@ void RegisterCache(CLI::App& app, CliEnv* env, int* exit_code);     // cache ls,
 void RegisterSecrets(CLI::App& app, CliEnv* env, int* exit_code);   // secrets set, ls, rm
 void RegisterServe(CLI::App& app, CliEnv* env, int* exit_code);     // serve, ui
 void RegisterRegister(CLI::App& app, CliEnv* env, int* exit_code);  // register PKG --server
+void RegisterConfig(CLI::App& app, int* exit_code);                 // config init
 
 }  // namespace flytecpp::cli

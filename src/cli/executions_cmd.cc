@@ -154,7 +154,7 @@ void PrintLease(AdminClient& client, const std::string& id) {
 }
 
 int RunGet(const CliEnv& env, const AdminArgs& args, const std::string& id, const std::string& node,
-           const std::string& phase) {
+           const std::string& phase, bool wait) {
   if (node.empty() && !phase.empty()) {
     return Fail(InvalidArgument("--phase filters the elements of --node: give --node"),
                 kExitBadInput);
@@ -164,6 +164,10 @@ int RunGet(const CliEnv& env, const AdminArgs& args, const std::string& id, cons
   AdminClient& c = **client;
   auto e = c.GetExecution(id);
   if (!e.ok()) return Fail(e.status(), kExitBadInput);
+  if (wait) {
+    e = c.WaitForEnd(id);
+    if (!e.ok()) return Fail(e.status(), kExitFailed);
+  }
   auto nodes = c.ListNodes(id);
   if (!nodes.ok()) return Fail(nodes.status(), kExitBadInput);
   if (!node.empty()) return RunGetNode(c, *nodes, id, node, phase);
@@ -479,8 +483,10 @@ void RegisterExecutions(CLI::App& app, CliEnv* env, int* exit_code) {
   auto get_phase = std::make_shared<std::string>();
   get->add_option("--node", *get_node, "Show this node (path, e.g. n1/n0); an array's elements");
   get->add_option("--phase", *get_phase, "Only the elements in this phase (e.g. failed)");
-  get->callback([env, get_remote, get_id, get_node, get_phase, exit_code] {
-    *exit_code = RunGet(*env, *get_remote, *get_id, *get_node, *get_phase);
+  auto get_wait = std::make_shared<bool>(false);
+  get->add_flag("--wait", *get_wait, "First wait until the execution has ended");
+  get->callback([env, get_remote, get_id, get_node, get_phase, get_wait, exit_code] {
+    *exit_code = RunGet(*env, *get_remote, *get_id, *get_node, *get_phase, *get_wait);
   });
 
   auto ev_id = std::make_shared<std::string>();

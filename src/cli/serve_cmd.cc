@@ -3,11 +3,14 @@
 // flytecpp ui [--http ADDR]: the same server for one person on a laptop: the
 // web console's URL is what it prints; gRPC listens on a free loopback port.
 #include <signal.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 #include <thread>
 #include <tuple>
 
+#include "client_config.h"
 #include "commands.h"
 #include "engine_env.h"
 #include "flytecpp/idl/io.h"
@@ -26,6 +29,65 @@ struct ServeArgs {
   std::string token_file, tls_cert, tls_key;
   bool ui = false;  // print the console's URL
 };
+
+// What a task needs to call this server as flytekit's FlyteRemote does
+// (flytekit's environment configuration): an eager task's sub-tasks are
+// executions it creates. A server on every interface is reached by this
+// host's name (Slurm's nodes too), one on loopback by loopback.
+std::vector<std::pair<std::string, std::string>> AdminEnvironment(
+    std::string host, int port, const server::ServerOptions& options, const ServeArgs& a) {
+  if (host == "0.0.0.0" || host == "[::]" || host == "::") {
+    char name[256] = {};
+    host = gethostname(name, sizeof name - 1) == 0 ? name : "localhost";
+  }
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"FLYTE_PLATFORM_URL", host + ":" + std::to_string(port)},
+      {"FLYTE_PLATFORM_INSECURE", options.tls_cert_pem.empty() ? "true" : "false"},
+  };
+  std::error_code error;
+  if (!a.tls_cert.empty()) {  // its own certificate is what to trust
+    env.emplace_back("FLYTE_PLATFORM_CA_CERT_FILE_PATH",
+                     std::filesystem::absolute(a.tls_cert, error).string());
+  }
+  if (!a.token_file.empty()) {
+    env.emplace_back("FLYTE_CREDENTIALS_AUTH_MODE", "ExternalCommand");
+    env.emplace_back("FLYTE_CREDENTIALS_COMMAND",
+                     "cat," + std::filesystem::absolute(a.token_file, error).string());
+  }
+  return env;
+}
+
+// What Flyte's clients need to reach this server: the command that writes
+// their config, and what it writes.
+std::string ClientHint(const ServeArgs& a, const server::ServerOptions& options,
+                       const std::string& grpc_host, const server::Server& server) {
+  ClientConfig config;
+  config.grpc_address = grpc_host + ":" + std::to_string(server.grpc_port());
+  config.tls = !options.tls_cert_pem.empty();
+  if (!options.http_address.empty()) {
+    std::string http_host = options.http_address.substr(0, options.http_address.rfind(':'));
+    if (http_host == "0.0.0.0" || http_host == "[::]") http_host = "localhost";
+    config.console_url = (config.tls ? "https://" : "http://") + http_host + ":" +
+                         std::to_string(server.http_port());
+  }
+  std::error_code error;
+  if (!a.token_file.empty()) config.token_file = std::filesystem::absolute(a.token_file, error);
+  auto yaml = FlyteClientConfigYaml(config);
+  if (!yaml.ok()) return "";
+  std::string command = "flytecpp config init --server " + config.grpc_address + " --console " +
+                        (config.console_url.empty() ? "none" : config.console_url);
+  if (config.tls) command += " --tls";
+  if (!config.token_file.empty()) command += " --token-file " + config.token_file;
+  std::string out = "Flyte clients (pyflyte, FlyteRemote, flytectl): `" + command +
+                    "` writes ~/.flyte/config.yaml:\n";
+  size_t start = 0;
+  while (start < yaml->size()) {
+    const size_t end = yaml->find('\n', start);
+    out += "  " + yaml->substr(start, end - start) + "\n";
+    start = end == std::string::npos ? yaml->size() : end + 1;
+  }
+  return out;
+}
 
 int RunServe(const CliEnv& env, const ServeArgs& a) {
   server::ServerOptions options;
@@ -63,10 +125,15 @@ int RunServe(const CliEnv& env, const ServeArgs& a) {
   EngineEnv& e = **made;
   if (Status st = e.process->CheckSandbox(); !st.ok()) return Fail(st, kExitBadInput);
   options.engine = e.engine.get();
-  auto adopted = e.engine->AdoptOrphans();
   auto server = server::Server::Start(options);
   if (!server.ok()) return Fail(server.status(), kExitBadInput);
   const std::string host = grpc_address.substr(0, grpc_address.rfind(':'));
+  // Tasks learn where the API is before any runs (eager tasks call it).
+  const auto task_env = AdminEnvironment(host, (*server)->grpc_port(), options, a);
+  for (runtime::ProcessRuntime* r : {e.process.get(), e.slurm.get()}) {
+    if (r != nullptr) r->SetTaskEnvironment(task_env);
+  }
+  auto adopted = e.engine->AdoptOrphans();
   if (a.ui) {
     std::string http_host = options.http_address.substr(0, options.http_address.rfind(':'));
     if (http_host == "0.0.0.0" || http_host == "[::]") http_host = "localhost";
@@ -87,7 +154,7 @@ int RunServe(const CliEnv& env, const ServeArgs& a) {
               << (options.store_url.empty() ? options.store_dir.string()
                                             : store::StoreDisplayName(options.store_url));
     if (adopted.ok() && !adopted->empty()) std::cout << ", resumed " << adopted->size();
-    std::cout << std::endl;
+    std::cout << "\n" << ClientHint(a, options, host, **server) << std::flush;
   }
   // Serving goes on; what was left behind stays where it is until a restart.
   if (!adopted.ok()) {

@@ -109,6 +109,7 @@ struct ProcessRuntime::Impl {
   std::set<uint64_t> aborted;                // guarded by mu: live tokens aborted
   std::unique_ptr<internal::GpuSlots> gpus;
   std::unique_ptr<internal::SandboxHelpers> helpers;  // sandboxed runtimes only
+  internal::SharedTaskEnvironment shared_env;         // before preparer, which reads it
   std::optional<internal::AttemptPreparer> preparer;
 
   // An attempt running as a process of this machine, followed by the reactor.
@@ -174,7 +175,7 @@ ProcessRuntime::ProcessRuntime(ProcessRuntimeOptions options) : impl_(std::make_
   } else {
     python = internal::FindPythonEnvironment(OwnSearchPath());
   }
-  impl_->preparer.emplace(impl_->options, std::move(python));
+  impl_->preparer.emplace(impl_->options, impl_->shared_env, std::move(python));
   impl_->gpus = std::make_unique<internal::GpuSlots>(
       impl_->options.gpus ? internal::GpusFrom(*impl_->options.gpus) : internal::DetectGpus());
   if (impl_->options.sandbox && !impl_->options.launcher) {
@@ -245,6 +246,10 @@ int ProcessRuntime::max_in_flight() const {
   if (impl_->options.jobs > 0) return impl_->options.jobs;
   if (impl_->options.launcher) return 0;  // the batch system queues
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+void ProcessRuntime::SetTaskEnvironment(std::vector<std::pair<std::string, std::string>> vars) {
+  impl_->shared_env.Set(std::move(vars));
 }
 
 Status ProcessRuntime::CheckSandbox() const {

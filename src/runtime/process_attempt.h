@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -77,12 +78,32 @@ struct ContainerLaunch;
 // Prepares attempts: directories, copilot inputs, templating, environment,
 // secrets, the sandbox. Reads files and writes the attempt's own; thread-
 // compatible (the runtime uses it from its reactor).
+// Variables every task gets (ProcessRuntime::SetTaskEnvironment), set
+// while attempts may be preparing.
+class SharedTaskEnvironment {
+ public:
+  using Vars = std::vector<std::pair<std::string, std::string>>;
+  void Set(Vars vars) {
+    std::lock_guard lock(mu_);
+    vars_ = std::move(vars);
+  }
+  Vars Get() const {
+    std::lock_guard lock(mu_);
+    return vars_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  Vars vars_;  // guarded by mu_
+};
+
 class AttemptPreparer {
  public:
-  // `options` must outlive it. `python`: flytekit tasks' environment where
-  // no image names one.
-  AttemptPreparer(const ProcessRuntimeOptions& options, std::optional<std::filesystem::path> python)
-      : options(options), python(std::move(python)) {}
+  // `options` and `shared_env` must outlive it. `python`: flytekit tasks'
+  // environment where no image names one.
+  AttemptPreparer(const ProcessRuntimeOptions& options, const SharedTaskEnvironment& shared_env,
+                  std::optional<std::filesystem::path> python)
+      : options(options), shared_env(shared_env), python(std::move(python)) {}
 
   // `pod`: what the attempt runs; `gpus`: the devices it holds.
   std::variant<Launch, TaskError> Prepare(const AttemptSpec& spec, const PodPlan& pod,
@@ -99,6 +120,7 @@ class AttemptPreparer {
                                                                const PodPlan& pod) const;
 
   const ProcessRuntimeOptions& options;
+  const SharedTaskEnvironment& shared_env;
   const std::optional<std::filesystem::path> python;
 };
 

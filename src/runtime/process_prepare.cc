@@ -77,9 +77,11 @@ TemplateVars VarsFor(const AttemptSpec& spec, const std::string& raw) {
   return vars;
 }
 
-// A container's environment: clean, plus Flyte's variables and its own.
+// A container's environment: clean, plus Flyte's variables, the runtime's
+// (`shared`) and its own.
 std::vector<std::pair<std::string, std::string>> TaskEnvironment(
-    const AttemptSpec& spec, const std::vector<std::pair<std::string, std::string>>& own) {
+    const AttemptSpec& spec, const std::vector<std::pair<std::string, std::string>>& shared,
+    const std::vector<std::pair<std::string, std::string>>& own) {
   const core::TaskTemplate& task = *spec.task;
   std::vector<std::pair<std::string, std::string>> env = {
       {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
@@ -99,6 +101,7 @@ std::vector<std::pair<std::string, std::string>> TaskEnvironment(
     env.emplace_back("FLYTE_K8S_ARRAY_INDEX", std::to_string(spec.array_index));
     env.emplace_back("BATCH_JOB_ARRAY_INDEX_VAR_NAME", "FLYTE_K8S_ARRAY_INDEX");
   }
+  env.insert(env.end(), shared.begin(), shared.end());
   env.insert(env.end(), own.begin(), own.end());
   return env;
 }
@@ -288,11 +291,13 @@ std::variant<Launch, TaskError> AttemptPreparer::Prepare(const AttemptSpec& spec
   launch.secrets = std::move(secrets).value();
 
   const TemplateVars vars = VarsFor(spec, launch.raw);
+  // An eager task drives its sub-tasks through the server's API: it needs
+  // the network as much as a task that asks for it.
   auto net = task.config().find("flytecpp.network");
-  const PodContext ctx{spec,        vars,     launch,
-                       gpus,        data_dir, out_dir,
-                       in_path,     out_path, host_in,
-                       secrets_dir, single,   net != task.config().end() && net->second == "true"};
+  const bool network =
+      task.metadata().is_eager() || (net != task.config().end() && net->second == "true");
+  const PodContext ctx{spec,    vars,     launch,  gpus,        data_dir, out_dir,
+                       in_path, out_path, host_in, secrets_dir, single,   network};
   if (single) {
     auto prepared = PrepareContainer(ctx, pod.containers[0], /*primary=*/true);
     if (auto* error = std::get_if<TaskError>(&prepared)) return *error;
@@ -371,7 +376,7 @@ std::variant<ContainerLaunch, TaskError> AttemptPreparer::PrepareContainer(const
     }
     out.command.push_back(std::move(arg));
   }
-  out.env = TaskEnvironment(ctx.spec, c.env);
+  out.env = TaskEnvironment(ctx.spec, shared_env.Get(), c.env);
   for (const auto& kv : launch.secrets.env) out.env.push_back(kv);
   const ImageMapping* image = ImageFor(c.image);
   // flytekit's entrypoints run in a Python environment: the image's, else

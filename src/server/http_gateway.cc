@@ -16,6 +16,8 @@
 
 #include "console_assets.h"
 #include "flyteidl/service/admin.grpc.pb.h"
+#include "flyteidl/service/auth.grpc.pb.h"
+#include "flyteidl/service/dataproxy.grpc.pb.h"
 #include "flyteidl/service/signal.grpc.pb.h"
 #include "grpc_status.h"
 #include "http_routes.h"
@@ -98,6 +100,10 @@ struct HttpGateway::Impl {
           flyteidl::service::AdminService::service_full_name()),
       pb::DescriptorPool::generated_pool()->FindServiceByName(
           flyteidl::service::SignalService::service_full_name()),
+      pb::DescriptorPool::generated_pool()->FindServiceByName(
+          flyteidl::service::DataProxyService::service_full_name()),
+      pb::DescriptorPool::generated_pool()->FindServiceByName(
+          flyteidl::service::AuthMetadataService::service_full_name()),
   }};
   std::unique_ptr<grpc::GenericStub> stub;
   std::unique_ptr<httplib::Server> http;
@@ -112,6 +118,10 @@ struct HttpGateway::Impl {
                httplib::DataSink& sink);
   void ServeEvents(const httplib::Request& req, httplib::Response& res);
   void ServeBlob(const httplib::Request& req, httplib::Response& res);
+  void SendBlob(const std::string& uri, httplib::Response& res);
+  void ServeUpload(const httplib::Request& req, httplib::Response& res,
+                   const httplib::ContentReader& read);
+  void ServeDownload(const httplib::Request& req, httplib::Response& res);
   bool Authorized(const httplib::Request& req, httplib::Response& res);
 };
 
@@ -271,10 +281,14 @@ void HttpGateway::Impl::ServeEvents(const httplib::Request& req, httplib::Respon
   });
 }
 
-// A blob: from the database, or read from its file as it is sent.
 void HttpGateway::Impl::ServeBlob(const httplib::Request& req, httplib::Response& res) {
   if (!Authorized(req, res)) return;
-  auto blob = options.blob(req.get_param_value("uri"));
+  SendBlob(req.get_param_value("uri"), res);
+}
+
+// A blob: from the database, or read from its file as it is sent.
+void HttpGateway::Impl::SendBlob(const std::string& uri, httplib::Response& res) {
+  auto blob = options.blob(uri);
   if (!blob.ok()) {
     SendError(res, admin::ToGrpc(blob.status()).error_code(), blob.status().message());
     return;
@@ -302,6 +316,56 @@ void HttpGateway::Impl::ServeBlob(const httplib::Request& req, httplib::Response
         in->read(buffer, static_cast<std::streamsize>(std::min(length, sizeof buffer)));
         return in->gcount() > 0 && sink.write(buffer, static_cast<size_t>(in->gcount()));
       });
+}
+
+namespace {
+
+std::map<std::string, std::string> QueryOf(const httplib::Request& req) {
+  return {req.params.begin(), req.params.end()};
+}
+
+}  // namespace
+
+// A PUT to a signed upload URL: the URL is the credential (clients send no
+// bearer token with it). The body streams to a temporary file, hashed as it
+// comes; only a body of the signed MD5 takes the object's name.
+void HttpGateway::Impl::ServeUpload(const httplib::Request& req, httplib::Response& res,
+                                    const httplib::ContentReader& read) {
+  if (options.data == nullptr) {
+    SendError(res, grpc::StatusCode::UNIMPLEMENTED, "this server takes no uploads");
+    return;
+  }
+  const std::string path = RawPath(req).substr(admin::DataProxy::kUploadPrefix.size());
+  auto upload = options.data->StartUpload(path, QueryOf(req), req.get_header_value("Content-MD5"));
+  if (!upload.ok()) {
+    SendError(res, admin::ToGrpc(upload.status()).error_code(), upload.status().message());
+    return;
+  }
+  Status written;
+  read([&](const char* data, size_t length) {
+    written = (*upload)->Write(std::string_view(data, length));
+    return written.ok();
+  });
+  if (written.ok()) written = (*upload)->Commit();
+  if (!written.ok()) {
+    SendError(res, admin::ToGrpc(written).error_code(), written.message());
+    return;
+  }
+  res.status = 200;
+}
+
+// A GET of a signed download URL (CreateDownloadLocation, CreateDownloadLink).
+void HttpGateway::Impl::ServeDownload(const httplib::Request& req, httplib::Response& res) {
+  if (options.data == nullptr) {
+    SendError(res, grpc::StatusCode::UNIMPLEMENTED, "this server signs no downloads");
+    return;
+  }
+  auto uri = options.data->CheckDownload(QueryOf(req));
+  if (!uri.ok()) {
+    SendError(res, admin::ToGrpc(uri.status()).error_code(), uri.status().message());
+    return;
+  }
+  SendBlob(*uri, res);
 }
 
 HttpGateway::HttpGateway() : impl_(std::make_unique<Impl>()) {}
@@ -354,6 +418,22 @@ Result<std::unique_ptr<HttpGateway>> HttpGateway::Start(HttpGatewayOptions optio
   g.http->Get("/events", [impl](const httplib::Request& req, httplib::Response& res) {
     impl->ServeEvents(req, res);
   });
+  // AuthMetadataService's two routes, outside /api/v1.
+  g.http->Get("/.well-known/oauth-authorization-server|/config/v1/flyte_client", api);
+  g.http->Put(std::string(admin::DataProxy::kUploadPrefix) + ".*",
+              [impl](const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& read) { impl->ServeUpload(req, res, read); });
+  g.http->Get(std::string(admin::DataProxy::kDownloadPath),
+              [impl](const httplib::Request& req, httplib::Response& res) {
+                impl->ServeDownload(req, res);
+              });
+  // FlyteConsole's address of an execution (what pyflyte run --remote and
+  // FlyteRemote print) opens that execution in this console.
+  g.http->Get(R"(/console/projects/([^/]+)/domains/([^/]+)/executions/([^/]+)/?)",
+              [](const httplib::Request& req, httplib::Response& res) {
+                res.set_redirect("/#/executions/" + req.matches[1].str() + "/" +
+                                 req.matches[2].str() + "/" + req.matches[3].str());
+              });
   // The console: a single page whose routes live after '#', so every path
   // it has is one of its files.
   g.http->Get("/|/console/.*", [](const httplib::Request& req, httplib::Response& res) {

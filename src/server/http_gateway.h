@@ -5,8 +5,8 @@
 // channel: the same handlers, bearer-token check and size bound as gRPC.
 // Also serves the task logs that TaskExecution closures link to (followed
 // live with ?follow=true), the web console at / (assets embedded at build
-// time), and the console's live change notices at /events (server-sent
-// events).
+// time), the console's live change notices at /events (server-sent
+// events), and the data proxy's signed upload and download URLs.
 #pragma once
 
 #include <grpcpp/channel.h>
@@ -18,6 +18,7 @@
 #include <string>
 
 #include "change_feed.h"
+#include "data_proxy.h"
 #include "executions.h"
 #include "flytecpp/util/status.h"
 
@@ -35,6 +36,9 @@ struct HttpGatewayOptions {
   std::function<Result<bool>(const std::string& rest)> log_finished;
   // GET /blobs?uri=: the data a URI names (Executions::Blob).
   std::function<Result<admin::BlobData>(const std::string& uri)> blob;
+  // PUT /dataproxy/upload/... and GET /dataproxy/download: the signed URLs
+  // this data proxy hands out.
+  admin::DataProxy* data = nullptr;
   // GET /events: the notices of this feed, one server-sent event each.
   ChangeFeed* feed = nullptr;
   std::function<bool(const std::string& authorization)> authorized;

@@ -1,7 +1,9 @@
-// The gRPC glue: each AdminService and SignalService method authenticates
-// the caller once (Calls) and answers with the admin layer's namesake
-// (admin/local_admin.h). Methods not served answer UNIMPLEMENTED (the
-// generated base class's default).
+// The gRPC glue: each AdminService, SignalService and DataProxyService
+// method authenticates the caller once (Calls) and answers with the admin
+// layer's namesake (admin/local_admin.h, admin/data_proxy.h).
+// AuthMetadataService answers anyone: clients ask it how to authenticate
+// before they can. Methods not served answer UNIMPLEMENTED (the generated
+// base class's default).
 #include "flytecpp/server/server.h"
 
 #include <grpcpp/grpcpp.h>
@@ -12,7 +14,10 @@
 #include <optional>
 #include <thread>
 
+#include "data_proxy.h"
 #include "flyteidl/service/admin.grpc.pb.h"
+#include "flyteidl/service/auth.grpc.pb.h"
+#include "flyteidl/service/dataproxy.grpc.pb.h"
 #include "flyteidl/service/signal.grpc.pb.h"
 #include "grpc_status.h"
 #include "http_gateway.h"
@@ -55,11 +60,12 @@ class Auth {
   std::string token_;
 };
 
-// Every call of both services: the caller authenticated, then the admin
-// layer's answer (or its error, as gRPC's).
+// Every call of the authenticated services: the caller authenticated, then
+// the admin layer's answer (or its error, as gRPC's).
 class Calls {
  public:
-  Calls(admin::AdminApi& api, const Auth& auth) : api_(api), auth_(auth) {}
+  Calls(admin::AdminApi& api, admin::DataProxy& data, const Auth& auth)
+      : api_(api), data_(data), auth_(auth) {}
 
   template <typename Request, typename Response>
   grpc::Status Serve(grpc::ServerContext* context,
@@ -67,6 +73,13 @@ class Calls {
                      const Request& request, Response* response) {
     if (auto denied = auth_.Deny(context)) return *denied;
     return Answer((api_.*method)(request), response);
+  }
+  template <typename Request, typename Response>
+  grpc::Status Serve(grpc::ServerContext* context,
+                     Result<Response> (admin::DataProxy::*method)(const Request&),
+                     const Request& request, Response* response) {
+    if (auto denied = auth_.Deny(context)) return *denied;
+    return Answer((data_.*method)(request), response);
   }
   grpc::Status SetSignal(grpc::ServerContext* context, const flyteadmin::SignalSetRequest& request,
                          flyteadmin::SignalSetResponse* response) {
@@ -83,16 +96,19 @@ class Calls {
   }
 
   admin::AdminApi& api_;
+  admin::DataProxy& data_;
   const Auth& auth_;
 };
 
-// Declares the override of service method NAME, answered by the admin
-// layer's namesake.
-#define FLYTECPP_SERVE(NAME, REQUEST, RESPONSE)                                               \
+// Declares the override of service method NAME, answered by its namesake
+// in the admin layer's class API.
+#define FLYTECPP_SERVE_BY(API, NAME, REQUEST, RESPONSE)                                       \
   grpc::Status NAME(grpc::ServerContext* context, const REQUEST* request, RESPONSE* response) \
       override {                                                                              \
-    return calls_.Serve(context, &admin::AdminApi::NAME, *request, response);                 \
+    return calls_.Serve(context, &API::NAME, *request, response);                             \
   }
+#define FLYTECPP_SERVE(NAME, REQUEST, RESPONSE) \
+  FLYTECPP_SERVE_BY(admin::AdminApi, NAME, REQUEST, RESPONSE)
 
 class AdminService final : public flyteidl::service::AdminService::Service {
  public:
@@ -145,6 +161,8 @@ class AdminService final : public flyteidl::service::AdminService::Service {
   FLYTECPP_SERVE(UpdateProject, flyteadmin::Project, flyteadmin::ProjectUpdateResponse)
   FLYTECPP_SERVE(GetProject, flyteadmin::ProjectGetRequest, flyteadmin::Project)
   FLYTECPP_SERVE(ListProjects, flyteadmin::ProjectListRequest, flyteadmin::Projects)
+  FLYTECPP_SERVE(ListNamedEntities, flyteadmin::NamedEntityListRequest, flyteadmin::NamedEntityList)
+  FLYTECPP_SERVE(GetNamedEntity, flyteadmin::NamedEntityGetRequest, flyteadmin::NamedEntity)
   FLYTECPP_SERVE(GetDomains, flyteadmin::GetDomainRequest, flyteadmin::GetDomainsResponse)
   FLYTECPP_SERVE(GetVersion, flyteadmin::GetVersionRequest, flyteadmin::GetVersionResponse)
 
@@ -168,7 +186,64 @@ class SignalService final : public flyteidl::service::SignalService::Service {
   Calls& calls_;
 };
 
+// Where clients put code and files, and read what tasks wrote.
+class DataProxyService final : public flyteidl::service::DataProxyService::Service {
+ public:
+  explicit DataProxyService(Calls& calls) : calls_(calls) {}
+
+  FLYTECPP_SERVE_BY(admin::DataProxy, CreateUploadLocation,
+                    flyteidl::service::CreateUploadLocationRequest,
+                    flyteidl::service::CreateUploadLocationResponse)
+  FLYTECPP_SERVE_BY(admin::DataProxy, CreateDownloadLocation,
+                    flyteidl::service::CreateDownloadLocationRequest,
+                    flyteidl::service::CreateDownloadLocationResponse)
+  FLYTECPP_SERVE_BY(admin::DataProxy, CreateDownloadLink,
+                    flyteidl::service::CreateDownloadLinkRequest,
+                    flyteidl::service::CreateDownloadLinkResponse)
+  FLYTECPP_SERVE_BY(admin::DataProxy, GetData, flyteidl::service::GetDataRequest,
+                    flyteidl::service::GetDataResponse)
+
+ private:
+  Calls& calls_;
+};
+
 #undef FLYTECPP_SERVE
+#undef FLYTECPP_SERVE_BY
+
+// How to authenticate, asked before a client can: flytekit (with
+// authType ExternalCommand, ClientSecret or DeviceFlow) calls both methods
+// on its first call, flytectl after an UNAUTHENTICATED answer. flytecpp's
+// only credential is a static bearer token in the "authorization" header,
+// which a client gets from a command (admin.command) or a file; there is no
+// OAuth2 server, so its endpoints stay empty.
+class AuthMetadataService final : public flyteidl::service::AuthMetadataService::Service {
+ public:
+  // Where the HTTP face is (set once it listens: after gRPC does).
+  void set_http_base(std::string base) {
+    std::lock_guard lock(mu_);
+    http_base_ = std::move(base);
+  }
+
+  grpc::Status GetOAuth2Metadata(grpc::ServerContext*,
+                                 const flyteidl::service::OAuth2MetadataRequest*,
+                                 flyteidl::service::OAuth2MetadataResponse* response) override {
+    std::lock_guard lock(mu_);
+    response->set_issuer(http_base_);
+    return grpc::Status::OK;
+  }
+  grpc::Status GetPublicClientConfig(
+      grpc::ServerContext*, const flyteidl::service::PublicClientAuthConfigRequest*,
+      flyteidl::service::PublicClientAuthConfigResponse* response) override {
+    response->set_authorization_metadata_key("authorization");
+    std::lock_guard lock(mu_);
+    response->set_service_http_endpoint(http_base_);
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::mutex mu_;
+  std::string http_base_;  // guarded by mu_
+};
 
 std::string HostOf(const std::string& address) { return address.substr(0, address.rfind(':')); }
 
@@ -197,9 +272,12 @@ Status CheckExposure(const ServerOptions& options) {
 struct Server::Impl {
   std::unique_ptr<Auth> auth;
   std::unique_ptr<admin::LocalAdmin> api;
+  std::unique_ptr<admin::DataProxy> data;
   std::unique_ptr<Calls> calls;
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<SignalService> signals;
+  std::unique_ptr<DataProxyService> data_service;
+  std::unique_ptr<AuthMetadataService> auth_metadata;
   std::unique_ptr<grpc::Server> grpc;
   int port = 0;
   std::unique_ptr<ChangeFeed> feed;  // outlives the gateway that reads it
@@ -224,8 +302,11 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   std::unique_ptr<Server> server(new Server());
   Impl& s = *server->impl_;
   FLYTECPP_ASSIGN_OR_RETURN(s.api, admin::LocalAdmin::Open(local));
+  admin::DataProxyOptions data;
+  data.data_dir = local.data_dir;
+  s.data = std::make_unique<admin::DataProxy>(*s.api, std::move(data));
   s.auth = std::make_unique<Auth>(options.token);
-  s.calls = std::make_unique<Calls>(*s.api, *s.auth);
+  s.calls = std::make_unique<Calls>(*s.api, *s.data, *s.auth);
   s.admin = std::make_unique<AdminService>(*s.calls);
   FLYTECPP_RETURN_IF_ERROR(CheckExposure(options));
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
@@ -240,6 +321,10 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   builder.RegisterService(s.admin.get());
   s.signals = std::make_unique<SignalService>(*s.calls);
   builder.RegisterService(s.signals.get());
+  s.data_service = std::make_unique<DataProxyService>(*s.calls);
+  builder.RegisterService(s.data_service.get());
+  s.auth_metadata = std::make_unique<AuthMetadataService>();
+  builder.RegisterService(s.auth_metadata.get());
   s.grpc = builder.BuildAndStart();
   if (s.grpc == nullptr || s.port == 0) {
     return InvalidArgument("cannot listen on " + options.grpc_address +
@@ -260,6 +345,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
       return executions->LogFinished(rest);
     };
     http.blob = [executions](const std::string& uri) { return executions->Blob(uri); };
+    http.data = s.data.get();
     s.feed = std::make_unique<ChangeFeed>(*options.engine);
     http.feed = s.feed.get();
     const Auth* auth = s.auth.get();
@@ -271,8 +357,11 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
       char name[256] = {};
       host = gethostname(name, sizeof name - 1) == 0 ? name : "localhost";
     }
-    s.api->executions().set_log_base_url((options.tls_cert_pem.empty() ? "http://" : "https://") +
-                                         host + ":" + std::to_string(s.http->port()));
+    const std::string base = (options.tls_cert_pem.empty() ? "http://" : "https://") + host + ":" +
+                             std::to_string(s.http->port());
+    s.api->executions().set_log_base_url(base);
+    s.data->set_base_url(base);
+    s.auth_metadata->set_http_base(base);
   }
   if (options.adopt_interval.count() > 0) {
     const auto interval = options.adopt_interval;

@@ -69,6 +69,12 @@ class AdminApi {
   virtual Result<flyteadmin::ProjectUpdateResponse> UpdateProject(
       const flyteadmin::Project& request) = 0;
   virtual Result<flyteadmin::Project> GetProject(const flyteadmin::ProjectGetRequest& request) = 0;
+  // Names (all versions of one name are one entity): what flytectl's `get
+  // workflow` lists.
+  virtual Result<flyteadmin::NamedEntityList> ListNamedEntities(
+      const flyteadmin::NamedEntityListRequest& request) = 0;
+  virtual Result<flyteadmin::NamedEntity> GetNamedEntity(
+      const flyteadmin::NamedEntityGetRequest& request) = 0;
   virtual Result<flyteadmin::Projects> ListProjects(
       const flyteadmin::ProjectListRequest& request) = 0;
   virtual Result<flyteadmin::GetDomainsResponse> GetDomains(

@@ -133,6 +133,13 @@ class ProcessRuntime : public Runtime {
   // the error says how to fix it.
   Status CheckSandbox() const;
 
+  // Variables every task started from now on gets, after Flyte's own and
+  // before the task's: `flytecpp serve` says where its API is
+  // (FLYTE_PLATFORM_URL), which eager tasks call through FlyteRemote. Its
+  // address is known only once it listens, after the runtime is made.
+  // Thread-safe.
+  void SetTaskEnvironment(std::vector<std::pair<std::string, std::string>> vars);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -24,6 +24,7 @@ enum class StatusCode {
   kIoError,             // the operating system refused (open, write, rename)
   kInternal,            // a bug in flytecpp
   kAborted,             // the operation was cancelled
+  kPermissionDenied,    // the caller may not (a wrong or expired signed URL)
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -66,6 +67,9 @@ inline Status Unimplemented(std::string msg) {
 inline Status IoError(std::string msg) { return Status(StatusCode::kIoError, std::move(msg)); }
 inline Status Internal(std::string msg) { return Status(StatusCode::kInternal, std::move(msg)); }
 inline Status Aborted(std::string msg) { return Status(StatusCode::kAborted, std::move(msg)); }
+inline Status PermissionDenied(std::string msg) {
+  return Status(StatusCode::kPermissionDenied, std::move(msg));
+}
 
 // A value or a non-OK Status. Accessing value() of an error is a bug.
 template <typename T>

@@ -1,7 +1,9 @@
-// One-line summaries of what programs print: errors are shown in one line
-// (the CLI, the console), whatever wall of text a program left.
+// Text as people and URLs need it: one-line summaries of what programs
+// print (errors are shown in one line, whatever wall of text a program
+// left), and path segments of the URLs the server hands out.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,5 +22,12 @@ std::string OneLine(std::string_view text);
 // of a box-drawn traceback (Python's rich prints those); after a traceback,
 // the exception ("RuntimeError: ..."). "" if there is none.
 std::string LastMessageLine(std::string_view text);
+
+// `text` fit for one path segment of a URL: unreserved characters stay, the
+// rest ('/' included) are percent-encoded.
+std::string PathEscape(std::string_view text);
+
+// The inverse of PathEscape; nullopt if `text` is not well encoded.
+std::optional<std::string> PathUnescape(std::string_view text);
 
 }  // namespace flytecpp
