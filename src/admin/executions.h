@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "flytecpp/admin/admin_api.h"
@@ -115,7 +116,9 @@ class Executions {
   // REQUIRES: mu_.
   Result<store::ExecutionRecord> Record(const core::WorkflowExecutionIdentifier& id);
   // The nodes of `exec` (checked as Record does). REQUIRES: mu_.
-  Result<std::vector<store::NodeRecord>> Nodes(const core::WorkflowExecutionIdentifier& exec);
+  // With `array_ids`: the ids of the execution's array nodes too.
+  Result<std::vector<store::NodeRecord>> Nodes(const core::WorkflowExecutionIdentifier& exec,
+                                               std::set<std::string>* array_ids = nullptr);
   // The attempts of task node `id`, from its task events. REQUIRES: mu_.
   Result<std::vector<flyteadmin::TaskExecution>> Attempts(const core::NodeExecutionIdentifier& id);
 

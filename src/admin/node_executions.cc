@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <map>
+#include <set>
 
 #include "executions.h"
 #include "filters.h"
@@ -29,9 +31,24 @@ std::string Parent(const std::string& path) {
 
 std::string FileUri(const std::string& path) { return "file://" + path; }
 
+// The ids of the array nodes of `closure`'s workflows (a node's id is the
+// last part of its path): FlyteRemote reads an array node's attempts
+// differently (NodeExecutionMetaData.is_array).
+std::set<std::string> ArrayNodeIds(const core::CompiledWorkflowClosure& closure) {
+  std::set<std::string> ids;
+  auto add = [&ids](const core::CompiledWorkflow& wf) {
+    for (const auto& node : wf.template_().nodes()) {
+      if (node.has_array_node()) ids.insert(node.id());
+    }
+  };
+  add(closure.primary());
+  for (const auto& sub : closure.sub_workflows()) add(sub);
+  return ids;
+}
+
 flyteadmin::NodeExecution ToNode(const core::WorkflowExecutionIdentifier& exec,
                                  const store::NodeRecord& n, const store::DataDir& data,
-                                 bool is_parent) {
+                                 bool is_parent, const std::set<std::string>& array_ids) {
   flyteadmin::NodeExecution out;
   out.mutable_id()->set_node_id(n.path);
   *out.mutable_id()->mutable_execution_id() = exec;
@@ -48,7 +65,14 @@ flyteadmin::NodeExecution ToNode(const core::WorkflowExecutionIdentifier& exec,
   // Outputs come from GetNodeExecutionData (output_uri is deprecated).
   if (n.error) *c->mutable_error() = *n.error;
   out.mutable_metadata()->set_is_parent_node(is_parent);
-  out.mutable_metadata()->set_spec_node_id(n.path.substr(n.path.rfind('/') + 1));
+  const std::string spec_node_id = n.path.substr(n.path.rfind('/') + 1);
+  out.mutable_metadata()->set_spec_node_id(spec_node_id);
+  out.mutable_metadata()->set_is_array(array_ids.count(spec_node_id) > 0);
+  if (idl::IsTerminal(n.phase)) {  // flytekit writes a task's deck beside its outputs
+    const std::string deck = data.OutputDir(n.path, n.attempts) + "/deck.html";
+    std::error_code error;
+    if (std::filesystem::exists(deck, error)) c->set_deck_uri(FileUri(deck));
+  }
   out.mutable_metadata()->set_retry_group(std::to_string(n.attempts));
   return out;
 }
@@ -64,8 +88,9 @@ std::optional<core::LiteralMap> ReadMap(store::Store& store, const store::DataDi
 }  // namespace
 
 Result<std::vector<store::NodeRecord>> Executions::Nodes(
-    const core::WorkflowExecutionIdentifier& exec) {
-  FLYTECPP_RETURN_IF_ERROR(Record(exec).status());
+    const core::WorkflowExecutionIdentifier& exec, std::set<std::string>* array_ids) {
+  FLYTECPP_ASSIGN_OR_RETURN(store::ExecutionRecord record, Record(exec));
+  if (array_ids != nullptr) *array_ids = ArrayNodeIds(record.closure);
   return store_->GetNodes(exec.name());
 }
 
@@ -76,7 +101,8 @@ Result<flyteadmin::NodeExecutionList> Executions::ListNodes(
   FLYTECPP_ASSIGN_OR_RETURN(size_t offset, PageOffset(request.token()));
   const auto& exec = request.workflow_execution_id();
   std::lock_guard<std::mutex> lock(mu_);
-  FLYTECPP_ASSIGN_OR_RETURN(std::vector<store::NodeRecord> nodes, Nodes(exec));
+  std::set<std::string> array_ids;
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<store::NodeRecord> nodes, Nodes(exec, &array_ids));
   std::map<std::string, bool> parents;  // paths that have children
   for (const auto& n : nodes) parents[Parent(n.path)] = true;
   const std::string& parent = request.unique_parent_id();
@@ -106,14 +132,17 @@ Result<flyteadmin::NodeExecutionList> Executions::ListNodes(
   flyteadmin::NodeExecutionList out;
   const size_t end = std::min(level.size(), offset + std::min<size_t>(request.limit(), 10000));
   for (size_t i = offset; i < end; ++i) {
-    *out.add_node_executions() = ToNode(exec, *level[i], data, parents.count(level[i]->path) > 0);
+    *out.add_node_executions() =
+        ToNode(exec, *level[i], data, parents.count(level[i]->path) > 0, array_ids);
   }
   if (end < level.size()) out.set_token(std::to_string(end));
   return out;
 }
 
 Result<flyteadmin::NodeExecution> Executions::Node(const core::NodeExecutionIdentifier& id) {
-  FLYTECPP_ASSIGN_OR_RETURN(std::vector<store::NodeRecord> nodes, Nodes(id.execution_id()));
+  std::set<std::string> array_ids;
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<store::NodeRecord> nodes,
+                            Nodes(id.execution_id(), &array_ids));
   bool is_parent = false;
   const store::NodeRecord* found = nullptr;
   for (const auto& n : nodes) {
@@ -124,7 +153,7 @@ Result<flyteadmin::NodeExecution> Executions::Node(const core::NodeExecutionIden
     return NotFound("execution " + id.execution_id().name() + " has no node " + id.node_id());
   }
   store::DataDir data(store_->data_dir(), id.execution_id().name());
-  return ToNode(id.execution_id(), *found, data, is_parent);
+  return ToNode(id.execution_id(), *found, data, is_parent, array_ids);
 }
 
 Result<flyteadmin::NodeExecution> Executions::GetNode(const core::NodeExecutionIdentifier& id) {

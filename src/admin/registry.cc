@@ -34,10 +34,24 @@ core::Identifier Typed(core::Identifier id, core::ResourceType type) {
 std::string Name(const core::Identifier& id) { return idl::IdentifierString(id); }
 
 // What differs between two specs, one field path per difference (at most a few).
+// How specs are compared: a node's upstream ids are a set (flytekit lists
+// them in no fixed order, so the same code registered twice may differ
+// there only).
+void ConfigureSpecDiffer(google::protobuf::util::MessageDifferencer* differ) {
+  differ->TreatAsSet(core::Node::descriptor()->FindFieldByName("upstream_node_ids"));
+}
+
+bool SameSpec(const google::protobuf::Message& before, const google::protobuf::Message& after) {
+  google::protobuf::util::MessageDifferencer differ;
+  ConfigureSpecDiffer(&differ);
+  return differ.Compare(before, after);
+}
+
 std::string Differences(const google::protobuf::Message& before,
                         const google::protobuf::Message& after) {
   std::string report;
   google::protobuf::util::MessageDifferencer differ;
+  ConfigureSpecDiffer(&differ);
   differ.ReportDifferencesToString(&report);
   differ.Compare(before, after);
   std::istringstream lines(report);
@@ -82,7 +96,7 @@ Status Registry::Register(store::RegisteredEntity entity, const google::protobuf
   if (!scratch->ParseFromString(registered.first.spec)) {
     return Internal(Name(entity.id) + ": the registered spec is unreadable");
   }
-  if (google::protobuf::util::MessageDifferencer::Equals(*scratch, spec)) {
+  if (SameSpec(*scratch, spec)) {
     return AlreadyExists(kind + " with identical structure already exists: " + Name(entity.id));
   }
   return InvalidArgument(kind + " " + Name(entity.id) +

@@ -267,6 +267,29 @@ TEST_P(AdminApiTest, ListsPageWithTheTokenTheyGiveOut) {
   EXPECT_EQ(names, (std::set<std::string>{"a1", "a2", "a3"}));
 }
 
+TEST_P(AdminApiTest, TheSameWorkflowWithItsUpstreamIdsReorderedIsTheSameSpec) {
+  WorkflowBuilder wf("two_gates");
+  wf.Project("p", "development").Version("v1");
+  wf.Add(SignalGate("g", "go", types::Bool(), "o0"));
+  wf.Add(SignalGate("h", "also", types::Bool(), "o0"));
+  auto node = SignalGate("n0", "last", types::Bool(), "o0");
+  node.After("g");
+  node.After("h");
+  wf.Add(node);
+  flyteidl::admin::WorkflowCreateRequest create;
+  core::WorkflowTemplate w = wf.Build();
+  *create.mutable_id() = w.id();
+  *create.mutable_spec()->mutable_template_() = w;
+  auto made = api_->CreateWorkflow(create);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  auto* last = create.mutable_spec()->mutable_template_()->mutable_nodes(2);
+  ASSERT_EQ(last->upstream_node_ids_size(), 2);
+  last->mutable_upstream_node_ids()->SwapElements(0, 1);  // as flytekit may list them
+  EXPECT_EQ(api_->CreateWorkflow(create).status().code(), StatusCode::kAlreadyExists);
+  last->add_upstream_node_ids("start-node");
+  EXPECT_EQ(api_->CreateWorkflow(create).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_P(AdminApiTest, NamedEntitiesAreNamesNotVersions) {
   RegisterDoubling();
   RegisterDoubling(/*gate=*/true);

@@ -5,6 +5,7 @@ flyte_clients_test.sh) under VERSION. Prints "ok - ..." or "FAIL - ..."
 per check; exits 1 if any failed."""
 
 import sys
+import time
 from datetime import timedelta
 
 import pandas as pd
@@ -75,18 +76,20 @@ remote.terminate(remote.fetch_execution(name=recovered.name), cause="done")
 
 # A gate: a value (set_signal), then an approval.
 gated = remote.fetch_launch_plan(name="app.flows.gated", version=version)
+def signals_of(execution, want):
+    """The execution's signal ids once `want` is among them (or after 30 s)."""
+    for _ in range(300):
+        ids = [s.id.signal_id for s in remote.list_signals(execution.id.name)]
+        if want in ids:
+            return ids
+        time.sleep(0.1)
+    return ids
+
+
 ex = remote.execute(gated, inputs={"x": 3})
-for _ in range(300):
-    signals = remote.list_signals(ex.id.name)
-    if signals:
-        break
-    __import__("time").sleep(0.1)
-check("list_signals: the execution's gates", "factor" in [s.id.signal_id for s in signals], True)
+check("list_signals: the execution's gates", "factor" in signals_of(ex, "factor"), True)
 remote.set_signal("factor", ex.id.name, 7)
-for _ in range(300):
-    if any(s.id.signal_id == "go" for s in remote.list_signals(ex.id.name)):
-        break
-    __import__("time").sleep(0.1)
+signals_of(ex, "go")
 remote.approve("go", ex.id.name)
 ex = remote.wait(ex, timeout=WAIT, poll_interval=POLL)
 check("set_signal + approve: succeeded", ex.closure.phase, WorkflowExecutionPhase.SUCCEEDED)
@@ -94,15 +97,9 @@ check("the signalled value used", ex.outputs["o0"], 21)
 
 # reject ends the execution.
 ex = remote.execute(gated, inputs={"x": 3})
-for _ in range(300):
-    if remote.list_signals(ex.id.name):
-        break
-    __import__("time").sleep(0.1)
+signals_of(ex, "factor")
 remote.set_signal("factor", ex.id.name, 1)
-for _ in range(300):
-    if any(s.id.signal_id == "go" for s in remote.list_signals(ex.id.name)):
-        break
-    __import__("time").sleep(0.1)
+signals_of(ex, "go")
 remote.reject("go", ex.id.name)
 ex = remote.wait(ex, timeout=WAIT, poll_interval=POLL)
 check("reject: failed", ex.closure.phase, WorkflowExecutionPhase.FAILED)

@@ -61,4 +61,24 @@ check "which are the cubes' sum and the note" "$(tail -n +2 <<<"$local_out")" \
 jobs=$(sqlite3 "$WORK/store/flytecpp.db" \
   "select count(*) from nodes where execution_id = 'there' and runtime = 'slurm' and handle like 'slurm:%'")
 check "its three plain tasks were Slurm jobs" "$jobs" 3
+
+# The same through `flytecpp serve` on Slurm, as a Flyte user sends it:
+# pyflyte run --remote uploads the code, and the Slurm jobs run it from the
+# store's data directory.
+"$FLYTECPP" --store "$WORK/served" --runtime slurm serve --grpc 127.0.0.1:0 --http 127.0.0.1:0 \
+  >"$WORK/serve.out" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 100); do grep -q "HTTP on" "$WORK/serve.out" && break; sleep 0.1; done
+grpc=$(grep -o "gRPC on [^,]*" "$WORK/serve.out" | cut -d' ' -f3)
+"$FLYTECPP" config init --server "$grpc" --console none -o "$WORK/config.yaml" >/dev/null
+remote_out=$(FLYTECTL_CONFIG="$WORK/config.yaml" pyflyte run --remote --wait flows.py cubes --n 5 2>&1)
+expect_in "pyflyte run --remote on a Slurm-backed server succeeds" "has succeeded" "$remote_out"
+served=$(grep -o "Execution [a-z0-9]* has succeeded" <<<"$remote_out" | cut -d' ' -f2)
+jobs=$(sqlite3 "$WORK/served/flytecpp.db" \
+  "select count(*) from nodes where execution_id = '$served' and runtime = 'slurm' and handle like 'slurm:%'")
+check "... its plain tasks were Slurm jobs" "$jobs" 3
+check "... with the outputs of the local run" \
+  "$("$FLYTECPP" executions get --server "$grpc" "$served" | grep '^outputs:')" \
+  'outputs:   {o0: {"total":100,"note":"0,1,8,27,64"}}'
 finish
