@@ -46,6 +46,16 @@ ex = run(lp, {"name": "remote"})
 check("execute + wait: succeeded", ex.closure.phase, WorkflowExecutionPhase.SUCCEEDED)
 check("its output as a str", ex.outputs["o0"], "hello remote")
 
+# GetData: a node's outputs by flyte:// URL, as FlyteRemote.get reads them.
+got = remote.get(f"flyte://v1/{project}/{domain}/{ex.id.name}/n0/o")
+check("get(flyte://…/o): the node's outputs", got.get("o0", as_type=str), "hello remote")
+got = remote.get(f"flyte://v1/{project}/{domain}/{ex.id.name}/n0/i/name")
+check("get(flyte://…/i/name): one input", got.scalar.primitive.string_value, "remote")
+# The task's deck: a download link the server signed, fetched over HTTP.
+deck = remote.get(f"flyte://v1/{project}/{domain}/{ex.id.name}/n0/d")
+deck = deck if isinstance(deck, bytes) else str(getattr(deck, "data", deck)).encode()
+check("get(flyte://…/d): the task's deck, with its output", b"hello remote" in deck, True)
+
 # A FlyteFile and a StructuredDataset (a pandas frame) as outputs.
 data_lp = remote.fetch_launch_plan(name="app.flows.data", version=version)
 ex = run(data_lp, {"text": "from a task", "n": 4})

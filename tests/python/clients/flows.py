@@ -10,7 +10,7 @@ from flytekit import approve, eager, task, wait_for_input, workflow
 from flytekit.types.file import FlyteFile
 
 
-@task
+@task(enable_deck=True)
 def greet(name: str) -> str:
     return f"hello {name}"
 
