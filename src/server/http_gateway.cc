@@ -428,8 +428,9 @@ Result<std::unique_ptr<HttpGateway>> HttpGateway::Start(HttpGatewayOptions optio
                 impl->ServeDownload(req, res);
               });
   // FlyteConsole's address of an execution (what pyflyte run --remote and
-  // FlyteRemote print) opens that execution in this console.
-  g.http->Get(R"(/console/projects/([^/]+)/domains/([^/]+)/executions/([^/]+)/?)",
+  // FlyteRemote print) opens that execution in this console. Only names
+  // of identifier characters go into the Location header.
+  g.http->Get(R"(/console/projects/([\w.-]+)/domains/([\w.-]+)/executions/([\w.-]+)/?)",
               [](const httplib::Request& req, httplib::Response& res) {
                 res.set_redirect("/#/executions/" + req.matches[1].str() + "/" +
                                  req.matches[2].str() + "/" + req.matches[3].str());

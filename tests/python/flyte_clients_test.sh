@@ -141,4 +141,34 @@ check "... is where the native URL says" "$(cat "${native#file://}")" "right byt
 check "GetData of an unknown execution: 404 (NOT_FOUND)" \
   "$(curl -s -o /dev/null -w '%{http_code}' "$http/api/v1/data?flyte_url=flyte://v1/flytesnacks/development/nosuch/n0/o")" 404
 
+# A server with a bearer token: the clients get it from the command
+# `config init --token-file` configures (flytekit's ExternalCommand), after
+# asking AuthMetadataService, which answers without one; tasks that call the
+# server (eager) get the same command.
+printf 'the-token\n' >"$work/token"
+"$flytecpp" --store "$work/token-store" serve --grpc 127.0.0.1:0 --http 127.0.0.1:0 \
+  --token-file "$work/token" >"$work/serve-token.out" 2>&1 &
+token_server=$!
+trap 'kill $server $token_server 2>/dev/null; wait 2>/dev/null; rm -rf "$(dirname "$project")"' EXIT
+for _ in $(seq 100); do grep -q "HTTP on" "$work/serve-token.out" && break; sleep 0.1; done
+tgrpc=$(grep -o "gRPC on [^,]*" "$work/serve-token.out" | cut -d' ' -f3)
+thttp=http://$(grep -o "HTTP on [^,]*" "$work/serve-token.out" | cut -d' ' -f3)
+check "AuthMetadataService answers without a token" \
+  "$(curl -s "$thttp/config/v1/flyte_client" | jq -r .authorization_metadata_key)" authorization
+check "... the API does not" "$(curl -s -o /dev/null -w '%{http_code}' "$thttp/api/v1/projects")" 401
+run_ok "config init --token-file" "$flytecpp" config init --server "$tgrpc" --console "$thttp" \
+  --token-file "$work/token" -o "$work/token-config.yaml"
+expect_in "... configures the command that prints it" "command: [cat, $work/token]" \
+  "$(cat "$work/token-config.yaml")"
+sed "s|dns:///$grpc|dns:///$tgrpc|" "$work/config.yaml" >"$work/no-token-config.yaml"
+run_capture env FLYTECTL_CONFIG="$work/no-token-config.yaml" pyflyte run --remote app/flows.py hello
+check "pyflyte without the token is refused" "$((rc != 0))" 1
+run_ok "pyflyte run --remote with the token" \
+  env FLYTECTL_CONFIG="$work/token-config.yaml" pyflyte run --remote --wait app/flows.py hello
+expect_in "... succeeds" "has succeeded" "$out"
+run_ok "an eager workflow on it (its task calls the server with the token)" \
+  env FLYTECTL_CONFIG="$work/token-config.yaml" pyflyte run --remote --wait app/flows.py \
+  eager_add_two --x 1
+expect_in "... succeeds" "has succeeded" "$out"
+
 finish
