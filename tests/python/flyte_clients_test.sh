@@ -27,12 +27,20 @@ mkdir -p "$project/app"
 cp "$here/clients/flows.py" "$project/app/flows.py"
 touch "$project/app/__init__.py"
 
-"$flytecpp" "${store[@]}" serve --grpc 127.0.0.1:0 --http 127.0.0.1:0 >"$work/serve.out" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait 2>/dev/null; rm -rf "$(dirname "$project")"' EXIT
-for _ in $(seq 100); do grep -q "HTTP on" "$work/serve.out" && break; sleep 0.1; done
-grpc=$(grep -o "gRPC on [^,]*" "$work/serve.out" | cut -d' ' -f3)
-http=http://$(grep -o "HTTP on [^,]*" "$work/serve.out" | cut -d' ' -f3)
+servers=()
+trap 'kill "${servers[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$(dirname "$project")"' EXIT
+# serve NAME ARGS...: a server on free loopback ports (ARGS before serve's
+# own options go to flytecpp); once it listens, $grpc and $http say where.
+serve() {
+  local name=$1
+  shift
+  "$flytecpp" "$@" --grpc 127.0.0.1:0 --http 127.0.0.1:0 >"$work/$name.out" 2>&1 &
+  servers+=($!)
+  for _ in $(seq 100); do grep -q "HTTP on" "$work/$name.out" && break; sleep 0.1; done
+  grpc=$(grep -o "gRPC on [^,]*" "$work/$name.out" | cut -d' ' -f3)
+  http=http://$(grep -o "HTTP on [^,]*" "$work/$name.out" | cut -d' ' -f3)
+}
+serve serve "${store[@]}" serve
 expect_in "serve prints the command that configures Flyte's clients" \
   "flytecpp config init --server $grpc --console $http" "$(cat "$work/serve.out")"
 
@@ -146,13 +154,9 @@ check "GetData of an unknown execution: 404 (NOT_FOUND)" \
 # asking AuthMetadataService, which answers without one; tasks that call the
 # server (eager) get the same command.
 printf 'the-token\n' >"$work/token"
-"$flytecpp" --store "$work/token-store" serve --grpc 127.0.0.1:0 --http 127.0.0.1:0 \
-  --token-file "$work/token" >"$work/serve-token.out" 2>&1 &
-token_server=$!
-trap 'kill $server $token_server 2>/dev/null; wait 2>/dev/null; rm -rf "$(dirname "$project")"' EXIT
-for _ in $(seq 100); do grep -q "HTTP on" "$work/serve-token.out" && break; sleep 0.1; done
-tgrpc=$(grep -o "gRPC on [^,]*" "$work/serve-token.out" | cut -d' ' -f3)
-thttp=http://$(grep -o "HTTP on [^,]*" "$work/serve-token.out" | cut -d' ' -f3)
+first_grpc=$grpc
+serve serve-token --store "$work/token-store" serve --token-file "$work/token"
+tgrpc=$grpc thttp=$http
 check "AuthMetadataService answers without a token" \
   "$(curl -s "$thttp/config/v1/flyte_client" | jq -r .authorization_metadata_key)" authorization
 check "... the API does not" "$(curl -s -o /dev/null -w '%{http_code}' "$thttp/api/v1/projects")" 401
@@ -160,7 +164,7 @@ run_ok "config init --token-file" "$flytecpp" config init --server "$tgrpc" --co
   --token-file "$work/token" -o "$work/token-config.yaml"
 expect_in "... configures the command that prints it" "command: [cat, $work/token]" \
   "$(cat "$work/token-config.yaml")"
-sed "s|dns:///$grpc|dns:///$tgrpc|" "$work/config.yaml" >"$work/no-token-config.yaml"
+sed "s|dns:///$first_grpc|dns:///$tgrpc|" "$work/config.yaml" >"$work/no-token-config.yaml"
 run_capture env FLYTECTL_CONFIG="$work/no-token-config.yaml" pyflyte run --remote app/flows.py hello
 check "pyflyte without the token is refused" "$((rc != 0))" 1
 run_ok "pyflyte run --remote with the token" \
