@@ -75,9 +75,13 @@ class Executions {
   // Task logs: with a base URL ("http://host:8088"), TaskExecution closures
   // link to `<base>/logs/<project>/<domain>/<name>/<node>/<attempt>/<stream>`
   // (each part percent-encoded), which LogFile resolves for the HTTP
-  // gateway; without one, to the files themselves (file://). Set before
-  // serving.
-  void set_log_base_url(std::string base) { log_base_url_ = std::move(base); }
+  // gateway; without one, to the files themselves (file://). Thread-safe:
+  // a server knows its HTTP address only once that listens, after gRPC
+  // calls may have begun.
+  void set_log_base_url(std::string base) {
+    std::lock_guard<std::mutex> lock(mu_);
+    log_base_url_ = std::move(base);
+  }
   // The log file `rest` (what follows /logs/) names, if it is a log of an
   // attempt of a node of one of the server's executions (which may not
   // exist: the attempt has printed nothing there yet).
@@ -129,7 +133,7 @@ class Executions {
   std::mutex engine_mu_;
   EngineSource engine_source_;        // guarded by engine_mu_
   engine::Engine* engine_ = nullptr;  // guarded by engine_mu_; once got
-  std::string log_base_url_;
+  std::string log_base_url_;  // guarded by mu_
   std::mutex mu_;
   std::unique_ptr<store::Store> store_;  // guarded by mu_
 };
