@@ -133,7 +133,7 @@ class Executions {
   std::mutex engine_mu_;
   EngineSource engine_source_;        // guarded by engine_mu_
   engine::Engine* engine_ = nullptr;  // guarded by engine_mu_; once got
-  std::string log_base_url_;  // guarded by mu_
+  std::string log_base_url_;          // guarded by mu_
   std::mutex mu_;
   std::unique_ptr<store::Store> store_;  // guarded by mu_
 };
