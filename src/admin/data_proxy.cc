@@ -26,20 +26,6 @@ namespace fs = std::filesystem;
 namespace core = flyteidl::core;
 using google::protobuf::util::TimeUtil;
 
-std::string Hex(const unsigned char* data, size_t n) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += kHex[data[i] >> 4];
-    out += kHex[data[i] & 15];
-  }
-  return out;
-}
-
-std::string Hex(std::string_view bytes) {
-  return Hex(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-}
-
 std::string Base64(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3), '\0');
   const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
@@ -101,7 +87,7 @@ Result<std::string> Md5OfFile(const fs::path& file) {
 std::string RandomHex(size_t bytes) {
   std::string raw(bytes, '\0');
   RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes));
-  return Hex(raw);
+  return HexOf(raw);
 }
 
 // flyteadmin's name for an upload without one: 20 characters.
@@ -231,7 +217,7 @@ struct DataProxy::Impl {
     unsigned int n = 0;
     HMAC(EVP_sha256(), options.signing_key.data(), static_cast<int>(options.signing_key.size()),
          reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &n);
-    return Hex(mac, n);
+    return HexOf(std::string_view(reinterpret_cast<const char*>(mac), n));
   }
 
   // Whether `signature` is ours for `message` (in constant time) and
@@ -251,6 +237,14 @@ struct DataProxy::Impl {
           TimeUtil::ToString(TimeUtil::SecondsToTimestamp(std::stoll(expires))));
     }
     return Status::Ok();
+  }
+
+  // When a URL asked to live `requested` (flyteadmin's default and ceiling
+  // when not `given`) expires, in Unix seconds.
+  Result<int64_t> ExpiryAfter(const google::protobuf::Duration& requested, bool given) const {
+    FLYTECPP_ASSIGN_OR_RETURN(std::chrono::seconds expires_in,
+                              ExpiresIn(requested, given, options.max_expires_in));
+    return options.clock->Now() / 1'000'000'000 + static_cast<int64_t>(expires_in.count());
   }
 
   Result<std::string> Base() {
@@ -313,9 +307,8 @@ Result<service::CreateUploadLocationResponse> DataProxy::CreateUploadLocation(
         "CreateUploadLocation: content_md5 must be the 16 bytes of an MD5, not " +
         std::to_string(request.content_md5().size()));
   }
-  FLYTECPP_ASSIGN_OR_RETURN(
-      std::chrono::seconds expires_in,
-      ExpiresIn(request.expires_in(), request.has_expires_in(), impl_->options.max_expires_in));
+  FLYTECPP_ASSIGN_OR_RETURN(const int64_t expires_s,
+                            impl_->ExpiryAfter(request.expires_in(), request.has_expires_in()));
   const std::string filename = request.filename().empty() ? RandomName() : request.filename();
   FLYTECPP_RETURN_IF_ERROR(CheckSegment("filename", filename));
   std::vector<std::string> parts;
@@ -343,8 +336,6 @@ Result<service::CreateUploadLocationResponse> DataProxy::CreateUploadLocation(
     }
   }
   FLYTECPP_ASSIGN_OR_RETURN(std::string base, impl_->Base());
-  const int64_t expires_s =
-      impl_->options.clock->Now() / 1'000'000'000 + static_cast<int64_t>(expires_in.count());
   const std::string expires = std::to_string(expires_s);
   const std::string md5_b64 = Base64(request.content_md5());
   std::string url = base + std::string(kUploadPrefix);
@@ -415,15 +406,12 @@ Result<std::string> DataProxy::CheckDownload(const std::map<std::string, std::st
 
 Result<service::CreateDownloadLocationResponse> DataProxy::CreateDownloadLocation(
     const service::CreateDownloadLocationRequest& request) {
-  FLYTECPP_ASSIGN_OR_RETURN(
-      std::chrono::seconds expires_in,
-      ExpiresIn(request.expires_in(), request.has_expires_in(), impl_->options.max_expires_in));
+  FLYTECPP_ASSIGN_OR_RETURN(const int64_t expires_s,
+                            impl_->ExpiryAfter(request.expires_in(), request.has_expires_in()));
   if (!impl_->IsOurs(request.native_url())) {
     return InvalidArgument("CreateDownloadLocation: native_url '" + request.native_url() +
                            "' is not data of this server");
   }
-  const int64_t expires_s =
-      impl_->options.clock->Now() / 1'000'000'000 + static_cast<int64_t>(expires_in.count());
   FLYTECPP_ASSIGN_OR_RETURN(std::string url,
                             impl_->SignedDownload(request.native_url(), expires_s));
   service::CreateDownloadLocationResponse out;
@@ -434,9 +422,8 @@ Result<service::CreateDownloadLocationResponse> DataProxy::CreateDownloadLocatio
 
 Result<service::CreateDownloadLinkResponse> DataProxy::CreateDownloadLink(
     const service::CreateDownloadLinkRequest& request) {
-  FLYTECPP_ASSIGN_OR_RETURN(
-      std::chrono::seconds expires_in,
-      ExpiresIn(request.expires_in(), request.has_expires_in(), impl_->options.max_expires_in));
+  FLYTECPP_ASSIGN_OR_RETURN(const int64_t expires_s,
+                            impl_->ExpiryAfter(request.expires_in(), request.has_expires_in()));
   if (request.artifact_type() != service::ARTIFACT_TYPE_DECK) {
     return InvalidArgument("CreateDownloadLink: artifact_type must be ARTIFACT_TYPE_DECK");
   }
@@ -453,8 +440,6 @@ Result<service::CreateDownloadLinkResponse> DataProxy::CreateDownloadLink(
     return NotFound("node " + request.node_execution_id().node_id() + " of execution " +
                     request.node_execution_id().execution_id().name() + " has no deck");
   }
-  const int64_t expires_s =
-      impl_->options.clock->Now() / 1'000'000'000 + static_cast<int64_t>(expires_in.count());
   FLYTECPP_ASSIGN_OR_RETURN(std::string url, impl_->SignedDownload(deck, expires_s));
   service::CreateDownloadLinkResponse out;
   out.mutable_pre_signed_urls()->add_signed_url(url);

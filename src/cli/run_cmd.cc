@@ -18,6 +18,7 @@
 #include "flytecpp/idl/literals.h"
 #include "flytecpp/idl/nodes.h"
 #include "flytecpp/store/registry_rows.h"
+#include "flytecpp/util/text.h"
 #include "flyteidl/admin/launch_plan.pb.h"
 #include "python_source.h"
 #include "report.h"
@@ -205,13 +206,7 @@ std::string HashVersion(const std::string& bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
-  static const char kHex[] = "0123456789abcdef";
-  std::string version = "fc-";
-  for (unsigned i = 0; i < 8; ++i) {
-    version += kHex[digest[i] >> 4];
-    version += kHex[digest[i] & 15];
-  }
-  return version;
+  return "fc-" + HexOf(std::string_view(reinterpret_cast<const char*>(digest), 8));
 }
 
 // The package's version on a server: given, else from its bytes (the same

@@ -47,6 +47,17 @@ std::string LastMessageLine(std::string_view text) {
   return "";
 }
 
+std::string HexOf(std::string_view bytes) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * bytes.size());
+  for (unsigned char ch : bytes) {
+    out += kHex[ch >> 4];
+    out += kHex[ch & 15];
+  }
+  return out;
+}
+
 std::string PathEscape(std::string_view text) {
   static const char kHex[] = "0123456789ABCDEF";
   std::string out;

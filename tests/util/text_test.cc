@@ -18,5 +18,16 @@ TEST(TextTest, CollapsedMakesEveryRunOfWhitespaceOneSpace) {
   EXPECT_EQ(Collapsed("  a \n\t b  "), "a b");
 }
 
+TEST(TextTest, HexOfIsTwoLowerCaseDigitsAByte) {
+  EXPECT_EQ(HexOf(std::string("\x00\x0f\xa5\xff", 4)), "000fa5ff");
+  EXPECT_EQ(HexOf(""), "");
+}
+
+TEST(TextTest, PathEscapeRoundTrips) {
+  EXPECT_EQ(PathEscape("a b/c=d"), "a%20b%2Fc%3Dd");
+  EXPECT_EQ(PathUnescape("a%20b%2Fc%3Dd"), "a b/c=d");
+  EXPECT_EQ(PathUnescape("bad%2"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace flytecpp

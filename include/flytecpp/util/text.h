@@ -23,6 +23,9 @@ std::string OneLine(std::string_view text);
 // the exception ("RuntimeError: ..."). "" if there is none.
 std::string LastMessageLine(std::string_view text);
 
+// `bytes` in lower-case hex, two digits a byte.
+std::string HexOf(std::string_view bytes);
+
 // `text` fit for one path segment of a URL: unreserved characters stay, the
 // rest ('/' included) are percent-encoded.
 std::string PathEscape(std::string_view text);
