@@ -4,8 +4,8 @@
 # the web console's build: preact, esbuild, TypeScript; playwright-core) and
 # the pinned Python environment Flyte users' tasks run with (flytekit and
 # what the flytesnacks examples import: requirements.lock, in .venv, or in
-# $FLYTECPP_VENV when that is set), and flytectl at a pinned version (in
-# .tools, built with Go when there is a Go toolchain).
+# $FLYTECPP_VENV when that is set), the Go module of the scheduler's cron
+# helper, and flytectl at a pinned version (in .tools, built with Go).
 # Idempotent: installs only what is missing. Run as root or with sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +47,10 @@ done
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   missing+=(nodejs npm)
 fi
+# Go builds the cron helper of flytecpp's scheduler (src/admin/cron) and
+# flytectl. A machine that has a Go toolchain keeps it.
+[[ -x /usr/local/go/bin/go ]] && export PATH="$PATH:/usr/local/go/bin"
+command -v go >/dev/null || missing+=(golang-go)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -qq
@@ -77,36 +81,34 @@ if [[ ! -f "$venv/.flytecpp-lock-hash" ]] || [[ "$(cat "$venv/.flytecpp-lock-has
     -r requirements.lock
   echo "$lock_hash" >"$venv/.flytecpp-lock-hash"
 fi
+# The cron helper's one dependency (robfig/cron, the parser Flyte's scheduler
+# uses), at the version and hash its go.sum pins: the build then needs no
+# network.
+(cd src/admin/cron && go mod download)
+
 # flytectl, Flyte's Go CLI, for the tests of Flyte's own clients: the
 # standalone module at an exact version, its module hash checked, built from
 # the Go module proxy. `go install module@version` refuses it (its go.mod has
 # `replace` lines), so a copy of the module is built as the main module, where
-# its go.sum checks every dependency. No Go toolchain: the flytectl tests say
-# they are skipped.
+# its go.sum checks every dependency.
 FLYTECTL_MODULE=github.com/flyteorg/flytectl
 FLYTECTL_VERSION=v0.8.22
 FLYTECTL_SUM="h1:hYQsJMawNvnsRnOgPic/217KqNMlKK/fCtU/6Ls978Q="
 tools="$PWD/.tools"
 if [[ ! -x "$tools/flytectl-$FLYTECTL_VERSION" ]]; then
-  if command -v go >/dev/null; then
-    echo "setup: building flytectl $FLYTECTL_VERSION"
-    info=$(cd / && go mod download -json "$FLYTECTL_MODULE@$FLYTECTL_VERSION")
-    if [[ $(jq -r .Sum <<<"$info") != "$FLYTECTL_SUM" ]]; then
-      echo "setup: $FLYTECTL_MODULE@$FLYTECTL_VERSION is not the pinned module ($FLYTECTL_SUM)" >&2
-      exit 1
-    fi
-    src=$(mktemp -d)
-    cp -r "$(jq -r .Dir <<<"$info")/." "$src"
-    chmod -R u+w "$src"
-    mkdir -p "$tools"
-    (cd "$src" && go build -trimpath -o "$tools/flytectl-$FLYTECTL_VERSION.part" .)
-    rm -rf "$src"
-    mv "$tools/flytectl-$FLYTECTL_VERSION.part" "$tools/flytectl-$FLYTECTL_VERSION"
-  else
-    echo "setup: NO GO TOOLCHAIN: flytectl is not built, and its tests will say SKIPPED" >&2
+  echo "setup: building flytectl $FLYTECTL_VERSION"
+  info=$(cd / && go mod download -json "$FLYTECTL_MODULE@$FLYTECTL_VERSION")
+  if [[ $(jq -r .Sum <<<"$info") != "$FLYTECTL_SUM" ]]; then
+    echo "setup: $FLYTECTL_MODULE@$FLYTECTL_VERSION is not the pinned module ($FLYTECTL_SUM)" >&2
+    exit 1
   fi
+  src=$(mktemp -d)
+  cp -r "$(jq -r .Dir <<<"$info")/." "$src"
+  chmod -R u+w "$src"
+  mkdir -p "$tools"
+  (cd "$src" && go build -trimpath -o "$tools/flytectl-$FLYTECTL_VERSION.part" .)
+  rm -rf "$src"
+  mv "$tools/flytectl-$FLYTECTL_VERSION.part" "$tools/flytectl-$FLYTECTL_VERSION"
 fi
-if [[ -x "$tools/flytectl-$FLYTECTL_VERSION" ]]; then
-  ln -sfn "flytectl-$FLYTECTL_VERSION" "$tools/flytectl"
-fi
+ln -sfn "flytectl-$FLYTECTL_VERSION" "$tools/flytectl"
 echo "setup: ok"

@@ -89,7 +89,7 @@ Result<engine::Engine*> Executions::GetEngine() {
 }
 
 Result<flyteadmin::ExecutionCreateResponse> Executions::Create(
-    const flyteadmin::ExecutionCreateRequest& request, const std::string& recover_from) {
+    const flyteadmin::ExecutionCreateRequest& request, const CreateOptions& options) {
   if (request.project().empty()) return InvalidArgument("missing project");
   if (request.domain().empty()) return InvalidArgument("missing domain");
   const core::Identifier& target = request.spec().launch_plan();
@@ -120,7 +120,8 @@ Result<flyteadmin::ExecutionCreateResponse> Executions::Create(
   }
   run.overwrite_cache = request.spec().overwrite_cache();
   run.execution_id = name;
-  run.recover_from = recover_from;
+  run.recover_from = options.recover_from;
+  run.schedule_mark = options.schedule_mark;
   run.project = request.project();
   run.domain = request.domain();
   flyteadmin::ExecutionSpec spec = request.spec();
@@ -175,7 +176,9 @@ Result<flyteadmin::ExecutionCreateResponse> Executions::Recover(
   FLYTECPP_ASSIGN_OR_RETURN(
       flyteadmin::ExecutionCreateRequest create,
       Again(request.id(), request.name(), flyteadmin::ExecutionMetadata::RECOVERED));
-  return Create(create, /*recover_from=*/request.id().name());
+  CreateOptions options;
+  options.recover_from = request.id().name();
+  return Create(create, options);
 }
 
 Result<store::ExecutionRecord> Executions::Record(const core::WorkflowExecutionIdentifier& id) {

@@ -33,14 +33,21 @@ struct BlobData {
   std::string name;
 };
 
+// How an execution is created beyond its request.
+struct CreateOptions {
+  // An execution's name: what succeeded there is reused (RecoverExecution).
+  std::string recover_from;
+  // A schedule's slot it fires, recorded with it (scheduler.h).
+  std::optional<store::ScheduleMark> schedule_mark;
+};
+
 class Executions {
  public:
   // `engine`: asked for on the first call that runs or changes an execution.
   Executions(Registry& registry, EngineSource engine, std::unique_ptr<store::Store> store);
 
-  // With `recover_from` (an execution's name): what succeeded there is reused.
   Result<flyteadmin::ExecutionCreateResponse> Create(
-      const flyteadmin::ExecutionCreateRequest& request, const std::string& recover_from = "");
+      const flyteadmin::ExecutionCreateRequest& request, const CreateOptions& options = {});
   Result<flyteadmin::Execution> Get(const core::WorkflowExecutionIdentifier& id);
   Result<flyteadmin::WorkflowExecutionGetDataResponse> GetData(
       const core::WorkflowExecutionIdentifier& id);

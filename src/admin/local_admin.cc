@@ -24,7 +24,7 @@ Result<std::unique_ptr<LocalAdmin>> LocalAdmin::Open(const LocalAdminOptions& op
   FLYTECPP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> reads,
                             store::OpenStore(options.store, options.data_dir));
   std::unique_ptr<LocalAdmin> admin(new LocalAdmin());
-  admin->registry_ = std::make_unique<Registry>(std::move(registry_store));
+  admin->registry_ = std::make_unique<Registry>(std::move(registry_store), options.clock);
   admin->executions_ =
       std::make_unique<Executions>(*admin->registry_, options.engine, std::move(reads));
   admin->executions_->set_log_base_url(options.log_base_url);

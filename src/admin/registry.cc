@@ -67,7 +67,7 @@ std::string Differences(const google::protobuf::Message& before,
 
 }  // namespace
 
-Registry::Registry(std::unique_ptr<store::Store> store, Clock* clock)
+Registry::Registry(std::unique_ptr<store::Store> store, const Clock* clock)
     : store_(std::move(store)), clock_(clock) {}
 
 int64_t Registry::NowNs() const {
@@ -335,6 +335,13 @@ Status Registry::CreateLaunchPlan(const flyteadmin::LaunchPlanCreateRequest& req
   // What a caller of the launch plan gives and gets (flyteadmin's closure).
   const compiler::LaunchPlanInterface iface =
       compiler::LaunchPlanInterfaceOf(lp, workflow.interface());
+  if (lp.spec().entity_metadata().has_schedule()) {
+    Status schedule =
+        CheckSchedule(lp.spec().entity_metadata().schedule(), iface.expected_inputs, slots_);
+    if (!schedule.ok()) {
+      return InvalidArgument("launch plan " + Name(id) + ": schedule: " + schedule.message());
+    }
+  }
   const int64_t now = NowNs();
   flyteadmin::LaunchPlanClosure closure;
   closure.set_state(flyteadmin::INACTIVE);
@@ -371,6 +378,7 @@ Status Registry::UpdateLaunchPlan(const flyteadmin::LaunchPlanUpdateRequest& req
   const core::Identifier id = Typed(request.id(), core::LAUNCH_PLAN);
   std::lock_guard<std::mutex> lock(mu_);
   FLYTECPP_ASSIGN_OR_RETURN(store::RegisteredEntity e, Get(id));
+  if (e.state == request.state()) return Status::Ok();  // its update time is its activation's
   const int64_t now = NowNs();
   if (request.state() == flyteadmin::ACTIVE) {
     // One active version per name.

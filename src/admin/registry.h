@@ -20,6 +20,7 @@
 #include "flyteidl/admin/project.pb.h"
 #include "flyteidl/admin/task.pb.h"
 #include "flyteidl/admin/workflow.pb.h"
+#include "schedule.h"
 
 namespace flytecpp::admin {
 
@@ -29,7 +30,7 @@ namespace core = flyteidl::core;
 class Registry {
  public:
   // `store`: the registry's own (not shared with an engine's thread).
-  Registry(std::unique_ptr<store::Store> store, Clock* clock = nullptr);
+  Registry(std::unique_ptr<store::Store> store, const Clock* clock = nullptr);
 
   Status CreateTask(const flyteadmin::TaskCreateRequest& request);
   Result<flyteadmin::Task> GetTask(const core::Identifier& id);
@@ -43,7 +44,9 @@ class Registry {
   Result<flyteadmin::LaunchPlan> GetLaunchPlan(const core::Identifier& id);
   Result<flyteadmin::LaunchPlanList> ListLaunchPlans(
       const flyteadmin::ResourceListRequest& request);
-  // ACTIVE deactivates the name's other active version, as flyteadmin does.
+  // ACTIVE deactivates the name's other active version, as flyteadmin does;
+  // its schedule, if it has one, starts then (scheduler.h). The state it is
+  // in already changes nothing (a schedule keeps its start).
   Status UpdateLaunchPlan(const flyteadmin::LaunchPlanUpdateRequest& request);
   Result<flyteadmin::LaunchPlan> GetActiveLaunchPlan(
       const flyteadmin::ActiveLaunchPlanRequest& request);
@@ -84,7 +87,8 @@ class Registry {
   // Workflows read, by identifier: versions are immutable, so a copy never
   // goes stale (every execution created reads its workflow). Guarded by mu_.
   std::unordered_map<std::string, flyteadmin::Workflow> workflows_;
-  Clock* clock_;
+  const Clock* clock_;
+  Slots slots_;  // checks schedules' cron expressions; guarded by mu_
 };
 
 }  // namespace flytecpp::admin

@@ -27,6 +27,7 @@ struct ServeArgs {
   std::string grpc = "127.0.0.1:8089";
   std::string http = "127.0.0.1:8088";
   std::string token_file, tls_cert, tls_key;
+  std::string catch_up = "all";
   bool ui = false;  // print the console's URL
 };
 
@@ -95,6 +96,7 @@ int RunServe(const CliEnv& env, const ServeArgs& a) {
   options.store_url = StoreUrl(env);
   options.grpc_address = a.grpc;
   options.http_address = a.http == "none" ? "" : a.http;
+  options.schedule_catch_up = a.catch_up;
   if (a.ui && options.http_address.empty()) {
     return Fail(InvalidArgument("ui --http none: the console is served over HTTP; give host:port"),
                 kExitBadInput);
@@ -192,6 +194,12 @@ void RegisterServe(CLI::App& app, CliEnv* env, int* exit_code) {
                    "HTTP/JSON gateway at flyteadmin's /api/v1 paths here (host:port, or none)")
       ->capture_default_str();
   AddSecurityOptions(serve, a.get());
+  serve
+      ->add_option("--schedule-catch-up", a->catch_up,
+                   "Slots of launch plans' schedules missed while no server ran: fire all of "
+                   "them, oldest first, or only the latest")
+      ->check(CLI::IsMember({"all", "latest"}))
+      ->capture_default_str();
   serve->callback([env, a, exit_code] { *exit_code = RunServe(*env, *a); });
 
   auto u = std::make_shared<ServeArgs>();

@@ -175,8 +175,12 @@ LaunchPlanInterface LaunchPlanInterfaceOf(
       if (!fixed.count(name)) (*params)[name] = p;
     }
   } else {
+    // No defaults given: every input not fixed is the caller's to give.
     for (const auto& [name, v] : workflow_interface.inputs().variables()) {
-      if (!fixed.count(name)) *(*params)[name].mutable_var() = v;
+      if (fixed.count(name)) continue;
+      flyteidl::core::Parameter& p = (*params)[name];
+      *p.mutable_var() = v;
+      p.set_required(true);
     }
   }
   out.expected_outputs = workflow_interface.outputs();

@@ -180,11 +180,12 @@ Result<std::string> Executor::Submit(ExecutionRequest request) {
   const int max_parallelism = request.max_parallelism;
   const bool hold = request.hold;
   const bool overwrite_cache = request.overwrite_cache;
+  auto schedule_mark = std::move(request.schedule_mark);
   auto origin = std::make_shared<std::array<std::string, 4>>(
       std::array<std::string, 4>{std::move(request.project), std::move(request.domain),
                                  std::move(request.spec), std::move(request.recover_from)});
   return Call<Result<std::string>>([this, id, shared_plans, inputs, max_parallelism, hold,
-                                    overwrite_cache, origin](auto reply) {
+                                    overwrite_cache, origin, schedule_mark](auto reply) {
     if (!store_error_.ok()) return reply(store_error_);
     if (FindLive(id) != nullptr || store().GetExecution(id).ok()) {
       return reply(
@@ -196,6 +197,7 @@ Result<std::string> Executor::Submit(ExecutionRequest request) {
     exec->max_parallelism = max_parallelism;
     exec->overwrite_cache = overwrite_cache;
     exec->recover_from = (*origin)[3];
+    exec->schedule_mark = schedule_mark;
     const Plan& plan = exec->plans->primary();
     exec->root = NewScope(exec.get(), &plan, id, "", nullptr, -1);
     Scope* root = exec->root.get();
@@ -227,8 +229,11 @@ Result<std::string> Executor::Submit(ExecutionRequest request) {
       return;
     }
     StartScope(root);
-    AfterCommit([this, id, reply] {
+    AfterCommit([this, id, raw, reply] {
       if (!store_error_.ok()) return reply(store_error_);
+      // Dropped before its first row was written (another engine recorded
+      // the same id first): freed only after this callback.
+      if (raw->dropped) return reply(raw->drop_reason);
       reply(id);
     });
   });
@@ -551,6 +556,9 @@ bool Executor::Flush() {
     for (Scope* s : pending_.dirty_records) {
       if (s->exec->dropped) continue;
       batch.executions.push_back(s->record);  // closure and inputs: first row only
+      if (!s->recorded && s == s->exec->root.get() && s->exec->schedule_mark) {
+        batch.schedule_marks.push_back(*s->exec->schedule_mark);
+      }
       if (s->phase == core::WorkflowExecution::SUCCEEDED) {
         batch.executions.back().outputs = s->nodes[Plan::kEnd].outputs;
       }
@@ -746,6 +754,18 @@ void Executor::RenewLeases() {
     DropExecution(exec, Aborted("lease lost: another engine runs execution " + exec->id +
                                 " now; this one let it go"));
   }
+  // Not committed yet, yet in the store: another engine created the same
+  // id first (servers firing one scheduled slot). Its first row fenced ours.
+  std::vector<Execution*> taken;
+  for (auto& [id, exec] : executions_) {
+    if (!exec->root->recorded && !exec->dropped && store().GetExecution(id).ok()) {
+      taken.push_back(exec.get());
+    }
+  }
+  for (Execution* exec : taken) {
+    DropExecution(exec, AlreadyExists("execution \"" + exec->id +
+                                      "\" exists: another engine created it first"));
+  }
 }
 
 void Executor::PollControl() {
@@ -876,6 +896,7 @@ uint64_t Engine::Subscribe(EventListener listener) {
 }
 void Engine::Unsubscribe(uint64_t id) { impl_->executor.Unsubscribe(id); }
 const std::string& Engine::owner() const { return impl_->executor.owner(); }
+bool Engine::OwnerIsGone(const std::string& owner) { return internal::OwnerDeadHere(owner); }
 
 LaunchPlanTarget TargetOf(const flyteidl::admin::LaunchPlanSpec& spec,
                           core::CompiledWorkflowClosure workflow) {

@@ -156,6 +156,8 @@ struct Execution {
   bool overwrite_cache = false;  // run discoverable tasks again and replace their entries
   // Recovering from this execution: its node rows, by path (read once).
   std::string recover_from;
+  // A scheduled slot this execution fires: recorded with its first row.
+  std::optional<store::ScheduleMark> schedule_mark;
   std::optional<std::map<std::string, store::NodeRecord>> recover_rows;
   bool finished = false;  // the root scope is done; freed after the commit that records it
   bool dropped = false;   // the lease was lost, or the engine stops: nothing more is written

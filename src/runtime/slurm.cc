@@ -31,7 +31,7 @@
 #include <thread>
 
 #include "flytecpp/util/find_program.h"
-#include "spawn.h"
+#include "flytecpp/util/process.h"
 
 namespace flytecpp::runtime {
 
@@ -51,47 +51,8 @@ std::string FirstLine(std::string text) {
   return text.empty() ? "(no message)" : text;
 }
 
-// Runs a Slurm command; its standard output. A command that fails is an
-// error with the first line it printed on stderr.
-Result<std::string> RunTool(const std::vector<std::string>& argv) {
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
-    return IoError("cannot run " + argv[0] + ": no pipe");
-  }
-  internal::SpawnRequest request;
-  request.argv = argv;
-  request.search_path = OwnSearchPath();
-  request.cwd = "/";
-  request.stdout_fd = out[1];
-  request.stderr_fd = err[1];
-  auto pid = internal::Spawn(request);
-  ::close(out[1]);
-  ::close(err[1]);
-  std::string text, errors;
-  if (pid.ok()) {
-    char buf[65536];
-    for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) != 0;) {
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) break;
-      text.append(buf, static_cast<size_t>(n));
-    }
-    for (ssize_t n; (n = ::read(err[0], buf, sizeof buf)) != 0;) {
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) break;
-      errors.append(buf, static_cast<size_t>(n));
-    }
-  }
-  ::close(out[0]);
-  ::close(err[0]);
-  if (!pid.ok()) return pid.status().WithContext("cannot run " + argv[0]);
-  int status = 0;
-  while (::waitpid(*pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return FailedPrecondition(argv[0] + ": " + FirstLine(errors));
-  }
-  return text;
-}
+// Runs a Slurm command; its standard output (util/process.h).
+Result<std::string> RunTool(const std::vector<std::string>& argv) { return RunProgram(argv); }
 
 // What Slurm's end state `state` (with its wait status) means for the attempt.
 std::optional<AttemptLauncher::End> EndOf(const std::string& state, int exit_code,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <iostream>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -22,6 +23,7 @@
 #include "grpc_status.h"
 #include "http_gateway.h"
 #include "local_admin.h"
+#include "scheduler.h"
 
 namespace flytecpp::server {
 
@@ -282,6 +284,7 @@ struct Server::Impl {
   int port = 0;
   std::unique_ptr<ChangeFeed> feed;  // outlives the gateway that reads it
   std::unique_ptr<HttpGateway> http;
+  std::unique_ptr<admin::Scheduler> scheduler;
   // Adopting what dead engines left behind, every adopt_interval.
   std::thread adopter;
   std::mutex mu;
@@ -299,6 +302,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   local.data_dir = (options.store_dir / "data").string();
   engine::Engine* engine = options.engine;
   local.engine = [engine]() -> Result<engine::Engine*> { return engine; };
+  local.clock = options.clock;
   std::unique_ptr<Server> server(new Server());
   Impl& s = *server->impl_;
   FLYTECPP_ASSIGN_OR_RETURN(s.api, admin::LocalAdmin::Open(local));
@@ -363,6 +367,21 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     s.data->set_base_url(base);
     s.auth_metadata->set_http_base(base);
   }
+  if (options.schedules) {
+    admin::SchedulerOptions schedules;
+    FLYTECPP_ASSIGN_OR_RETURN(schedules.catch_up, admin::ParseCatchUp(options.schedule_catch_up));
+    schedules.owner = engine->owner();
+    schedules.clock = options.clock;
+    schedules.lease_duration = options.schedule_lease;
+    schedules.log = [](const std::string& line) {
+      std::cerr << "flytecpp serve: " << line << std::endl;
+    };
+    FLYTECPP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store,
+                              store::OpenStore(local.store, local.data_dir));
+    s.scheduler = std::make_unique<admin::Scheduler>(s.api->executions(), std::move(store),
+                                                     std::move(schedules));
+    s.scheduler->Start();
+  }
   if (options.adopt_interval.count() > 0) {
     const auto interval = options.adopt_interval;
     s.adopter = std::thread([&s, engine, interval] {
@@ -387,6 +406,7 @@ void Server::Shutdown() {
   }
   impl_->stop.notify_all();
   if (impl_->adopter.joinable()) impl_->adopter.join();
+  if (impl_->scheduler) impl_->scheduler->Stop();
   if (impl_->feed) impl_->feed->Close();  // open event streams end
   if (impl_->http) impl_->http->Shutdown();
   if (impl_->grpc) impl_->grpc->Shutdown();

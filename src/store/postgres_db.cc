@@ -21,7 +21,7 @@ namespace flytecpp::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 8;
+constexpr int kSchemaVersion = 9;
 // How long a lost connection is tried again before the call fails.
 constexpr std::chrono::seconds kReconnectFor{30};
 // Held while the schema is created: servers starting together do it once.
@@ -210,6 +210,7 @@ class PostgresDatabase : public SqlDatabase {
   }
   const char* BeginWrite() const override { return "BEGIN"; }
   const char* ForUpdate() const override { return " FOR UPDATE"; }
+  const char* LockKey() const override { return "SELECT pg_advisory_xact_lock(hashtext(?))"; }
   const std::string& where() const override { return where_; }
 
   PGconn* conn() { return conn_; }
@@ -330,6 +331,9 @@ Status CreateSchema(PostgresDatabase& db) {
         resource_type BIGINT, project TEXT, domain TEXT, name TEXT, version TEXT, org TEXT,
         spec BYTEA, closure BYTEA, state BIGINT DEFAULT 0, created_ns BIGINT, updated_ns BIGINT,
         PRIMARY KEY(resource_type, project, domain, name, version, org));
+      CREATE TABLE IF NOT EXISTS schedules(
+        launch_plan TEXT PRIMARY KEY, activated_ns BIGINT, cursor_ns BIGINT,
+        owner TEXT DEFAULT '', lease_expires_ns BIGINT DEFAULT 0);
     )"));
     auto v = db.Prepare("SELECT version FROM flytecpp_schema");
     if (!v) return IoError(db.LastError());

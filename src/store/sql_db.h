@@ -55,6 +55,9 @@ class SqlDatabase {
   // Dialect.
   virtual const char* BeginWrite() const = 0;  // starts a write transaction
   virtual const char* ForUpdate() const = 0;   // appended to reads that decide a write
+  // A statement that locks the text bound to ?1 until the transaction ends
+  // (rows that do not exist yet); "" where write transactions are serial.
+  virtual const char* LockKey() const = 0;
   // What errors name: the database file, or the server (no password).
   virtual const std::string& where() const = 0;
 };

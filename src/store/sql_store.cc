@@ -349,6 +349,106 @@ class SqlStore : public Store {
     return out;
   }
 
+  // ---- Schedules.
+
+  Result<std::vector<RegisteredEntity>> ActiveLaunchPlans() override {
+    Statement s(db_, ("SELECT " + std::string(kRegistryColumns) +
+                      " FROM registry WHERE resource_type = ? AND state = 1 "
+                      "ORDER BY project, domain, name, version")
+                         .c_str());
+    s.Bind(1, static_cast<int64_t>(core::LAUNCH_PLAN));
+    return ReadAll<RegisteredEntity>(s, "list active launch plans", RowToRegistered);
+  }
+
+  static constexpr const char* kScheduleColumns =
+      "launch_plan, activated_ns, cursor_ns, owner, lease_expires_ns";
+
+  static ScheduleRecord RowToSchedule(Statement& s) {
+    ScheduleRecord r;
+    r.launch_plan = s.Text(0);
+    r.activated_ns = s.Int(1);
+    r.cursor_ns = s.Int(2);
+    r.owner = s.Text(3);
+    r.lease_expires_ns = s.Int(4);
+    return r;
+  }
+
+  Result<std::vector<ScheduleRecord>> LeaseSchedules(const std::vector<ScheduleRecord>& wanted,
+                                                     const std::string& owner, int64_t now_ns,
+                                                     int64_t expires_ns) override {
+    FLYTECPP_RETURN_IF_ERROR(Run(Cached(db_->BeginWrite()), "begin transaction"));
+    auto held = [&]() -> Result<std::vector<ScheduleRecord>> {
+      // A state of a later activation is never replaced by an earlier one
+      // (a scheduler that read the registry before the launch plan was
+      // activated again).
+      Statement start(db_, R"(
+        INSERT INTO schedules(launch_plan, activated_ns, cursor_ns) VALUES(?1, ?2, ?3)
+        ON CONFLICT(launch_plan) DO UPDATE SET activated_ns = excluded.activated_ns,
+          cursor_ns = excluded.cursor_ns
+        WHERE schedules.activated_ns < excluded.activated_ns)");
+      Statement lease(db_, R"(
+        UPDATE schedules SET owner = ?1, lease_expires_ns = ?2
+        WHERE launch_plan = ?3 AND (owner = ?1 OR owner = '' OR lease_expires_ns < ?4))");
+      Statement read(
+          db_, (std::string("SELECT ") + kScheduleColumns + " FROM schedules WHERE launch_plan = ?")
+                   .c_str());
+      if (!start.ok() || !lease.ok() || !read.ok()) return Error("lease schedules");
+      std::vector<ScheduleRecord> out;
+      for (const auto& w : wanted) {
+        start.Reset();
+        start.BindText(1, w.launch_plan);
+        start.Bind(2, w.activated_ns);
+        start.Bind(3, w.cursor_ns);
+        FLYTECPP_RETURN_IF_ERROR(Step(start, "lease schedules"));
+        lease.Reset();
+        lease.BindText(1, owner);
+        lease.Bind(2, expires_ns);
+        lease.BindText(3, w.launch_plan);
+        lease.Bind(4, now_ns);
+        FLYTECPP_RETURN_IF_ERROR(Step(lease, "lease schedules"));
+        read.Reset();
+        read.BindText(1, w.launch_plan);
+        if (read.Step() != StepResult::kRow) return Error("lease schedules");
+        ScheduleRecord r = RowToSchedule(read);
+        read.Reset();
+        if (r.owner == owner) out.push_back(std::move(r));
+      }
+      return out;
+    }();
+    if (!held.ok()) {
+      (void)db_->Exec("ROLLBACK");
+      return held.status();
+    }
+    FLYTECPP_RETURN_IF_ERROR(Run(Cached("COMMIT"), "commit"));
+    return held;
+  }
+
+  Result<std::vector<ScheduleRecord>> ListSchedules() override {
+    Statement s(db_,
+                (std::string("SELECT ") + kScheduleColumns + " FROM schedules ORDER BY launch_plan")
+                    .c_str());
+    return ReadAll<ScheduleRecord>(s, "list schedules", RowToSchedule);
+  }
+
+  Status ReleaseSchedules(const std::string& owner) override {
+    Statement s(db_, "UPDATE schedules SET owner = '', lease_expires_ns = 0 WHERE owner = ?");
+    if (!s.ok()) return Error("release schedules");
+    s.BindText(1, owner);
+    return Step(s, "release schedules");
+  }
+
+  Status AdvanceSchedule(const std::string& launch_plan, const std::string& owner,
+                         int64_t slot_ns) override {
+    Statement s(db_,
+                "UPDATE schedules SET cursor_ns = ?1 WHERE launch_plan = ?2 AND owner = ?3 "
+                "AND cursor_ns < ?1");
+    if (!s.ok()) return Error("advance schedule");
+    s.Bind(1, slot_ns);
+    s.BindText(2, launch_plan);
+    s.BindText(3, owner);
+    return Step(s, "advance schedule");
+  }
+
   Status UpdateRegistered(const core::Identifier& id, int state, const std::string& closure,
                           int64_t now_ns) override {
     Statement s(db_,
@@ -700,7 +800,27 @@ class SqlStore : public Store {
       // At once: a statement left on a row keeps its read snapshot open, and
       // the next write transaction over an older snapshot fails (busy).
       s.Reset();
-      if (rc == StepResult::kDone) continue;  // new in this batch
+      if (rc == StepResult::kDone) {
+        // New in this batch. Another engine may be creating the same id
+        // (a scheduled slot): the first to commit wins, the other sees its
+        // row here, as a lease lost.
+        if (*db_->LockKey() == '\0') continue;
+        Statement lock(db_, db_->LockKey());
+        if (!lock.ok()) return Error("check lease");
+        lock.BindText(1, id);
+        FLYTECPP_RETURN_IF_ERROR(Step(lock, "check lease"));
+        s.Reset();
+        s.BindText(1, id);
+        rc = s.Step();
+        const std::string now_holder = rc == StepResult::kRow ? s.Text(0) : "";
+        s.Reset();
+        if (rc == StepResult::kDone) continue;
+        if (rc != StepResult::kRow) return Error("check lease");
+        if (now_holder != batch.owner) {
+          return Aborted("lease lost: execution " + id + " is now run by " + now_holder);
+        }
+        continue;
+      }
       if (rc != StepResult::kRow) return Error("check lease");
       if (holder != batch.owner) {
         return Aborted("lease lost: execution " + id + " is now run by " +
@@ -894,6 +1014,17 @@ class SqlStore : public Store {
         s.BindText(1, key);
         s.BindText(2, holder);
         FLYTECPP_RETURN_IF_ERROR(Step(s, "release cache reservation"));
+      }
+    }
+    if (!batch.schedule_marks.empty()) {
+      Statement& s =
+          Cached("UPDATE schedules SET cursor_ns = ?1 WHERE launch_plan = ?2 AND cursor_ns < ?1");
+      if (!s.ok()) return Error("write schedule");
+      for (const auto& m : batch.schedule_marks) {
+        s.Reset();
+        s.Bind(1, m.slot_ns);
+        s.BindText(2, m.launch_plan);
+        FLYTECPP_RETURN_IF_ERROR(Step(s, "write schedule"));
       }
     }
     return Status::Ok();

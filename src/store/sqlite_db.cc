@@ -14,7 +14,7 @@ namespace flytecpp::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 8;
+constexpr int kSchemaVersion = 9;
 constexpr int kBusyTimeoutMs = 30000;  // writers of one store wait for each other this long
 
 class SqliteStatement : public SqlStatement {
@@ -85,6 +85,7 @@ class SqliteDatabase : public SqlDatabase {
   bool LastErrorRetryable() override { return false; }  // writers queue (busy handler)
   const char* BeginWrite() const override { return "BEGIN IMMEDIATE"; }
   const char* ForUpdate() const override { return ""; }
+  const char* LockKey() const override { return ""; }
   const std::string& where() const override { return path_; }
 
   sqlite3* raw() { return db_; }
@@ -158,6 +159,9 @@ Status Migrate(SqliteDatabase& db) {
           spec BLOB, closure BLOB, state INTEGER DEFAULT 0, created_ns INTEGER,
           updated_ns INTEGER,
           PRIMARY KEY(resource_type, project, domain, name, version, org));
+        CREATE TABLE IF NOT EXISTS schedules(
+          launch_plan TEXT PRIMARY KEY, activated_ns INTEGER, cursor_ns INTEGER,
+          owner TEXT DEFAULT '', lease_expires_ns INTEGER DEFAULT 0);
       )")
                                  .WithContext(db.where() + ": create schema"));
     // Version 2: leases, roots, durable attempt times and handles.
@@ -165,7 +169,8 @@ Status Migrate(SqliteDatabase& db) {
     // Version 5: the cache and its reservations (above). Version 6: the
     // server's registry (above), and the project, domain and spec of executions.
     // Version 7: small literal data in the database (above). Version 8: one
-    // registry (what `entities` held, moved into it below).
+    // registry (what `entities` held, moved into it below). Version 9: the
+    // schedules' state (above).
     for (const auto& [table, column] : std::vector<std::pair<std::string, std::string>>{
              {"signals", "origin TEXT DEFAULT ''"},
              {"signals", "note TEXT DEFAULT ''"},
@@ -200,7 +205,7 @@ Status Migrate(SqliteDatabase& db) {
         UPDATE executions SET root = parent WHERE root IS NULL;
         CREATE INDEX IF NOT EXISTS executions_by_root ON executions(root);
         CREATE INDEX IF NOT EXISTS executions_by_owner ON executions(owner);
-        PRAGMA user_version = 8;
+        PRAGMA user_version = 9;
       )")
         .WithContext(db.where() + ": migrate schema");
   }();

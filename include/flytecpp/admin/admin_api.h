@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "flytecpp/util/clock.h"
 #include "flytecpp/util/status.h"
 #include "flyteidl/admin/common.pb.h"
 #include "flyteidl/admin/execution.pb.h"
@@ -143,6 +144,7 @@ struct LocalAdminOptions {
   // link to `<base>/logs/...` (what the HTTP gateway serves); without one,
   // to the files themselves (file://).
   std::string log_base_url;
+  const Clock* clock = nullptr;  // registration and activation times; default: the system's
 };
 
 Result<std::unique_ptr<AdminApi>> OpenLocalAdmin(const LocalAdminOptions& options);

@@ -122,6 +122,10 @@ struct ExecutionRequest {
   // Submitted through the server: its project and domain and the
   // admin.ExecutionSpec it was created with (serialized), kept with it.
   std::string project{}, domain{}, spec{};
+  // Fired by a schedule: its cursor moves to this slot in the transaction
+  // that records the execution (admin/scheduler.h). Two engines creating
+  // the same execution id: the second's Submit is AlreadyExists.
+  std::optional<store::ScheduleMark> schedule_mark{};
 };
 using RunRequest = ExecutionRequest;
 
@@ -227,6 +231,11 @@ class Engine {
 
   // This engine's lease owner name.
   const std::string& owner() const;
+
+  // True only if `owner` (a lease owner name) is an engine of this host
+  // that is gone: its leases may be taken at once. Owners elsewhere keep
+  // theirs until they run out.
+  static bool OwnerIsGone(const std::string& owner);
 
  private:
   struct Impl;

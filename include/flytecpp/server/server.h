@@ -10,6 +10,7 @@
 #include <string>
 
 #include "flytecpp/engine/engine.h"
+#include "flytecpp/util/clock.h"
 #include "flytecpp/util/status.h"
 
 namespace flytecpp::server {
@@ -32,6 +33,14 @@ struct ServerOptions {
   // How often the server looks for executions no live engine runs (their
   // server died, or its lease ran out) and adopts them; 0: never.
   std::chrono::milliseconds adopt_interval{2000};
+  // Fires the schedules of active launch plans (docs/server.md,
+  // "Schedules"): slots missed while no server ran are caught up "all"
+  // (each, oldest first) or only the "latest". Servers sharing a store
+  // share the schedules by leases of this duration.
+  bool schedules = true;
+  std::string schedule_catch_up = "all";
+  std::chrono::milliseconds schedule_lease{30000};
+  const Clock* clock = nullptr;  // the schedules' time; default: the system clock
 };
 
 class Server {

@@ -171,6 +171,24 @@ struct EntityQuery {
   int offset = 0;
 };
 
+// The scheduler's state of one active launch plan's schedule
+// (admin/scheduler.h). A launch plan activated again after a pause starts
+// a new state: slots of the pause are not fired.
+struct ScheduleRecord {
+  std::string launch_plan;   // the launch plan's identifier (idl::IdentifierString)
+  int64_t activated_ns = 0;  // the activation this state belongs to
+  int64_t cursor_ns = 0;     // the last slot handled (fired or passed over)
+  // Which scheduler fires it (and until when, unless it renews).
+  std::string owner;
+  int64_t lease_expires_ns = 0;
+};
+
+// A schedule's slot fired by the execution created in the same batch.
+struct ScheduleMark {
+  std::string launch_plan;
+  int64_t slot_ns = 0;
+};
+
 // Changes applied together, in one transaction.
 struct Batch {
   // The engine writing: rows of executions held by another owner make the
@@ -188,18 +206,20 @@ struct Batch {
   // Cache reservations ended: (key, holder); a reservation held by another is kept.
   std::vector<std::pair<std::string, std::string>> cache_releases;
   std::vector<DataRecord> data;  // upserts, by (execution_id, key)
+  // Schedule cursors moved forward (never back) to these slots.
+  std::vector<ScheduleMark> schedule_marks;
   int64_t now_ns = 0;
   bool empty() const {
     return executions.empty() && nodes.empty() && events.empty() && signals.empty() &&
            elements.empty() && cache_puts.empty() && cache_hits.empty() && cache_releases.empty() &&
-           data.empty();
+           schedule_marks.empty() && data.empty();
   }
 };
 
-// The store has three roles, each an interface of its own, so that a reader
+// The store has four roles, each an interface of its own, so that a reader
 // may ask for the one it needs (and a test may stand in for one): the
-// execution log (with its leases), the registry and the cache. One
-// database holds all three: what the Open functions below return is a
+// execution log (with its leases), the registry, the cache and the
+// schedules. One database holds all four: what the Open functions below return is a
 // Store, all of them.
 
 // Executions as the engine records them, the leases saying which engine
@@ -300,7 +320,36 @@ class CacheStore {
                                            int64_t now_ns, int64_t expires_ns) = 0;
 };
 
-class Store : public ExecutionLog, public RegistryStore, public CacheStore {};
+// Schedules: which launch plans fire, the last slot each fired, and which
+// scheduler fires each (leases, so that servers sharing a database fire a
+// slot once).
+class ScheduleStore {
+ public:
+  virtual ~ScheduleStore() = default;
+
+  // Every active launch plan, of every project and domain.
+  virtual Result<std::vector<RegisteredEntity>> ActiveLaunchPlans() = 0;
+  // In one transaction: makes sure each of `wanted` (launch plan,
+  // activation, the cursor a new state starts with) has its state (a new
+  // one when there is none or it is of an earlier activation), then takes
+  // or renews `owner`'s lease until `expires_ns` on those nobody else holds
+  // or whose holder's time ran out before `now_ns`. Returns the states of
+  // `wanted` that `owner` holds.
+  virtual Result<std::vector<ScheduleRecord>> LeaseSchedules(
+      const std::vector<ScheduleRecord>& wanted, const std::string& owner, int64_t now_ns,
+      int64_t expires_ns) = 0;
+  // Every state kept, by launch plan.
+  virtual Result<std::vector<ScheduleRecord>> ListSchedules() = 0;
+  // Gives up every lease `owner` holds (a scheduler that stops, or one
+  // known to be gone).
+  virtual Status ReleaseSchedules(const std::string& owner) = 0;
+  // Moves `launch_plan`'s cursor forward to `slot_ns` if `owner` holds it
+  // (slots passed over, or fired by an execution that exists already).
+  virtual Status AdvanceSchedule(const std::string& launch_plan, const std::string& owner,
+                                 int64_t slot_ns) = 0;
+};
+
+class Store : public ExecutionLog, public RegistryStore, public CacheStore, public ScheduleStore {};
 
 // Opens (creating if needed) the store in `dir`: `dir/flytecpp.db` and
 // `dir/data/`. A relative `dir` is made absolute first, so the data paths

@@ -90,6 +90,24 @@ class StoreWrapper : public Store {
     return target_->ReserveCache(key, holder, now_ns, expires_ns);
   }
 
+  // ScheduleStore.
+  Result<std::vector<RegisteredEntity>> ActiveLaunchPlans() override {
+    return target_->ActiveLaunchPlans();
+  }
+  Result<std::vector<ScheduleRecord>> LeaseSchedules(const std::vector<ScheduleRecord>& wanted,
+                                                     const std::string& owner, int64_t now_ns,
+                                                     int64_t expires_ns) override {
+    return target_->LeaseSchedules(wanted, owner, now_ns, expires_ns);
+  }
+  Result<std::vector<ScheduleRecord>> ListSchedules() override { return target_->ListSchedules(); }
+  Status ReleaseSchedules(const std::string& owner) override {
+    return target_->ReleaseSchedules(owner);
+  }
+  Status AdvanceSchedule(const std::string& launch_plan, const std::string& owner,
+                         int64_t slot_ns) override {
+    return target_->AdvanceSchedule(launch_plan, owner, slot_ns);
+  }
+
  private:
   Store* target_;
 };

@@ -1,0 +1,567 @@
+// The scheduler (src/admin/scheduler.h) over a real store, registry and
+// engine, on the fake clock: days of slots pass in milliseconds. Each test
+// runs on SQLite and on the test command's PostgreSQL.
+#include "scheduler.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "flytecpp/engine/engine.h"
+#include "flytecpp/idl/builders.h"
+#include "flytecpp/idl/identifiers.h"
+#include "flytecpp/idl/literals.h"
+#include "flytecpp/runtime/runtime.h"
+#include "registry.h"
+#include "support/pg_schema.h"
+#include "test_support.h"
+
+namespace flytecpp::admin {
+namespace {
+
+namespace core = flyteidl::core;
+using namespace flytecpp::idl;
+using google::protobuf::util::TimeUtil;
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+constexpr int64_t kSecond = 1'000'000'000;
+// 2026-01-01T00:00:00Z.
+constexpr int64_t kNewYear = 1'767'225'600 * kSecond;
+
+enum class Database { kSqlite, kPostgres };
+
+// One server: its engine, registry, executions and scheduler, each on a
+// store of its own over the test's database.
+struct Server {
+  std::unique_ptr<store::Store> engine_store;
+  std::unique_ptr<engine::Engine> engine;
+  std::unique_ptr<Registry> registry;
+  std::unique_ptr<Executions> executions;
+  std::unique_ptr<Scheduler> scheduler;
+  std::vector<std::string> log;
+};
+
+class SchedulerTest : public ::testing::TestWithParam<Database> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Database::kPostgres) {
+      pg_ = std::make_unique<flytecpp::testing::PgSchema>();
+      if (!pg_->available()) GTEST_SKIP() << flytecpp::testing::PgSchema::kSkip;
+    }
+    clock_.Set(kNewYear + 30 * kSecond);
+    tasks_.Register("stamp", [](const core::LiteralMap& in) -> runtime::TaskOutcome {
+      core::LiteralMap out;
+      const auto& t = in.literals().at("t").scalar().primitive().datetime();
+      (*out.mutable_literals())["s"] = lit::Int(t.seconds());
+      return out;
+    });
+  }
+
+  void TearDown() override {
+    for (auto& s : servers_) StopServer(*s);
+  }
+
+  Result<std::unique_ptr<store::Store>> OpenStore() {
+    if (GetParam() == Database::kPostgres) {
+      return store::OpenPostgresStore(pg_->conninfo_in_schema(), dir_.path() / "data");
+    }
+    return store::OpenSqliteStore(dir_.path() / "store", store::Durability::kOff);
+  }
+  std::unique_ptr<store::Store> Open() {
+    auto s = OpenStore();
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+
+  // A server named `owner` (its engine's and its scheduler's lease name).
+  // `lease`: how long its leases last (renewed every third): what a Tick's
+  // answer is bounded by.
+  Server& StartServer(const std::string& owner, CatchUp catch_up = CatchUp::kAll,
+                      std::chrono::milliseconds lease = std::chrono::seconds(30)) {
+    auto s = std::make_unique<Server>();
+    s->engine_store = Open();
+    engine::EngineOptions options;
+    options.store = s->engine_store.get();
+    options.runtimes = {&tasks_};
+    options.clock = &clock_;
+    options.owner = owner;
+    s->engine = std::make_unique<engine::Engine>(std::move(options));
+    s->registry = std::make_unique<Registry>(Open(), &clock_);
+    engine::Engine* engine = s->engine.get();
+    s->executions = std::make_unique<Executions>(
+        *s->registry, [engine]() -> Result<engine::Engine*> { return engine; }, Open());
+    SchedulerOptions scheduling;
+    scheduling.owner = owner;
+    scheduling.clock = &clock_;
+    scheduling.catch_up = catch_up;
+    scheduling.lease_duration = lease;
+    std::vector<std::string>* log = &s->log;
+    scheduling.log = [log](const std::string& line) { log->push_back(line); };
+    s->scheduler = std::make_unique<Scheduler>(*s->executions, Open(), std::move(scheduling));
+    servers_.push_back(std::move(s));
+    return *servers_.back();
+  }
+
+  // A server that dies: nothing of it is given up (its scheduler never
+  // started its thread, so it releases nothing).
+  void Crash(Server& s) {
+    s.scheduler.reset();
+    s.executions.reset();
+    s.registry.reset();
+    s.engine.reset();
+  }
+  void StopServer(Server& s) { Crash(s); }
+
+  core::Identifier Id(core::ResourceType type, const std::string& name,
+                      const std::string& version = "v1") {
+    core::Identifier id;
+    id.set_resource_type(type);
+    id.set_project("p");
+    id.set_domain("development");
+    id.set_name(name);
+    id.set_version(version);
+    return id;
+  }
+
+  // Registers task "stamp" (t: datetime -> s: int), workflow "wf" (its input
+  // t, kickoff) and launch plan `lp` with `schedule`; returns the launch
+  // plan's id. Registration errors are returned.
+  Result<core::Identifier> Register(Registry& registry, const std::string& lp,
+                                    const flyteidl::admin::Schedule& schedule,
+                                    const std::string& version = "v1") {
+    TaskBuilder task("stamp");
+    task.Input("t", types::Datetime()).Output("s", types::Int());
+    task.Container(ContainerBuilder("img").Command({"run"}));
+    core::TaskTemplate t = task.Build();
+    *t.mutable_id() = Id(core::TASK, "stamp");
+    flyteidl::admin::TaskCreateRequest create_task;
+    *create_task.mutable_id() = t.id();
+    *create_task.mutable_spec()->mutable_template_() = t;
+    Status made = registry.CreateTask(create_task);
+    if (!made.ok() && made.code() != StatusCode::kAlreadyExists) return made;
+
+    WorkflowBuilder wf("wf");
+    wf.Project("p", "development").Version("v1");
+    wf.Input("t", types::Datetime());
+    auto node = TaskNode("n0", t);
+    node.Bind("t", WorkflowInput("t"));
+    wf.Add(node);
+    wf.Output("s", types::Int(), Promise("n0", "s"));
+    flyteidl::admin::WorkflowCreateRequest create_wf;
+    core::WorkflowTemplate w = wf.Build();
+    *create_wf.mutable_id() = w.id();
+    *create_wf.mutable_spec()->mutable_template_() = w;
+    made = registry.CreateWorkflow(create_wf);
+    if (!made.ok() && made.code() != StatusCode::kAlreadyExists) return made;
+
+    flyteidl::admin::LaunchPlanCreateRequest create_lp;
+    *create_lp.mutable_id() = Id(core::LAUNCH_PLAN, lp, version);
+    *create_lp.mutable_spec()->mutable_workflow_id() = w.id();
+    *create_lp.mutable_spec()->mutable_entity_metadata()->mutable_schedule() = schedule;
+    FLYTECPP_RETURN_IF_ERROR(registry.CreateLaunchPlan(create_lp));
+    return create_lp.id();
+  }
+
+  static flyteidl::admin::Schedule Cron(const std::string& cron, const std::string& offset = "",
+                                        const std::string& kickoff = "t") {
+    flyteidl::admin::Schedule s;
+    s.mutable_cron_schedule()->set_schedule(cron);
+    s.mutable_cron_schedule()->set_offset(offset);
+    s.set_kickoff_time_input_arg(kickoff);
+    return s;
+  }
+  static flyteidl::admin::Schedule Rate(uint32_t value, flyteidl::admin::FixedRateUnit unit) {
+    flyteidl::admin::Schedule s;
+    s.mutable_rate()->set_value(value);
+    s.mutable_rate()->set_unit(unit);
+    s.set_kickoff_time_input_arg("t");
+    return s;
+  }
+
+  static Status SetState(Registry& registry, const core::Identifier& lp,
+                         flyteidl::admin::LaunchPlanState state) {
+    flyteidl::admin::LaunchPlanUpdateRequest update;
+    *update.mutable_id() = lp;
+    update.set_state(state);
+    return registry.UpdateLaunchPlan(update);
+  }
+
+  // The scheduled executions in the store: slot time (ns) -> name, from
+  // each execution's spec; every one must be of `lp`, SCHEDULED, named for
+  // its slot, with the slot's time as its kickoff input.
+  std::map<int64_t, std::string> Fired(const core::Identifier& lp) {
+    std::map<int64_t, std::string> out;
+    auto s = Open();
+    auto all = s->ListExecutions();
+    EXPECT_TRUE(all.ok()) << all.status().ToString();
+    if (!all.ok()) return out;
+    for (const auto& listed : *all) {
+      auto e = s->GetExecution(listed.id);
+      EXPECT_TRUE(e.ok());
+      flyteidl::admin::ExecutionSpec spec;
+      EXPECT_TRUE(spec.ParseFromString(e->spec));
+      if (spec.launch_plan().name() != lp.name() || spec.launch_plan().version() != lp.version()) {
+        continue;
+      }
+      EXPECT_EQ(spec.metadata().mode(), flyteidl::admin::ExecutionMetadata::SCHEDULED);
+      EXPECT_TRUE(spec.metadata().has_scheduled_at()) << e->id;
+      const int64_t slot = TimeUtil::TimestampToNanoseconds(spec.metadata().scheduled_at());
+      EXPECT_EQ(e->id, ScheduledExecutionName(lp, slot / kSecond));
+      EXPECT_TRUE(e->inputs != nullptr && e->inputs->literals().count("t")) << e->id;
+      if (e->inputs != nullptr && e->inputs->literals().count("t")) {
+        EXPECT_EQ(TimeUtil::TimestampToNanoseconds(
+                      e->inputs->literals().at("t").scalar().primitive().datetime()),
+                  slot)
+            << e->id;
+      }
+      EXPECT_FALSE(out.count(slot)) << "slot fired twice: " << slot;
+      out[slot] = e->id;
+    }
+    return out;
+  }
+
+  static std::set<int64_t> Slots(int64_t first, int64_t step, int n) {
+    std::set<int64_t> out;
+    for (int i = 0; i < n; ++i) out.insert(first + i * step);
+    return out;
+  }
+  static std::set<int64_t> Keys(const std::map<int64_t, std::string>& m) {
+    std::set<int64_t> out;
+    for (const auto& [k, v] : m) out.insert(k);
+    return out;
+  }
+
+  flytecpp::testing::TempDir dir_;
+  std::unique_ptr<flytecpp::testing::PgSchema> pg_;
+  FakeClock clock_;
+  runtime::InProcessRuntime tasks_;
+  std::vector<std::unique_ptr<Server>> servers_;
+};
+
+INSTANTIATE_TEST_SUITE_P(, SchedulerTest, ::testing::Values(Database::kSqlite, Database::kPostgres),
+                         [](const auto& info) {
+                           return info.param == Database::kSqlite ? "Sqlite" : "Postgres";
+                         });
+
+TEST(ScheduledExecutionNameTest, IsFlyteSchedulersName) {
+  // Computed with Flyte's formula (flyteadmin/scheduler/identifier): Go's
+  // hash/fnv New64 of "p:d:n:v:<unix seconds>", little-endian into a UUID,
+  // "f" + its first 19 hex digits.
+  core::Identifier lp;
+  lp.set_project("flytesnacks");
+  lp.set_domain("development");
+  lp.set_name("my_cron_scheduled_lp");
+  lp.set_version("v1");
+  EXPECT_EQ(ScheduledExecutionName(lp, 1'767'225'600), "f704073c704e3737c000");
+  EXPECT_NE(ScheduledExecutionName(lp, 1'767'225'660), "f704073c704e3737c000");
+}
+
+TEST(ScheduleRuleTest, ReadsOffsetsAndRefusesWhatFlyteRefuses) {
+  EXPECT_EQ(*ParseIsoDuration("PT1H"), 3600 * kSecond);
+  EXPECT_EQ(*ParseIsoDuration("-P1DT30M"), -(86400 + 1800) * kSecond);
+  EXPECT_EQ(*ParseIsoDuration("P2W"), 14 * 86400 * kSecond);
+  EXPECT_EQ(*ParseIsoDuration("PT1.5S"), 1500'000'000);
+  EXPECT_EQ(ParseIsoDuration("P1M").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(ParseIsoDuration("P1M").status().message().find("months"), std::string::npos);
+  EXPECT_EQ(ParseIsoDuration("1h").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseIsoDuration("P").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseIsoDuration("PT").status().code(), StatusCode::kInvalidArgument);
+
+  flyteidl::admin::Schedule aws;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  aws.set_cron_expression("0/15 * * * ? *");
+#pragma GCC diagnostic pop
+  auto read = ReadSchedule(aws);
+  ASSERT_FALSE(read.ok());
+  EXPECT_NE(read.status().message().find("cron_expression"), std::string::npos);
+  flyteidl::admin::Schedule zero;
+  zero.mutable_rate()->set_value(0);
+  EXPECT_FALSE(ReadSchedule(zero).ok());
+}
+
+TEST(SlotsTest, CronTimesComeFromFlytesParser) {
+  Slots slots;
+  ScheduleRule every5;
+  every5.cron = "*/5 * * * *";
+  EXPECT_EQ(*slots.Next(every5, 0, kNewYear), kNewYear + 300 * kSecond);
+  EXPECT_EQ(*slots.Next(every5, 0, kNewYear + 1), kNewYear + 300 * kSecond);
+  EXPECT_EQ(*slots.Next(every5, 0, kNewYear - 1), kNewYear);
+  ScheduleRule hourly;
+  hourly.cron = "hourly";  // flytekit's alias, which robfig/cron knows as @hourly
+  EXPECT_EQ(*slots.Next(hourly, 0, kNewYear + 1), kNewYear + 3600 * kSecond);
+  ScheduleRule every90;
+  every90.cron = "@every 90m";
+  EXPECT_TRUE(slots.Check(every90.cron).ok());
+  // Far ahead of what the helper gave last: asked again.
+  EXPECT_EQ(*slots.Next(every5, 0, kNewYear + 10LL * 86400 * kSecond),
+            kNewYear + (10LL * 86400 + 300) * kSecond);
+  ScheduleRule rate;
+  rate.interval_ns = 3600 * kSecond;
+  EXPECT_EQ(*slots.Next(rate, 17 * 60 * kSecond, 0), 17 * 60 * kSecond + 3600 * kSecond);
+  EXPECT_EQ(*slots.Next(rate, 17 * 60 * kSecond, (17 + 60) * 60 * kSecond),
+            (17 + 120) * 60 * kSecond);
+
+  Status bad = slots.Check("61 * * * *");
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("61 * * * *"), std::string::npos) << bad.message();
+  EXPECT_EQ(slots.Check("0 0 30 2 *").code(), StatusCode::kInvalidArgument);  // never fires
+  EXPECT_EQ(slots.Check("CRON_TZ=Europe/Paris 0 * * * *").code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(SchedulerTest, RegistrationChecksSchedulesAsFlyteadminDoes) {
+  Server& s = StartServer("a");
+  auto bad_cron = Register(*s.registry, "bad", Cron("every minute"));
+  ASSERT_FALSE(bad_cron.ok());
+  EXPECT_EQ(bad_cron.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad_cron.status().message().find("launch plan"), std::string::npos);
+  EXPECT_NE(bad_cron.status().message().find("every minute"), std::string::npos)
+      << bad_cron.status().message();
+  // The kickoff input must be the free datetime input; without it, t is a
+  // required input with no value.
+  auto unbound = Register(*s.registry, "unbound", Cron("@daily", "", ""));
+  ASSERT_FALSE(unbound.ok());
+  EXPECT_NE(unbound.status().message().find("\"t\""), std::string::npos)
+      << unbound.status().message();
+  auto missing = Register(*s.registry, "missing", Cron("@daily", "", "nope"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("\"t\""), std::string::npos);
+  auto offset = Register(*s.registry, "offset", Cron("@daily", "P1Y"));
+  ASSERT_FALSE(offset.ok());
+  EXPECT_NE(offset.status().message().find("P1Y"), std::string::npos);
+  EXPECT_TRUE(Register(*s.registry, "good", Cron("*/5 * * * *", "PT1M")).ok());
+}
+
+TEST_P(SchedulerTest, ACronScheduleFiresEverySlotOfADayOnce) {
+  Server& s = StartServer("a", CatchUp::kAll, hours(6));
+  auto lp = Register(*s.registry, "every5", Cron("*/5 * * * *"));
+  ASSERT_TRUE(lp.ok()) << lp.status().ToString();
+  // Registered only: nothing fires.
+  clock_.Advance(minutes(10));
+  ASSERT_TRUE(s.scheduler->Tick().ok());
+  EXPECT_TRUE(Fired(*lp).empty());
+  ASSERT_TRUE(SetState(*s.registry, *lp, flyteidl::admin::ACTIVE).ok());
+  const int64_t activated = clock_.Now();  // 00:10:30
+  // Activated between slots: the first is the next one, not one at once.
+  auto next = s.scheduler->Tick();
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(*next, kNewYear + 15 * 60 * kSecond);
+  EXPECT_TRUE(Fired(*lp).empty());
+  // A day in steps of five minutes, each ticked twice (the second fires
+  // nothing more).
+  for (int i = 0; i < 288; ++i) {
+    clock_.Advance(minutes(5));
+    ASSERT_TRUE(s.scheduler->Tick().ok());
+    ASSERT_TRUE(s.scheduler->Tick().ok());
+  }
+  ASSERT_TRUE(s.engine->Settle().ok());
+  auto fired = Fired(*lp);
+  EXPECT_EQ(fired.size(), 288u);
+  EXPECT_EQ(Keys(fired), Slots(kNewYear + 15 * 60 * kSecond, 300 * kSecond, 288));
+  EXPECT_GT(fired.begin()->first, activated);
+  // The cursor, moved with each execution, is at the last slot.
+  auto states = Open()->ListSchedules();
+  ASSERT_TRUE(states.ok());
+  ASSERT_EQ(states->size(), 1u);
+  EXPECT_EQ(states->front().cursor_ns, fired.rbegin()->first);
+  EXPECT_EQ(states->front().owner, "a");
+}
+
+TEST_P(SchedulerTest, AFixedRateKeepsItsPhaseAcrossACrashAndCatchesUpEverySlot) {
+  clock_.Set(kNewYear + 17 * 60 * kSecond);  // activated at 00:17
+  Server& a = StartServer("a");
+  auto lp = Register(*a.registry, "hourly", Rate(1, flyteidl::admin::HOUR));
+  ASSERT_TRUE(lp.ok()) << lp.status().ToString();
+  ASSERT_TRUE(SetState(*a.registry, *lp, flyteidl::admin::ACTIVE).ok());
+  ASSERT_TRUE(a.scheduler->Tick().ok());
+  clock_.Advance(minutes(90));  // 01:47
+  ASSERT_TRUE(a.scheduler->Tick().ok());
+  EXPECT_EQ(Keys(Fired(*lp)), Slots(kNewYear + 77 * 60 * kSecond, 3600 * kSecond, 1));
+  Crash(a);
+  // Down for two and a half hours: 02:17, 03:17 and 04:17 are missed.
+  clock_.Advance(minutes(151));  // 04:18
+  Server& b = StartServer("b");
+  ASSERT_TRUE(b.scheduler->Tick().ok());
+  EXPECT_EQ(Keys(Fired(*lp)), Slots(kNewYear + 77 * 60 * kSecond, 3600 * kSecond, 4));
+  // The phase is kept: the next slot is 05:17.
+  clock_.Advance(minutes(58));  // 05:16
+  ASSERT_TRUE(b.scheduler->Tick().ok());
+  EXPECT_EQ(Fired(*lp).size(), 4u);
+  clock_.Advance(minutes(1));  // 05:17
+  ASSERT_TRUE(b.scheduler->Tick().ok());
+  EXPECT_EQ(Keys(Fired(*lp)), Slots(kNewYear + 77 * 60 * kSecond, 3600 * kSecond, 5));
+}
+
+TEST_P(SchedulerTest, CatchUpLatestFiresOnlyTheLastSlotMissed) {
+  Server& a = StartServer("a", CatchUp::kLatest);
+  auto lp = Register(*a.registry, "q", Cron("*/15 * * * *"));
+  ASSERT_TRUE(lp.ok()) << lp.status().ToString();
+  ASSERT_TRUE(SetState(*a.registry, *lp, flyteidl::admin::ACTIVE).ok());
+  ASSERT_TRUE(a.scheduler->Tick().ok());
+  clock_.Advance(minutes(15));  // 00:15:30
+  ASSERT_TRUE(a.scheduler->Tick().ok());
+  Crash(a);
+  clock_.Advance(minutes(60));  // 01:15:30: 00:30, 00:45, 01:00 and 01:15 missed
+  Server& b = StartServer("b", CatchUp::kLatest);
+  ASSERT_TRUE(b.scheduler->Tick().ok());
+  EXPECT_EQ(Keys(Fired(*lp)),
+            (std::set<int64_t>{kNewYear + 15 * 60 * kSecond, kNewYear + 75 * 60 * kSecond}));
+  int passed_over = 0;
+  for (const auto& line : b.log) passed_over += line.find("passed over") != std::string::npos;
+  EXPECT_EQ(passed_over, 3);
+}
+
+TEST_P(SchedulerTest, ActivatingAgainOrRegisteringAgainNeverFiresEarly) {
+  Server& s = StartServer("a");
+  auto lp = Register(*s.registry, "d", Cron("@hourly"));
+  ASSERT_TRUE(lp.ok()) << lp.status().ToString();
+  ASSERT_TRUE(SetState(*s.registry, *lp, flyteidl::admin::ACTIVE).ok());
+  ASSERT_TRUE(s.scheduler->Tick().ok());
+  clock_.Advance(minutes(45));  // 00:45:30
+  // Activating what is active changes nothing; registering the same again
+  // is AlreadyExists.
+  ASSERT_TRUE(SetState(*s.registry, *lp, flyteidl::admin::ACTIVE).ok());
+  EXPECT_EQ(Register(*s.registry, "d", Cron("@hourly")).status().code(),
+            StatusCode::kAlreadyExists);
+  ASSERT_TRUE(s.scheduler->Tick().ok());
+  EXPECT_TRUE(Fired(*lp).empty());
+  clock_.Advance(minutes(15));  // 01:00:30
+  ASSERT_TRUE(s.scheduler->Tick().ok());
+  EXPECT_EQ(Fired(*lp).size(), 1u);
+  // Paused over 02:00 and 03:00, activated again at 03:30:30: nothing of the
+  // pause fires, and nothing at once.
+  ASSERT_TRUE(SetState(*s.registry, *lp, flyteidl::admin::INACTIVE).ok());
+  clock_.Advance(minutes(60));
+  ASSERT_TRUE(s.scheduler->Tick().ok());
+  clock_.Advance(minutes(90));
+  ASSERT_TRUE(SetState(*s.registry, *lp, flyteidl::admin::ACTIVE).ok());
+  ASSERT_TRUE(s.scheduler->Tick().ok());
+  EXPECT_EQ(Fired(*lp).size(), 1u);
+  clock_.Advance(minutes(30));  // 04:00:30
+  ASSERT_TRUE(s.scheduler->Tick().ok());
+  EXPECT_EQ(Keys(Fired(*lp)),
+            (std::set<int64_t>{kNewYear + 3600 * kSecond, kNewYear + 4 * 3600 * kSecond}));
+  // A new version activated replaces the old one's schedule; its first slot
+  // is the next after its activation.
+  auto v2 = Register(*s.registry, "d", Cron("@hourly"), "v2");
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  clock_.Advance(minutes(10));
+  ASSERT_TRUE(SetState(*s.registry, *v2, flyteidl::admin::ACTIVE).ok());
+  clock_.Advance(minutes(50));  // 05:00:30
+  ASSERT_TRUE(s.scheduler->Tick().ok());
+  EXPECT_EQ(Fired(*lp).size(), 2u);
+  EXPECT_EQ(Keys(Fired(*v2)), (std::set<int64_t>{kNewYear + 5 * 3600 * kSecond}));
+}
+
+TEST_P(SchedulerTest, AnOffsetShiftsWhenASlotFiresNotItsTime) {
+  Server& s = StartServer("a", CatchUp::kAll, hours(6));
+  auto lp = Register(*s.registry, "late", Cron("@daily", "PT1H"));
+  ASSERT_TRUE(lp.ok()) << lp.status().ToString();
+  ASSERT_TRUE(SetState(*s.registry, *lp, flyteidl::admin::ACTIVE).ok());  // 00:00:30
+  auto next = s.scheduler->Tick();
+  ASSERT_TRUE(next.ok());
+  // Today's slot (00:00) fires at 01:00, after the activation: it fires.
+  EXPECT_EQ(*next, kNewYear + 3600 * kSecond);
+  clock_.Advance(minutes(59));
+  ASSERT_TRUE(s.scheduler->Tick().ok());
+  EXPECT_TRUE(Fired(*lp).empty());
+  clock_.Advance(minutes(1));
+  ASSERT_TRUE(s.scheduler->Tick().ok());
+  EXPECT_EQ(Keys(Fired(*lp)), (std::set<int64_t>{kNewYear}));  // its kickoff time is 00:00
+}
+
+TEST_P(SchedulerTest, ASlotWhoseExecutionExistsIsNotFiredAgain) {
+  // A crash after the execution was recorded but before the scheduler
+  // learnt it (here: made by hand, with the slot's name and no cursor move).
+  Server& s = StartServer("a");
+  auto lp = Register(*s.registry, "c", Cron("@hourly"));
+  ASSERT_TRUE(lp.ok()) << lp.status().ToString();
+  ASSERT_TRUE(SetState(*s.registry, *lp, flyteidl::admin::ACTIVE).ok());
+  ASSERT_TRUE(s.scheduler->Tick().ok());
+  flyteidl::admin::ExecutionCreateRequest by_hand;
+  by_hand.set_project("p");
+  by_hand.set_domain("development");
+  by_hand.set_name(ScheduledExecutionName(*lp, (kNewYear + 3600 * kSecond) / kSecond));
+  *by_hand.mutable_spec()->mutable_launch_plan() = *lp;
+  by_hand.mutable_spec()->mutable_metadata()->set_mode(
+      flyteidl::admin::ExecutionMetadata::SCHEDULED);
+  *by_hand.mutable_spec()->mutable_metadata()->mutable_scheduled_at() =
+      TimeUtil::NanosecondsToTimestamp(kNewYear + 3600 * kSecond);
+  (*by_hand.mutable_inputs()->mutable_literals())["t"] =
+      lit::Datetime(TimePoint(std::chrono::nanoseconds(kNewYear + 3600 * kSecond)));
+  ASSERT_TRUE(s.executions->Create(by_hand).ok());
+  clock_.Advance(hours(1));
+  ASSERT_TRUE(s.scheduler->Tick().ok());
+  EXPECT_EQ(Fired(*lp).size(), 1u);
+  auto states = Open()->ListSchedules();
+  ASSERT_TRUE(states.ok());
+  EXPECT_EQ(states->front().cursor_ns, kNewYear + 3600 * kSecond);
+}
+
+TEST_P(SchedulerTest, TwoServersOnOneDatabaseFireEachSlotOnce) {
+  Server& a = StartServer("a", CatchUp::kAll, minutes(10));
+  Server& b = StartServer("b", CatchUp::kAll, minutes(10));
+  auto lp = Register(*a.registry, "shared", Cron("*/5 * * * *"));
+  ASSERT_TRUE(lp.ok()) << lp.status().ToString();
+  ASSERT_TRUE(SetState(*a.registry, *lp, flyteidl::admin::ACTIVE).ok());
+  for (int i = 0; i < 12; ++i) {
+    clock_.Advance(minutes(5));
+    ASSERT_TRUE((i % 2 ? a : b).scheduler->Tick().ok());
+    ASSERT_TRUE((i % 2 ? b : a).scheduler->Tick().ok());
+  }
+  EXPECT_EQ(Keys(Fired(*lp)), Slots(kNewYear + 5 * 60 * kSecond, 300 * kSecond, 12));
+  // One held the schedule all along (its lease outlasts a step).
+  Server& holder = a.log.empty() ? b : a;
+  Server& other = a.log.empty() ? a : b;
+  EXPECT_EQ(holder.log.size(), 12u);
+  EXPECT_TRUE(other.log.empty());
+  // The holder dies; the other takes the schedule over once the lease has
+  // run out, and fires what is due then.
+  Crash(holder);
+  clock_.Advance(minutes(5));
+  ASSERT_TRUE(other.scheduler->Tick().ok());
+  EXPECT_TRUE(other.log.empty());  // the lease runs still
+  clock_.Advance(minutes(6));
+  ASSERT_TRUE(other.scheduler->Tick().ok());
+  EXPECT_EQ(Keys(Fired(*lp)), Slots(kNewYear + 5 * 60 * kSecond, 300 * kSecond, 14));
+}
+
+TEST_P(SchedulerTest, TwoEnginesCreatingOneExecutionMakeOne) {
+  // The race under the scheduler's leases: two engines submit the same new
+  // id at once. One records it; the other's Submit is AlreadyExists and it
+  // runs nothing of it.
+  Server& a = StartServer("a");
+  Server& b = StartServer("b");
+  auto lp = Register(*a.registry, "race", Cron("@hourly"));
+  ASSERT_TRUE(lp.ok()) << lp.status().ToString();
+  flyteidl::admin::ExecutionCreateRequest request;
+  request.set_project("p");
+  request.set_domain("development");
+  request.set_name("f0123456789abcdef000");
+  *request.mutable_spec()->mutable_launch_plan() = *lp;
+  (*request.mutable_inputs()->mutable_literals())["t"] =
+      lit::Datetime(TimePoint(std::chrono::nanoseconds(kNewYear)));
+  for (int round = 0; round < 5; ++round) {
+    request.set_name("f0123456789abcdef00" + std::to_string(round));
+    Result<flyteidl::admin::ExecutionCreateResponse> ra = InvalidArgument("not run");
+    Result<flyteidl::admin::ExecutionCreateResponse> rb = InvalidArgument("not run");
+    std::thread ta([&] { ra = a.executions->Create(request); });
+    std::thread tb([&] { rb = b.executions->Create(request); });
+    ta.join();
+    tb.join();
+    EXPECT_NE(ra.ok(), rb.ok()) << ra.status().ToString() << " / " << rb.status().ToString();
+    const Status& lost = ra.ok() ? rb.status() : ra.status();
+    EXPECT_EQ(lost.code(), StatusCode::kAlreadyExists) << lost.ToString();
+    Server& winner = ra.ok() ? a : b;
+    auto result = winner.engine->Wait(request.name());
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->phase, core::WorkflowExecution::SUCCEEDED);
+  }
+}
+
+}  // namespace
+}  // namespace flytecpp::admin
