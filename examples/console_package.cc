@@ -7,7 +7,8 @@
 //   console.ask: a signal gate `limit` (integer) whose value is the output
 //   console.shapes(x=1): a sub-workflow (console.inner: one task), then a
 //       branch whose case for x > 0 is a signal gate `pick` (integer)
-//   console.slow: a task that sleeps ten minutes (to terminate)
+//   console.slow: a task that sleeps ten minutes (to terminate); its launch
+//       plan has a schedule (@yearly), which fires once it is activated
 //   console.big: a 100 x 100 lattice of pass-through tasks (10,000 nodes;
 //       the pass-through task is cached)
 //
@@ -162,7 +163,15 @@ int main(int argc, char** argv) {
     *spec->mutable_template_() = *wf;
     if (wf == &shapes_wf) *spec->add_sub_workflows() = inner_wf;
     add(wf->id().name(), 2, std::move(spec));
-    add(wf->id().name(), 3, std::make_unique<admin::LaunchPlan>(PlanFor(*wf, defaults[w++])));
+    auto lp = std::make_unique<admin::LaunchPlan>(PlanFor(*wf, defaults[w++]));
+    if (wf == &slow_wf) {
+      lp->mutable_spec()
+          ->mutable_entity_metadata()
+          ->mutable_schedule()
+          ->mutable_cron_schedule()
+          ->set_schedule("@yearly");
+    }
+    add(wf->id().name(), 3, std::move(lp));
   }
   for (const auto& [file, message] : files) {
     flytecpp::Status st = WriteMessage(out / file, *message, Format::kBinary);

@@ -163,6 +163,21 @@ export async function fetchBlob(path: string): Promise<Blob> {
   return res.blob();
 }
 
+// The schedules of active launch plans of a project and domain, with when
+// each fires next (flytecpp's own route, beside flyteadmin's API).
+export interface ScheduleInfo {
+  launch_plan: Ident;
+  schedule: string;
+  kickoff_input: string;
+  active_since: string;
+  next: string;
+  error: string;
+}
+export async function getSchedules(project: string, domain: string): Promise<ScheduleInfo[]> {
+  const blob = await fetchBlob('/schedules?' + new URLSearchParams({ project, domain }));
+  return JSON.parse(await blob.text());
+}
+
 // A task log, followed until its attempt ends (or `signal` aborts).
 export function followLog(url: string, onText: (t: string) => void, signal: AbortSignal): Promise<void> {
   const u = new URL(url, location.href);

@@ -2,7 +2,7 @@
 // interfaces; a workflow's graph; a launch plan's launch form, generated from
 // its interface with its defaults (pre-filled from an execution to relaunch).
 import { useState } from 'preact/hooks';
-import { ExecId, execPath, get, Ident, entityPath, post, seg } from './api';
+import { call, ExecId, execPath, get, getSchedules, Ident, entityPath, post, ScheduleInfo, seg } from './api';
 import { ErrorBox, Loading, Section, time } from './common';
 import { emptyState, Graph } from './graph';
 import { href, navigate, useApi } from './hooks';
@@ -14,6 +14,11 @@ const TITLES: Record<EntityKind, string> = { tasks: 'Tasks', workflows: 'Workflo
 export function EntityList({ kind, project, domain }: { kind: EntityKind; project: string; domain: string }) {
   const list = useApi(() => get(`${kind}/${seg(project)}/${seg(domain)}`, { limit: 500 }), [kind, project, domain]);
   const items: any[] = list.data?.[kind === 'launch_plans' ? 'launch_plans' : kind] ?? [];
+  const schedules = useApi(
+    () => (kind === 'launch_plans' ? getSchedules(project, domain) : Promise.resolve([] as ScheduleInfo[])),
+    [kind, project, domain],
+  );
+  const nextRun = (name: string) => schedules.data?.find((s) => s.launch_plan.name === name);
   // Newest version first within a name; names sorted.
   const byName = new Map<string, any[]>();
   for (const e of items) byName.set(e.id.name, [...(byName.get(e.id.name) ?? []), e]);
@@ -30,7 +35,7 @@ export function EntityList({ kind, project, domain }: { kind: EntityKind; projec
       {list.data && (
         <table class="list">
           <thead>
-            <tr><th>name</th><th>versions</th><th>latest</th><th>created</th>{kind === 'launch_plans' && <th>state</th>}</tr>
+            <tr><th>name</th><th>versions</th><th>latest</th><th>created</th>{kind === 'launch_plans' && <><th>state</th><th>next run</th></>}</tr>
           </thead>
           <tbody>
             {[...byName.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, versions]) => {
@@ -41,11 +46,16 @@ export function EntityList({ kind, project, domain }: { kind: EntityKind; projec
                   <td>{versions.length}</td>
                   <td><code>{latest.id.version}</code></td>
                   <td>{time(latest.closure?.created_at)}</td>
-                  {kind === 'launch_plans' && <td>{(latest.closure?.state ?? '').toLowerCase()}</td>}
+                  {kind === 'launch_plans' && (
+                    <>
+                      <td>{(latest.closure?.state ?? '').toLowerCase()}</td>
+                      <td data-next-run>{nextRun(name) ? `${time(nextRun(name)!.next)} (${nextRun(name)!.schedule})` : ''}</td>
+                    </>
+                  )}
                 </tr>
               );
             })}
-            {!byName.size && <tr><td colSpan={5} class="muted">Nothing registered here yet (flytecpp register PKG --server …).</td></tr>}
+            {!byName.size && <tr><td colSpan={6} class="muted">Nothing registered here yet (flytecpp register PKG --server …).</td></tr>}
           </tbody>
         </table>
       )}
@@ -134,8 +144,50 @@ function LaunchPlanDetail({ lp, relaunch }: { lp: any; relaunch?: string }) {
           workflow <a href={href(['workflows', workflowId.project, workflowId.domain, workflowId.name, workflowId.version])}>{workflowId.name}</a>
         </p>
       )}
+      <ScheduleSection lp={lp} />
       <LaunchForm lp={lp} relaunch={relaunch} />
     </>
+  );
+}
+
+// A launch plan's state, with the toggle that (de)activates it, and its
+// schedule: active, it fires on it (when next, as the server counts).
+function ScheduleSection({ lp }: { lp: any }) {
+  const id: Ident = lp.id;
+  const [state, setState] = useState<string>(lp.closure?.state ?? 'INACTIVE');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  const schedules = useApi(() => getSchedules(id.project, id.domain), [id.project, id.domain, id.name, state]);
+  const mine = schedules.data?.find((s) => s.launch_plan.name === id.name && s.launch_plan.version === id.version);
+  const hasSchedule = !!lp.spec?.entity_metadata?.schedule;
+  const toggle = async () => {
+    const next = state === 'ACTIVE' ? 'INACTIVE' : 'ACTIVE';
+    setBusy(true);
+    setError(undefined);
+    try {
+      await call('PUT', `launch_plans/${entityPath(id)}`, undefined, { id: { resource_type: 'LAUNCH_PLAN', ...id }, state: next });
+      setState(next);
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Section title="State and schedule">
+      <p data-lp-state={state}>
+        {state.toLowerCase()}{' '}
+        <button type="button" onClick={toggle} disabled={busy}>{state === 'ACTIVE' ? 'Deactivate' : 'Activate'}</button>
+      </p>
+      {hasSchedule && !mine && <p class="muted">Has a schedule: it fires once this version is active.</p>}
+      {mine && (
+        <p data-next-run>
+          {mine.error ? <span class="error">{mine.error}</span> : <>Fires {mine.schedule}; next {time(mine.next)}</>}
+          {mine.kickoff_input && <span class="muted"> · kickoff time into input <code>{mine.kickoff_input}</code></span>}
+        </p>
+      )}
+      {error && <ErrorBox title="Could not change the state" error={error} />}
+    </Section>
   );
 }
 

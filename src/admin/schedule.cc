@@ -1,15 +1,20 @@
 #include "schedule.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <regex>
+#include <tuple>
 
+#include "flytecpp/admin/schedules.h"
 #include "flytecpp/util/process.h"
 
 namespace flytecpp::admin {
 
 namespace flyteadmin = flyteidl::admin;
 namespace core = flyteidl::core;
+using google::protobuf::util::TimeUtil;
 
 namespace {
 
@@ -169,6 +174,69 @@ Status CheckSchedule(const flyteadmin::Schedule& schedule, const core::Parameter
   }
   if (!rule.cron.empty()) FLYTECPP_RETURN_IF_ERROR(slots.Check(rule.cron));
   return Status::Ok();
+}
+
+Result<std::vector<ScheduleView>> ListSchedules(AdminApi& api, const std::string& project,
+                                                const std::string& domain, int64_t now_ns) {
+  std::vector<std::string> projects = {project}, domains = {domain};
+  if (project.empty()) {
+    projects.clear();
+    flyteadmin::ProjectListRequest request;
+    do {
+      FLYTECPP_ASSIGN_OR_RETURN(flyteadmin::Projects page, api.ListProjects(request));
+      for (const auto& p : page.projects()) projects.push_back(p.id());
+      request.set_token(page.token());
+    } while (!request.token().empty());
+  }
+  if (domain.empty()) {
+    domains.clear();
+    FLYTECPP_ASSIGN_OR_RETURN(flyteadmin::GetDomainsResponse all,
+                              api.GetDomains(flyteadmin::GetDomainRequest()));
+    for (const auto& d : all.domains()) domains.push_back(d.id());
+  }
+  Slots slots;
+  std::vector<ScheduleView> out;
+  for (const auto& p : projects) {
+    for (const auto& d : domains) {
+      flyteadmin::ActiveLaunchPlanListRequest request;
+      request.set_project(p);
+      request.set_domain(d);
+      request.set_limit(100);
+      do {
+        FLYTECPP_ASSIGN_OR_RETURN(flyteadmin::LaunchPlanList page,
+                                  api.ListActiveLaunchPlans(request));
+        for (const auto& lp : page.launch_plans()) {
+          if (!lp.spec().entity_metadata().has_schedule()) continue;
+          ScheduleView view;
+          view.launch_plan = lp.id();
+          view.active_since_ns = TimeUtil::TimestampToNanoseconds(lp.closure().updated_at());
+          auto rule = ReadSchedule(lp.spec().entity_metadata().schedule());
+          if (!rule.ok()) {
+            view.error = rule.status().message();
+          } else {
+            view.schedule = rule->Describe();
+            view.kickoff_input = rule->kickoff_input;
+            // As the scheduler counts: slots after the activation that fire
+            // after now.
+            const int64_t after = std::max(view.active_since_ns, now_ns) - rule->offset_ns;
+            auto next = slots.Next(*rule, view.active_since_ns, after);
+            if (next.ok()) {
+              view.next_ns = *next + rule->offset_ns;
+            } else {
+              view.error = next.status().message();
+            }
+          }
+          out.push_back(std::move(view));
+        }
+        request.set_token(page.token());
+      } while (!request.token().empty());
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const ScheduleView& a, const ScheduleView& b) {
+    return std::tie(a.launch_plan.project(), a.launch_plan.domain(), a.launch_plan.name()) <
+           std::tie(b.launch_plan.project(), b.launch_plan.domain(), b.launch_plan.name());
+  });
+  return out;
 }
 
 }  // namespace flytecpp::admin

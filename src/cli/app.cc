@@ -69,6 +69,7 @@ int RunCli(int argc, char** argv, std::vector<runtime::Runtime*> runtimes) {
   RegisterServe(app, &env, &exit_code);
   RegisterRegister(app, &env, &exit_code);
   RegisterConfig(app, &exit_code);
+  RegisterSchedules(app, &env, &exit_code);
 
   // CLI11 reports an unknown command as "a subcommand is required"; name it.
   auto is_command = [&app](const std::string& name) {

@@ -412,6 +412,16 @@ Result<std::unique_ptr<HttpGateway>> HttpGateway::Start(HttpGatewayOptions optio
   g.http->Get("/logs/.*", [impl](const httplib::Request& req, httplib::Response& res) {
     impl->ServeLog(req, res);
   });
+  g.http->Get("/schedules", [impl](const httplib::Request& req, httplib::Response& res) {
+    if (!impl->Authorized(req, res)) return;
+    auto json =
+        impl->options.schedules(req.get_param_value("project"), req.get_param_value("domain"));
+    if (!json.ok()) {
+      SendError(res, admin::ToGrpc(json.status()).error_code(), json.status().message());
+      return;
+    }
+    res.set_content(*json, "application/json");
+  });
   g.http->Get("/blobs", [impl](const httplib::Request& req, httplib::Response& res) {
     impl->ServeBlob(req, res);
   });

@@ -39,6 +39,10 @@ struct HttpGatewayOptions {
   // PUT /dataproxy/upload/... and GET /dataproxy/download: the signed URLs
   // this data proxy hands out.
   admin::DataProxy* data = nullptr;
+  // GET /schedules?project=&domain=: the schedules of active launch plans
+  // (admin/schedules.h) as a JSON list (empty parameters: every one).
+  std::function<Result<std::string>(const std::string& project, const std::string& domain)>
+      schedules;
   // GET /events: the notices of this feed, one server-sent event each.
   ChangeFeed* feed = nullptr;
   std::function<bool(const std::string& authorization)> authorized;

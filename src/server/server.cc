@@ -6,6 +6,9 @@
 // base class's default).
 #include "flytecpp/server/server.h"
 
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
@@ -16,6 +19,7 @@
 #include <thread>
 
 #include "data_proxy.h"
+#include "flytecpp/admin/schedules.h"
 #include "flyteidl/service/admin.grpc.pb.h"
 #include "flyteidl/service/auth.grpc.pb.h"
 #include "flyteidl/service/dataproxy.grpc.pb.h"
@@ -269,6 +273,38 @@ Status CheckExposure(const ServerOptions& options) {
   return Status::Ok();
 }
 
+// The schedules as the console reads them: a JSON list of objects with
+// proto3 JSON's conventions (times as RFC 3339 text).
+Result<std::string> SchedulesJson(admin::AdminApi& api, const std::string& project,
+                                  const std::string& domain, int64_t now_ns) {
+  FLYTECPP_ASSIGN_OR_RETURN(std::vector<admin::ScheduleView> views,
+                            admin::ListSchedules(api, project, domain, now_ns));
+  google::protobuf::ListValue list;
+  auto time = [](int64_t ns) {
+    return ns == 0 ? std::string()
+                   : google::protobuf::util::TimeUtil::ToString(
+                         google::protobuf::util::TimeUtil::NanosecondsToTimestamp(ns));
+  };
+  for (const auto& v : views) {
+    auto& fields = *list.add_values()->mutable_struct_value()->mutable_fields();
+    auto& id = *fields["launch_plan"].mutable_struct_value()->mutable_fields();
+    id["project"].set_string_value(v.launch_plan.project());
+    id["domain"].set_string_value(v.launch_plan.domain());
+    id["name"].set_string_value(v.launch_plan.name());
+    id["version"].set_string_value(v.launch_plan.version());
+    fields["schedule"].set_string_value(v.schedule);
+    fields["kickoff_input"].set_string_value(v.kickoff_input);
+    fields["active_since"].set_string_value(time(v.active_since_ns));
+    fields["next"].set_string_value(time(v.next_ns));
+    fields["error"].set_string_value(v.error);
+  }
+  std::string out;
+  FLYTECPP_RETURN_IF_ERROR(google::protobuf::util::MessageToJsonString(list, &out).ok()
+                               ? Status::Ok()
+                               : Internal("schedules: cannot write JSON"));
+  return out;
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -349,6 +385,11 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
       return executions->LogFinished(rest);
     };
     http.blob = [executions](const std::string& uri) { return executions->Blob(uri); };
+    admin::AdminApi* api = s.api.get();
+    const Clock* clock = options.clock != nullptr ? options.clock : SystemClock::Default();
+    http.schedules = [api, clock](const std::string& project, const std::string& domain) {
+      return SchedulesJson(*api, project, domain, clock->Now());
+    };
     http.data = s.data.get();
     s.feed = std::make_unique<ChangeFeed>(*options.engine);
     http.feed = s.feed.get();

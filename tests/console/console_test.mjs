@@ -245,6 +245,22 @@ try {
   await page.click('.actions button:has-text("Terminate")');
   await waitPhase('.exec-header h2 .phase', 'ABORTED');
 
+  step("a launch plan's schedule: activated from its page, when it fires next, deactivated");
+  await page.goto(`${url}#/launch_plans/flytesnacks/development/console.slow/v1`);
+  await page.waitForSelector('[data-lp-state="INACTIVE"]');
+  await page.waitForSelector('text=it fires once this version is active');
+  await page.click('[data-lp-state] button:has-text("Activate")');
+  await page.waitForSelector('[data-lp-state="ACTIVE"]');
+  const nextRun = await page.textContent('[data-next-run]');
+  assert.match(nextRun, /Fires cron @yearly; next /, nextRun);
+  assert.equal(
+    (await api('launch_plans/flytesnacks/development/console.slow/v1')).closure.state, 'ACTIVE');
+  await shot('schedule');
+  await page.click('[data-lp-state] button:has-text("Deactivate")');
+  await page.waitForSelector('[data-lp-state="INACTIVE"]');
+  assert.equal(
+    (await api('launch_plans/flytesnacks/development/console.slow/v1')).closure.state, 'INACTIVE');
+
   step('the list: counts, the phase filter');
   await page.goto(url + '#/executions');
   await page.waitForSelector(`tr[data-execution="${reviewName}"]`);
