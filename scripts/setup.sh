@@ -24,6 +24,8 @@ APT_PACKAGES=(
   bubblewrap                                     # the task sandbox
   libgrpc++-dev protobuf-compiler-grpc           # flytecpp serve: the FlyteAdmin gRPC API
   libcpp-httplib-dev                             # flytecpp serve: its HTTP/JSON gateway
+  libcurl4-openssl-dev                           # flytecpp serve: notifications (SMTP, webhooks)
+  python3-aiosmtpd                               # the notification tests' SMTP sink
   curl jq sqlite3                                # tests read answers and stores with them
   slurmctld slurmd slurm-client munge            # a one-node Slurm cluster for the Slurm tests
   slurmdbd mariadb-server                        # its accounting (sacct: who cancelled a job)

@@ -17,6 +17,7 @@
 
 #include "flytecpp/idl/literals.h"
 #include "flytecpp/util/text.h"
+#include "signing.h"
 
 namespace flytecpp::admin {
 
@@ -213,11 +214,7 @@ struct DataProxy::Impl {
   fs::path uploads() const { return options.data_dir / "uploads"; }
 
   std::string Sign(const std::string& message) const {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    HMAC(EVP_sha256(), options.signing_key.data(), static_cast<int>(options.signing_key.size()),
-         reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &n);
-    return HexOf(std::string_view(reinterpret_cast<const char*>(mac), n));
+    return HmacSha256Hex(options.signing_key, message);
   }
 
   // Whether `signature` is ours for `message` (in constant time) and

@@ -98,6 +98,7 @@ Result<flyteadmin::ExecutionCreateResponse> Executions::Create(
   FLYTECPP_RETURN_IF_ERROR(engine::CheckExecutionName(name));
 
   engine::ExecutionRequest run;
+  google::protobuf::RepeatedPtrField<flyteadmin::Notification> lp_notifications;
   if (target.resource_type() == core::TASK) {
     // A single task (flytekit's remote.execute(task)).
     FLYTECPP_ASSIGN_OR_RETURN(flyteadmin::Task task, registry_.GetTask(target));
@@ -109,6 +110,7 @@ Result<flyteadmin::ExecutionCreateResponse> Executions::Create(
     FLYTECPP_ASSIGN_OR_RETURN(flyteadmin::Workflow wf,
                               registry_.GetWorkflow(lp.spec().workflow_id()));
     engine::UseLaunchPlan(engine::TargetOf(lp.spec(), wf.closure().compiled_workflow()), &run);
+    lp_notifications = lp.spec().entity_metadata().notifications();
   }
   // Inputs: the request's, else the spec's (deprecated, still sent by old clients).
 #pragma GCC diagnostic push
@@ -127,6 +129,11 @@ Result<flyteadmin::ExecutionCreateResponse> Executions::Create(
   flyteadmin::ExecutionSpec spec = request.spec();
   if (!spec.has_metadata())
     spec.mutable_metadata()->set_mode(flyteadmin::ExecutionMetadata::MANUAL);
+  // Whom it notifies (notifier.h): the request's notifications, else (unless
+  // disable_all) its launch plan's, as flyteadmin decides.
+  if (!spec.has_notifications() && !spec.disable_all() && !lp_notifications.empty()) {
+    *spec.mutable_notifications()->mutable_notifications() = lp_notifications;
+  }
   run.spec = spec.SerializeAsString();
   FLYTECPP_ASSIGN_OR_RETURN(engine::Engine * engine, GetEngine());
   auto submitted = engine->Submit(std::move(run));

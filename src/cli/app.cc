@@ -70,6 +70,7 @@ int RunCli(int argc, char** argv, std::vector<runtime::Runtime*> runtimes) {
   RegisterRegister(app, &env, &exit_code);
   RegisterConfig(app, &exit_code);
   RegisterSchedules(app, &env, &exit_code);
+  RegisterNotifications(app, &env, &exit_code);
 
   // CLI11 reports an unknown command as "a subcommand is required"; name it.
   auto is_command = [&app](const std::string& name) {

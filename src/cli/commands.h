@@ -39,11 +39,12 @@ void RegisterExecutions(CLI::App& app, CliEnv* env,
                         int* exit_code);  // executions, events, abort, logs
 void RegisterSignals(CLI::App& app, CliEnv* env,
                      int* exit_code);  // signals ls, signal, approve, reject
-void RegisterCache(CLI::App& app, CliEnv* env, int* exit_code);      // cache ls, rm, prune
-void RegisterSecrets(CLI::App& app, CliEnv* env, int* exit_code);    // secrets set, ls, rm
-void RegisterServe(CLI::App& app, CliEnv* env, int* exit_code);      // serve, ui
-void RegisterRegister(CLI::App& app, CliEnv* env, int* exit_code);   // register PKG --server
-void RegisterConfig(CLI::App& app, int* exit_code);                  // config init
-void RegisterSchedules(CLI::App& app, CliEnv* env, int* exit_code);  // schedules ls
+void RegisterCache(CLI::App& app, CliEnv* env, int* exit_code);          // cache ls, rm, prune
+void RegisterSecrets(CLI::App& app, CliEnv* env, int* exit_code);        // secrets set, ls, rm
+void RegisterServe(CLI::App& app, CliEnv* env, int* exit_code);          // serve, ui
+void RegisterRegister(CLI::App& app, CliEnv* env, int* exit_code);       // register PKG --server
+void RegisterConfig(CLI::App& app, int* exit_code);                      // config init
+void RegisterSchedules(CLI::App& app, CliEnv* env, int* exit_code);      // schedules ls
+void RegisterNotifications(CLI::App& app, CliEnv* env, int* exit_code);  // notifications ls
 
 }  // namespace flytecpp::cli

@@ -34,6 +34,7 @@ Result<std::unique_ptr<EngineEnv>> MakeEngineEnv(const CliEnv& env) {
   }
   FLYTECPP_ASSIGN_OR_RETURN(runtime::RuntimeConfig loaded, runtime::LoadRuntimeConfig(config));
   options.images = std::move(loaded.images);
+  e->notifications = std::move(loaded.notifications);
   options.secrets.emplace(SecretsDir(env));
   // Slurm: every container task with --runtime slurm; else those the
   // config's slurm: section selects (task types, images, a task's config).

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "flytecpp/engine/engine.h"
 #include "flytecpp/idl/nodes.h"
+#include "flytecpp/runtime/config.h"
 #include "flytecpp/runtime/process.h"
 #include "flytecpp/runtime/sql.h"
 
@@ -28,7 +29,8 @@ struct EngineEnv {
   std::unique_ptr<runtime::ProcessRuntime> slurm;  // --runtime slurm: before process
   std::unique_ptr<runtime::ProcessRuntime> process;
   std::vector<runtime::Runtime*> runtimes;
-  std::unique_ptr<engine::Engine> engine;  // declared last: stops first
+  runtime::NotificationSettings notifications;  // config.yaml's, for flytecpp serve
+  std::unique_ptr<engine::Engine> engine;       // declared last: stops first
 };
 
 // Opens the store, makes the runtimes (checking --config) and starts an

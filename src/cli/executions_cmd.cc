@@ -28,12 +28,6 @@ using google::protobuf::util::TimeUtil;
 
 namespace {
 
-std::string Time(int64_t ns) {
-  if (ns == 0) return "-";
-  std::string s = TimeUtil::ToString(TimeUtil::NanosecondsToTimestamp(ns));
-  return s.substr(0, 19) + "Z";
-}
-
 // RFC 3339 to the millisecond: events come in bursts.
 std::string EventTime(const google::protobuf::Timestamp& t) {
   int64_t ms = TimeUtil::TimestampToMilliseconds(t);
@@ -69,7 +63,7 @@ int RunList(const CliEnv& env, const AdminArgs& args) {
   for (const auto& e : *list) {
     const std::string parent = ParentName(e);
     std::cout << std::setw(24) << e.id().name() << std::setw(11) << Phase(e.closure().phase())
-              << std::setw(22) << Time(Ns(e.closure().created_at())) << WorkflowName(e)
+              << std::setw(22) << TimeText(Ns(e.closure().created_at())) << WorkflowName(e)
               << (parent.empty() ? "" : "  (child of " + parent + ")") << "\n";
   }
   return kExitOk;
@@ -145,7 +139,7 @@ void PrintLease(AdminClient& client, const std::string& id) {
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
   if (e->lease_expires_ns >= now) {
-    std::cout << "run by:    " << e->owner << " (lease until " << Time(e->lease_expires_ns)
+    std::cout << "run by:    " << e->owner << " (lease until " << TimeText(e->lease_expires_ns)
               << ")\n";
   } else {
     std::cout << "last run by: " << e->owner << " (lease ran out; flytecpp resume " << e->id
@@ -176,8 +170,8 @@ int RunGet(const CliEnv& env, const AdminArgs& args, const std::string& id, cons
   const auto& closure = e->closure();
   std::cout << "execution: " << id << "\nworkflow:  " << WorkflowName(*e)
             << "\nphase:     " << Phase(closure.phase())
-            << "\ncreated:   " << Time(Ns(closure.created_at()))
-            << "\nupdated:   " << Time(Ns(closure.updated_at())) << "\n";
+            << "\ncreated:   " << TimeText(Ns(closure.created_at()))
+            << "\nupdated:   " << TimeText(Ns(closure.updated_at())) << "\n";
   if (const std::string parent = ParentName(*e); !parent.empty()) {
     std::cout << "parent:    " << parent << "\n";
   }

@@ -1,7 +1,5 @@
 // flytecpp schedules ls: the schedules of active launch plans and when each
 // fires next (admin/schedules.h), from the local store or --server.
-#include <google/protobuf/util/time_util.h>
-
 #include <iomanip>
 #include <iostream>
 
@@ -14,13 +12,6 @@
 namespace flytecpp::cli {
 
 namespace {
-
-using google::protobuf::util::TimeUtil;
-
-std::string Time(int64_t ns) {
-  if (ns == 0) return "-";
-  return TimeUtil::ToString(TimeUtil::NanosecondsToTimestamp(ns - ns % 1'000'000'000));
-}
 
 int RunList(const CliEnv& env, const AdminArgs& args, bool all) {
   auto client = AdminClient::Open(env, args);
@@ -36,7 +27,7 @@ int RunList(const CliEnv& env, const AdminArgs& args, bool all) {
     std::cout << std::setw(44) << (id.project() + "/" + id.domain() + "/" + id.name()) << " "
               << std::setw(13) << id.version() << " " << std::setw(27)
               << (v.error.empty() ? v.schedule : "(" + v.error + ")") << " " << std::setw(21)
-              << Time(v.next_ns) << " " << Time(v.active_since_ns) << "\n";
+              << TimeText(v.next_ns) << " " << TimeText(v.active_since_ns) << "\n";
   }
   if (views->empty()) {
     std::cout << "(no active launch plan with a schedule"

@@ -127,6 +127,8 @@ int RunServe(const CliEnv& env, const ServeArgs& a) {
   EngineEnv& e = **made;
   if (Status st = e.process->CheckSandbox(); !st.ok()) return Fail(st, kExitBadInput);
   options.engine = e.engine.get();
+  options.notification_settings = e.notifications;
+  options.secrets_dir = SecretsDir(env);
   auto server = server::Server::Start(options);
   if (!server.ok()) return Fail(server.status(), kExitBadInput);
   const std::string host = grpc_address.substr(0, grpc_address.rfind(':'));

@@ -559,6 +559,12 @@ bool Executor::Flush() {
       if (!s->recorded && s == s->exec->root.get() && s->exec->schedule_mark) {
         batch.schedule_marks.push_back(*s->exec->schedule_mark);
       }
+      // An execution of the API that ended: its notifications are told, in
+      // the transaction that records the end (the store keeps one per phase).
+      if (s == s->exec->root.get() && !s->record.project.empty() &&
+          idl::IsTerminal(s->record.phase)) {
+        batch.notices.push_back({s->execution_id, s->record.phase, Now()});
+      }
       if (s->phase == core::WorkflowExecution::SUCCEEDED) {
         batch.executions.back().outputs = s->nodes[Plan::kEnd].outputs;
       }

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <set>
 
 namespace flytecpp::runtime {
 
@@ -73,6 +74,14 @@ Result<SlurmOptions> ReadSlurm(const YAML::Node& slurm, const fs::path& path) {
   return out;
 }
 
+// A GROUP/KEY secret name at `where`.
+Status CheckSecretName(const std::string& name, const std::string& where) {
+  if (std::count(name.begin(), name.end(), '/') != 1 || name.front() == '/' || name.back() == '/') {
+    return InvalidArgument(where + ": expected GROUP/KEY (a secret set with flytecpp secrets set)");
+  }
+  return Status::Ok();
+}
+
 // `sql:` (a map holding `connections:`).
 Result<std::map<std::string, SqlConnection>> ReadSql(const YAML::Node& sql, const fs::path& path) {
   std::map<std::string, SqlConnection> out;
@@ -98,9 +107,7 @@ Result<std::map<std::string, SqlConnection>> ReadSql(const YAML::Node& sql, cons
         conn.conninfo = field.second.as<std::string>();
       } else if (key == "password_secret") {
         conn.password_secret = field.second.as<std::string>();
-        if (std::count(conn.password_secret.begin(), conn.password_secret.end(), '/') != 1) {
-          return InvalidArgument(where + ".password_secret: expected GROUP/KEY");
-        }
+        FLYTECPP_RETURN_IF_ERROR(CheckSecretName(conn.password_secret, where + ".password_secret"));
       } else {
         return InvalidArgument(where + "." + key + ": unknown field (postgres, password_secret)");
       }
@@ -112,6 +119,101 @@ Result<std::map<std::string, SqlConnection>> ReadSql(const YAML::Node& sql, cons
                              "with flytecpp secrets set) instead");
     }
     out[name] = std::move(conn);
+  }
+  return out;
+}
+
+// `notifications:` (a map).
+Result<NotificationSettings> ReadNotifications(const YAML::Node& node, const fs::path& path) {
+  NotificationSettings out;
+  const std::string at = path.string() + ": notifications";
+  if (!node.IsMap()) return InvalidArgument(at + ": expected a map");
+  for (const auto& field : node) {
+    const std::string key = field.first.as<std::string>();
+    if (key == "subject") {
+      out.subject = field.second.as<std::string>();
+    } else if (key == "body") {
+      out.body = field.second.as<std::string>();
+    } else if (key == "console_url") {
+      out.console_url = field.second.as<std::string>();
+    } else if (key == "smtp") {
+      SmtpSettings smtp;
+      if (!field.second.IsMap()) return InvalidArgument(at + ".smtp: expected a map");
+      const std::map<std::string, std::string*> text = {{"server", &smtp.server},
+                                                        {"sender", &smtp.sender},
+                                                        {"username", &smtp.username},
+                                                        {"password_secret", &smtp.password_secret},
+                                                        {"tls", &smtp.tls}};
+      for (const auto& f : field.second) {
+        const std::string k = f.first.as<std::string>();
+        auto t = text.find(k);
+        if (t == text.end()) {
+          return InvalidArgument(
+              at + ".smtp." + k +
+              ": unknown field (server, sender, username, password_secret, tls)");
+        }
+        *t->second = f.second.as<std::string>();
+      }
+      if (smtp.server.empty() || smtp.server.find(':') == std::string::npos) {
+        return InvalidArgument(at + ".smtp.server: expected host:port");
+      }
+      if (smtp.sender.empty())
+        return InvalidArgument(at + ".smtp.sender: missing (the From: address)");
+      if (smtp.tls != "none" && smtp.tls != "starttls" && smtp.tls != "tls") {
+        return InvalidArgument(at + ".smtp.tls: none, starttls or tls, not \"" + smtp.tls + "\"");
+      }
+      if (!smtp.password_secret.empty()) {
+        FLYTECPP_RETURN_IF_ERROR(
+            CheckSecretName(smtp.password_secret, at + ".smtp.password_secret"));
+      }
+      out.smtp = std::move(smtp);
+    } else if (key == "webhooks") {
+      if (!field.second.IsSequence()) return InvalidArgument(at + ".webhooks: expected a list");
+      for (const auto& w : field.second) {
+        WebhookSettings hook;
+        const std::string where = at + ".webhooks[" + std::to_string(out.webhooks.size()) + "]";
+        if (!w.IsMap()) return InvalidArgument(where + ": expected a map");
+        for (const auto& f : w) {
+          const std::string k = f.first.as<std::string>();
+          if (k == "name") {
+            hook.name = f.second.as<std::string>();
+          } else if (k == "url") {
+            hook.url = f.second.as<std::string>();
+          } else if (k == "secret") {
+            hook.secret = f.second.as<std::string>();
+            FLYTECPP_RETURN_IF_ERROR(CheckSecretName(hook.secret, where + ".secret"));
+          } else if (k == "phases" || k == "projects" || k == "launch_plans") {
+            if (!f.second.IsSequence())
+              return InvalidArgument(where + "." + k + ": expected a list");
+            auto values = f.second.as<std::vector<std::string>>();
+            (k == "phases"     ? hook.phases
+             : k == "projects" ? hook.projects
+                               : hook.launch_plans) = std::move(values);
+          } else {
+            return InvalidArgument(where + "." + k +
+                                   ": unknown field (name, url, phases, projects, launch_plans, "
+                                   "secret)");
+          }
+        }
+        if (hook.name.empty()) return InvalidArgument(where + ".name: missing");
+        if (hook.url.rfind("http://", 0) != 0 && hook.url.rfind("https://", 0) != 0) {
+          return InvalidArgument(where + ".url: expected an http:// or https:// URL");
+        }
+        for (const auto& phase : hook.phases) {
+          static const std::set<std::string> kTerminal = {"SUCCEEDED", "FAILED", "TIMED_OUT",
+                                                          "ABORTED"};
+          if (!kTerminal.count(phase)) {
+            return InvalidArgument(where + ".phases: \"" + phase +
+                                   "\" is not a phase an execution ends in (SUCCEEDED, FAILED, "
+                                   "TIMED_OUT, ABORTED)");
+          }
+        }
+        out.webhooks.push_back(std::move(hook));
+      }
+    } else {
+      return InvalidArgument(at + "." + key +
+                             ": unknown field (smtp, subject, body, console_url, webhooks)");
+    }
   }
   return out;
 }
@@ -134,8 +236,11 @@ Result<RuntimeConfig> LoadRuntimeConfig(const fs::path& path) {
         FLYTECPP_ASSIGN_OR_RETURN(out.slurm, ReadSlurm(field.second, path));
       } else if (key == "sql") {
         FLYTECPP_ASSIGN_OR_RETURN(out.sql_connections, ReadSql(field.second, path));
+      } else if (key == "notifications") {
+        FLYTECPP_ASSIGN_OR_RETURN(out.notifications, ReadNotifications(field.second, path));
       } else {
-        return InvalidArgument(path.string() + ": " + key + ": unknown field (images, slurm, sql)");
+        return InvalidArgument(path.string() + ": " + key +
+                               ": unknown field (images, slurm, sql, notifications)");
       }
     }
   } catch (const YAML::Exception& e) {

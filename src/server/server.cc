@@ -20,6 +20,7 @@
 
 #include "data_proxy.h"
 #include "flytecpp/admin/schedules.h"
+#include "flytecpp/idl/phases.h"
 #include "flyteidl/service/admin.grpc.pb.h"
 #include "flyteidl/service/auth.grpc.pb.h"
 #include "flyteidl/service/dataproxy.grpc.pb.h"
@@ -27,6 +28,7 @@
 #include "grpc_status.h"
 #include "http_gateway.h"
 #include "local_admin.h"
+#include "notifier.h"
 #include "scheduler.h"
 
 namespace flytecpp::server {
@@ -273,6 +275,17 @@ Status CheckExposure(const ServerOptions& options) {
   return Status::Ok();
 }
 
+// Where this server's HTTP face is, by a name others can reach.
+std::string HttpBase(const ServerOptions& options, int port) {
+  std::string host = HostOf(options.http_address);
+  if (host == "0.0.0.0" || host == "[::]" || host == "::") {
+    char name[256] = {};
+    host = gethostname(name, sizeof name - 1) == 0 ? name : "localhost";
+  }
+  return (options.tls_cert_pem.empty() ? "http://" : "https://") + host + ":" +
+         std::to_string(port);
+}
+
 // The schedules as the console reads them: a JSON list of objects with
 // proto3 JSON's conventions (times as RFC 3339 text).
 Result<std::string> SchedulesJson(admin::AdminApi& api, const std::string& project,
@@ -321,6 +334,10 @@ struct Server::Impl {
   std::unique_ptr<ChangeFeed> feed;  // outlives the gateway that reads it
   std::unique_ptr<HttpGateway> http;
   std::unique_ptr<admin::Scheduler> scheduler;
+  std::unique_ptr<runtime::SecretStore> secrets;
+  std::unique_ptr<admin::Notifier> notifier;
+  uint64_t notifier_listener = 0;
+  engine::Engine* engine = nullptr;
   // Adopting what dead engines left behind, every adopt_interval.
   std::thread adopter;
   std::mutex mu;
@@ -397,31 +414,52 @@ Result<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
     http.authorized = [auth](const std::string& header) { return auth->Allows(header); };
     FLYTECPP_ASSIGN_OR_RETURN(s.http, HttpGateway::Start(std::move(http)));
     // Logs are linked where this server serves them, by a name others can reach.
-    std::string host = HostOf(options.http_address);
-    if (host == "0.0.0.0" || host == "[::]" || host == "::") {
-      char name[256] = {};
-      host = gethostname(name, sizeof name - 1) == 0 ? name : "localhost";
-    }
-    const std::string base = (options.tls_cert_pem.empty() ? "http://" : "https://") + host + ":" +
-                             std::to_string(s.http->port());
+    const std::string base = HttpBase(options, s.http->port());
     s.api->executions().set_log_base_url(base);
     s.data->set_base_url(base);
     s.auth_metadata->set_http_base(base);
   }
+  // The loops say what they did, and what failed, one line each.
+  auto log = [](const std::string& line) { std::cerr << "flytecpp serve: " << line << std::endl; };
   if (options.schedules) {
     admin::SchedulerOptions schedules;
     FLYTECPP_ASSIGN_OR_RETURN(schedules.catch_up, admin::ParseCatchUp(options.schedule_catch_up));
     schedules.owner = engine->owner();
     schedules.clock = options.clock;
     schedules.lease_duration = options.schedule_lease;
-    schedules.log = [](const std::string& line) {
-      std::cerr << "flytecpp serve: " << line << std::endl;
-    };
+    schedules.log = log;
     FLYTECPP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store,
                               store::OpenStore(local.store, local.data_dir));
     s.scheduler = std::make_unique<admin::Scheduler>(s.api->executions(), std::move(store),
                                                      std::move(schedules));
     s.scheduler->Start();
+  }
+  if (options.notifications) {
+    admin::NotifierOptions notify;
+    notify.owner = engine->owner();
+    notify.clock = options.clock;
+    notify.settings = options.notification_settings;
+    if (!options.secrets_dir.empty()) {
+      s.secrets = std::make_unique<runtime::SecretStore>(options.secrets_dir);
+      notify.secrets = s.secrets.get();
+    }
+    notify.console_url = s.http ? HttpBase(options, s.http->port()) : "";
+    notify.first_retry = options.notification_retry;
+    notify.log = log;
+    FLYTECPP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store,
+                              store::OpenStore(local.store, local.data_dir));
+    s.notifier =
+        std::make_unique<admin::Notifier>(s.api->executions(), std::move(store), std::move(notify));
+    admin::Notifier* notifier = s.notifier.get();
+    // An execution's end is written with its notice: look for it at once.
+    s.engine = engine;
+    s.notifier_listener = engine->Subscribe([notifier](const engine::Event& e) {
+      if (e.kind == store::EventKind::kWorkflow &&
+          idl::IsTerminal(static_cast<flyteidl::core::WorkflowExecution::Phase>(e.phase))) {
+        notifier->Wake();
+      }
+    });
+    s.notifier->Start();
   }
   if (options.adopt_interval.count() > 0) {
     const auto interval = options.adopt_interval;
@@ -448,6 +486,10 @@ void Server::Shutdown() {
   impl_->stop.notify_all();
   if (impl_->adopter.joinable()) impl_->adopter.join();
   if (impl_->scheduler) impl_->scheduler->Stop();
+  if (impl_->notifier) {
+    impl_->engine->Unsubscribe(impl_->notifier_listener);
+    impl_->notifier->Stop();
+  }
   if (impl_->feed) impl_->feed->Close();  // open event streams end
   if (impl_->http) impl_->http->Shutdown();
   if (impl_->grpc) impl_->grpc->Shutdown();

@@ -21,7 +21,7 @@ namespace flytecpp::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 9;
+constexpr int kSchemaVersion = 10;
 // How long a lost connection is tried again before the call fails.
 constexpr std::chrono::seconds kReconnectFor{30};
 // Held while the schema is created: servers starting together do it once.
@@ -334,6 +334,15 @@ Status CreateSchema(PostgresDatabase& db) {
       CREATE TABLE IF NOT EXISTS schedules(
         launch_plan TEXT PRIMARY KEY, activated_ns BIGINT, cursor_ns BIGINT,
         owner TEXT DEFAULT '', lease_expires_ns BIGINT DEFAULT 0);
+      CREATE TABLE IF NOT EXISTS outbox(
+        execution_id TEXT, phase BIGINT, created_ns BIGINT, expanded BIGINT DEFAULT 0,
+        PRIMARY KEY(execution_id, phase));
+      CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(expanded, created_ns);
+      CREATE TABLE IF NOT EXISTS deliveries(
+        id BIGSERIAL PRIMARY KEY, execution_id TEXT, phase BIGINT, channel TEXT, target TEXT,
+        payload BYTEA, state BIGINT, attempts BIGINT, next_ns BIGINT, last_error TEXT,
+        owner TEXT, lease_expires_ns BIGINT, created_ns BIGINT, updated_ns BIGINT);
+      CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_ns);
     )"));
     auto v = db.Prepare("SELECT version FROM flytecpp_schema");
     if (!v) return IoError(db.LastError());

@@ -349,6 +349,147 @@ class SqlStore : public Store {
     return out;
   }
 
+  // ---- Notifications.
+
+  Result<std::vector<Notice>> PendingNotices(int limit) override {
+    Statement s(db_,
+                "SELECT execution_id, phase, created_ns FROM outbox WHERE expanded = 0 "
+                "ORDER BY created_ns, execution_id LIMIT ?");
+    s.Bind(1, static_cast<int64_t>(limit));
+    return ReadAll<Notice>(s, "read notices", [](Statement& r) {
+      Notice n;
+      n.execution_id = r.Text(0);
+      n.phase = static_cast<int>(r.Int(1));
+      n.created_ns = r.Int(2);
+      return n;
+    });
+  }
+
+  Status ExpandNotice(const Notice& notice, const std::vector<Delivery>& deliveries,
+                      int64_t now_ns) override {
+    FLYTECPP_RETURN_IF_ERROR(Run(Cached(db_->BeginWrite()), "begin transaction"));
+    Status st = [&]() -> Status {
+      Statement mark(db_,
+                     "UPDATE outbox SET expanded = 1 WHERE execution_id = ? AND phase = ? AND "
+                     "expanded = 0");
+      if (!mark.ok()) return Error("expand notice");
+      mark.BindText(1, notice.execution_id);
+      mark.Bind(2, static_cast<int64_t>(notice.phase));
+      FLYTECPP_RETURN_IF_ERROR(Step(mark, "expand notice"));
+      if (mark.Changes() == 0) return Status::Ok();  // expanded by another server
+      Statement add(db_, R"(
+        INSERT INTO deliveries(execution_id, phase, channel, target, payload, state, attempts,
+                               next_ns, last_error, owner, lease_expires_ns, created_ns,
+                               updated_ns)
+        VALUES(?, ?, ?, ?, ?, 0, 0, ?, '', '', 0, ?, ?))");
+      if (!add.ok()) return Error("add delivery");
+      for (const auto& d : deliveries) {
+        add.Reset();
+        add.BindText(1, d.execution_id);
+        add.Bind(2, static_cast<int64_t>(d.phase));
+        add.BindText(3, d.channel);
+        add.BindText(4, d.target);
+        add.Bind(5, d.payload);
+        add.Bind(6, now_ns);
+        add.Bind(7, now_ns);
+        add.Bind(8, now_ns);
+        FLYTECPP_RETURN_IF_ERROR(Step(add, "add delivery"));
+      }
+      return Status::Ok();
+    }();
+    if (!st.ok()) {
+      (void)db_->Exec("ROLLBACK");
+      return st;
+    }
+    return Run(Cached("COMMIT"), "commit");
+  }
+
+  static constexpr const char* kDeliveryColumns =
+      "id, execution_id, phase, channel, target, payload, state, attempts, next_ns, last_error, "
+      "created_ns, updated_ns";
+
+  static Delivery RowToDelivery(Statement& r) {
+    Delivery d;
+    d.id = r.Int(0);
+    d.execution_id = r.Text(1);
+    d.phase = static_cast<int>(r.Int(2));
+    d.channel = r.Text(3);
+    d.target = r.Text(4);
+    d.payload = r.Blob(5);
+    d.state = static_cast<Delivery::State>(r.Int(6));
+    d.attempts = static_cast<int>(r.Int(7));
+    d.next_ns = r.Int(8);
+    d.last_error = r.Text(9);
+    d.created_ns = r.Int(10);
+    d.updated_ns = r.Int(11);
+    return d;
+  }
+
+  Result<std::vector<Delivery>> ClaimDeliveries(const std::string& owner, int64_t now_ns,
+                                                int64_t expires_ns, int limit) override {
+    FLYTECPP_RETURN_IF_ERROR(Run(Cached(db_->BeginWrite()), "begin transaction"));
+    auto claimed = [&]() -> Result<std::vector<Delivery>> {
+      Statement due(db_, (std::string("SELECT id FROM deliveries WHERE state = 0 AND next_ns <= ? "
+                                      "AND (owner = '' OR owner = ? OR lease_expires_ns < ?) "
+                                      "ORDER BY next_ns, id LIMIT ?") +
+                          db_->ForUpdate())
+                             .c_str());
+      due.Bind(1, now_ns);
+      due.BindText(2, owner);
+      due.Bind(3, now_ns);
+      due.Bind(4, static_cast<int64_t>(limit));
+      FLYTECPP_ASSIGN_OR_RETURN(
+          std::vector<int64_t> ids,
+          ReadAll<int64_t>(due, "claim deliveries", [](Statement& r) { return r.Int(0); }));
+      Statement take(db_, "UPDATE deliveries SET owner = ?, lease_expires_ns = ? WHERE id = ?");
+      Statement read(
+          db_,
+          (std::string("SELECT ") + kDeliveryColumns + " FROM deliveries WHERE id = ?").c_str());
+      if (!take.ok() || !read.ok()) return Error("claim deliveries");
+      std::vector<Delivery> out;
+      for (int64_t id : ids) {
+        take.Reset();
+        take.BindText(1, owner);
+        take.Bind(2, expires_ns);
+        take.Bind(3, id);
+        FLYTECPP_RETURN_IF_ERROR(Step(take, "claim deliveries"));
+        read.Reset();
+        read.Bind(1, id);
+        if (read.Step() != StepResult::kRow) return Error("claim deliveries");
+        out.push_back(RowToDelivery(read));
+        read.Reset();
+      }
+      return out;
+    }();
+    if (!claimed.ok()) {
+      (void)db_->Exec("ROLLBACK");
+      return claimed.status();
+    }
+    FLYTECPP_RETURN_IF_ERROR(Run(Cached("COMMIT"), "commit"));
+    return claimed;
+  }
+
+  Status UpdateDelivery(const Delivery& d, int64_t now_ns) override {
+    Statement s(db_,
+                "UPDATE deliveries SET state = ?, attempts = ?, next_ns = ?, last_error = ?, "
+                "owner = '', lease_expires_ns = 0, updated_ns = ? WHERE id = ?");
+    if (!s.ok()) return Error("update delivery");
+    s.Bind(1, static_cast<int64_t>(d.state));
+    s.Bind(2, static_cast<int64_t>(d.attempts));
+    s.Bind(3, d.next_ns);
+    s.BindText(4, d.last_error);
+    s.Bind(5, now_ns);
+    s.Bind(6, d.id);
+    return Step(s, "update delivery");
+  }
+
+  Result<std::vector<Delivery>> ListDeliveries() override {
+    Statement s(db_, (std::string("SELECT ") + kDeliveryColumns +
+                      " FROM deliveries ORDER BY created_ns DESC, id DESC")
+                         .c_str());
+    return ReadAll<Delivery>(s, "list deliveries", RowToDelivery);
+  }
+
   // ---- Schedules.
 
   Result<std::vector<RegisteredEntity>> ActiveLaunchPlans() override {
@@ -1014,6 +1155,19 @@ class SqlStore : public Store {
         s.BindText(1, key);
         s.BindText(2, holder);
         FLYTECPP_RETURN_IF_ERROR(Step(s, "release cache reservation"));
+      }
+    }
+    if (!batch.notices.empty()) {
+      Statement& s = Cached(
+          "INSERT INTO outbox(execution_id, phase, created_ns) VALUES(?, ?, ?) "
+          "ON CONFLICT DO NOTHING");
+      if (!s.ok()) return Error("write notice");
+      for (const auto& n : batch.notices) {
+        s.Reset();
+        s.BindText(1, n.execution_id);
+        s.Bind(2, static_cast<int64_t>(n.phase));
+        s.Bind(3, n.created_ns);
+        FLYTECPP_RETURN_IF_ERROR(Step(s, "write notice"));
       }
     }
     if (!batch.schedule_marks.empty()) {

@@ -14,7 +14,7 @@ namespace flytecpp::store {
 
 namespace {
 
-constexpr int kSchemaVersion = 9;
+constexpr int kSchemaVersion = 10;
 constexpr int kBusyTimeoutMs = 30000;  // writers of one store wait for each other this long
 
 class SqliteStatement : public SqlStatement {
@@ -162,6 +162,15 @@ Status Migrate(SqliteDatabase& db) {
         CREATE TABLE IF NOT EXISTS schedules(
           launch_plan TEXT PRIMARY KEY, activated_ns INTEGER, cursor_ns INTEGER,
           owner TEXT DEFAULT '', lease_expires_ns INTEGER DEFAULT 0);
+        CREATE TABLE IF NOT EXISTS outbox(
+          execution_id TEXT, phase INTEGER, created_ns INTEGER, expanded INTEGER DEFAULT 0,
+          PRIMARY KEY(execution_id, phase));
+        CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(expanded, created_ns);
+        CREATE TABLE IF NOT EXISTS deliveries(
+          id INTEGER PRIMARY KEY AUTOINCREMENT, execution_id TEXT, phase INTEGER, channel TEXT, target TEXT,
+          payload BLOB, state INTEGER, attempts INTEGER, next_ns INTEGER, last_error TEXT,
+          owner TEXT, lease_expires_ns INTEGER, created_ns INTEGER, updated_ns INTEGER);
+        CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_ns);
       )")
                                  .WithContext(db.where() + ": create schema"));
     // Version 2: leases, roots, durable attempt times and handles.
@@ -170,7 +179,8 @@ Status Migrate(SqliteDatabase& db) {
     // server's registry (above), and the project, domain and spec of executions.
     // Version 7: small literal data in the database (above). Version 8: one
     // registry (what `entities` held, moved into it below). Version 9: the
-    // schedules' state (above).
+    // schedules' state (above). Version 10: the notifications' outbox and
+    // deliveries (above).
     for (const auto& [table, column] : std::vector<std::pair<std::string, std::string>>{
              {"signals", "origin TEXT DEFAULT ''"},
              {"signals", "note TEXT DEFAULT ''"},
@@ -205,7 +215,7 @@ Status Migrate(SqliteDatabase& db) {
         UPDATE executions SET root = parent WHERE root IS NULL;
         CREATE INDEX IF NOT EXISTS executions_by_root ON executions(root);
         CREATE INDEX IF NOT EXISTS executions_by_owner ON executions(owner);
-        PRAGMA user_version = 9;
+        PRAGMA user_version = 10;
       )")
         .WithContext(db.where() + ": migrate schema");
   }();

@@ -3,169 +3,19 @@
 // runs on SQLite and on the test command's PostgreSQL.
 #include "scheduler.h"
 
-#include <google/protobuf/util/time_util.h>
-#include <gtest/gtest.h>
-
-#include <map>
-#include <set>
-
-#include "flytecpp/engine/engine.h"
-#include "flytecpp/idl/builders.h"
-#include "flytecpp/idl/identifiers.h"
-#include "flytecpp/idl/literals.h"
-#include "flytecpp/runtime/runtime.h"
-#include "registry.h"
-#include "support/pg_schema.h"
-#include "test_support.h"
+#include "admin_loops_fixture.h"
 
 namespace flytecpp::admin {
 namespace {
 
-namespace core = flyteidl::core;
-using namespace flytecpp::idl;
+using namespace flytecpp::admin::testing;
 using google::protobuf::util::TimeUtil;
 using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-constexpr int64_t kSecond = 1'000'000'000;
-// 2026-01-01T00:00:00Z.
-constexpr int64_t kNewYear = 1'767'225'600 * kSecond;
-
-enum class Database { kSqlite, kPostgres };
-
-// One server: its engine, registry, executions and scheduler, each on a
-// store of its own over the test's database.
-struct Server {
-  std::unique_ptr<store::Store> engine_store;
-  std::unique_ptr<engine::Engine> engine;
-  std::unique_ptr<Registry> registry;
-  std::unique_ptr<Executions> executions;
-  std::unique_ptr<Scheduler> scheduler;
-  std::vector<std::string> log;
-};
-
-class SchedulerTest : public ::testing::TestWithParam<Database> {
+class SchedulerTest : public AdminLoopsTest {
  protected:
-  void SetUp() override {
-    if (GetParam() == Database::kPostgres) {
-      pg_ = std::make_unique<flytecpp::testing::PgSchema>();
-      if (!pg_->available()) GTEST_SKIP() << flytecpp::testing::PgSchema::kSkip;
-    }
-    clock_.Set(kNewYear + 30 * kSecond);
-    tasks_.Register("stamp", [](const core::LiteralMap& in) -> runtime::TaskOutcome {
-      core::LiteralMap out;
-      const auto& t = in.literals().at("t").scalar().primitive().datetime();
-      (*out.mutable_literals())["s"] = lit::Int(t.seconds());
-      return out;
-    });
-  }
-
-  void TearDown() override {
-    for (auto& s : servers_) StopServer(*s);
-  }
-
-  Result<std::unique_ptr<store::Store>> OpenStore() {
-    if (GetParam() == Database::kPostgres) {
-      return store::OpenPostgresStore(pg_->conninfo_in_schema(), dir_.path() / "data");
-    }
-    return store::OpenSqliteStore(dir_.path() / "store", store::Durability::kOff);
-  }
-  std::unique_ptr<store::Store> Open() {
-    auto s = OpenStore();
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    return s.ok() ? std::move(s).value() : nullptr;
-  }
-
-  // A server named `owner` (its engine's and its scheduler's lease name).
-  // `lease`: how long its leases last (renewed every third): what a Tick's
-  // answer is bounded by.
-  Server& StartServer(const std::string& owner, CatchUp catch_up = CatchUp::kAll,
-                      std::chrono::milliseconds lease = std::chrono::seconds(30)) {
-    auto s = std::make_unique<Server>();
-    s->engine_store = Open();
-    engine::EngineOptions options;
-    options.store = s->engine_store.get();
-    options.runtimes = {&tasks_};
-    options.clock = &clock_;
-    options.owner = owner;
-    s->engine = std::make_unique<engine::Engine>(std::move(options));
-    s->registry = std::make_unique<Registry>(Open(), &clock_);
-    engine::Engine* engine = s->engine.get();
-    s->executions = std::make_unique<Executions>(
-        *s->registry, [engine]() -> Result<engine::Engine*> { return engine; }, Open());
-    SchedulerOptions scheduling;
-    scheduling.owner = owner;
-    scheduling.clock = &clock_;
-    scheduling.catch_up = catch_up;
-    scheduling.lease_duration = lease;
-    std::vector<std::string>* log = &s->log;
-    scheduling.log = [log](const std::string& line) { log->push_back(line); };
-    s->scheduler = std::make_unique<Scheduler>(*s->executions, Open(), std::move(scheduling));
-    servers_.push_back(std::move(s));
-    return *servers_.back();
-  }
-
-  // A server that dies: nothing of it is given up (its scheduler never
-  // started its thread, so it releases nothing).
-  void Crash(Server& s) {
-    s.scheduler.reset();
-    s.executions.reset();
-    s.registry.reset();
-    s.engine.reset();
-  }
-  void StopServer(Server& s) { Crash(s); }
-
-  core::Identifier Id(core::ResourceType type, const std::string& name,
-                      const std::string& version = "v1") {
-    core::Identifier id;
-    id.set_resource_type(type);
-    id.set_project("p");
-    id.set_domain("development");
-    id.set_name(name);
-    id.set_version(version);
-    return id;
-  }
-
-  // Registers task "stamp" (t: datetime -> s: int), workflow "wf" (its input
-  // t, kickoff) and launch plan `lp` with `schedule`; returns the launch
-  // plan's id. Registration errors are returned.
-  Result<core::Identifier> Register(Registry& registry, const std::string& lp,
-                                    const flyteidl::admin::Schedule& schedule,
-                                    const std::string& version = "v1") {
-    TaskBuilder task("stamp");
-    task.Input("t", types::Datetime()).Output("s", types::Int());
-    task.Container(ContainerBuilder("img").Command({"run"}));
-    core::TaskTemplate t = task.Build();
-    *t.mutable_id() = Id(core::TASK, "stamp");
-    flyteidl::admin::TaskCreateRequest create_task;
-    *create_task.mutable_id() = t.id();
-    *create_task.mutable_spec()->mutable_template_() = t;
-    Status made = registry.CreateTask(create_task);
-    if (!made.ok() && made.code() != StatusCode::kAlreadyExists) return made;
-
-    WorkflowBuilder wf("wf");
-    wf.Project("p", "development").Version("v1");
-    wf.Input("t", types::Datetime());
-    auto node = TaskNode("n0", t);
-    node.Bind("t", WorkflowInput("t"));
-    wf.Add(node);
-    wf.Output("s", types::Int(), Promise("n0", "s"));
-    flyteidl::admin::WorkflowCreateRequest create_wf;
-    core::WorkflowTemplate w = wf.Build();
-    *create_wf.mutable_id() = w.id();
-    *create_wf.mutable_spec()->mutable_template_() = w;
-    made = registry.CreateWorkflow(create_wf);
-    if (!made.ok() && made.code() != StatusCode::kAlreadyExists) return made;
-
-    flyteidl::admin::LaunchPlanCreateRequest create_lp;
-    *create_lp.mutable_id() = Id(core::LAUNCH_PLAN, lp, version);
-    *create_lp.mutable_spec()->mutable_workflow_id() = w.id();
-    *create_lp.mutable_spec()->mutable_entity_metadata()->mutable_schedule() = schedule;
-    FLYTECPP_RETURN_IF_ERROR(registry.CreateLaunchPlan(create_lp));
-    return create_lp.id();
-  }
-
   static flyteidl::admin::Schedule Cron(const std::string& cron, const std::string& offset = "",
                                         const std::string& kickoff = "t") {
     flyteidl::admin::Schedule s;
@@ -234,18 +84,10 @@ class SchedulerTest : public ::testing::TestWithParam<Database> {
     for (const auto& [k, v] : m) out.insert(k);
     return out;
   }
-
-  flytecpp::testing::TempDir dir_;
-  std::unique_ptr<flytecpp::testing::PgSchema> pg_;
-  FakeClock clock_;
-  runtime::InProcessRuntime tasks_;
-  std::vector<std::unique_ptr<Server>> servers_;
 };
 
 INSTANTIATE_TEST_SUITE_P(, SchedulerTest, ::testing::Values(Database::kSqlite, Database::kPostgres),
-                         [](const auto& info) {
-                           return info.param == Database::kSqlite ? "Sqlite" : "Postgres";
-                         });
+                         DatabaseName);
 
 TEST(ScheduledExecutionNameTest, IsFlyteSchedulersName) {
   // Computed with Flyte's formula (flyteadmin/scheduler/identifier): Go's

@@ -788,6 +788,54 @@ TEST(ImageConfigTest, RelativeHostPathsAreRelativeToTheConfigFile) {
   EXPECT_EQ((*images)[0].mounts[1].first, "/abs/data");
 }
 
+TEST(NotificationConfigTest, ReadsSmtpAndWebhooksAndNamesWhatIsWrong) {
+  flytecpp::testing::TempDir dir;
+  const auto file = dir.path() / "config.yaml";
+  std::ofstream(file) << R"(notifications:
+  smtp: {server: "mail:587", sender: flyte@example.com, username: u, password_secret: mail/pw,
+         tls: starttls}
+  subject: "{{ name }} {{ phase }}"
+  webhooks:
+    - {name: ops, url: "https://h/x", phases: [FAILED], projects: [p], launch_plans: [lp],
+       secret: hooks/ops}
+    - {name: all, url: "http://h/all"}
+)";
+  auto loaded = LoadRuntimeConfig(file);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  const auto& n = loaded->notifications;
+  ASSERT_TRUE(n.smtp.has_value());
+  EXPECT_EQ(n.smtp->server, "mail:587");
+  EXPECT_EQ(n.smtp->password_secret, "mail/pw");
+  EXPECT_EQ(n.smtp->tls, "starttls");
+  EXPECT_EQ(n.subject, "{{ name }} {{ phase }}");
+  ASSERT_EQ(n.webhooks.size(), 2u);
+  EXPECT_EQ(n.webhooks[0].phases, std::vector<std::string>{"FAILED"});
+  EXPECT_EQ(n.webhooks[0].secret, "hooks/ops");
+  EXPECT_TRUE(n.webhooks[1].phases.empty());
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"notifications: {smtp: {server: mail}}", "notifications.smtp.server: expected host:port"},
+      {"notifications: {smtp: {server: \"m:25\", sender: a, password: x}}",
+       "notifications.smtp.password: unknown field"},
+      {"notifications: {smtp: {server: \"m:25\", sender: a, tls: yes}}", "notifications.smtp.tls"},
+      {"notifications: {webhooks: [{name: a, url: \"ftp://x\"}]}",
+       "notifications.webhooks[0].url: expected an http:// or https:// URL"},
+      {"notifications: {webhooks: [{name: a, url: \"http://x\", phases: [RUNNING]}]}",
+       "\"RUNNING\" is not a phase an execution ends in"},
+      {"notifications: {webhooks: [{name: a, url: \"http://x\", secret: plain}]}",
+       "notifications.webhooks[0].secret: expected GROUP/KEY"},
+      {"notifications: {webhook: []}", "notifications.webhook: unknown field"},
+  };
+  for (const auto& [text, want] : bad) {
+    std::ofstream(file) << text << "\n";
+    auto refused = LoadRuntimeConfig(file);
+    ASSERT_FALSE(refused.ok()) << text;
+    EXPECT_NE(refused.status().message().find(want), std::string::npos)
+        << text << " -> " << refused.status().message();
+    EXPECT_NE(refused.status().message().find(file.string()), std::string::npos);
+  }
+}
+
 // Every file under `dir` (recursively) whose bytes contain `needle`.
 std::vector<std::string> FilesContaining(const fs::path& dir, const std::string& needle) {
   std::vector<std::string> out;

@@ -497,8 +497,9 @@ TEST(SlurmConfigTest, SelectsTasksByTypeImageOrTheirOwnConfig) {
   std::ofstream(config) << "slrum:\n  partition: batch\n";  // a section's name mistyped
   auto mistyped = LoadRuntimeConfig(config);
   ASSERT_FALSE(mistyped.ok());
-  EXPECT_NE(mistyped.status().message().find("slrum: unknown field (images, slurm, sql)"),
-            std::string::npos)
+  EXPECT_NE(
+      mistyped.status().message().find("slrum: unknown field (images, slurm, sql, notifications)"),
+      std::string::npos)
       << mistyped.status().ToString();
 }
 

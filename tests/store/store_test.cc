@@ -526,7 +526,7 @@ TEST(PostgresStoreTest, EntitiesOfAnOldStoreMoveIntoTheRegistry) {
   EXPECT_EQ(pg.Exec("SELECT COUNT(*) FROM pg_tables WHERE schemaname = '" + schema +
                     "' AND tablename = 'entities'"),
             "0");
-  EXPECT_EQ(pg.Exec("SELECT version FROM " + schema + ".flytecpp_schema"), "9");
+  EXPECT_EQ(pg.Exec("SELECT version FROM " + schema + ".flytecpp_schema"), "10");
 }
 
 }  // namespace

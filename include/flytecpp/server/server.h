@@ -10,6 +10,7 @@
 #include <string>
 
 #include "flytecpp/engine/engine.h"
+#include "flytecpp/runtime/config.h"
 #include "flytecpp/util/clock.h"
 #include "flytecpp/util/status.h"
 
@@ -40,7 +41,13 @@ struct ServerOptions {
   bool schedules = true;
   std::string schedule_catch_up = "all";
   std::chrono::milliseconds schedule_lease{30000};
-  const Clock* clock = nullptr;  // the schedules' time; default: the system clock
+  const Clock* clock = nullptr;  // schedules' and notifications' time; default: the system's
+  // Tells of executions that end (docs/server.md, "Notifications"): email
+  // through notifications.smtp, the webhooks; secrets from `secrets_dir`.
+  bool notifications = true;
+  runtime::NotificationSettings notification_settings;
+  std::filesystem::path secrets_dir;
+  std::chrono::milliseconds notification_retry{1000};  // the first retry's wait; doubles
 };
 
 class Server {

@@ -189,6 +189,34 @@ struct ScheduleMark {
   int64_t slot_ns = 0;
 };
 
+// An execution of the API reached a terminal phase: what its notifications
+// and the server's webhooks are told of (admin/notifier.h). Written with
+// the phase change; expanded once into deliveries.
+struct Notice {
+  std::string execution_id;
+  int phase = 0;  // core::WorkflowExecution::Phase
+  int64_t created_ns = 0;
+};
+
+// One message to send: an email (payload: a serialized admin.EmailMessage)
+// or a webhook's POST (payload: its JSON body; target: the webhook's name).
+// Sent at least once: retried with back-off until it is delivered or has
+// failed for good.
+struct Delivery {
+  enum State { kPending = 0, kDelivered = 1, kFailed = 2 };
+  int64_t id = 0;  // given by the store
+  std::string execution_id;
+  int phase = 0;
+  std::string channel;  // "email" or "webhook"
+  std::string target;   // the recipients, or the webhook's name
+  std::string payload;
+  State state = kPending;
+  int attempts = 0;
+  int64_t next_ns = 0;  // when it is tried (again)
+  std::string last_error;
+  int64_t created_ns = 0, updated_ns = 0;
+};
+
 // Changes applied together, in one transaction.
 struct Batch {
   // The engine writing: rows of executions held by another owner make the
@@ -208,6 +236,8 @@ struct Batch {
   std::vector<DataRecord> data;  // upserts, by (execution_id, key)
   // Schedule cursors moved forward (never back) to these slots.
   std::vector<ScheduleMark> schedule_marks;
+  // Notices of terminal phases (one per execution and phase: again, nothing).
+  std::vector<Notice> notices;
   int64_t now_ns = 0;
   bool empty() const {
     return executions.empty() && nodes.empty() && events.empty() && signals.empty() &&
@@ -216,11 +246,11 @@ struct Batch {
   }
 };
 
-// The store has four roles, each an interface of its own, so that a reader
+// The store has five roles, each an interface of its own, so that a reader
 // may ask for the one it needs (and a test may stand in for one): the
-// execution log (with its leases), the registry, the cache and the
-// schedules. One database holds all four: what the Open functions below return is a
-// Store, all of them.
+// execution log (with its leases), the registry, the cache, the schedules
+// and the notifications. One database holds them all: what the Open
+// functions below return is a Store, all of them.
 
 // Executions as the engine records them, the leases saying which engine
 // runs which, and requests to the engine holding one.
@@ -349,7 +379,35 @@ class ScheduleStore {
                                  int64_t slot_ns) = 0;
 };
 
-class Store : public ExecutionLog, public RegistryStore, public CacheStore, public ScheduleStore {};
+// Notifications: the notices the engine writes, the deliveries they become,
+// and their state (`flytecpp notifications ls`).
+class NotificationStore {
+ public:
+  virtual ~NotificationStore() = default;
+
+  // Notices not expanded yet, oldest first.
+  virtual Result<std::vector<Notice>> PendingNotices(int limit) = 0;
+  // In one transaction: marks `notice` expanded and adds `deliveries` (ids
+  // and times are the store's). A notice expanded already (by another
+  // server) adds nothing.
+  virtual Status ExpandNotice(const Notice& notice, const std::vector<Delivery>& deliveries,
+                              int64_t now_ns) = 0;
+  // Pending deliveries due by `now_ns` that no one else has claimed (or
+  // whose claim ran out), claimed for `owner` until `expires_ns`.
+  virtual Result<std::vector<Delivery>> ClaimDeliveries(const std::string& owner, int64_t now_ns,
+                                                        int64_t expires_ns, int limit) = 0;
+  // Writes `d`'s state, attempts, next try and last error, and lets the
+  // claim go.
+  virtual Status UpdateDelivery(const Delivery& d, int64_t now_ns) = 0;
+  // Every delivery, newest first.
+  virtual Result<std::vector<Delivery>> ListDeliveries() = 0;
+};
+
+class Store : public ExecutionLog,
+              public RegistryStore,
+              public CacheStore,
+              public ScheduleStore,
+              public NotificationStore {};
 
 // Opens (creating if needed) the store in `dir`: `dir/flytecpp.db` and
 // `dir/data/`. A relative `dir` is made absolute first, so the data paths

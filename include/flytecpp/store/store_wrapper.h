@@ -108,6 +108,23 @@ class StoreWrapper : public Store {
     return target_->AdvanceSchedule(launch_plan, owner, slot_ns);
   }
 
+  // NotificationStore.
+  Result<std::vector<Notice>> PendingNotices(int limit) override {
+    return target_->PendingNotices(limit);
+  }
+  Status ExpandNotice(const Notice& notice, const std::vector<Delivery>& deliveries,
+                      int64_t now_ns) override {
+    return target_->ExpandNotice(notice, deliveries, now_ns);
+  }
+  Result<std::vector<Delivery>> ClaimDeliveries(const std::string& owner, int64_t now_ns,
+                                                int64_t expires_ns, int limit) override {
+    return target_->ClaimDeliveries(owner, now_ns, expires_ns, limit);
+  }
+  Status UpdateDelivery(const Delivery& d, int64_t now_ns) override {
+    return target_->UpdateDelivery(d, now_ns);
+  }
+  Result<std::vector<Delivery>> ListDeliveries() override { return target_->ListDeliveries(); }
+
  private:
   Store* target_;
 };
