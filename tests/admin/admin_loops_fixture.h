@@ -184,6 +184,83 @@ class AdminLoopsTest : public ::testing::TestWithParam<Database> {
   std::vector<std::unique_ptr<Server>> servers_;
 };
 
+// The scheduler's tests' helpers: schedules, activation, what fired.
+class SchedulerTest : public AdminLoopsTest {
+ protected:
+  static flyteidl::admin::Schedule Cron(const std::string& cron, const std::string& offset = "",
+                                        const std::string& kickoff = "t") {
+    flyteidl::admin::Schedule s;
+    s.mutable_cron_schedule()->set_schedule(cron);
+    s.mutable_cron_schedule()->set_offset(offset);
+    s.set_kickoff_time_input_arg(kickoff);
+    return s;
+  }
+  static flyteidl::admin::Schedule Rate(uint32_t value, flyteidl::admin::FixedRateUnit unit) {
+    flyteidl::admin::Schedule s;
+    s.mutable_rate()->set_value(value);
+    s.mutable_rate()->set_unit(unit);
+    s.set_kickoff_time_input_arg("t");
+    return s;
+  }
+
+  static Status SetState(Registry& registry, const core::Identifier& lp,
+                         flyteidl::admin::LaunchPlanState state) {
+    flyteidl::admin::LaunchPlanUpdateRequest update;
+    *update.mutable_id() = lp;
+    update.set_state(state);
+    return registry.UpdateLaunchPlan(update);
+  }
+
+  // The scheduled executions in the store: slot time (ns) -> name, from
+  // each execution's spec; every one must be of `lp`, SCHEDULED, named for
+  // its slot, with the slot's time as its kickoff input.
+  std::map<int64_t, std::string> Fired(const core::Identifier& lp,
+                                       const std::string& kickoff = "t") {
+    std::map<int64_t, std::string> out;
+    auto s = Open();
+    auto all = s->ListExecutions();
+    EXPECT_TRUE(all.ok()) << all.status().ToString();
+    if (!all.ok()) return out;
+    for (const auto& listed : *all) {
+      auto e = s->GetExecution(listed.id);
+      EXPECT_TRUE(e.ok());
+      flyteidl::admin::ExecutionSpec spec;
+      EXPECT_TRUE(spec.ParseFromString(e->spec));
+      if (spec.launch_plan().name() != lp.name() || spec.launch_plan().version() != lp.version()) {
+        continue;
+      }
+      EXPECT_EQ(spec.metadata().mode(), flyteidl::admin::ExecutionMetadata::SCHEDULED);
+      EXPECT_TRUE(spec.metadata().has_scheduled_at()) << e->id;
+      const int64_t slot =
+          google::protobuf::util::TimeUtil::TimestampToNanoseconds(spec.metadata().scheduled_at());
+      EXPECT_EQ(e->id, ScheduledExecutionName(lp, slot / kSecond));
+      if (!kickoff.empty()) {
+        EXPECT_TRUE(e->inputs != nullptr && e->inputs->literals().count(kickoff)) << e->id;
+        if (e->inputs != nullptr && e->inputs->literals().count(kickoff)) {
+          EXPECT_EQ(google::protobuf::util::TimeUtil::TimestampToNanoseconds(
+                        e->inputs->literals().at(kickoff).scalar().primitive().datetime()),
+                    slot)
+              << e->id;
+        }
+      }
+      EXPECT_FALSE(out.count(slot)) << "slot fired twice: " << slot;
+      out[slot] = e->id;
+    }
+    return out;
+  }
+
+  static std::set<int64_t> Slots(int64_t first, int64_t step, int n) {
+    std::set<int64_t> out;
+    for (int i = 0; i < n; ++i) out.insert(first + i * step);
+    return out;
+  }
+  static std::set<int64_t> Keys(const std::map<int64_t, std::string>& m) {
+    std::set<int64_t> out;
+    for (const auto& [k, v] : m) out.insert(k);
+    return out;
+  }
+};
+
 inline std::string DatabaseName(const ::testing::TestParamInfo<Database>& info) {
   return info.param == Database::kSqlite ? "Sqlite" : "Postgres";
 }
