@@ -20,7 +20,9 @@ failed=0
 skipped=0
 ok() { passed=$((passed + 1)); echo "ok   $1"; }
 bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-skip() { skipped=$((skipped + 1)); echo "SKIP $1 (conformance artifacts not found at $CONF)"; }
+skip_reasons=""
+# skip WHAT: a part that cannot run here, and why; reported at the end.
+skip() { skipped=$((skipped + 1)); skip_reasons+="$1; "; echo "SKIP $1"; }
 
 # expect_bad_input NAME NEEDLE CMD...: exit 2, exactly one stderr line that
 # contains NEEDLE, nothing on stdout.
@@ -93,7 +95,7 @@ if [[ -d "$SNACKS" ]]; then
   expect_bad_input "convert into a missing directory" "missing/out.json" \
     "$FLYTECPP" convert "$src" -o "$WORK/missing/out.json"
 else
-  skip "snacks-core inspect/convert"
+  skip "snacks-core inspect/convert (conformance artifacts not found at $CONF)"
 fi
 
 # --- compile and graph ---------------------------------------------------------------
@@ -145,7 +147,7 @@ if [[ -d "$SNACKS" ]]; then
   expect_bad_input "compile names an unknown workflow" "no workflow named" \
     "$FLYTECPP" compile "$WORK/snacks.tgz" --workflow nope
 else
-  skip "compile/graph on snacks-core"
+  skip "compile/graph on snacks-core (conformance artifacts not found at $CONF)"
 fi
 cat >"$WORK/broken.yaml" <<'YAML'
 template:
@@ -201,7 +203,7 @@ if [[ -d "$PKGS" ]]; then
   expect_bad_input "archive with a foreign file" "invalid entry \"notes.txt\"" \
     "$FLYTECPP" package ls "$WORK/foreign.tgz"
 else
-  skip "flytectl packages"
+  skip "flytectl packages (conformance artifacts not found at $CONF)"
 fi
 
 # --- inputs made here ------------------------------------------------------------------
@@ -855,11 +857,13 @@ if $X logs mix1 pod --container prep >/dev/null 2>&1 &&
 else
   bad "logs --container: $nope"
 fi
-if { grep -rlF -- "$secret_value" "$WORK/mixstore" | grep -v "/secrets/api/token$";
-     grep -lF -- "$secret_value" "$WORK/out" "$WORK/err"; } >"$WORK/leaks"; then
-  bad "the secret value leaked into: $(cat "$WORK/leaks")"
-else
+# Every file holding the value: the secret's own file (the search finds
+# what it looks for), and nothing else.
+holders=$(grep -rlF -- "$secret_value" "$WORK/mixstore" "$WORK/out" "$WORK/err")
+if [[ "$holders" == "$WORK/mixstore/secrets/api/token" ]]; then
   ok "the secret's value is nowhere in the store but its own file (events, logs, outputs), nor in the run's output"
+else
+  bad "the secret's value: expected in its own file only, found in: ${holders:-nothing}"
 fi
 $X secrets rm api/token >/dev/null
 if $X run "$WORK/mix.yaml" --input x=1 --exec-id mix2 >/dev/null 2>"$WORK/err"; then
@@ -1030,8 +1034,13 @@ if [[ -d "$PKGS" ]]; then
     skip "TLS serve (no openssl)"
   fi
 else
-  skip "register (no flytectl packages)"
+  skip "register (no flytectl packages: conformance artifacts not found at $CONF)"
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"
+# ctest reports the test as skipped on this line (never when something
+# failed: a skip must not hide a failure).
+if ((failed == 0 && skipped > 0)); then
+  echo "SKIPPED: NOT EVERYTHING RAN: $skipped part(s): $skip_reasons"
+fi
 [[ $failed -eq 0 ]]

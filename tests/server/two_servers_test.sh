@@ -70,7 +70,12 @@ check "four executions created on A are RUNNING, as B sees them" "$running" 4
 
 kill -9 "$PID_A"
 wait "$PID_A" 2>/dev/null
-ok "server A killed with SIGKILL while it ran them"
+check "server A was killed with SIGKILL" "$?" 137
+# Nobody runs them now (B adopts after its next look): still unfinished,
+# so B is the one that finishes them.
+unfinished=0
+for i in 1 2 3 4; do [[ "$(phase "$H_B" "x$i")" == RUNNING ]] && unfinished=$((unfinished + 1)); done
+check "... while it ran them: none had finished" "$unfinished" 4
 
 done_count=0
 for _ in $(seq 600); do
