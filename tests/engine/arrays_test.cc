@@ -277,8 +277,10 @@ TEST_F(ArraysTest, R47_ElementsRetryOnTheSubNodesBudgetAndTimeOutOnTheirOwn) {
   EXPECT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED) << (r->error ? r->error->message() : "");
   auto elements = Elements(r->execution_id, "f");
   ASSERT_EQ(elements.size(), 2u);
-  EXPECT_EQ(elements[0].attempts, 0);
-  EXPECT_EQ(elements[1].attempts, 2);
+  ASSERT_TRUE(elements.count(0) && elements.count(1));
+  EXPECT_EQ(elements.at(0).phase, core::NodeExecution::SUCCEEDED);
+  EXPECT_EQ(elements.at(0).attempts, 0);
+  EXPECT_EQ(elements.at(1).attempts, 2);
 
   // A timeout bounds each element's attempt.
   FakeRuntime fake;

@@ -252,7 +252,9 @@ TEST_F(SemanticsTest, R10_AttemptTimeoutIsRetryable) {
   auto id = engine.Submit({.closure = *closure});
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   ASSERT_TRUE(first_started->WaitFor());
-  clock_.Advance(249ms);  // not yet
+  clock_.Advance(249ms);
+  ASSERT_TRUE(engine.Settle().ok());
+  EXPECT_EQ(calls.load(), 1) << "timed out before its 250 ms";
   clock_.Advance(2ms);
   auto r = engine.Wait(*id);
   release->Open();
