@@ -158,6 +158,7 @@ TEST_F(SemanticsTest, R06_MissingDeclaredOutputsAreARetryableUserError) {
   wf.Add(TaskNode("a", t));
   auto r = RunOk(wf.Build(), {t}, lit::Inputs({}));
   EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(r.error.has_value());
   EXPECT_EQ(r.error->code(), "RetriesExhausted|OutputsNotFound");
   EXPECT_EQ(Calls("t.lazy"), 2);
 }
@@ -185,6 +186,7 @@ TEST_F(SemanticsTest, R07_UserRetriesThenRetriesExhausted) {
   auto r2 = RunOk(wf2.Build(), {always}, lit::Inputs({}));
   EXPECT_EQ(r2.phase, core::WorkflowExecution::FAILED);
   EXPECT_EQ(Calls("t.always"), 2);
+  ASSERT_TRUE(r2.error.has_value());
   EXPECT_EQ(r2.error->kind(), core::ExecutionError::USER);
   EXPECT_EQ(r2.error->code(), "RetriesExhausted|Boom");
   EXPECT_EQ(r2.error->message(), "[2/2] currentAttempt done. Last Error: USER::nope");
@@ -199,6 +201,7 @@ TEST_F(SemanticsTest, R08_NonRetryableFailuresFailAtOnce) {
   wf.Add(TaskNode("a", t));
   auto r = RunOk(wf.Build(), {t}, lit::Inputs({}));
   EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(r.error.has_value());
   EXPECT_EQ(r.error->code(), "Boom");
   EXPECT_EQ(Calls("t.fatal"), 1);
 }
@@ -226,6 +229,7 @@ TEST_F(SemanticsTest, R09_SystemFailuresHaveTheirOwnBudget) {
   WorkflowBuilder wf2("wf2");
   wf2.Add(TaskNode("a", t2));
   auto r2 = RunOk(wf2.Build(), {t2}, lit::Inputs({}));
+  ASSERT_TRUE(r2.error.has_value());
   EXPECT_EQ(r2.error->code(), "RetriesExhausted|Lost");
   EXPECT_EQ(Calls("t.infra2"), 4);
 }
@@ -362,6 +366,7 @@ TEST_F(SemanticsTest, R13_BranchesRunTheFirstTrueCase) {
   EXPECT_EQ(Int(small.outputs, "y"), 4);
   auto fail = RunOk(BranchWorkflow(kAdd1, true), {kAdd1}, lit::Inputs({{"x", lit::Int(-1)}}));
   EXPECT_EQ(fail.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(fail.error.has_value());
   EXPECT_EQ(fail.error->code(), "UserProvidedError");
   EXPECT_EQ(fail.error->message(), "[UserProvidedError] x must not be negative");
   EXPECT_EQ(fail.error->kind(), core::ExecutionError::USER);
@@ -565,6 +570,7 @@ TEST_F(SemanticsTest, R19_FailureNodeReceivesTheError) {
   wf.FailureNode(TaskNode("on_fail", handler).Bind("x", WorkflowInput("x")));
   auto r = RunOk(wf.Build(), {fail, handler}, lit::Inputs({{"x", lit::Int(7)}}));
   EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(r.error.has_value());
   EXPECT_EQ(r.error->message(), "broken");  // the original error stands
   std::lock_guard<std::mutex> lock(seen_mu);
   EXPECT_EQ(Int(seen, "x"), 7);

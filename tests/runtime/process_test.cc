@@ -176,6 +176,7 @@ TEST_F(ProcessTest, FlytekitProtocolWithoutCopilot) {
   failing.mutable_container()->set_args(0, "exit 1");
   auto f = RunTask(failing, lit::Inputs({{"o0", lit::Int(1)}}));
   EXPECT_EQ(f.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(f.error.has_value());
   EXPECT_EQ(f.error->code(), "RetriesExhausted|ContainerFailed");  // exit != 0 is retryable
 }
 
@@ -218,6 +219,7 @@ TEST_F(ProcessTest, MissingOrBadOutputsNameTheVariable) {
                        .Build();
   auto r = RunTask(t, lit::Inputs({}));
   EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(r.error.has_value());
   EXPECT_NE(r.error->message().find("output n"), std::string::npos) << r.error->message();
   EXPECT_EQ(r.error->kind(), core::ExecutionError::USER);
 }
@@ -244,6 +246,7 @@ TEST_F(ProcessTest, WritesOutsideTheAttemptFail) {
   TaskTemplate t = Shell("sandbox.write", "touch /etc/flytecpp-was-here || exit 3; exit 0");
   auto r = RunTask(t, lit::Inputs({}));
   EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(r.error.has_value());
   EXPECT_NE(r.error->message().find("exit code 3"), std::string::npos) << r.error->message();
   EXPECT_FALSE(fs::exists("/etc/flytecpp-was-here"));
   // The host's home is not even visible.
@@ -398,6 +401,7 @@ TEST_F(ProcessTest, NoNetworkUnlessAllowed) {
       "python3 -c \"import socket; socket.create_connection(('127.0.0.1', " + port + "), 2)\"";
   auto closed = RunTask(Shell("net.closed", probe + " || exit 5"), lit::Inputs({}));
   EXPECT_EQ(closed.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(closed.error.has_value());
   EXPECT_NE(closed.error->message().find("exit code 5"), std::string::npos)
       << closed.error->message();
   TaskTemplate open = Shell("net.open", probe);
@@ -433,6 +437,7 @@ TEST_F(ProcessTest, MemoryLimitBites) {
   auto r = RunTask(PythonTask("mem.hog", "x = b'\\x01' * (400 * 1024 * 1024)", "128Mi"),
                    lit::Inputs({}));
   EXPECT_EQ(r.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(r.error.has_value());
   EXPECT_NE(r.error->code().find("OOMKilled"), std::string::npos)
       << r.error->code() << " " << r.error->message();
   // Within the limit the same kind of task succeeds.
@@ -457,6 +462,7 @@ TEST_F(ProcessTest, MemoryCgroupCountsResidentMemoryNotAddressSpace) {
   auto hog = RunTask(PythonTask("mem.hog", "x = b'\\x01' * (400 * 1024 * 1024)", "128Mi"),
                      lit::Inputs({}));
   ASSERT_EQ(hog.phase, core::WorkflowExecution::FAILED);
+  ASSERT_TRUE(hog.error.has_value());
   EXPECT_NE(hog.error->code().find("OOMKilled"), std::string::npos) << hog.error->code();
   EXPECT_NE(hog.error->message().find("exceeding its memory limit"), std::string::npos)
       << hog.error->message();
