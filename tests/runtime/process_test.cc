@@ -522,25 +522,37 @@ TEST_F(ProcessTest, AbortAndTimeoutLeaveNothingRunning) {
   auto closure = CompileIt(wf.Build(), {t});
   ASSERT_TRUE(closure.ok());
   engine::Engine engine(ProcessOptions());
+  // Gone within a few seconds (the kill and the kernel's reaping), else not.
+  auto gone = [&] {
+    for (int i = 0; i < 50 && ProcessesMatching(marker); ++i) std::this_thread::sleep_for(100ms);
+    return !ProcessesMatching(marker);
+  };
+  std::atomic<bool> seen{false};
   std::thread aborter([&] {
-    for (int i = 0; i < 50 && !ProcessesMatching(marker); ++i) std::this_thread::sleep_for(100ms);
+    for (int i = 0; i < 100 && !seen; ++i) {
+      seen = ProcessesMatching(marker);
+      if (!seen) std::this_thread::sleep_for(100ms);
+    }
     (void)engine.Abort("to-abort", "test");
   });
   auto r = engine.Run({*closure, lit::Inputs({}), {}, "to-abort"});
   aborter.join();
+  ASSERT_TRUE(seen) << "the task's processes never ran: nothing to abort";
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->phase, core::WorkflowExecution::ABORTED);
-  std::this_thread::sleep_for(300ms);
-  EXPECT_FALSE(ProcessesMatching(marker)) << "a task process outlived the abort";
+  EXPECT_TRUE(gone()) << "a task process outlived the abort";
 
   // A timeout kills the tree too.
   WorkflowBuilder wf2("timeout");
   wf2.Add(TaskNode("n0", t).Timeout(300ms));
   auto closure2 = CompileIt(wf2.Build(), {t});
+  ASSERT_TRUE(closure2.ok()) << closure2.status().ToString();
   auto r2 = engine.Run({*closure2, lit::Inputs({}), {}, ""});
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
   EXPECT_EQ(r2->phase, core::WorkflowExecution::FAILED);
-  std::this_thread::sleep_for(300ms);
-  EXPECT_FALSE(ProcessesMatching(marker)) << "a task process outlived its timeout";
+  ASSERT_TRUE(r2->error.has_value());
+  EXPECT_NE(r2->error->code().find("TimeoutExpired"), std::string::npos) << r2->error->code();
+  EXPECT_TRUE(gone()) << "a task process outlived its timeout";
 }
 
 TEST_F(ProcessTest, ProcessesThatLeaveTheGroupDieWithTheirCgroup) {
@@ -567,7 +579,7 @@ TEST_F(ProcessTest, ProcessesThatLeaveTheGroupDieWithTheirCgroup) {
   auto r = engine.Run({*closure, lit::Inputs({}), {}, ""});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->phase, core::WorkflowExecution::SUCCEEDED);
-  std::this_thread::sleep_for(300ms);
+  for (int i = 0; i < 50 && ProcessesMatching(marker); ++i) std::this_thread::sleep_for(100ms);
   EXPECT_FALSE(ProcessesMatching(marker)) << "a process of the attempt outlived it";
 }
 
