@@ -123,7 +123,8 @@ check "GET /blobs refuses a way out of the data through .." \
 # ---- The console's change feed: notices of what the engine records.
 curl -sN --max-time 30 "$H/events" >"$WORK/events" &
 feed=$!
-sleep 0.5
+# Subscribed once the stream has said hello (the feed is opened before it is).
+for _ in $(seq 100); do grep -q "flytecpp change feed" "$WORK/events" && break; sleep 0.1; done
 
 # ---- A gate approved with POST /api/v1/signals.
 launch g1 curl.gated >/dev/null
