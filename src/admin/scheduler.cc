@@ -109,7 +109,9 @@ Result<int64_t> Scheduler::Tick() {
     if (!due.lp.spec().entity_metadata().has_schedule()) continue;
     *due.lp.mutable_id() = e.id;
     auto rule = ReadSchedule(due.lp.spec().entity_metadata().schedule());
-    if (!rule.ok()) continue;  // refused at registration; not from an older store
+    // Registration refuses such a schedule: only a store an older flytecpp
+    // wrote could hold one. Not fired.
+    if (!rule.ok()) continue;
     due.rule = std::move(rule).value();
     store::ScheduleRecord w;
     w.launch_plan = idl::IdentifierString(e.id);
