@@ -66,7 +66,7 @@ struct WebhookSettings {
   std::string secret;                               // GROUP/KEY; empty: unsigned
 };
 struct NotificationSettings {
-  std::optional<SmtpSettings> smtp;  // none: emails wait (pending) until one is configured
+  std::optional<SmtpSettings> smtp;  // none: each try of an email fails, saying so
   std::string subject, body;         // empty: flyteadmin's defaults
   std::string console_url;           // empty: the server's HTTP address
   std::vector<WebhookSettings> webhooks;
