@@ -57,8 +57,12 @@ if [[ -f "$FLYTECPP_TEST_SLURM_DIR/slurmdbd.conf" ]]; then
   done
   check "sacct --json says who cancelled a job" "$who" "$(id -un)"
 else
-  echo "SKIPPED: no accounting on the test cluster: sacct not checked" >&2
+  no_accounting=1
 fi
 check "sinfo --json lists the node" "$(sinfo --json | jq -r '.nodes[0].address')" 127.0.0.1
+# Reported as a skip (never over a failure): the cluster has no accounting.
+if ((failures == 0)) && [[ -n "${no_accounting:-}" ]]; then
+  echo "SKIPPED: NOT EVERYTHING RAN: no accounting (slurmdbd) on the test cluster: sacct not checked"
+fi
 
 finish
