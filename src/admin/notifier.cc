@@ -157,6 +157,13 @@ struct Curl {
   }
 };
 
+// "a@x,b@y": the To: header, and the target `notifications ls` shows.
+std::string RecipientList(const flyteadmin::EmailMessage& m) {
+  std::string to;
+  for (const auto& r : m.recipients_email()) to += (to.empty() ? "" : ",") + r;
+  return to;
+}
+
 // A header value on one line (a subject rendered from an error message).
 std::string OneLine(std::string s) {
   std::replace(s.begin(), s.end(), '\r', ' ');
@@ -166,8 +173,7 @@ std::string OneLine(std::string s) {
 
 Status SendEmail(const runtime::SmtpSettings& smtp, const std::string& password,
                  const flyteadmin::EmailMessage& m) {
-  std::string to;
-  for (const auto& r : m.recipients_email()) to += (to.empty() ? "" : ",") + r;
+  const std::string to = RecipientList(m);
   // As flyteadmin's SMTP emailer writes it.
   std::string message = "From: " + OneLine(m.sender_email()) + "\r\nTo: " + OneLine(to) +
                         "\r\nSubject: " + OneLine(m.subject_line()) +
@@ -286,9 +292,7 @@ std::vector<store::Delivery> DeliveriesFor(const flyteadmin::Execution& e,
                           : !settings.body.empty() ? settings.body
                                                    : std::string(kBody),
                           values));
-    std::string to;
-    for (const auto& r : m.recipients_email()) to += (to.empty() ? "" : ",") + r;
-    add(kEmail, to, m.SerializeAsString());
+    add(kEmail, RecipientList(m), m.SerializeAsString());
   }
   // The server's webhooks.
   const std::string phase_name = PhaseName(phase);
@@ -351,6 +355,8 @@ Status Notifier::Send(const store::Delivery& d) {
     flyteadmin::EmailMessage m;
     if (!m.ParseFromString(d.payload))
       return Internal("delivery " + std::to_string(d.id) + ": bad payload");
+    // Expanded before an SMTP server was configured: from its sender now.
+    if (m.sender_email().empty()) m.set_sender_email(smtp->sender);
     return SendEmail(*smtp, password, m);
   }
   for (const auto& hook : options_.settings.webhooks) {
